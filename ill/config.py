@@ -1,0 +1,57 @@
+"""Default settings. ``create_app`` layers on top of these, in order: the
+instance folder's ``config.py``, ``ILL_*`` environment variables (``ILL_FOO``
+sets ``FOO``; values are parsed as JSON where they can be), then a test
+config. Each package prefixes its own settings (``CATALOG_*``, ``AGREEMENTS_*``,
+``ILL_*`` names stay free for the environment)."""
+from __future__ import annotations
+
+
+class Defaults:
+    # Database: a SQLite file in the instance folder unless DATABASE_URL is set.
+    DATABASE_URL: str | None = None
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+
+    SECRET_KEY: str | None = None
+    # Sessions and cookies
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    HTTPS = False  # true behind TLS: secure cookies, HSTS
+    PROXY_FIX = 0  # number of trusted reverse proxies in front of the app
+    TRUSTED_HOSTS: list[str] | None = None
+    MAX_CONTENT_LENGTH = 64 * 1024 * 1024
+    WTF_CSRF_TIME_LIMIT = 8 * 3600
+
+    # Sign-in throttling: after this many failures for one address or account
+    # within the window, further attempts are refused with 429.
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
+
+    # Languages
+    LANGUAGES = ["id", "en"]
+    BABEL_DEFAULT_LOCALE = "id"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Jakarta"
+
+    # Mail
+    MAIL_BACKEND = "console"  # console | smtp | memory
+    MAIL_SERVER = "localhost"
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_SENDER = "ILL Network <noreply@localhost>"
+    SITE_URL = "http://127.0.0.1:5000"
+
+    # Union catalogue
+    CATALOG_UPLOAD_MAX_BYTES = 512 * 1024 * 1024
+    CATALOG_RUN_JOBS_IN_PROCESS = True
+
+    # Agreements
+    AGREEMENTS_WARNING_DAYS = 90
+    AGREEMENTS_DOCUMENT_MAX_BYTES = 20 * 1024 * 1024
+
+    # Document delivery
+    DELIVERY_MAX_BYTES = 50 * 1024 * 1024
+    DELIVERY_EXPIRY_DAYS = 14
+    DELIVERY_MAX_DOWNLOADS = 5

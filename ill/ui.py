@@ -1,0 +1,62 @@
+"""Template helpers shared by every package's pages."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import Flask, current_app
+from flask_babel import format_date, format_datetime, lazy_gettext as _l
+from flask_login import current_user
+
+# (endpoint, label, roles that see it). An endpoint that does not exist (yet)
+# is left out, so a package adds its pages here and nowhere else.
+NAV = [
+    ("catalog.search", _l("Catalogue"), None),
+    ("loans.my_requests", _l("My requests"), {"patron"}),
+    ("loans.queues", _l("Requests"), {"librarian", "coordinator", "admin"}),
+    ("catalog.imports", _l("Imports"), {"librarian", "coordinator", "admin"}),
+    ("agreements.dashboard", _l("Agreements"), {"coordinator", "admin", "librarian"}),
+    ("agreements.partner_list", _l("Partners"), {"librarian", "coordinator", "admin"}),
+    ("reports.facts", _l("Facts"), {"coordinator", "admin", "librarian"}),
+    ("notices.inbox", _l("Notices"), {"patron", "librarian", "coordinator", "admin"}),
+]
+
+ROLE_LABELS = {
+    "patron": _l("patron"),
+    "librarian": _l("librarian"),
+    "coordinator": _l("coordinator"),
+    "admin": _l("administrator"),
+}
+
+
+def has_endpoint(endpoint: str) -> bool:
+    return endpoint in current_app.view_functions
+
+
+def nav_links() -> list[tuple[str, str]]:
+    role = current_user.role if current_user.is_authenticated else None
+    out = []
+    for endpoint, label, roles in NAV:
+        if not has_endpoint(endpoint):
+            continue
+        if roles is not None and role not in roles:
+            continue
+        out.append((endpoint, str(label)))
+    return out
+
+
+def format_day(value: date | datetime | None, style: str = "long") -> str:
+    """'18 Oktober 2026' in Indonesian, 'October 18, 2026' in English."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return format_datetime(value, "medium")
+    return format_date(value, style)
+
+
+def role_label(role: str) -> str:
+    return str(ROLE_LABELS.get(role, role))
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals.update(nav_links=nav_links, has_endpoint=has_endpoint, role_label=role_label)
+    app.jinja_env.filters["format_day"] = format_day

@@ -1,0 +1,112 @@
+"""Pages of the application shell: home, sign-in and sign-out, language, account."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import login_user, logout_user
+
+from . import accounts
+from .accounts import client_address, login_required
+from .errors import TooManyRequests
+from .extensions import db
+
+bp = Blueprint("views", __name__)
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only a path inside this site: no scheme, no host, no backslash tricks."""
+    if not target:
+        return None
+    target = target.strip()
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    return target
+
+
+@bp.get("/")
+def home():
+    return render_template("index.html")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    next_url = safe_next(request.values.get("next"))
+    if request.method == "GET":
+        return render_template("login.html", next=next_url)
+    email = request.form.get("email", "")
+    password = request.form.get("password", "")
+    try:
+        user = accounts.authenticate(db.session, email, password, client_address())
+    except TooManyRequests as exc:
+        db.session.commit()
+        return render_template("login.html", next=next_url, email=email, error=exc.message), 429, {
+            "Retry-After": str(exc.details.get("retry_after", 900))}
+    if user is None:
+        db.session.commit()  # keep the failure for throttling
+        return render_template("login.html", next=next_url, email=email,
+                               error=_("Wrong e-mail or password.")), 401
+    # A fresh session at sign-in: nothing from before survives (session fixation).
+    lang = session.get("lang")
+    session.clear()
+    if lang and not user.locale:
+        user.locale = lang
+    login_user(user)
+    db.session.commit()
+    flash(_("Welcome, %(name)s.", name=user.name), "success")
+    return redirect(next_url or url_for("views.home"))
+
+
+@bp.post("/logout")
+def logout():
+    from flask_login import current_user
+
+    if current_user.is_authenticated:
+        user = current_user._get_current_object()
+        user.end_sessions()
+        db.session.commit()
+    logout_user()
+    session.clear()
+    flash(_("You have signed out."), "info")
+    return redirect(url_for("views.home"))
+
+
+@bp.post("/language")
+def language():
+    from flask_login import current_user
+
+    lang = request.form.get("lang", "")
+    if lang not in current_app.config["LANGUAGES"]:
+        abort(400)
+    session["lang"] = lang
+    if current_user.is_authenticated:
+        current_user.locale = lang
+        db.session.commit()
+    return redirect(safe_next(request.form.get("next")) or url_for("views.home"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    user = accounts.current()
+    error = None
+    if request.method == "POST":
+        if not user.check_password(request.form.get("current_password", "")):
+            error = _("Your current password is not right.")
+        elif request.form.get("new_password", "") != request.form.get("confirm_password", ""):
+            error = _("The two new passwords differ.")
+        else:
+            user.set_password(request.form.get("new_password", ""))
+            db.session.commit()
+            # The password change ended every session, this one too: start a new one here.
+            session.clear()
+            login_user(user)
+            flash(_("Your password has been changed. Other sessions have been signed out."), "success")
+            return redirect(url_for("views.account"))
+    return render_template("account.html", user=user, error=error), (400 if error else 200)
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)

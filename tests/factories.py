@@ -1,0 +1,48 @@
+"""Builders for the rows tests need, with sensible defaults."""
+from __future__ import annotations
+
+import itertools
+
+from agreements import partners as partner_service
+from ill import accounts
+
+PASSWORD = "correct horse battery"
+_seq = itertools.count(1)
+
+
+class Factory:
+    def __init__(self, session):
+        self.session = session
+
+    def partner(self, code: str | None = None, name: str | None = None, **fields):
+        code = code or f"LIB{next(_seq)}"
+        partner, _ = partner_service.upsert(self.session, code, name or f"Library {code}", **fields)
+        self.session.flush()
+        return partner
+
+    def user(self, role: str = "patron", library=None, email: str | None = None,
+             password: str = PASSWORD, **fields):
+        if role in ("patron", "librarian") and library is None:
+            library = self.partner()
+        if isinstance(library, str):
+            library = partner_service.by_code(self.session, library) or self.partner(library)
+        email = email or f"{role}{next(_seq)}@example.org"
+        user = accounts.create_user(self.session, email, password, role, library, **fields)
+        self.session.flush()
+        return user
+
+    def token(self, user) -> str:
+        token = accounts.issue_token(self.session, user)
+        self.session.flush()
+        return token
+
+    def commit(self):
+        self.session.commit()
+
+
+def login(client, email: str, password: str = PASSWORD, **extra):
+    return client.post("/login", data={"email": email, "password": password, **extra})
+
+
+def bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}

@@ -1,0 +1,130 @@
+"""Tables of the union catalogue.
+
+A partner's export becomes ``SourceRecord`` rows (one per MARC record, known
+by partner and ``record_key``) with their ``Item`` rows; records of one edition
+share a ``Cluster``, the union record that requests and links point at.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ill.accounts import utcnow
+from ill.extensions import db
+
+
+class ItemStatus:
+    AVAILABLE = "available"
+    ON_LOAN = "on_loan"
+    NOT_FOR_LOAN = "not_for_loan"
+    LOST = "lost"
+    DAMAGED = "damaged"
+    UNKNOWN = "unknown"
+    ALL = (AVAILABLE, ON_LOAN, NOT_FOR_LOAN, LOST, DAMAGED, UNKNOWN)
+
+
+class ImportRun(db.Model):
+    """One import of one partner's export: its file, who, when, counts, problems."""
+
+    __tablename__ = "import_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    filename: Mapped[str] = mapped_column(String(255))
+    items_filename: Mapped[str | None] = mapped_column(String(255))
+    stored_path: Mapped[str | None] = mapped_column(String(500))
+    items_stored_path: Mapped[str | None] = mapped_column(String(500))
+    format: Mapped[str | None] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="queued")  # queued running done failed
+    progress: Mapped[int] = mapped_column(Integer, default=0)  # records read so far
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    read: Mapped[int] = mapped_column(Integer, default=0)
+    imported: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    withdrawn: Mapped[int] = mapped_column(Integer, default=0)
+    items: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+    warnings: Mapped[int] = mapped_column(Integer, default=0)
+    report: Mapped[dict | None] = mapped_column(JSON)
+    failure: Mapped[str | None] = mapped_column(Text)
+
+    partner = relationship("Partner")
+    user = relationship("User")
+
+
+class Cluster(db.Model):
+    """A union record: one edition, as held across the network."""
+
+    __tablename__ = "clusters"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(Text, default="")
+    author: Mapped[str] = mapped_column(Text, default="")
+    year: Mapped[int | None] = mapped_column(Integer)
+    publisher: Mapped[str] = mapped_column(Text, default="")
+    edition: Mapped[str] = mapped_column(String(255), default="")
+    language: Mapped[str] = mapped_column(String(3), default="")
+    format: Mapped[str] = mapped_column(String(20), default="book")
+    isbns: Mapped[list] = mapped_column(JSON, default=list)
+    issns: Mapped[list] = mapped_column(JSON, default=list)
+    member_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+    members: Mapped[list[SourceRecord]] = relationship(back_populates="cluster")
+
+
+class SourceRecord(db.Model):
+    """One partner's MARC record, as last imported."""
+
+    __tablename__ = "source_records"
+    __table_args__ = (UniqueConstraint("partner_id", "record_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), index=True)
+    # The 001 where there is one; else a key derived from the record's content.
+    record_key: Mapped[str] = mapped_column(String(100))
+    control_number: Mapped[str | None] = mapped_column(String(100))
+    ordinal: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    marc: Mapped[dict] = mapped_column(JSON)  # MARC-in-JSON, UTF-8
+    title: Mapped[str] = mapped_column(Text, default="")
+    author: Mapped[str] = mapped_column(Text, default="")
+    year: Mapped[int | None] = mapped_column(Integer)
+    isbns: Mapped[list] = mapped_column(JSON, default=list)
+    issns: Mapped[list] = mapped_column(JSON, default=list)
+    cluster_id: Mapped[int | None] = mapped_column(ForeignKey("clusters.id"), index=True)
+    match_evidence: Mapped[str | None] = mapped_column(Text)
+    import_run_id: Mapped[int | None] = mapped_column(ForeignKey("import_runs.id"))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+    partner = relationship("Partner")
+    cluster: Mapped[Cluster | None] = relationship(back_populates="members")
+    items: Mapped[list[Item]] = relationship(back_populates="record", cascade="all, delete-orphan")
+
+
+class Item(db.Model):
+    """One copy (or, for a serial, one holding with its coverage)."""
+
+    __tablename__ = "items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_record_id: Mapped[int] = mapped_column(ForeignKey("source_records.id", ondelete="CASCADE"),
+                                                  index=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), index=True)
+    barcode: Mapped[str | None] = mapped_column(String(100))
+    call_number: Mapped[str] = mapped_column(String(255), default="")
+    location: Mapped[str] = mapped_column(String(255), default="")
+    status: Mapped[str] = mapped_column(String(20), default=ItemStatus.UNKNOWN)
+    note: Mapped[str] = mapped_column(Text, default="")
+    coverage: Mapped[str] = mapped_column(Text, default="")  # 866 for serials
+    source: Mapped[str] = mapped_column(String(10), default="")  # 952 852 949 csv none
+
+    record: Mapped[SourceRecord] = relationship(back_populates="items")
