@@ -98,6 +98,9 @@ class SourceRecord(db.Model):
     year: Mapped[int | None] = mapped_column(Integer)
     isbns: Mapped[list] = mapped_column(JSON, default=list)
     issns: Mapped[list] = mapped_column(JSON, default=list)
+    # What union_catalog.matching.describe() says of the record: the facts
+    # clustering and search work from, so the MARC is parsed once per import.
+    match_data: Mapped[dict] = mapped_column(JSON, default=dict)
     cluster_id: Mapped[int | None] = mapped_column(ForeignKey("clusters.id"), index=True)
     match_evidence: Mapped[str | None] = mapped_column(Text)
     import_run_id: Mapped[int | None] = mapped_column(ForeignKey("import_runs.id"))

@@ -1,8 +1,8 @@
 """accounts, partners, union catalogue
 
-Revision ID: 74f4d3907484
+Revision ID: c966de8735e2
 Revises: 
-Create Date: 2026-11-23 10:41:40.382859
+Create Date: 2026-11-23 10:43:00.135450
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '74f4d3907484'
+revision = 'c966de8735e2'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -140,6 +140,7 @@ def upgrade():
     sa.Column('year', sa.Integer(), nullable=True),
     sa.Column('isbns', sa.JSON(), nullable=False),
     sa.Column('issns', sa.JSON(), nullable=False),
+    sa.Column('match_data', sa.JSON(), nullable=False),
     sa.Column('cluster_id', sa.Integer(), nullable=True),
     sa.Column('match_evidence', sa.Text(), nullable=True),
     sa.Column('import_run_id', sa.Integer(), nullable=True),
