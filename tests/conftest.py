@@ -17,6 +17,7 @@ from ill.extensions import db
 
 from . import pg
 
+
 class IsolatedClient(FlaskClient):
     """Each request gets its own app context, hence its own database session
     and its own ``g``, as in production; the test's own context stays apart."""
@@ -148,3 +149,11 @@ def make(app):
     from . import factories
 
     return factories.Factory(db.session)
+
+
+@pytest.fixture(autouse=True)
+def _english_command_line(monkeypatch):
+    """CLI output follows the operator's locale; these tests read English."""
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
