@@ -1,4 +1,5 @@
 """Agreements and partners over HTTP, under /api/v1."""
+
 from __future__ import annotations
 
 from datetime import date

@@ -1,4 +1,5 @@
 """``partners`` and ``agreements`` command groups."""
+
 from __future__ import annotations
 
 import sys
@@ -24,7 +25,9 @@ partners = AppGroup("partners", help="The partner library directory.")
 def partners_add(code, name, system, region):
     """Add (or rename) the partner library CODE."""
     try:
-        partner, created = partner_service.upsert(db.session, code, name, system=system, region=region)
+        partner, created = partner_service.upsert(
+            db.session, code, name, system=system, region=region
+        )
         db.session.commit()
     except ServiceError as exc:
         db.session.rollback()

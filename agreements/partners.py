@@ -1,4 +1,5 @@
 """Services for the partner directory."""
+
 from __future__ import annotations
 
 import csv
@@ -12,15 +13,28 @@ from .errors import AgreementError
 from .models import LibrarySystem, Partner
 
 CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,19}$")
-EDITABLE = ("name", "address", "region", "contacts", "email", "system", "holdings_tag",
-            "review_requests")
+EDITABLE = (
+    "name",
+    "address",
+    "region",
+    "contacts",
+    "email",
+    "system",
+    "holdings_tag",
+    "review_requests",
+)
 
 
 def normalise_code(code: str) -> str:
     code = (code or "").strip().upper()
     if not CODE_RE.match(code):
-        raise AgreementError(_("'%(code)s' is not a valid partner code: use 1 to 20 letters, digits, - or _.",
-                               code=code), field="code")
+        raise AgreementError(
+            _(
+                "'%(code)s' is not a valid partner code: use 1 to 20 letters, digits, - or _.",
+                code=code,
+            ),
+            field="code",
+        )
     return code
 
 
@@ -45,7 +59,9 @@ def upsert(session, code: str, name: str, **fields) -> tuple[Partner, bool]:
         raise AgreementError(_("Partner %(code)s needs a name.", code=code), field="name")
     system = fields.get("system")
     if system and system not in {s.value for s in LibrarySystem}:
-        raise AgreementError(_("Unknown library system '%(system)s'.", system=system), field="system")
+        raise AgreementError(
+            _("Unknown library system '%(system)s'.", system=system), field="system"
+        )
     partner = by_code(session, code)
     created = partner is None
     if created:
@@ -63,15 +79,23 @@ def load_csv(session, text: str) -> list[str]:
     reader = csv.DictReader(io.StringIO(text))
     headings = {h.strip().lower() for h in (reader.fieldnames or [])}
     if not {"code", "name"} <= headings:
-        raise AgreementError(_("The partners CSV needs the columns code and name; it has: %(cols)s.",
-                               cols=", ".join(sorted(headings)) or "-"))
+        raise AgreementError(
+            _(
+                "The partners CSV needs the columns code and name; it has: %(cols)s.",
+                cols=", ".join(sorted(headings)) or "-",
+            )
+        )
     lines = []
     for number, row in enumerate(reader, start=2):
         row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
         try:
             with session.begin_nested():
-                partner, created = upsert(session, row.get("code", ""), row.get("name", ""),
-                                          **{k: row.get(k) for k in EDITABLE if k in row and k != "name"})
+                partner, created = upsert(
+                    session,
+                    row.get("code", ""),
+                    row.get("name", ""),
+                    **{k: row.get(k) for k in EDITABLE if k in row and k != "name"},
+                )
         except AgreementError as exc:
             lines.append(f"line {number}: skipped: {exc.message}")
             continue
@@ -81,10 +105,17 @@ def load_csv(session, text: str) -> list[str]:
 
 def to_dict(partner: Partner, day) -> dict:
     return {
-        "code": partner.code, "name": partner.name, "region": partner.region,
-        "address": partner.address, "contacts": partner.contacts, "email": partner.email,
-        "system": partner.system, "holdings_tag": partner.holdings_tag,
+        "code": partner.code,
+        "name": partner.name,
+        "region": partner.region,
+        "address": partner.address,
+        "contacts": partner.contacts,
+        "email": partner.email,
+        "system": partner.system,
+        "holdings_tag": partner.holdings_tag,
         "lending_status": partner.lending_status(day),
-        "paused_until": partner.lending_paused_until.isoformat() if partner.lending_paused_until else None,
+        "paused_until": partner.lending_paused_until.isoformat()
+        if partner.lending_paused_until
+        else None,
         "pause_reason": partner.pause_reason or None,
     }

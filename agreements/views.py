@@ -1,4 +1,5 @@
 """Pages for the partner directory and agreements."""
+
 from __future__ import annotations
 
 from datetime import date
