@@ -119,3 +119,108 @@ def to_dict(partner: Partner, day) -> dict:
         else None,
         "pause_reason": partner.pause_reason or None,
     }
+
+
+# What a librarian may change about their own library; coordinators change all.
+LIBRARIAN_FIELDS = ("lending_paused_until", "pause_reason", "review_requests")
+HOLDINGS_TAGS = ("auto", "952", "852", "949", "none")
+
+
+def _bool(value, field: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on", "y"):
+        return True
+    if text in ("0", "false", "no", "off", "n", ""):
+        return False
+    raise AgreementError(_("%(field)s: use true or false.", field=field), field=field)
+
+
+def update(session, partner: Partner, data: dict, user) -> dict:
+    """Changes the fields given, as far as ``user`` may; returns {field: [before, after]}."""
+    from datetime import date as _date
+
+    from ill.errors import Forbidden
+
+    allowed = set(EDITABLE) | set(LIBRARIAN_FIELDS)
+    unknown = set(data) - allowed
+    if unknown:
+        raise AgreementError(
+            _("Unknown fields: %(fields)s.", fields=", ".join(sorted(unknown))),
+            field=sorted(unknown)[0],
+        )
+    if user.role not in ("coordinator", "admin"):
+        if user.role != "librarian" or user.library_id != partner.id:
+            raise Forbidden(_("Only that library's librarians or a coordinator may do this."))
+        beyond = set(data) - set(LIBRARIAN_FIELDS)
+        if beyond:
+            raise Forbidden(
+                _(
+                    "A librarian may only pause or resume lending and set request review; "
+                    "not: %(fields)s.",
+                    fields=", ".join(sorted(beyond)),
+                )
+            )
+    values = {}
+    for key, value in data.items():
+        if key == "review_requests":
+            values[key] = _bool(value, key)
+        elif key == "lending_paused_until":
+            if value in (None, ""):
+                values[key] = None
+            else:
+                try:
+                    values[key] = _date.fromisoformat(str(value).strip())
+                except ValueError:
+                    raise AgreementError(
+                        _(
+                            "%(field)s: '%(value)s' is not a date (use YYYY-MM-DD).",
+                            field=key,
+                            value=value,
+                        ),
+                        field=key,
+                    )
+        elif key == "system":
+            if value not in {s.value for s in LibrarySystem}:
+                raise AgreementError(
+                    _("Unknown library system '%(system)s'.", system=value), field="system"
+                )
+            values[key] = value
+        elif key == "holdings_tag":
+            if value not in HOLDINGS_TAGS:
+                raise AgreementError(
+                    _("holdings_tag: use one of %(tags)s.", tags=", ".join(HOLDINGS_TAGS)),
+                    field=key,
+                )
+            values[key] = value
+        else:
+            if value is not None and not isinstance(value, str):
+                raise AgreementError(_("%(field)s: give text.", field=key), field=key)
+            value = (value or "").strip()
+            if key == "name" and not value:
+                raise AgreementError(_("A partner needs a name."), field="name")
+            limit = {"name": 255, "region": 100, "email": 254, "pause_reason": 255}.get(key)
+            if limit and len(value) > limit:
+                raise AgreementError(
+                    _("%(field)s: at most %(n)d characters.", field=key, n=limit), field=key
+                )
+            values[key] = value
+    if values.get("lending_paused_until") is None and "lending_paused_until" in values:
+        values.setdefault("pause_reason", "")
+    changes = {}
+    for key, value in values.items():
+        before = getattr(partner, key)
+        if before != value:
+            changes[key] = [
+                before.isoformat() if hasattr(before, "isoformat") else before,
+                value.isoformat() if hasattr(value, "isoformat") else value,
+            ]
+            setattr(partner, key, value)
+    return changes
+
+
+def to_dict_full(partner: Partner, day) -> dict:
+    out = to_dict(partner, day)
+    out["review_requests"] = partner.review_requests
+    return out

@@ -622,7 +622,7 @@ def to_dict(agreement: Agreement, day: date, status: str | None = None) -> dict:
     status = status or status_of(agreement, day)
     return {
         "id": agreement.id,
-        "title": agreement.title,
+        "title": display_title(agreement),
         "number": agreement.number or None,
         "kind": agreement.kind,
         "parties": [{"code": p.partner.code, "name": p.partner.name} for p in agreement.parties],
