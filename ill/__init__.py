@@ -115,3 +115,6 @@ def _register_packages(app: Flask) -> None:
     from . import api
 
     api.init_app(app)
+    from . import notify
+
+    notify.init_app(app)
