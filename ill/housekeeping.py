@@ -11,7 +11,9 @@ Step = Callable[[object, date], list[str]]
 
 def steps() -> list[tuple[str, Step]]:
     """The steps of the tick, in order. Packages add theirs here."""
-    return []
+    from agreements import alerts as agreement_alerts
+
+    return [("agreements", agreement_alerts.run)]
 
 
 def run(session, day: date) -> list[str]:
