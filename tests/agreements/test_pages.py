@@ -11,8 +11,8 @@ from tests.factories import login
 @pytest.fixture
 def people(make):
     home, ugm, far = make.partner("HOME", "Perpustakaan Rumah"), make.partner("UGM"), make.partner("FAR")
-    coordinator = make.user("coordinator", email="coord@example.org")
-    librarian = make.user("librarian", library=home, email="lib@example.org")
+    coordinator = make.user("coordinator", email="coord@example.org", locale="en")
+    librarian = make.user("librarian", library=home, email="lib@example.org", locale="en")
     make.user("patron", library=home, email="pat@example.org")
     make.user("librarian", library=ugm, email="ugmlib@example.org")
     today = date.today()
