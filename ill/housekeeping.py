@@ -11,7 +11,10 @@ Step = Callable[[object, date], list[str]]
 
 def steps() -> list[tuple[str, Step]]:
     """The steps of the tick, in order. Packages add theirs here."""
-    return []
+    from . import requests_service as loans
+
+    return [("loans: unanswered requests", loans.tick_unanswered),
+            ("loans: overdue loans", loans.tick_overdue)]
 
 
 def run(session, day: date) -> list[str]:
