@@ -260,10 +260,11 @@ def fire(session, user: User | None, req: LoanRequest, action: str, params: dict
     note = str(params.get("note") or "").strip()[:2000]
     ctx = workflow.Context(request=req, action=action, roles=roles or roles_for(user, req), params=params,
                            day=day, service=Effects(session), session=session, actor=user, note=note)
-    # One UPDATE of the request per transition: the version moves by one.
+    # One UPDATE of the request per transition (the version moves by one), and
+    # a stale version surfaces at the one flush below, as a 409.
     with session.no_autoflush:
         before, after = workflow.fire(ctx)
-    event = _record(session, req, user, action, before, after, note, ctx.data)
+        event = _record(session, req, user, action, before, after, note, ctx.data)
     _flush(session)
     _after(session, req, event)
     return event
