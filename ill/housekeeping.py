@@ -11,9 +11,12 @@ Step = Callable[[object, date], list[str]]
 
 def steps() -> list[tuple[str, Step]]:
     """The steps of the tick, in order. Packages add theirs here."""
+    from agreements import alerts as agreement_alerts
+
     from . import requests_service as loans
 
-    return [("loans: unanswered requests", loans.tick_unanswered),
+    return [("agreements", agreement_alerts.run),
+            ("loans: unanswered requests", loans.tick_unanswered),
             ("loans: overdue loans", loans.tick_overdue)]
 
 
