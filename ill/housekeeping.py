@@ -13,7 +13,11 @@ def steps() -> list[tuple[str, Step]]:
     """The steps of the tick, in order. Packages add theirs here."""
     from agreements import alerts as agreement_alerts
 
-    return [("agreements", agreement_alerts.run)]
+    from . import requests_service as loans
+
+    return [("agreements", agreement_alerts.run),
+            ("loans: unanswered requests", loans.tick_unanswered),
+            ("loans: overdue loans", loans.tick_overdue)]
 
 
 def run(session, day: date) -> list[str]:
