@@ -192,6 +192,8 @@ def agreements_list(as_of, fmt, status):
         writer.writerows(table)
         click.echo(out.getvalue(), nl=False)
         return
+    # People read the table: a missing date is "unknown", not a blank.
+    table = [[*r[:3], r[3] or "unknown", r[4] or "unknown", *r[5:]] for r in table]
     widths = [
         max(len(columns[i]), *(len(r[i]) for r in table)) if table else len(columns[i]) for i in range(len(columns))
     ]

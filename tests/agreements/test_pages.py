@@ -235,3 +235,19 @@ def test_coordinator_adds_a_partner_and_changes_are_recorded(client, people, ses
     login(client, "lib@example.org")
     assert "Add a partner library" not in client.get("/partners/").get_data(as_text=True)
     assert client.post("/partners/", data={"code": "NW2", "name": "X"}).status_code == 403
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_pages_in_both_languages(client, people, session, lang):
+    login(client, "coord@example.org")
+    client.post("/language", data={"lang": lang})
+    agreement = session.query(Agreement).filter_by(title="Long F").one()
+    for url in ("/agreements/", f"/agreements/{agreement.id}", f"/agreements/{agreement.id}/edit",
+                f"/agreements/{agreement.id}/renew", "/agreements/new", "/partners/",
+                "/partners/HOME"):
+        r = client.get(url)
+        assert r.status_code == 200, url
+        assert f'<html lang="{lang}">' in r.get_data(as_text=True)
+    html = client.get(f"/agreements/{agreement.id}").get_data(as_text=True)
+    assert ("Riwayat" if lang == "id" else "History") in html
+    assert ("5 tahun" if lang == "id" else "5 years") in html
