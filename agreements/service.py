@@ -352,7 +352,15 @@ def _apply_dates(agreement: Agreement, values: dict) -> None:
     if end is None:
         end = st.end_date(start, months, None)
     if start and end and months and "end_date" in values and "start_date" in values:
-        if st.add_months(start, months) != end:
+        # A form sends all three. The one the person changed wins: a new end
+        # alone drops the old duration; a new start or duration alone moves the end.
+        end_changed = end != agreement.end_date
+        base_changed = start != agreement.start_date or months != agreement.duration_months
+        if st.add_months(start, months) != end and end_changed and not base_changed:
+            months = None
+        elif st.add_months(start, months) != end and base_changed and not end_changed:
+            end = st.add_months(start, months)
+        elif st.add_months(start, months) != end:
             raise BadRequest(
                 _(
                     "end_date: %(end)s does not match the start %(start)s plus "
