@@ -353,13 +353,24 @@ def edit_agreement(agreement_id):
     # A form that leaves the duration empty while the end is given means "the end alone".
     try:
         changes = service.update(
-            db.session, agreement, data, service.Actor(user=user), note=request.form.get("note", "")
+            db.session,
+            agreement,
+            data,
+            service.Actor(user=user),
+            note=request.form.get("note", ""),
+            version=request.form.get("version"),
         )
         db.session.commit()
     except ServiceError as exc:
         db.session.rollback()
         return _form_page(
-            {"values": data, "mode": "edit", "agreement": agreement, "error": exc.message},
+            {
+                "values": data,
+                "mode": "edit",
+                "agreement": agreement,
+                "error": exc.message,
+                "version": request.form.get("version"),
+            },
             exc.status,
         )
     flash(
