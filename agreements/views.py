@@ -42,13 +42,13 @@ MANAGERS = ("coordinator", "admin")
 @bp.app_context_processor
 def _labels():
     return {
-        "status_label": lambda s: str(labels.STATUS_LABELS.get(s, s)),
-        "form_label": lambda f: str(labels.FORM_LABELS.get(f, f)),
-        "service_label": lambda s: str(labels.SERVICE_LABELS.get(s, s)),
-        "field_label": lambda f: str(labels.FIELD_LABELS.get(f, f)),
-        "action_label": lambda a: str(labels.ACTION_LABELS.get(a, a)),
-        "system_label": lambda s: str(labels.SYSTEM_LABELS.get(s, s)),
-        "agreement_title": service.display_title,
+        "ag_status_label": lambda s: str(labels.STATUS_LABELS.get(s, s)),
+        "ag_form_label": lambda f: str(labels.FORM_LABELS.get(f, f)),
+        "ag_service_label": lambda s: str(labels.SERVICE_LABELS.get(s, s)),
+        "ag_field_label": lambda f: str(labels.FIELD_LABELS.get(f, f)),
+        "ag_action_label": lambda a: str(labels.ACTION_LABELS.get(a, a)),
+        "ag_system_label": lambda s: str(labels.SYSTEM_LABELS.get(s, s)),
+        "ag_agreement_title": service.display_title,
     }
 
 

@@ -251,6 +251,8 @@ def test_pages_in_both_languages(client, people, session, lang):
     html = client.get(f"/agreements/{agreement.id}").get_data(as_text=True)
     assert ("Riwayat" if lang == "id" else "History") in html
     assert ("5 tahun" if lang == "id" else "5 years") in html
+    # Another package's template helper of the same name must not take over ours.
+    assert f'status-active">{"aktif" if lang == "id" else "active"}<' in html
 
 
 def test_stale_edit_form_is_refused(client, people, session):
