@@ -231,7 +231,20 @@ def dashboard():
         traffic=_traffic(rows, library_id),
         may_manage=user.role in MANAGERS,
         partners=db.session.scalars(select(Partner).order_by(Partner.name)).all(),
+        default_party=_busiest_party(rows, user),
     )
+
+
+def _busiest_party(rows, user) -> int | None:
+    """The import's default party: the user's library, else the library in
+    most agreements (a coordinator's own, as a rule)."""
+    if user.library_id:
+        return user.library_id
+    counts: dict[int, int] = {}
+    for agreement, _status in rows:
+        for party in agreement.parties:
+            counts[party.partner_id] = counts.get(party.partner_id, 0) + 1
+    return max(counts, key=lambda k: (counts[k], -k)) if counts else None
 
 
 def _traffic(rows, library_id):

@@ -44,6 +44,7 @@ def test_dashboard_groups(client, people):
     assert "Gone D" in _section(html, "h-expired") and "Soon A" not in _section(html, "h-expired")
     assert "Dateless E" in _section(html, "h-unknown")
     assert "Import a spreadsheet" in html and "New agreement" in html
+    assert '<option value="HOME" selected>' in html  # the library in most agreements
     assert "Long F" in _section(html, "all")
 
 
