@@ -268,8 +268,16 @@ def snapshot(agreement: Agreement) -> dict:
     return snap
 
 
+def _empty(value) -> bool:
+    return value in (None, "", [], {})
+
+
 def diff(before: dict, after: dict) -> dict:
-    return {k: [before.get(k), after.get(k)] for k in AUDITED if before.get(k) != after.get(k)}
+    return {
+        k: [before.get(k), after.get(k)]
+        for k in AUDITED
+        if before.get(k) != after.get(k) and not (_empty(before.get(k)) and _empty(after.get(k)))
+    }
 
 
 def record(session, agreement: Agreement, actor: Actor, action: str, changes: dict, note: str = "") -> AgreementChange:

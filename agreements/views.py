@@ -49,7 +49,26 @@ def _labels():
         "ag_action_label": lambda a: str(labels.ACTION_LABELS.get(a, a)),
         "ag_system_label": lambda s: str(labels.SYSTEM_LABELS.get(s, s)),
         "ag_agreement_title": service.display_title,
+        "ag_change_value": _change_value,
     }
+
+
+def _change_value(value) -> str:
+    """A before or after value of the history, for people."""
+    if value in (None, "", [], {}):
+        return "–"
+    if isinstance(value, list):
+        return ", ".join(str(labels.FORM_LABELS.get(v, v)) for v in value)
+    if isinstance(value, dict):
+        parts = []
+        for key, inner in value.items():
+            if isinstance(inner, dict):
+                terms = ", ".join(f"{k} {v}" for k, v in inner.items() if v not in (None, "", 0))
+                parts.append(f"{labels.SERVICE_LABELS.get(key, key)}" + (f" ({terms})" if terms else ""))
+            else:
+                parts.append(f"{key}: {inner}")
+        return "; ".join(parts)
+    return str(value)
 
 
 def _staff():
