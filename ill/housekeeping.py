@@ -11,7 +11,13 @@ Step = Callable[[object, date], list[str]]
 
 def steps() -> list[tuple[str, Step]]:
     """The steps of the tick, in order. Packages add theirs here."""
-    return []
+    from agreements import alerts as agreement_alerts
+
+    from . import requests_service as loans
+
+    return [("agreements", agreement_alerts.run),
+            ("loans: unanswered requests", loans.tick_unanswered),
+            ("loans: overdue loans", loans.tick_overdue)]
 
 
 def run(session, day: date) -> list[str]:
