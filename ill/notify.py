@@ -485,7 +485,8 @@ def flush_outbox(now: datetime | None = None, limit: int = 500) -> FlushResult:
 
 
 def _after_commit(session) -> None:
-    if not session.info.pop("ill_mail_pending", False):
+    # The tick sends everything at its end, and says what it sent.
+    if session.info.get("ill_defer_mail") or not session.info.pop("ill_mail_pending", False):
         return
     try:
         app = current_app._get_current_object()
@@ -499,8 +500,9 @@ def _after_commit(session) -> None:
         log.exception("sending mail after commit failed; it stays queued")
 
 
-def _after_rollback(session) -> None:
-    session.info.pop("ill_mail_pending", None)
+def _after_rollback(session, previous) -> None:
+    if not previous.nested:  # a savepoint's rollback leaves the outer mail queued
+        session.info.pop("ill_mail_pending", None)
 
 
 _listening = False
@@ -510,7 +512,7 @@ def init_app(app) -> None:
     global _listening
     if not _listening:
         event.listen(db.session, "after_commit", _after_commit)
-        event.listen(db.session, "after_soft_rollback", lambda s, _t: _after_rollback(s))
+        event.listen(db.session, "after_soft_rollback", _after_rollback)
         _listening = True
     from . import notice_views
 
