@@ -172,7 +172,11 @@ def attach_copy(ctx) -> None:
     session = ctx.session or db.session
     req = ctx.request
     cfg = current_app.config
-    data, original = _read_upload(ctx.params.get("file"), int(cfg["DELIVERY_MAX_BYTES"]))
+    upload = ctx.params.get("file")
+    files = ctx.params.get("files")  # the request's files, as the loan views pass them
+    if (upload is None or isinstance(upload, str)) and files is not None:
+        upload = files.get("file")
+    data, original = _read_upload(upload, int(cfg["DELIVERY_MAX_BYTES"]))
     pages = count_pdf_pages(data)
     if session.scalar(select(DeliveredCopy.id).where(DeliveredCopy.request_id == req.id)):
         raise ServiceError(_("A copy has already been delivered for this request."),
@@ -247,6 +251,8 @@ def _visible(user: User, req) -> bool:
 def gone_message(copy: DeliveredCopy) -> str:
     from .ui import format_day
 
+    if copy.deleted_reason == "missing":
+        return _("The file of this copy is missing. Ask the lending library to send it again.")
     when = format_day(copy.deleted_at.date()) if copy.deleted_at else ""
     if copy.deleted_reason == "download_limit":
         return _("The copy is no longer available: it was downloaded %(n)d times, the most "
@@ -257,9 +263,11 @@ def gone_message(copy: DeliveredCopy) -> str:
 
 
 def download(session, user: User, request_id: int, address: str = "",
-             day: date | None = None) -> tuple[bytes, DeliveredCopy]:
-    """The copy's bytes for this user, with the download recorded. Reaching
-    the download limit ends access and deletes the file once committed."""
+             day: date | None = None) -> tuple[bytes | None, DeliveredCopy]:
+    """The copy's bytes for this user, with the download recorded; or None
+    when access has ended (then ``gone_message(copy)`` says why). A copy found
+    past its last day, or reaching the download limit now, is ended here and its
+    file deleted once the caller commits: commit in both cases."""
     from .models import LoanRequest
 
     day = day or date.today()
@@ -274,17 +282,14 @@ def download(session, user: User, request_id: int, address: str = "",
         raise NotFound(_("No copy has been delivered for this request yet."))
     if copy.deleted_at is None and day > copy.available_until:
         _doom(session, copy, "expired")
-        session.flush()
     if copy.deleted_at is not None:
-        raise Gone(gone_message(copy))
-    path = storage_dir() / copy.stored_name
+        return None, copy
     try:
-        data = path.read_bytes()
+        data = (storage_dir() / copy.stored_name).read_bytes()
     except FileNotFoundError:
         log.error("delivered copy %s of request %s is missing on disk", copy.stored_name, req.id)
         _doom(session, copy, "missing")
-        raise Gone(_("The file of this copy is missing. Ask the lending library to send it "
-                     "again."))
+        return None, copy
     # Counted in the database, not in Python, so two downloads at once cannot
     # both take the last one.
     taken = session.execute(update(DeliveredCopy).where(
@@ -294,7 +299,7 @@ def download(session, user: User, request_id: int, address: str = "",
         .execution_options(synchronize_session=False)).rowcount
     session.refresh(copy)
     if not taken:
-        raise Gone(gone_message(copy))
+        return None, copy
     session.add(CopyDownload(copy_id=copy.id, user_id=user.id, address=address[:64]))
     if copy.downloads >= copy.max_downloads:
         _doom(session, copy, "download_limit")

@@ -35,8 +35,10 @@ def _attachment(data: bytes, request_id: int):
 
 
 def _download(request_id: int):
-    data, _copy = delivery.download(db.session, current(), request_id, client_address())
-    db.session.commit()
+    data, copy = delivery.download(db.session, current(), request_id, client_address())
+    db.session.commit()  # the download is recorded, or the ended access is
+    if data is None:
+        raise delivery.Gone(delivery.gone_message(copy))
     return _attachment(data, request_id)
 
 
@@ -130,6 +132,19 @@ def api_info(request_id: int):
     return jsonify(info(user, _request_or_404(user, request_id)))
 
 
+def render_panel(req):
+    """The delivery part of a request's page, for ``{{ delivery_panel(req) }}``."""
+    from markupsafe import Markup
+
+    user = current()
+    if req.service != "copy" and delivery.copy_for(db.session, req.id) is None:
+        return Markup("")
+    facts = panel(user, req)
+    facts["can_upload"] = False  # the request page has its own form for copy_completed
+    return Markup(render_template("delivery/_panel.html", req=req, **facts))
+
+
 def init_app(app: Flask) -> None:
+    app.jinja_env.globals["delivery_panel"] = render_panel
     app.register_blueprint(bp)
     app.register_blueprint(api)

@@ -7,7 +7,7 @@ from flask import current_app
 from . import notify
 
 # Pages of a request, by whoever defines them, first found wins.
-REQUEST_PAGES = ("loans.request_page", "loans.request_detail", "loans.show", "loans.request")
+REQUEST_PAGES = ("loans.detail",)
 
 
 def title_of(req) -> str:
