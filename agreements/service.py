@@ -472,7 +472,7 @@ def renew(session, agreement: Agreement, data: dict, actor: Actor) -> Agreement:
     carried = {name: base[name] for name in TEXT_FIELDS}
     carried.update(
         scope_forms=base["scope_forms"],
-        parties=base["parties"],
+        parties=[p.partner.code for p in agreement.parties],
         services=base["services"],
         warning_days=base["warning_days"],
     )

@@ -74,7 +74,7 @@ def _months() -> dict[str, int]:
                 for number, name in get_month_names(width, ctx, locale).items():
                     table[_fold(name).rstrip(".")] = number
     table.update(
-        {"agust": 8, "agts": 8, "sept": 9, "nopember": 11, "pebruari": 2, "peb": 2, "nop": 11}
+        {"agust": 8, "agts": 8, "agt": 8, "ags": 8, "sept": 9, "nopember": 11, "pebruari": 2, "peb": 2, "nop": 11}
     )
     return table
 

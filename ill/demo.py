@@ -61,4 +61,6 @@ def load(session) -> list[str]:
 
 def _package_demos():
     """Each package's demo contribution, in dependency order."""
-    return []
+    from agreements import demo as agreements_demo
+
+    return [agreements_demo.load]

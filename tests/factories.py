@@ -46,3 +46,19 @@ def login(client, email: str, password: str = PASSWORD, **extra):
 
 def bearer(token: str) -> dict:
     return {"Authorization": f"Bearer {token}"}
+
+
+def agreement(factory: Factory, *partners, services=("loan", "copy"), **data):
+    """An agreement between the partners (objects or codes); ``data`` as the
+    agreements service takes it (start_date, end_date, duration_months...)."""
+    from agreements import service as agreement_service
+
+    codes = [p if isinstance(p, str) else p.code for p in partners]
+    row = agreement_service.create(
+        factory.session, {"parties": codes, "services": list(services) if not isinstance(
+            services, dict) else services, **data}, agreement_service.Actor(label="test"))
+    factory.session.flush()
+    return row
+
+
+Factory.agreement = agreement
