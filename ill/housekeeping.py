@@ -19,7 +19,7 @@ STEPS: list[tuple[str, str]] = [
     ("overdue loans", "ill.requests_service:tick_overdue"),
     ("due-soon reminders", "ill.delivery:remind_due_soon"),
     ("expired copies", "ill.delivery:expire_copies"),
-    ("agreement alerts", "agreements.alerts:run"),
+    ("agreements", "agreements.alerts:run"),
     ("mail", "ill.housekeeping:send_mail"),
 ]
 
