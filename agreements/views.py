@@ -189,7 +189,7 @@ def dashboard():
 
 def _traffic(rows, library_id):
     """Per partner: requests under an agreement, or None before loans exist."""
-    loaded = traffic_mod.load_rows(db.session)
+    loaded = traffic_mod.load(db.session)
     if loaded is None:
         return None
     pairs = set()

@@ -63,4 +63,6 @@ def _package_demos():
     """Each package's demo contribution, in dependency order."""
     from agreements import demo as agreements_demo
 
-    return [agreements_demo.load]
+    from . import loan_demo
+
+    return [agreements_demo.load, loan_demo.load]

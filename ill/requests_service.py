@@ -93,12 +93,17 @@ class Effects:
     def __init__(self, session):
         self.session = session
 
+    def _partner(self, partner_id: int):
+        from agreements.models import Partner
+
+        return self.session.get(Partner, partner_id)
+
     # rota ---------------------------------------------------------------------
     def _ask(self, req: LoanRequest, entry: RotaEntry, day: date) -> None:
         entry.outcome = "asked"
         entry.asked_on = day
         entry.answer_due = routing.answer_deadline(day, entry.reason_args.get("response_days", 3))
-        req.current_lender_id = entry.partner_id
+        req.current_lender = self._partner(entry.partner_id)
         req.answer_due = entry.answer_due
         req.condition = ""
         req.cost = ""
@@ -108,7 +113,7 @@ class Effects:
         if waiting:
             self._ask(req, min(waiting, key=lambda e: e.rank), day)
             return "requested"
-        req.current_lender_id = None
+        req.current_lender = None
         req.answer_due = None
         return "unfilled"
 
@@ -121,7 +126,7 @@ class Effects:
             entry.answered_on = ctx.day
         target = self._next(req, ctx.day)
         if target == "requested":
-            ctx.data["next_lender"] = req.current_lender.code if req.current_lender else req.current_lender_id
+            ctx.data["next_lender"] = req.current_lender.code
         return target
 
     def route(self, ctx: workflow.Context) -> str:
@@ -150,7 +155,6 @@ class Effects:
             req.rota.append(RotaEntry(round=req.round, partner_id=p.partner_id, rank=p.rank,
                                       reason_code=p.code_reason, reason_args=args,
                                       outcome="waiting" if p.rank is not None else "excluded"))
-        self.session.flush()
         ctx.data["round"] = req.round
         ctx.data["rota"] = [p.code for p in placements]
         target = self._next(req, ctx.day)
@@ -256,8 +260,11 @@ def fire(session, user: User | None, req: LoanRequest, action: str, params: dict
     note = str(params.get("note") or "").strip()[:2000]
     ctx = workflow.Context(request=req, action=action, roles=roles or roles_for(user, req), params=params,
                            day=day, service=Effects(session), session=session, actor=user, note=note)
-    before, after = workflow.fire(ctx)
-    event = _record(session, req, user, action, before, after, note, ctx.data)
+    # One UPDATE of the request per transition (the version moves by one), and
+    # a stale version surfaces at the one flush below, as a 409.
+    with session.no_autoflush:
+        before, after = workflow.fire(ctx)
+        event = _record(session, req, user, action, before, after, note, ctx.data)
     _flush(session)
     _after(session, req, event)
     return event

@@ -51,7 +51,7 @@ class Link:
     service, as ``agreements.queries`` reports it (an ``AgreementLink``)."""
 
     live: bool
-    status: str = "unknown"
+    status: str | None = "active"  # None: no agreement at all
     end_date: date | None = None
     reason: str = ""
     response_days: int = 3
@@ -222,7 +222,7 @@ def copy_judgement(copies: list[Copy], wanted: Wanted) -> tuple[int | None, str,
 
 
 def agreement_judgement(link: Link | None) -> tuple[bool, str, dict]:
-    if link is None:
+    if link is None or (not link.live and link.status in (None, "", "none")):
         return False, "no_agreement", {}
     if link.live:
         return True, "", {}
@@ -304,9 +304,17 @@ def home_can_serve(holding: Holding | None, wanted: Wanted) -> bool:
 # --- reasons for people -------------------------------------------------------
 
 def _day(iso: str | None) -> str:
+    from flask import has_app_context
+
+    if not iso:
+        return ""
+    if not has_app_context():  # plain-data use (tests, scripts): English
+        from babel.dates import format_date
+
+        return format_date(date.fromisoformat(iso), "long", locale="en")
     from ill.ui import format_day
 
-    return format_day(date.fromisoformat(iso)) if iso else ""
+    return format_day(date.fromisoformat(iso))
 
 
 def _availability_text(code: str) -> str:
@@ -397,7 +405,7 @@ def answer_deadline(day: date, response_days: int) -> date:
 
 
 def _as_link(raw) -> Link:
-    return Link(live=bool(getattr(raw, "live", False)), status=getattr(raw, "status", "unknown") or "unknown",
+    return Link(live=bool(getattr(raw, "live", False)), status=getattr(raw, "status", None),
                 end_date=getattr(raw, "end_date", None), reason=str(getattr(raw, "reason", "") or ""),
                 response_days=getattr(raw, "response_days", None) or 3,
                 loan_period_days=getattr(raw, "loan_period_days", None) or 28)

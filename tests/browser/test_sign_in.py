@@ -30,7 +30,7 @@ def test_sign_in_and_see_the_home_page_in_indonesian(live_app, live_server, page
 def test_switching_to_english(live_server, page_id):
     page = page_id
     page.goto(live_server + "/login")
-    page.get_by_label("Bahasa").select_option("en")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_label("Bahasa").select_option("en")
     assert page.get_attribute("html", "lang") == "en"
     assert page.get_by_role("heading", name="Sign in").is_visible()
