@@ -323,24 +323,22 @@ def expire_copies(session, day: date) -> list[str]:
         _doom(session, copy, "expired")
         lines.append(f"copy of request {copy.request_id} expired, file deleted")
     # Files whose copy ended but whose deletion failed, and files of
-    # transactions that never committed (a crash between write and commit).
+    # transactions that never committed (a crash between write and commit,
+    # left a day so as not to race an upload in progress).
     session.flush()
     kept = set(session.scalars(select(DeliveredCopy.stored_name).where(
         DeliveredCopy.deleted_at.is_(None))))
-    cutoff = utcnow().timestamp() - 24 * 3600
+    ended = set(session.scalars(select(DeliveredCopy.stored_name).where(
+        DeliveredCopy.deleted_at.is_not(None))))
     doomed = set(session.info.get("ill_delivery_doomed", []))
-    for path in storage_dir().iterdir():
-        if path.name in kept or path.name in doomed:
+    cutoff = utcnow().timestamp() - 24 * 3600
+    for path in sorted(storage_dir().iterdir()):
+        if path.name in kept or path.name in doomed or not path.is_file():
             continue
-        if path.stat().st_mtime < cutoff or path.name in _ended_names(session):
+        if path.name in ended or path.stat().st_mtime < cutoff:
             path.unlink(missing_ok=True)
             lines.append(f"stray file {path.name} deleted")
     return lines
-
-
-def _ended_names(session) -> set[str]:
-    return set(session.scalars(select(DeliveredCopy.stored_name).where(
-        DeliveredCopy.deleted_at.is_not(None))))
 
 
 def remind_due_soon(session, day: date, days: int = 3) -> list[str]:

@@ -261,3 +261,29 @@ def test_a_second_copy_for_one_request_is_refused(app, make, client, net):
     assert upload(client, token, req, pdf_bytes(1)).status_code == 200
     assert upload(client, token, req, pdf_bytes(1)).status_code == 409
     assert len(stored_files(app)) == 1
+
+
+def test_a_refused_action_after_the_upload_leaves_no_file(app, make, client, net, monkeypatch):
+    from ill import workflow
+    from ill.errors import Conflict
+
+    def refuse(session, req, event):
+        if event.action == "copy_completed":
+            raise Conflict("refused by a later step")
+
+    monkeypatch.setattr(workflow, "after_transition", [*workflow.after_transition, refuse])
+    r = _refused(app, make, client, net, pdf_bytes(1))
+    assert r.status_code == 409
+
+
+def test_the_tick_sweeps_stray_files(app, make, net):
+    folder = os.path.join(app.config["DATA_DIR"], "deliveries")
+    os.makedirs(folder, exist_ok=True)
+    old, fresh = os.path.join(folder, "old.pdf"), os.path.join(folder, "fresh.pdf")
+    for path in (old, fresh):
+        with open(path, "wb") as f:
+            f.write(b"%PDF-")
+    os.utime(old, (0, 0))
+    lines = housekeeping.run(db.session, date.today())
+    assert "expired copies: stray file old.pdf deleted" in lines
+    assert stored_files(app) == ["fresh.pdf"]
