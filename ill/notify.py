@@ -505,6 +505,54 @@ def _after_rollback(session, previous) -> None:
         session.info.pop("ill_mail_pending", None)
 
 
+def queued(session, limit: int = 200) -> list[OutboxMail]:
+    return list(session.scalars(select(OutboxMail).where(OutboxMail.sent_at.is_(None))
+                                .order_by(OutboxMail.id).limit(limit)))
+
+
+def _cli(app) -> None:
+    import json
+
+    import click
+    from flask.cli import AppGroup
+
+    mail = AppGroup("mail", help="The mail outbox: what waits to be sent.")
+
+    @mail.command("flush")
+    @click.option("--all", "everything", is_flag=True,
+                  help="Retry now even mails whose next attempt is later.")
+    def flush(everything):
+        """Send the queued mails that are due (the tick does this too)."""
+        if everything:
+            db.session.execute(update(OutboxMail).where(OutboxMail.sent_at.is_(None))
+                               .values(next_attempt_at=utcnow()))
+            db.session.commit()
+        result = flush_outbox()
+        for line in result.lines() or ["nothing to send"]:
+            click.echo(line)
+        if result.failed:
+            raise SystemExit(1)
+
+    @mail.command("queue")
+    @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+    def show(fmt):
+        """List the mails not sent yet, with their attempts and last error."""
+        rows = [{"id": m.id, "to": m.to_addr, "subject": m.subject, "attempts": m.attempts,
+                 "next_attempt_at": as_utc(m.next_attempt_at).isoformat()
+                 if m.next_attempt_at else None, "last_error": m.last_error}
+                for m in queued(db.session)]
+        if fmt == "json":
+            click.echo(json.dumps(rows, indent=2))
+            return
+        for r in rows:
+            click.echo(f"{r['id']:>6} {r['to']:<40} {r['attempts']:>2} {r['subject']}"
+                       + (f"  [{r['last_error']}]" if r["last_error"] else ""))
+        if not rows:
+            click.echo("no mail waiting")
+
+    app.cli.add_command(mail)
+
+
 _listening = False
 
 
@@ -517,4 +565,5 @@ def init_app(app) -> None:
     from . import notice_views
 
     notice_views.init_app(app)
+    _cli(app)
 
