@@ -1,4 +1,5 @@
 """The pages: request form, my requests, queues, the request page, pick slip."""
+
 from __future__ import annotations
 
 from tests.factories import login
@@ -36,8 +37,7 @@ def test_request_form_errors_are_shown_and_nothing_is_made(net):
 
 def test_citation_request_by_form(net):
     _login(net, "patron")
-    r = net.client.post("/requests/new", data={"service": "loan", "title": "Naskah Melayu Kuno",
-                                               "author": "Anonim"})
+    r = net.client.post("/requests/new", data={"service": "loan", "title": "Naskah Melayu Kuno", "author": "Anonim"})
     assert r.status_code == 303
     rid = int(r.headers["Location"].rstrip("/").split("/")[-1])
     assert net.get("home", rid).get_json()["status"] == "new"
@@ -55,8 +55,7 @@ def test_lender_answers_on_the_request_page(net):
     assert r.status_code == 303
     assert net.get("a", rid).get_json()["status"] == "will_supply"
     # the same form again: stale, refused with a message, nothing changes
-    r = net.client.post(f"/requests/{rid}/act", data={"action": "loaned", "version": version},
-                        follow_redirects=True)
+    r = net.client.post(f"/requests/{rid}/act", data={"action": "loaned", "version": version}, follow_redirects=True)
     assert "reload" in r.get_data(as_text=True)
     assert net.get("a", rid).get_json()["status"] == "will_supply"
     slip = net.client.get(f"/requests/{rid}/slip")
