@@ -225,12 +225,20 @@ def site_url(endpoint: str, **values) -> str:
     return adapter.build(endpoint, values, force_external=True)
 
 
+class _Fields(dict):
+    """A field the caller did not give reads as empty: a notice with a gap
+    is better than an action refused for want of one."""
+
+    def __missing__(self, key):
+        return ""
+
+
 def render(user: User, kind: str, **context) -> tuple[str, str, str]:
     """(locale, subject, body) of one message for one user."""
     spec = MESSAGES[kind]
     locale = recipient_locale(user)
     with force_locale(locale):
-        subject = str(spec.subject) % context
+        subject = str(spec.subject) % _Fields(context)
         body = render_template(spec.template, user=user, subject=subject, **context)
     return locale, subject.replace("\n", " ").strip()[:300], body.strip() + "\n"
 
@@ -553,11 +561,21 @@ def _cli(app) -> None:
     app.cli.add_command(mail)
 
 
+def mail_day(value) -> str:
+    """A date for a mail body; anything else (a field not given) is left out."""
+    from datetime import date
+
+    from .ui import format_day
+
+    return format_day(value) if isinstance(value, date) else ""
+
+
 _listening = False
 
 
 def init_app(app) -> None:
     global _listening
+    app.jinja_env.filters["mail_day"] = mail_day
     if not _listening:
         event.listen(db.session, "after_commit", _after_commit)
         event.listen(db.session, "after_soft_rollback", _after_rollback)
