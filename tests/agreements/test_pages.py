@@ -11,8 +11,8 @@ from tests.factories import login
 @pytest.fixture
 def people(make):
     home, ugm, far = make.partner("HOME", "Perpustakaan Rumah"), make.partner("UGM"), make.partner("FAR")
-    coordinator = make.user("coordinator", email="coord@example.org")
-    librarian = make.user("librarian", library=home, email="lib@example.org")
+    coordinator = make.user("coordinator", email="coord@example.org", locale="en")
+    librarian = make.user("librarian", library=home, email="lib@example.org", locale="en")
     make.user("patron", library=home, email="pat@example.org")
     make.user("librarian", library=ugm, email="ugmlib@example.org")
     today = date.today()
@@ -180,3 +180,74 @@ def test_partner_pages(client, people, session):
     r = client.post("/partners/UGM", data={"action": "edit", "name": "", "system": "koha",
                                            "holdings_tag": "952"})
     assert r.status_code == 400
+
+
+def test_traffic_on_the_dashboard(client, people, session):
+    from ill.models import LoanRequest, RotaEntry
+
+    home, ugm, far = (session.query(Partner).filter_by(code=c).one() for c in ("HOME", "UGM", "FAR"))
+    outsider = Partner(code="OUT", name="Outsider")
+    session.add(outsider)
+    session.flush()
+
+    def request(requester, *asked):
+        req = LoanRequest(requester_library_id=requester.id, service="loan", status="requested",
+                          current_lender_id=asked[-1][0].id if asked else None)
+        for rank, (lender, outcome) in enumerate(asked, start=1):
+            req.rota.append(RotaEntry(partner_id=lender.id, rank=rank, reason_code="holds",
+                                      outcome=outcome))
+        session.add(req)
+
+    request(home, (ugm, "unfilled"), (far, "supplied"))
+    request(home, (ugm, "supplied"))
+    request(ugm, (home, "asked"), (far, "waiting"))
+    request(home, (outsider, "supplied"))  # no agreement with the outsider: not counted
+    session.commit()
+    login(client, "coord@example.org")
+    html = client.get("/agreements/").get_data(as_text=True)
+    traffic = _section(html, "h-traffic")
+    row = lambda name: traffic[traffic.index(name):].split("</tr>")[0]  # noqa: E731
+    cells = lambda name: [c.split("<")[0] for c in row(name).split("<td>")[1:]]  # noqa: E731
+    assert cells("Perpustakaan Rumah (HOME)") == ["3", "1", "0", "0"]
+    assert cells("Library UGM (UGM)") == ["1", "2", "1", "1"]
+    assert cells("Library FAR (FAR)") == ["0", "1", "1", "0"]
+    assert "Outsider" not in traffic
+
+
+def test_coordinator_adds_a_partner_and_changes_are_recorded(client, people, session):
+    login(client, "coord@example.org")
+    assert "Add a partner library" in client.get("/partners/").get_data(as_text=True)
+    r = client.post("/partners/", data={"code": "ugm", "name": "Dup"})
+    assert r.status_code == 400 and "exists already" in r.get_data(as_text=True)
+    r = client.post("/partners/", data={"code": "bad code!", "name": "X"})
+    assert r.status_code == 400
+    r = client.post("/partners/", data={"code": "nw1", "name": "Perpustakaan Baru",
+                                        "system": "slims", "region": "Aceh"})
+    assert r.status_code == 302
+    session.expire_all()
+    new = session.query(Partner).filter_by(code="NW1").one()
+    assert (new.system, new.region) == ("slims", "Aceh")
+    client.post("/partners/NW1", data={"action": "pause", "lending_paused_until": "2027-01-05",
+                                       "pause_reason": "Libur"})
+    page = client.get("/partners/NW1").get_data(as_text=True)
+    assert "History" in page and "coord@example.org" in page and "2027-01-05" in page
+    client.post("/logout")
+    login(client, "lib@example.org")
+    assert "Add a partner library" not in client.get("/partners/").get_data(as_text=True)
+    assert client.post("/partners/", data={"code": "NW2", "name": "X"}).status_code == 403
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_pages_in_both_languages(client, people, session, lang):
+    login(client, "coord@example.org")
+    client.post("/language", data={"lang": lang})
+    agreement = session.query(Agreement).filter_by(title="Long F").one()
+    for url in ("/agreements/", f"/agreements/{agreement.id}", f"/agreements/{agreement.id}/edit",
+                f"/agreements/{agreement.id}/renew", "/agreements/new", "/partners/",
+                "/partners/HOME"):
+        r = client.get(url)
+        assert r.status_code == 200, url
+        assert f'<html lang="{lang}">' in r.get_data(as_text=True)
+    html = client.get(f"/agreements/{agreement.id}").get_data(as_text=True)
+    assert ("Riwayat" if lang == "id" else "History") in html
+    assert ("5 tahun" if lang == "id" else "5 years") in html

@@ -64,14 +64,16 @@ def test_partner_names_match_loosely():
 
 
 def test_tally_counts_per_library_only_between_agreement_members():
-    rows = [(1, 2, "completed"), (1, 2, "unfilled"), (2, 1, "requested"), (1, 3, "loaned"),
-            (3, 1, "copy_completed")]
-    counts = traffic.tally(rows, {frozenset((1, 2))})
-    assert counts[1] == traffic.Traffic(sent=2, received=1, filled=0, unfilled=0)
+    rows = [(1, None, None), (1, 2, "supplied"), (1, None, None), (1, 2, "unfilled"),
+            (1, 4, "supplied"), (2, None, None), (2, 1, "asked"), (2, 3, "waiting"),
+            (3, None, None), (3, 1, "no_answer"), (3, 2, "not_asked")]
+    counts = traffic.tally(rows, {frozenset((1, 2)), frozenset((1, 3))})
+    assert counts[1] == traffic.Traffic(sent=2, received=2, filled=0, unfilled=1)
     assert counts[2] == traffic.Traffic(sent=1, received=2, filled=1, unfilled=1)
-    assert 3 not in counts
+    assert counts[3] == traffic.Traffic(sent=1)
+    assert 4 not in counts
     everything = traffic.tally(rows)
-    assert everything[3] == traffic.Traffic(sent=1, received=1, filled=1, unfilled=0)
+    assert everything[4] == traffic.Traffic(received=1, filled=1)
 
 
 def test_due_alerts_once_each():
