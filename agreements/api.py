@@ -80,14 +80,13 @@ def get_partner(code):
 def create_partner():
     require_role(*MANAGERS)
     data = _json_body()
-    partner, created = partner_service.upsert(
-        db.session, data.get("code", ""), data.get("name", "")
-    )
+    partner, created = partner_service.upsert(db.session, data.get("code", ""), data.get("name", ""))
     if not created:
         db.session.rollback()
         from ill.errors import Conflict
 
         raise Conflict(_("A partner with the code %(code)s exists already.", code=partner.code))
+    db.session.flush()
     rest = {k: v for k, v in data.items() if k not in ("code", "name")}
     partner_service.update(db.session, partner, rest, current())
     db.session.commit()
@@ -109,9 +108,7 @@ def list_agreements():
     day = _day_arg()
     status = request.args.get("status") or None
     if status and status not in STATUSES:
-        raise BadRequest(
-            _("status: use one of %(statuses)s.", statuses=", ".join(STATUSES)), field="status"
-        )
+        raise BadRequest(_("status: use one of %(statuses)s.", statuses=", ".join(STATUSES)), field="status")
     within = request.args.get("within_days")
     within_days = None
     if within not in (None, ""):
@@ -191,9 +188,7 @@ def terminate_agreement(agreement_id):
     user = require_role(*MANAGERS)
     agreement = service.get(db.session, agreement_id)
     data = _json_body()
-    service.terminate(
-        db.session, agreement, data.get("terminated_on"), data.get("reason", ""), _actor(user)
-    )
+    service.terminate(db.session, agreement, data.get("terminated_on"), data.get("reason", ""), _actor(user))
     db.session.commit()
     return jsonify(service.to_dict(agreement, date.today()))
 

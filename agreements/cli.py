@@ -32,9 +32,7 @@ partners = AppGroup("partners", help="The partner library directory.")
 def partners_add(code, name, system, region):
     """Add (or rename) the partner library CODE."""
     try:
-        partner, created = partner_service.upsert(
-            db.session, code, name, system=system, region=region
-        )
+        partner, created = partner_service.upsert(db.session, code, name, system=system, region=region)
         db.session.commit()
     except ServiceError as exc:
         db.session.rollback()
@@ -125,8 +123,7 @@ def agreements_add(codes, start, end, years, services, title, number):
 @click.option(
     "--party",
     default=None,
-    help="Code of the library every row's agreement is with (default: the only "
-    "partner, if there is one).",
+    help="Code of the library every row's agreement is with (else a 'Pihak' column names it per row).",
 )
 @click.option(
     "--service",
@@ -139,8 +136,6 @@ def agreements_import(file: Path, party, services):
     """A coordinator's spreadsheet (CSV) of agreements, one row per partner."""
     from . import sheets
 
-    if party is None:
-        _fail("--party: name the library every row's agreement is with (its code).")
     try:
         text = file.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
@@ -175,11 +170,7 @@ def agreements_list(as_of, fmt, status):
     rows = agreement_service.listing(db.session, day, status=status)
     dicts = [agreement_service.to_dict(a, day, s) for a, s in rows]
     if fmt == "json":
-        click.echo(
-            json.dumps(
-                {"as_of": day.isoformat(), "agreements": dicts}, indent=2, ensure_ascii=False
-            )
-        )
+        click.echo(json.dumps({"as_of": day.isoformat(), "agreements": dicts}, indent=2, ensure_ascii=False))
         return
     columns = ["id", "status", "parties", "start", "end", "services", "title"]
     table = [
@@ -201,9 +192,10 @@ def agreements_list(as_of, fmt, status):
         writer.writerows(table)
         click.echo(out.getvalue(), nl=False)
         return
+    # People read the table: a missing date is "unknown", not a blank.
+    table = [[*r[:3], r[3] or "unknown", r[4] or "unknown", *r[5:]] for r in table]
     widths = [
-        max(len(columns[i]), *(len(r[i]) for r in table)) if table else len(columns[i])
-        for i in range(len(columns))
+        max(len(columns[i]), *(len(r[i]) for r in table)) if table else len(columns[i]) for i in range(len(columns))
     ]
     click.echo("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
     for r in table:

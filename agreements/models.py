@@ -48,9 +48,7 @@ class Partner(db.Model):
     # The borrowing library reviews every patron request before it is sent.
     review_requests: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, onupdate=utcnow
-    )
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
     def lending_paused(self, day: date) -> bool:
         return self.lending_paused_until is not None and day <= self.lending_paused_until
@@ -116,13 +114,9 @@ class Agreement(db.Model):
     document_path: Mapped[str | None] = mapped_column(String(255))
     document_name: Mapped[str | None] = mapped_column(String(255))
     document_size: Mapped[int | None] = mapped_column(Integer)
-    source: Mapped[str] = mapped_column(
-        String(255), default=""
-    )  # e.g. "import kerjasama.csv row 3"
+    source: Mapped[str] = mapped_column(String(255), default="")  # e.g. "import kerjasama.csv row 3"
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, onupdate=utcnow
-    )
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
     parties: Mapped[list[AgreementParty]] = relationship(
         back_populates="agreement", cascade="all, delete-orphan", order_by="AgreementParty.id"
@@ -132,9 +126,7 @@ class Agreement(db.Model):
         cascade="all, delete-orphan",
         order_by="AgreementService.service",
     )
-    supersedes: Mapped[Agreement | None] = relationship(
-        remote_side=[id], foreign_keys=[supersedes_id]
-    )
+    supersedes: Mapped[Agreement | None] = relationship(remote_side=[id], foreign_keys=[supersedes_id])
 
     @property
     def partners(self) -> list[Partner]:
@@ -156,9 +148,7 @@ class AgreementParty(db.Model):
     __table_args__ = (UniqueConstraint("agreement_id", "partner_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    agreement_id: Mapped[int] = mapped_column(
-        ForeignKey("agreements.id", ondelete="CASCADE"), index=True
-    )
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id", ondelete="CASCADE"), index=True)
     partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), index=True)
 
     agreement: Mapped[Agreement] = relationship(back_populates="parties")
@@ -172,9 +162,7 @@ class AgreementService(db.Model):
     __table_args__ = (UniqueConstraint("agreement_id", "service"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    agreement_id: Mapped[int] = mapped_column(
-        ForeignKey("agreements.id", ondelete="CASCADE"), index=True
-    )
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id", ondelete="CASCADE"), index=True)
     service: Mapped[str] = mapped_column(String(10))
     loan_period_days: Mapped[int | None] = mapped_column(Integer)
     renewals_allowed: Mapped[int] = mapped_column(Integer, default=0)
@@ -191,15 +179,11 @@ class AgreementChange(db.Model):
     __tablename__ = "agreement_changes"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    agreement_id: Mapped[int] = mapped_column(
-        ForeignKey("agreements.id", ondelete="CASCADE"), index=True
-    )
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     actor: Mapped[str] = mapped_column(String(254), default="")  # e-mail or "cli"
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    action: Mapped[str] = mapped_column(
-        String(30)
-    )  # created updated renewed terminated document imported
+    action: Mapped[str] = mapped_column(String(30))  # created updated renewed terminated document imported
     changes: Mapped[dict] = mapped_column(JSON, default=dict)  # field -> [before, after]
     note: Mapped[str] = mapped_column(Text, default="")
 
@@ -214,10 +198,21 @@ class AgreementAlert(db.Model):
     __table_args__ = (UniqueConstraint("agreement_id", "kind", "end_date"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    agreement_id: Mapped[int] = mapped_column(
-        ForeignKey("agreements.id", ondelete="CASCADE"), index=True
-    )
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(30))
     end_date: Mapped[date] = mapped_column(Date)
     sent_on: Mapped[date] = mapped_column(Date)
     recipients: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PartnerChange(db.Model):
+    """Who changed what about a partner and when (before/after per field)."""
+
+    __tablename__ = "partner_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor: Mapped[str] = mapped_column(String(254), default="")
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    changes: Mapped[dict] = mapped_column(JSON, default=dict)

@@ -59,9 +59,7 @@ def upsert(session, code: str, name: str, **fields) -> tuple[Partner, bool]:
         raise AgreementError(_("Partner %(code)s needs a name.", code=code), field="name")
     system = fields.get("system")
     if system and system not in {s.value for s in LibrarySystem}:
-        raise AgreementError(
-            _("Unknown library system '%(system)s'.", system=system), field="system"
-        )
+        raise AgreementError(_("Unknown library system '%(system)s'.", system=system), field="system")
     partner = by_code(session, code)
     created = partner is None
     if created:
@@ -114,9 +112,7 @@ def to_dict(partner: Partner, day) -> dict:
         "system": partner.system,
         "holdings_tag": partner.holdings_tag,
         "lending_status": partner.lending_status(day),
-        "paused_until": partner.lending_paused_until.isoformat()
-        if partner.lending_paused_until
-        else None,
+        "paused_until": partner.lending_paused_until.isoformat() if partner.lending_paused_until else None,
         "pause_reason": partner.pause_reason or None,
     }
 
@@ -157,8 +153,7 @@ def update(session, partner: Partner, data: dict, user) -> dict:
         if beyond:
             raise Forbidden(
                 _(
-                    "A librarian may only pause or resume lending and set request review; "
-                    "not: %(fields)s.",
+                    "A librarian may only pause or resume lending and set request review; not: %(fields)s.",
                     fields=", ".join(sorted(beyond)),
                 )
             )
@@ -183,9 +178,7 @@ def update(session, partner: Partner, data: dict, user) -> dict:
                     )
         elif key == "system":
             if value not in {s.value for s in LibrarySystem}:
-                raise AgreementError(
-                    _("Unknown library system '%(system)s'.", system=value), field="system"
-                )
+                raise AgreementError(_("Unknown library system '%(system)s'.", system=value), field="system")
             values[key] = value
         elif key == "holdings_tag":
             if value not in HOLDINGS_TAGS:
@@ -202,9 +195,7 @@ def update(session, partner: Partner, data: dict, user) -> dict:
                 raise AgreementError(_("A partner needs a name."), field="name")
             limit = {"name": 255, "region": 100, "email": 254, "pause_reason": 255}.get(key)
             if limit and len(value) > limit:
-                raise AgreementError(
-                    _("%(field)s: at most %(n)d characters.", field=key, n=limit), field=key
-                )
+                raise AgreementError(_("%(field)s: at most %(n)d characters.", field=key, n=limit), field=key)
             values[key] = value
     if values.get("lending_paused_until") is None and "lending_paused_until" in values:
         values.setdefault("pause_reason", "")
@@ -217,6 +208,10 @@ def update(session, partner: Partner, data: dict, user) -> dict:
                 value.isoformat() if hasattr(value, "isoformat") else value,
             ]
             setattr(partner, key, value)
+    if changes and partner.id is not None:
+        from .models import PartnerChange
+
+        session.add(PartnerChange(partner_id=partner.id, user_id=user.id, actor=user.email, changes=changes))
     return changes
 
 

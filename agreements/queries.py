@@ -124,9 +124,7 @@ def _link(chosen: tuple[Agreement, str] | None, service: str, day: date) -> Agre
         agreement_id=agreement.id,
         end_date=agreement.end_date,
         reason=_reason(agreement, status, service, day),
-        response_days=(
-            terms.response_days if terms and terms.response_days else DEFAULT_RESPONSE_DAYS
-        ),
+        response_days=(terms.response_days if terms and terms.response_days else DEFAULT_RESPONSE_DAYS),
         loan_period_days=terms.loan_period_days if terms else None,
         renewals_allowed=terms.renewals_allowed or 0 if terms else 0,
         cost_per_loan=terms.cost_per_loan if terms else None,
@@ -145,9 +143,7 @@ def _agreements_with(session, library_id: int) -> list[Agreement]:
     )
 
 
-def agreement_between(
-    session, library_a_id: int, library_b_id: int, service: str, day: date
-) -> AgreementLink:
+def agreement_between(session, library_a_id: int, library_b_id: int, service: str, day: date) -> AgreementLink:
     """The agreement that lets A and B exchange ``service`` on ``day``, or why none does."""
     return links_for(session, library_a_id, [library_b_id], service, day)[library_b_id]
 
@@ -163,6 +159,4 @@ def links_for(
         for party in agreement.parties:
             if party.partner_id in wanted and party.partner_id != borrower_id:
                 by_lender[party.partner_id].append(agreement)
-    return {
-        lid: _link(_choose(found, service, day), service, day) for lid, found in by_lender.items()
-    }
+    return {lid: _link(_choose(found, service, day), service, day) for lid, found in by_lender.items()}

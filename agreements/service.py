@@ -121,9 +121,7 @@ def parse_money(value, field: str) -> Decimal | None:
     except InvalidOperation:
         amount = None
     if amount is None or not amount.is_finite() or amount < 0 or amount >= Decimal("1e10"):
-        raise BadRequest(
-            _("%(field)s: '%(value)s' is not an amount.", field=field, value=value), field=field
-        )
+        raise BadRequest(_("%(field)s: '%(value)s' is not an amount.", field=field, value=value), field=field)
     return amount.quantize(Decimal("0.01"))
 
 
@@ -136,9 +134,7 @@ def parse_services(value) -> dict[str, dict]:
     if isinstance(value, list | tuple):
         value = {name: {} for name in value}
     if not isinstance(value, dict):
-        raise BadRequest(
-            _("services: give a list of service names or an object of terms."), field="services"
-        )
+        raise BadRequest(_("services: give a list of service names or an object of terms."), field="services")
     out = {}
     names = {s.value for s in Service}
     for name, terms in value.items():
@@ -149,9 +145,7 @@ def parse_services(value) -> dict[str, dict]:
             )
         terms = terms or {}
         if not isinstance(terms, dict):
-            raise BadRequest(
-                _("services.%(name)s: give the terms as an object.", name=name), field="services"
-            )
+            raise BadRequest(_("services.%(name)s: give the terms as an object.", name=name), field="services")
         unknown = set(terms) - set(TERM_FIELDS)
         if unknown:
             raise BadRequest(
@@ -163,22 +157,11 @@ def parse_services(value) -> dict[str, dict]:
                 field="services",
             )
         out[name] = {
-            "loan_period_days": parse_int(
-                terms.get("loan_period_days"), f"services.{name}.loan_period_days", 1
-            ),
-            "renewals_allowed": parse_int(
-                terms.get("renewals_allowed"), f"services.{name}.renewals_allowed"
-            )
-            or 0,
-            "response_days": parse_int(
-                terms.get("response_days"), f"services.{name}.response_days", 1
-            ),
-            "cost_per_loan": parse_money(
-                terms.get("cost_per_loan"), f"services.{name}.cost_per_loan"
-            ),
-            "cost_per_page": parse_money(
-                terms.get("cost_per_page"), f"services.{name}.cost_per_page"
-            ),
+            "loan_period_days": parse_int(terms.get("loan_period_days"), f"services.{name}.loan_period_days", 1),
+            "renewals_allowed": parse_int(terms.get("renewals_allowed"), f"services.{name}.renewals_allowed") or 0,
+            "response_days": parse_int(terms.get("response_days"), f"services.{name}.response_days", 1),
+            "cost_per_loan": parse_money(terms.get("cost_per_loan"), f"services.{name}.cost_per_loan"),
+            "cost_per_page": parse_money(terms.get("cost_per_page"), f"services.{name}.cost_per_page"),
         }
     return out
 
@@ -212,9 +195,7 @@ def clean(data: dict) -> dict:
                 raise BadRequest(_("%(field)s: give text.", field=name), field=name)
             value = (value or "").strip()
             if limit and len(value) > limit:
-                raise BadRequest(
-                    _("%(field)s: at most %(n)d characters.", field=name, n=limit), field=name
-                )
+                raise BadRequest(_("%(field)s: at most %(n)d characters.", field=name, n=limit), field=name)
             out[name] = value
     if "scope_forms" in data:
         forms = data["scope_forms"] or []
@@ -280,9 +261,7 @@ def snapshot(agreement: Agreement) -> dict:
         terminated_on=_plain(agreement.terminated_on),
         termination_reason=agreement.termination_reason,
         parties=sorted(p.partner.code for p in agreement.parties),
-        services={
-            s.service: {k: _plain(getattr(s, k)) for k in TERM_FIELDS} for s in agreement.services
-        },
+        services={s.service: {k: _plain(getattr(s, k)) for k in TERM_FIELDS} for s in agreement.services},
         document=agreement.document_name,
     )
     return snap
@@ -292,9 +271,7 @@ def diff(before: dict, after: dict) -> dict:
     return {k: [before.get(k), after.get(k)] for k in AUDITED if before.get(k) != after.get(k)}
 
 
-def record(
-    session, agreement: Agreement, actor: Actor, action: str, changes: dict, note: str = ""
-) -> AgreementChange:
+def record(session, agreement: Agreement, actor: Actor, action: str, changes: dict, note: str = "") -> AgreementChange:
     row = AgreementChange(
         agreement=agreement,
         user_id=actor.user.id if actor.user else None,
@@ -315,9 +292,7 @@ def _partners(session, codes: Iterable[str]) -> list[Partner]:
     for code in codes:
         partner = partner_service.by_code(session, code)
         if partner is None:
-            raise BadRequest(
-                _("parties: no partner library with the code %(code)s.", code=code), field="parties"
-            )
+            raise BadRequest(_("parties: no partner library with the code %(code)s.", code=code), field="parties")
         found.append(partner)
     return found
 
@@ -333,9 +308,7 @@ def _apply(session, agreement: Agreement, values: dict) -> None:
     if "parties" in values:
         partners = _partners(session, values["parties"])
         if len(partners) < 2:
-            raise BadRequest(
-                _("parties: an agreement needs at least two libraries."), field="parties"
-            )
+            raise BadRequest(_("parties: an agreement needs at least two libraries."), field="parties")
         keep = {p.id for p in partners}
         for party in list(agreement.parties):
             if party.partner_id not in keep:
@@ -379,7 +352,15 @@ def _apply_dates(agreement: Agreement, values: dict) -> None:
     if end is None:
         end = st.end_date(start, months, None)
     if start and end and months and "end_date" in values and "start_date" in values:
-        if st.add_months(start, months) != end:
+        # A form sends all three. The one the person changed wins: a new end
+        # alone drops the old duration; a new start or duration alone moves the end.
+        end_changed = end != agreement.end_date
+        base_changed = start != agreement.start_date or months != agreement.duration_months
+        if st.add_months(start, months) != end and end_changed and not base_changed:
+            months = None
+        elif st.add_months(start, months) != end and base_changed and not end_changed:
+            end = st.add_months(start, months)
+        elif st.add_months(start, months) != end:
             raise BadRequest(
                 _(
                     "end_date: %(end)s does not match the start %(start)s plus "
@@ -414,9 +395,7 @@ def display_title(agreement: Agreement) -> str:
     return _("Agreement %(names)s", names=" – ".join(p.partner.name for p in agreement.parties))
 
 
-def create(
-    session, data: dict, actor: Actor, action: str = "created", note: str = "", source: str = ""
-) -> Agreement:
+def create(session, data: dict, actor: Actor, action: str = "created", note: str = "", source: str = "") -> Agreement:
     values = clean(data)
     if "parties" not in values:
         raise BadRequest(_("parties: name at least two partner libraries."), field="parties")
@@ -506,18 +485,14 @@ def renew(session, agreement: Agreement, data: dict, actor: Actor) -> Agreement:
 def terminate(session, agreement: Agreement, on, reason: str, actor: Actor) -> Agreement:
     day = parse_day(on, "terminated_on")
     if day is None:
-        raise BadRequest(
-            _("terminated_on: give the day the agreement ends."), field="terminated_on"
-        )
+        raise BadRequest(_("terminated_on: give the day the agreement ends."), field="terminated_on")
     reason = (reason or "").strip()
     if not reason:
         raise BadRequest(_("reason: say why the agreement is terminated."), field="reason")
     if agreement.terminated_on is not None:
         raise Conflict(_("This agreement was terminated already."))
     if agreement.start_date and day < agreement.start_date:
-        raise BadRequest(
-            _("terminated_on: the day is before the agreement's start."), field="terminated_on"
-        )
+        raise BadRequest(_("terminated_on: the day is before the agreement's start."), field="terminated_on")
     before = snapshot(agreement)
     agreement.terminated_on, agreement.termination_reason = day, reason
     session.flush()
@@ -601,14 +576,10 @@ def listing(
     )
     if library_id is not None:
         query = query.where(
-            Agreement.id.in_(
-                select(AgreementParty.agreement_id).where(AgreementParty.partner_id == library_id)
-            )
+            Agreement.id.in_(select(AgreementParty.agreement_id).where(AgreementParty.partner_id == library_id))
         )
     if within_days is not None:
-        query = query.where(
-            Agreement.end_date >= day, Agreement.end_date <= day + timedelta(days=within_days)
-        )
+        query = query.where(Agreement.end_date >= day, Agreement.end_date <= day + timedelta(days=within_days))
     out = []
     for agreement in session.scalars(query):
         current = status_of(agreement, day)
@@ -628,10 +599,7 @@ def to_dict(agreement: Agreement, day: date, status: str | None = None) -> dict:
         "parties": [{"code": p.partner.code, "name": p.partner.name} for p in agreement.parties],
         "scope": {"forms": list(agreement.scope_forms or []), "text": agreement.scope_text},
         "services": {
-            s.service: {
-                k: (_plain(getattr(s, k)) if k.startswith("cost") else getattr(s, k))
-                for k in TERM_FIELDS
-            }
+            s.service: {k: (_plain(getattr(s, k)) if k.startswith("cost") else getattr(s, k)) for k in TERM_FIELDS}
             for s in agreement.services
         },
         "start": _plain(agreement.start_date),

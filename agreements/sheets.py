@@ -54,6 +54,9 @@ HEADINGS = {
     "no mou": "number",
     "number": "number",
     "judul": "title",
+    "pihak": "party",
+    "pihak pertama": "party",
+    "party": "party",
     "title": "title",
 }
 
@@ -167,7 +170,7 @@ class ImportReport:
 def import_csv(
     session,
     text: str,
-    party_code: str,
+    party_code: str | None,
     services: list[str],
     actor,
     filename: str = "spreadsheet.csv",
@@ -176,11 +179,14 @@ def import_csv(
     library. Unreadable cells are reported and left empty (the agreement's
     dates then show as unknown); a row identical to an agreement already
     there (same parties and dates) is not imported twice."""
-    party = partner_service.by_code(session, party_code)
-    if party is None:
-        raise BadRequest(
-            _("--party: no partner library with the code %(code)s.", code=party_code), field="party"
-        )
+    party = None
+    if party_code:
+        party = partner_service.by_code(session, party_code)
+        if party is None:
+            raise BadRequest(
+                _("--party: no partner library with the code %(code)s.", code=party_code),
+                field="party",
+            )
     text = text.lstrip("\ufeff")
     sample = text[:4096]
     try:
@@ -199,11 +205,19 @@ def import_csv(
     if "name" not in columns:
         raise BadRequest(
             _(
-                "%(file)s: no column with the partner's name (e.g. 'Nama Instansi'); "
-                "the headings are: %(headings)s.",
+                "%(file)s: no column with the partner's name (e.g. 'Nama Instansi'); the headings are: %(headings)s.",
                 file=filename,
                 headings=", ".join(headings),
             )
+        )
+    if party is None and "party" not in columns:
+        raise BadRequest(
+            _(
+                "%(file)s: name the library every row's agreement is with (--party CODE), "
+                "or give it per row in a column 'Pihak'.",
+                file=filename,
+            ),
+            field="party",
         )
     report = ImportReport()
 
@@ -258,6 +272,20 @@ def import_csv(
         if start and end and end < start:
             unreadable.append(_("the end is before the start; the start is left empty"))
             start = None
+        row_party = party
+        if row_party is None:
+            wanted = " ".join(cell("party").split())
+            row_party = partner_service.by_code(session, wanted) or find_partner(partners, wanted)
+            if row_party is None:
+                problem(
+                    _(
+                        "%(where)s: no partner library '%(party)s' (column '%(col)s'); row skipped.",
+                        where=where,
+                        party=wanted,
+                        col=headings[columns["party"]],
+                    )
+                )
+                continue
         partner = find_partner(partners, name)
         new_partner = partner is None
         if new_partner:
@@ -267,21 +295,17 @@ def import_csv(
             partners.append(partner)
             taken.add(code)
             report.partners_created.append(code)
-        if partner.id == party.id:
-            problem(
-                _("%(where)s: %(name)s is the party itself; row skipped.", where=where, name=name)
-            )
+        if partner.id == row_party.id:
+            problem(_("%(where)s: %(name)s is the party itself; row skipped.", where=where, name=name))
             continue
         eff_start = st.start_date(start, months, end)
         eff_end = st.end_date(start, months, end)
-        if _already_there(session, party.id, partner.id, eff_start, eff_end):
+        if _already_there(session, row_party.id, partner.id, eff_start, eff_end):
             report.skipped += 1
-            report.lines.append(
-                _("%(where)s: %(name)s: already imported, left as it is.", where=where, name=name)
-            )
+            report.lines.append(_("%(where)s: %(name)s: already imported, left as it is.", where=where, name=name))
             continue
         data = {
-            "parties": [party.code, partner.code],
+            "parties": [row_party.code, partner.code],
             "services": services,
             "start_date": eff_start,
             "end_date": eff_end,

@@ -25,7 +25,14 @@ from . import labels, service
 from . import partners as partner_service
 from . import status as st
 from . import traffic as traffic_mod
-from .models import COOPERATION_FORMS, AgreementChange, LibrarySystem, Partner, Service
+from .models import (
+    COOPERATION_FORMS,
+    AgreementChange,
+    LibrarySystem,
+    Partner,
+    PartnerChange,
+    Service,
+)
 
 bp = Blueprint("agreements", __name__, template_folder="templates")
 
@@ -59,9 +66,7 @@ def _as_of() -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise BadRequest(
-            _("as_of: '%(value)s' is not a date (use YYYY-MM-DD).", value=value), field="as_of"
-        )
+        raise BadRequest(_("as_of: '%(value)s' is not a date (use YYYY-MM-DD).", value=value), field="as_of")
 
 
 def _visible(agreement, user) -> None:
@@ -74,11 +79,46 @@ def _visible(agreement, user) -> None:
 # --- partners -------------------------------------------------------------
 
 
-@bp.get("/partners/")
+@bp.route("/partners/", methods=["GET", "POST"])
 @login_required
 def partner_list():
+    user = current()
+    error, status = None, 200
+    if request.method == "POST":
+        require_role(*MANAGERS)
+        try:
+            partner, created = partner_service.upsert(
+                db.session, request.form.get("code", ""), request.form.get("name", "")
+            )
+            if not created:
+                raise BadRequest(
+                    _("A partner with the code %(code)s exists already.", code=partner.code),
+                    field="code",
+                )
+            db.session.flush()
+            partner_service.update(
+                db.session,
+                partner,
+                {k: request.form.get(k, "") for k in ("region", "system") if request.form.get(k)},
+                user,
+            )
+            db.session.commit()
+        except ServiceError as exc:
+            db.session.rollback()
+            error, status = exc.message, exc.status
+        else:
+            flash(_("Partner %(code)s added.", code=partner.code), "success")
+            return redirect(url_for("agreements.partner_detail", code=partner.code))
     rows = db.session.scalars(select(Partner).order_by(Partner.name)).all()
-    return render_template("agreements/partners.html", partners=rows, today=date.today())
+    return render_template(
+        "agreements/partners.html",
+        partners=rows,
+        today=date.today(),
+        may_manage=user.role in MANAGERS,
+        systems=[s.value for s in LibrarySystem],
+        error=error,
+        form=request.form if error else None,
+    ), status
 
 
 def _may_edit_partner(user, partner) -> str | None:
@@ -143,6 +183,13 @@ def partner_detail(code):
         systems=[s.value for s in LibrarySystem],
         holdings_tags=partner_service.HOLDINGS_TAGS,
         agreements=agreements,
+        history=db.session.scalars(
+            select(PartnerChange)
+            .where(PartnerChange.partner_id == partner.id)
+            .order_by(PartnerChange.at.desc(), PartnerChange.id.desc())
+        ).all()
+        if user.is_staff
+        else [],
         today=date.today(),
     ), status
 
@@ -301,9 +348,7 @@ def edit_agreement(agreement_id):
     user = require_role(*MANAGERS)
     agreement = service.get(db.session, agreement_id)
     if request.method == "GET":
-        return _form_page(
-            {"values": _values_from(agreement), "mode": "edit", "agreement": agreement}
-        )
+        return _form_page({"values": _values_from(agreement), "mode": "edit", "agreement": agreement})
     data = _form_data(request.form)
     # A form that leaves the duration empty while the end is given means "the end alone".
     try:

@@ -21,9 +21,9 @@ bp = Blueprint("loans", __name__, url_prefix="/requests")
 @bp.app_context_processor
 def _labels():
     return {
-        "status_label": lambda s: str(workflow.STATUS_LABELS.get(s, s)),
-        "action_label": lambda a: str(workflow.ACTION_LABELS.get(a, a)),
-        "reason_text": routing.describe,
+        "loan_status_label": lambda s: str(workflow.STATUS_LABELS.get(s, s)),
+        "loan_action_label": lambda a: str(workflow.ACTION_LABELS.get(a, a)),
+        "loan_reason": routing.describe,
     }
 
 

@@ -246,3 +246,27 @@ def test_import_api(client, world, session):
     r = client.post("/api/v1/agreements/import", headers=world["librarian"],
                     data={"file": (io.BytesIO(sheet), "k.csv"), "party": "HOME"})
     assert r.status_code == 403
+
+
+def test_form_style_updates_keep_dates_consistent(client, world):
+    h = world["coordinator"]
+    r = client.post("/api/v1/agreements", headers=h, json={
+        "parties": ["HOME", "UGM"], "start_date": "2026-01-01", "duration_months": 12})
+    aid = r.get_json()["id"]
+    url = f"/api/v1/agreements/{aid}"
+    # All three sent, only the end changed: the end wins, the duration goes.
+    r = client.patch(url, headers=h, json={"start_date": "2026-01-01", "duration_months": 12,
+                                           "end_date": "2027-03-31"})
+    assert r.status_code == 200
+    assert (r.get_json()["end"], r.get_json()["duration_months"]) == ("2027-03-31", None)
+    r = client.patch(url, headers=h, json={"duration_months": 24})
+    assert r.get_json()["end"] == "2028-01-01"
+    # All three sent, only the duration changed: the end follows.
+    r = client.patch(url, headers=h, json={"start_date": "2026-01-01", "duration_months": 36,
+                                           "end_date": "2028-01-01"})
+    assert r.get_json()["end"] == "2029-01-01"
+    # Start and end both changed but disagreeing with the duration: refused, nothing changed.
+    r = client.patch(url, headers=h, json={"start_date": "2026-02-01", "duration_months": 36,
+                                           "end_date": "2030-01-01"})
+    assert r.status_code == 400 and r.get_json()["error"]["field"] == "end_date"
+    assert client.get(url, headers=h).get_json()["end"] == "2029-01-01"

@@ -33,3 +33,11 @@ def test_counts_exactly_n_working_days(day, n):
     between = [day + timedelta(days=k) for k in range(1, (due - day).days + 1)]
     assert sum(1 for d in between if is_working_day(d)) == n
     assert (due - day).days <= n * 7 // 5 + 3
+
+
+def test_configured_holidays(app):
+    app.config["AGREEMENTS_HOLIDAYS"] = ["2026-12-25", "2026-12-24"]
+    assert working_days_after(date(2026, 12, 23), 1) == date(2026, 12, 28)
+    app.config["AGREEMENTS_HOLIDAYS"] = "2026-12-25"  # as ILL_AGREEMENTS_HOLIDAYS may give it
+    assert working_days_after(date(2026, 12, 23), 2) == date(2026, 12, 28)
+    assert working_days_after(date(2026, 12, 23), 2, holidays=()) == date(2026, 12, 25)

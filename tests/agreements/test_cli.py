@@ -166,3 +166,25 @@ def test_add_errors(runner, make, session, args, message):
     assert r.exit_code != 0
     assert message in r.output
     assert session.query(Agreement).count() == 0
+
+
+def test_import_with_a_party_column(runner, make, tmp_path, session):
+    make.partner("UINSU", "Perpustakaan UIN Sumatera Utara")
+    make.partner("UGM", "Universitas Gadjah Mada")
+    make.commit()
+    sheet = tmp_path / "k.csv"
+    sheet.write_text(
+        "Pihak,Nama Instansi,Tanggal mulai,Masa Kerja sama\n"
+        "UINSU,Universitas Gadjah Mada,1 Januari 2025,3 tahun\n"
+        "UIN Sumatera Utara,STIPAP,2025-01-01,\n"
+        "Nowhere,STIPAP,,\n", encoding="utf-8")
+    result = runner.invoke(args=["agreements", "import", str(sheet), "--service", "copy"])
+    assert result.exit_code == 0, result.output
+    assert "row 4: no partner library 'Nowhere' (column 'Pihak'); row skipped." in result.output
+    assert "2 agreements created, 1 new partners" in result.output
+    rows = json.loads(runner.invoke(args=["agreements", "list", "--as-of", "2026-11-23",
+                                          "--format", "json"]).output)["agreements"]
+    got = {tuple(p["code"] for p in r["parties"]): (r["start"], r["end"], r["status"])
+           for r in rows}
+    assert got == {("UINSU", "UGM"): ("2025-01-01", "2028-01-01", "active"),
+                   ("UINSU", "STIPAP"): ("2025-01-01", None, "unknown")}

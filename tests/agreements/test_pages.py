@@ -212,3 +212,42 @@ def test_traffic_on_the_dashboard(client, people, session):
     assert cells("Library UGM (UGM)") == ["1", "2", "1", "1"]
     assert cells("Library FAR (FAR)") == ["0", "1", "1", "0"]
     assert "Outsider" not in traffic
+
+
+def test_coordinator_adds_a_partner_and_changes_are_recorded(client, people, session):
+    login(client, "coord@example.org")
+    assert "Add a partner library" in client.get("/partners/").get_data(as_text=True)
+    r = client.post("/partners/", data={"code": "ugm", "name": "Dup"})
+    assert r.status_code == 400 and "exists already" in r.get_data(as_text=True)
+    r = client.post("/partners/", data={"code": "bad code!", "name": "X"})
+    assert r.status_code == 400
+    r = client.post("/partners/", data={"code": "nw1", "name": "Perpustakaan Baru",
+                                        "system": "slims", "region": "Aceh"})
+    assert r.status_code == 302
+    session.expire_all()
+    new = session.query(Partner).filter_by(code="NW1").one()
+    assert (new.system, new.region) == ("slims", "Aceh")
+    client.post("/partners/NW1", data={"action": "pause", "lending_paused_until": "2027-01-05",
+                                       "pause_reason": "Libur"})
+    page = client.get("/partners/NW1").get_data(as_text=True)
+    assert "History" in page and "coord@example.org" in page and "2027-01-05" in page
+    client.post("/logout")
+    login(client, "lib@example.org")
+    assert "Add a partner library" not in client.get("/partners/").get_data(as_text=True)
+    assert client.post("/partners/", data={"code": "NW2", "name": "X"}).status_code == 403
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_pages_in_both_languages(client, people, session, lang):
+    login(client, "coord@example.org")
+    client.post("/language", data={"lang": lang})
+    agreement = session.query(Agreement).filter_by(title="Long F").one()
+    for url in ("/agreements/", f"/agreements/{agreement.id}", f"/agreements/{agreement.id}/edit",
+                f"/agreements/{agreement.id}/renew", "/agreements/new", "/partners/",
+                "/partners/HOME"):
+        r = client.get(url)
+        assert r.status_code == 200, url
+        assert f'<html lang="{lang}">' in r.get_data(as_text=True)
+    html = client.get(f"/agreements/{agreement.id}").get_data(as_text=True)
+    assert ("Riwayat" if lang == "id" else "History") in html
+    assert ("5 tahun" if lang == "id" else "5 years") in html

@@ -60,14 +60,14 @@ def net(client, make, session):
         }
     )
     users = {
-        "patron": make.user("patron", libs["HOME"], name="Siti"),
-        "patron2": make.user("patron", libs["HOME"], name="Budi"),
-        "home": make.user("librarian", libs["HOME"]),
-        "a": make.user("librarian", libs["A"]),
-        "b": make.user("librarian", libs["B"]),
-        "x": make.user("librarian", libs["X"]),
-        "xpatron": make.user("patron", libs["X"]),
-        "coord": make.user("coordinator"),
+        "patron": make.user("patron", libs["HOME"], name="Siti", locale="en"),
+        "patron2": make.user("patron", libs["HOME"], name="Budi", locale="en"),
+        "home": make.user("librarian", libs["HOME"], locale="en"),
+        "a": make.user("librarian", libs["A"], locale="en"),
+        "b": make.user("librarian", libs["B"], locale="en"),
+        "x": make.user("librarian", libs["X"], locale="en"),
+        "xpatron": make.user("patron", libs["X"], locale="en"),
+        "coord": make.user("coordinator", locale="en"),
     }
     tokens = {k: make.token(u) for k, u in users.items()}
     make.commit()

@@ -105,3 +105,14 @@ def test_held_at_home_is_said_on_the_form(net):
     _login(net, "patron")
     r = net.client.post(f"/requests/new?record_id={cluster.id}", data={"service": "loan"})
     assert r.status_code == 409 and "desk" in r.get_data(as_text=True)
+
+
+def test_the_request_page_speaks_indonesian(net):
+    rid = net.create().get_json()["id"]
+    net.users["patron"].locale = "id"
+    net.make.commit()
+    _login(net, "patron")
+    page = net.client.get(f"/requests/{rid}").get_data(as_text=True)
+    assert "Permintaan" in page and "diminta" in page and "Batalkan" in page
+    r = net.call("patron", "POST", f"/requests/{rid}/actions", {"action": "received", "version": 2})
+    assert "tidak dapat dilakukan" in r.get_json()["error"]["message"]
