@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import date, timedelta
 
 import pytest
@@ -230,7 +231,14 @@ def test_the_copy_path(net):
     rid = r.get_json()["id"]
     assert net.act("a", rid, "will_supply").get_json()["status"] == "will_supply"
     assert net.act("a", rid, "loaned").status_code == 409
-    body = net.act("a", rid, "copy_completed").get_json()
+    # The copy travels as a PDF (ill/delivery.py): without one the action is refused.
+    assert net.act("a", rid, "copy_completed").status_code == 400
+    from tests.notify.network import pdf_bytes
+
+    version = net.get("a", rid).get_json()["version"]
+    body = net.call("a", "POST", f"/requests/{rid}/actions", data={
+        "action": "copy_completed", "version": str(version),
+        "file": (io.BytesIO(pdf_bytes(1)), "scan.pdf")}, content_type="multipart/form-data").get_json()
     assert body["status"] == "copy_completed"
     assert net.act("patron", rid, "cancel").status_code == 409
 
