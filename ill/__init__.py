@@ -117,6 +117,7 @@ def _register_packages(app: Flask) -> None:
     api.init_app(app)
     app.register_blueprint(loan_views.bp)
     app.register_blueprint(loan_api.bp)
-    from . import notify
+    from . import delivery, notify
 
     notify.init_app(app)
+    delivery.init_app(app)

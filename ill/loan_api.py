@@ -1,4 +1,5 @@
 """Loan and copy requests over HTTP, under /api/v1 (see docs/loans.md)."""
+
 from __future__ import annotations
 
 from flask import jsonify, request
@@ -40,8 +41,9 @@ def create_request():
 def list_requests():
     user = current()
     rows = service.queue(db.session, user, request.args.get("side"), request.args.get("status"))
-    return jsonify({"requests": [service.to_dict(r, user) for r in rows],
-                    "counts": service.queue_counts(db.session, user)})
+    return jsonify(
+        {"requests": [service.to_dict(r, user) for r in rows], "counts": service.queue_counts(db.session, user)}
+    )
 
 
 @bp.get("/requests/<int:request_id>")

@@ -1,5 +1,6 @@
 """Pages of the loan workflow: a patron's requests, a librarian's queues, the
 request page with its rota and history, the pick slip and the request form."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -19,9 +20,11 @@ bp = Blueprint("loans", __name__, url_prefix="/requests")
 
 @bp.app_context_processor
 def _labels():
-    return {"status_label": lambda s: str(workflow.STATUS_LABELS.get(s, s)),
-            "action_label": lambda a: str(workflow.ACTION_LABELS.get(a, a)),
-            "reason_text": routing.describe}
+    return {
+        "loan_status_label": lambda s: str(workflow.STATUS_LABELS.get(s, s)),
+        "loan_action_label": lambda a: str(workflow.ACTION_LABELS.get(a, a)),
+        "loan_reason": routing.describe,
+    }
 
 
 @bp.get("/mine")
@@ -46,9 +49,15 @@ def queues():
         flash(exc.message, "error")
         rows, status = service.queue(db.session, user, side if user.role == Role.LIBRARIAN else None), None
     actions = {r.id: workflow.allowed_actions(r, service.roles_for(user, r)) for r in rows}
-    return render_template("loans/queues.html", rows=rows, side=side, status=status,
-                           counts=service.queue_counts(db.session, user), actions=actions,
-                           statuses=workflow.STATUSES)
+    return render_template(
+        "loans/queues.html",
+        rows=rows,
+        side=side,
+        status=status,
+        counts=service.queue_counts(db.session, user),
+        actions=actions,
+        statuses=workflow.STATUSES,
+    )
 
 
 @bp.get("/<int:request_id>")
@@ -57,9 +66,14 @@ def detail(request_id: int):
     user = current()
     req = service.get_visible(db.session, user, request_id)
     roles = service.roles_for(user, req)
-    return render_template("loans/detail.html", req=req, staff=user.role != Role.PATRON,
-                           actions=workflow.allowed_actions(req, roles), params=workflow.ACTION_PARAMS,
-                           reasons=workflow.UNFILLED_REASONS)
+    return render_template(
+        "loans/detail.html",
+        req=req,
+        staff=user.role != Role.PATRON,
+        actions=workflow.allowed_actions(req, roles),
+        params=workflow.ACTION_PARAMS,
+        reasons=workflow.UNFILLED_REASONS,
+    )
 
 
 @bp.post("/<int:request_id>/act")
@@ -99,10 +113,17 @@ def _lender_items(req: LoanRequest) -> list:
 
     if req.cluster_id is None or req.current_lender_id is None:
         return []
-    return list(db.session.scalars(
-        select(Item).join(SourceRecord, SourceRecord.id == Item.source_record_id)
-        .where(SourceRecord.cluster_id == req.cluster_id, Item.partner_id == req.current_lender_id,
-               SourceRecord.withdrawn_at.is_(None))))
+    return list(
+        db.session.scalars(
+            select(Item)
+            .join(SourceRecord, SourceRecord.id == Item.source_record_id)
+            .where(
+                SourceRecord.cluster_id == req.cluster_id,
+                Item.partner_id == req.current_lender_id,
+                SourceRecord.withdrawn_at.is_(None),
+            )
+        )
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -135,19 +156,24 @@ def new_request():
             db.session.rollback()
             error = exc
         else:
-            flash(_("Your request has been sent. Number: %(id)s.", id=req.id)
-                  if req.status != "new" else
-                  _("Your request will be reviewed by your library. Number: %(id)s.", id=req.id), "success")
+            flash(
+                _("Your request has been sent. Number: %(id)s.", id=req.id)
+                if req.status != "new"
+                else _("Your request will be reviewed by your library. Number: %(id)s.", id=req.id),
+                "success",
+            )
             return redirect(url_for("loans.detail", request_id=req.id), code=303)
     availability = {}
     if cluster is not None:
         from agreements.models import Partner
 
         for service_name in ("loan", "copy"):
-            for pid, verdict in routing.requestability(db.session, user.library_id, cluster.id, service_name,
-                                                       date.today()).items():
+            for pid, verdict in routing.requestability(
+                db.session, user.library_id, cluster.id, service_name, date.today()
+            ).items():
                 partner = db.session.get(Partner, pid)
                 availability.setdefault(partner.code, {"name": partner.name})[service_name] = verdict
     status = 200 if error is None else error.status
-    return render_template("loans/new.html", cluster=cluster, record_id=record_id, form=form, error=error,
-                           availability=availability), status
+    return render_template(
+        "loans/new.html", cluster=cluster, record_id=record_id, form=form, error=error, availability=availability
+    ), status

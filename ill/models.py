@@ -1,4 +1,5 @@
 """Tables of the loan workflow: requests, their rota, their history."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -54,10 +55,13 @@ class LoanRequest(db.Model):
     current_lender = relationship("Partner", foreign_keys=[current_lender_id])
     cluster = relationship("Cluster")
     rota: Mapped[list[RotaEntry]] = relationship(
-        back_populates="request", cascade="all, delete-orphan",
-        order_by="(RotaEntry.round, RotaEntry.rank.is_(None), RotaEntry.rank, RotaEntry.id)")
+        back_populates="request",
+        cascade="all, delete-orphan",
+        order_by="(RotaEntry.round, RotaEntry.rank.is_(None), RotaEntry.rank, RotaEntry.id)",
+    )
     events: Mapped[list[RequestEvent]] = relationship(
-        back_populates="request", cascade="all, delete-orphan", order_by="RequestEvent.id")
+        back_populates="request", cascade="all, delete-orphan", order_by="RequestEvent.id"
+    )
 
     @property
     def title(self) -> str:

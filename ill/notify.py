@@ -225,12 +225,20 @@ def site_url(endpoint: str, **values) -> str:
     return adapter.build(endpoint, values, force_external=True)
 
 
+class _Fields(dict):
+    """A field the caller did not give reads as empty: a notice with a gap
+    is better than an action refused for want of one."""
+
+    def __missing__(self, key):
+        return ""
+
+
 def render(user: User, kind: str, **context) -> tuple[str, str, str]:
     """(locale, subject, body) of one message for one user."""
     spec = MESSAGES[kind]
     locale = recipient_locale(user)
     with force_locale(locale):
-        subject = str(spec.subject) % context
+        subject = str(spec.subject) % _Fields(context)
         body = render_template(spec.template, user=user, subject=subject, **context)
     return locale, subject.replace("\n", " ").strip()[:300], body.strip() + "\n"
 
@@ -485,7 +493,8 @@ def flush_outbox(now: datetime | None = None, limit: int = 500) -> FlushResult:
 
 
 def _after_commit(session) -> None:
-    if not session.info.pop("ill_mail_pending", False):
+    # The tick sends everything at its end, and says what it sent.
+    if session.info.get("ill_defer_mail") or not session.info.pop("ill_mail_pending", False):
         return
     try:
         app = current_app._get_current_object()
@@ -499,8 +508,66 @@ def _after_commit(session) -> None:
         log.exception("sending mail after commit failed; it stays queued")
 
 
-def _after_rollback(session) -> None:
-    session.info.pop("ill_mail_pending", None)
+def _after_rollback(session, previous) -> None:
+    if not previous.nested:  # a savepoint's rollback leaves the outer mail queued
+        session.info.pop("ill_mail_pending", None)
+
+
+def queued(session, limit: int = 200) -> list[OutboxMail]:
+    return list(session.scalars(select(OutboxMail).where(OutboxMail.sent_at.is_(None))
+                                .order_by(OutboxMail.id).limit(limit)))
+
+
+def _cli(app) -> None:
+    import json
+
+    import click
+    from flask.cli import AppGroup
+
+    mail = AppGroup("mail", help="The mail outbox: what waits to be sent.")
+
+    @mail.command("flush")
+    @click.option("--all", "everything", is_flag=True,
+                  help="Retry now even mails whose next attempt is later.")
+    def flush(everything):
+        """Send the queued mails that are due (the tick does this too)."""
+        if everything:
+            db.session.execute(update(OutboxMail).where(OutboxMail.sent_at.is_(None))
+                               .values(next_attempt_at=utcnow()))
+            db.session.commit()
+        result = flush_outbox()
+        for line in result.lines() or ["nothing to send"]:
+            click.echo(line)
+        if result.failed:
+            raise SystemExit(1)
+
+    @mail.command("queue")
+    @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+    def show(fmt):
+        """List the mails not sent yet, with their attempts and last error."""
+        rows = [{"id": m.id, "to": m.to_addr, "subject": m.subject, "attempts": m.attempts,
+                 "next_attempt_at": as_utc(m.next_attempt_at).isoformat()
+                 if m.next_attempt_at else None, "last_error": m.last_error}
+                for m in queued(db.session)]
+        if fmt == "json":
+            click.echo(json.dumps(rows, indent=2))
+            return
+        for r in rows:
+            click.echo(f"{r['id']:>6} {r['to']:<40} {r['attempts']:>2} {r['subject']}"
+                       + (f"  [{r['last_error']}]" if r["last_error"] else ""))
+        if not rows:
+            click.echo("no mail waiting")
+
+    app.cli.add_command(mail)
+
+
+def mail_day(value) -> str:
+    """A date for a mail body; anything else (a field not given) is left out."""
+    from datetime import date
+
+    from .ui import format_day
+
+    return format_day(value) if isinstance(value, date) else ""
 
 
 _listening = False
@@ -508,11 +575,13 @@ _listening = False
 
 def init_app(app) -> None:
     global _listening
+    app.jinja_env.filters["mail_day"] = mail_day
     if not _listening:
         event.listen(db.session, "after_commit", _after_commit)
-        event.listen(db.session, "after_soft_rollback", lambda s, _t: _after_rollback(s))
+        event.listen(db.session, "after_soft_rollback", _after_rollback)
         _listening = True
     from . import notice_views
 
     notice_views.init_app(app)
+    _cli(app)
 

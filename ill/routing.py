@@ -10,6 +10,7 @@ sentence for people in the reader's language.
 agreements, partners, the request history); ``requestability`` answers the
 record page's "can I ask this library, and if not why not".
 """
+
 from __future__ import annotations
 
 import re
@@ -23,12 +24,19 @@ LIVE_AGREEMENT = ("active", "expiring")
 
 # Copy statuses as the union catalogue names them (union_catalog.models.ItemStatus).
 AVAILABLE, ON_LOAN, NOT_FOR_LOAN, LOST, DAMAGED, UNKNOWN = (
-    "available", "on_loan", "not_for_loan", "lost", "damaged", "unknown")
+    "available",
+    "on_loan",
+    "not_for_loan",
+    "lost",
+    "damaged",
+    "unknown",
+)
 
 CERTAIN, POSSIBLE = 0, 1  # availability certainty: lower is asked first
 
 
 # --- plain data -------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Copy:
@@ -128,8 +136,7 @@ def _side(text: str) -> tuple[int | None, int | None]:
     return volume, int(year.group(1)) if year else None
 
 
-def parse_coverage(text: str) -> list[tuple[tuple[int | None, int | None], tuple[int | None, int | None],
-                                          bool]]:
+def parse_coverage(text: str) -> list[tuple[tuple[int | None, int | None], tuple[int | None, int | None], bool]]:
     """Ranges of an 866 statement: [((vol, year) start, (vol, year) end, open_ended)].
 
     Understands "v.1(2001)-v.10(2010)", "2005-2015", "v.3(1999)-", "1995-2000; 2003-2010",
@@ -184,6 +191,7 @@ def coverage_includes(text: str, volume: int | None, year: int | None) -> bool |
 
 # --- the rules ----------------------------------------------------------------
 
+
 def copy_judgement(copies: list[Copy], wanted: Wanted) -> tuple[int | None, str, dict]:
     """(certainty, reason code, args) for one library's copies: certainty
     CERTAIN or POSSIBLE when it may serve, None with a reason when not."""
@@ -194,8 +202,15 @@ def copy_judgement(copies: list[Copy], wanted: Wanted) -> tuple[int | None, str,
         if with_coverage:
             verdicts = [coverage_includes(c.coverage, wanted.volume, wanted.year) for c in with_coverage]
             if all(v is False for v in verdicts):
-                return None, "coverage", {"volume": wanted.volume, "year": wanted.year,
-                                          "coverage": "; ".join(c.coverage for c in with_coverage)}
+                return (
+                    None,
+                    "coverage",
+                    {
+                        "volume": wanted.volume,
+                        "year": wanted.year,
+                        "coverage": "; ".join(c.coverage for c in with_coverage),
+                    },
+                )
             uncertain = not any(v is True for v in verdicts)
         else:
             uncertain = True
@@ -205,11 +220,9 @@ def copy_judgement(copies: list[Copy], wanted: Wanted) -> tuple[int | None, str,
         serving = {AVAILABLE, NOT_FOR_LOAN}
     else:
         serving = {AVAILABLE}
-    statuses = [c.status if c.status in (AVAILABLE, ON_LOAN, NOT_FOR_LOAN, LOST, DAMAGED) else UNKNOWN
-                for c in copies]
+    statuses = [c.status if c.status in (AVAILABLE, ON_LOAN, NOT_FOR_LOAN, LOST, DAMAGED) else UNKNOWN for c in copies]
     if any(s in serving for s in statuses):
-        return (POSSIBLE if uncertain else CERTAIN), ("available_uncertain_part" if uncertain else
-                                                      "available"), {}
+        return (POSSIBLE if uncertain else CERTAIN), ("available_uncertain_part" if uncertain else "available"), {}
     if UNKNOWN in statuses:
         return POSSIBLE, "status_unknown", {}
     if all(s == ON_LOAN for s in statuses):
@@ -226,9 +239,15 @@ def agreement_judgement(link: Link | None) -> tuple[bool, str, dict]:
         return False, "no_agreement", {}
     if link.live:
         return True, "", {}
-    return False, "agreement", {"status": link.status,
-                                "end_date": link.end_date.isoformat() if link.end_date else None,
-                                "text": str(link.reason or "")}
+    return (
+        False,
+        "agreement",
+        {
+            "status": link.status,
+            "end_date": link.end_date.isoformat() if link.end_date else None,
+            "text": str(link.reason or ""),
+        },
+    )
 
 
 def balance_bucket(lent: int, borrowed: int) -> int:
@@ -249,8 +268,14 @@ def record_score(facts: LenderFacts) -> tuple[float, float]:
     return missed, turnaround
 
 
-def plan_rota(borrower_id: int | None, holdings: list[Holding], facts: dict[int, LenderFacts],
-              wanted: Wanted, day: date, size: int = ROTA_SIZE) -> Plan:
+def plan_rota(
+    borrower_id: int | None,
+    holdings: list[Holding],
+    facts: dict[int, LenderFacts],
+    wanted: Wanted,
+    day: date,
+    size: int = ROTA_SIZE,
+) -> Plan:
     """The ranked lenders (at most ``size``) and the libraries left out, each with its reason."""
     excluded: list[Placement] = []
     eligible: list[tuple[tuple, Placement]] = []
@@ -265,19 +290,26 @@ def plan_rota(borrower_id: int | None, holdings: list[Holding], facts: dict[int,
             excluded.append(Placement(pid, holding.code, None, code, args))
             continue
         if f.paused_until is not None and day <= f.paused_until:
-            excluded.append(Placement(pid, holding.code, None, "paused",
-                                      {"until": f.paused_until.isoformat(), "why": f.pause_reason}))
+            excluded.append(
+                Placement(
+                    pid, holding.code, None, "paused", {"until": f.paused_until.isoformat(), "why": f.pause_reason}
+                )
+            )
             continue
         certainty, code, args = copy_judgement(holding.copies, wanted)
         if certainty is None:
             excluded.append(Placement(pid, holding.code, None, code, args))
             continue
         missed, turnaround = record_score(f)
-        key = (certainty, f.load, balance_bucket(f.lent, f.borrowed), missed, turnaround,
-               holding.code, pid)
-        args = {"availability": code, "load": f.load, "lent": f.lent, "borrowed": f.borrowed,
-                "fill_rate": round(f.filled / f.asked, 2) if f.asked else None,
-                "turnaround_days": round(f.turnaround_days, 1) if f.turnaround_days is not None else None}
+        key = (certainty, f.load, balance_bucket(f.lent, f.borrowed), missed, turnaround, holding.code, pid)
+        args = {
+            "availability": code,
+            "load": f.load,
+            "lent": f.lent,
+            "borrowed": f.borrowed,
+            "fill_rate": round(f.filled / f.asked, 2) if f.asked else None,
+            "turnaround_days": round(f.turnaround_days, 1) if f.turnaround_days is not None else None,
+        }
         eligible.append((key, Placement(pid, holding.code, 0, "placed", args)))
     eligible.sort(key=lambda kp: kp[0])
     rota = []
@@ -302,6 +334,7 @@ def home_can_serve(holding: Holding | None, wanted: Wanted) -> bool:
 
 
 # --- reasons for people -------------------------------------------------------
+
 
 def _day(iso: str | None) -> str:
     from flask import has_app_context
@@ -332,8 +365,13 @@ def describe(code: str, args: dict | None) -> str:
     if code == "placed":
         parts = [_availability_text(args.get("availability", ""))]
         parts.append(_("%(n)d open lending requests", n=args.get("load", 0)))
-        parts.append(_("lent %(lent)d, borrowed %(borrowed)d in 12 months",
-                       lent=args.get("lent", 0), borrowed=args.get("borrowed", 0)))
+        parts.append(
+            _(
+                "lent %(lent)d, borrowed %(borrowed)d in 12 months",
+                lent=args.get("lent", 0),
+                borrowed=args.get("borrowed", 0),
+            )
+        )
         if args.get("fill_rate") is not None:
             parts.append(_("filled %(rate)d%% of requests", rate=round(args["fill_rate"] * 100)))
         if args.get("turnaround_days") is not None:
@@ -376,8 +414,11 @@ def describe(code: str, args: dict | None) -> str:
             asked.append(_("volume %(v)s", v=args["volume"]))
         if args.get("year") is not None:
             asked.append(_("year %(y)s", y=args["year"]))
-        return _("holdings (%(coverage)s) do not include %(asked)s",
-                 coverage=args.get("coverage", ""), asked=", ".join(asked))
+        return _(
+            "holdings (%(coverage)s) do not include %(asked)s",
+            coverage=args.get("coverage", ""),
+            asked=", ".join(asked),
+        )
     if code == "rota_full":
         return _("not needed: the rota holds up to %(n)d lenders", n=args.get("size", ROTA_SIZE))
     if code == "chosen_by_librarian":
@@ -386,6 +427,7 @@ def describe(code: str, args: dict | None) -> str:
 
 
 # --- reading the facts from the database ----------------------------------------
+
 
 def _working_days_after(day: date, n: int) -> date:
     try:
@@ -405,10 +447,14 @@ def answer_deadline(day: date, response_days: int) -> date:
 
 
 def _as_link(raw) -> Link:
-    return Link(live=bool(getattr(raw, "live", False)), status=getattr(raw, "status", None),
-                end_date=getattr(raw, "end_date", None), reason=str(getattr(raw, "reason", "") or ""),
-                response_days=getattr(raw, "response_days", None) or 3,
-                loan_period_days=getattr(raw, "loan_period_days", None) or 28)
+    return Link(
+        live=bool(getattr(raw, "live", False)),
+        status=getattr(raw, "status", None),
+        end_date=getattr(raw, "end_date", None),
+        reason=str(getattr(raw, "reason", "") or ""),
+        response_days=getattr(raw, "response_days", None) or 3,
+        loan_period_days=getattr(raw, "loan_period_days", None) or 28,
+    )
 
 
 def agreement_links(session, borrower_id: int, lender_ids: list[int], service: str, day: date) -> dict[int, Link]:
@@ -438,14 +484,16 @@ def holdings_for(session, cluster_id: int) -> list[Holding]:
         record_ids.append(record_id)
     if record_ids:
         for partner_id, status, coverage in session.execute(
-                select(Item.partner_id, Item.status, Item.coverage).where(Item.source_record_id.in_(record_ids))):
+            select(Item.partner_id, Item.status, Item.coverage).where(Item.source_record_id.in_(record_ids))
+        ):
             if partner_id in by_partner:
                 by_partner[partner_id].copies.append(Copy(status or UNKNOWN, coverage or ""))
     return list(by_partner.values())
 
 
-def lender_facts(session, borrower_id: int | None, partner_ids: list[int], service: str,
-                 day: date) -> dict[int, LenderFacts]:
+def lender_facts(
+    session, borrower_id: int | None, partner_ids: list[int], service: str, day: date
+) -> dict[int, LenderFacts]:
     """Agreements, pauses, load, balance and record of each holding library."""
     from sqlalchemy import func, select
 
@@ -458,28 +506,33 @@ def lender_facts(session, borrower_id: int | None, partner_ids: list[int], servi
     since = day - timedelta(days=365)
     facts = {}
     for p in session.scalars(select(Partner).where(Partner.id.in_(partner_ids))):
-        facts[p.id] = LenderFacts(p.id, p.code,
-                                  paused_until=p.lending_paused_until if p.lending_paused(day) else None,
-                                  pause_reason=p.pause_reason or "")
+        facts[p.id] = LenderFacts(
+            p.id,
+            p.code,
+            paused_until=p.lending_paused_until if p.lending_paused(day) else None,
+            pause_reason=p.pause_reason or "",
+        )
     links = agreement_links(session, borrower_id, partner_ids, service, day) if borrower_id else {}
     for pid, link in links.items():
         if pid in facts:
             facts[pid].link = link
     for pid, n in session.execute(
-            select(LoanRequest.current_lender_id, func.count(LoanRequest.id))
-            .where(LoanRequest.current_lender_id.in_(partner_ids),
-                   LoanRequest.status.in_(OPEN_LENDER_STATES))
-            .group_by(LoanRequest.current_lender_id)):
+        select(LoanRequest.current_lender_id, func.count(LoanRequest.id))
+        .where(LoanRequest.current_lender_id.in_(partner_ids), LoanRequest.status.in_(OPEN_LENDER_STATES))
+        .group_by(LoanRequest.current_lender_id)
+    ):
         facts[pid].load = n
     for pid, n in session.execute(
-            select(LoanRequest.requester_library_id, func.count(LoanRequest.id))
-            .where(LoanRequest.requester_library_id.in_(partner_ids), LoanRequest.created_on >= since)
-            .group_by(LoanRequest.requester_library_id)):
+        select(LoanRequest.requester_library_id, func.count(LoanRequest.id))
+        .where(LoanRequest.requester_library_id.in_(partner_ids), LoanRequest.created_on >= since)
+        .group_by(LoanRequest.requester_library_id)
+    ):
         facts[pid].borrowed = n
     entries = session.execute(
-        select(RotaEntry.partner_id, RotaEntry.outcome, RotaEntry.asked_on, RotaEntry.answered_on)
-        .where(RotaEntry.partner_id.in_(partner_ids), RotaEntry.asked_on.is_not(None),
-               RotaEntry.asked_on >= since)).all()
+        select(RotaEntry.partner_id, RotaEntry.outcome, RotaEntry.asked_on, RotaEntry.answered_on).where(
+            RotaEntry.partner_id.in_(partner_ids), RotaEntry.asked_on.is_not(None), RotaEntry.asked_on >= since
+        )
+    ).all()
     turnaround: dict[int, list[int]] = {}
     for pid, outcome, asked_on, answered_on in entries:
         f = facts[pid]
@@ -506,19 +559,25 @@ def wanted_for(service: str, citation: dict | None, record_format: str | None) -
             return None
 
     serial = (record_format or "").lower() in ("serial", "journal", "periodical", "magazine")
-    return Wanted(service=service, volume=_int(citation.get("volume")), year=_int(citation.get("year")),
-                  serial=serial or bool(citation.get("volume")))
+    return Wanted(
+        service=service,
+        volume=_int(citation.get("volume")),
+        year=_int(citation.get("year")),
+        serial=serial or bool(citation.get("volume")),
+    )
 
 
 def plan_for_cluster(session, borrower_id: int, cluster_id: int, wanted: Wanted, day: date) -> Plan:
     holdings = holdings_for(session, cluster_id)
-    facts = lender_facts(session, borrower_id, [h.partner_id for h in holdings if h.partner_id != borrower_id],
-                         wanted.service, day)
+    facts = lender_facts(
+        session, borrower_id, [h.partner_id for h in holdings if h.partner_id != borrower_id], wanted.service, day
+    )
     return plan_rota(borrower_id, holdings, facts, wanted, day)
 
 
-def requestability(session, borrower_library_id: int | None, cluster_id: int, service: str,
-                   day: date) -> dict[int, tuple[bool, str]]:
+def requestability(
+    session, borrower_library_id: int | None, cluster_id: int, service: str, day: date
+) -> dict[int, tuple[bool, str]]:
     """For each library holding the record: may the borrowing library ask it
     for this service today, and a reason for people. Without a borrowing
     library (nobody signed in, a coordinator) only the copies are judged."""
@@ -531,21 +590,36 @@ def requestability(session, borrower_library_id: int | None, cluster_id: int, se
     if borrower_library_id is None:
         for h in holdings:
             certainty, code, args = copy_judgement(h.copies, wanted)
-            out[h.partner_id] = (certainty is not None,
-                                 describe(code, args) if certainty is None else _availability_text(code))
+            out[h.partner_id] = (
+                certainty is not None,
+                describe(code, args) if certainty is None else _availability_text(code),
+            )
         return out
-    plan = plan_rota(borrower_library_id, holdings,
-                     lender_facts(session, borrower_library_id,
-                                  [h.partner_id for h in holdings if h.partner_id != borrower_library_id],
-                                  service, day),
-                     wanted, day, size=len(holdings) or 1)
+    plan = plan_rota(
+        borrower_library_id,
+        holdings,
+        lender_facts(
+            session,
+            borrower_library_id,
+            [h.partner_id for h in holdings if h.partner_id != borrower_library_id],
+            service,
+            day,
+        ),
+        wanted,
+        day,
+        size=len(holdings) or 1,
+    )
     for placement in plan.rota:
         out[placement.partner_id] = (True, _availability_text(placement.args.get("availability", "")))
     for placement in plan.excluded:
         if placement.code_reason == "own_library":
             own = next(h for h in holdings if h.partner_id == placement.partner_id)
-            out[placement.partner_id] = (False, _("your own library holds it: ask at the desk")
-                                         if home_can_serve(own, wanted) else describe("own_library", {}))
+            out[placement.partner_id] = (
+                False,
+                _("your own library holds it: ask at the desk")
+                if home_can_serve(own, wanted)
+                else describe("own_library", {}),
+            )
         else:
             out[placement.partner_id] = (False, describe(placement.code_reason, placement.args))
     return out

@@ -17,6 +17,7 @@ runs ``fn(ctx)`` after the built-in effect (document delivery stores the copy
 there), and every callable in ``after_transition`` is called with
 ``(session, request, event)`` once the event is written (notifications).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -31,9 +32,23 @@ from .errors import BadRequest, Conflict, Forbidden
 BORROWER, LENDER, PATRON, SYSTEM = "borrower", "lender", "patron", "system"
 SAME = "="  # a transition that keeps the status (renewals, recall)
 
-STATUSES = ("new", "requested", "expect_to_supply", "will_supply", "conditional", "loaned",
-            "received", "checked_out", "overdue", "returned", "shipped_return", "completed",
-            "copy_completed", "unfilled", "cancelled")
+STATUSES = (
+    "new",
+    "requested",
+    "expect_to_supply",
+    "will_supply",
+    "conditional",
+    "loaned",
+    "received",
+    "checked_out",
+    "overdue",
+    "returned",
+    "shipped_return",
+    "completed",
+    "copy_completed",
+    "unfilled",
+    "cancelled",
+)
 TERMINAL = ("completed", "copy_completed", "cancelled")
 # Once the item has left the lender, a cancellation would strand it: the
 # borrowing library sends it back through returned -> shipped_return instead.
@@ -76,6 +91,7 @@ class Transition:
 
 # --- params -----------------------------------------------------------------
 
+
 def param_text(ctx: Context, name: str, required: bool = False, limit: int = 2000) -> str:
     value = ctx.params.get(name)
     value = "" if value is None else str(value).strip()
@@ -90,16 +106,19 @@ def param_day(ctx: Context, name: str, required: bool = False) -> date | None:
     value = ctx.params.get(name)
     if value in (None, ""):
         if required:
-            raise BadRequest(_("The action %(action)s needs '%(name)s' (a date, YYYY-MM-DD).",
-                                action=ctx.action, name=name), field=name)
+            raise BadRequest(
+                _("The action %(action)s needs '%(name)s' (a date, YYYY-MM-DD).", action=ctx.action, name=name),
+                field=name,
+            )
         return None
     if isinstance(value, date):
         return value
     try:
         return date.fromisoformat(str(value).strip())
     except ValueError:
-        raise BadRequest(_("'%(name)s' must be a date as YYYY-MM-DD, not '%(value)s'.", name=name,
-                            value=str(value)[:40]), field=name)
+        raise BadRequest(
+            _("'%(name)s' must be a date as YYYY-MM-DD, not '%(value)s'.", name=name, value=str(value)[:40]), field=name
+        )
 
 
 def param_bool(ctx: Context, name: str) -> bool:
@@ -115,6 +134,7 @@ def param_bool(ctx: Context, name: str) -> bool:
 
 
 # --- guards -----------------------------------------------------------------
+
 
 def is_loan(ctx: Context) -> None:
     if ctx.request.service != "loan":
@@ -138,16 +158,19 @@ def past_due(ctx: Context) -> None:
 
 # --- effects ----------------------------------------------------------------
 
+
 def _advance(outcome: str, detail_param: str | None = None) -> Effect:
     def effect(ctx: Context) -> str:
         detail = ""
         if detail_param:
             detail = param_text(ctx, detail_param, required=True)
             if detail not in UNFILLED_REASONS:
-                raise BadRequest(_("'reason' must be one of: %(choices)s.", choices=", ".join(UNFILLED_REASONS)),
-                                 field="reason")
+                raise BadRequest(
+                    _("'reason' must be one of: %(choices)s.", choices=", ".join(UNFILLED_REASONS)), field="reason"
+                )
             ctx.data["reason"] = detail
         return ctx.service.advance(ctx, outcome, detail)
+
     return effect
 
 
@@ -179,8 +202,10 @@ def renew(ctx: Context) -> None:
         raise Conflict(_("A renewal is already waiting for the lender's answer."))
     due = param_day(ctx, "due_date", required=True)
     if ctx.request.due_date is not None and due <= ctx.request.due_date:
-        raise BadRequest(_("Ask for a due date after the current one (%(day)s).",
-                            day=ctx.request.due_date.isoformat()), field="due_date")
+        raise BadRequest(
+            _("Ask for a due date after the current one (%(day)s).", day=ctx.request.due_date.isoformat()),
+            field="due_date",
+        )
     ctx.service.check_renewal_allowed(ctx)
     ctx.request.renewal_due = due
     ctx.data["due_date"] = due.isoformat()
@@ -228,6 +253,7 @@ def closes_copy(ctx: Context) -> None:
 
 
 # --- the table ----------------------------------------------------------------
+
 
 def T(to, *who, guard=None, effect=None) -> Transition:  # noqa: N802 - reads like a table
     return Transition(to, frozenset(who), guard, effect)
@@ -420,18 +446,42 @@ def check(ctx: Context) -> Transition:
     t = transition(status, ctx.action)
     if t is None:
         if ctx.action not in ACTIONS:
-            raise BadRequest(_("Unknown action '%(action)s'. Known actions: %(known)s.",
-                                action=ctx.action, known=", ".join(ACTIONS)), field="action")
+            raise BadRequest(
+                _(
+                    "Unknown action '%(action)s'. Known actions: %(known)s.",
+                    action=ctx.action,
+                    known=", ".join(ACTIONS),
+                ),
+                field="action",
+            )
         if ctx.action == "cancel" and status in SHIPPED:
-            raise Conflict(_("The item has been shipped, so the request can no longer be cancelled: "
-                              "receive it and send it back to the lender."))
-        raise Conflict(_("'%(action)s' is not possible while the request is %(status)s.",
-                          action=ctx.action, status=STATUS_LABELS.get(status, status)))
+            raise Conflict(
+                _(
+                    "The item has been shipped, so the request can no longer be cancelled: "
+                    "receive it and send it back to the lender."
+                )
+            )
+        raise Conflict(
+            _(
+                "'%(action)s' is not possible while the request is %(status)s.",
+                action=ctx.action,
+                status=STATUS_LABELS.get(status, status),
+            )
+        )
     if not (t.who & ctx.roles):
-        who = {BORROWER: _("the borrowing library"), LENDER: _("the current lender"),
-               PATRON: _("the patron"), SYSTEM: _("the daily tick")}
-        raise Forbidden(_("Only %(who)s may do '%(action)s' now.",
-                           who=" / ".join(str(who[w]) for w in sorted(t.who)), action=ctx.action))
+        who = {
+            BORROWER: _("the borrowing library"),
+            LENDER: _("the current lender"),
+            PATRON: _("the patron"),
+            SYSTEM: _("the daily tick"),
+        }
+        raise Forbidden(
+            _(
+                "Only %(who)s may do '%(action)s' now.",
+                who=" / ".join(str(who[w]) for w in sorted(t.who)),
+                action=ctx.action,
+            )
+        )
     if t.guard is not None:
         t.guard(ctx)
     return t

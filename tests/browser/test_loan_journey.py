@@ -1,5 +1,6 @@
 """A loan through three pairs of hands, in a real browser: the patron asks
 from the record, the lending library supplies, the borrowing library receives."""
+
 from __future__ import annotations
 
 import pytest
@@ -17,9 +18,11 @@ def world(live_app):
         home, lender = make.partner("HOME", "Perpustakaan Rumah"), make.partner("LEND", "Perpustakaan Pemberi")
         make.loan_agreement(home, lender)
         cluster = make.cluster_with_holdings({lender: ["available"]}, title="Hikayat Raja Pasai")
-        users = {"patron": make.user("patron", home, email="siti@home.example", name="Siti"),
-                 "home": make.user("librarian", home, email="rina@home.example", name="Rina"),
-                 "lender": make.user("librarian", lender, email="dodi@lend.example", name="Dodi")}
+        users = {
+            "patron": make.user("patron", home, email="siti@home.example", name="Siti"),
+            "home": make.user("librarian", home, email="rina@home.example", name="Rina"),
+            "lender": make.user("librarian", lender, email="dodi@lend.example", name="Dodi"),
+        }
         db.session.commit()
         return {"record_id": cluster.id, "emails": {k: u.email for k, u in users.items()}}
 

@@ -1,6 +1,7 @@
 """A small network for the loan workflow's tests: a borrowing library HOME,
 lenders A and B under live agreements, C whose agreement expired, D with no
 agreement, and X, a library with no part in the requests."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -48,20 +49,25 @@ def net(client, make, session):
     libs = {code: make.partner(code, f"Perpustakaan {code}") for code in ("HOME", "A", "B", "C", "D", "X")}
     make.loan_agreement(libs["HOME"], libs["A"], response_days=3, loan_period_days=21, renewals_allowed=1)
     make.loan_agreement(libs["HOME"], libs["B"], response_days=2, loan_period_days=14, renewals_allowed=0)
-    make.loan_agreement(libs["HOME"], libs["C"], start=today - timedelta(days=800),
-                        end=today - timedelta(days=30))
+    make.loan_agreement(libs["HOME"], libs["C"], start=today - timedelta(days=800), end=today - timedelta(days=30))
     make.loan_agreement(libs["X"], libs["A"])
-    cluster = make.cluster_with_holdings({libs["A"]: ["available"], libs["B"]: ["available", "on_loan"],
-                                          libs["C"]: ["available"], libs["D"]: ["available"]})
+    cluster = make.cluster_with_holdings(
+        {
+            libs["A"]: ["available"],
+            libs["B"]: ["available", "on_loan"],
+            libs["C"]: ["available"],
+            libs["D"]: ["available"],
+        }
+    )
     users = {
-        "patron": make.user("patron", libs["HOME"], name="Siti"),
-        "patron2": make.user("patron", libs["HOME"], name="Budi"),
-        "home": make.user("librarian", libs["HOME"]),
-        "a": make.user("librarian", libs["A"]),
-        "b": make.user("librarian", libs["B"]),
-        "x": make.user("librarian", libs["X"]),
-        "xpatron": make.user("patron", libs["X"]),
-        "coord": make.user("coordinator"),
+        "patron": make.user("patron", libs["HOME"], name="Siti", locale="en"),
+        "patron2": make.user("patron", libs["HOME"], name="Budi", locale="en"),
+        "home": make.user("librarian", libs["HOME"], locale="en"),
+        "a": make.user("librarian", libs["A"], locale="en"),
+        "b": make.user("librarian", libs["B"], locale="en"),
+        "x": make.user("librarian", libs["X"], locale="en"),
+        "xpatron": make.user("patron", libs["X"], locale="en"),
+        "coord": make.user("coordinator", locale="en"),
     }
     tokens = {k: make.token(u) for k, u in users.items()}
     make.commit()

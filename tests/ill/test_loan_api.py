@@ -1,6 +1,8 @@
 """The loan cycle through the API alone."""
+
 from __future__ import annotations
 
+import io
 from datetime import date, timedelta
 
 import pytest
@@ -25,10 +27,15 @@ def test_a_loan_is_routed_only_to_holders_under_a_live_agreement(net):
 
 def test_the_full_loan_path_through_the_api(net):
     rid = net.create(note="for my thesis").get_json()["id"]
-    steps = [("a", "will_supply", {}, "will_supply"), ("a", "loaned", {}, "loaned"),
-             ("home", "received", {}, "received"), ("home", "checked_out", {}, "checked_out"),
-             ("home", "returned", {}, "returned"), ("home", "shipped_return", {}, "shipped_return"),
-             ("a", "checked_in", {"note": "all fine"}, "completed")]
+    steps = [
+        ("a", "will_supply", {}, "will_supply"),
+        ("a", "loaned", {}, "loaned"),
+        ("home", "received", {}, "received"),
+        ("home", "checked_out", {}, "checked_out"),
+        ("home", "returned", {}, "returned"),
+        ("home", "shipped_return", {}, "shipped_return"),
+        ("a", "checked_in", {"note": "all fine"}, "completed"),
+    ]
     for who, action, params, status in steps:
         r = net.act(who, rid, action, **params)
         assert r.status_code == 200, (action, r.get_json())
@@ -36,8 +43,17 @@ def test_the_full_loan_path_through_the_api(net):
     body = net.get("patron", rid).get_json()
     # the due date comes from the agreement's loan period (21 days with A)
     assert body["due_date"] == (date.today() + timedelta(days=21)).isoformat()
-    assert [e["to"] for e in body["events"]] == ["new", "requested", "will_supply", "loaned", "received",
-                                                 "checked_out", "returned", "shipped_return", "completed"]
+    assert [e["to"] for e in body["events"]] == [
+        "new",
+        "requested",
+        "will_supply",
+        "loaned",
+        "received",
+        "checked_out",
+        "returned",
+        "shipped_return",
+        "completed",
+    ]
     assert body["version"] == len(body["events"])  # the insert is version 1, each transition +1
     assert body["events"][-1]["note"] == "all fine"
     assert body["events"][-1]["actor"].endswith("(A)")
@@ -152,31 +168,36 @@ def test_a_duplicate_open_request_is_refused(net):
 
 
 def test_the_home_library_holding_a_loanable_copy_says_so(net):
-    cluster = net.make.cluster_with_holdings({net.libs["HOME"]: ["available"], net.libs["A"]: ["available"]},
-                                             title="Fiqh Sunnah")
+    cluster = net.make.cluster_with_holdings(
+        {net.libs["HOME"]: ["available"], net.libs["A"]: ["available"]}, title="Fiqh Sunnah"
+    )
     net.make.commit()
     r = net.create(record_id=cluster.id)
     assert r.status_code == 409
     assert r.get_json()["error"]["code"] == "held_locally"
     assert "desk" in r.get_json()["error"]["message"]
     # on loan at home: the ILL request goes ahead
-    cluster2 = net.make.cluster_with_holdings({net.libs["HOME"]: ["on_loan"], net.libs["A"]: ["available"]},
-                                              title="Tafsir")
+    cluster2 = net.make.cluster_with_holdings(
+        {net.libs["HOME"]: ["on_loan"], net.libs["A"]: ["available"]}, title="Tafsir"
+    )
     net.make.commit()
     assert net.create(record_id=cluster2.id).status_code == 201
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"service": "rent"}, "service"),
-    ({"record_id": "abc"}, "record_id"),
-    ({"needed_by": "tomorrow"}, "needed_by"),
-    ({"needed_by": "2001-01-01"}, "needed_by"),
-    ({"service": "copy", "citation": {"pages": "1-10"}}, "copyright_ack"),
-    ({"service": "copy", "copyright_ack": True}, "citation.article_title"),
-    ({"citation": {"colour": "red"}}, "citation.colour"),
-    ({"citation": {"article_title": "x", "year": "20xx"}}, "citation.year"),
-    ({"record_id": None}, "record_id"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"service": "rent"}, "service"),
+        ({"record_id": "abc"}, "record_id"),
+        ({"needed_by": "tomorrow"}, "needed_by"),
+        ({"needed_by": "2001-01-01"}, "needed_by"),
+        ({"service": "copy", "citation": {"pages": "1-10"}}, "copyright_ack"),
+        ({"service": "copy", "copyright_ack": True}, "citation.article_title"),
+        ({"citation": {"colour": "red"}}, "citation.colour"),
+        ({"citation": {"article_title": "x", "year": "20xx"}}, "citation.year"),
+        ({"record_id": None}, "record_id"),
+    ],
+)
 def test_bad_requests_name_the_field_and_leave_nothing(net, body, field):
     r = net.create(**body)
     assert r.status_code == 400, r.get_json()
@@ -186,8 +207,12 @@ def test_bad_requests_name_the_field_and_leave_nothing(net, body, field):
 
 def test_unknown_record_is_404_and_body_must_be_json_object(net):
     assert net.create(record_id=987654).status_code == 404
-    r = net.client.post("/api/v1/requests", data="[1]", content_type="application/json",
-                        headers={"Authorization": "Bearer " + net.tokens["patron"]})
+    r = net.client.post(
+        "/api/v1/requests",
+        data="[1]",
+        content_type="application/json",
+        headers={"Authorization": "Bearer " + net.tokens["patron"]},
+    )
     assert r.status_code == 400
 
 
@@ -196,13 +221,24 @@ def test_only_patrons_and_librarians_make_requests(net):
 
 
 def test_the_copy_path(net):
-    r = net.create(service="copy", citation={"article_title": "Islam di Aceh", "pages": "12-30"},
-                   copyright_ack=True, needed_by=(date.today() + timedelta(days=10)).isoformat())
+    r = net.create(
+        service="copy",
+        citation={"article_title": "Islam di Aceh", "pages": "12-30"},
+        copyright_ack=True,
+        needed_by=(date.today() + timedelta(days=10)).isoformat(),
+    )
     assert r.status_code == 201, r.get_json()
     rid = r.get_json()["id"]
     assert net.act("a", rid, "will_supply").get_json()["status"] == "will_supply"
     assert net.act("a", rid, "loaned").status_code == 409
-    body = net.act("a", rid, "copy_completed").get_json()
+    # The copy travels as a PDF (ill/delivery.py): without one the action is refused.
+    assert net.act("a", rid, "copy_completed").status_code == 400
+    from tests.notify.network import pdf_bytes
+
+    version = net.get("a", rid).get_json()["version"]
+    body = net.call("a", "POST", f"/requests/{rid}/actions", data={
+        "action": "copy_completed", "version": str(version),
+        "file": (io.BytesIO(pdf_bytes(1)), "scan.pdf")}, content_type="multipart/form-data").get_json()
     assert body["status"] == "copy_completed"
     assert net.act("patron", rid, "cancel").status_code == 409
 
@@ -286,8 +322,9 @@ def test_cancel_before_shipping_and_refused_after(net):
 
 
 def test_citation_request_reviewed_and_routed_by_the_librarian(net):
-    r = net.call("patron", "POST", "/requests", {"service": "loan", "citation": {"title": "Kitab Langka",
-                                                                                   "author": "Anon"}})
+    r = net.call(
+        "patron", "POST", "/requests", {"service": "loan", "citation": {"title": "Kitab Langka", "author": "Anon"}}
+    )
     assert r.status_code == 201, r.get_json()
     body = r.get_json()
     assert body["status"] == "new" and body["current_lender"] is None
@@ -314,8 +351,7 @@ def test_a_library_that_reviews_requests_gets_them_as_new(net):
 
 
 def test_no_lender_at_all_leaves_the_request_unfilled(net):
-    cluster = net.make.cluster_with_holdings({net.libs["C"]: ["available"], net.libs["A"]: ["on_loan"]},
-                                             title="Langka")
+    cluster = net.make.cluster_with_holdings({net.libs["C"]: ["available"], net.libs["A"]: ["on_loan"]}, title="Langka")
     net.make.commit()
     body = net.get("home", net.create(record_id=cluster.id).get_json()["id"]).get_json()
     assert body["status"] == "unfilled"
@@ -376,6 +412,9 @@ def test_after_transition_hooks_see_every_event(net):
 
 def test_actions_by_form_post_also_work(net):
     rid = net.create().get_json()["id"]
-    r = net.client.post(f"/api/v1/requests/{rid}/actions", data={"action": "will_supply", "version": "2"},
-                        headers={"Authorization": "Bearer " + net.tokens["a"]})
+    r = net.client.post(
+        f"/api/v1/requests/{rid}/actions",
+        data={"action": "will_supply", "version": "2"},
+        headers={"Authorization": "Bearer " + net.tokens["a"]},
+    )
     assert r.status_code == 200 and r.get_json()["status"] == "will_supply"

@@ -1,4 +1,5 @@
 """The pages: request form, my requests, queues, the request page, pick slip."""
+
 from __future__ import annotations
 
 from tests.factories import login
@@ -36,8 +37,7 @@ def test_request_form_errors_are_shown_and_nothing_is_made(net):
 
 def test_citation_request_by_form(net):
     _login(net, "patron")
-    r = net.client.post("/requests/new", data={"service": "loan", "title": "Naskah Melayu Kuno",
-                                               "author": "Anonim"})
+    r = net.client.post("/requests/new", data={"service": "loan", "title": "Naskah Melayu Kuno", "author": "Anonim"})
     assert r.status_code == 303
     rid = int(r.headers["Location"].rstrip("/").split("/")[-1])
     assert net.get("home", rid).get_json()["status"] == "new"
@@ -55,8 +55,7 @@ def test_lender_answers_on_the_request_page(net):
     assert r.status_code == 303
     assert net.get("a", rid).get_json()["status"] == "will_supply"
     # the same form again: stale, refused with a message, nothing changes
-    r = net.client.post(f"/requests/{rid}/act", data={"action": "loaned", "version": version},
-                        follow_redirects=True)
+    r = net.client.post(f"/requests/{rid}/act", data={"action": "loaned", "version": version}, follow_redirects=True)
     assert "reload" in r.get_data(as_text=True)
     assert net.get("a", rid).get_json()["status"] == "will_supply"
     slip = net.client.get(f"/requests/{rid}/slip")
@@ -106,3 +105,14 @@ def test_held_at_home_is_said_on_the_form(net):
     _login(net, "patron")
     r = net.client.post(f"/requests/new?record_id={cluster.id}", data={"service": "loan"})
     assert r.status_code == 409 and "desk" in r.get_data(as_text=True)
+
+
+def test_the_request_page_speaks_indonesian(net):
+    rid = net.create().get_json()["id"]
+    net.users["patron"].locale = "id"
+    net.make.commit()
+    _login(net, "patron")
+    page = net.client.get(f"/requests/{rid}").get_data(as_text=True)
+    assert "Permintaan" in page and "diminta" in page and "Batalkan" in page
+    r = net.call("patron", "POST", f"/requests/{rid}/actions", {"action": "received", "version": 2})
+    assert "tidak dapat dilakukan" in r.get_json()["error"]["message"]

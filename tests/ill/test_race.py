@@ -1,5 +1,6 @@
 """Two answers to the same request at once: exactly one wins, on SQLite and
 on PostgreSQL, and the loser gets a 409 with a message."""
+
 from __future__ import annotations
 
 import threading
@@ -68,8 +69,10 @@ def test_two_threads_race_and_exactly_one_wins(net, app):
                 session.rollback()
                 results[action] = "conflict"
 
-    threads = [threading.Thread(target=answer, args=("will_supply", {})),
-               threading.Thread(target=answer, args=("unfilled", {"reason": "not_held"}))]
+    threads = [
+        threading.Thread(target=answer, args=("will_supply", {})),
+        threading.Thread(target=answer, args=("unfilled", {"reason": "not_held"})),
+    ]
     for t in threads:
         t.start()
     for t in threads:

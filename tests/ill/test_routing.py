@@ -1,4 +1,5 @@
 """The routing rules, on plain data: no request, no database."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -6,8 +7,20 @@ from datetime import date
 import pytest
 
 from ill.routing import (
-    CERTAIN, POSSIBLE, Copy, Holding, LenderFacts, Link, Wanted, balance_bucket, copy_judgement,
-    coverage_includes, describe, home_can_serve, parse_coverage, plan_rota,
+    CERTAIN,
+    POSSIBLE,
+    Copy,
+    Holding,
+    LenderFacts,
+    Link,
+    Wanted,
+    balance_bucket,
+    copy_judgement,
+    coverage_includes,
+    describe,
+    home_can_serve,
+    parse_coverage,
+    plan_rota,
 )
 
 DAY = date(2026, 11, 23)
@@ -33,8 +46,10 @@ def excluded(p):
 
 def test_only_holders_with_a_live_agreement_are_asked():
     expired = Link(live=False, status="expired", end_date=date(2026, 10, 18))
-    p = plan([holding(2, "available"), holding(3, "available"), holding(4, "available")],
-             [facts(2), facts(3, link=expired), facts(4, link=None)])
+    p = plan(
+        [holding(2, "available"), holding(3, "available"), holding(4, "available")],
+        [facts(2), facts(3, link=expired), facts(4, link=None)],
+    )
     assert p.lenders == [2]
     assert excluded(p) == {3: "agreement", 4: "no_agreement"}
     reason = next(e for e in p.excluded if e.partner_id == 3)
@@ -69,12 +84,15 @@ def test_paused_lending_excludes_until_the_day_after():
     assert p.lenders == [2]
 
 
-@pytest.mark.parametrize("statuses, code", [
-    (("on_loan", "on_loan"), "all_on_loan"),
-    (("not_for_loan",), "reference_only"),
-    (("lost", "damaged"), "lost_or_damaged"),
-    (("on_loan", "not_for_loan", "lost"), "none_lendable"),
-])
+@pytest.mark.parametrize(
+    "statuses, code",
+    [
+        (("on_loan", "on_loan"), "all_on_loan"),
+        (("not_for_loan",), "reference_only"),
+        (("lost", "damaged"), "lost_or_damaged"),
+        (("on_loan", "not_for_loan", "lost"), "none_lendable"),
+    ],
+)
 def test_loan_needs_a_loanable_copy(statuses, code):
     p = plan([holding(2, *statuses)], [facts(2)])
     assert p.lenders == []
@@ -87,8 +105,7 @@ def test_all_on_loan_reads_as_such():
 
 
 def test_unknown_status_may_lend_but_ranks_after_a_known_available_copy():
-    p = plan([holding(2, "unknown"), holding(3, "on_loan", "available")],
-             [facts(2), facts(3, load=9)])
+    p = plan([holding(2, "unknown"), holding(3, "on_loan", "available")], [facts(2), facts(3, load=9)])
     assert p.lenders == [3, 2]
     assert copy_judgement([Copy("unknown")], Wanted("loan"))[0] == POSSIBLE
     assert copy_judgement([Copy("available")], Wanted("loan"))[0] == CERTAIN
@@ -103,32 +120,41 @@ def test_reference_only_copies_serve_a_copy_request():
 
 def test_serial_coverage_must_include_the_volume_or_year_asked():
     wanted = Wanted("copy", volume=12, year=2012, serial=True)
-    p = plan([holding(2, "available", coverage="v.1(2001)-v.10(2010)"),
-              holding(3, "available", coverage="2005-2015"),
-              holding(4, "available")], [facts(2), facts(3), facts(4)], wanted)
+    p = plan(
+        [
+            holding(2, "available", coverage="v.1(2001)-v.10(2010)"),
+            holding(3, "available", coverage="2005-2015"),
+            holding(4, "available"),
+        ],
+        [facts(2), facts(3), facts(4)],
+        wanted,
+    )
     assert excluded(p) == {2: "coverage"}
     # 4 says nothing of its coverage: asked, but after the library whose coverage includes it
     assert p.lenders == [3, 4]
     assert "v.1(2001)-v.10(2010)" in describe("coverage", p.excluded[0].args)
 
 
-@pytest.mark.parametrize("text, volume, year, expected", [
-    ("v.1(2001)-v.10(2010)", 5, None, True),
-    ("v.1(2001)-v.10(2010)", 11, None, False),
-    ("v.1(2001)-v.10(2010)", None, 2010, True),
-    ("v.1(2001)-v.10(2010)", None, 2011, False),
-    ("2005-2015", None, 2004, False),
-    ("2005-2015", None, 2015, True),
-    ("v.3(1999)-", 40, None, True),
-    ("v.3(1999)-", None, 1998, False),
-    ("1995-2000; 2003-2010", None, 2002, False),
-    ("1995-2000; 2003-2010", None, 2004, True),
-    ("Vol. 1 (2001) - Vol. 10 (2010)", 10, None, True),
-    ("v.5(2004)", 5, None, True),
-    ("v.5(2004)", 6, None, False),
-    ("2005-2015", 3, None, None),  # years only, a volume asked: cannot tell
-    ("", 3, None, None),
-])
+@pytest.mark.parametrize(
+    "text, volume, year, expected",
+    [
+        ("v.1(2001)-v.10(2010)", 5, None, True),
+        ("v.1(2001)-v.10(2010)", 11, None, False),
+        ("v.1(2001)-v.10(2010)", None, 2010, True),
+        ("v.1(2001)-v.10(2010)", None, 2011, False),
+        ("2005-2015", None, 2004, False),
+        ("2005-2015", None, 2015, True),
+        ("v.3(1999)-", 40, None, True),
+        ("v.3(1999)-", None, 1998, False),
+        ("1995-2000; 2003-2010", None, 2002, False),
+        ("1995-2000; 2003-2010", None, 2004, True),
+        ("Vol. 1 (2001) - Vol. 10 (2010)", 10, None, True),
+        ("v.5(2004)", 5, None, True),
+        ("v.5(2004)", 6, None, False),
+        ("2005-2015", 3, None, None),  # years only, a volume asked: cannot tell
+        ("", 3, None, None),
+    ],
+)
 def test_coverage_statements(text, volume, year, expected):
     assert coverage_includes(text, volume, year) is expected
 
@@ -168,8 +194,7 @@ def test_the_rota_holds_five_and_explains_the_rest():
 
 
 def test_every_place_has_a_reason():
-    p = plan([holding(2, "available")], [facts(2, load=2, lent=4, borrowed=3, asked=4, filled=3,
-                                                 turnaround_days=2.5)])
+    p = plan([holding(2, "available")], [facts(2, load=2, lent=4, borrowed=3, asked=4, filled=3, turnaround_days=2.5)])
     text = describe(p.rota[0].code_reason, p.rota[0].args)
     assert "2 open lending requests" in text and "75%" in text and "lent 4" in text
 

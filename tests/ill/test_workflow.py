@@ -1,4 +1,5 @@
 """The state machine as configuration, on plain objects (no database)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -60,7 +61,7 @@ class FakeService:
 
 
 def params_for(action: str, req: FakeRequest, day: date, approve: bool) -> dict:
-    base = (req.due_date or day)
+    base = req.due_date or day
     return {
         "conditional": {"condition": "library use only", "cost": "10000"},
         "unfilled": {"reason": "on_loan"},
@@ -72,8 +73,14 @@ def params_for(action: str, req: FakeRequest, day: date, approve: bool) -> dict:
 
 
 def fire(req, action, roles, day=DAY, service=None, params=None):
-    ctx = Context(req, action, frozenset(roles), params if params is not None else
-                  params_for(action, req, day, True), day, service=service or FakeService())
+    ctx = Context(
+        req,
+        action,
+        frozenset(roles),
+        params if params is not None else params_for(action, req, day, True),
+        day,
+        service=service or FakeService(),
+    )
     return workflow.fire(ctx)
 
 
@@ -109,10 +116,16 @@ def test_every_status_is_reachable_and_every_open_one_can_end():
 
 def test_the_full_loan_path():
     req = FakeRequest()
-    path = [("route", SYSTEM, "requested"), ("will_supply", LENDER, "will_supply"), ("loaned", LENDER, "loaned"),
-            ("received", BORROWER, "received"), ("checked_out", BORROWER, "checked_out"),
-            ("returned", BORROWER, "returned"), ("shipped_return", BORROWER, "shipped_return"),
-            ("checked_in", LENDER, "completed")]
+    path = [
+        ("route", SYSTEM, "requested"),
+        ("will_supply", LENDER, "will_supply"),
+        ("loaned", LENDER, "loaned"),
+        ("received", BORROWER, "received"),
+        ("checked_out", BORROWER, "checked_out"),
+        ("returned", BORROWER, "returned"),
+        ("shipped_return", BORROWER, "shipped_return"),
+        ("checked_in", LENDER, "completed"),
+    ]
     for action, role, expected in path:
         fire(req, action, {role})
         assert req.status == expected
@@ -205,6 +218,7 @@ def test_overdue_only_past_the_due_date_and_a_renewal_brings_it_back():
     assert req.status == "overdue"
     with pytest.raises(ServiceError) as exc:
         fire(req, "overdue", {LENDER}, day=DAY + timedelta(days=1))
+    assert exc.value.status == 409
     fire(req, "renew", {BORROWER}, day=DAY + timedelta(days=1))
     fire(req, "renew_answer", {LENDER}, day=DAY + timedelta(days=1), params={"approve": True})
     assert req.status == "checked_out"
@@ -216,8 +230,7 @@ def test_recall_keeps_the_status_and_sets_the_day():
     assert (req.status, req.recalled_on, req.due_date) == ("checked_out", DAY, DAY + timedelta(days=5))
 
 
-@pytest.mark.parametrize("status", ["new", "requested", "expect_to_supply", "will_supply", "conditional",
-                                    "unfilled"])
+@pytest.mark.parametrize("status", ["new", "requested", "expect_to_supply", "will_supply", "conditional", "unfilled"])
 def test_cancel_before_shipping_by_patron_or_borrower(status):
     for role in (PATRON, BORROWER):
         req = FakeRequest(status=status)
@@ -268,9 +281,14 @@ ROLE_SETS = [frozenset({r}) for r in (BORROWER, LENDER, PATRON, SYSTEM)]
 
 
 @settings(max_examples=300, deadline=None)
-@given(service=st.sampled_from(["loan", "copy"]), lenders=st.integers(0, 3),
-       steps=st.lists(st.tuples(st.sampled_from(workflow.ACTIONS), st.sampled_from(ROLE_SETS), st.booleans(),
-                                st.integers(0, 40)), max_size=40))
+@given(
+    service=st.sampled_from(["loan", "copy"]),
+    lenders=st.integers(0, 3),
+    steps=st.lists(
+        st.tuples(st.sampled_from(workflow.ACTIONS), st.sampled_from(ROLE_SETS), st.booleans(), st.integers(0, 40)),
+        max_size=40,
+    ),
+)
 def test_random_actions_never_reach_an_undefined_state(service, lenders, steps):
     req = FakeRequest(service=service)
     svc = FakeService(lenders)

@@ -1,6 +1,7 @@
 """Random action sequences against the real tables: the status is always one
 the machine knows, every transition wrote exactly one event, and the version
 counts the transitions."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -30,8 +31,13 @@ def _params(action: str, req: LoanRequest, day: date, approve: bool) -> dict:
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(steps=st.lists(st.tuples(st.sampled_from(ACTORS), st.sampled_from(workflow.ACTIONS), st.booleans(),
-                                st.integers(0, 60)), min_size=1, max_size=25))
+@given(
+    steps=st.lists(
+        st.tuples(st.sampled_from(ACTORS), st.sampled_from(workflow.ACTIONS), st.booleans(), st.integers(0, 60)),
+        min_size=1,
+        max_size=25,
+    )
+)
 def test_random_actions_keep_status_events_and_version_in_step(net, steps):
     patron = net.make.user("patron", net.libs["HOME"])
     net.make.commit()
@@ -45,8 +51,9 @@ def test_random_actions_keep_status_events_and_version_in_step(net, steps):
         day = date.today() + timedelta(days=days)
         user = users.get(who) if who else None
         try:
-            service.fire(db.session, user, req, action, _params(action, req, day, approve),
-                         req.version if user else None, day)
+            service.fire(
+                db.session, user, req, action, _params(action, req, day, approve), req.version if user else None, day
+            )
             db.session.commit()
             transitions += 1
         except ServiceError:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from ill import notify
@@ -147,3 +148,25 @@ def test_library_librarians_all_hear(app, make):
     db.session.commit()
     assert sorted(m["To"] for m in outbox(app)) == sorted([l1.email, l2.email])
     assert other.email not in [m["To"] for m in outbox(app)]
+
+
+def test_a_missing_field_leaves_a_gap_not_an_error(app, make):
+    patron = make.user("patron", locale="en")
+    make.commit()
+    notify.notify(db.session, patron, "overdue")
+    db.session.commit()
+    assert outbox(app)[0]["Subject"] == "Overdue:"
+
+
+@pytest.mark.parametrize("locale", ["id", "en"])
+def test_every_kind_renders_in_both_languages(app, make, locale):
+    user = make.user("coordinator", locale=locale)
+    make.commit()
+    for kind in notify.MESSAGES:
+        _locale, subject, body = notify.render(user, kind, title="T", request_id=1, days=3,
+                                               due_date=NOV26, end=NOV26, link="http://x/1")
+        assert subject and body.strip(), kind
+        with force_locale("en"):
+            english = str(notify.MESSAGES[kind].subject) % notify._Fields(
+                title="T", request_id=1, days=3, end=NOV26)
+        assert (subject == english) == (locale == "en"), kind

@@ -82,3 +82,22 @@ def test_server_stops_and_comes_back(app, make):
         assert msg["Subject"] == "Permintaan Anda tidak dapat dipenuhi: Kitab"
     finally:
         server.stop()
+
+
+def test_mail_cli_lists_the_queue_and_flushes_it(app, make, runner, smtp_server):
+    patron = make.user("patron", locale="en", email="cli@example.org")
+    make.commit()
+    live = smtp_server.port
+    app.config["MAIL_PORT"] = free_port()
+    notify.notify(db.session, patron, "overdue", title="Fiqh", due_date=date(2026, 11, 1))
+    db.session.commit()
+    r = runner.invoke(args=["mail", "queue", "--format", "json"])
+    assert r.exit_code == 0
+    assert '"to": "cli@example.org"' in r.output and '"attempts": 1' in r.output
+    r = runner.invoke(args=["mail", "flush"])
+    assert "nothing to send" in r.output or "waiting" in r.output
+    app.config["MAIL_PORT"] = live
+    r = runner.invoke(args=["mail", "flush", "--all"])
+    assert r.exit_code == 0 and "1 mail(s) sent" in r.output
+    assert [m["To"] for m in smtp_server.messages] == ["cli@example.org"]
+    assert "no mail waiting" in runner.invoke(args=["mail", "queue"]).output
