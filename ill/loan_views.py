@@ -70,6 +70,7 @@ def detail(request_id: int):
         "loans/detail.html",
         req=req,
         staff=user.role != Role.PATRON,
+        show_patron=service.can_see_patron(user, req),
         actions=workflow.allowed_actions(req, roles),
         params=workflow.ACTION_PARAMS,
         reasons=workflow.UNFILLED_REASONS,
