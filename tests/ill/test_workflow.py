@@ -311,3 +311,28 @@ def test_random_actions_never_reach_an_undefined_state(service, lenders, steps):
     # each successful transition starts where the previous one ended
     for (_, _, end), (start, _, _) in zip(history, history[1:], strict=False):
         assert end == start
+
+
+PAIRS = [(s, a) for s, actions in MACHINE.items() for a in actions]
+
+
+@pytest.mark.parametrize("status, action", PAIRS, ids=[f"{s}-{a}" for s, a in PAIRS])
+def test_every_transition_fires_for_its_party_only(status, action):
+    t = MACHINE[status][action]
+    service = "copy" if action == "copy_completed" else "loan"
+    day = DAY + timedelta(days=1) if action == "overdue" else DAY
+
+    def fresh():
+        return FakeRequest(status=status, service=service, due_date=DAY,
+                           renewal_due=DAY + timedelta(days=20) if action == "renew_answer" else None)
+
+    req = fresh()
+    before, after = fire(req, action, t.who, day=day, service=FakeService(lenders=1))
+    assert before == status
+    assert after in t.targets or (SAME in t.targets and after == status)
+    for role in {BORROWER, LENDER, PATRON, SYSTEM} - t.who:
+        other = fresh()
+        with pytest.raises(ServiceError) as exc:
+            fire(other, action, {role}, day=day, service=FakeService(lenders=1))
+        assert exc.value.status == 403
+        assert other.status == status
