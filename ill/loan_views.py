@@ -24,6 +24,8 @@ def _labels():
         "loan_status_label": lambda s: str(workflow.STATUS_LABELS.get(s, s)),
         "loan_action_label": lambda a: str(workflow.ACTION_LABELS.get(a, a)),
         "loan_reason": routing.describe,
+        "loan_outcome": lambda o: str(workflow.OUTCOME_LABELS.get(o, o)),
+        "unfilled_label": lambda r: str(workflow.UNFILLED_LABELS.get(r, r)),
     }
 
 
