@@ -16,6 +16,13 @@ from ill.workflow import BORROWER, LENDER, MACHINE, PATRON, SAME, STATUSES, SYST
 DAY = date(2026, 11, 23)
 
 
+@pytest.fixture(autouse=True)
+def _machine_alone(monkeypatch):
+    """The table on its own: effects other packages attach (the delivered
+    file of copy_completed) are theirs to test."""
+    monkeypatch.setattr(workflow, "_extra_effects", {})
+
+
 @dataclass
 class FakeRequest:
     status: str = "new"
@@ -266,15 +273,12 @@ def test_extra_effects_run_in_the_transition_and_can_refuse_it():
             raise workflow.BadRequest("no file")
 
     workflow.add_effect("copy_completed", needs_file)
-    try:
-        req = FakeRequest(status="will_supply", service="copy")
-        with pytest.raises(ServiceError):
-            fire(req, "copy_completed", {LENDER}, params={})
-        assert req.status == "will_supply"
-        fire(req, "copy_completed", {LENDER}, params={"file": "x.pdf"})
-        assert req.status == "copy_completed" and calls == ["copy_completed", "copy_completed"]
-    finally:
-        workflow._extra_effects.pop("copy_completed", None)
+    req = FakeRequest(status="will_supply", service="copy")
+    with pytest.raises(ServiceError):
+        fire(req, "copy_completed", {LENDER}, params={})
+    assert req.status == "will_supply"
+    fire(req, "copy_completed", {LENDER}, params={"file": "x.pdf"})
+    assert req.status == "copy_completed" and calls == ["copy_completed", "copy_completed"]
 
 
 ROLE_SETS = [frozenset({r}) for r in (BORROWER, LENDER, PATRON, SYSTEM)]
