@@ -25,6 +25,8 @@ class Defaults:
 
     # Sign-in throttling: after this many failures for one address or account
     # within the window, further attempts are refused with 429.
+    # Werkzeug's scrypt; the tests lower its cost, production keeps the default.
+    PASSWORD_HASH_METHOD = "scrypt"
     LOGIN_MAX_FAILURES = 5
     LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
 
