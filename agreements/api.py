@@ -166,7 +166,9 @@ def create_agreement():
 def update_agreement(agreement_id):
     user = require_role(*MANAGERS)
     agreement = service.get(db.session, agreement_id)
-    changes = service.update(db.session, agreement, _json_body(), _actor(user))
+    data = _json_body()
+    version = data.pop("version", None)
+    changes = service.update(db.session, agreement, data, _actor(user), version=version)
     db.session.commit()
     return jsonify({**service.to_dict(agreement, date.today()), "changes": changes})
 

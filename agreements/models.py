@@ -117,6 +117,10 @@ class Agreement(db.Model):
     source: Mapped[str] = mapped_column(String(255), default="")  # e.g. "import kerjasama.csv row 3"
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    # Two coordinators editing one agreement: the second save is refused, not lost.
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
 
     parties: Mapped[list[AgreementParty]] = relationship(
         back_populates="agreement", cascade="all, delete-orphan", order_by="AgreementParty.id"

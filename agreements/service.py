@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from ill.accounts import utcnow
 from ill.errors import BadRequest, Conflict, NotFound, TooLarge, UnsupportedMedia
 
 from . import partners as partner_service
@@ -267,8 +268,16 @@ def snapshot(agreement: Agreement) -> dict:
     return snap
 
 
+def _empty(value) -> bool:
+    return value in (None, "", [], {})
+
+
 def diff(before: dict, after: dict) -> dict:
-    return {k: [before.get(k), after.get(k)] for k in AUDITED if before.get(k) != after.get(k)}
+    return {
+        k: [before.get(k), after.get(k)]
+        for k in AUDITED
+        if before.get(k) != after.get(k) and not (_empty(before.get(k)) and _empty(after.get(k)))
+    }
 
 
 def record(session, agreement: Agreement, actor: Actor, action: str, changes: dict, note: str = "") -> AgreementChange:
@@ -408,8 +417,27 @@ def create(session, data: dict, actor: Actor, action: str = "created", note: str
     return agreement
 
 
-def update(session, agreement: Agreement, data: dict, actor: Actor, note: str = "") -> dict:
-    """Changes the fields given; returns the changes recorded (empty: nothing changed)."""
+def check_version(agreement: Agreement, expected) -> None:
+    """``expected``: the version the person saw (None: not checked)."""
+    if expected in (None, ""):
+        return
+    if parse_int(expected, "version", 1) != agreement.version:
+        raise Conflict(_("Someone else changed this agreement meanwhile; reload it and make your change again."))
+
+
+def _flush(session) -> None:
+    from sqlalchemy.orm.exc import StaleDataError
+
+    try:
+        session.flush()
+    except StaleDataError:
+        raise Conflict(_("Someone else changed this agreement meanwhile; reload it and make your change again."))
+
+
+def update(session, agreement: Agreement, data: dict, actor: Actor, note: str = "", version=None) -> dict:
+    """Changes the fields given; returns the changes recorded (empty: nothing
+    changed). ``version``: the version the change was made on."""
+    check_version(agreement, version)
     values = clean(data)
     before = snapshot(agreement)
     _apply(session, agreement, values)
@@ -417,6 +445,8 @@ def update(session, agreement: Agreement, data: dict, actor: Actor, note: str = 
     session.flush()
     changes = diff(before, snapshot(agreement))
     if changes:
+        agreement.updated_at = utcnow()  # a change to services or parties bumps the version too
+        _flush(session)
         record(session, agreement, actor, "updated", changes, note)
     return changes
 
@@ -495,7 +525,7 @@ def terminate(session, agreement: Agreement, on, reason: str, actor: Actor) -> A
         raise BadRequest(_("terminated_on: the day is before the agreement's start."), field="terminated_on")
     before = snapshot(agreement)
     agreement.terminated_on, agreement.termination_reason = day, reason
-    session.flush()
+    _flush(session)
     record(session, agreement, actor, "terminated", diff(before, snapshot(agreement)), reason)
     return agreement
 
@@ -609,6 +639,7 @@ def to_dict(agreement: Agreement, day: date, status: str | None = None) -> dict:
         "as_of": day.isoformat(),
         "warning_days": warning_days_for(agreement),
         "state": agreement.state,
+        "version": agreement.version,
         "terminated_on": _plain(agreement.terminated_on),
         "termination_reason": agreement.termination_reason or None,
         "supersedes": agreement.supersedes_id,

@@ -42,14 +42,33 @@ MANAGERS = ("coordinator", "admin")
 @bp.app_context_processor
 def _labels():
     return {
-        "status_label": lambda s: str(labels.STATUS_LABELS.get(s, s)),
-        "form_label": lambda f: str(labels.FORM_LABELS.get(f, f)),
-        "service_label": lambda s: str(labels.SERVICE_LABELS.get(s, s)),
-        "field_label": lambda f: str(labels.FIELD_LABELS.get(f, f)),
-        "action_label": lambda a: str(labels.ACTION_LABELS.get(a, a)),
-        "system_label": lambda s: str(labels.SYSTEM_LABELS.get(s, s)),
-        "agreement_title": service.display_title,
+        "ag_status_label": lambda s: str(labels.STATUS_LABELS.get(s, s)),
+        "ag_form_label": lambda f: str(labels.FORM_LABELS.get(f, f)),
+        "ag_service_label": lambda s: str(labels.SERVICE_LABELS.get(s, s)),
+        "ag_field_label": lambda f: str(labels.FIELD_LABELS.get(f, f)),
+        "ag_action_label": lambda a: str(labels.ACTION_LABELS.get(a, a)),
+        "ag_system_label": lambda s: str(labels.SYSTEM_LABELS.get(s, s)),
+        "ag_agreement_title": service.display_title,
+        "ag_change_value": _change_value,
     }
+
+
+def _change_value(value) -> str:
+    """A before or after value of the history, for people."""
+    if value in (None, "", [], {}):
+        return "–"
+    if isinstance(value, list):
+        return ", ".join(str(labels.FORM_LABELS.get(v, v)) for v in value)
+    if isinstance(value, dict):
+        parts = []
+        for key, inner in value.items():
+            if isinstance(inner, dict):
+                terms = ", ".join(f"{k} {v}" for k, v in inner.items() if v not in (None, "", 0))
+                parts.append(f"{labels.SERVICE_LABELS.get(key, key)}" + (f" ({terms})" if terms else ""))
+            else:
+                parts.append(f"{key}: {inner}")
+        return "; ".join(parts)
+    return str(value)
 
 
 def _staff():
@@ -231,7 +250,20 @@ def dashboard():
         traffic=_traffic(rows, library_id),
         may_manage=user.role in MANAGERS,
         partners=db.session.scalars(select(Partner).order_by(Partner.name)).all(),
+        default_party=_busiest_party(rows, user),
     )
+
+
+def _busiest_party(rows, user) -> int | None:
+    """The import's default party: the user's library, else the library in
+    most agreements (a coordinator's own, as a rule)."""
+    if user.library_id:
+        return user.library_id
+    counts: dict[int, int] = {}
+    for agreement, _status in rows:
+        for party in agreement.parties:
+            counts[party.partner_id] = counts.get(party.partner_id, 0) + 1
+    return max(counts, key=lambda k: (counts[k], -k)) if counts else None
 
 
 def _traffic(rows, library_id):
@@ -353,13 +385,24 @@ def edit_agreement(agreement_id):
     # A form that leaves the duration empty while the end is given means "the end alone".
     try:
         changes = service.update(
-            db.session, agreement, data, service.Actor(user=user), note=request.form.get("note", "")
+            db.session,
+            agreement,
+            data,
+            service.Actor(user=user),
+            note=request.form.get("note", ""),
+            version=request.form.get("version"),
         )
         db.session.commit()
     except ServiceError as exc:
         db.session.rollback()
         return _form_page(
-            {"values": data, "mode": "edit", "agreement": agreement, "error": exc.message},
+            {
+                "values": data,
+                "mode": "edit",
+                "agreement": agreement,
+                "error": exc.message,
+                "version": request.form.get("version"),
+            },
             exc.status,
         )
     flash(

@@ -270,3 +270,20 @@ def test_form_style_updates_keep_dates_consistent(client, world):
                                            "end_date": "2030-01-01"})
     assert r.status_code == 400 and r.get_json()["error"]["field"] == "end_date"
     assert client.get(url, headers=h).get_json()["end"] == "2029-01-01"
+
+
+def test_two_coordinators_editing_one_agreement(client, world, make):
+    other = bearer(make.token(make.user("coordinator")))
+    make.commit()
+    h = world["coordinator"]
+    aid = client.get("/api/v1/agreements?status=active&as_of=2026-11-23",
+                     headers=h).get_json()["agreements"][0]["id"]
+    seen = client.get(f"/api/v1/agreements/{aid}", headers=h).get_json()["version"]
+    r = client.patch(f"/api/v1/agreements/{aid}", headers=other,
+                     json={"version": seen, "services": ["copy"]})
+    assert r.status_code == 200 and r.get_json()["version"] == seen + 1
+    r = client.patch(f"/api/v1/agreements/{aid}", headers=h,
+                     json={"version": seen, "title": "Mine"})
+    assert r.status_code == 409
+    body = client.get(f"/api/v1/agreements/{aid}", headers=h).get_json()
+    assert body["title"] == "Home-UGM" and list(body["services"]) == ["copy"]

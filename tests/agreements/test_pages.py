@@ -44,6 +44,7 @@ def test_dashboard_groups(client, people):
     assert "Gone D" in _section(html, "h-expired") and "Soon A" not in _section(html, "h-expired")
     assert "Dateless E" in _section(html, "h-unknown")
     assert "Import a spreadsheet" in html and "New agreement" in html
+    assert '<option value="HOME" selected>' in html  # the library in most agreements
     assert "Long F" in _section(html, "all")
 
 
@@ -251,3 +252,22 @@ def test_pages_in_both_languages(client, people, session, lang):
     html = client.get(f"/agreements/{agreement.id}").get_data(as_text=True)
     assert ("Riwayat" if lang == "id" else "History") in html
     assert ("5 tahun" if lang == "id" else "5 years") in html
+    # Another package's template helper of the same name must not take over ours.
+    assert f'status-active">{"aktif" if lang == "id" else "active"}<' in html
+
+
+def test_stale_edit_form_is_refused(client, people, session):
+    login(client, "coord@example.org")
+    agreement = session.query(Agreement).filter_by(title="Long F").one()
+    form = client.get(f"/agreements/{agreement.id}/edit").get_data(as_text=True)
+    assert f'name="version" value="{agreement.version}"' in form
+    data = {"title": "Long F", "parties": ["HOME", "UGM"], "state": "signed",
+            "start_date": agreement.start_date.isoformat(), "duration_months": "60",
+            "end_date": agreement.end_date.isoformat(), "service_loan": "on",
+            "version": str(agreement.version)}
+    assert client.post(f"/agreements/{agreement.id}/edit",
+                       data=dict(data, title="First")).status_code == 302
+    r = client.post(f"/agreements/{agreement.id}/edit", data=dict(data, title="Second"))
+    assert r.status_code == 409 and "Someone else changed" in r.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(Agreement, agreement.id).title == "First"
