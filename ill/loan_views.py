@@ -18,12 +18,24 @@ from .models import LoanRequest
 bp = Blueprint("loans", __name__, url_prefix="/requests")
 
 
+@bp.record_once
+def _answer_requestability(_state) -> None:
+    """The catalogue's "may I ask this library?" comes from routing's rules
+    (agreements, pauses, copies), once the catalogue offers the hook."""
+    import union_catalog
+
+    if hasattr(union_catalog, "set_requestability_provider"):
+        union_catalog.set_requestability_provider(union_catalog.from_routing(routing.requestability))
+
+
 @bp.app_context_processor
 def _labels():
     return {
         "loan_status_label": lambda s: str(workflow.STATUS_LABELS.get(s, s)),
         "loan_action_label": lambda a: str(workflow.ACTION_LABELS.get(a, a)),
         "loan_reason": routing.describe,
+        "loan_outcome": lambda o: str(workflow.OUTCOME_LABELS.get(o, o)),
+        "unfilled_label": lambda r: str(workflow.UNFILLED_LABELS.get(r, r)),
     }
 
 
@@ -70,6 +82,7 @@ def detail(request_id: int):
         "loans/detail.html",
         req=req,
         staff=user.role != Role.PATRON,
+        show_patron=service.can_see_patron(user, req),
         actions=workflow.allowed_actions(req, roles),
         params=workflow.ACTION_PARAMS,
         reasons=workflow.UNFILLED_REASONS,

@@ -69,6 +69,16 @@ def can_see(user: User, req: LoanRequest) -> bool:
     return False
 
 
+def can_see_patron(user: User, req: LoanRequest) -> bool:
+    """Who the patron is stays with the borrowing library (and the network's
+    coordinators): a lender needs the library, not the reader."""
+    if user.role in (Role.COORDINATOR, Role.ADMIN):
+        return True
+    if user.role == Role.PATRON:
+        return req.patron_id == user.id
+    return user.role == Role.LIBRARIAN and user.library_id == req.requester_library_id
+
+
 def get_visible(session, user: User, request_id: int) -> LoanRequest:
     req = session.get(LoanRequest, request_id)
     if req is None or not can_see(user, req):
@@ -642,7 +652,11 @@ def to_dict(req: LoanRequest, user: User | None = None) -> dict:
         "service": req.service,
         "record_id": req.cluster_id,
         "title": req.title,
-        "patron": ({"id": req.patron.id, "name": req.patron.name} if req.patron else None),
+        "patron": (
+            {"id": req.patron.id, "name": req.patron.name}
+            if req.patron and (user is None or can_see_patron(user, req))
+            else None
+        ),
         "requester_library": req.requester_library.code if req.requester_library else None,
         "current_lender": req.current_lender.code if req.current_lender else None,
         "citation": req.citation or {},

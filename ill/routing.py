@@ -239,6 +239,8 @@ def agreement_judgement(link: Link | None) -> tuple[bool, str, dict]:
         return False, "no_agreement", {}
     if link.live:
         return True, "", {}
+    if link.status in LIVE_AGREEMENT:  # in force, but not for this service
+        return False, "not_covered", {"end_date": link.end_date.isoformat() if link.end_date else None}
     return (
         False,
         "agreement",
@@ -381,6 +383,8 @@ def describe(code: str, args: dict | None) -> str:
         return _("the borrowing library itself")
     if code == "no_agreement":
         return _("no cooperation agreement with the borrowing library")
+    if code == "not_covered":
+        return _("the agreement does not cover this service")
     if code == "agreement":
         status = args.get("status")
         end = _day(args.get("end_date"))

@@ -404,6 +404,29 @@ ACTION_LABELS = {
     "create": _l("Requested"),
 }
 
+# What came of asking a library, as the rota shows it.
+OUTCOME_LABELS = {
+    "waiting": _l("waiting its turn"),
+    "asked": _l("asked"),
+    "supplied": _l("supplied"),
+    "unfilled": _l("could not supply"),
+    "no_answer": _l("did not answer in time"),
+    "condition_rejected": _l("condition rejected"),
+    "cancelled": _l("request cancelled"),
+    "not_asked": _l("not asked"),
+    "excluded": _l("left out"),
+}
+
+UNFILLED_LABELS = {
+    "not_held": _l("not held"),
+    "on_loan": _l("on loan"),
+    "not_for_loan": _l("not for loan"),
+    "damaged": _l("damaged"),
+    "missing": _l("missing"),
+    "policy": _l("our lending policy"),
+    "other": _l("another reason"),
+}
+
 _extra_effects: dict[str, list[Effect]] = {}
 after_transition: list[Callable] = []
 

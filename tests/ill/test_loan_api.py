@@ -134,6 +134,23 @@ def test_other_libraries_and_patrons_cannot_read_it(net):
     assert net.get("x", 999999).status_code == 404
 
 
+def test_lenders_do_not_see_who_the_patron_is(net):
+    rid = net.create().get_json()["id"]
+    assert net.get("a", rid).get_json()["patron"] is None
+    assert net.get("home", rid).get_json()["patron"]["name"] == "Siti"
+    assert net.get("patron", rid).get_json()["patron"]["name"] == "Siti"
+
+
+def test_an_agreement_that_does_not_cover_copies_keeps_the_lender_out(net):
+    net.make.loan_agreement(net.libs["HOME"], net.libs["D"], services=("loan",))
+    net.make.commit()
+    rid = net.create(service="copy", citation={"pages": "1-5"}, copyright_ack=True).get_json()["id"]
+    reasons = {r["library"]: r["reason"] for r in net.get("home", rid).get_json()["rota"]}
+    assert reasons["D"] == "the agreement does not cover this service"
+    rid = net.create(who="patron2").get_json()["id"]
+    assert "D" in [r["library"] for r in net.get("home", rid).get_json()["rota"] if r["rank"]]
+
+
 def test_patrons_do_not_see_the_rota(net):
     rid = net.create().get_json()["id"]
     assert net.get("patron", rid).get_json()["rota"] == []

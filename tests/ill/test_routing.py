@@ -60,7 +60,7 @@ def test_agreement_not_covering_the_service_excludes():
     not_copy = Link(live=False, status="active", reason="agreement does not cover copy")
     p = plan([holding(2, "available")], [facts(2, link=not_copy)], Wanted("copy"))
     assert p.lenders == []
-    assert describe(p.excluded[0].code_reason, p.excluded[0].args) == "agreement does not cover copy"
+    assert describe(p.excluded[0].code_reason, p.excluded[0].args) == "the agreement does not cover this service"
 
 
 def test_agreement_without_any_party_link_status_none_is_no_agreement():

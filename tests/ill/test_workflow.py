@@ -16,6 +16,13 @@ from ill.workflow import BORROWER, LENDER, MACHINE, PATRON, SAME, STATUSES, SYST
 DAY = date(2026, 11, 23)
 
 
+@pytest.fixture(autouse=True)
+def _machine_alone(monkeypatch):
+    """The table on its own: effects other packages attach (the delivered
+    file of copy_completed) are theirs to test."""
+    monkeypatch.setattr(workflow, "_extra_effects", {})
+
+
 @dataclass
 class FakeRequest:
     status: str = "new"
@@ -266,15 +273,12 @@ def test_extra_effects_run_in_the_transition_and_can_refuse_it():
             raise workflow.BadRequest("no file")
 
     workflow.add_effect("copy_completed", needs_file)
-    try:
-        req = FakeRequest(status="will_supply", service="copy")
-        with pytest.raises(ServiceError):
-            fire(req, "copy_completed", {LENDER}, params={})
-        assert req.status == "will_supply"
-        fire(req, "copy_completed", {LENDER}, params={"file": "x.pdf"})
-        assert req.status == "copy_completed" and calls == ["copy_completed", "copy_completed"]
-    finally:
-        workflow._extra_effects.pop("copy_completed", None)
+    req = FakeRequest(status="will_supply", service="copy")
+    with pytest.raises(ServiceError):
+        fire(req, "copy_completed", {LENDER}, params={})
+    assert req.status == "will_supply"
+    fire(req, "copy_completed", {LENDER}, params={"file": "x.pdf"})
+    assert req.status == "copy_completed" and calls == ["copy_completed", "copy_completed"]
 
 
 ROLE_SETS = [frozenset({r}) for r in (BORROWER, LENDER, PATRON, SYSTEM)]
@@ -311,3 +315,28 @@ def test_random_actions_never_reach_an_undefined_state(service, lenders, steps):
     # each successful transition starts where the previous one ended
     for (_, _, end), (start, _, _) in zip(history, history[1:], strict=False):
         assert end == start
+
+
+PAIRS = [(s, a) for s, actions in MACHINE.items() for a in actions]
+
+
+@pytest.mark.parametrize("status, action", PAIRS, ids=[f"{s}-{a}" for s, a in PAIRS])
+def test_every_transition_fires_for_its_party_only(status, action):
+    t = MACHINE[status][action]
+    service = "copy" if action == "copy_completed" else "loan"
+    day = DAY + timedelta(days=1) if action == "overdue" else DAY
+
+    def fresh():
+        return FakeRequest(status=status, service=service, due_date=DAY,
+                           renewal_due=DAY + timedelta(days=20) if action == "renew_answer" else None)
+
+    req = fresh()
+    before, after = fire(req, action, t.who, day=day, service=FakeService(lenders=1))
+    assert before == status
+    assert after in t.targets or (SAME in t.targets and after == status)
+    for role in {BORROWER, LENDER, PATRON, SYSTEM} - t.who:
+        other = fresh()
+        with pytest.raises(ServiceError) as exc:
+            fire(other, action, {role}, day=day, service=FakeService(lenders=1))
+        assert exc.value.status == 403
+        assert other.status == status
