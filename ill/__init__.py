@@ -117,6 +117,9 @@ def _register_packages(app: Flask) -> None:
     api.init_app(app)
     app.register_blueprint(loan_views.bp)
     app.register_blueprint(loan_api.bp)
+    from . import facts_views
+
+    facts_views.init_app(app)
     from . import delivery, notify
 
     notify.init_app(app)

@@ -126,3 +126,17 @@ class RequestEvent(db.Model):
 
     request: Mapped[LoanRequest] = relationship(back_populates="events")
     actor = relationship("User")
+
+
+class RequestFeedback(db.Model):
+    """What a patron says of the service on one request: 1 (poor) to 5 (excellent)."""
+
+    __tablename__ = "request_feedback"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("loan_requests.id", ondelete="CASCADE"), unique=True)
+    patron_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    rating: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
