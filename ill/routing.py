@@ -433,21 +433,10 @@ def describe(code: str, args: dict | None) -> str:
 # --- reading the facts from the database ----------------------------------------
 
 
-def _working_days_after(day: date, n: int) -> date:
-    try:
-        from agreements.calendar import working_days_after
-    except ImportError:  # the agreements calendar knows holidays; weekends are the floor
-        current, left = day, n
-        while left > 0:
-            current += timedelta(days=1)
-            if current.weekday() < 5:
-                left -= 1
-        return current
-    return working_days_after(day, n)
-
-
 def answer_deadline(day: date, response_days: int) -> date:
-    return _working_days_after(day, max(1, int(response_days or 1)))
+    from agreements.calendar import working_days_after
+
+    return working_days_after(day, max(1, int(response_days or 1)))
 
 
 def _as_link(raw) -> Link:
@@ -503,7 +492,8 @@ def lender_facts(
 
     from agreements.models import Partner
 
-    from .models import OPEN_LENDER_STATES, LoanRequest, RotaEntry
+    from .facts import partner_facts
+    from .models import OPEN_LENDER_STATES, LoanRequest
 
     if not partner_ids:
         return {}
@@ -526,30 +516,13 @@ def lender_facts(
         .group_by(LoanRequest.current_lender_id)
     ):
         facts[pid].load = n
-    for pid, n in session.execute(
-        select(LoanRequest.requester_library_id, func.count(LoanRequest.id))
-        .where(LoanRequest.requester_library_id.in_(partner_ids), LoanRequest.created_on >= since)
-        .group_by(LoanRequest.requester_library_id)
-    ):
-        facts[pid].borrowed = n
-    entries = session.execute(
-        select(RotaEntry.partner_id, RotaEntry.outcome, RotaEntry.asked_on, RotaEntry.answered_on).where(
-            RotaEntry.partner_id.in_(partner_ids), RotaEntry.asked_on.is_not(None), RotaEntry.asked_on >= since
-        )
-    ).all()
-    turnaround: dict[int, list[int]] = {}
-    for pid, outcome, asked_on, answered_on in entries:
+    # Its record over the last 12 months, counted where the facts page counts it.
+    for pid, record in partner_facts(session, since, day, partner_ids).items():
         f = facts[pid]
-        if outcome in ("supplied",):
-            f.lent += 1
-            f.filled += 1
-            f.asked += 1
-            if answered_on:
-                turnaround.setdefault(pid, []).append((answered_on - asked_on).days)
-        elif outcome in ("unfilled", "no_answer", "condition_rejected"):
-            f.asked += 1
-    for pid, days in turnaround.items():
-        facts[pid].turnaround_days = sum(days) / len(days)
+        f.borrowed = record.requests_made
+        f.lent = f.filled = record.supplied
+        f.asked = record.supplied + record.not_supplied
+        f.turnaround_days = record.mean_response_days
     return facts
 
 
