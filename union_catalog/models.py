@@ -131,3 +131,38 @@ class Item(db.Model):
     source: Mapped[str] = mapped_column(String(10), default="")  # 952 852 949 csv none
 
     record: Mapped[SourceRecord] = relationship(back_populates="items")
+
+
+class SearchDoc(db.Model):
+    """What search filters, facets and ranks a union record by, kept current by
+    ``union_catalog.search.reindex_clusters`` (the words themselves live in the
+    engine's full-text table, see ``union_catalog.search_schema``)."""
+
+    __tablename__ = "catalog_search_docs"
+
+    cluster_id: Mapped[int] = mapped_column(ForeignKey("clusters.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    # Folded and padded with spaces (' tafsir al misbah '), for exact and
+    # whole-word title matches that rank above keyword hits.
+    title_norm: Mapped[str] = mapped_column(Text, default=" ")
+    title_key: Mapped[str] = mapped_column(Text, default=" ")  # the title proper, before ' : '
+    identifiers: Mapped[str] = mapped_column(Text, default=" ")  # ' 978... 01261045 '
+    year: Mapped[int | None] = mapped_column(Integer, index=True)
+    language: Mapped[str] = mapped_column(String(3), default="", index=True)
+    format: Mapped[str] = mapped_column(String(20), default="", index=True)
+    libraries: Mapped[int] = mapped_column(Integer, default=0)  # partners holding it
+    # ... of which with a copy on the shelf
+    libraries_available: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SearchHolding(db.Model):
+    """One partner holding one union record, for the library filter and facet."""
+
+    __tablename__ = "catalog_search_holdings"
+
+    cluster_id: Mapped[int] = mapped_column(ForeignKey("clusters.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"),
+                                            primary_key=True, index=True)
+    items: Mapped[int] = mapped_column(Integer, default=0)
+    available: Mapped[int] = mapped_column(Integer, default=0)
