@@ -111,8 +111,12 @@ def _read(path: Path, fmt: str, encoding: str):
         if not chunk:
             continue
         try:
-            yield pymarc.Record(data=chunk + b"\x1d", to_unicode=True,
-                                force_utf8=(encoding != "marc8"), utf8_handling="replace")
+            yield pymarc.Record(
+                data=chunk + b"\x1d",
+                to_unicode=True,
+                force_utf8=(encoding != "marc8"),
+                utf8_handling="replace",
+            )
         except Exception:  # noqa: BLE001 - a defective record counts, and is skipped
             yield None
 
@@ -304,7 +308,9 @@ def main() -> None:
         default=os.environ.get("ILL_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
     )
     ap.add_argument("--repeat", type=int, default=15, help="runs of each query")
-    ap.add_argument("--keep", type=Path, help="keep the SQLite database at this path")
+    ap.add_argument(
+        "--keep", type=Path, help="keep the SQLite database at this path (reused when it exists)"
+    )
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="search-bench-"))
@@ -364,7 +370,11 @@ def run(args, exports: Path, url: str, tmp: Path) -> None:
     runner = app.test_cli_runner()
     t0 = time.perf_counter()
     how = "importer (flask catalog import)"
-    if not import_with_importer(runner, exports):
+    with app.app_context():
+        reused = bool(db.session.scalar(select(func.count()).select_from(Cluster)))
+    if reused:
+        how = f"reused {url}"
+    elif not import_with_importer(runner, exports):
         how = "rows built by the bench, clustered by truth.csv"
         with app.app_context():
             build_rows(db.session, exports)
@@ -409,10 +419,10 @@ def run(args, exports: Path, url: str, tmp: Path) -> None:
         for who, headers in (("visitor", {}), ("patron", {"Authorization": f"Bearer {token}"})):
             for q in queries:  # warm caches once
                 client.get("/api/v1/search", query_string=q, headers=headers)
-            api_all, bare_all = [], []
+            api_all, bare_all, ranked_all = [], [], []
             rows = []
             for q in queries:
-                api, bare = [], []
+                api, bare, ranked = [], [], []
                 plan = search_service.plan(search_service.parse_query(_Args(q)))
                 engine = search_service.engine_for(db.session)
                 for _ in range(args.repeat):
@@ -424,10 +434,14 @@ def run(args, exports: Path, url: str, tmp: Path) -> None:
                         t = time.perf_counter()
                         db.session.execute(engine.bare(plan.terms)).fetchall()
                         bare.append((time.perf_counter() - t) * 1000)
+                        t = time.perf_counter()
+                        db.session.execute(engine.bare_ranked(plan.terms)).fetchall()
+                        ranked.append((time.perf_counter() - t) * 1000)
                         db.session.rollback()
                 total = resp.get_json()["total"]
                 api_all += api
                 bare_all += bare
+                ranked_all += ranked
                 rows.append(
                     (
                         q,
@@ -435,35 +449,45 @@ def run(args, exports: Path, url: str, tmp: Path) -> None:
                         statistics.median(api),
                         percentile(api, 0.95),
                         statistics.median(bare) if bare else None,
+                        statistics.median(ranked) if ranked else None,
                     )
                 )
-            results[who] = (rows, api_all, bare_all)
+            results[who] = (rows, api_all, bare_all, ranked_all)
 
-    for who, (rows, api_all, bare_all) in results.items():
+    for who, (rows, api_all, bare_all, ranked_all) in results.items():
         print()
-        print(f"== as a {who} ({args.repeat} runs of each of {len(rows)} queries)")
+        print(f"== as a {who} ({args.repeat} runs of each of {len(rows)} queries; times in ms)")
         print(
-            f"{'query':<58} {'hits':>6} {'api p50':>8} {'api p95':>8} {'bare p50':>9} {'ratio':>6}"
+            f"{'query':<50} {'hits':>6} {'api p50':>8} {'api p95':>8} "
+            f"{'match p50':>9} {'ranked p50':>10} {'api/ranked':>10}"
         )
-        for q, total, p50, p95, bare in rows:
-            label = " ".join(f"{k}={v}" for k, v in q.items())[:58]
-            ratio = f"{p50 / bare:.1f}x" if bare else "-"
-            bare_s = f"{bare:.1f}" if bare is not None else "-"
-            print(f"{label:<58} {total:>6} {p50:>8.1f} {p95:>8.1f} {bare_s:>9} {ratio:>6}")
+        for q, total, p50, p95, bare, ranked in rows:
+            label = " ".join(f"{k}={v}" for k, v in q.items())[:50]
+            fmt = lambda v: f"{v:.1f}" if v is not None else "-"  # noqa: E731
+            ratio = f"{p50 / ranked:.1f}x" if ranked else "-"
+            print(
+                f"{label:<50} {total:>6} {p50:>8.1f} {p95:>8.1f} {fmt(bare):>9} "
+                f"{fmt(ranked):>10} {ratio:>10}"
+            )
         text_rows = [r for r in rows if r[4] is not None]
         print(
-            f"ALL queries      api p50 {statistics.median(api_all):.1f} ms  "
-            f"p95 {percentile(api_all, 0.95):.1f} ms"
-        )
-        print(
-            f"text queries     bare p50 {statistics.median(bare_all):.1f} ms  "
-            f"p95 {percentile(bare_all, 0.95):.1f} ms"
+            f"API, all queries:                  p50 {statistics.median(api_all):6.1f}  "
+            f"p95 {percentile(api_all, 0.95):6.1f}"
         )
         api_text = [r[2] for r in text_rows]
         print(
-            f"API / bare (median of per-query p50 ratios): "
-            f"{statistics.median([r[2] / r[4] for r in text_rows]):.1f}x; "
-            f"sum of p50s: api {sum(api_text):.0f} ms vs bare {sum(r[4] for r in text_rows):.0f} ms"
+            f"bare match (ids only), text ones:  p50 {statistics.median(bare_all):6.1f}  "
+            f"p95 {percentile(bare_all, 0.95):6.1f}"
+        )
+        print(
+            f"bare ranked page, text ones:       p50 {statistics.median(ranked_all):6.1f}  "
+            f"p95 {percentile(ranked_all, 0.95):6.1f}"
+        )
+        print(
+            "API / bare ranked page, text queries: median of per-query ratios "
+            f"{statistics.median([r[2] / r[5] for r in text_rows]):.1f}x; "
+            f"sum of p50s {sum(api_text):.0f} vs {sum(r[5] for r in text_rows):.0f} "
+            f"= {sum(api_text) / sum(r[5] for r in text_rows):.1f}x"
         )
 
 

@@ -20,7 +20,23 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import Float, Integer, and_, case, delete, func, insert, or_, select, text
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (
+    Float,
+    Integer,
+    String,
+    and_,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+    text,
+    union_all,
+)
 
 from ill.errors import NotFound
 
@@ -374,6 +390,13 @@ class SqliteEngine:
             fts_expr=self.expression(terms)
         )
 
+    def bare_ranked(self, terms, limit: int = PER_PAGE):
+        """The engine's own best page, by its own rank: the floor of a ranked search."""
+        return text(
+            f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :fts_expr "
+            f"ORDER BY bm25({FTS_TABLE}, 10.0, 5.0, 3.0, 1.0) LIMIT {int(limit)}"
+        ).bindparams(fts_expr=self.expression(terms))
+
 
 class PostgresEngine:
     name = "postgresql-tsvector"
@@ -416,6 +439,12 @@ class PostgresEngine:
     def bare(self, terms):
         return text(
             f"SELECT cluster_id FROM {FTS_TABLE} WHERE doc @@ to_tsquery('simple', :fts_expr)"
+        ).bindparams(fts_expr=self.expression(terms))
+
+    def bare_ranked(self, terms, limit: int = PER_PAGE):
+        return text(
+            f"SELECT cluster_id FROM {FTS_TABLE}, to_tsquery('simple', :fts_expr) q "
+            f"WHERE doc @@ q ORDER BY ts_rank(doc, q) DESC LIMIT {int(limit)}"
         ).bindparams(fts_expr=self.expression(terms))
 
 
@@ -529,13 +558,13 @@ def parse_query(args) -> Query:
         subject=(args.get("subject") or "").strip()[:500],
         isbn=(args.get("isbn") or "").strip()[:100],
         issn=(args.get("issn") or "").strip()[:100],
-        year_from=_int_arg(args, "year_from", _("Year from"), 0, 9999),
-        year_to=_int_arg(args, "year_to", _("Year to"), 0, 9999),
+        year_from=_int_arg(args, "year_from", _l("Year from"), 0, 9999),
+        year_to=_int_arg(args, "year_to", _l("Year to"), 0, 9999),
         libraries=[c.upper() for c in _list_arg(args, "library")],
         languages=[c.lower() for c in _list_arg(args, "language")],
         formats=[c.lower() for c in _list_arg(args, "format")],
-        page=_int_arg(args, "page", _("Page"), 1, 100000) or 1,
-        per_page=_int_arg(args, "per_page", _("Results per page"), 1, MAX_PER_PAGE) or PER_PAGE,
+        page=_int_arg(args, "page", _l("Page"), 1, 100000) or 1,
+        per_page=_int_arg(args, "per_page", _l("Results per page"), 1, MAX_PER_PAGE) or PER_PAGE,
     )
     if query.year_from and query.year_to and query.year_from > query.year_to:
         raise CatalogError(
@@ -613,7 +642,9 @@ class Page:
 
 
 class Searcher:
-    """One search over the index; the engine only finds the words."""
+    """One search over the index, in one statement: the engine finds the words
+    once (a materialized CTE), and the total, the facets and the page are all
+    counted from that one set."""
 
     def __init__(self, session, query: Query):
         self.session = session
@@ -627,112 +658,125 @@ class Searcher:
             raise CatalogError(
                 _("No partner library with the code %(code)s.", code=unknown[0]), field="library"
             )
-        self.match = self.engine.match(self.plan.terms).subquery("m") if self.plan.terms else None
 
-    def base(self, exclude: str | None = None):
+    def _base(self):
+        """The matching records with what filters, facets and ranking need."""
         d = SearchDoc.__table__
-        frm = (
-            d
-            if self.match is None
-            else d.join(self.match, self.match.c.cluster_id == d.c.cluster_id)
+        if not self.plan.terms:
+            return d, literal(0.0).label("rank")
+        match = self.engine.match(self.plan.terms).subquery("m")
+        base = (
+            select(*d.c, match.c.rank)
+            .select_from(d.join(match, match.c.cluster_id == d.c.cluster_id))
+            .cte("hits")
+            .prefix_with("MATERIALIZED")
         )
-        stmt = select(d.c.cluster_id).select_from(frm)
+        return base, base.c.rank
+
+    def _where(self, b, exclude: str | None = None) -> list:
         q = self.query
+        conds = []
         if q.year_from is not None and exclude != "year":
-            stmt = stmt.where(d.c.year >= q.year_from)
+            conds.append(b.c.year >= q.year_from)
         if q.year_to is not None and exclude != "year":
-            stmt = stmt.where(d.c.year <= q.year_to)
+            conds.append(b.c.year <= q.year_to)
         if q.languages and exclude != "language":
-            stmt = stmt.where(d.c.language.in_(q.languages))
+            conds.append(b.c.language.in_(q.languages))
         if q.formats and exclude != "format":
-            stmt = stmt.where(d.c.format.in_(q.formats))
+            conds.append(b.c.format.in_(q.formats))
         if q.libraries and exclude != "library":
             h = SearchHolding.__table__
-            stmt = stmt.where(
+            conds.append(
                 select(h.c.cluster_id)
                 .where(
-                    h.c.cluster_id == d.c.cluster_id,
+                    h.c.cluster_id == b.c.cluster_id,
                     h.c.partner_id.in_([self.by_code[c] for c in q.libraries]),
                 )
                 .exists()
             )
-        return stmt
+        return conds
 
-    def tier(self):
-        d = SearchDoc.__table__
-        best = [d.c.identifiers.like(f"% {i} %") for i in self.plan.identifiers]
+    def _tier(self, b):
+        """3: exact title or identifier; 2: every word in the title; 1: elsewhere."""
+        best = [b.c.identifiers.like(f"% {i} %") for i in self.plan.identifiers]
         if self.plan.exact_title:
             exact = searchtext.padded(self.plan.exact_title)
-            best += [d.c.title_norm == exact, d.c.title_key == exact]
+            best += [b.c.title_norm == exact, b.c.title_key == exact]
         whens = []
         if best:
             whens.append((or_(*best), 3))
         if self.plan.title_words:
-            whens.append(
-                (
-                    and_(
-                        *[
-                            d.c.title_norm.like(f"% {t.word}{'' if t.prefix else ' '}%")
-                            for t in self.plan.title_words
-                        ]
-                    ),
-                    2,
-                )
-            )
-        return case(*whens, else_=1) if whens else None
+            in_title = [
+                b.c.title_norm.like(f"% {t.word}{'' if t.prefix else ' '}%")
+                for t in self.plan.title_words
+            ]
+            whens.append((and_(*in_title), 2))
+        return case(*whens, else_=1) if whens else literal(1)
 
-    def page(self) -> tuple[int, list[int]]:
-        d = SearchDoc.__table__
+    def run(self) -> tuple[int, list[int], dict[str, dict]]:
         q = self.query
-        base = self.base()
-        total = self.session.scalar(select(func.count()).select_from(base.subquery()))
-        tier = self.tier()
-        order = []
-        if tier is not None:
-            order.append(tier.desc())
-        order += [d.c.libraries.desc(), d.c.libraries_available.desc()]
-        if self.match is not None:
-            order.append(self.match.c.rank)
-        order.append(d.c.cluster_id)
-        ids = list(
-            self.session.scalars(
-                base.order_by(*order).limit(q.per_page).offset((q.page - 1) * q.per_page)
-            )
-        )
-        return total, ids
+        b, rank = self._base()
+        h = SearchHolding.__table__
+        none_text, none_int = null().cast(String), null().cast(Integer)
 
-    def facets(self) -> dict[str, dict]:
-        d, h = SearchDoc.__table__, SearchHolding.__table__
-        out: dict[str, dict] = {}
-        for name, column in (
-            ("year", d.c.year),
-            ("language", d.c.language),
-            ("format", d.c.format),
-        ):
-            stmt = self.base(exclude=name).with_only_columns(column, func.count()).group_by(column)
-            counts = {str(k): n for k, n in self.session.execute(stmt) if k not in (None, "")}
-            if name == "year":
-                out[name] = dict(sorted(counts.items(), key=lambda kv: kv[0], reverse=True))
-            else:
-                out[name] = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
-        stmt = (
-            self.base(exclude="library")
-            .join(h, h.c.cluster_id == d.c.cluster_id)
-            .with_only_columns(h.c.partner_id, func.count())
-            .group_by(h.c.partner_id)
+        order = [
+            self._tier(b).desc(),
+            b.c.libraries.desc(),
+            b.c.libraries_available.desc(),
+            rank,
+            b.c.cluster_id,
+        ]
+        ranked = (
+            select(b.c.cluster_id, func.row_number().over(order_by=order).label("pos"))
+            .select_from(b)
+            .where(*self._where(b))
+            .subquery("ranked")
         )
-        libs = {
-            self.partners[pid]["code"]: n
-            for pid, n in self.session.execute(stmt)
-            if pid in self.partners
-        }
-        out["library"] = dict(sorted(libs.items(), key=lambda kv: (-kv[1], kv[0])))
-        return {
-            "library": out["library"],
-            "year": out["year"],
-            "language": out["language"],
-            "format": out["format"],
-        }
+        first = (q.page - 1) * q.per_page
+        parts = [
+            select(literal("total"), none_text, none_int, func.count())
+            .select_from(b)
+            .where(*self._where(b)),
+            select(literal("page"), none_text, ranked.c.cluster_id, ranked.c.pos).where(
+                ranked.c.pos > first, ranked.c.pos <= first + q.per_page
+            ),
+            select(literal("year"), none_text, b.c.year, func.count())
+            .where(*self._where(b, "year"))
+            .group_by(b.c.year),
+        ]
+        for name in ("language", "format"):
+            parts.append(
+                select(literal(name), b.c[name], none_int, func.count())
+                .where(*self._where(b, name))
+                .group_by(b.c[name])
+            )
+        # "+ 0": grouping by a bare partner_id tempts SQLite to walk the whole
+        # holdings table in partner order instead of starting from the hits.
+        partner = (h.c.partner_id + 0).label("partner")
+        parts.append(
+            select(literal("library"), none_text, partner, func.count())
+            .select_from(b.join(h, h.c.cluster_id == b.c.cluster_id))
+            .where(*self._where(b, "library"))
+            .group_by(partner)
+        )
+        total, page, facets = 0, [], {"library": {}, "year": {}, "language": {}, "format": {}}
+        for kind, key_text, key_int, n in self.session.execute(union_all(*parts)):
+            if kind == "total":
+                total = n
+            elif kind == "page":
+                page.append((n, key_int))
+            elif kind == "library":
+                if key_int in self.partners:
+                    facets["library"][self.partners[key_int]["code"]] = n
+            elif kind == "year":
+                if key_int is not None:
+                    facets["year"][str(key_int)] = n
+            elif key_text:
+                facets[kind][key_text] = n
+        for name in ("library", "language", "format"):
+            facets[name] = dict(sorted(facets[name].items(), key=lambda kv: (-kv[1], kv[0])))
+        facets["year"] = dict(sorted(facets["year"].items(), reverse=True))
+        return total, [cid for _, cid in sorted(page)], facets
 
 
 def _partners(session) -> dict[int, dict]:
@@ -747,8 +791,7 @@ def _partners(session) -> dict[int, dict]:
 def search(session, query: Query, user=None, day: date | None = None) -> Page:
     day = day or date.today()
     searcher = Searcher(session, query)
-    total, ids = searcher.page()
-    facets = searcher.facets()
+    total, ids, facets = searcher.run()
     results = summaries(session, ids, user, day, searcher.partners)
     return Page(
         total=total,
