@@ -136,9 +136,9 @@ _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii":
           "xviii": 18, "xix": 19, "xx": 20}
 # "Jilid 2", "Jil. II", "Vol. 3", "Buku 1", "Juz 30"; a dropped space ("komprehensifJilid 4")
 # still names a volume.
-_VOLUME = re.compile(r"(?:(?<![^\W\d_])|(?<=[a-z])(?=jil|vol))"
-                     r"(?:jilid|jild|jlid|jil|vol|volume|volumes|buku|juz|juzuk|bagian|bag|"
-                     r"part|pt|tome|tom|band|bd)\s*\.?\s*(\d{1,3}|[ivx]{1,5})\b", re.I)
+_VOLUME = re.compile(r"(?:(?<![^\W\d_])|(?<=[a-z])(?=jil|jli|jii|ili|vol))"
+                     r"(?:jilid|jild|jlid|jiid|jili|ilid|jil|vol|volume|volumes|buku|juz|juzuk|"
+                     r"bagian|bag|part|pt|tome|tom|band|bd)\s*\.?\s*(\d{1,3}|[ivx]{1,5})\b", re.I)
 
 
 def _volume_value(token: str) -> str:
@@ -433,27 +433,70 @@ def is_generic(title_key: str) -> bool:
     return title_key in GENERIC_TITLES or len(title_key.split()) <= 2
 
 
+def _edits_at_most_two(a: str, b: str) -> bool:
+    """Levenshtein distance of at most two, in a band around the diagonal."""
+    if abs(len(a) - len(b)) > 2:
+        return False
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [3] * len(b)
+        for j in range(max(1, i - 2), min(len(b), i + 2) + 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != b[j - 1]))
+        if min(cur) > 2:
+            return False
+        prev = cur
+    return prev[-1] <= 2
+
+
+def squash(key: str | None) -> str:
+    """A title key without spaces or a leading "al"/"el": a dropped space or
+    hyphen ("Jurnalekologi", "alRisalah") does not make another title."""
+    text = (key or "").replace(" ", "")
+    if text[:2] in ("al", "el") and len(text) > 5:
+        text = text[2:]
+    return text
+
+
 def _same_title(a: dict, b: dict) -> str | None:
-    """'' when the titles are equal, a note when one letter apart, else None."""
-    ta, tb = a.get("title_key") or "", b.get("title_key") or ""
+    """'' when the titles agree, a note when they are a letter or two apart,
+    None when they differ."""
+    ta, tb = squash(a.get("title_key")), squash(b.get("title_key"))
     if not ta or not tb:
         return None
     if ta == tb:
         return ""
-    if min(len(ta), len(tb)) >= 6 and _within_one(ta, tb):
+    # a subtitle run into the title proper: "Kimia dasar pendekatan terpadu"
+    fa = squash(f"{a.get('title_key') or ''} {a.get('subtitle_key') or ''}")
+    fb = squash(f"{b.get('title_key') or ''} {b.get('subtitle_key') or ''}")
+    if fa == fb or fa == tb or ta == fb:
+        return ""
+    shortest = min(len(ta), len(tb))
+    if shortest >= 6 and _within_one(ta, tb):
         return "title one letter apart"
+    if shortest >= 15 and _edits_at_most_two(ta, tb):
+        return "title two letters apart"
     return None
 
 
 def _same_author(a: dict, b: dict) -> bool | None:
-    """True when they share an author, False when both name authors and none
-    agree, None when a side names nobody."""
+    """True when the main authors agree, False when both name one and they
+    differ, None when a side names nobody. A one-letter slip is forgiven in a
+    long name only: "Sutarno" and "Suwarno" are two people."""
     aa, ab = a.get("authors") or [], b.get("authors") or []
     if not aa or not ab:
         return None
-    if set(aa) & set(ab):
+    x, y = aa[0], ab[0]
+    return x == y or (min(len(x), len(y)) >= 10 and _within_one(x, y))
+
+
+def _corroborated(a: dict, b: dict) -> bool:
+    """More than title, author and imprint agree: what lets a year one off pass."""
+    if a.get("pages") and a.get("pages") == b.get("pages"):
         return True
-    return any(len(x) >= 6 and _within_one(x, y) for x in aa for y in ab)
+    aa, ab = a.get("authors") or [], b.get("authors") or []
+    if len(aa) >= 2 and set(aa) == set(ab):
+        return True
+    return bool(a.get("subtitle_key")) and a.get("subtitle_key") == b.get("subtitle_key")
 
 
 def _same_publisher(a: dict, b: dict) -> bool | None:
@@ -489,7 +532,7 @@ def _pages_differ(a: dict, b: dict) -> bool:
     pa, pb = a.get("pages"), b.get("pages")
     if not pa or not pb:
         return False
-    return abs(pa - pb) > max(10, 0.2 * max(pa, pb))
+    return abs(pa - pb) > max(5, 0.1 * max(pa, pb))
 
 
 def conflict(a: dict, b: dict, *, by_identifier: bool = False) -> str | None:
@@ -561,8 +604,12 @@ def compare(a: dict, b: dict) -> tuple[int, str] | None:
             return None
     elif gap is None and not publisher:
         return None
+    if gap == 1 and not _corroborated(a, b):
+        return None  # a printing year one off, or another edition a year later
     if title_note and not (publisher and gap is not None and gap <= 1):
         return None  # a mistyped title needs everything else to agree
+    if title_note.startswith("title two") and (generic or not author or gap):
+        return None
     facts = ["title"]
     if author:
         facts.append("author")
@@ -603,7 +650,7 @@ def block_keys(f: dict) -> list[str]:
     keys += [f"s:{i}" for i in f.get("issns") or []]
     if f.get("format") == "thesis":
         return keys
-    title = f.get("title_key") or ""
+    title = squash(f.get("title_key"))
     vol = f.get("volume") or ""
     authors = f.get("authors") or []
     first = authors[0] if authors else ""
@@ -614,6 +661,8 @@ def block_keys(f: dict) -> list[str]:
         keys += [f"ty:{title}|{vol}|{y}|{pub}" for y in years]
     if first:
         keys += [f"ay:{first}|{vol}|{y}|{pub}" for y in years]
+    else:
+        keys += [f"py:{pub}|{vol}|{y}" for y in years]  # journals and anonymous works
     return keys
 
 
@@ -639,6 +688,7 @@ class _Components:
         self.parent = {rid: rid for rid in facts}
         self.members = {rid: [rid] for rid in facts}
         self.isbns = {rid: set(f.get("isbns") or ()) for rid, f in facts.items()}
+        self.issns = {rid: set(f.get("issns") or ()) for rid, f in facts.items()}
         self.volume = {rid: f.get("volume") or None for rid, f in facts.items()}
         self.edition = {rid: f.get("edition_no") or None for rid, f in facts.items()}
         self.apart = {rid: set(others) for rid, others in apart.items()}
@@ -668,6 +718,9 @@ class _Components:
                 return True
             if self.isbns[ra] and self.isbns[rb] and not self.isbns[ra] & self.isbns[rb]:
                 return True
+        if strength < ISBN and self.issns[ra] and self.issns[rb] \
+                and not self.issns[ra] & self.issns[rb]:
+            return True
         return False
 
     def union(self, ra, rb):
@@ -676,6 +729,7 @@ class _Components:
         self.parent[rb] = ra
         self.members[ra] += self.members.pop(rb)
         self.isbns[ra] |= self.isbns.pop(rb)
+        self.issns[ra] |= self.issns.pop(rb)
         if self.volume[ra] is None:
             self.volume[ra] = self.volume[rb]
         if self.edition[ra] is None:
