@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from pymarc import Field, Indicators, Leader, Record, Subfield
+from pymarc import Field, Indicators, Leader, Record, Subfield, marc8_mapping
 from pymarc.marc8 import MARC8ToUnicode
 
 from .errors import CatalogError
@@ -291,13 +291,23 @@ def _tag_ok(tag: str) -> bool:
     return len(tag) == 3 and tag.isalnum()
 
 
+_UTF8_SEQ = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+_MARC8_BYTES = frozenset(marc8_mapping.CODESETS[0x45]) | frozenset(range(0x80, 0xA0))
+
+
 def _choose_encoding(leader: str, data: bytes) -> str:
+    """utf8; utf8-unflagged (UTF-8 under a leader that claims MARC-8, as SLiMS
+    writes); utf8-invalid (UTF-8 with broken bytes); marc8."""
     if data.isascii():
         return "utf8"
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:
-        return "utf8-invalid" if leader[9] == "a" else "marc8"
+        if leader[9] == "a" or _UTF8_SEQ.search(data):
+            return "utf8-invalid"
+        if b"\x1b" in data or all(b in _MARC8_BYTES for b in data if b >= 0x80):
+            return "marc8"
+        return "utf8-invalid"
     return "utf8" if leader[9] == "a" else "utf8-unflagged"
 
 
