@@ -3,4 +3,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from . import models  # noqa: F401  (tables known to the metadata)
+    from . import cli, import_views, models  # noqa: F401  (tables known to the metadata)
+
+    cli.init_app(app)
+    import_views.init_app(app)
