@@ -7,8 +7,10 @@ __all__ = ["init_app", "reindex_clusters", "set_requestability_provider", "from_
 
 
 def init_app(app: Flask) -> None:
-    from . import api, models, search_cli, views  # noqa: F401  (tables known to the metadata)
+    from . import api, cli, import_views, models, search_cli, views  # noqa: F401  (tables known to the metadata)
 
+    cli.init_app(app)
+    import_views.init_app(app)
     views.init_app(app)
     api.init_app(app)
-    search_cli.init_app(app)
+    search_cli.init_app(app)  # after cli: joins its "catalog" group

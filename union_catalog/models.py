@@ -52,6 +52,8 @@ class ImportRun(db.Model):
     warnings: Mapped[int] = mapped_column(Integer, default=0)
     report: Mapped[dict | None] = mapped_column(JSON)
     failure: Mapped[str | None] = mapped_column(Text)
+    # host:pid of the process running it, to tell an interrupted run from a live one.
+    worker: Mapped[str | None] = mapped_column(String(100))
 
     partner = relationship("Partner")
     user = relationship("User")
