@@ -76,7 +76,7 @@ STATUS = {
     "lost": "lost",
     "damaged": "damaged",
 }
-FORMAT = {"serial": "serial", "thesis": "thesis", "volume": "volume"}
+FORMAT = {"serial": "serial", "thesis": "thesis"}
 
 
 def _sub(record, tag, code):

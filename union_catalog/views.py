@@ -36,18 +36,16 @@ LANGUAGES = {
     "tur": _l("Turkish"),
     "und": _l("undetermined"),
 }
+# The formats union_catalog.matching.describe tells apart.
 FORMATS = {
     "book": _l("book"),
     "serial": _l("serial"),
     "thesis": _l("thesis"),
-    "volume": _l("volume of a set"),
     "map": _l("map"),
-    "music": _l("music"),
-    "video": _l("video"),
-    "sound": _l("sound recording"),
-    "electronic": _l("electronic resource"),
-    "manuscript": _l("manuscript"),
-    "other": _l("other"),
+    "score": _l("music score"),
+    "visual": _l("visual material"),
+    "audio": _l("sound recording"),
+    "computer": _l("computer file"),
 }
 STATUSES = {
     "available": _l("available"),

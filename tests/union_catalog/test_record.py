@@ -60,7 +60,7 @@ def test_record_api_shows_match_evidence_to_staff(client, make):
 
 def test_record_api_answers_why_not_per_library(client, make):
     book = _book(make)
-    patron = make.user("patron", library="UINSU")
+    patron = make.user("patron", library="UINSU", locale="en")
     token = make.token(patron)
     make.commit()
     body = client.get(f"/api/v1/records/{book.id}", headers=bearer(token)).get_json()
@@ -74,9 +74,18 @@ def test_record_api_answers_why_not_per_library(client, make):
     assert body["requestable"] is True
 
 
+def test_reasons_speak_the_users_language(client, make):
+    book = _book(make)
+    token = make.token(make.user("patron", library="UINSU", locale="id"))
+    make.commit()
+    body = client.get(f"/api/v1/records/{book.id}", headers=bearer(token)).get_json()
+    pnri = next(h for h in body["holdings"] if h["library"] == "PNRI")
+    assert pnri["services"]["loan"]["reason"] == "semua eksemplar sedang dipinjam"
+
+
 def test_a_registered_provider_decides(client, make, provider):
     book = _book(make)
-    patron = make.user("patron", library="UINSU")
+    patron = make.user("patron", library="UINSU", locale="en")
     token = make.token(patron)
     make.commit()
     from agreements import partners
@@ -141,10 +150,12 @@ def test_search_page_keeps_the_form_on_bad_input(client, make):
 
 def test_record_page_for_staff_and_patrons(client, make):
     book = _book(make)
-    make.user("librarian", library="UGM", email="lib@example.org")
-    make.user("patron", library="UINSU", email="pat@example.org")
+    make.user("librarian", library="UGM", email="lib@example.org", locale="en")
+    make.user("patron", library="UINSU", email="pat@example.org", locale="en")
     make.commit()
-    html = client.get(f"/catalog/records/{book.id}").get_data(as_text=True)
+    html = client.get(
+        f"/catalog/records/{book.id}", headers={"Accept-Language": "en"}
+    ).get_data(as_text=True)
     assert "297.122 SHI t" in html and "$a Tafsīr al-Miṣbāḥ" in html
     assert "same ISBN as" not in html and "Sign in" in html
     login(client, "lib@example.org")
@@ -166,7 +177,7 @@ def test_request_button_when_the_loan_page_exists(app, make):
     )
     client = app.test_client()
     book = _book(make)
-    make.user("patron", library="UINSU", email="pat@example.org")
+    make.user("patron", library="UINSU", email="pat@example.org", locale="en")
     make.commit()
     login(client, "pat@example.org")
     html = client.get(f"/catalog/records/{book.id}").get_data(as_text=True)

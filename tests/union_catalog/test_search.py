@@ -290,7 +290,7 @@ def test_reindex_command_rebuilds_everything(app, runner, make, client):
 
 
 def test_signed_in_patron_sees_requestability_for_own_library(client, make):
-    patron = make.user("patron", library="UINSU")
+    patron = make.user("patron", library="UINSU", locale="en")
     token = make.token(patron)
     make.search_cluster(
         title="Psikologi pendidikan",
