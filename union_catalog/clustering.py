@@ -20,7 +20,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 
 from ill.errors import BadRequest, Conflict, NotFound
 
@@ -86,7 +86,7 @@ def _write_keys(session, rows: Iterable[_Row]) -> dict[int, list[int]]:
         keys[row.id] = hashes
         params.extend({"key_hash": h, "source_record_id": row.id} for h in hashes)
     if params:
-        session.execute(insert(MatchKey), params)
+        session.execute(insert(MatchKey.__table__), params)
     return keys
 
 
@@ -147,6 +147,17 @@ def _mode(values: Iterable, prefer_long: bool = False):
 def describe_cluster(facts: list[dict]) -> dict:
     """The best description of an edition from its members' facts: the
     commonest form of each field, every identifier."""
+    if len(facts) == 1:
+        f = facts[0]
+        year = f.get("year")
+        return {"title": (f.get("title") or "")[:2000], "author": (f.get("author") or "")[:2000],
+                "year": year if isinstance(year, int) else None,
+                "publisher": (f.get("publisher") or "")[:2000],
+                "edition": (f.get("edition") or "")[:255],
+                "language": (f.get("language") or "")[:3],
+                "format": (f.get("format") or "book")[:20], "volume": (f.get("volume") or "")[:20],
+                "isbns": sorted(set(f.get("isbns") or ())),
+                "issns": sorted(set(f.get("issns") or ())), "member_count": 1}
     isbns = sorted({i for f in facts for i in f.get("isbns") or []})
     issns = sorted({i for f in facts for i in f.get("issns") or []})
     years = [f.get("year") for f in facts if isinstance(f.get("year"), int)]
@@ -167,9 +178,6 @@ def describe_cluster(facts: list[dict]) -> dict:
         "issns": issns,
         "member_count": len(facts),
     }
-
-
-_EMPTY = {"member_count": 0}
 
 
 # --- assigning ids ------------------------------------------------------------------
@@ -202,37 +210,39 @@ def recluster(session, partner_id: int | None, changed_ids: set[int], withdrawn_
     """Re-cluster after an import of one partner (inside its transaction).
 
     changed_ids: that partner's new or changed records; withdrawn_ids: its
-    records withdrawn by this import. Returns {"clusters": ids of every union
-    record whose members or description changed, and figures}."""
+    records withdrawn by this import; extra_ids: records whose union records
+    must be weighed again (after a coordinator's decision). Returns
+    {"clusters": ids of every union record whose members or description
+    changed, and figures}."""
     t0 = time.perf_counter()
     session.flush()
     codes = _partner_codes(session)
-    changed_ids, withdrawn_ids = set(changed_ids), set(withdrawn_ids)
+    changed_ids, withdrawn_ids, extra_ids = set(changed_ids), set(withdrawn_ids), set(extra_ids)
     rows: dict[int, _Row] = {}
-    _load(session, SourceRecord.id, changed_ids | set(extra_ids), rows)
+    _load(session, SourceRecord.id, changed_ids | extra_ids, rows)
 
     # the changed records' keys, and who shares them
     _drop_keys(session, changed_ids | withdrawn_ids)
-    changed_live = [rows[i] for i in changed_ids if i in rows]
-    keys = _write_keys(session, changed_live)
+    keys = _write_keys(session, [rows[i] for i in changed_ids if i in rows])
     candidates = _candidates(session, {h for hs in keys.values() for h in hs})
 
-    # clusters the withdrawn records leave
-    old_clusters: set[int] = set()
+    # union records to weigh again from scratch: those the changed, withdrawn
+    # and named records were in; the candidates' union records stay as they are
+    reopened: set[int] = {r.cluster_id for r in rows.values() if r.cluster_id is not None}
+    table = SourceRecord.__table__
     for chunk in _chunks(withdrawn_ids):
-        old_clusters.update(c for c in session.scalars(
+        reopened.update(c for c in session.scalars(
             select(SourceRecord.cluster_id).where(SourceRecord.id.in_(chunk))) if c is not None)
-        session.execute(update(SourceRecord).where(SourceRecord.id.in_(chunk))
-                        .values(cluster_id=None, match_evidence="Withdrawn by its library.")
-                        .execution_options(synchronize_session=False))
+        session.execute(update(table).where(table.c.id.in_(chunk))
+                        .values(cluster_id=None, match_evidence="Withdrawn by its library."))
 
     _load(session, SourceRecord.id, candidates, rows)
     together, apart = _decisions(session, codes)
-    # the scope: whole clusters, widened along coordinators' decisions
+    # the scope: whole union records, widened along coordinators' decisions
     loaded: set[int] = set()
-    asked: set[int] = set(rows) | changed_ids | set(extra_ids)
+    asked: set[int] = set(rows) | changed_ids | extra_ids
     while True:
-        clusters = old_clusters | {r.cluster_id for r in rows.values() if r.cluster_id is not None}
+        clusters = reopened | {r.cluster_id for r in rows.values() if r.cluster_id is not None}
         clusters -= loaded
         if clusters:
             _load(session, SourceRecord.cluster_id, clusters, rows)
@@ -246,49 +256,77 @@ def recluster(session, partner_id: int | None, changed_ids: set[int], withdrawn_
         if not clusters and not linked:
             break
     old_clusters = loaded
+    settled: dict[int, list[int]] = {}
+    for rid, row in rows.items():
+        if row.cluster_id is not None and row.cluster_id not in reopened \
+                and rid not in changed_ids:
+            settled.setdefault(row.cluster_id, []).append(rid)
 
     result = matching.cluster(
         ((rid, _label(row, codes), row.facts) for rid, row in rows.items()),
         together=[p for p in together if p[0] in rows and p[1] in rows],
-        apart=[p for p in apart if p[0] in rows and p[1] in rows])
+        apart=[p for p in apart if p[0] in rows and p[1] in rows],
+        settled=settled.values())
     groups = result.groups
     owned, retired = _assign_ids(groups, rows)
+
+    # which groups differ from the union record they inherit
+    before: dict[int, int] = Counter(r.cluster_id for r in rows.values())
+    unchanged_groups = set()
+    for n, group in enumerate(groups):
+        cid = owned.get(n)
+        if cid is not None and cid not in reopened and before[cid] == len(group) \
+                and all(rows[r].cluster_id == cid for r in group):
+            unchanged_groups.add(n)
 
     # new union records for groups that inherit no id
     fresh = [n for n in range(len(groups)) if n not in owned]
     descriptions = {n: describe_cluster([rows[r].facts for r in groups[n]])
-                    for n in range(len(groups))}
+                    for n in range(len(groups)) if n not in unchanged_groups}
     if fresh:
         new_ids = session.execute(
-            insert(Cluster).returning(Cluster.id, sort_by_parameter_order=True),
-            [descriptions[n] for n in fresh]).scalars().all()
+            insert(Cluster.__table__).returning(Cluster.__table__.c.id,
+                                                sort_by_parameter_order=True),
+            [{**descriptions[n], **_stamp()} for n in fresh]).scalars().all()
         owned.update(zip(fresh, new_ids, strict=True))
-    touched = set(owned.values())
-    updates = [{"id": owned[n], **descriptions[n], "merged_into_id": None}
-               for n in range(len(groups)) if n not in fresh]
-    for old, n in retired.items():
-        updates.append({"id": old, **_EMPTY, "merged_into_id": owned[n]})
-        touched.add(old)
-    emptied = old_clusters - touched
-    for old in emptied:
-        updates.append({"id": old, **_EMPTY})
-        touched.add(old)
-    if updates:
-        session.execute(update(Cluster), updates)
+    touched = {owned[n] for n in descriptions}
+    ctable = Cluster.__table__
+    described = [{"b_id": owned[n], **descriptions[n], "merged_into_id": None,
+                  "updated_at": _stamp()["updated_at"]}
+                 for n in descriptions if n not in fresh]
+    if described:
+        session.execute(update(ctable).where(ctable.c.id == bindparam("b_id"))
+                        .values({k: bindparam(k) for k in described[0] if k != "b_id"}),
+                        described)
+    gone = [{"b_id": old, "merged_into_id": owned[n]} for old, n in retired.items()]
+    gone += [{"b_id": old, "merged_into_id": None}
+             for old in old_clusters - set(owned.values()) - set(retired)]
+    if gone:
+        session.execute(update(ctable).where(ctable.c.id == bindparam("b_id"))
+                        .values(member_count=0, merged_into_id=bindparam("merged_into_id"),
+                                updated_at=_stamp()["updated_at"]), gone)
+        touched.update(g["b_id"] for g in gone)
 
     # members: their union record and why
     record_updates = []
     moved = 0
     for n, group in enumerate(groups):
+        if n in unchanged_groups:
+            continue
         cid = owned[n]
         for rid in group:
             row = rows[rid]
             evidence = result.evidence.get(rid)
+            if rid in settled.get(row.cluster_id, ()) and row.cluster_id == cid \
+                    and row.evidence and not row.evidence.startswith(_LONE):
+                evidence = row.evidence  # still true: its match is still beside it
             if row.cluster_id != cid or row.evidence != evidence:
-                record_updates.append({"id": rid, "cluster_id": cid, "match_evidence": evidence})
+                record_updates.append({"b_id": rid, "cluster_id": cid, "match_evidence": evidence})
                 moved += row.cluster_id not in (None, cid)
     if record_updates:
-        session.execute(update(SourceRecord), record_updates)
+        session.execute(update(table).where(table.c.id == bindparam("b_id"))
+                        .values(cluster_id=bindparam("cluster_id"),
+                                match_evidence=bindparam("match_evidence")), record_updates)
     # the ORM's copies of these rows are stale now
     for obj in list(session.identity_map.values()):
         if isinstance(obj, SourceRecord | Cluster):
@@ -299,10 +337,20 @@ def recluster(session, partner_id: int | None, changed_ids: set[int], withdrawn_
         "groups": len(groups),
         "new_clusters": len(fresh),
         "merged_clusters": len(retired),
-        "emptied_clusters": len(emptied),
+        "emptied_clusters": len(gone) - len(retired),
         "records_moved": moved,
         "cluster_seconds": round(time.perf_counter() - t0, 3),
     }
+
+
+_LONE = (matching.ALONE_NOTE, matching.THESIS_NOTE)
+
+
+def _stamp() -> dict:
+    from ill.accounts import utcnow
+
+    now = utcnow()
+    return {"created_at": now, "updated_at": now}
 
 
 def recluster_all(session) -> dict:
