@@ -11,6 +11,9 @@ def init_app(app: Flask) -> None:
 
     cli.init_app(app)
     import_views.init_app(app)
+    from . import cluster_views
+
+    cluster_views.init_app(app)
     views.init_app(app)
     api.init_app(app)
     search_cli.init_app(app)  # after cli: joins its "catalog" group

@@ -632,37 +632,32 @@ def compare(a: dict, b: dict) -> tuple[int, str] | None:
 
 # --- blocking -------------------------------------------------------------------
 
-def _year_buckets(year: int | None) -> list[str]:
-    # two overlapping two-year buckets: years one apart always share one
-    if year is None:
-        return ["-"]
-    return sorted({str(year // 2), f"{(year + 1) // 2}'"})
-
-
 def block_keys(f: dict) -> list[str]:
     """The keys under which a record meets its candidates.
 
     Two records that could be one edition share at least one key: an
-    identifier; or title and first author; or title, year and publisher (for
-    authors written differently); or author, year and publisher (for a
-    mistyped title). Identifier keys start with "i:" or "s:"."""
-    keys = [f"i:{i}" for i in f.get("isbns") or []]
-    keys += [f"s:{i}" for i in f.get("issns") or []]
+    identifier; or title and first author (whatever the year says); or
+    title, year and publisher (for authors written differently); or author,
+    year and publisher (for a mistyped title). Identifier keys start with
+    "i:" or "s:"."""
+    keys = [f"i:{i}" for i in f.get("isbns") or ()]
+    for i in f.get("issns") or ():
+        keys.append(f"s:{i}")
     if f.get("format") == "thesis":
         return keys
     title = squash(f.get("title_key"))
     vol = f.get("volume") or ""
-    authors = f.get("authors") or []
+    authors = f.get("authors")
     first = authors[0] if authors else ""
     pub = f.get("publisher_key") or ""
-    years = _year_buckets(f.get("year"))
+    year = f.get("year") or ""
     if title:
         keys.append(f"ta:{title}|{vol}|{first}")
-        keys += [f"ty:{title}|{vol}|{y}|{pub}" for y in years]
+        keys.append(f"ty:{title}|{vol}|{year}|{pub}")
     if first:
-        keys += [f"ay:{first}|{vol}|{y}|{pub}" for y in years]
+        keys.append(f"ay:{first}|{vol}|{year}|{pub}")
     else:
-        keys += [f"py:{pub}|{vol}|{y}" for y in years]  # journals and anonymous works
+        keys.append(f"py:{pub}|{vol}|{year}")  # journals and anonymous works
     return keys
 
 
@@ -740,15 +735,21 @@ class _Components:
 
 
 def cluster(records: Iterable[tuple], together: Iterable[tuple] = (),
-            apart: Iterable[tuple] = (), *, max_block: int = 500) -> Clustering:
+            apart: Iterable[tuple] = (), *, settled: Iterable[Iterable] = (),
+            max_block: int = 500) -> Clustering:
     """Group records of one edition.
 
     records: (id, label, facts) with sortable ids, a label naming the record to
     people ("UGM 0000123") and describe()'s facts. together / apart: pairs of
-    ids a coordinator joined or separated; they beat any rule. The outcome
-    depends on the ids and facts only, never on the order records come in:
-    ties are tried strongest kind first (coordinators, identifiers, then the
-    rest), each kind in the order of the ids."""
+    ids a coordinator joined or separated; they beat any rule.
+
+    settled: groups already decided and unchanged since (an incremental run):
+    each stays together as it is, and two settled records are not weighed
+    against each other again; only pairs with an unsettled record are.
+
+    The outcome depends on the ids and facts only, never on the order records
+    come in: ties are tried strongest kind first (coordinators, identifiers,
+    then the rest), each kind in the order of the ids."""
     facts, labels = {}, {}
     for rid, label, f in records:
         facts[rid], labels[rid] = f, label
@@ -760,6 +761,14 @@ def cluster(records: Iterable[tuple], together: Iterable[tuple] = (),
             apart_map.setdefault(y, set()).add(x)
     comps = _Components(facts, apart_map)
     evidence: dict = {}
+    done: set = set()
+    for group in settled:
+        members = sorted(r for r in group if r in facts)
+        done.update(members)
+        for other in members[1:]:
+            rx, ry = comps.find(members[0]), comps.find(other)
+            if rx != ry:
+                comps.union(rx, ry)
 
     def join(x, y, strength: int, text: str) -> None:
         rx, ry = comps.find(x), comps.find(y)
@@ -782,6 +791,8 @@ def cluster(records: Iterable[tuple], together: Iterable[tuple] = (),
     for key, members in blocks.items():
         if len(members) < 2:
             continue
+        if done and all(m in done for m in members):
+            continue
         if key[1] == ":":  # i: and s: keys
             by_identifier.append((key, members))
             continue
@@ -789,8 +800,10 @@ def cluster(records: Iterable[tuple], together: Iterable[tuple] = (),
         if len(members) > max_block:
             continue
         for i, x in enumerate(members):
+            x_done = x in done
             for y in members[i + 1:]:
-                by_description.add((x, y))
+                if not (x_done and y in done):
+                    by_description.add((x, y))
 
     def attempt(x, y) -> None:
         if comps.find(x) == comps.find(y):
@@ -801,8 +814,10 @@ def cluster(records: Iterable[tuple], together: Iterable[tuple] = (),
 
     for _key, members in sorted(by_identifier):
         for i, x in enumerate(members):
+            x_done = x in done
             for y in members[i + 1:]:
-                attempt(x, y)
+                if not (x_done and y in done):
+                    attempt(x, y)
     for x, y in sorted(by_description):
         attempt(x, y)
 
@@ -813,8 +828,11 @@ def cluster(records: Iterable[tuple], together: Iterable[tuple] = (),
     for rid in order:
         if rid not in evidence:
             if facts[rid].get("format") == "thesis":
-                evidence[rid] = ("A thesis or other local material: merged only on an identifier "
-                                 "or by hand.")
+                evidence[rid] = THESIS_NOTE
             else:
-                evidence[rid] = "No other record of this edition found."
+                evidence[rid] = ALONE_NOTE
     return Clustering(groups=groups, evidence=evidence)
+
+
+ALONE_NOTE = "No other record of this edition found."
+THESIS_NOTE = "A thesis or other local material: merged only on an identifier or by hand."
