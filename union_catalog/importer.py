@@ -201,7 +201,7 @@ def _prepare(st: _State, rr: marc.ReadRecord) -> _Row:
         "record_key": key,
         "control_number": rr.control_number[:100] or None,
         "ordinal": rr.ordinal,
-        "content_hash": marc.content_hash(rr.as_dict, st.setting),
+        "content_hash": marc.content_hash(rr, st.setting),
         "marc": rr.as_dict,
         "title": facts.get("title") or "",
         "author": facts.get("author") or "",
@@ -246,9 +246,9 @@ def _flush(session, st: _State, batch: list[_Row]) -> None:
     run_id = st.run.id if st.run is not None else None
     if new_rows:
         params = [{**row.values, "partner_id": pid, "import_run_id": run_id} for row in new_rows]
-        ids = session.execute(
-            insert(SourceRecord).returning(SourceRecord.id, sort_by_parameter_order=True),
-            params).scalars().all()
+        table = SourceRecord.__table__
+        ids = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
+                              params).scalars().all()
         for row, rid in zip(new_rows, ids, strict=True):
             row.values["id"] = rid
         st.inserted += len(new_rows)
@@ -275,7 +275,7 @@ def _flush(session, st: _State, batch: list[_Row]) -> None:
         its = row.items or [holdings.placeholder()]
         item_params.extend({**it.as_row(), "source_record_id": rid, "partner_id": pid} for it in its)
     if item_params:
-        session.execute(insert(Item), item_params)
+        session.execute(insert(Item.__table__), item_params)
     for row in batch:
         rid = row.values["id"]
         st.seen_ids.add(rid)
