@@ -161,6 +161,7 @@ def test_record_page_for_staff_and_patrons(client, make):
     login(client, "lib@example.org")
     html = client.get(f"/catalog/records/{book.id}").get_data(as_text=True)
     assert "same ISBN as UGM" in html
+    assert f"/catalog/records/{book.id}/clustering" in html
     client.post("/logout")
     login(client, "pat@example.org")
     html = client.get(f"/catalog/records/{book.id}").get_data(as_text=True)
