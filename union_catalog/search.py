@@ -660,18 +660,28 @@ class Searcher:
             )
 
     def _base(self):
-        """The matching records with what filters, facets and ranking need."""
+        """The matching records with what filters, facets and ranking need
+        (numbers only: the tier is worked out on the way in)."""
         d = SearchDoc.__table__
         if not self.plan.terms:
-            return d, literal(0.0).label("rank")
+            return d, literal(0.0).label("rank"), self._tier(d)
         match = self.engine.match(self.plan.terms).subquery("m")
         base = (
-            select(*d.c, match.c.rank)
+            select(
+                d.c.cluster_id,
+                d.c.year,
+                d.c.language,
+                d.c.format,
+                d.c.libraries,
+                d.c.libraries_available,
+                match.c.rank,
+                self._tier(d).label("tier"),
+            )
             .select_from(d.join(match, match.c.cluster_id == d.c.cluster_id))
             .cte("hits")
             .prefix_with("MATERIALIZED")
         )
-        return base, base.c.rank
+        return base, base.c.rank, base.c.tier
 
     def _where(self, b, exclude: str | None = None) -> list:
         q = self.query
@@ -715,31 +725,47 @@ class Searcher:
 
     def run(self) -> tuple[int, list[int], dict[str, dict]]:
         q = self.query
-        b, rank = self._base()
+        b, rank, tier = self._base()
         h = SearchHolding.__table__
         none_text, none_int = null().cast(String), null().cast(Integer)
 
         order = [
-            self._tier(b).desc(),
+            tier.desc(),
             b.c.libraries.desc(),
             b.c.libraries_available.desc(),
             rank,
             b.c.cluster_id,
         ]
-        ranked = (
-            select(b.c.cluster_id, func.row_number().over(order_by=order).label("pos"))
+        top = (
+            select(
+                b.c.cluster_id,
+                tier.label("tier"),
+                b.c.libraries,
+                b.c.libraries_available,
+                rank.label("rank"),
+            )
             .select_from(b)
             .where(*self._where(b))
-            .subquery("ranked")
+            .order_by(*order)
+            .limit(q.per_page)
+            .offset((q.page - 1) * q.per_page)
+            .subquery("top")
         )
-        first = (q.page - 1) * q.per_page
+        # The page's order once more (a page of rows), as a union keeps no order.
+        pos = func.row_number().over(
+            order_by=[
+                top.c.tier.desc(),
+                top.c.libraries.desc(),
+                top.c.libraries_available.desc(),
+                top.c.rank,
+                top.c.cluster_id,
+            ]
+        )
         parts = [
             select(literal("total"), none_text, none_int, func.count())
             .select_from(b)
             .where(*self._where(b)),
-            select(literal("page"), none_text, ranked.c.cluster_id, ranked.c.pos).where(
-                ranked.c.pos > first, ranked.c.pos <= first + q.per_page
-            ),
+            select(literal("page"), none_text, top.c.cluster_id, pos),
             select(literal("year"), none_text, b.c.year, func.count())
             .where(*self._where(b, "year"))
             .group_by(b.c.year),
