@@ -290,6 +290,17 @@ def test_reindex_command_rebuilds_everything(app, runner, make, client):
 
 
 def test_signed_in_patron_sees_requestability_for_own_library(client, make):
+    from union_catalog import search as search_service
+
+    before = search_service.requestability_provider()
+    search_service.set_requestability_provider(search_service.availability_requestability)
+    try:
+        _patron_sees_requestability(client, make)
+    finally:
+        search_service.set_requestability_provider(before)
+
+
+def _patron_sees_requestability(client, make):
     patron = make.user("patron", library="UINSU", locale="en")
     token = make.token(patron)
     make.search_cluster(
