@@ -35,6 +35,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    true,
     union_all,
 )
 
@@ -351,6 +352,7 @@ FIELDS = ("title", "author", "subject", "other")
 
 class SqliteEngine:
     name = "sqlite-fts5"
+    lateral_lookups = False
     weights = {"title": "title", "author": "author", "subject": "subject", "other": "other"}
 
     def delete(self, session, ids: list[int]) -> None:
@@ -400,6 +402,7 @@ class SqliteEngine:
 
 class PostgresEngine:
     name = "postgresql-tsvector"
+    lateral_lookups = True
     weights = {"title": "A", "author": "B", "subject": "C", "other": "D"}
 
     def delete(self, session, ids: list[int]) -> None:
@@ -776,12 +779,25 @@ class Searcher:
                 .where(*self._where(b, name))
                 .group_by(b.c[name])
             )
-        # "+ 0": grouping by a bare partner_id tempts SQLite to walk the whole
-        # holdings table in partner order instead of starting from the hits.
-        partner = (h.c.partner_id + 0).label("partner")
+        # Start from the hits and look each one's holdings up, never the other
+        # way round: otherwise SQLite walks the whole holdings table in partner
+        # order ("+ 0" stops that) and PostgreSQL hashes all of it (a lateral
+        # lookup behind OFFSET 0 stops that).
+        if self.engine.lateral_lookups:
+            held = (
+                select(h.c.partner_id)
+                .where(h.c.cluster_id == b.c.cluster_id)
+                .offset(0)
+                .lateral("held")
+            )
+            frm = b.join(held, true())
+            partner = (held.c.partner_id + 0).label("partner")
+        else:
+            frm = b.join(h, h.c.cluster_id == b.c.cluster_id)
+            partner = (h.c.partner_id + 0).label("partner")
         parts.append(
             select(literal("library"), none_text, partner, func.count())
-            .select_from(b.join(h, h.c.cluster_id == b.c.cluster_id))
+            .select_from(frm)
             .where(*self._where(b, "library"))
             .group_by(partner)
         )
