@@ -304,6 +304,9 @@ def main() -> None:
         default="wall",
         help="wall time, or this process's CPU time (SQLite on a busy machine)",
     )
+    ap.add_argument(
+        "--database-url", help="an existing database to use (reused when it holds a catalogue)"
+    )
     ap.add_argument("--repeat", type=int, default=15, help="runs of each query")
     ap.add_argument("--keep", type=Path, help="keep the SQLite database at this path (reused when it exists)")
     args = ap.parse_args()
@@ -318,7 +321,9 @@ def main() -> None:
         subprocess.run(cmd, check=True)
 
     pg_name = None
-    if args.db == "postgresql":
+    if args.database_url:
+        url = args.database_url
+    elif args.db == "postgresql":
         import psycopg
 
         pg_name = "ill_bench_" + uuid.uuid4().hex[:8]
