@@ -135,20 +135,14 @@ def _decisions(session, codes: dict) -> tuple[list, list]:
 
 # --- the union record's description -------------------------------------------------
 
-def _mode(values: Iterable, prefer_long: bool = False):
-    counted = Counter(v for v in values if v not in (None, "", []))
-    if not counted:
-        return None
-    if prefer_long:
-        return max(counted, key=lambda v: (counted[v], len(str(v)), str(v)))
-    return max(counted, key=lambda v: (counted[v], -len(str(v)), str(v)))
-
-
-def describe_cluster(facts: list[dict]) -> dict:
-    """The best description of an edition from its members' facts: the
-    commonest form of each field, every identifier."""
-    if len(facts) == 1:
-        f = facts[0]
+def describe_cluster(votes: list) -> dict:
+    """The best description of an edition: the commonest form of each field
+    among its members, every identifier. votes: facts dicts, or (weight,
+    facts) pairs where a union record's own description speaks for its
+    weight in members."""
+    votes = [v if isinstance(v, tuple) else (1, v) for v in votes]
+    if len(votes) == 1 and votes[0][0] == 1:
+        f = votes[0][1]
         year = f.get("year")
         return {"title": (f.get("title") or "")[:2000], "author": (f.get("author") or "")[:2000],
                 "year": year if isinstance(year, int) else None,
@@ -158,38 +152,66 @@ def describe_cluster(facts: list[dict]) -> dict:
                 "format": (f.get("format") or "book")[:20], "volume": (f.get("volume") or "")[:20],
                 "isbns": sorted(set(f.get("isbns") or ())),
                 "issns": sorted(set(f.get("issns") or ())), "member_count": 1}
-    isbns = sorted({i for f in facts for i in f.get("isbns") or []})
-    issns = sorted({i for f in facts for i in f.get("issns") or []})
-    years = [f.get("year") for f in facts if isinstance(f.get("year"), int)]
-    year = None
-    if years:
-        counted = Counter(years)
-        year = max(counted, key=lambda y: (counted[y], -y))
+
+    def mode(name: str, prefer_long: bool = False):
+        counted: Counter = Counter()
+        for w, f in votes:
+            value = f.get(name)
+            if value not in (None, ""):
+                counted[value] += w
+        if not counted:
+            return None
+        if prefer_long:
+            return max(counted, key=lambda v: (counted[v], len(str(v)), str(v)))
+        return max(counted, key=lambda v: (counted[v], -len(str(v)), str(v)))
+
+    years: Counter = Counter()
+    for w, f in votes:
+        if isinstance(f.get("year"), int):
+            years[f["year"]] += w
     return {
-        "title": (_mode((f.get("title") for f in facts), prefer_long=True) or "")[:2000],
-        "author": (_mode((f.get("author") for f in facts), prefer_long=True) or "")[:2000],
-        "year": year,
-        "publisher": (_mode((f.get("publisher") for f in facts), prefer_long=True) or "")[:2000],
-        "edition": (_mode(f.get("edition") for f in facts) or "")[:255],
-        "language": (_mode(f.get("language") for f in facts) or "")[:3],
-        "format": (_mode(f.get("format") for f in facts) or "book")[:20],
-        "volume": (_mode(f.get("volume") for f in facts) or "")[:20],
-        "isbns": isbns,
-        "issns": issns,
-        "member_count": len(facts),
+        "title": (mode("title", True) or "")[:2000],
+        "author": (mode("author", True) or "")[:2000],
+        "year": max(years, key=lambda y: (years[y], -y)) if years else None,
+        "publisher": (mode("publisher", True) or "")[:2000],
+        "edition": (mode("edition") or "")[:255],
+        "language": (mode("language") or "")[:3],
+        "format": (mode("format") or "book")[:20],
+        "volume": (mode("volume") or "")[:20],
+        "isbns": sorted({i for _w, f in votes for i in f.get("isbns") or ()}),
+        "issns": sorted({i for _w, f in votes for i in f.get("issns") or ()}),
+        "member_count": sum(w for w, _f in votes),
     }
+
+
+_SUMMARY = ("id", "title", "author", "year", "publisher", "edition", "language", "format",
+            "volume", "isbns", "issns", "member_count")
+
+
+def _summaries(session, settled: dict) -> dict[int, dict]:
+    out = {}
+    columns = [getattr(Cluster, c) for c in _SUMMARY]
+    for chunk in _chunks(settled):
+        for r in session.execute(select(*columns).where(Cluster.id.in_(chunk))):
+            out[r.id] = dict(r._mapping)
+    return out
 
 
 # --- assigning ids ------------------------------------------------------------------
 
-def _assign_ids(groups: list[list[int]], rows: dict[int, _Row]):
-    """Old cluster ids for the new groups: (group index -> id, retired id -> merged into
-    group index or None)."""
+def _assign_ids(groups: list[list[int]], rows: dict[int, _Row], weight: dict[int, int]):
+    """Old cluster ids for the new groups: (group index -> id, retired id -> the
+    group index it merged into). weight: the size of each settled union record,
+    which moves whole."""
     parts: dict[int, Counter] = {}
     for n, group in enumerate(groups):
         for rid in group:
             old = rows[rid].cluster_id
-            if old is not None:
+            if old is None:
+                continue
+            if old in weight:
+                parts.setdefault(old, Counter())[n] = weight[old]
+            else:
                 parts.setdefault(old, Counter())[n] += 1
     taken: dict[int, int] = {}
     retired: dict[int, int | None] = {}
@@ -238,12 +260,12 @@ def recluster(session, partner_id: int | None, changed_ids: set[int], withdrawn_
 
     _load(session, SourceRecord.id, candidates, rows)
     together, apart = _decisions(session, codes)
-    # the scope: whole union records, widened along coordinators' decisions
+    # the scope: the reopened union records whole, the candidates and the
+    # records coordinators tied to any of them
     loaded: set[int] = set()
     asked: set[int] = set(rows) | changed_ids | extra_ids
     while True:
-        clusters = reopened | {r.cluster_id for r in rows.values() if r.cluster_id is not None}
-        clusters -= loaded
+        clusters = reopened - loaded
         if clusters:
             _load(session, SourceRecord.cluster_id, clusters, rows)
             loaded |= clusters
@@ -255,34 +277,45 @@ def recluster(session, partner_id: int | None, changed_ids: set[int], withdrawn_
             asked |= linked
         if not clusters and not linked:
             break
-    old_clusters = loaded
+    # the other union records met on the way stay as they are: only what
+    # their rows say of them is read, not all their members
     settled: dict[int, list[int]] = {}
     for rid, row in rows.items():
-        if row.cluster_id is not None and row.cluster_id not in reopened \
-                and rid not in changed_ids:
+        if row.cluster_id is not None and row.cluster_id not in reopened:
             settled.setdefault(row.cluster_id, []).append(rid)
+    summary = _summaries(session, settled)
+    for cid in [c for c in settled if c not in summary]:
+        del settled[cid]  # a union record gone under our feet: its members are free
+    seeds = {members[0]: summary[cid] for cid, members in settled.items()}
 
     result = matching.cluster(
         ((rid, _label(row, codes), row.facts) for rid, row in rows.items()),
         together=[p for p in together if p[0] in rows and p[1] in rows],
         apart=[p for p in apart if p[0] in rows and p[1] in rows],
-        settled=settled.values())
+        settled=settled.values(), seeds=seeds)
     groups = result.groups
-    owned, retired = _assign_ids(groups, rows)
+    weight = {cid: max(summary[cid]["member_count"], len(members))
+              for cid, members in settled.items()}
+    owned, retired = _assign_ids(groups, rows, weight)
 
-    # which groups differ from the union record they inherit
-    before: dict[int, int] = Counter(r.cluster_id for r in rows.values())
+    # which groups are a settled union record, untouched
     unchanged_groups = set()
     for n, group in enumerate(groups):
-        cid = owned.get(n)
-        if cid is not None and cid not in reopened and before[cid] == len(group) \
-                and all(rows[r].cluster_id == cid for r in group):
+        first = rows[group[0]].cluster_id
+        if first in settled and len(group) == len(settled[first]) \
+                and all(rows[r].cluster_id == first for r in group):
             unchanged_groups.add(n)
 
     # new union records for groups that inherit no id
     fresh = [n for n in range(len(groups)) if n not in owned]
-    descriptions = {n: describe_cluster([rows[r].facts for r in groups[n]])
-                    for n in range(len(groups)) if n not in unchanged_groups}
+    descriptions = {}
+    for n, group in enumerate(groups):
+        if n in unchanged_groups:
+            continue
+        votes = [(1, rows[r].facts) for r in group if rows[r].cluster_id not in settled]
+        votes += [(weight[cid], summary[cid])
+                  for cid in {rows[r].cluster_id for r in group} if cid in settled]
+        descriptions[n] = describe_cluster(votes)
     if fresh:
         new_ids = session.execute(
             insert(Cluster.__table__).returning(Cluster.__table__.c.id,
@@ -298,6 +331,7 @@ def recluster(session, partner_id: int | None, changed_ids: set[int], withdrawn_
         session.execute(update(ctable).where(ctable.c.id == bindparam("b_id"))
                         .values({k: bindparam(k) for k in described[0] if k != "b_id"}),
                         described)
+    old_clusters = loaded | set(settled)
     gone = [{"b_id": old, "merged_into_id": owned[n]} for old, n in retired.items()]
     gone += [{"b_id": old, "merged_into_id": None}
              for old in old_clusters - set(owned.values()) - set(retired)]
@@ -306,6 +340,12 @@ def recluster(session, partner_id: int | None, changed_ids: set[int], withdrawn_
                         .values(member_count=0, merged_into_id=bindparam("merged_into_id"),
                                 updated_at=_stamp()["updated_at"]), gone)
         touched.update(g["b_id"] for g in gone)
+    # the members of a settled union record that joined an older one follow it
+    follow = [{"b_old": old, "cluster_id": owned[n]} for old, n in retired.items()
+              if old in settled]
+    if follow:
+        session.execute(update(table).where(table.c.cluster_id == bindparam("b_old"))
+                        .values(cluster_id=bindparam("cluster_id")), follow)
 
     # members: their union record and why
     record_updates = []
@@ -317,9 +357,11 @@ def recluster(session, partner_id: int | None, changed_ids: set[int], withdrawn_
         for rid in group:
             row = rows[rid]
             evidence = result.evidence.get(rid)
-            if rid in settled.get(row.cluster_id, ()) and row.cluster_id == cid \
-                    and row.evidence and not row.evidence.startswith(_LONE):
+            if row.cluster_id in settled and row.evidence \
+                    and not row.evidence.startswith(_LONE):
                 evidence = row.evidence  # still true: its match is still beside it
+                if row.cluster_id != cid:
+                    continue  # moved with its whole union record, above
             if row.cluster_id != cid or row.evidence != evidence:
                 record_updates.append({"b_id": rid, "cluster_id": cid, "match_evidence": evidence})
                 moved += row.cluster_id not in (None, cid)

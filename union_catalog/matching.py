@@ -736,7 +736,7 @@ class _Components:
 
 def cluster(records: Iterable[tuple], together: Iterable[tuple] = (),
             apart: Iterable[tuple] = (), *, settled: Iterable[Iterable] = (),
-            max_block: int = 500) -> Clustering:
+            seeds: dict | None = None, max_block: int = 500) -> Clustering:
     """Group records of one edition.
 
     records: (id, label, facts) with sortable ids, a label naming the record to
@@ -746,6 +746,8 @@ def cluster(records: Iterable[tuple], together: Iterable[tuple] = (),
     settled: groups already decided and unchanged since (an incremental run):
     each stays together as it is, and two settled records are not weighed
     against each other again; only pairs with an unsettled record are.
+    seeds: {record id: {"isbns", "issns", "volume"}} of a settled group's
+    members that are not among the records, so its identifiers still count.
 
     The outcome depends on the ids and facts only, never on the order records
     come in: ties are tried strongest kind first (coordinators, identifiers,
@@ -769,6 +771,13 @@ def cluster(records: Iterable[tuple], together: Iterable[tuple] = (),
             rx, ry = comps.find(members[0]), comps.find(other)
             if rx != ry:
                 comps.union(rx, ry)
+    for rid, seed in (seeds or {}).items():
+        if rid in facts:
+            root = comps.find(rid)
+            comps.isbns[root].update(seed.get("isbns") or ())
+            comps.issns[root].update(seed.get("issns") or ())
+            if comps.volume[root] is None and seed.get("volume"):
+                comps.volume[root] = seed["volume"]
 
     def join(x, y, strength: int, text: str) -> None:
         rx, ry = comps.find(x), comps.find(y)
