@@ -33,7 +33,8 @@ from .models import Cluster, SourceRecord
 DECIDERS = (Role.COORDINATOR, Role.ADMIN)
 STAFF = (Role.LIBRARIAN, Role.COORDINATOR, Role.ADMIN)
 
-bp = Blueprint("catalog_clusters", __name__, url_prefix="/catalog/records")
+bp = Blueprint("catalog_clusters", __name__, url_prefix="/catalog/records",
+               template_folder="templates")
 api = make_blueprint("catalog_clusters_api", __name__)
 
 
