@@ -15,8 +15,8 @@ largest part went to a group with an older id is merged into it
 """
 from __future__ import annotations
 
-import hashlib
 import time
+import zlib
 from collections import Counter
 from collections.abc import Iterable
 
@@ -31,9 +31,11 @@ CHUNK = 900  # ids per IN (...): under SQLite's bound-parameter limit with room 
 
 
 def key_hash(key: str) -> int:
-    """A blocking key as a signed 64-bit integer (collisions only cost a comparison)."""
-    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big",
-                          signed=True)
+    """A blocking key as a signed 64-bit integer. Two checksums side by side:
+    quick, stable across processes, and a rare collision only costs one
+    needless comparison."""
+    data = key.encode()
+    return ((zlib.crc32(data) << 32) | zlib.adler32(data)) - (1 << 63)
 
 
 def _chunks(values: Iterable, size: int = CHUNK):
@@ -78,11 +80,11 @@ def _label(row: _Row, codes: dict) -> str:
 
 # --- keys ---------------------------------------------------------------------------
 
-def _write_keys(session, rows: Iterable[_Row]) -> dict[int, list[int]]:
+def _write_keys(session, rows: Iterable[_Row], block_keys: dict) -> dict[int, list[int]]:
     keys = {}
     params = []
     for row in rows:
-        hashes = sorted({key_hash(k) for k in matching.block_keys(row.facts)})
+        hashes = sorted({key_hash(k) for k in block_keys[row.id]})
         keys[row.id] = hashes
         params.extend({"key_hash": h, "source_record_id": row.id} for h in hashes)
     if params:
@@ -243,9 +245,11 @@ def recluster(session, partner_id: int | None, changed_ids: set[int], withdrawn_
     rows: dict[int, _Row] = {}
     _load(session, SourceRecord.id, changed_ids | extra_ids, rows)
 
-    # the changed records' keys, and who shares them
-    _drop_keys(session, changed_ids | withdrawn_ids)
-    keys = _write_keys(session, [rows[i] for i in changed_ids if i in rows])
+    # the changed records' keys, and who shares them (a record never clustered has none)
+    block_keys = {rid: matching.block_keys(row.facts) for rid, row in rows.items()}
+    _drop_keys(session, withdrawn_ids | {i for i in changed_ids
+                                         if i not in rows or rows[i].cluster_id is not None})
+    keys = _write_keys(session, [rows[i] for i in changed_ids if i in rows], block_keys)
     candidates = _candidates(session, {h for hs in keys.values() for h in hs})
 
     # union records to weigh again from scratch: those the changed, withdrawn
@@ -288,8 +292,11 @@ def recluster(session, partner_id: int | None, changed_ids: set[int], withdrawn_
         del settled[cid]  # a union record gone under our feet: its members are free
     seeds = {members[0]: summary[cid] for cid, members in settled.items()}
 
+    for rid, row in rows.items():
+        if rid not in block_keys:
+            block_keys[rid] = matching.block_keys(row.facts)
     result = matching.cluster(
-        ((rid, _label(row, codes), row.facts) for rid, row in rows.items()),
+        ((rid, _label(row, codes), row.facts) for rid, row in rows.items()), keys=block_keys,
         together=[p for p in together if p[0] in rows and p[1] in rows],
         apart=[p for p in apart if p[0] in rows and p[1] in rows],
         settled=settled.values(), seeds=seeds)
@@ -308,6 +315,7 @@ def recluster(session, partner_id: int | None, changed_ids: set[int], withdrawn_
 
     # new union records for groups that inherit no id
     fresh = [n for n in range(len(groups)) if n not in owned]
+    fresh_set = set(fresh)
     descriptions = {}
     for n, group in enumerate(groups):
         if n in unchanged_groups:
@@ -316,25 +324,26 @@ def recluster(session, partner_id: int | None, changed_ids: set[int], withdrawn_
         votes += [(weight[cid], summary[cid])
                   for cid in {rows[r].cluster_id for r in group} if cid in settled]
         descriptions[n] = describe_cluster(votes)
+    stamp = _stamp()
     if fresh:
         new_ids = session.execute(
             insert(Cluster.__table__).returning(Cluster.__table__.c.id,
                                                 sort_by_parameter_order=True),
-            [{**descriptions[n], **_stamp()} for n in fresh]).scalars().all()
+            [{**descriptions[n], **stamp} for n in fresh]).scalars().all()
         owned.update(zip(fresh, new_ids, strict=True))
     touched = {owned[n] for n in descriptions}
     ctable = Cluster.__table__
     described = [{"b_id": owned[n], **descriptions[n], "merged_into_id": None,
-                  "updated_at": _stamp()["updated_at"]}
-                 for n in descriptions if n not in fresh]
+                  "updated_at": stamp["updated_at"]}
+                 for n in descriptions if n not in fresh_set]
     if described:
         session.execute(update(ctable).where(ctable.c.id == bindparam("b_id"))
                         .values({k: bindparam(k) for k in described[0] if k != "b_id"}),
                         described)
     old_clusters = loaded | set(settled)
     gone = [{"b_id": old, "merged_into_id": owned[n]} for old, n in retired.items()]
-    gone += [{"b_id": old, "merged_into_id": None}
-             for old in old_clusters - set(owned.values()) - set(retired)]
+    emptied = old_clusters - set(owned.values()) - set(retired)
+    gone += [{"b_id": old, "merged_into_id": None} for old in emptied]
     if gone:
         session.execute(update(ctable).where(ctable.c.id == bindparam("b_id"))
                         .values(member_count=0, merged_into_id=bindparam("merged_into_id"),
