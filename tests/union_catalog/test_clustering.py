@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import select
 from stdnum import isbn as std_isbn
 
-from ill.extensions import db
 from tests.factories import bearer, login
 from union_catalog import importer
 from union_catalog.models import Cluster, ClusterDecision, SourceRecord
@@ -312,12 +311,19 @@ def test_librarians_see_the_evidence_but_not_the_forms(world, make, client):
     assert world.cluster_of("UQ", "q1") == cid
 
 
-def test_evidence_reads_in_indonesian(app):
+def test_evidence_reads_in_the_readers_language(app):
+    from flask_babel import force_locale
+
     from union_catalog.cluster_views import evidence_text
 
-    with app.test_request_context(headers={"Accept-Language": "id"}):
-        text = evidence_text("Same title, author, year 2019, publisher as UGM 0001.")
-        assert "UGM 0001" in text and "2019" in text
-        assert evidence_text(None) == ""
-        assert evidence_text("something we do not know") == "something we do not know"
-    db.session.rollback()
+    with app.test_request_context():
+        with force_locale("id"):
+            text = evidence_text("Same title, author, year 2019, publisher as UGM 0001.")
+            assert text == "judul, pengarang, tahun 2019, penerbit sama dengan UGM 0001."
+            assert evidence_text(f"Same ISBN {ISBN} as PNRI p1.") == \
+                f"ISBN {ISBN} sama dengan PNRI p1."
+            assert evidence_text(None) == ""
+            assert evidence_text("something we do not know") == "something we do not know"
+        with force_locale("en"):
+            text = evidence_text("Same title, author (title one letter apart) as UQ #4.")
+            assert text == "Same title, author as UQ #4 (the titles differ by one letter)."
