@@ -74,6 +74,27 @@ def _load(session, where_column, values, rows: dict) -> None:
                 rows[r.id] = _Row(r)
 
 
+_BARE = (SourceRecord.id, SourceRecord.partner_id, SourceRecord.record_key,
+         SourceRecord.control_number, SourceRecord.ordinal, SourceRecord.cluster_id,
+         SourceRecord.match_evidence)
+
+
+class _Known:
+    __slots__ = ("id", "partner_id", "record_key", "control_number", "ordinal", "match_data",
+                 "cluster_id", "match_evidence")
+
+
+def _load_known(session, known: dict[int, dict], rows: dict) -> None:
+    """Rows of records whose facts the caller handed over: all but the facts."""
+    for chunk in _chunks(known):
+        for r in session.execute(select(*_BARE).where(SourceRecord.id.in_(chunk), _LIVE)):
+            k = _Known()
+            k.id, k.partner_id, k.record_key = r.id, r.partner_id, r.record_key
+            k.control_number, k.ordinal, k.cluster_id = r.control_number, r.ordinal, r.cluster_id
+            k.match_evidence, k.match_data = r.match_evidence, known[r.id]
+            rows[r.id] = _Row(k)
+
+
 def _label(row: _Row, codes: dict) -> str:
     return f"{codes.get(row.partner_id, '?')} {row.control_number or '#' + str(row.ordinal)}"
 
@@ -230,12 +251,14 @@ def _assign_ids(groups: list[list[int]], rows: dict[int, _Row], weight: dict[int
 # --- the service --------------------------------------------------------------------
 
 def recluster(session, partner_id: int | None, changed_ids: set[int], withdrawn_ids: set[int],
-              *, extra_ids: Iterable[int] = ()) -> dict:
+              *, extra_ids: Iterable[int] = (), facts: dict[int, dict] | None = None) -> dict:
     """Re-cluster after an import of one partner (inside its transaction).
 
     changed_ids: that partner's new or changed records; withdrawn_ids: its
     records withdrawn by this import; extra_ids: records whose union records
-    must be weighed again (after a coordinator's decision). Returns
+    must be weighed again (after a coordinator's decision); facts: what
+    describe() said of the changed records, by id, when the caller still has
+    it (saves reading it back). Returns
     {"clusters": ids of every union record whose members or description
     changed, and figures}."""
     t0 = time.perf_counter()
@@ -243,7 +266,9 @@ def recluster(session, partner_id: int | None, changed_ids: set[int], withdrawn_
     codes = _partner_codes(session)
     changed_ids, withdrawn_ids, extra_ids = set(changed_ids), set(withdrawn_ids), set(extra_ids)
     rows: dict[int, _Row] = {}
-    _load(session, SourceRecord.id, changed_ids | extra_ids, rows)
+    if facts:
+        _load_known(session, {i: facts[i] for i in changed_ids if i in facts}, rows)
+    _load(session, SourceRecord.id, (changed_ids | extra_ids) - set(rows), rows)
 
     # the changed records' keys, and who shares them (a record never clustered has none)
     block_keys = {rid: matching.block_keys(row.facts) for rid, row in rows.items()}

@@ -327,3 +327,19 @@ def test_evidence_reads_in_the_readers_language(app):
         with force_locale("en"):
             text = evidence_text("Same title, author (title one letter apart) as UQ #4.")
             assert text == "Same title, author as UQ #4 (the titles differ by one letter)."
+
+
+def test_recluster_takes_the_facts_the_importer_still_holds(world):
+    from union_catalog import clustering
+    from union_catalog.matching import describe
+
+    world.load("PNRI", book("p1"))
+    world.load("UGM", book("u1"))
+    u1 = world.record("UGM", "u1")
+    assert u1.cluster_id == world.cluster_of("PNRI", "p1")
+    # the facts handed over win over what is stored (here: they say another edition)
+    info = clustering.recluster(world.session, u1.partner_id, {u1.id}, set(),
+                                facts={u1.id: describe(book("u1", edition="Ed. 3"))})
+    world.session.commit()
+    assert world.cluster_of("UGM", "u1") != world.cluster_of("PNRI", "p1")
+    assert info["clusters"]
