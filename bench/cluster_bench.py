@@ -94,10 +94,13 @@ def main() -> int:
             db.session.commit()
             took = time.perf_counter() - t
             import_s += took
-            c = (report.get("clusters") or {}).get("cluster_seconds") or 0.0
+            info = report.get("clusters") or {}
+            c = info.get("cluster_seconds") or 0.0
             cluster_s += c
             print(f"  {p['code']:<8} {report['imported']:>6} records  import {took:6.2f} s  "
-                  f"of which clustering {c:5.2f} s")
+                  f"of which clustering {c:5.2f} s (read {info.get('cluster_read_seconds')}, "
+                  f"keys {info.get('cluster_keys_seconds')}, "
+                  f"match {info.get('cluster_match_seconds')}; scope {info.get('scope')})")
         n = db.session.scalar(select(func.count()).select_from(SourceRecord))
         k = db.session.scalar(select(func.count()).select_from(Cluster)
                               .where(Cluster.member_count > 0))

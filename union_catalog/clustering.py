@@ -274,8 +274,12 @@ def recluster(session, partner_id: int | None, changed_ids: set[int], withdrawn_
     block_keys = {rid: matching.block_keys(row.facts) for rid, row in rows.items()}
     _drop_keys(session, withdrawn_ids | {i for i in changed_ids
                                          if i not in rows or rows[i].cluster_id is not None})
+    t_read = time.perf_counter() - t0
+    t1 = time.perf_counter()
     keys = _write_keys(session, [rows[i] for i in changed_ids if i in rows], block_keys)
     candidates = _candidates(session, {h for hs in keys.values() for h in hs})
+    t_keys = time.perf_counter() - t1
+    t1 = time.perf_counter()
 
     # union records to weigh again from scratch: those the changed, withdrawn
     # and named records were in; the candidates' union records stay as they are
@@ -320,6 +324,8 @@ def recluster(session, partner_id: int | None, changed_ids: set[int], withdrawn_
     for rid, row in rows.items():
         if rid not in block_keys:
             block_keys[rid] = matching.block_keys(row.facts)
+    t_read += time.perf_counter() - t1
+    t1 = time.perf_counter()
     result = matching.cluster(
         ((rid, _label(row, codes), row.facts) for rid, row in rows.items()), keys=block_keys,
         together=[p for p in together if p[0] in rows and p[1] in rows],
@@ -329,6 +335,7 @@ def recluster(session, partner_id: int | None, changed_ids: set[int], withdrawn_
     weight = {cid: max(summary[cid]["member_count"], len(members))
               for cid, members in settled.items()}
     owned, retired = _assign_ids(groups, rows, weight)
+    t_match = time.perf_counter() - t1
 
     # which groups are a settled union record, untouched
     unchanged_groups = set()
@@ -416,6 +423,9 @@ def recluster(session, partner_id: int | None, changed_ids: set[int], withdrawn_
         "emptied_clusters": len(gone) - len(retired),
         "records_moved": moved,
         "cluster_seconds": round(time.perf_counter() - t0, 3),
+        "cluster_read_seconds": round(t_read, 3),
+        "cluster_keys_seconds": round(t_keys, 3),
+        "cluster_match_seconds": round(t_match, 3),
     }
 
 
