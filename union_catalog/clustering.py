@@ -439,12 +439,49 @@ def _stamp() -> dict:
     return {"created_at": now, "updated_at": now}
 
 
-def recluster_all(session) -> dict:
+def refresh_facts(session, batch: int = 500) -> int:
+    """Describe every live record again from its stored MARC (after describe()
+    changed); returns how many records' facts changed."""
+    import json
+
+    import pymarc
+
+    changed = 0
+    last = 0
+    table = SourceRecord.__table__
+    while True:
+        rows = session.execute(select(SourceRecord.id, SourceRecord.marc, SourceRecord.match_data)
+                               .where(_LIVE, SourceRecord.id > last)
+                               .order_by(SourceRecord.id).limit(batch)).all()
+        if not rows:
+            return changed
+        last = rows[-1].id
+        params = []
+        for rid, marc, old in rows:
+            try:
+                record = next(iter(pymarc.JSONReader(json.dumps(marc))))
+            except Exception:  # noqa: BLE001 - a record pymarc cannot rebuild keeps its facts
+                continue
+            new = matching.describe(record)
+            if new != old:
+                params.append({"b_id": rid, "match_data": new, "title": new["title"],
+                               "author": new["author"], "year": new["year"],
+                               "isbns": new["isbns"], "issns": new["issns"]})
+        if params:
+            session.execute(update(table).where(table.c.id == bindparam("b_id"))
+                            .values({k: bindparam(k) for k in params[0] if k != "b_id"}),
+                            params)
+            changed += len(params)
+
+
+def recluster_all(session, refresh: bool = False) -> dict:
     """Rebuild every key and re-cluster the whole catalogue (after the rules
-    change), keeping ids as an import would."""
+    change; with refresh, after describe() changed too), keeping ids as an
+    import would."""
+    refreshed = refresh_facts(session) if refresh else 0
     session.execute(delete(MatchKey))
     ids = set(session.scalars(select(SourceRecord.id).where(_LIVE)))
-    return recluster(session, None, ids, set())
+    return {**recluster(session, None, ids, set()), "refreshed": refreshed}
 
 
 # --- coordinators' decisions --------------------------------------------------------

@@ -343,3 +343,19 @@ def test_recluster_takes_the_facts_the_importer_still_holds(world):
     world.session.commit()
     assert world.cluster_of("UGM", "u1") != world.cluster_of("PNRI", "p1")
     assert info["clusters"]
+
+
+def test_recluster_command_rebuilds_keys_and_facts_keeping_ids(world, runner):
+    world.load("PNRI", book("p1", isbns=[ISBN]), book("p2", title="Kimia dasar"))
+    world.load("UGM", book("u1", isbns=[ISBN]))
+    cid = world.cluster_of("PNRI", "p1")
+    # facts lost (an older describe()): --refresh reads them from the stored MARC again
+    u1 = world.record("UGM", "u1")
+    u1.match_data = {}
+    world.session.commit()
+    result = runner.invoke(args=["catalog", "recluster", "--refresh"])
+    assert result.exit_code == 0, result.output
+    assert "1 record(s) described anew" in result.output
+    assert world.record("UGM", "u1").match_data["isbns"] == [ISBN]
+    assert world.cluster_of("UGM", "u1") == world.cluster_of("PNRI", "p1") == cid
+    assert world.cluster_of("PNRI", "p2") != cid
