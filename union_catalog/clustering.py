@@ -319,7 +319,8 @@ def recluster(session, partner_id: int | None, changed_ids: set[int], withdrawn_
     summary = _summaries(session, settled)
     for cid in [c for c in settled if c not in summary]:
         del settled[cid]  # a union record gone under our feet: its members are free
-    seeds = {members[0]: summary[cid] for cid, members in settled.items()}
+    seeds = {members[0]: {**summary[cid], "edition_no": matching.edition_number(
+        summary[cid].get("edition"))} for cid, members in settled.items()}
 
     for rid, row in rows.items():
         if rid not in block_keys:
