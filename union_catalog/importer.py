@@ -59,6 +59,7 @@ class _State:
     seen_keys: dict[str, int] = field(default_factory=dict)  # key -> ordinal
     seen_ids: set[int] = field(default_factory=set)
     changed_ids: set[int] = field(default_factory=set)
+    facts: dict[int, dict] = field(default_factory=dict)  # describe() of the changed, for clustering
     items_changed_ids: set[int] = field(default_factory=set)
     without_marc_items: set[int] = field(default_factory=set)
     titles: dict[str, list[tuple[int, int]]] | None = None  # title key -> [(id, ordinal)]
@@ -272,6 +273,7 @@ def _flush(session, st: _State, batch: list[_Row]) -> None:
     for row in fresh:
         rid = row.values["id"]
         st.changed_ids.add(rid)
+        st.facts[rid] = row.values["match_data"]
         its = row.items or [holdings.placeholder()]
         item_params.extend({**it.as_row(), "source_record_id": rid, "partner_id": pid} for it in its)
     if item_params:
@@ -353,7 +355,8 @@ def _recluster(session, st: _State, withdrawn_ids: set[int]) -> dict:
     info: dict = {}
     cluster_ids: set[int] = set()
     if clustering is not None and hasattr(clustering, "recluster"):
-        info = clustering.recluster(session, st.partner.id, set(st.changed_ids), withdrawn_ids) or {}
+        info = clustering.recluster(session, st.partner.id, set(st.changed_ids), withdrawn_ids,
+                                    facts=st.facts) or {}
         cluster_ids.update(info.get("clusters") or ())
     if st.items_changed_ids:
         cluster_ids.update(cid for cid in session.scalars(
