@@ -15,6 +15,7 @@ largest part went to a group with an older id is merged into it
 """
 from __future__ import annotations
 
+import json
 import time
 import zlib
 from collections import Counter
@@ -55,10 +56,9 @@ class _Row:
                  "cluster_id", "evidence")
 
     def __init__(self, r):
-        self.id, self.partner_id, self.record_key = r.id, r.partner_id, r.record_key
-        self.control_number, self.ordinal = r.control_number, r.ordinal
-        self.facts = r.match_data or {}
-        self.cluster_id, self.evidence = r.cluster_id, r.match_evidence
+        (self.id, self.partner_id, self.record_key, self.control_number, self.ordinal,
+         facts, self.cluster_id, self.evidence) = r
+        self.facts = facts or {}
 
 
 _COLUMNS = (SourceRecord.id, SourceRecord.partner_id, SourceRecord.record_key,
@@ -79,20 +79,12 @@ _BARE = (SourceRecord.id, SourceRecord.partner_id, SourceRecord.record_key,
          SourceRecord.match_evidence)
 
 
-class _Known:
-    __slots__ = ("id", "partner_id", "record_key", "control_number", "ordinal", "match_data",
-                 "cluster_id", "match_evidence")
-
-
 def _load_known(session, known: dict[int, dict], rows: dict) -> None:
     """Rows of records whose facts the caller handed over: all but the facts."""
     for chunk in _chunks(known):
         for r in session.execute(select(*_BARE).where(SourceRecord.id.in_(chunk), _LIVE)):
-            k = _Known()
-            k.id, k.partner_id, k.record_key = r.id, r.partner_id, r.record_key
-            k.control_number, k.ordinal, k.cluster_id = r.control_number, r.ordinal, r.cluster_id
-            k.match_evidence, k.match_data = r.match_evidence, known[r.id]
-            rows[r.id] = _Row(k)
+            rid, pid, key, control, ordinal, cid, evidence = r
+            rows[rid] = _Row((rid, pid, key, control, ordinal, known[rid], cid, evidence))
 
 
 def _label(row: _Row, codes: dict) -> str:
@@ -107,10 +99,26 @@ def _write_keys(session, rows: Iterable[_Row], block_keys: dict) -> dict[int, li
     for row in rows:
         hashes = sorted({key_hash(k) for k in block_keys[row.id]})
         keys[row.id] = hashes
-        params.extend({"key_hash": h, "source_record_id": row.id} for h in hashes)
+        rid = row.id
+        params.extend((h, rid) for h in hashes)
     if params:
-        session.execute(insert(MatchKey.__table__), params)
+        _executemany(session, "INSERT INTO match_keys (key_hash, source_record_id) VALUES (?, ?)",
+                     params)
     return keys
+
+
+def _executemany(session, sql: str, params: list[tuple]) -> None:
+    """One statement, many rows, straight to the driver: the many small
+    writes of a re-clustering without SQLAlchemy's per-row bookkeeping. sql
+    uses "?" placeholders."""
+    conn = session.connection()
+    style = conn.dialect.paramstyle
+    if style in ("format", "pyformat"):
+        sql = sql.replace("?", "%s")
+    elif style != "qmark":
+        raise RuntimeError(f"unsupported DB-API paramstyle {style}")
+    for chunk in _chunks(params, 5000):
+        conn.exec_driver_sql(sql, chunk)
 
 
 def _drop_keys(session, record_ids: Iterable[int]) -> None:
@@ -365,22 +373,28 @@ def recluster(session, partner_id: int | None, changed_ids: set[int], withdrawn_
             [{**descriptions[n], **stamp} for n in fresh]).scalars().all()
         owned.update(zip(fresh, new_ids, strict=True))
     touched = {owned[n] for n in descriptions}
-    ctable = Cluster.__table__
-    described = [{"b_id": owned[n], **descriptions[n], "merged_into_id": None,
-                  "updated_at": stamp["updated_at"]}
-                 for n in descriptions if n not in fresh_set]
+    dialect = session.connection().dialect
+    stamp_type = Cluster.__table__.c.updated_at.type.dialect_impl(dialect)
+    to_time = stamp_type.bind_processor(dialect)
+    now = to_time(stamp["updated_at"]) if to_time else stamp["updated_at"]
+    as_json = "CAST(? AS JSON)" if dialect.name == "postgresql" else "?"
+    described = [(d["title"], d["author"], d["year"], d["publisher"], d["edition"],
+                  d["language"], d["format"], d["volume"], json.dumps(d["isbns"]),
+                  json.dumps(d["issns"]), d["member_count"], now, owned[n])
+                 for n, d in descriptions.items() if n not in fresh_set]
     if described:
-        session.execute(update(ctable).where(ctable.c.id == bindparam("b_id"))
-                        .values({k: bindparam(k) for k in described[0] if k != "b_id"}),
-                        described)
+        _executemany(session, "UPDATE clusters SET title = ?, author = ?, year = ?, "
+                     "publisher = ?, edition = ?, language = ?, format = ?, volume = ?, "
+                     f"isbns = {as_json}, issns = {as_json}, member_count = ?, "
+                     "updated_at = ?, merged_into_id = NULL WHERE id = ?", described)
     old_clusters = loaded | set(settled)
     gone = [{"b_id": old, "merged_into_id": owned[n]} for old, n in retired.items()]
     emptied = old_clusters - set(owned.values()) - set(retired)
     gone += [{"b_id": old, "merged_into_id": None} for old in emptied]
     if gone:
-        session.execute(update(ctable).where(ctable.c.id == bindparam("b_id"))
-                        .values(member_count=0, merged_into_id=bindparam("merged_into_id"),
-                                updated_at=_stamp()["updated_at"]), gone)
+        _executemany(session, "UPDATE clusters SET member_count = 0, merged_into_id = ?, "
+                     "updated_at = ? WHERE id = ?",
+                     [(g["merged_into_id"], now, g["b_id"]) for g in gone])
         touched.update(g["b_id"] for g in gone)
     # the members of a settled union record that joined an older one follow it
     follow = [{"b_old": old, "cluster_id": owned[n]} for old, n in retired.items()
@@ -405,12 +419,11 @@ def recluster(session, partner_id: int | None, changed_ids: set[int], withdrawn_
                 if row.cluster_id != cid:
                     continue  # moved with its whole union record, above
             if row.cluster_id != cid or row.evidence != evidence:
-                record_updates.append({"b_id": rid, "cluster_id": cid, "match_evidence": evidence})
+                record_updates.append((cid, evidence, rid))
                 moved += row.cluster_id not in (None, cid)
     if record_updates:
-        session.execute(update(table).where(table.c.id == bindparam("b_id"))
-                        .values(cluster_id=bindparam("cluster_id"),
-                                match_evidence=bindparam("match_evidence")), record_updates)
+        _executemany(session, "UPDATE source_records SET cluster_id = ?, match_evidence = ? "
+                     "WHERE id = ?", record_updates)
     # the ORM's copies of these rows are stale now
     for obj in list(session.identity_map.values()):
         if isinstance(obj, SourceRecord | Cluster):

@@ -74,6 +74,7 @@ def test_one_union_record_per_edition_across_partners(world, runner, tmp_path):
     assert union.member_count == 2 and union.isbns == [ISBN]
     assert union.title == "Pengantar ilmu perpustakaan" and union.year == 2019
     assert union.publisher == "Erlangga" and union.format == "book"
+    assert union.updated_at >= union.created_at
     assert u1.match_evidence == f"Same ISBN {ISBN} as PNRI p1."
 
     out = tmp_path / "clusters.csv"
