@@ -70,6 +70,9 @@ def evidence_text(text: str | None) -> str:
         return _("A thesis or other local material: merged only on an identifier or by hand.")
     if text == "Withdrawn by its library.":
         return _("Withdrawn by its library.")
+    m = re.match(r"^Withdrawn by its library \(union record (\d+)\)\.$", text)
+    if m:
+        return _("Withdrawn by its library (it was in union record %(id)s).", id=m.group(1))
     if text.startswith("Joined by a coordinator as "):
         return _("Joined by a coordinator with %(record)s.",
                  record=text[len("Joined by a coordinator as "):].rstrip("."))

@@ -16,6 +16,7 @@ largest part went to a group with an older id is merged into it
 from __future__ import annotations
 
 import json
+import re
 import time
 import zlib
 from collections import Counter
@@ -230,15 +231,41 @@ def _summaries(session, settled: dict) -> dict[int, dict]:
 
 # --- assigning ids ------------------------------------------------------------------
 
-def _assign_ids(groups: list[list[int]], rows: dict[int, _Row], weight: dict[int, int]):
+WITHDRAWN = "Withdrawn by its library"
+_WAS_IN = re.compile(r"^Withdrawn by its library \(union record (\d+)\)\.$")
+
+
+def _returning(session, rows: dict, changed_ids: set[int]) -> dict[int, int]:
+    """Records back from withdrawal, and the empty union record each left."""
+    was = {}
+    for rid in changed_ids:
+        row = rows.get(rid)
+        if row is not None and row.cluster_id is None and row.evidence:
+            m = _WAS_IN.match(row.evidence)
+            if m:
+                was[rid] = int(m.group(1))
+    if not was:
+        return {}
+    empty = set()
+    for chunk in _chunks(set(was.values())):
+        empty.update(session.scalars(select(Cluster.id).where(
+            Cluster.id.in_(chunk), Cluster.member_count == 0, Cluster.merged_into_id.is_(None))))
+    return {rid: cid for rid, cid in was.items() if cid in empty}
+
+
+def _assign_ids(groups: list[list[int]], rows: dict[int, _Row], weight: dict[int, int],
+                previous: dict[int, int] | None = None):
     """Old cluster ids for the new groups: (group index -> id, retired id -> the
     group index it merged into). weight: the size of each settled union record,
-    which moves whole."""
+    which moves whole; previous: the empty union record a returning record left."""
     parts: dict[int, Counter] = {}
+    previous = previous or {}
     for n, group in enumerate(groups):
         for rid in group:
             old = rows[rid].cluster_id
             if old is None:
+                if rid in previous:
+                    parts.setdefault(previous[rid], Counter())[n] += 1
                 continue
             if old in weight:
                 parts.setdefault(old, Counter())[n] = weight[old]
@@ -293,11 +320,17 @@ def recluster(session, partner_id: int | None, changed_ids: set[int], withdrawn_
     # and named records were in; the candidates' union records stay as they are
     reopened: set[int] = {r.cluster_id for r in rows.values() if r.cluster_id is not None}
     table = SourceRecord.__table__
+    leaving = []
     for chunk in _chunks(withdrawn_ids):
-        reopened.update(c for c in session.scalars(
-            select(SourceRecord.cluster_id).where(SourceRecord.id.in_(chunk))) if c is not None)
-        session.execute(update(table).where(table.c.id.in_(chunk))
-                        .values(cluster_id=None, match_evidence="Withdrawn by its library."))
+        for rid, cid in session.execute(select(SourceRecord.id, SourceRecord.cluster_id)
+                                        .where(SourceRecord.id.in_(chunk))):
+            if cid is not None:
+                reopened.add(cid)
+            # where it was, so that it finds its way back if its library sends it again
+            leaving.append((WITHDRAWN + (f" (union record {cid})." if cid else "."), rid))
+    if leaving:
+        _executemany(session, "UPDATE source_records SET cluster_id = NULL, match_evidence = ? "
+                     "WHERE id = ?", leaving)
 
     _load(session, SourceRecord.id, candidates, rows)
     together, apart = _decisions(session, codes)
@@ -343,7 +376,7 @@ def recluster(session, partner_id: int | None, changed_ids: set[int], withdrawn_
     groups = result.groups
     weight = {cid: max(summary[cid]["member_count"], len(members))
               for cid, members in settled.items()}
-    owned, retired = _assign_ids(groups, rows, weight)
+    owned, retired = _assign_ids(groups, rows, weight, _returning(session, rows, changed_ids))
     t_match = time.perf_counter() - t1
 
     # which groups are a settled union record, untouched

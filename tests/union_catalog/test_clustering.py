@@ -129,11 +129,16 @@ def test_withdrawn_records_leave_and_an_empty_union_record_keeps_its_row(world, 
     world.load("PNRI", book("p2", isbns=[ISBN]))  # p1 is gone from the export
     p1 = world.record("PNRI", "p1")
     assert p1.withdrawn_at is not None and p1.cluster_id is None
+    assert p1.match_evidence == f"Withdrawn by its library (union record {cid})."
     union = world.cluster(cid)
     assert union is not None and union.member_count == 0 and union.merged_into_id is None
     out = tmp_path / "c.csv"
     assert runner.invoke(args=["catalog", "clusters", "--out", str(out)]).exit_code == 0
     assert [r[1] for r in csv.reader(open(out))][1:] == ["p2"]
+    # the library sends it again: it goes back to the union record it left
+    world.load("PNRI", book("p1", title="Sejarah kota Medan"), book("p2", isbns=[ISBN]))
+    assert world.cluster_of("PNRI", "p1") == cid
+    assert world.cluster(cid).member_count == 1
 
 
 def test_theses_stay_alone_through_imports(world):
