@@ -646,7 +646,8 @@ def block_keys(f: dict) -> list[str]:
     if f.get("format") == "thesis":
         return keys
     title = squash(f.get("title_key"))
-    vol = f.get("volume") or ""
+    # volume and edition ride along: records that differ in them never match
+    vol = f"{f.get('volume') or ''}|{f.get('edition_no') or ''}"
     authors = f.get("authors")
     first = authors[0] if authors else ""
     pub = f.get("publisher_key") or ""
