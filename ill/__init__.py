@@ -28,7 +28,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     from . import schema_extras
 
-    migrate.init_app(app, db, include_object=schema_extras.include_object, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+    migrations = Path(__file__).resolve().parent.parent / "migrations"
+    migrate.init_app(app, db, include_object=schema_extras.include_object, directory=str(migrations))
     login_manager.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, g, jsonify, request
 
+from . import accounts
 from .accounts import current
-from .extensions import csrf
+from .errors import NotFound
+from .extensions import csrf, db
 
 API_PREFIX = "/api/v1"
 
@@ -40,6 +42,40 @@ def me():
     user = current()
     return jsonify({"id": user.id, "email": user.email, "name": user.name, "role": user.role,
                     "library": user.library.code if user.library else None, "locale": user.locale})
+
+
+@bp.get("/tokens")
+def list_tokens():
+    user = current()
+    return jsonify({"tokens": [_token_dict(t) for t in user.tokens]})
+
+
+@bp.post("/tokens")
+def create_token():
+    """A new API token for the signed-in user; shown once."""
+    user = current()
+    body = request.get_json(silent=True) or {}
+    token = accounts.issue_token(db.session, user, label=str(body.get("label", ""))[:100])
+    db.session.commit()
+    return jsonify({"token": token, "tokens": [_token_dict(t) for t in user.tokens]}), 201
+
+
+@bp.delete("/tokens/<int:token_id>")
+def revoke_token(token_id: int):
+    user = current()
+    row = next((t for t in user.tokens if t.id == token_id), None)
+    if row is None:
+        raise NotFound("No such token.")
+    if row.revoked_at is None:
+        row.revoked_at = accounts.utcnow()
+    db.session.commit()
+    return jsonify(_token_dict(row))
+
+
+def _token_dict(t) -> dict:
+    return {"id": t.id, "label": t.label, "created_at": t.created_at.isoformat(),
+            "last_used_at": t.last_used_at.isoformat() if t.last_used_at else None,
+            "revoked": t.revoked_at is not None}
 
 
 def init_app(app: Flask) -> None:

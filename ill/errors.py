@@ -104,13 +104,21 @@ def respond(status: int, code: str, message: str, extra: dict | None = None):
     if wants_json():
         body = {"error": {"code": code, "message": message, **(extra or {})}}
         return jsonify(body), status
-    return render_template("error.html", status=status, message=message), status
+    try:
+        return render_template("error.html", status=status, message=message), status
+    except Exception:  # e.g. an untrusted Host: no URLs can be built for the page
+        log.warning("error page could not be rendered for %s", request.path, exc_info=True)
+        return message, status, {"Content-Type": "text/plain; charset=utf-8"}
 
 
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ServiceError)
     def _service_error(exc: ServiceError):
         db.session.rollback()
+        if exc.status == 401 and not wants_json():
+            from flask import redirect, url_for
+
+            return redirect(url_for("views.login", next=request.full_path.rstrip("?")))
         body = exc.to_dict()["error"]
         extra = {k: v for k, v in body.items() if k not in ("code", "message")}
         resp = respond(exc.status, exc.code, exc.message, extra)

@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import Flask, current_app
-from flask_babel import format_date, format_datetime, lazy_gettext as _l
+from flask_babel import format_date, format_datetime
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 # (endpoint, label, roles that see it). An endpoint that does not exist (yet)

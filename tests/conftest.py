@@ -9,12 +9,23 @@ import os
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from ill import create_app
 from ill.extensions import db
 
 from . import pg
+
+
+class IsolatedClient(FlaskClient):
+    """Each request gets its own app context, hence its own database session
+    and its own ``g``, as in production; the test's own context stays apart."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
@@ -83,6 +94,7 @@ def app(request, db_kind, tmp_path, app_config):
         cfg["DATABASE_URL"] = request.getfixturevalue("pg_database")
     cfg.update(app_config)
     application = create_app(cfg)
+    application.test_client_class = IsolatedClient
     with application.app_context():
         if db_kind == "postgresql" and cfg["DATABASE_URL"] in _PG_READY:
             _truncate_all()
@@ -137,3 +149,11 @@ def make(app):
     from . import factories
 
     return factories.Factory(db.session)
+
+
+@pytest.fixture(autouse=True)
+def _english_command_line(monkeypatch):
+    """CLI output follows the operator's locale; these tests read English."""
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)

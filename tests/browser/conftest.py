@@ -1,0 +1,79 @@
+"""A real browser against a real server: Debian's Chromium driven by
+Playwright (never a downloaded browser), the app served on 127.0.0.1."""
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from ill import create_app
+from ill.extensions import db
+
+CHROMIUM = os.environ.get("ILL_TEST_CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/browser/" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package (make browser)")
+        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium package (make browser)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def live_app(tmp_path):
+    """The app on a SQLite file, schema built; tests add their own rows."""
+    app = create_app({
+        "TESTING": True, "SECRET_KEY": "browser-test", "DATABASE_URL": f"sqlite:///{tmp_path / 'live.sqlite3'}",
+        "MAIL_BACKEND": "memory", "DATA_DIR": str(tmp_path / "data"),
+    })
+    with app.app_context():
+        from ill import schema_extras
+
+        db.create_all()
+        schema_extras.create_all(db.session)
+        db.session.commit()
+    return app
+
+
+@pytest.fixture
+def live_server(live_app):
+    server = make_server("127.0.0.1", 0, live_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def page_id(browser):
+    """A fresh browser context that prefers Indonesian."""
+    context = browser.new_context(locale="id-ID", extra_http_headers={"Accept-Language": "id-ID,id;q=0.9"})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def page_en(browser):
+    context = browser.new_context(locale="en-GB", extra_http_headers={"Accept-Language": "en-GB,en;q=0.9"})
+    page = context.new_page()
+    yield page
+    context.close()
