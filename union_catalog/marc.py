@@ -87,7 +87,7 @@ def detect_format(head: bytes) -> str:
         return "iso2709"
     raise CatalogError(
         "This file is not a MARC export we can read: it is neither ISO 2709 (MARC 21), "
-        "MARCXML nor MARC-in-JSON (it starts with %r)." % text[:20].decode("latin-1"))
+        "MARCXML nor MARC-in-JSON (it starts with {!r}).".format(text[:20].decode("latin-1")))
 
 
 def open_records(stream, fmt: str | None = None, progress: Progress | None = None
