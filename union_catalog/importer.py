@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, select, text, update
 
 from agreements.models import Partner
 
@@ -246,9 +246,7 @@ def _flush(session, st: _State, batch: list[_Row]) -> None:
     run_id = st.run.id if st.run is not None else None
     if new_rows:
         params = [{**row.values, "partner_id": pid, "import_run_id": run_id} for row in new_rows]
-        table = SourceRecord.__table__
-        ids = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
-                              params).scalars().all()
+        ids = _insert_records(session, params)
         for row, rid in zip(new_rows, ids, strict=True):
             row.values["id"] = rid
         st.inserted += len(new_rows)
@@ -285,6 +283,24 @@ def _flush(session, st: _State, batch: list[_Row]) -> None:
                 st.without_marc_items.add(rid)
             if row.title_key:
                 st.titles.setdefault(row.title_key, []).append((rid, row.rr.ordinal))
+
+
+def _insert_records(session, params: list[dict]) -> list[int]:
+    """Insert new records and return their ids, in order."""
+    table = SourceRecord.__table__
+    if session.get_bind().dialect.name == "postgresql":
+        # Ids drawn from the sequence first, then a plain executemany: psycopg
+        # pipelines it, where a multi-row INSERT ... RETURNING costs more to
+        # build and parse than the rows cost to write.
+        ids = session.execute(
+            text("SELECT nextval(pg_get_serial_sequence('source_records', 'id')) "
+                 "FROM generate_series(1, :n)"), {"n": len(params)}).scalars().all()
+        for row, rid in zip(params, ids, strict=True):
+            row["id"] = rid
+        session.execute(insert(table), params)
+        return list(ids)
+    return session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
+                           params).scalars().all()
 
 
 def _attach_csv_items(session, st: _State, items_path: str) -> list[dict]:
