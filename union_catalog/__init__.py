@@ -7,3 +7,6 @@ def init_app(app: Flask) -> None:
 
     cli.init_app(app)
     import_views.init_app(app)
+    from . import cluster_views
+
+    cluster_views.init_app(app)

@@ -118,4 +118,7 @@ def worker_command(once, poll):
 
 
 def init_app(app: Flask) -> None:
+    from .cluster_cli import register
+
+    register(catalog)
     app.cli.add_command(catalog)

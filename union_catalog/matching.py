@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from stdnum import isbn as std_isbn
 from stdnum import issn as std_issn
@@ -133,8 +134,11 @@ def edition_number(statement: str | None) -> str | None:
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9,
           "x": 10, "xi": 11, "xii": 12, "xiii": 13, "xiv": 14, "xv": 15, "xvi": 16, "xvii": 17,
           "xviii": 18, "xix": 19, "xx": 20}
-_VOLUME = re.compile(r"\b(?:jilid|jild|jlid|jil|vol|volume|volumes|buku|juz|juzuk|bagian|bag|"
-                     r"part|pt|tome|tom|band|bd|seri)\s*\.?\s*(\d{1,3}|[ivx]{1,5})\b", re.I)
+# "Jilid 2", "Jil. II", "Vol. 3", "Buku 1", "Juz 30"; a dropped space ("komprehensifJilid 4")
+# still names a volume.
+_VOLUME = re.compile(r"(?:(?<![^\W\d_])|(?<=[a-z])(?=jil|jli|jii|ili|vol))"
+                     r"(?:jilid|jild|jlid|jiid|jili|ilid|jil|vol|volume|volumes|buku|juz|juzuk|"
+                     r"bagian|bag|part|pt|tome|tom|band|bd)\s*\.?\s*(\d{1,3}|[ivx]{1,5})\b", re.I)
 
 
 def _volume_value(token: str) -> str:
@@ -335,7 +339,7 @@ def describe(record) -> dict:
     if thesis_note or re.search(r"\b(?:skripsi|tesis|thesis|disertasi|dissertation)\b",
                                 fold(" ".join(_subfields(f245, "h")) if f245 is not None else "")):
         fmt = "thesis"
-    elif level in ("s", "i") or (issns and not isbns and not isbns_set and level != "m"):
+    elif level in ("s", "i") or (issns and not isbns and not isbns_set):
         fmt = "serial"
     elif rtype in ("e", "f"):
         fmt = "map"
@@ -386,3 +390,465 @@ def describe(record) -> dict:
         "pages": pages(extent),
         "subjects": subjects,
     }
+
+
+# --- pairwise decision ----------------------------------------------------------
+
+# Titles that many unrelated textbooks carry (course names): on these a title
+# with an author is not enough, the imprint must agree too.
+GENERIC_TITLES = frozenset(fold(t) for t in [
+    "Pengantar Ilmu Hukum", "Metodologi Penelitian", "Pengantar Ekonomi", "Filsafat Ilmu",
+    "Manajemen Sumber Daya Manusia", "Statistika", "Pendidikan Agama Islam", "Sejarah Indonesia",
+    "Dasar-dasar Manajemen", "Bahasa Indonesia", "Pengantar Manajemen", "Pengantar Akuntansi",
+    "Metode Penelitian", "Metodologi Penelitian Pendidikan", "Metode Penelitian Kualitatif",
+    "Pendidikan Kewarganegaraan", "Pancasila", "Ilmu Pendidikan", "Hukum Islam", "Fiqh",
+    "Ulumul Quran", "Sejarah Peradaban Islam", "Studi Islam", "Bahasa Inggris", "Bahasa Arab",
+    "Matematika", "Fisika", "Kimia", "Biologi", "Ekonomi", "Akuntansi", "Manajemen",
+    "Sosiologi", "Psikologi", "Pengantar Sosiologi", "Pengantar Psikologi", "Introduction",
+    "Proceedings", "Laporan Tahunan", "Annual Report", "Kumpulan Makalah", "Prosiding",
+])
+
+# How strongly a pair is tied: stronger ties are tried first.
+TOGETHER, ISBN, ISSN, FULL, CLOSE = 100, 90, 80, 60, 50
+
+
+def _within_one(a: str, b: str) -> bool:
+    """True when a and b differ by at most one inserted, dropped or changed letter."""
+    if a == b:
+        return True
+    la, lb = len(a), len(b)
+    if abs(la - lb) > 1:
+        return False
+    if la > lb:
+        a, b, la, lb = b, a, lb, la
+    i = 0
+    while i < la and a[i] == b[i]:
+        i += 1
+    if la == lb:
+        return a[i + 1:] == b[i + 1:]
+    return a[i:] == b[i + 1:]
+
+
+def is_generic(title_key: str) -> bool:
+    return title_key in GENERIC_TITLES or len(title_key.split()) <= 2
+
+
+def _edits_at_most_two(a: str, b: str) -> bool:
+    """Levenshtein distance of at most two, in a band around the diagonal."""
+    if abs(len(a) - len(b)) > 2:
+        return False
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [3] * len(b)
+        for j in range(max(1, i - 2), min(len(b), i + 2) + 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != b[j - 1]))
+        if min(cur) > 2:
+            return False
+        prev = cur
+    return prev[-1] <= 2
+
+
+def squash(key: str | None) -> str:
+    """A title key without spaces or a leading "al"/"el": a dropped space or
+    hyphen ("Jurnalekologi", "alRisalah") does not make another title."""
+    text = (key or "").replace(" ", "")
+    if text[:2] in ("al", "el") and len(text) > 5:
+        text = text[2:]
+    return text
+
+
+def _same_title(a: dict, b: dict) -> str | None:
+    """'' when the titles agree, a note when they are a letter or two apart,
+    None when they differ."""
+    ta, tb = squash(a.get("title_key")), squash(b.get("title_key"))
+    if not ta or not tb:
+        return None
+    if ta == tb:
+        return ""
+    # a subtitle run into the title proper: "Kimia dasar pendekatan terpadu"
+    fa = squash(f"{a.get('title_key') or ''} {a.get('subtitle_key') or ''}")
+    fb = squash(f"{b.get('title_key') or ''} {b.get('subtitle_key') or ''}")
+    if fa == fb or fa == tb or ta == fb:
+        return ""
+    shortest = min(len(ta), len(tb))
+    if shortest >= 6 and _within_one(ta, tb):
+        return "title one letter apart"
+    if shortest >= 15 and _edits_at_most_two(ta, tb):
+        return "title two letters apart"
+    return None
+
+
+def _same_author(a: dict, b: dict) -> bool | None:
+    """True when the main authors agree, False when both name one and they
+    differ, None when a side names nobody. A one-letter slip is forgiven in a
+    long name only: "Sutarno" and "Suwarno" are two people."""
+    aa, ab = a.get("authors") or [], b.get("authors") or []
+    if not aa or not ab:
+        return None
+    x, y = aa[0], ab[0]
+    return x == y or (min(len(x), len(y)) >= 10 and _within_one(x, y))
+
+
+def _corroborated(a: dict, b: dict) -> bool:
+    """More than title, author and imprint agree: what lets a year one off pass."""
+    if a.get("pages") and a.get("pages") == b.get("pages"):
+        return True
+    aa, ab = a.get("authors") or [], b.get("authors") or []
+    if len(aa) >= 2 and set(aa) == set(ab):
+        return True
+    return bool(a.get("subtitle_key")) and a.get("subtitle_key") == b.get("subtitle_key")
+
+
+def _same_publisher(a: dict, b: dict) -> bool | None:
+    pa, pb = a.get("publisher_key") or "", b.get("publisher_key") or ""
+    if not pa or not pb:
+        return None
+    if pa == pb or pa in pb or pb in pa:
+        return True
+    if _within_one(pa, pb):
+        return True
+    return bool(_telling_words(pa) & _telling_words(pb))
+
+
+# Words many publishers' names share: they tell no publisher from another.
+_PUBLISHER_COMMON = frozenset("""al el dar maktabah university universitas press pustaka
+    penerbit publishing group media books book library perpustakaan institut institute islam
+    islamiyah nasional national indonesia jakarta utama grafindo persada center centre studies
+    ilmu""".split())
+
+
+def _telling_words(key: str) -> set:
+    return {w for w in key.split() if len(w) > 2 and w not in _PUBLISHER_COMMON}
+
+
+def _year_gap(a: dict, b: dict) -> int | None:
+    ya, yb = a.get("year"), b.get("year")
+    if ya is None or yb is None:
+        return None
+    return abs(ya - yb)
+
+
+def _pages_differ(a: dict, b: dict) -> bool:
+    pa, pb = a.get("pages"), b.get("pages")
+    if not pa or not pb:
+        return False
+    return abs(pa - pb) > max(5, 0.1 * max(pa, pb))
+
+
+def conflict(a: dict, b: dict, *, by_identifier: bool = False) -> str | None:
+    """Why two records cannot be one edition, or None."""
+    if (a.get("volume") or None) != (b.get("volume") or None):
+        return "different volumes"
+    if by_identifier:
+        gap = _year_gap(a, b)
+        if gap is not None and gap > 3:
+            return "years too far apart for one edition"
+        return None
+    if (a.get("format") or "book") != (b.get("format") or "book"):
+        return "different formats"
+    if (a.get("edition_no") or None) != (b.get("edition_no") or None):
+        return "different editions"
+    ia, ib = a.get("isbns") or [], b.get("isbns") or []
+    if ia and ib and not set(ia) & set(ib):
+        return "different ISBNs"
+    sa, sb = a.get("issns") or [], b.get("issns") or []
+    if sa and sb and not set(sa) & set(sb):
+        return "different ISSNs"
+    gap = _year_gap(a, b)
+    if gap is not None and gap > 1:
+        return "different years"
+    return None
+
+
+def compare(a: dict, b: dict) -> tuple[int, str] | None:
+    """Whether two records describe one edition: (strength, evidence) or None.
+
+    Identifiers first; without one, the title must agree (one letter of slack)
+    and so must the author, year, edition, volume and imprint. A title alone
+    never merges; a thesis or other local material merges only on an
+    identifier or by a coordinator's hand."""
+    shared = sorted(set(a.get("isbns") or []) & set(b.get("isbns") or []))
+    if shared and not conflict(a, b, by_identifier=True):
+        return ISBN, f"same ISBN {shared[0]}"
+    shared = sorted(set(a.get("issns") or []) & set(b.get("issns") or []))
+    if shared and not conflict(a, b, by_identifier=True) and \
+            (a.get("edition_no") or None) == (b.get("edition_no") or None):
+        return ISSN, f"same ISSN {shared[0]}"
+    if "thesis" in (a.get("format"), b.get("format")):
+        return None
+    if conflict(a, b):
+        return None
+    title_note = _same_title(a, b)
+    if title_note is None:
+        return None
+    author = _same_author(a, b)
+    if author is False:
+        return None
+    publisher = _same_publisher(a, b)
+    if publisher is False or _pages_differ(a, b):
+        return None
+    gap = _year_gap(a, b)
+    same_pages = bool(a.get("pages")) and a.get("pages") == b.get("pages")
+    generic = is_generic(a.get("title_key") or "") or is_generic(b.get("title_key") or "")
+    if a.get("format") == "serial":
+        # a journal has no author: its title, publisher and first year carry it
+        if not (publisher and gap == 0):
+            return None
+    elif author is None:
+        # an anonymous work: the imprint must carry it
+        if not (publisher and gap == 0) or (generic and not same_pages):
+            return None
+    elif generic:
+        # a course-book title: many authors wrote one, some of them twice
+        if gap is None or gap > 1 or not (publisher or same_pages):
+            return None
+    elif gap is None and not publisher:
+        return None
+    if gap == 1 and not _corroborated(a, b):
+        return None  # a printing year one off, or another edition a year later
+    if title_note and not (publisher and gap is not None and gap <= 1):
+        return None  # a mistyped title needs everything else to agree
+    if title_note.startswith("title two") and (generic or not author or gap):
+        return None
+    facts = ["title"]
+    if author:
+        facts.append("author")
+    if gap is not None:
+        facts.append(f"year {a['year']}" if gap == 0 else f"year {a['year']}/{b['year']}")
+    if publisher:
+        facts.append("publisher")
+    if a.get("edition_no"):
+        facts.append(f"edition {a['edition_no']}")
+    if a.get("volume"):
+        facts.append(f"volume {a['volume']}")
+    if same_pages:
+        facts.append("pages")
+    text = "same " + ", ".join(facts)
+    if title_note:
+        text += f" ({title_note})"
+    strength = FULL if (publisher and gap is not None and not title_note) else CLOSE
+    return strength, text
+
+
+# --- blocking -------------------------------------------------------------------
+
+def block_keys(f: dict) -> list[str]:
+    """The keys under which a record meets its candidates.
+
+    Two records that could be one edition share at least one key: an
+    identifier; or title and first author (whatever the year says); or
+    title, year and publisher (for authors written differently); or author,
+    year and publisher (for a mistyped title). Identifier keys start with
+    "i:" or "s:"."""
+    keys = [f"i:{i}" for i in f.get("isbns") or ()]
+    for i in f.get("issns") or ():
+        keys.append(f"s:{i}")
+    if f.get("format") == "thesis":
+        return keys
+    title = squash(f.get("title_key"))
+    vol = f.get("volume") or ""
+    authors = f.get("authors")
+    first = authors[0] if authors else ""
+    pub = f.get("publisher_key") or ""
+    year = f.get("year") or ""
+    if title:
+        keys.append(f"ta:{title}|{vol}|{first}")
+        keys.append(f"ty:{title}|{vol}|{year}|{pub}")
+    if first:
+        keys.append(f"ay:{first}|{vol}|{year}|{pub}")
+    else:
+        keys.append(f"py:{pub}|{vol}|{year}")  # journals and anonymous works
+    return keys
+
+
+# --- clustering -----------------------------------------------------------------
+
+@dataclass
+class Clustering:
+    """Groups of record ids (each group sorted, groups by their smallest id)
+    and, for every record, why it sits where it does."""
+
+    groups: list[list]
+    evidence: dict = field(default_factory=dict)
+
+    def group_of(self) -> dict:
+        return {rid: n for n, g in enumerate(self.groups) for rid in g}
+
+
+class _Components:
+    """Union-find whose components remember what must stay consistent: one
+    volume, one edition, ISBNs that overlap, and coordinators' separations."""
+
+    def __init__(self, facts: dict, apart: dict):
+        self.parent = {rid: rid for rid in facts}
+        self.members = {rid: [rid] for rid in facts}
+        # identifiers, volume and edition only where a record has them
+        self.isbns = {rid: set(f["isbns"]) for rid, f in facts.items() if f.get("isbns")}
+        self.issns = {rid: set(f["issns"]) for rid, f in facts.items() if f.get("issns")}
+        self.volume = {rid: f["volume"] for rid, f in facts.items() if f.get("volume")}
+        self.edition = {rid: f["edition_no"] for rid, f in facts.items() if f.get("edition_no")}
+        self.apart = {rid: set(others) for rid, others in apart.items()}
+
+    def find(self, x):
+        root = x
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[x] != root:
+            self.parent[x], x = root, self.parent[x]
+        return root
+
+    def _kept_apart(self, ra, rb) -> bool:
+        if ra in self.apart and not self.apart[ra].isdisjoint(self.members[rb]):
+            return True
+        return rb in self.apart and not self.apart[rb].isdisjoint(self.members[ra])
+
+    def refuses(self, ra, rb, strength: int) -> bool:
+        if self._kept_apart(ra, rb):
+            return True
+        if strength >= TOGETHER:
+            return False
+        if self.volume.get(ra) != self.volume.get(rb):
+            return True
+        if strength < ISSN:
+            if self.edition.get(ra) != self.edition.get(rb):
+                return True
+            ia, ib = self.isbns.get(ra), self.isbns.get(rb)
+            if ia and ib and ia.isdisjoint(ib):
+                return True
+        if strength < ISBN:
+            sa, sb = self.issns.get(ra), self.issns.get(rb)
+            if sa and sb and sa.isdisjoint(sb):
+                return True
+        return False
+
+    def union(self, ra, rb):
+        if len(self.members[ra]) < len(self.members[rb]):
+            ra, rb = rb, ra
+        self.parent[rb] = ra
+        self.members[ra] += self.members.pop(rb)
+        for attr in (self.isbns, self.issns):
+            if rb in attr:
+                attr.setdefault(ra, set()).update(attr.pop(rb))
+        for attr in (self.volume, self.edition):
+            if rb in attr:
+                attr.setdefault(ra, attr[rb])
+        if rb in self.apart:
+            self.apart.setdefault(ra, set()).update(self.apart.pop(rb))
+        return ra
+
+
+def cluster(records: Iterable[tuple], together: Iterable[tuple] = (),
+            apart: Iterable[tuple] = (), *, settled: Iterable[Iterable] = (),
+            seeds: dict | None = None, keys: dict | None = None,
+            max_block: int = 500) -> Clustering:
+    """Group records of one edition.
+
+    records: (id, label, facts) with sortable ids, a label naming the record to
+    people ("UGM 0000123") and describe()'s facts. together / apart: pairs of
+    ids a coordinator joined or separated; they beat any rule.
+
+    settled: groups already decided and unchanged since (an incremental run):
+    each stays together as it is, and two settled records are not weighed
+    against each other again; only pairs with an unsettled record are.
+    seeds: {record id: {"isbns", "issns", "volume"}} of a settled group's
+    members that are not among the records, so its identifiers still count.
+    keys: {record id: block_keys(facts)} where the caller has them already.
+
+    The outcome depends on the ids and facts only, never on the order records
+    come in: ties are tried strongest kind first (coordinators, identifiers,
+    then the rest), each kind in the order of the ids."""
+    facts, labels = {}, {}
+    for rid, label, f in records:
+        facts[rid], labels[rid] = f, label
+    order = sorted(facts)
+    apart_map: dict = {}
+    for x, y in apart:
+        if x in facts and y in facts and x != y:
+            apart_map.setdefault(x, set()).add(y)
+            apart_map.setdefault(y, set()).add(x)
+    comps = _Components(facts, apart_map)
+    evidence: dict = {}
+    done: set = set()
+    for group in settled:
+        members = sorted(r for r in group if r in facts)
+        done.update(members)
+        for other in members[1:]:
+            rx, ry = comps.find(members[0]), comps.find(other)
+            if rx != ry:
+                comps.union(rx, ry)
+    for rid, seed in (seeds or {}).items():
+        if rid in facts:
+            root = comps.find(rid)
+            if seed.get("isbns"):
+                comps.isbns.setdefault(root, set()).update(seed["isbns"])
+            if seed.get("issns"):
+                comps.issns.setdefault(root, set()).update(seed["issns"])
+            if seed.get("volume"):
+                comps.volume.setdefault(root, seed["volume"])
+
+    def join(x, y, strength: int, text: str) -> None:
+        rx, ry = comps.find(x), comps.find(y)
+        if rx == ry or comps.refuses(rx, ry, strength):
+            return
+        comps.union(rx, ry)
+        sentence = text[0].upper() + text[1:]
+        evidence.setdefault(x, f"{sentence} as {labels[y]}.")
+        evidence.setdefault(y, f"{sentence} as {labels[x]}.")
+
+    for x, y in sorted((min(p), max(p)) for p in together if p[0] in facts and p[1] in facts):
+        if x != y:
+            join(x, y, TOGETHER, "joined by a coordinator")
+
+    blocks: dict[str, list] = {}
+    for rid in order:
+        for key in (keys[rid] if keys and rid in keys else block_keys(facts[rid])):
+            blocks.setdefault(key, []).append(rid)
+    by_identifier, by_description = [], set()
+    for key, members in blocks.items():
+        if len(members) < 2:
+            continue
+        if done and all(m in done for m in members):
+            continue
+        if key[1] == ":":  # i: and s: keys
+            by_identifier.append((key, members))
+            continue
+        # a degenerate key (thousands sharing it) is skipped: others still meet elsewhere
+        if len(members) > max_block:
+            continue
+        for i, x in enumerate(members):
+            x_done = x in done
+            for y in members[i + 1:]:
+                if not (x_done and y in done):
+                    by_description.add((x, y))
+
+    def attempt(x, y) -> None:
+        if comps.find(x) == comps.find(y):
+            return  # already together: no need to weigh them
+        decided = compare(facts[x], facts[y])
+        if decided:
+            join(x, y, decided[0], decided[1])
+
+    for _key, members in sorted(by_identifier):
+        for i, x in enumerate(members):
+            x_done = x in done
+            for y in members[i + 1:]:
+                if not (x_done and y in done):
+                    attempt(x, y)
+    for x, y in sorted(by_description):
+        attempt(x, y)
+
+    grouped: dict = {}
+    for rid in order:
+        grouped.setdefault(comps.find(rid), []).append(rid)
+    groups = sorted(grouped.values(), key=lambda g: g[0])
+    for rid in order:
+        if rid not in evidence:
+            if facts[rid].get("format") == "thesis":
+                evidence[rid] = THESIS_NOTE
+            else:
+                evidence[rid] = ALONE_NOTE
+    return Clustering(groups=groups, evidence=evidence)
+
+
+ALONE_NOTE = "No other record of this edition found."
+THESIS_NOTE = "A thesis or other local material: merged only on an identifier or by hand."
