@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 BATCH = 1000
 KEY_MAX = 100
+FACTS_KEPT = 20000
 
 ProgressFn = Callable[[int, int, int], None]  # records read, bytes read, bytes in all
 
@@ -62,6 +63,9 @@ class _State:
     items_changed_ids: set[int] = field(default_factory=set)
     without_marc_items: set[int] = field(default_factory=set)
     titles: dict[str, list[tuple[int, int]]] | None = None  # title key -> [(id, ordinal)]
+    # describe() of the changed records, handed to clustering so it need not
+    # read them back; dropped past FACTS_KEPT records to keep memory bounded.
+    facts: dict[int, dict] | None = field(default_factory=dict)
 
 
 def describe(record) -> dict:
@@ -270,6 +274,10 @@ def _flush(session, st: _State, batch: list[_Row]) -> None:
     for row in fresh:
         rid = row.values["id"]
         st.changed_ids.add(rid)
+        if st.facts is not None:
+            st.facts[rid] = row.values["match_data"]
+            if len(st.facts) > FACTS_KEPT:
+                st.facts = None
         its = row.items or [holdings.placeholder()]
         item_params.extend({**it.as_row(), "source_record_id": rid, "partner_id": pid} for it in its)
     if item_params:
@@ -369,7 +377,9 @@ def _recluster(session, st: _State, withdrawn_ids: set[int]) -> dict:
     info: dict = {}
     cluster_ids: set[int] = set()
     if clustering is not None and hasattr(clustering, "recluster"):
-        info = clustering.recluster(session, st.partner.id, set(st.changed_ids), withdrawn_ids) or {}
+        kwargs = {"facts": st.facts} if st.facts and _accepts(clustering.recluster, "facts") else {}
+        info = clustering.recluster(session, st.partner.id, set(st.changed_ids), withdrawn_ids,
+                                    **kwargs) or {}
         cluster_ids.update(info.get("clusters") or ())
     if st.items_changed_ids:
         cluster_ids.update(cid for cid in session.scalars(
@@ -384,6 +394,15 @@ def _recluster(session, st: _State, withdrawn_ids: set[int]) -> dict:
     summary = {k: v for k, v in info.items() if k != "clusters" and _jsonable(v)}
     summary["touched"] = len(cluster_ids)
     return summary
+
+
+def _accepts(fn, name: str) -> bool:
+    import inspect
+
+    try:
+        return name in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def _jsonable(v) -> bool:
