@@ -26,7 +26,8 @@ from ill.extensions import db
 from . import jobs
 from .models import ImportRun
 
-bp = Blueprint("catalog_imports", __name__, url_prefix="/catalog/imports")
+bp = Blueprint("catalog_imports", __name__, url_prefix="/catalog/imports",
+               template_folder="templates")
 
 STAFF = (Role.LIBRARIAN, Role.COORDINATOR, Role.ADMIN)
 MARC_SUFFIXES = {".mrc", ".marc", ".dat", ".iso", ".xml", ".json", ".marcxml", ".bin", ""}

@@ -48,6 +48,8 @@ class ReadRecord:
     encoding: str = ""  # utf8, utf8-unflagged (UTF-8 under a MARC-8 leader), marc8
     # MARC-in-JSON of the record as read (UTF-8), kept for storage and hashing.
     as_dict: dict | None = None
+    # Digest of the record's bytes where the format has them (ISO 2709).
+    raw_hash: str = ""
 
     @property
     def usable(self) -> bool:
@@ -85,7 +87,7 @@ def detect_format(head: bytes) -> str:
         return "iso2709"
     raise CatalogError(
         "This file is not a MARC export we can read: it is neither ISO 2709 (MARC 21), "
-        "MARCXML nor MARC-in-JSON (it starts with %r)." % text[:20].decode("latin-1"))
+        "MARCXML nor MARC-in-JSON (it starts with {!r}).".format(text[:20].decode("latin-1")))
 
 
 def open_records(stream, fmt: str | None = None, progress: Progress | None = None
@@ -233,43 +235,110 @@ def parse_iso2709(raw: bytes, ordinal: int, terminated: bool = True) -> ReadReco
 
     encoding = _choose_encoding(leader, data)
     rr.encoding = encoding
-    decode = _decoder(encoding, rr)
     fields: list[Field] = []
     out: list[dict] = []
+    if encoding in ("utf8", "utf8-unflagged"):
+        _utf8_fields(rr, pieces, fields, out)
+    else:
+        _other_fields(rr, pieces, fields, out, _decoder(encoding, rr))
+    if encoding.startswith("utf8") and leader[9] != "a":
+        leader = leader[:9] + "a" + leader[10:]
+    elif encoding == "marc8":
+        leader = leader[:9] + "a" + leader[10:]  # stored as UTF-8 from here on
+    rr.raw_hash = hashlib.sha256(raw).hexdigest()
+    return _finish(rr, leader, fields, out)
+
+
+# pymarc's constructors check what a parser already knows; building the
+# objects directly halves the cost of a record.
+_new = object.__new__
+_tuple_new = tuple.__new__
+_GOOD_TAGS: set[str] = set()
+
+
+def control_field(tag: str, text: str) -> Field:
+    f = _new(Field)
+    f.tag, f.data, f._indicators, f.subfields, f.control_field = tag, text, None, [], True
+    return f
+
+
+def data_field(tag: str, ind1: str, ind2: str, subfields: list) -> Field:
+    f = _new(Field)
+    f.tag, f.data, f.subfields, f.control_field = tag, None, subfields, False
+    f._indicators = _tuple_new(Indicators, (ind1, ind2))
+    return f
+
+
+def _check_tag(rr: ReadRecord, tag: str) -> None:
+    if tag in _GOOD_TAGS:
+        return
+    if _tag_ok(tag):
+        _GOOD_TAGS.add(tag)
+    else:
+        rr.warn(f"field tag {tag!r} is not three letters or digits; kept as it is")
+
+
+def _control_text(text: str) -> str:
+    if "\x1f" in text:  # SLiMS writes 005 as a data field
+        return " ".join(s[1:] for s in text.split("\x1f")[1:]).strip()
+    return text
+
+
+def _indicators(rr: ReadRecord, tag: str, inds: str) -> str:
+    if len(inds) != 2:
+        rr.warn(f"field {tag} has {len(inds)} indicators instead of 2; "
+                "missing ones read as blank")
+        inds = (inds + "  ")[:2]
+    return inds
+
+
+def _utf8_fields(rr: ReadRecord, pieces, fields: list, out: list) -> None:
+    """Valid UTF-8: a field terminator never falls inside a character, so each
+    field decodes on its own and splits as text."""
     for tag, value in pieces:
-        if not _tag_ok(tag):
-            rr.warn(f"field tag {tag!r} is not three letters or digits; kept as it is")
+        _check_tag(rr, tag)
+        text = value.decode("utf-8")
         if tag in _CONTROL_TAGS:
-            text = decode(value, tag)
-            if "\x1f" in text:  # SLiMS writes 005 as a data field
-                text = " ".join(s[1:] for s in text.split("\x1f")[1:]).strip()
-            fields.append(Field(tag=tag, data=text))
+            text = _control_text(text)
+            fields.append(control_field(tag, text))
+            out.append({tag: text})
+            continue
+        parts = text.split("\x1f")
+        inds = parts[0]
+        if len(inds) != 2:
+            inds = _indicators(rr, tag, inds)
+        subs = [_tuple_new(Subfield, (p[0], p[1:])) for p in parts[1:] if p]
+        if not text.isascii():
+            for sf in subs:
+                if sf[0] > "\x7f":
+                    rr.warn(f"field {tag}: subfield code {sf[0]!r} is not a letter or digit; kept")
+        fields.append(data_field(tag, inds[0], inds[1], subs))
+        out.append({tag: {"ind1": inds[0], "ind2": inds[1], "subfields": [{c: v} for c, v in subs]}})
+
+
+def _other_fields(rr: ReadRecord, pieces, fields: list, out: list, decode) -> None:
+    for tag, value in pieces:
+        _check_tag(rr, tag)
+        if tag in _CONTROL_TAGS:
+            text = _control_text(decode(value, tag))
+            fields.append(control_field(tag, text))
             out.append({tag: text})
             continue
         parts = value.split(SUBFIELD)
-        inds = parts[0].decode("latin-1")
-        if len(inds) != 2:
-            rr.warn(f"field {tag} has {len(inds)} indicators instead of 2; "
-                    "missing ones read as blank")
-            inds = (inds + "  ")[:2]
+        inds = _indicators(rr, tag, parts[0].decode("latin-1"))
         subfields = []
         for sub in parts[1:]:
             if not sub:
                 continue
             if sub[0] < 0x80:
-                subfields.append(Subfield(chr(sub[0]), decode(sub[1:], tag)))
+                subfields.append(_tuple_new(Subfield, (chr(sub[0]), decode(sub[1:], tag))))
                 continue
             whole = decode(sub, tag)
             rr.warn(f"field {tag}: subfield code {whole[:1]!r} is not a letter or digit; kept")
-            subfields.append(Subfield(whole[:1], whole[1:]))
-        fields.append(Field(tag=tag, indicators=Indicators(inds[0], inds[1]), subfields=subfields))
+            subfields.append(_tuple_new(Subfield, (whole[:1], whole[1:])))
+        fields.append(data_field(tag, inds[0], inds[1], subfields))
         out.append({tag: {"ind1": inds[0], "ind2": inds[1],
-                          "subfields": [{s.code: s.value} for s in subfields]}})
-    if encoding.startswith("utf8") and leader[9] != "a":
-        leader = leader[:9] + "a" + leader[10:]
-    elif encoding == "marc8":
-        leader = leader[:9] + "a" + leader[10:]  # stored as UTF-8 from here on
-    return _finish(rr, leader, fields, out)
+                          "subfields": [{c: v} for c, v in subfields]}})
 
 
 def _fields_by_directory(entries: list[str], data: bytes) -> list[tuple[str, bytes]] | None:
@@ -370,18 +439,11 @@ def read_marcxml(stream, progress: Progress | None = None) -> Iterator[ReadRecor
     counted = _Counting(stream, progress)
     ordinal = 0
     try:
-        depth_in_record = 0
-        for event, elem in iterparse(counted, events=("start", "end"), forbid_dtd=True,
-                                     forbid_entities=True, forbid_external=True):
-            local = elem.tag.rsplit("}", 1)[-1]
-            ns = elem.tag[1:].split("}", 1)[0] if elem.tag.startswith("{") else ""
-            if local != "record" or ns not in (MARC_NS, ""):
-                continue
-            if event == "start":
-                depth_in_record += 1
-                continue
-            depth_in_record -= 1
-            if depth_in_record:
+        for _event, elem in iterparse(counted, events=("end",), forbid_dtd=True,
+                                      forbid_entities=True, forbid_external=True):
+            tag = elem.tag
+            if tag != _REC_NS and (tag != "record" or not any(
+                    c.tag in ("leader", "controlfield", "datafield") for c in elem)):
                 continue
             ordinal += 1
             yield _xml_record(elem, ordinal)
@@ -392,9 +454,13 @@ def read_marcxml(stream, progress: Progress | None = None) -> Iterator[ReadRecor
             f"({exc.__class__.__name__}), which a MARC export never needs.") from exc
     except ParseError as exc:
         line, col = getattr(exc, "position", (0, 0))
+        reason = getattr(exc, "msg", None) or str(exc)
         raise UnreadableTail(
-            ordinal, f"the XML is broken at line {line}, column {col} ({exc.msg if hasattr(exc, 'msg') else exc}); "
+            ordinal, f"the XML is broken at line {line}, column {col} ({reason}); "
             f"nothing after record {ordinal} could be read") from exc
+
+
+_REC_NS = "{" + MARC_NS + "}record"
 
 
 class UnreadableTail(Exception):
@@ -587,8 +653,13 @@ def content_key(record: Record) -> str:
     return "h:" + digest[:32]
 
 
-def content_hash(marc: dict, extra: str = "") -> str:
-    text = json.dumps(marc, ensure_ascii=False, separators=(",", ":"))
+def content_hash(rr: ReadRecord, extra: str = "") -> str:
+    """What tells an unchanged record: its bytes as exported (ISO 2709), else
+    its MARC-in-JSON; `extra` is whatever else shapes the import of it."""
+    if rr.raw_hash:
+        text = rr.raw_hash
+    else:
+        text = json.dumps(rr.as_dict, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256((extra + "\n" + text).encode("utf-8")).hexdigest()
 
 
