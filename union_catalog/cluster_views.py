@@ -211,13 +211,14 @@ def split_form(cluster_id: int):
     if not ids:
         flash(_("Tick the records to move out of this union record."), "error")
         return _back(cluster.id)
-    outcome = clustering.split(db.session, cluster.id, _record_ids({"record_ids": ids}), user,
+    moving = _record_ids({"record_ids": ids})
+    outcome = clustering.split(db.session, cluster.id, moving, user,
                                note=(request.form.get("note") or "")[:1000])
     db.session.commit()
-    others = [c["id"] for c in outcome["clusters"] if c["id"] != cluster.id]
+    now_in = sorted({c["id"] for c in outcome["clusters"] if set(c["records"]) & set(moving)})
     flash(_("Split: the records you ticked are now union record %(ids)s. "
             "The decision holds through later imports.",
-            ids=", ".join(map(str, others)) or "-"), "success")
+            ids=", ".join(map(str, now_in)) or "-"), "success")
     return _back(cluster.id)
 
 

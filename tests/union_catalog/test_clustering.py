@@ -293,10 +293,13 @@ def test_coordinator_splits_and_merges_through_the_forms(world, make, client):
     assert f"Same ISBN {ISBN} as PNRI p1" in html or "ISBN" in html
     assert 'name="record_ids"' in html and 'name="other"' in html
     moving = world.record("UQ", "q1").id
-    resp = client.post(f"/catalog/records/{cid}/split", data={"record_ids": [str(moving)]})
-    assert resp.status_code == 302
+    resp = client.post(f"/catalog/records/{cid}/split", data={"record_ids": [str(moving)]},
+                       follow_redirects=True)
+    assert resp.status_code == 200
     new = world.cluster_of("UQ", "q1")
     assert new != cid
+    assert f"union record {new}." in resp.get_data(as_text=True).replace("\n", " ") or \
+        f"cantuman induk {new}." in resp.get_data(as_text=True)
     resp = client.post(f"/catalog/records/{new}/merge", data={"other": str(cid)})
     assert resp.status_code == 302
     assert world.cluster_of("UQ", "q1") == cid
