@@ -103,7 +103,8 @@ def _write_keys(session, rows: Iterable[_Row], block_keys: dict) -> dict[int, li
         rid = row.id
         params.extend((h, rid) for h in hashes)
     if params:
-        _insert_rows(session, "match_keys", ["key_hash", "source_record_id"], params)
+        _insert_rows(session, "match_keys", [("key_hash", "bigint"),
+                                             ("source_record_id", "integer")], params)
     return keys
 
 
@@ -111,22 +112,30 @@ def _is_postgres(conn) -> bool:
     return conn.dialect.name == "postgresql"
 
 
-def _insert_rows(session, table: str, columns: list[str], rows: list[tuple]) -> None:
+def _insert_rows(session, table: str, columns: list[tuple[str, str]], rows: list[tuple]) -> None:
     """Many rows straight to the driver, without SQLAlchemy's per-row
-    bookkeeping: multi-row VALUES on PostgreSQL (one round trip per thousand
-    rows), executemany on SQLite (in-process, already quick)."""
+    bookkeeping. columns: (name, PostgreSQL type). PostgreSQL gets one array
+    per column and unnest()s them (a short statement, whatever the count);
+    SQLite, in-process, gets executemany."""
     conn = session.connection()
-    names = ", ".join(columns)
+    names = ", ".join(c for c, _t in columns)
     if _is_postgres(conn):
-        one = "(" + ", ".join(["%s"] * len(columns)) + ")"
-        for chunk in _chunks(rows, 1000):
-            conn.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES "
-                                 + ", ".join([one] * len(chunk)),
-                                 tuple(v for row in chunk for v in row))
+        arrays = ", ".join(f"%s::{_array_type(t)}[]" for _c, t in columns)
+        values = ", ".join(f"v{i}::{t}" for i, (_c, t) in enumerate(columns))
+        aliases = ", ".join(f"v{i}" for i in range(len(columns)))
+        for chunk in _chunks(rows, 20000):
+            conn.exec_driver_sql(
+                f"INSERT INTO {table} ({names}) SELECT {values} FROM unnest({arrays}) "
+                f"AS u({aliases})", tuple(list(col) for col in zip(*chunk, strict=True)))
         return
     marks = ", ".join(["?"] * len(columns))
     for chunk in _chunks(rows, 5000):
         conn.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({marks})", chunk)
+
+
+def _array_type(pg_type: str) -> str:
+    # json travels as text and is cast on the way in
+    return "text" if pg_type == "json" else pg_type
 
 
 def _update_rows(session, table: str, columns: list[tuple[str, str]], rows: list[tuple]) -> None:
@@ -136,17 +145,48 @@ def _update_rows(session, table: str, columns: list[tuple[str, str]], rows: list
     if _is_postgres(conn):
         names = [c for c, _t in columns]
         sets = ", ".join(f"{c} = v.{c}::{t}" for c, t in columns)
-        one = "(" + ", ".join(["%s"] * (len(columns) + 1)) + ")"
-        for chunk in _chunks(rows, 1000):
+        arrays = ", ".join([f"%s::{_array_type(t)}[]" for _c, t in columns] + ["%s::integer[]"])
+        for chunk in _chunks(rows, 20000):
             conn.exec_driver_sql(
-                f"UPDATE {table} AS t SET {sets} FROM (VALUES "
-                + ", ".join([one] * len(chunk))
-                + f") AS v({', '.join(names)}, id) WHERE t.id = v.id::integer",
-                tuple(v for row in chunk for v in row))
+                f"UPDATE {table} AS t SET {sets} FROM unnest({arrays}) "
+                f"AS v({', '.join(names)}, id) WHERE t.id = v.id",
+                tuple(list(col) for col in zip(*chunk, strict=True)))
         return
     sets = ", ".join(f"{c} = ?" for c, _t in columns)
     for chunk in _chunks(rows, 5000):
         conn.exec_driver_sql(f"UPDATE {table} SET {sets} WHERE id = ?", chunk)
+
+
+_CLUSTER_COLUMNS = [
+    ("title", "text"), ("author", "text"), ("year", "integer"), ("publisher", "text"),
+    ("edition", "varchar"), ("language", "varchar"), ("format", "varchar"),
+    ("volume", "varchar"), ("isbns", "json"), ("issns", "json"), ("member_count", "integer")]
+
+
+def _cluster_values(d: dict) -> tuple:
+    return (d["title"], d["author"], d["year"], d["publisher"], d["edition"], d["language"],
+            d["format"], d["volume"], json.dumps(d["isbns"]), json.dumps(d["issns"]),
+            d["member_count"])
+
+
+def _insert_clusters(session, descriptions: list[dict], stamp: dict) -> list[int]:
+    """New union records, their ids in the order given."""
+    conn = session.connection()
+    if not _is_postgres(conn):
+        return session.execute(
+            insert(Cluster.__table__).returning(Cluster.__table__.c.id,
+                                                sort_by_parameter_order=True),
+            [{**d, **stamp} for d in descriptions]).scalars().all()
+    # ids drawn from the sequence first, so the rows go in as arrays in one statement
+    ids = [r[0] for r in conn.exec_driver_sql(
+        "SELECT nextval(pg_get_serial_sequence('clusters', 'id')) "
+        "FROM generate_series(1, %s) ORDER BY 1", (len(descriptions),))]
+    _insert_rows(session, "clusters",
+                 [("id", "integer"), *_CLUSTER_COLUMNS, ("created_at", "timestamptz"),
+                  ("updated_at", "timestamptz")],
+                 [(i, *_cluster_values(d), stamp["created_at"], stamp["updated_at"])
+                  for i, d in zip(ids, descriptions, strict=True)])
+    return ids
 
 
 def _drop_keys(session, record_ids: Iterable[int]) -> None:
@@ -428,27 +468,18 @@ def recluster(session, partner_id: int | None, changed_ids: set[int], withdrawn_
         descriptions[n] = describe_cluster(votes)
     stamp = _stamp()
     if fresh:
-        new_ids = session.execute(
-            insert(Cluster.__table__).returning(Cluster.__table__.c.id,
-                                                sort_by_parameter_order=True),
-            [{**descriptions[n], **stamp} for n in fresh]).scalars().all()
+        new_ids = _insert_clusters(session, [descriptions[n] for n in fresh], stamp)
         owned.update(zip(fresh, new_ids, strict=True))
     touched = {owned[n] for n in descriptions}
     dialect = session.connection().dialect
     stamp_type = Cluster.__table__.c.updated_at.type.dialect_impl(dialect)
     to_time = stamp_type.bind_processor(dialect)
     now = to_time(stamp["updated_at"]) if to_time else stamp["updated_at"]
-    described = [(d["title"], d["author"], d["year"], d["publisher"], d["edition"],
-                  d["language"], d["format"], d["volume"], json.dumps(d["isbns"]),
-                  json.dumps(d["issns"]), d["member_count"], now, None, owned[n])
+    described = [(*_cluster_values(d), now, None, owned[n])
                  for n, d in descriptions.items() if n not in fresh_set]
     if described:
-        _update_rows(session, "clusters", [
-            ("title", "text"), ("author", "text"), ("year", "integer"), ("publisher", "text"),
-            ("edition", "varchar"), ("language", "varchar"), ("format", "varchar"),
-            ("volume", "varchar"), ("isbns", "json"), ("issns", "json"),
-            ("member_count", "integer"), ("updated_at", "timestamptz"),
-            ("merged_into_id", "integer")], described)
+        _update_rows(session, "clusters", [*_CLUSTER_COLUMNS, ("updated_at", "timestamptz"),
+                                           ("merged_into_id", "integer")], described)
     old_clusters = loaded | set(settled)
     gone = [{"b_id": old, "merged_into_id": owned[n]} for old, n in retired.items()]
     emptied = old_clusters - set(owned.values()) - set(retired)
