@@ -22,7 +22,9 @@ import zlib
 from collections import Counter
 from collections.abc import Iterable
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import any_, bindparam, delete, insert, select, update
+from sqlalchemy import literal as sa_literal
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from ill.errors import BadRequest, Conflict, NotFound
 
@@ -38,6 +40,17 @@ def key_hash(key: str) -> int:
     needless comparison."""
     data = key.encode()
     return ((zlib.crc32(data) << 32) | zlib.adler32(data)) - (1 << 63)
+
+
+def _among(session, column, values: list):
+    """column IN values; on PostgreSQL as = ANY(array): one parameter, however many values."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(sa_literal(list(values), ARRAY(column.type)))
+    return column.in_(values)
+
+
+def _batches(session, values: Iterable):
+    return _chunks(values, 50000 if session.get_bind().dialect.name == "postgresql" else CHUNK)
 
 
 def _chunks(values: Iterable, size: int = CHUNK):
@@ -69,8 +82,9 @@ _LIVE = SourceRecord.withdrawn_at.is_(None)
 
 
 def _load(session, where_column, values, rows: dict) -> None:
-    for chunk in _chunks(set(values)):
-        for r in session.execute(select(*_COLUMNS).where(where_column.in_(chunk), _LIVE)):
+    for chunk in _batches(session, set(values)):
+        for r in session.execute(select(*_COLUMNS).where(_among(session, where_column, chunk),
+                                                         _LIVE)):
             if r.id not in rows:
                 rows[r.id] = _Row(r)
 
@@ -82,8 +96,9 @@ _BARE = (SourceRecord.id, SourceRecord.partner_id, SourceRecord.record_key,
 
 def _load_known(session, known: dict[int, dict], rows: dict) -> None:
     """Rows of records whose facts the caller handed over: all but the facts."""
-    for chunk in _chunks(known):
-        for r in session.execute(select(*_BARE).where(SourceRecord.id.in_(chunk), _LIVE)):
+    for chunk in _batches(session, known):
+        for r in session.execute(select(*_BARE).where(_among(session, SourceRecord.id, chunk),
+                                                      _LIVE)):
             rid, pid, key, control, ordinal, cid, evidence = r
             rows[rid] = _Row((rid, pid, key, control, ordinal, known[rid], cid, evidence))
 
@@ -190,15 +205,15 @@ def _insert_clusters(session, descriptions: list[dict], stamp: dict) -> list[int
 
 
 def _drop_keys(session, record_ids: Iterable[int]) -> None:
-    for chunk in _chunks(record_ids):
-        session.execute(delete(MatchKey).where(MatchKey.source_record_id.in_(chunk)))
+    for chunk in _batches(session, record_ids):
+        session.execute(delete(MatchKey).where(_among(session, MatchKey.source_record_id, chunk)))
 
 
 def _candidates(session, hashes: set[int]) -> set[int]:
     found: set[int] = set()
-    for chunk in _chunks(hashes):
+    for chunk in _batches(session, hashes):
         found.update(session.scalars(select(MatchKey.source_record_id)
-                                     .where(MatchKey.key_hash.in_(chunk))))
+                                     .where(_among(session, MatchKey.key_hash, chunk))))
     return found
 
 
@@ -290,8 +305,8 @@ _SUMMARY = ("id", "title", "author", "year", "publisher", "edition", "language",
 def _summaries(session, settled: dict) -> dict[int, dict]:
     out = {}
     columns = [getattr(Cluster, c) for c in _SUMMARY]
-    for chunk in _chunks(settled):
-        for r in session.execute(select(*columns).where(Cluster.id.in_(chunk))):
+    for chunk in _batches(session, settled):
+        for r in session.execute(select(*columns).where(_among(session, Cluster.id, chunk))):
             out[r.id] = dict(r._mapping)
     return out
 
