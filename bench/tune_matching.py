@@ -46,8 +46,7 @@ def read_iso2709(path: Path, force_utf8: bool):
 def read_partner(folder: Path, row: dict):
     path = folder / row["file"]
     if row["format"] == "marcxml":
-        for n, rec in enumerate(pymarc.parse_xml_to_array(str(path)), start=1):
-            yield n, rec
+        yield from enumerate(pymarc.parse_xml_to_array(str(path)), start=1)
     else:
         yield from read_iso2709(path, force_utf8=row["encoding"] == "utf8")
 
@@ -65,7 +64,8 @@ def load(folder: Path):
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("folder", type=Path)
     ap.add_argument("--clusters", type=Path, default=None)
     ap.add_argument("--explain", type=int, default=0)
@@ -77,10 +77,12 @@ def main() -> int:
     t1 = time.perf_counter()
     facts = [matching.describe(rec) for *_, rec in raw]
     t2 = time.perf_counter()
-    items = [(i, f"{p} {c or '#' + str(o)}", f) for i, ((p, c, o, _), f) in enumerate(zip(raw, facts))]
+    items = [(i, f"{p} {c or '#' + str(o)}", f)
+             for i, ((p, c, o, _), f) in enumerate(zip(raw, facts, strict=True))]
     result = matching.cluster(items)
     t3 = time.perf_counter()
-    print(f"records {len(raw)}: read {t1 - t0:.2f}s  describe {t2 - t1:.2f}s  cluster {t3 - t2:.2f}s")
+    print(f"records {len(raw)}: read {t1 - t0:.2f}s  describe {t2 - t1:.2f}s  "
+          f"cluster {t3 - t2:.2f}s")
 
     group = result.group_of()
     with open(out, "w", newline="") as fh:
@@ -89,7 +91,8 @@ def main() -> int:
         for i, (p, c, o, _) in enumerate(raw):
             w.writerow([p, c, o, group[i] + 1])
     if SCORER.exists():
-        subprocess.run([sys.executable, str(SCORER), str(a.folder / "truth.csv"), str(out)], check=False)
+        subprocess.run([sys.executable, str(SCORER), str(a.folder / "truth.csv"), str(out)],
+                       check=False)
 
     if a.explain:
         truth = {}

@@ -61,4 +61,6 @@ def load(session) -> list[str]:
 
 def _package_demos():
     """Each package's demo contribution, in dependency order."""
-    return []
+    from union_catalog import demo as catalog_demo
+
+    return [catalog_demo.load]

@@ -11,7 +11,9 @@ Step = Callable[[object, date], list[str]]
 
 def steps() -> list[tuple[str, Step]]:
     """The steps of the tick, in order. Packages add theirs here."""
-    return []
+    from union_catalog import jobs as catalog_jobs
+
+    return [("catalogue imports", catalog_jobs.tick)]
 
 
 def run(session, day: date) -> list[str]:

@@ -44,6 +44,7 @@ def import_command(code, file, items, report_path):
     Exit 0 when the file was usable, even with defective records."""
     partner = _partner(code)
     jobs.recover_interrupted(db.session)
+    db.session.commit()
     run = ImportRun(partner_id=partner.id, filename=os.path.basename(file),
                     stored_path=os.path.abspath(file), status="running",
                     items_filename=os.path.basename(items) if items else None,
@@ -101,6 +102,7 @@ def worker_command(once, poll):
     """Run imports uploaded through the web (for production, where the web
     workers do not run them: CATALOG_RUN_JOBS_IN_PROCESS=False)."""
     jobs.recover_interrupted(db.session)
+    db.session.commit()
     while True:
         run_id = jobs.next_queued(db.session)
         db.session.rollback()

@@ -47,11 +47,15 @@ def clusters_command(out):
 
 
 @click.command("recluster")
-def recluster_command():
+@click.option("--refresh", is_flag=True,
+              help="Describe every record again from its stored MARC first.")
+def recluster_command(refresh):
     """Re-cluster the whole catalogue (after the matching rules changed).
     Union record ids stay where the clusters did not change."""
-    info = clustering.recluster_all(db.session)
+    info = clustering.recluster_all(db.session, refresh=refresh)
     db.session.commit()
+    if refresh:
+        click.echo(f"{info['refreshed']} record(s) described anew.")
     click.echo(f"{info['scope']} record(s) in {info['groups']} union record(s): "
                f"{info['new_clusters']} new, {info['merged_clusters']} merged, "
                f"{info['records_moved']} record(s) moved, {info['cluster_seconds']} s.")

@@ -15,12 +15,16 @@ largest part went to a group with an older id is merged into it
 """
 from __future__ import annotations
 
-import hashlib
+import json
+import re
 import time
+import zlib
 from collections import Counter
 from collections.abc import Iterable
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import any_, bindparam, delete, insert, select, update
+from sqlalchemy import literal as sa_literal
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from ill.errors import BadRequest, Conflict, NotFound
 
@@ -31,9 +35,22 @@ CHUNK = 900  # ids per IN (...): under SQLite's bound-parameter limit with room 
 
 
 def key_hash(key: str) -> int:
-    """A blocking key as a signed 64-bit integer (collisions only cost a comparison)."""
-    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big",
-                          signed=True)
+    """A blocking key as a signed 64-bit integer. Two checksums side by side:
+    quick, stable across processes, and a rare collision only costs one
+    needless comparison."""
+    data = key.encode()
+    return ((zlib.crc32(data) << 32) | zlib.adler32(data)) - (1 << 63)
+
+
+def _among(session, column, values: list):
+    """column IN values; on PostgreSQL as = ANY(array): one parameter, however many values."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(sa_literal(list(values), ARRAY(column.type)))
+    return column.in_(values)
+
+
+def _batches(session, values: Iterable):
+    return _chunks(values, 50000 if session.get_bind().dialect.name == "postgresql" else CHUNK)
 
 
 def _chunks(values: Iterable, size: int = CHUNK):
@@ -53,10 +70,9 @@ class _Row:
                  "cluster_id", "evidence")
 
     def __init__(self, r):
-        self.id, self.partner_id, self.record_key = r.id, r.partner_id, r.record_key
-        self.control_number, self.ordinal = r.control_number, r.ordinal
-        self.facts = r.match_data or {}
-        self.cluster_id, self.evidence = r.cluster_id, r.match_evidence
+        (self.id, self.partner_id, self.record_key, self.control_number, self.ordinal,
+         facts, self.cluster_id, self.evidence) = r
+        self.facts = facts or {}
 
 
 _COLUMNS = (SourceRecord.id, SourceRecord.partner_id, SourceRecord.record_key,
@@ -66,10 +82,25 @@ _LIVE = SourceRecord.withdrawn_at.is_(None)
 
 
 def _load(session, where_column, values, rows: dict) -> None:
-    for chunk in _chunks(set(values)):
-        for r in session.execute(select(*_COLUMNS).where(where_column.in_(chunk), _LIVE)):
+    for chunk in _batches(session, set(values)):
+        for r in session.execute(select(*_COLUMNS).where(_among(session, where_column, chunk),
+                                                         _LIVE)):
             if r.id not in rows:
                 rows[r.id] = _Row(r)
+
+
+_BARE = (SourceRecord.id, SourceRecord.partner_id, SourceRecord.record_key,
+         SourceRecord.control_number, SourceRecord.ordinal, SourceRecord.cluster_id,
+         SourceRecord.match_evidence)
+
+
+def _load_known(session, known: dict[int, dict], rows: dict) -> None:
+    """Rows of records whose facts the caller handed over: all but the facts."""
+    for chunk in _batches(session, known):
+        for r in session.execute(select(*_BARE).where(_among(session, SourceRecord.id, chunk),
+                                                      _LIVE)):
+            rid, pid, key, control, ordinal, cid, evidence = r
+            rows[rid] = _Row((rid, pid, key, control, ordinal, known[rid], cid, evidence))
 
 
 def _label(row: _Row, codes: dict) -> str:
@@ -78,28 +109,111 @@ def _label(row: _Row, codes: dict) -> str:
 
 # --- keys ---------------------------------------------------------------------------
 
-def _write_keys(session, rows: Iterable[_Row]) -> dict[int, list[int]]:
+def _write_keys(session, rows: Iterable[_Row], block_keys: dict) -> dict[int, list[int]]:
     keys = {}
     params = []
     for row in rows:
-        hashes = sorted({key_hash(k) for k in matching.block_keys(row.facts)})
+        hashes = sorted({key_hash(k) for k in block_keys[row.id]})
         keys[row.id] = hashes
-        params.extend({"key_hash": h, "source_record_id": row.id} for h in hashes)
+        rid = row.id
+        params.extend((h, rid) for h in hashes)
     if params:
-        session.execute(insert(MatchKey.__table__), params)
+        _insert_rows(session, "match_keys", [("key_hash", "bigint"),
+                                             ("source_record_id", "integer")], params)
     return keys
 
 
+def _is_postgres(conn) -> bool:
+    return conn.dialect.name == "postgresql"
+
+
+def _insert_rows(session, table: str, columns: list[tuple[str, str]], rows: list[tuple]) -> None:
+    """Many rows straight to the driver, without SQLAlchemy's per-row
+    bookkeeping. columns: (name, PostgreSQL type). PostgreSQL gets one array
+    per column and unnest()s them (a short statement, whatever the count);
+    SQLite, in-process, gets executemany."""
+    conn = session.connection()
+    names = ", ".join(c for c, _t in columns)
+    if _is_postgres(conn):
+        arrays = ", ".join(f"%s::{_array_type(t)}[]" for _c, t in columns)
+        values = ", ".join(f"v{i}::{t}" for i, (_c, t) in enumerate(columns))
+        aliases = ", ".join(f"v{i}" for i in range(len(columns)))
+        for chunk in _chunks(rows, 20000):
+            conn.exec_driver_sql(
+                f"INSERT INTO {table} ({names}) SELECT {values} FROM unnest({arrays}) "
+                f"AS u({aliases})", tuple(list(col) for col in zip(*chunk, strict=True)))
+        return
+    marks = ", ".join(["?"] * len(columns))
+    for chunk in _chunks(rows, 5000):
+        conn.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({marks})", chunk)
+
+
+def _array_type(pg_type: str) -> str:
+    # json travels as text and is cast on the way in
+    return "text" if pg_type == "json" else pg_type
+
+
+def _update_rows(session, table: str, columns: list[tuple[str, str]], rows: list[tuple]) -> None:
+    """UPDATE table SET columns WHERE id = ..., for many rows at once. columns:
+    (name, PostgreSQL type); each row: the values in that order, then the id."""
+    conn = session.connection()
+    if _is_postgres(conn):
+        names = [c for c, _t in columns]
+        sets = ", ".join(f"{c} = v.{c}::{t}" for c, t in columns)
+        arrays = ", ".join([f"%s::{_array_type(t)}[]" for _c, t in columns] + ["%s::integer[]"])
+        for chunk in _chunks(rows, 20000):
+            conn.exec_driver_sql(
+                f"UPDATE {table} AS t SET {sets} FROM unnest({arrays}) "
+                f"AS v({', '.join(names)}, id) WHERE t.id = v.id",
+                tuple(list(col) for col in zip(*chunk, strict=True)))
+        return
+    sets = ", ".join(f"{c} = ?" for c, _t in columns)
+    for chunk in _chunks(rows, 5000):
+        conn.exec_driver_sql(f"UPDATE {table} SET {sets} WHERE id = ?", chunk)
+
+
+_CLUSTER_COLUMNS = [
+    ("title", "text"), ("author", "text"), ("year", "integer"), ("publisher", "text"),
+    ("edition", "varchar"), ("language", "varchar"), ("format", "varchar"),
+    ("volume", "varchar"), ("isbns", "json"), ("issns", "json"), ("member_count", "integer")]
+
+
+def _cluster_values(d: dict) -> tuple:
+    return (d["title"], d["author"], d["year"], d["publisher"], d["edition"], d["language"],
+            d["format"], d["volume"], json.dumps(d["isbns"]), json.dumps(d["issns"]),
+            d["member_count"])
+
+
+def _insert_clusters(session, descriptions: list[dict], stamp: dict) -> list[int]:
+    """New union records, their ids in the order given."""
+    conn = session.connection()
+    if not _is_postgres(conn):
+        return session.execute(
+            insert(Cluster.__table__).returning(Cluster.__table__.c.id,
+                                                sort_by_parameter_order=True),
+            [{**d, **stamp} for d in descriptions]).scalars().all()
+    # ids drawn from the sequence first, so the rows go in as arrays in one statement
+    ids = [r[0] for r in conn.exec_driver_sql(
+        "SELECT nextval(pg_get_serial_sequence('clusters', 'id')) "
+        "FROM generate_series(1, %s) ORDER BY 1", (len(descriptions),))]
+    _insert_rows(session, "clusters",
+                 [("id", "integer"), *_CLUSTER_COLUMNS, ("created_at", "timestamptz"),
+                  ("updated_at", "timestamptz")],
+                 [(i, *_cluster_values(d), stamp["created_at"], stamp["updated_at"])
+                  for i, d in zip(ids, descriptions, strict=True)])
+    return ids
+
+
 def _drop_keys(session, record_ids: Iterable[int]) -> None:
-    for chunk in _chunks(record_ids):
-        session.execute(delete(MatchKey).where(MatchKey.source_record_id.in_(chunk)))
+    for chunk in _batches(session, record_ids):
+        session.execute(delete(MatchKey).where(_among(session, MatchKey.source_record_id, chunk)))
 
 
 def _candidates(session, hashes: set[int]) -> set[int]:
     found: set[int] = set()
-    for chunk in _chunks(hashes):
+    for chunk in _batches(session, hashes):
         found.update(session.scalars(select(MatchKey.source_record_id)
-                                     .where(MatchKey.key_hash.in_(chunk))))
+                                     .where(_among(session, MatchKey.key_hash, chunk))))
     return found
 
 
@@ -135,20 +249,14 @@ def _decisions(session, codes: dict) -> tuple[list, list]:
 
 # --- the union record's description -------------------------------------------------
 
-def _mode(values: Iterable, prefer_long: bool = False):
-    counted = Counter(v for v in values if v not in (None, "", []))
-    if not counted:
-        return None
-    if prefer_long:
-        return max(counted, key=lambda v: (counted[v], len(str(v)), str(v)))
-    return max(counted, key=lambda v: (counted[v], -len(str(v)), str(v)))
-
-
-def describe_cluster(facts: list[dict]) -> dict:
-    """The best description of an edition from its members' facts: the
-    commonest form of each field, every identifier."""
-    if len(facts) == 1:
-        f = facts[0]
+def describe_cluster(votes: list) -> dict:
+    """The best description of an edition: the commonest form of each field
+    among its members, every identifier. votes: facts dicts, or (weight,
+    facts) pairs where a union record's own description speaks for its
+    weight in members."""
+    votes = [v if isinstance(v, tuple) else (1, v) for v in votes]
+    if len(votes) == 1 and votes[0][0] == 1:
+        f = votes[0][1]
         year = f.get("year")
         return {"title": (f.get("title") or "")[:2000], "author": (f.get("author") or "")[:2000],
                 "year": year if isinstance(year, int) else None,
@@ -158,38 +266,92 @@ def describe_cluster(facts: list[dict]) -> dict:
                 "format": (f.get("format") or "book")[:20], "volume": (f.get("volume") or "")[:20],
                 "isbns": sorted(set(f.get("isbns") or ())),
                 "issns": sorted(set(f.get("issns") or ())), "member_count": 1}
-    isbns = sorted({i for f in facts for i in f.get("isbns") or []})
-    issns = sorted({i for f in facts for i in f.get("issns") or []})
-    years = [f.get("year") for f in facts if isinstance(f.get("year"), int)]
-    year = None
-    if years:
-        counted = Counter(years)
-        year = max(counted, key=lambda y: (counted[y], -y))
+
+    def mode(name: str, prefer_long: bool = False):
+        counted: Counter = Counter()
+        for w, f in votes:
+            value = f.get(name)
+            if value not in (None, ""):
+                counted[value] += w
+        if not counted:
+            return None
+        if prefer_long:
+            return max(counted, key=lambda v: (counted[v], len(str(v)), str(v)))
+        return max(counted, key=lambda v: (counted[v], -len(str(v)), str(v)))
+
+    years: Counter = Counter()
+    for w, f in votes:
+        if isinstance(f.get("year"), int):
+            years[f["year"]] += w
     return {
-        "title": (_mode((f.get("title") for f in facts), prefer_long=True) or "")[:2000],
-        "author": (_mode((f.get("author") for f in facts), prefer_long=True) or "")[:2000],
-        "year": year,
-        "publisher": (_mode((f.get("publisher") for f in facts), prefer_long=True) or "")[:2000],
-        "edition": (_mode(f.get("edition") for f in facts) or "")[:255],
-        "language": (_mode(f.get("language") for f in facts) or "")[:3],
-        "format": (_mode(f.get("format") for f in facts) or "book")[:20],
-        "volume": (_mode(f.get("volume") for f in facts) or "")[:20],
-        "isbns": isbns,
-        "issns": issns,
-        "member_count": len(facts),
+        "title": (mode("title", True) or "")[:2000],
+        "author": (mode("author", True) or "")[:2000],
+        "year": max(years, key=lambda y: (years[y], -y)) if years else None,
+        "publisher": (mode("publisher", True) or "")[:2000],
+        "edition": (mode("edition") or "")[:255],
+        "language": (mode("language") or "")[:3],
+        "format": (mode("format") or "book")[:20],
+        "volume": (mode("volume") or "")[:20],
+        "isbns": sorted({i for _w, f in votes for i in f.get("isbns") or ()}),
+        "issns": sorted({i for _w, f in votes for i in f.get("issns") or ()}),
+        "member_count": sum(w for w, _f in votes),
     }
+
+
+_SUMMARY = ("id", "title", "author", "year", "publisher", "edition", "language", "format",
+            "volume", "isbns", "issns", "member_count")
+
+
+def _summaries(session, settled: dict) -> dict[int, dict]:
+    out = {}
+    columns = [getattr(Cluster, c) for c in _SUMMARY]
+    for chunk in _batches(session, settled):
+        for r in session.execute(select(*columns).where(_among(session, Cluster.id, chunk))):
+            out[r.id] = dict(r._mapping)
+    return out
 
 
 # --- assigning ids ------------------------------------------------------------------
 
-def _assign_ids(groups: list[list[int]], rows: dict[int, _Row]):
-    """Old cluster ids for the new groups: (group index -> id, retired id -> merged into
-    group index or None)."""
+WITHDRAWN = "Withdrawn by its library"
+_WAS_IN = re.compile(r"^Withdrawn by its library \(union record (\d+)\)\.$")
+
+
+def _returning(session, rows: dict, changed_ids: set[int]) -> dict[int, int]:
+    """Records back from withdrawal, and the empty union record each left."""
+    was = {}
+    for rid in changed_ids:
+        row = rows.get(rid)
+        if row is not None and row.cluster_id is None and row.evidence:
+            m = _WAS_IN.match(row.evidence)
+            if m:
+                was[rid] = int(m.group(1))
+    if not was:
+        return {}
+    empty = set()
+    for chunk in _chunks(set(was.values())):
+        empty.update(session.scalars(select(Cluster.id).where(
+            Cluster.id.in_(chunk), Cluster.member_count == 0, Cluster.merged_into_id.is_(None))))
+    return {rid: cid for rid, cid in was.items() if cid in empty}
+
+
+def _assign_ids(groups: list[list[int]], rows: dict[int, _Row], weight: dict[int, int],
+                previous: dict[int, int] | None = None):
+    """Old cluster ids for the new groups: (group index -> id, retired id -> the
+    group index it merged into). weight: the size of each settled union record,
+    which moves whole; previous: the empty union record a returning record left."""
     parts: dict[int, Counter] = {}
+    previous = previous or {}
     for n, group in enumerate(groups):
         for rid in group:
             old = rows[rid].cluster_id
-            if old is not None:
+            if old is None:
+                if rid in previous:
+                    parts.setdefault(previous[rid], Counter())[n] += 1
+                continue
+            if old in weight:
+                parts.setdefault(old, Counter())[n] = weight[old]
+            else:
                 parts.setdefault(old, Counter())[n] += 1
     taken: dict[int, int] = {}
     retired: dict[int, int | None] = {}
@@ -206,44 +368,61 @@ def _assign_ids(groups: list[list[int]], rows: dict[int, _Row]):
 # --- the service --------------------------------------------------------------------
 
 def recluster(session, partner_id: int | None, changed_ids: set[int], withdrawn_ids: set[int],
-              *, extra_ids: Iterable[int] = ()) -> dict:
+              *, extra_ids: Iterable[int] = (), facts: dict[int, dict] | None = None) -> dict:
     """Re-cluster after an import of one partner (inside its transaction).
 
     changed_ids: that partner's new or changed records; withdrawn_ids: its
     records withdrawn by this import; extra_ids: records whose union records
-    must be weighed again (after a coordinator's decision). Returns
+    must be weighed again (after a coordinator's decision); facts: what
+    describe() said of the changed records, by id, when the caller still has
+    it (saves reading it back). Returns
     {"clusters": ids of every union record whose members or description
     changed, and figures}."""
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     session.flush()
     codes = _partner_codes(session)
     changed_ids, withdrawn_ids, extra_ids = set(changed_ids), set(withdrawn_ids), set(extra_ids)
     rows: dict[int, _Row] = {}
-    _load(session, SourceRecord.id, changed_ids | extra_ids, rows)
+    if facts:
+        _load_known(session, {i: facts[i] for i in changed_ids if i in facts}, rows)
+    _load(session, SourceRecord.id, (changed_ids | extra_ids) - set(rows), rows)
 
-    # the changed records' keys, and who shares them
-    _drop_keys(session, changed_ids | withdrawn_ids)
-    keys = _write_keys(session, [rows[i] for i in changed_ids if i in rows])
+    # the changed records' keys, and who shares them (a record never clustered has none)
+    block_keys = {rid: matching.block_keys(row.facts) for rid, row in rows.items()}
+    _drop_keys(session, withdrawn_ids | {i for i in changed_ids
+                                         if i not in rows or rows[i].cluster_id is not None})
+    t_read = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    keys = _write_keys(session, [rows[i] for i in changed_ids if i in rows], block_keys)
     candidates = _candidates(session, {h for hs in keys.values() for h in hs})
+    t_keys = time.perf_counter() - t1
+    t1 = time.perf_counter()
 
     # union records to weigh again from scratch: those the changed, withdrawn
     # and named records were in; the candidates' union records stay as they are
     reopened: set[int] = {r.cluster_id for r in rows.values() if r.cluster_id is not None}
     table = SourceRecord.__table__
+    leaving = []
     for chunk in _chunks(withdrawn_ids):
-        reopened.update(c for c in session.scalars(
-            select(SourceRecord.cluster_id).where(SourceRecord.id.in_(chunk))) if c is not None)
-        session.execute(update(table).where(table.c.id.in_(chunk))
-                        .values(cluster_id=None, match_evidence="Withdrawn by its library."))
+        for rid, cid in session.execute(select(SourceRecord.id, SourceRecord.cluster_id)
+                                        .where(SourceRecord.id.in_(chunk))):
+            if cid is not None:
+                reopened.add(cid)
+            # where it was, so that it finds its way back if its library sends it again
+            leaving.append((WITHDRAWN + (f" (union record {cid})." if cid else "."), rid))
+    if leaving:
+        _update_rows(session, "source_records", [("cluster_id", "integer"),
+                                                 ("match_evidence", "text")],
+                     [(None, evidence, rid) for evidence, rid in leaving])
 
     _load(session, SourceRecord.id, candidates, rows)
     together, apart = _decisions(session, codes)
-    # the scope: whole union records, widened along coordinators' decisions
+    # the scope: the reopened union records whole, the candidates and the
+    # records coordinators tied to any of them
     loaded: set[int] = set()
     asked: set[int] = set(rows) | changed_ids | extra_ids
     while True:
-        clusters = reopened | {r.cluster_id for r in rows.values() if r.cluster_id is not None}
-        clusters -= loaded
+        clusters = reopened - loaded
         if clusters:
             _load(session, SourceRecord.cluster_id, clusters, rows)
             loaded |= clusters
@@ -255,57 +434,83 @@ def recluster(session, partner_id: int | None, changed_ids: set[int], withdrawn_
             asked |= linked
         if not clusters and not linked:
             break
-    old_clusters = loaded
+    # the other union records met on the way stay as they are: only what
+    # their rows say of them is read, not all their members
     settled: dict[int, list[int]] = {}
     for rid, row in rows.items():
-        if row.cluster_id is not None and row.cluster_id not in reopened \
-                and rid not in changed_ids:
+        if row.cluster_id is not None and row.cluster_id not in reopened:
             settled.setdefault(row.cluster_id, []).append(rid)
+    summary = _summaries(session, settled)
+    for cid in [c for c in settled if c not in summary]:
+        del settled[cid]  # a union record gone under our feet: its members are free
+    seeds = {members[0]: {**summary[cid], "edition_no": matching.edition_number(
+        summary[cid].get("edition"))} for cid, members in settled.items()}
 
+    for rid, row in rows.items():
+        if rid not in block_keys:
+            block_keys[rid] = matching.block_keys(row.facts)
+    t_read += time.perf_counter() - t1
+    t1 = time.perf_counter()
     result = matching.cluster(
-        ((rid, _label(row, codes), row.facts) for rid, row in rows.items()),
+        ((rid, _label(row, codes), row.facts) for rid, row in rows.items()), keys=block_keys,
         together=[p for p in together if p[0] in rows and p[1] in rows],
         apart=[p for p in apart if p[0] in rows and p[1] in rows],
-        settled=settled.values())
+        settled=settled.values(), seeds=seeds)
     groups = result.groups
-    owned, retired = _assign_ids(groups, rows)
+    weight = {cid: max(summary[cid]["member_count"], len(members))
+              for cid, members in settled.items()}
+    owned, retired = _assign_ids(groups, rows, weight, _returning(session, rows, changed_ids))
+    t_match = time.perf_counter() - t1
 
-    # which groups differ from the union record they inherit
-    before: dict[int, int] = Counter(r.cluster_id for r in rows.values())
+    # which groups are a settled union record, untouched
     unchanged_groups = set()
     for n, group in enumerate(groups):
-        cid = owned.get(n)
-        if cid is not None and cid not in reopened and before[cid] == len(group) \
-                and all(rows[r].cluster_id == cid for r in group):
+        first = rows[group[0]].cluster_id
+        if first in settled and len(group) == len(settled[first]) \
+                and all(rows[r].cluster_id == first for r in group):
             unchanged_groups.add(n)
 
     # new union records for groups that inherit no id
     fresh = [n for n in range(len(groups)) if n not in owned]
-    descriptions = {n: describe_cluster([rows[r].facts for r in groups[n]])
-                    for n in range(len(groups)) if n not in unchanged_groups}
+    fresh_set = set(fresh)
+    descriptions = {}
+    for n, group in enumerate(groups):
+        if n in unchanged_groups:
+            continue
+        votes = [(1, rows[r].facts) for r in group if rows[r].cluster_id not in settled]
+        votes += [(weight[cid], summary[cid])
+                  for cid in {rows[r].cluster_id for r in group} if cid in settled]
+        descriptions[n] = describe_cluster(votes)
+    stamp = _stamp()
     if fresh:
-        new_ids = session.execute(
-            insert(Cluster.__table__).returning(Cluster.__table__.c.id,
-                                                sort_by_parameter_order=True),
-            [{**descriptions[n], **_stamp()} for n in fresh]).scalars().all()
+        new_ids = _insert_clusters(session, [descriptions[n] for n in fresh], stamp)
         owned.update(zip(fresh, new_ids, strict=True))
     touched = {owned[n] for n in descriptions}
-    ctable = Cluster.__table__
-    described = [{"b_id": owned[n], **descriptions[n], "merged_into_id": None,
-                  "updated_at": _stamp()["updated_at"]}
-                 for n in descriptions if n not in fresh]
+    dialect = session.connection().dialect
+    stamp_type = Cluster.__table__.c.updated_at.type.dialect_impl(dialect)
+    to_time = stamp_type.bind_processor(dialect)
+    now = to_time(stamp["updated_at"]) if to_time else stamp["updated_at"]
+    described = [(*_cluster_values(d), now, None, owned[n])
+                 for n, d in descriptions.items() if n not in fresh_set]
     if described:
-        session.execute(update(ctable).where(ctable.c.id == bindparam("b_id"))
-                        .values({k: bindparam(k) for k in described[0] if k != "b_id"}),
-                        described)
+        _update_rows(session, "clusters", [*_CLUSTER_COLUMNS, ("updated_at", "timestamptz"),
+                                           ("merged_into_id", "integer")], described)
+    old_clusters = loaded | set(settled)
     gone = [{"b_id": old, "merged_into_id": owned[n]} for old, n in retired.items()]
-    gone += [{"b_id": old, "merged_into_id": None}
-             for old in old_clusters - set(owned.values()) - set(retired)]
+    emptied = old_clusters - set(owned.values()) - set(retired)
+    gone += [{"b_id": old, "merged_into_id": None} for old in emptied]
     if gone:
-        session.execute(update(ctable).where(ctable.c.id == bindparam("b_id"))
-                        .values(member_count=0, merged_into_id=bindparam("merged_into_id"),
-                                updated_at=_stamp()["updated_at"]), gone)
+        _update_rows(session, "clusters", [("member_count", "integer"),
+                                           ("merged_into_id", "integer"),
+                                           ("updated_at", "timestamptz")],
+                     [(0, g["merged_into_id"], now, g["b_id"]) for g in gone])
         touched.update(g["b_id"] for g in gone)
+    # the members of a settled union record that joined an older one follow it
+    follow = [{"b_old": old, "cluster_id": owned[n]} for old, n in retired.items()
+              if old in settled]
+    if follow:
+        session.execute(update(table).where(table.c.cluster_id == bindparam("b_old"))
+                        .values(cluster_id=bindparam("cluster_id")), follow)
 
     # members: their union record and why
     record_updates = []
@@ -317,16 +522,17 @@ def recluster(session, partner_id: int | None, changed_ids: set[int], withdrawn_
         for rid in group:
             row = rows[rid]
             evidence = result.evidence.get(rid)
-            if rid in settled.get(row.cluster_id, ()) and row.cluster_id == cid \
-                    and row.evidence and not row.evidence.startswith(_LONE):
+            if row.cluster_id in settled and row.evidence \
+                    and not row.evidence.startswith(_LONE):
                 evidence = row.evidence  # still true: its match is still beside it
+                if row.cluster_id != cid:
+                    continue  # moved with its whole union record, above
             if row.cluster_id != cid or row.evidence != evidence:
-                record_updates.append({"b_id": rid, "cluster_id": cid, "match_evidence": evidence})
+                record_updates.append((cid, evidence, rid))
                 moved += row.cluster_id not in (None, cid)
     if record_updates:
-        session.execute(update(table).where(table.c.id == bindparam("b_id"))
-                        .values(cluster_id=bindparam("cluster_id"),
-                                match_evidence=bindparam("match_evidence")), record_updates)
+        _update_rows(session, "source_records", [("cluster_id", "integer"),
+                                                 ("match_evidence", "text")], record_updates)
     # the ORM's copies of these rows are stale now
     for obj in list(session.identity_map.values()):
         if isinstance(obj, SourceRecord | Cluster):
@@ -340,6 +546,10 @@ def recluster(session, partner_id: int | None, changed_ids: set[int], withdrawn_
         "emptied_clusters": len(gone) - len(retired),
         "records_moved": moved,
         "cluster_seconds": round(time.perf_counter() - t0, 3),
+        "cluster_cpu_seconds": round(time.process_time() - cpu0, 3),
+        "cluster_read_seconds": round(t_read, 3),
+        "cluster_keys_seconds": round(t_keys, 3),
+        "cluster_match_seconds": round(t_match, 3),
     }
 
 
@@ -353,12 +563,49 @@ def _stamp() -> dict:
     return {"created_at": now, "updated_at": now}
 
 
-def recluster_all(session) -> dict:
+def refresh_facts(session, batch: int = 500) -> int:
+    """Describe every live record again from its stored MARC (after describe()
+    changed); returns how many records' facts changed."""
+    import json
+
+    import pymarc
+
+    changed = 0
+    last = 0
+    table = SourceRecord.__table__
+    while True:
+        rows = session.execute(select(SourceRecord.id, SourceRecord.marc, SourceRecord.match_data)
+                               .where(_LIVE, SourceRecord.id > last)
+                               .order_by(SourceRecord.id).limit(batch)).all()
+        if not rows:
+            return changed
+        last = rows[-1].id
+        params = []
+        for rid, marc, old in rows:
+            try:
+                record = next(iter(pymarc.JSONReader(json.dumps(marc))))
+            except Exception:  # noqa: BLE001 - a record pymarc cannot rebuild keeps its facts
+                continue
+            new = matching.describe(record)
+            if new != old:
+                params.append({"b_id": rid, "match_data": new, "title": new["title"],
+                               "author": new["author"], "year": new["year"],
+                               "isbns": new["isbns"], "issns": new["issns"]})
+        if params:
+            session.execute(update(table).where(table.c.id == bindparam("b_id"))
+                            .values({k: bindparam(k) for k in params[0] if k != "b_id"}),
+                            params)
+            changed += len(params)
+
+
+def recluster_all(session, refresh: bool = False) -> dict:
     """Rebuild every key and re-cluster the whole catalogue (after the rules
-    change), keeping ids as an import would."""
+    change; with refresh, after describe() changed too), keeping ids as an
+    import would."""
+    refreshed = refresh_facts(session) if refresh else 0
     session.execute(delete(MatchKey))
     ids = set(session.scalars(select(SourceRecord.id).where(_LIVE)))
-    return recluster(session, None, ids, set())
+    return {**recluster(session, None, ids, set()), "refreshed": refreshed}
 
 
 # --- coordinators' decisions --------------------------------------------------------

@@ -193,8 +193,8 @@ def read_item_csv(stream) -> Iterator[CsvItem]:
     missing = [c for c in ("item_code", "title") if c not in col]
     if missing:
         raise CatalogError(
-            "The item file lacks the column(s) %s: it does not look like a SLiMS item export "
-            "(its header is: %s)." % (", ".join(missing), ", ".join(header[:20])))
+            "The item file lacks the column(s) {}: it does not look like a SLiMS item export "
+            "(its header is: {}).".format(", ".join(missing), ", ".join(header[:20])))
 
     def get(row, name):
         i = col.get(name)

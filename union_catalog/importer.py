@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, select, text, update
 
 from agreements.models import Partner
 
@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 BATCH = 1000
 KEY_MAX = 100
+FACTS_KEPT = 20000
 
 ProgressFn = Callable[[int, int, int], None]  # records read, bytes read, bytes in all
 
@@ -62,6 +63,9 @@ class _State:
     items_changed_ids: set[int] = field(default_factory=set)
     without_marc_items: set[int] = field(default_factory=set)
     titles: dict[str, list[tuple[int, int]]] | None = None  # title key -> [(id, ordinal)]
+    # describe() of the changed records, handed to clustering so it need not
+    # read them back; dropped past FACTS_KEPT records to keep memory bounded.
+    facts: dict[int, dict] | None = field(default_factory=dict)
 
 
 def describe(record) -> dict:
@@ -246,9 +250,7 @@ def _flush(session, st: _State, batch: list[_Row]) -> None:
     run_id = st.run.id if st.run is not None else None
     if new_rows:
         params = [{**row.values, "partner_id": pid, "import_run_id": run_id} for row in new_rows]
-        table = SourceRecord.__table__
-        ids = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
-                              params).scalars().all()
+        ids = _insert_records(session, params)
         for row, rid in zip(new_rows, ids, strict=True):
             row.values["id"] = rid
         st.inserted += len(new_rows)
@@ -272,6 +274,10 @@ def _flush(session, st: _State, batch: list[_Row]) -> None:
     for row in fresh:
         rid = row.values["id"]
         st.changed_ids.add(rid)
+        if st.facts is not None:
+            st.facts[rid] = row.values["match_data"]
+            if len(st.facts) > FACTS_KEPT:
+                st.facts = None
         its = row.items or [holdings.placeholder()]
         item_params.extend({**it.as_row(), "source_record_id": rid, "partner_id": pid} for it in its)
     if item_params:
@@ -285,6 +291,24 @@ def _flush(session, st: _State, batch: list[_Row]) -> None:
                 st.without_marc_items.add(rid)
             if row.title_key:
                 st.titles.setdefault(row.title_key, []).append((rid, row.rr.ordinal))
+
+
+def _insert_records(session, params: list[dict]) -> list[int]:
+    """Insert new records and return their ids, in order."""
+    table = SourceRecord.__table__
+    if session.get_bind().dialect.name == "postgresql":
+        # Ids drawn from the sequence first, then a plain executemany: psycopg
+        # pipelines it, where a multi-row INSERT ... RETURNING costs more to
+        # build and parse than the rows cost to write.
+        ids = session.execute(
+            text("SELECT nextval(pg_get_serial_sequence('source_records', 'id')) "
+                 "FROM generate_series(1, :n)"), {"n": len(params)}).scalars().all()
+        for row, rid in zip(params, ids, strict=True):
+            row["id"] = rid
+        session.execute(insert(table), params)
+        return list(ids)
+    return session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
+                           params).scalars().all()
 
 
 def _attach_csv_items(session, st: _State, items_path: str) -> list[dict]:
@@ -353,7 +377,9 @@ def _recluster(session, st: _State, withdrawn_ids: set[int]) -> dict:
     info: dict = {}
     cluster_ids: set[int] = set()
     if clustering is not None and hasattr(clustering, "recluster"):
-        info = clustering.recluster(session, st.partner.id, set(st.changed_ids), withdrawn_ids) or {}
+        kwargs = {"facts": st.facts} if st.facts and _accepts(clustering.recluster, "facts") else {}
+        info = clustering.recluster(session, st.partner.id, set(st.changed_ids), withdrawn_ids,
+                                    **kwargs) or {}
         cluster_ids.update(info.get("clusters") or ())
     if st.items_changed_ids:
         cluster_ids.update(cid for cid in session.scalars(
@@ -368,6 +394,15 @@ def _recluster(session, st: _State, withdrawn_ids: set[int]) -> dict:
     summary = {k: v for k, v in info.items() if k != "clusters" and _jsonable(v)}
     summary["touched"] = len(cluster_ids)
     return summary
+
+
+def _accepts(fn, name: str) -> bool:
+    import inspect
+
+    try:
+        return name in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def _jsonable(v) -> bool:

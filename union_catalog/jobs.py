@@ -124,8 +124,35 @@ def recover_interrupted(session) -> int:
         run.status, run.finished_at = "failed", utcnow()
         run.failure = "The import was interrupted (its process ended); nothing was changed."
         count += 1
-    session.commit()
     return count
+
+
+def tick(session, day) -> list[str]:
+    """Housekeeping: runs interrupted by a dead process are marked failed, and
+    uploaded files of runs finished long ago are deleted (the report stays)."""
+    from datetime import timedelta
+
+    lines = []
+    n = recover_interrupted(session)
+    if n:
+        lines.append(f"{n} interrupted import(s) marked failed")
+    keep = int(current_app.config.get("CATALOG_UPLOAD_KEEP_DAYS", 30))
+    cutoff = utcnow() - timedelta(days=keep)
+    folder = uploads_dir().resolve()
+    purged = 0
+    for run in session.scalars(select(ImportRun).where(ImportRun.status.in_(("done", "failed")),
+                                                       ImportRun.finished_at < cutoff,
+                                                       ImportRun.stored_path.is_not(None))):
+        for attr in ("stored_path", "items_stored_path"):
+            path = getattr(run, attr)
+            # only files this service stored; a CLI import names the user's own file
+            if path and Path(path).resolve().parent == folder:
+                Path(path).unlink(missing_ok=True)
+                setattr(run, attr, None)
+                purged += 1
+    if purged:
+        lines.append(f"{purged} uploaded file(s) older than {keep} days deleted")
+    return lines
 
 
 def _alive(pid: int) -> bool:

@@ -87,7 +87,7 @@ def detect_format(head: bytes) -> str:
         return "iso2709"
     raise CatalogError(
         "This file is not a MARC export we can read: it is neither ISO 2709 (MARC 21), "
-        "MARCXML nor MARC-in-JSON (it starts with %r)." % text[:20].decode("latin-1"))
+        "MARCXML nor MARC-in-JSON (it starts with {!r}).".format(text[:20].decode("latin-1")))
 
 
 def open_records(stream, fmt: str | None = None, progress: Progress | None = None
@@ -439,18 +439,11 @@ def read_marcxml(stream, progress: Progress | None = None) -> Iterator[ReadRecor
     counted = _Counting(stream, progress)
     ordinal = 0
     try:
-        depth_in_record = 0
-        for event, elem in iterparse(counted, events=("start", "end"), forbid_dtd=True,
-                                     forbid_entities=True, forbid_external=True):
-            local = elem.tag.rsplit("}", 1)[-1]
-            ns = elem.tag[1:].split("}", 1)[0] if elem.tag.startswith("{") else ""
-            if local != "record" or ns not in (MARC_NS, ""):
-                continue
-            if event == "start":
-                depth_in_record += 1
-                continue
-            depth_in_record -= 1
-            if depth_in_record:
+        for _event, elem in iterparse(counted, events=("end",), forbid_dtd=True,
+                                      forbid_entities=True, forbid_external=True):
+            tag = elem.tag
+            if tag != _REC_NS and (tag != "record" or not any(
+                    c.tag in ("leader", "controlfield", "datafield") for c in elem)):
                 continue
             ordinal += 1
             yield _xml_record(elem, ordinal)
@@ -461,9 +454,13 @@ def read_marcxml(stream, progress: Progress | None = None) -> Iterator[ReadRecor
             f"({exc.__class__.__name__}), which a MARC export never needs.") from exc
     except ParseError as exc:
         line, col = getattr(exc, "position", (0, 0))
+        reason = getattr(exc, "msg", None) or str(exc)
         raise UnreadableTail(
-            ordinal, f"the XML is broken at line {line}, column {col} ({exc.msg if hasattr(exc, 'msg') else exc}); "
+            ordinal, f"the XML is broken at line {line}, column {col} ({reason}); "
             f"nothing after record {ordinal} could be read") from exc
+
+
+_REC_NS = "{" + MARC_NS + "}record"
 
 
 class UnreadableTail(Exception):

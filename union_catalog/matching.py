@@ -646,7 +646,8 @@ def block_keys(f: dict) -> list[str]:
     if f.get("format") == "thesis":
         return keys
     title = squash(f.get("title_key"))
-    vol = f.get("volume") or ""
+    # volume and edition ride along: records that differ in them never match
+    vol = f"{f.get('volume') or ''}|{f.get('edition_no') or ''}"
     authors = f.get("authors")
     first = authors[0] if authors else ""
     pub = f.get("publisher_key") or ""
@@ -682,10 +683,11 @@ class _Components:
     def __init__(self, facts: dict, apart: dict):
         self.parent = {rid: rid for rid in facts}
         self.members = {rid: [rid] for rid in facts}
-        self.isbns = {rid: set(f.get("isbns") or ()) for rid, f in facts.items()}
-        self.issns = {rid: set(f.get("issns") or ()) for rid, f in facts.items()}
-        self.volume = {rid: f.get("volume") or None for rid, f in facts.items()}
-        self.edition = {rid: f.get("edition_no") or None for rid, f in facts.items()}
+        # identifiers, volume and edition only where a record has them
+        self.isbns = {rid: set(f["isbns"]) for rid, f in facts.items() if f.get("isbns")}
+        self.issns = {rid: set(f["issns"]) for rid, f in facts.items() if f.get("issns")}
+        self.volume = {rid: f["volume"] for rid, f in facts.items() if f.get("volume")}
+        self.edition = {rid: f["edition_no"] for rid, f in facts.items() if f.get("edition_no")}
         self.apart = {rid: set(others) for rid, others in apart.items()}
 
     def find(self, x):
@@ -706,16 +708,18 @@ class _Components:
             return True
         if strength >= TOGETHER:
             return False
-        if self.volume[ra] != self.volume[rb]:
+        if self.volume.get(ra) != self.volume.get(rb):
             return True
         if strength < ISSN:
-            if self.edition[ra] != self.edition[rb]:
+            if self.edition.get(ra) != self.edition.get(rb):
                 return True
-            if self.isbns[ra] and self.isbns[rb] and not self.isbns[ra] & self.isbns[rb]:
+            ia, ib = self.isbns.get(ra), self.isbns.get(rb)
+            if ia and ib and ia.isdisjoint(ib):
                 return True
-        if strength < ISBN and self.issns[ra] and self.issns[rb] \
-                and not self.issns[ra] & self.issns[rb]:
-            return True
+        if strength < ISBN:
+            sa, sb = self.issns.get(ra), self.issns.get(rb)
+            if sa and sb and sa.isdisjoint(sb):
+                return True
         return False
 
     def union(self, ra, rb):
@@ -723,12 +727,12 @@ class _Components:
             ra, rb = rb, ra
         self.parent[rb] = ra
         self.members[ra] += self.members.pop(rb)
-        self.isbns[ra] |= self.isbns.pop(rb)
-        self.issns[ra] |= self.issns.pop(rb)
-        if self.volume[ra] is None:
-            self.volume[ra] = self.volume[rb]
-        if self.edition[ra] is None:
-            self.edition[ra] = self.edition[rb]
+        for attr in (self.isbns, self.issns):
+            if rb in attr:
+                attr.setdefault(ra, set()).update(attr.pop(rb))
+        for attr in (self.volume, self.edition):
+            if rb in attr:
+                attr.setdefault(ra, attr[rb])
         if rb in self.apart:
             self.apart.setdefault(ra, set()).update(self.apart.pop(rb))
         return ra
@@ -736,6 +740,7 @@ class _Components:
 
 def cluster(records: Iterable[tuple], together: Iterable[tuple] = (),
             apart: Iterable[tuple] = (), *, settled: Iterable[Iterable] = (),
+            seeds: dict | None = None, keys: dict | None = None,
             max_block: int = 500) -> Clustering:
     """Group records of one edition.
 
@@ -746,6 +751,9 @@ def cluster(records: Iterable[tuple], together: Iterable[tuple] = (),
     settled: groups already decided and unchanged since (an incremental run):
     each stays together as it is, and two settled records are not weighed
     against each other again; only pairs with an unsettled record are.
+    seeds: {record id: {"isbns", "issns", "volume", "edition_no"}} of a settled group's
+    members that are not among the records, so its identifiers still count.
+    keys: {record id: block_keys(facts)} where the caller has them already.
 
     The outcome depends on the ids and facts only, never on the order records
     come in: ties are tried strongest kind first (coordinators, identifiers,
@@ -769,6 +777,17 @@ def cluster(records: Iterable[tuple], together: Iterable[tuple] = (),
             rx, ry = comps.find(members[0]), comps.find(other)
             if rx != ry:
                 comps.union(rx, ry)
+    for rid, seed in (seeds or {}).items():
+        if rid in facts:
+            root = comps.find(rid)
+            if seed.get("isbns"):
+                comps.isbns.setdefault(root, set()).update(seed["isbns"])
+            if seed.get("issns"):
+                comps.issns.setdefault(root, set()).update(seed["issns"])
+            if seed.get("volume"):
+                comps.volume.setdefault(root, seed["volume"])
+            if seed.get("edition_no"):
+                comps.edition.setdefault(root, seed["edition_no"])
 
     def join(x, y, strength: int, text: str) -> None:
         rx, ry = comps.find(x), comps.find(y)
@@ -785,7 +804,7 @@ def cluster(records: Iterable[tuple], together: Iterable[tuple] = (),
 
     blocks: dict[str, list] = {}
     for rid in order:
-        for key in block_keys(facts[rid]):
+        for key in (keys[rid] if keys and rid in keys else block_keys(facts[rid])):
             blocks.setdefault(key, []).append(rid)
     by_identifier, by_description = [], set()
     for key, members in blocks.items():

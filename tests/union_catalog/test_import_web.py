@@ -135,3 +135,38 @@ def test_worker_runs_queued_imports(app, runner, make, session, tmp_path):
     session.expire_all()
     assert session.get(ImportRun, run.id).status == "done"
     assert "imported 2" in result.output
+
+
+def test_tick_marks_interrupted_runs_and_purges_old_uploads(app, runner, make, session):
+    from datetime import timedelta
+
+    from ill.accounts import utcnow
+
+    lib = make.partner("UGM")
+    make.commit()
+    old_file = jobs.uploads_dir() / "old.mrc"
+    old_file.write_bytes(b"x")
+    done = ImportRun(partner_id=lib.id, filename="old.mrc", stored_path=str(old_file), status="done",
+                     finished_at=utcnow() - timedelta(days=60))
+    dead = ImportRun(partner_id=lib.id, filename="dead.mrc", status="running",
+                     worker=jobs.worker_name().rsplit(":", 1)[0] + ":999999999")
+    session.add_all([done, dead])
+    session.commit()
+    result = runner.invoke(args=["tick"])
+    assert result.exit_code == 0, result.output
+    assert "1 interrupted import(s) marked failed" in result.output
+    session.expire_all()
+    assert session.get(ImportRun, dead.id).status == "failed"
+    assert not old_file.exists() and session.get(ImportRun, done.id).stored_path is None
+
+
+def test_cli_refuses_an_unusable_file(runner, make, tmp_path):
+    make.partner("UGM")
+    make.commit()
+    bad = tmp_path / "letter.txt"
+    bad.write_text("Dear librarian, here is our catalogue.")
+    result = runner.invoke(args=["catalog", "import", "--partner", "UGM", str(bad)])
+    assert result.exit_code == 1
+    assert "Error:" in result.output and "not a MARC export" in result.output
+    result = runner.invoke(args=["catalog", "import", "--partner", "NOPE", str(bad)])
+    assert result.exit_code == 1 and "no partner library" in result.output
