@@ -35,6 +35,10 @@ def make_blueprint(name: str, import_name: str) -> Blueprint:
             return
         if request.method in ("GET", "HEAD", "OPTIONS"):
             return
+        from flask_login import current_user
+
+        if not current_user.is_authenticated:
+            return  # no session to ride on: the endpoint answers 401
         csrf.protect()
 
     return bp

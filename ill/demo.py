@@ -62,7 +62,8 @@ def load(session) -> list[str]:
 def _package_demos():
     """Each package's demo contribution, in dependency order."""
     from agreements import demo as agreements_demo
+    from union_catalog import demo as catalog_demo
 
     from . import loan_demo
 
-    return [agreements_demo.load, loan_demo.load]
+    return [agreements_demo.load, catalog_demo.load, loan_demo.load]

@@ -5,46 +5,29 @@ again; notices carry a dedupe key per request and day or due date). Mail goes
 out at the end, in one batch, so the tick can say what it sent."""
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from datetime import date
 
 Step = Callable[[object, date], list[str]]
 
-# (name, "module:function"), in the order they run. Loans first (a lender
-# passed over today is asked today; an overdue loan is marked before the
-# reminders look at loans), then what tells people, mail last.
-STEPS: list[tuple[str, str]] = [
-    ("lenders past their deadline", "ill.requests_service:tick_unanswered"),
-    ("overdue loans", "ill.requests_service:tick_overdue"),
-    ("due-soon reminders", "ill.delivery:remind_due_soon"),
-    ("expired copies", "ill.delivery:expire_copies"),
-    ("agreements", "agreements.alerts:run"),
-    ("mail", "ill.housekeeping:send_mail"),
-]
-
-
-def _resolve(path: str) -> Step | None:
-    """The step's function; None when its package is not part of this build
-    (a missing function in a present module is an error, and says so)."""
-    module, _, attr = path.partition(":")
-    try:
-        mod = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name and (module == exc.name or module.startswith(exc.name + ".")):
-            return None
-        raise
-    return getattr(mod, attr)
-
-
 def steps() -> list[tuple[str, Step]]:
-    """The steps of the tick, in order. Packages add theirs to STEPS."""
-    out = []
-    for name, path in STEPS:
-        fn = _resolve(path)
-        if fn is not None:
-            out.append((name, fn))
-    return out
+    """The steps of the tick, in the order they run. Loans first (a lender
+    passed over today is asked today; an overdue loan is marked before the
+    reminders look at loans), then what tells people, mail last."""
+    from agreements import alerts
+    from union_catalog import jobs as catalog_jobs
+
+    from . import delivery, requests_service
+
+    return [
+        ("catalogue imports", catalog_jobs.tick),
+        ("lenders past their deadline", requests_service.tick_unanswered),
+        ("overdue loans", requests_service.tick_overdue),
+        ("due-soon reminders", delivery.remind_due_soon),
+        ("expired copies", delivery.expire_copies),
+        ("agreements", alerts.run),
+        ("mail", send_mail),
+    ]
 
 
 def send_mail(session, day: date) -> list[str]:

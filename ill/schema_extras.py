@@ -16,7 +16,9 @@ def empty_all(session) -> None:
 
 def _extras() -> list:
     """Modules with create(session) and empty(session), in order."""
-    return []
+    from union_catalog import search_schema
+
+    return [search_schema]
 
 
 def include_object(obj, name, type_, reflected, compare_to) -> bool:

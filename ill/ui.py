@@ -14,7 +14,7 @@ NAV = [
     ("catalog.search", _l("Catalogue"), None),
     ("loans.my_requests", _l("My requests"), {"patron"}),
     ("loans.queues", _l("Requests"), {"librarian", "coordinator", "admin"}),
-    ("catalog.imports", _l("Imports"), {"librarian", "coordinator", "admin"}),
+    ("catalog_imports.imports", _l("Imports"), {"librarian", "coordinator", "admin"}),
     ("agreements.dashboard", _l("Agreements"), {"coordinator", "admin", "librarian"}),
     ("agreements.partner_list", _l("Partners"), {"librarian", "coordinator", "admin"}),
     ("reports.facts", _l("Facts"), {"coordinator", "admin", "librarian"}),

@@ -8,7 +8,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ill.accounts import utcnow
@@ -52,6 +62,8 @@ class ImportRun(db.Model):
     warnings: Mapped[int] = mapped_column(Integer, default=0)
     report: Mapped[dict | None] = mapped_column(JSON)
     failure: Mapped[str | None] = mapped_column(Text)
+    # host:pid of the process running it, to tell an interrupted run from a live one.
+    worker: Mapped[str | None] = mapped_column(String(100))
 
     partner = relationship("Partner")
     user = relationship("User")
@@ -73,6 +85,9 @@ class Cluster(db.Model):
     isbns: Mapped[list] = mapped_column(JSON, default=list)
     issns: Mapped[list] = mapped_column(JSON, default=list)
     member_count: Mapped[int] = mapped_column(Integer, default=0)
+    volume: Mapped[str] = mapped_column(String(20), default="")
+    # Set when this union record's members joined an older one: old links follow it.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("clusters.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
@@ -131,3 +146,79 @@ class Item(db.Model):
     source: Mapped[str] = mapped_column(String(10), default="")  # 952 852 949 csv none
 
     record: Mapped[SourceRecord] = relationship(back_populates="items")
+
+
+class MatchKey(db.Model):
+    """One blocking key of one record (union_catalog.matching.block_keys, as a
+    64-bit hash): re-importing a partner finds its records' candidates here
+    without reading anyone else's records."""
+
+    __tablename__ = "match_keys"
+
+    key_hash: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    source_record_id: Mapped[int] = mapped_column(
+        ForeignKey("source_records.id", ondelete="CASCADE"), primary_key=True, index=True)
+
+
+class ClusterDecision(db.Model):
+    """A coordinator's word on two records: kept "together" or "apart".
+
+    Records are named by partner code and record key, not by row id, so the
+    decision outlives any re-import; the later decision on a pair replaces
+    the earlier one."""
+
+    __tablename__ = "cluster_decisions"
+    __table_args__ = (
+        UniqueConstraint("a_partner", "a_key", "b_partner", "b_key"),
+        Index("ix_cluster_decisions_b", "b_partner", "b_key"),
+    )
+
+    TOGETHER = "together"
+    APART = "apart"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    a_partner: Mapped[str] = mapped_column(String(20))
+    a_key: Mapped[str] = mapped_column(String(100))
+    b_partner: Mapped[str] = mapped_column(String(20))
+    b_key: Mapped[str] = mapped_column(String(100))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    user = relationship("User")
+
+
+class SearchDoc(db.Model):
+    """What search filters, facets and ranks a union record by, kept current by
+    ``union_catalog.search.reindex_clusters`` (the words themselves live in the
+    engine's full-text table, see ``union_catalog.search_schema``)."""
+
+    __tablename__ = "catalog_search_docs"
+
+    cluster_id: Mapped[int] = mapped_column(ForeignKey("clusters.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    # Folded and padded with spaces (' tafsir al misbah '), for exact and
+    # whole-word title matches that rank above keyword hits.
+    title_norm: Mapped[str] = mapped_column(Text, default=" ")
+    title_key: Mapped[str] = mapped_column(Text, default=" ")  # the title proper, before ' : '
+    identifiers: Mapped[str] = mapped_column(Text, default=" ")  # ' 978... 01261045 '
+    year: Mapped[int | None] = mapped_column(Integer, index=True)
+    language: Mapped[str] = mapped_column(String(3), default="", index=True)
+    format: Mapped[str] = mapped_column(String(20), default="", index=True)
+    libraries: Mapped[int] = mapped_column(Integer, default=0)  # partners holding it
+    # ... of which with a copy on the shelf
+    libraries_available: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SearchHolding(db.Model):
+    """One partner holding one union record, for the library filter and facet."""
+
+    __tablename__ = "catalog_search_holdings"
+
+    cluster_id: Mapped[int] = mapped_column(ForeignKey("clusters.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"),
+                                            primary_key=True, index=True)
+    items: Mapped[int] = mapped_column(Integer, default=0)
+    available: Mapped[int] = mapped_column(Integer, default=0)

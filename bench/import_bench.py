@@ -1,0 +1,180 @@
+#!/usr/bin/env python3
+"""How fast partner exports import, against pymarc's bare parse of the same files.
+
+Generates a set with ../shared/bench/make_exports.py (default options: 17
+partners, ~57,000 records) into a temporary folder, parses every file with
+pymarc alone (MARCReader / parse_xml_to_array), then imports every partner on
+SQLite and, if reachable, on PostgreSQL, and prints records per second and
+the ratio of the import's time to the bare parse.
+
+    python bench/import_bench.py [--editions N] [--exports DIR] [--pg URL] [--no-recluster]
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def make_exports(out: Path, editions: int | None) -> None:
+    script = ROOT.parent / "shared" / "bench" / "make_exports.py"
+    if not script.exists():
+        sys.exit(f"{script} not found: run this beside ../shared")
+    args = [sys.executable, str(script), str(out)]
+    if editions:
+        args += ["--editions", str(editions)]
+    print(subprocess.run(args, check=True, capture_output=True, text=True).stdout.strip())
+
+
+def partners(folder: Path) -> list[dict]:
+    with open(folder / "partners.csv", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def bare_parse(folder: Path, rows: list[dict]) -> tuple[float, int, int]:
+    """pymarc alone, as one would read these files with it: parse_xml_to_array
+    for MARCXML; for ISO 2709 each record up to its terminator into
+    pymarc.Record, since pymarc's MARCReader stops at the first record whose
+    leader length is wrong and drops the rest of the file (counted apart)."""
+    import pymarc
+
+    n = stopped = 0
+    t = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for p in rows:
+            path = folder / p["file"]
+            if p["format"] == "marcxml":
+                n += len(pymarc.parse_xml_to_array(str(path)))
+                continue
+            with open(path, "rb") as fh:
+                data = fh.read()
+            for chunk in data.split(b"\x1d"):
+                if not chunk.strip():
+                    continue
+                try:
+                    pymarc.Record(chunk + b"\x1d", utf8_handling="replace", hide_utf8_warnings=True)
+                    n += 1
+                except Exception:  # noqa: BLE001 - a broken record, as pymarc sees it
+                    pass
+    elapsed = time.perf_counter() - t
+    for p in rows:
+        if p["format"] != "marcxml":
+            with open(folder / p["file"], "rb") as fh:
+                stopped += sum(1 for r in pymarc.MARCReader(fh, hide_utf8_warnings=True,
+                                                            utf8_handling="replace") if r is not None)
+        else:
+            stopped += len(pymarc.parse_xml_to_array(str(folder / p["file"])))
+    return elapsed, n, stopped
+
+
+def reader_only(folder: Path, rows: list[dict]) -> tuple[float, int]:
+    from union_catalog import marc
+
+    n = 0
+    t = time.perf_counter()
+    for p in rows:
+        with open(folder / p["file"], "rb") as fh:
+            _fmt, records = marc.open_records(fh)
+            n += sum(1 for r in records if r.usable)
+    return time.perf_counter() - t, n
+
+
+def import_all(url: str, folder: Path, rows: list[dict], recluster: bool) -> tuple[float, int]:
+    from sqlalchemy import text
+
+    from agreements import partners as partner_service
+    from ill import create_app
+    from ill.extensions import db
+    from union_catalog import importer
+
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "TESTING": True})
+    with app.app_context():
+        if url.startswith("postgresql"):
+            db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+            db.session.commit()
+        db.create_all()
+        from ill import schema_extras
+
+        schema_extras.create_all(db.session)
+        db.session.commit()
+        for p in rows:
+            partner_service.upsert(db.session, p["code"], p["name"])
+        db.session.commit()
+        if not recluster:
+            importer._recluster = lambda *a, **k: {}
+        n = 0
+        t = time.perf_counter()
+        for p in rows:
+            partner = partner_service.by_code(db.session, p["code"])
+            items = str(folder / p["items_file"]) if p["items_file"] else None
+            report = importer.import_export(db.session, partner, str(folder / p["file"]),
+                                            items_path=items)
+            db.session.commit()
+            n += report["imported"]
+        elapsed = time.perf_counter() - t
+        db.session.remove()
+        db.engine.dispose()
+    return elapsed, n
+
+
+def pg_url(explicit: str | None) -> str | None:
+    url = explicit or os.environ.get("ILL_BENCH_PG")
+    if url:
+        return url
+    try:
+        import psycopg
+
+        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True,
+                             connect_timeout=3) as conn:
+            conn.execute("DROP DATABASE IF EXISTS ill_import_bench WITH (FORCE)")
+            conn.execute("CREATE DATABASE ill_import_bench")
+        return "postgresql+psycopg://postgres@127.0.0.1:5432/ill_import_bench"
+    except Exception as exc:  # noqa: BLE001
+        print(f"PostgreSQL not reachable ({exc}); SQLite only.")
+        return None
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--editions", type=int, default=None, help="passed to make_exports.py")
+    ap.add_argument("--exports", type=Path, help="use this generated folder instead")
+    ap.add_argument("--pg", help="PostgreSQL URL (default: a database on 127.0.0.1:5432)")
+    ap.add_argument("--no-pg", action="store_true")
+    ap.add_argument("--no-recluster", action="store_true",
+                    help="leave out clustering and search indexing (the importer alone)")
+    a = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="import-bench-") as tmp:
+        folder = a.exports or Path(tmp) / "exports"
+        if not a.exports:
+            make_exports(folder, a.editions)
+        rows = partners(folder)
+        size = sum((folder / p["file"]).stat().st_size for p in rows)
+        print(f"{len(rows)} partner files, {size / 1e6:.1f} MB")
+        bare, n_bare, n_reader = bare_parse(folder, rows)
+        print(f"pymarc bare parse:     {n_bare:7d} records {bare:7.2f} s {n_bare / bare:9.0f} rec/s"
+              f"  (pymarc's MARCReader alone keeps {n_reader}: it stops at a bad leader length)")
+        own, n_own = reader_only(folder, rows)
+        print(f"our reader alone:      {n_own:7d} records {own:7.2f} s {n_own / own:9.0f} rec/s"
+              f"  ratio {own / bare:.2f}x")
+        targets = [("SQLite", f"sqlite:///{Path(tmp) / 'bench.sqlite3'}")]
+        url = None if a.no_pg else pg_url(a.pg)
+        if url:
+            targets.append(("PostgreSQL", url))
+        for name, target in targets:
+            secs, n = import_all(target, folder, rows, recluster=not a.no_recluster)
+            print(f"import on {name:<11} {n:7d} records {secs:7.2f} s {n / secs:9.0f} rec/s"
+                  f"  ratio {secs / bare:.2f}x pymarc's bare parse")
+
+
+if __name__ == "__main__":
+    main()

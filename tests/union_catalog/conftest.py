@@ -1,0 +1,24 @@
+"""Helpers for the union catalogue's tests."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+MARC_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "marc"
+
+
+@pytest.fixture(scope="session")
+def marc_dir(shared_dir) -> Path:
+    return shared_dir / "data" / "marc"
+
+
+@pytest.fixture(scope="session")
+def exports(shared_dir, tmp_path_factory) -> Path:
+    """A small generated set of partner exports with its known answer."""
+    out = tmp_path_factory.mktemp("exports")
+    subprocess.run([sys.executable, str(shared_dir / "bench" / "make_exports.py"), str(out),
+                    "--editions", "2000"], check=True, capture_output=True)
+    return out

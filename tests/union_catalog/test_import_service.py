@@ -1,0 +1,172 @@
+"""The import service: replacing a partner's records as one unit."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from union_catalog import importer
+from union_catalog.errors import CatalogError
+from union_catalog.models import Item, SourceRecord
+
+from .marcdata import books, iso, record, xml
+
+
+def run(session, partner, tmp_path, data: bytes, name="export.mrc", items: str | None = None):
+    path = tmp_path / name
+    path.write_bytes(data)
+    items_path = None
+    if items is not None:
+        items_path = tmp_path / "items.csv"
+        items_path.write_text(items, encoding="utf-8")
+    report = importer.import_export(session, partner, str(path),
+                                    items_path=str(items_path) if items_path else None)
+    session.commit()
+    return report
+
+
+def live(session, partner):
+    return session.scalars(select(SourceRecord).where(SourceRecord.partner_id == partner.id,
+                                                      SourceRecord.withdrawn_at.is_(None))
+                           .order_by(SourceRecord.ordinal)).all()
+
+
+def test_missing_records_are_withdrawn_and_come_back(session, make, tmp_path):
+    lib = make.partner("UGM", holdings_tag="952")
+    recs = books(5)
+    r1 = run(session, lib, tmp_path, iso(recs))
+    assert (r1["read"], r1["imported"], r1["inserted"], r1["items"]) == (5, 5, 5, 5)
+    r2 = run(session, lib, tmp_path, iso(recs[:3]))
+    assert r2["withdrawn"] == 2 and r2["unchanged"] == 3
+    assert [s.control_number for s in live(session, lib)] == ["b00001", "b00002", "b00003"]
+    gone = session.scalars(select(SourceRecord).where(SourceRecord.withdrawn_at.is_not(None))).all()
+    assert {g.control_number for g in gone} == {"b00004", "b00005"}
+    # a withdrawn record's holdings are gone with it
+    assert session.scalar(select(func.count(Item.id))) == 3
+    r3 = run(session, lib, tmp_path, iso(recs))
+    assert r3["updated"] == 2 and r3["withdrawn"] == 0 and r3["inserted"] == 0
+    assert len(live(session, lib)) == 5
+
+
+def test_unchanged_records_are_left_untouched(session, make, tmp_path):
+    lib = make.partner("UGM")
+    recs = books(4)
+    run(session, lib, tmp_path, iso(recs))
+    before = {s.control_number: (s.id, s.updated_at) for s in live(session, lib)}
+    recs[1]["245"]["a"] = "Pengantar Ilmu Hukum"
+    r = run(session, lib, tmp_path, iso(recs))
+    assert (r["updated"], r["unchanged"], r["inserted"]) == (1, 3, 0)
+    session.expire_all()
+    after = {s.control_number: (s.id, s.updated_at) for s in live(session, lib)}
+    assert after["b00001"] == before["b00001"]
+    assert after["b00002"][0] == before["b00002"][0]
+    assert live(session, lib)[1].title.startswith("Pengantar Ilmu Hukum")
+
+
+def test_records_without_001_keep_their_key(session, make, tmp_path):
+    lib = make.partner("UQ", system="slims")
+    recs = [record(None, "Metodologi Penelitian", author="Sugiyono"),
+            record(None, "Hukum Islam", author="Lubis, Rina")]
+    run(session, lib, tmp_path, iso(recs))
+    keys = {s.title: s.record_key for s in live(session, lib)}
+    # re-exported a month later: 005 moved, the order changed
+    again = [record(None, "Hukum Islam", author="Lubis, Rina", stamp="20250201120000.0"),
+             record(None, "Metodologi Penelitian", author="Sugiyono", stamp="20250201120000.0")]
+    r = run(session, lib, tmp_path, iso(again))
+    assert r["withdrawn"] == 0 and r["inserted"] == 0
+    assert {s.title: s.record_key for s in live(session, lib)} == keys
+    assert {s.title: s.ordinal for s in live(session, lib)} == {
+        "Hukum Islam": 1, "Metodologi Penelitian": 2}
+
+
+def test_duplicate_001_keeps_both_and_says_so(session, make, tmp_path):
+    lib = make.partner("PNRI")
+    recs = [record("123", "Sejarah Indonesia"), record("123", "Sejarah Melayu")]
+    r = run(session, lib, tmp_path, iso(recs))
+    assert r["imported"] == 2
+    assert r["problems"][0]["ordinal"] == 2 and "record 1" in r["problems"][0]["defect"]
+    assert len(live(session, lib)) == 2
+
+
+def test_unusable_file_changes_nothing(session, make, tmp_path):
+    lib = make.partner("UGM")
+    run(session, lib, tmp_path, iso(books(3)))
+    with pytest.raises(CatalogError):
+        run(session, lib, tmp_path, b"\x1d\x1d\x1d", name="bad.mrc")
+    session.rollback()
+    with pytest.raises(CatalogError):
+        run(session, lib, tmp_path, b"this is no MARC at all", name="bad.mrc")
+    session.rollback()
+    assert len(live(session, lib)) == 3
+
+
+def test_broken_xml_withdraws_nothing(session, make, tmp_path):
+    lib = make.partner("KEMENAG")
+    recs = books(4)
+    run(session, lib, tmp_path, xml(recs), name="a.xml")
+    cut = xml(recs[:2]).replace(b"</collection>", b"<record><leader>broken")
+    r = run(session, lib, tmp_path, cut, name="b.xml")
+    assert r["complete"] is False and r["withdrawn"] == 0
+    assert r["problems"][-1]["severity"] == "error" and "XML is broken" in r["problems"][-1]["defect"]
+    assert len(live(session, lib)) == 4
+
+
+def test_partner_setting_overrides_detection(session, make, tmp_path):
+    lib = make.partner("UINSUKA", holdings_tag="none")
+    r = run(session, lib, tmp_path, iso(books(2)))
+    assert r["items"] == 0
+    statuses = session.scalars(select(Item.status)).all()
+    assert statuses == ["unknown", "unknown"]  # one copy each, availability unknown
+
+
+def test_852_and_949_and_serial_coverage(session, make, tmp_path):
+    lib = make.partner("PNRI")
+    recs = [record("1", "Jurnal Iqra'", items=[[("a", "PNRI"), ("b", "Referensi"), ("h", "050 JUR"),
+                                               ("p", "P1"), ("z", "reference only")],
+                                              [("a", "PNRI"), ("h", "050 JUR"), ("p", "P2")]],
+                   tag="852"),
+            record("2", "Tasawuf", items=[[("a", "297.4 TAS"), ("i", "Q1"), ("l", "MAIN"),
+                                           ("s", "on loan")]], tag="949")]
+    from pymarc import Field, Subfield
+
+    recs[0].add_field(Field(tag="866", indicators=["4", "1"], subfields=[
+        Subfield("8", "0"), Subfield("a", "Vol. 1 (2010)-vol. 9 (2018)")]))
+    run(session, lib, tmp_path, iso(recs))
+    items = {(i.barcode, i.status, i.call_number, i.coverage, i.source)
+             for i in session.scalars(select(Item))}
+    assert items == {("P1", "not_for_loan", "050 JUR", "", "852"),
+                     ("P2", "available", "050 JUR", "", "852"),
+                     (None, "unknown", "050 JUR", "Vol. 1 (2010)-vol. 9 (2018)", "866"),
+                     ("Q1", "on_loan", "297.4 TAS", "", "949")}
+
+
+SLIMS_CSV = """item_code,call_number,coll_type_name,location_name,item_status_name,title
+B1,340 LUB h,Textbook,Perpustakaan Pusat,,Hukum Islam
+B2,340 LUB h,Textbook,Perpustakaan Pusat,No Loan,Hukum Islam
+B3,001 SUG m,Textbook,Perpustakaan Pusat,,Metodologi Penelitian
+B4,999 XXX,Textbook,Perpustakaan Pusat,,Buku Yang Tidak Ada
+"""
+
+
+def test_slims_items_attach_by_title_and_never_guess(session, make, tmp_path):
+    lib = make.partner("UDA", system="slims")
+    recs = [record(None, "Hukum Islam", author="Lubis, Rina"),
+            record(None, "Metodologi penelitian.", author="Sugiyono", year="2010"),
+            record(None, "Metodologi Penelitian", author="Sugiyono", year="2015")]
+    r = run(session, lib, tmp_path, iso(recs), items=SLIMS_CSV)
+    rows = {i.barcode: (i.record.ordinal, i.status) for i in session.scalars(
+        select(Item).where(Item.source == "csv"))}
+    assert rows == {"B1": (1, "available"), "B2": (1, "not_for_loan")}
+    why = {p["barcode"]: p["defect"] for p in r["item_problems"]}
+    assert "2 records have this title" in why["B3"] and "records 2, 3" in why["B3"]
+    assert "no record" in why["B4"]
+    # the records without an item still hold one copy of unknown availability
+    assert session.scalar(select(func.count(Item.id)).where(Item.source == "none")) == 2
+    again = run(session, lib, tmp_path, iso(recs), items=SLIMS_CSV)
+    assert again["unchanged"] == 3 and again["items"] == r["items"] == 2
+
+
+def test_item_file_without_the_columns_is_refused(session, make, tmp_path):
+    lib = make.partner("UDA")
+    with pytest.raises(CatalogError) as exc:
+        run(session, lib, tmp_path, iso(books(1)), items="a,b\n1,2\n")
+    assert "item_code" in exc.value.message

@@ -1,0 +1,172 @@
+"""Uploading an export on the import page: who may, limits, the background
+run, progress and the report."""
+from __future__ import annotations
+
+import io
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.factories import login
+from union_catalog import jobs
+from union_catalog.models import ImportRun, SourceRecord
+
+from .marcdata import books, iso
+
+
+@pytest.fixture
+def app_config():
+    return {"CATALOG_UPLOAD_MAX_BYTES": 200_000}
+
+
+def upload(client, code, data: bytes, name="export.mrc", items: bytes | None = None):
+    form = {"partner": code, "file": (io.BytesIO(data), name)}
+    if items is not None:
+        form["items"] = (io.BytesIO(items), "items.csv")
+    return client.post("/catalog/imports/", data=form, content_type="multipart/form-data")
+
+
+def finish(session, response) -> ImportRun:
+    assert response.status_code == 303, response.get_data(as_text=True)
+    run_id = int(response.headers["Location"].rstrip("/").rsplit("/", 1)[-1])
+    jobs.wait(run_id, timeout=60)
+    session.expire_all()
+    return session.get(ImportRun, run_id)
+
+
+def test_librarian_imports_for_own_library(client, make, session):
+    lib = make.partner("UGM")
+    user = make.user("librarian", library=lib)
+    make.commit()
+    login(client, user.email)
+    run = finish(session, upload(client, "UGM", iso(books(3))))
+    assert run.status == "done", run.failure
+    assert (run.read, run.imported, run.items) == (3, 3, 3)
+    assert run.user_id == user.id
+    page = client.get(f"/catalog/imports/{run.id}").get_data(as_text=True)
+    assert "export.mrc" in page
+    history = client.get("/catalog/imports/").get_data(as_text=True)
+    assert "export.mrc" in history
+    data = client.get(f"/catalog/imports/{run.id}.json").get_json()
+    assert data["status"] == "done" and data["report"]["imported"] == 3
+    assert data["report"]["partner"] == "UGM"
+    assert session.scalar(select(func.count(SourceRecord.id))) == 3
+
+
+def test_defective_records_show_in_the_report(client, make, session):
+    lib = make.partner("UGM")
+    coordinator = make.user("coordinator")
+    make.commit()
+    login(client, coordinator.email)
+    data = iso(books(3))
+    data = b"99999" + data[5:]  # the first record's leader lies about its length
+    run = finish(session, upload(client, "UGM", data))
+    assert run.status == "done"
+    assert run.report["problems"][0]["ordinal"] == 1
+    assert run.report["problems"][0]["severity"] == "warning"
+    page = client.get(f"/catalog/imports/{run.id}").get_data(as_text=True)
+    assert "record length in the leader" in page
+    assert lib.id == run.partner_id
+
+
+def test_only_that_library_or_a_coordinator_may_import(client, make, session):
+    make.partner("UGM")
+    other = make.user("librarian", library=make.partner("UINSU"))
+    patron = make.user("patron", library="UGM")
+    make.commit()
+    login(client, other.email)
+    assert upload(client, "UGM", iso(books(1))).status_code == 403
+    client.post("/logout")
+    login(client, patron.email)
+    assert upload(client, "UGM", iso(books(1))).status_code == 403
+    assert client.get("/catalog/imports/").status_code == 403
+    assert session.scalar(select(func.count(ImportRun.id))) == 0
+
+
+def test_librarian_sees_only_own_runs(client, make, session):
+    ugm = make.partner("UGM")
+    make.partner("UINSU")
+    coordinator = make.user("coordinator")
+    other = make.user("librarian", library="UINSU")
+    make.commit()
+    login(client, coordinator.email)
+    run = finish(session, upload(client, "UGM", iso(books(1)), name="ugm-export.mrc"))
+    client.post("/logout")
+    login(client, other.email)
+    assert "ugm-export.mrc" not in client.get("/catalog/imports/").get_data(as_text=True)
+    assert client.get(f"/catalog/imports/{run.id}").status_code == 403
+    assert ugm.id == run.partner_id
+
+
+def test_too_large_upload_is_refused_clearly(client, make, session):
+    make.partner("UGM")
+    coordinator = make.user("coordinator")
+    make.commit()
+    login(client, coordinator.email)
+    r = upload(client, "UGM", b"0" * 300_000)
+    assert r.status_code == 413
+    assert "MB" in r.get_data(as_text=True)
+    assert session.scalar(select(func.count(ImportRun.id))) == 0
+
+
+def test_unusable_file_fails_the_run_and_changes_nothing(client, make, session):
+    make.partner("UGM")
+    coordinator = make.user("coordinator")
+    make.commit()
+    login(client, coordinator.email)
+    finish(session, upload(client, "UGM", iso(books(2))))
+    run = finish(session, upload(client, "UGM", b"<?xml version='1.0'?><!DOCTYPE x [<!ENTITY a 'b'>]><x/>",
+                                 name="evil.xml"))
+    assert run.status == "failed" and "refused" in run.failure
+    assert "refused" in client.get(f"/catalog/imports/{run.id}").get_data(as_text=True)
+    assert session.scalar(select(func.count(SourceRecord.id))) == 2
+
+
+def test_worker_runs_queued_imports(app, runner, make, session, tmp_path):
+    lib = make.partner("UGM")
+    make.commit()
+    path = tmp_path / "queued.mrc"
+    path.write_bytes(iso(books(2)))
+    run = ImportRun(partner_id=lib.id, filename="queued.mrc", stored_path=str(path), status="queued")
+    session.add(run)
+    session.commit()
+    result = runner.invoke(args=["catalog", "worker", "--once"])
+    assert result.exit_code == 0, result.output
+    session.expire_all()
+    assert session.get(ImportRun, run.id).status == "done"
+    assert "imported 2" in result.output
+
+
+def test_tick_marks_interrupted_runs_and_purges_old_uploads(app, runner, make, session):
+    from datetime import timedelta
+
+    from ill.accounts import utcnow
+
+    lib = make.partner("UGM")
+    make.commit()
+    old_file = jobs.uploads_dir() / "old.mrc"
+    old_file.write_bytes(b"x")
+    done = ImportRun(partner_id=lib.id, filename="old.mrc", stored_path=str(old_file), status="done",
+                     finished_at=utcnow() - timedelta(days=60))
+    dead = ImportRun(partner_id=lib.id, filename="dead.mrc", status="running",
+                     worker=jobs.worker_name().rsplit(":", 1)[0] + ":999999999")
+    session.add_all([done, dead])
+    session.commit()
+    result = runner.invoke(args=["tick"])
+    assert result.exit_code == 0, result.output
+    assert "1 interrupted import(s) marked failed" in result.output
+    session.expire_all()
+    assert session.get(ImportRun, dead.id).status == "failed"
+    assert not old_file.exists() and session.get(ImportRun, done.id).stored_path is None
+
+
+def test_cli_refuses_an_unusable_file(runner, make, tmp_path):
+    make.partner("UGM")
+    make.commit()
+    bad = tmp_path / "letter.txt"
+    bad.write_text("Dear librarian, here is our catalogue.")
+    result = runner.invoke(args=["catalog", "import", "--partner", "UGM", str(bad)])
+    assert result.exit_code == 1
+    assert "Error:" in result.output and "not a MARC export" in result.output
+    result = runner.invoke(args=["catalog", "import", "--partner", "NOPE", str(bad)])
+    assert result.exit_code == 1 and "no partner library" in result.output

@@ -1,0 +1,178 @@
+"""The reader on real MARC files that nobody here wrote (../shared/data/marc)."""
+from __future__ import annotations
+
+import io
+
+import pymarc
+import pytest
+
+from union_catalog import marc
+from union_catalog.errors import CatalogError
+
+
+def read(path):
+    with open(path, "rb") as fh:
+        fmt, records = marc.open_records(fh)
+        return fmt, list(records)
+
+
+def test_bad_records_cost_only_themselves(marc_dir):
+    fmt, recs = read(marc_dir / "pymarc-bad_records.mrc")
+    assert fmt == "iso2709"
+    assert [r.ordinal for r in recs] == list(range(1, len(recs) + 1))
+    # pymarc's own reader gives up on most of this file; every readable record is kept
+    good = [r for r in recs if r.usable]
+    assert len(good) >= 5
+    assert all(r.record["245"] is not None for r in good if r.record.get("245"))
+    # and every broken one says why, by its ordinal
+    broken = [r for r in recs if r.problems]
+    assert broken
+    for r in recs:
+        if not r.usable:
+            assert any(p.severity == marc.ERROR for p in r.problems)
+
+
+def test_utf8_invalid_is_repaired_and_reported(marc_dir):
+    _fmt, recs = read(marc_dir / "pymarc-utf8_invalid.mrc")
+    assert len(recs) == 1 and recs[0].usable
+    assert recs[0].control_number
+    assert any("260" in p.defect for p in recs[0].problems)
+
+
+def test_bad_marc8_escape_still_reads(marc_dir):
+    _fmt, recs = read(marc_dir / "pymarc-bad_marc8_escape.dat")
+    assert len(recs) == 1 and recs[0].usable
+    assert recs[0].encoding == "marc8"
+    assert recs[0].record["245"]["a"]
+
+
+def test_marc8_decoded_as_pymarc_decodes_it(marc_dir):
+    _fmt, recs = read(marc_dir / "pymarc-marc8.dat")
+    with open(marc_dir / "pymarc-marc8.dat", "rb") as fh:
+        theirs = next(iter(pymarc.MARCReader(fh, to_unicode=True)))
+    ours = recs[0].record
+    assert recs[0].encoding == "marc8"
+    assert ours["245"].value() == theirs["245"].value()
+    assert [f.tag for f in ours.fields] == [f.tag for f in theirs.fields]
+
+
+def test_utf8_with_and_without_leader_flag_read_alike(marc_dir):
+    _f, flagged = read(marc_dir / "pymarc-utf8_with_leader_flag.dat")
+    _f, unflagged = read(marc_dir / "pymarc-utf8_without_leader_flag.dat")
+    assert flagged[0].encoding == "utf8"
+    assert unflagged[0].encoding == "utf8-unflagged"
+    assert flagged[0].record["245"].value() == unflagged[0].record["245"].value()
+    assert not unflagged[0].problems
+
+
+@pytest.mark.parametrize("name", ["pymarc-test.dat", "pymarc-marc.dat", "pymarc-regression45.dat",
+                                  "pymarc-diacritic.dat", "pymarc-one.dat"])
+def test_clean_files_match_pymarc(marc_dir, name):
+    _fmt, recs = read(marc_dir / name)
+    with open(marc_dir / name, "rb") as fh:
+        theirs = [r for r in pymarc.MARCReader(fh, hide_utf8_warnings=True) if r is not None]
+    assert len([r for r in recs if r.usable]) == len(theirs)
+    for ours, their in zip(recs, theirs, strict=True):
+        assert [f.tag for f in ours.record.fields] == [f.tag for f in their.fields]
+        assert ours.record.title == their.title
+
+
+def test_neither_utf8_nor_marc8_is_reported(marc_dir):
+    # Windows-1251 Cyrillic under a MARC-8 leader: no decoding is right, so say so
+    _fmt, recs = read(marc_dir / "pymarc-1251.dat")
+    assert recs and all(r.usable for r in recs)
+    assert all(any("UTF-8" in p.defect or "MARC-8" in p.defect for p in r.problems)
+               for r in recs if not r.record.as_marc().isascii())
+
+
+def test_marcxml_batch(marc_dir):
+    fmt, recs = read(marc_dir / "pymarc-batch.xml")
+    assert fmt == "marcxml"
+    theirs = pymarc.parse_xml_to_array(str(marc_dir / "pymarc-batch.xml"))
+    assert [r.record.title for r in recs] == [t.title for t in theirs]
+
+
+def test_marc_in_json_batch(marc_dir):
+    fmt, recs = read(marc_dir / "pymarc-batch.json")
+    assert fmt == "marcjson"
+    with open(marc_dir / "pymarc-batch.json") as fh:
+        theirs = list(pymarc.JSONReader(fh.read()))
+    assert [r.record.title for r in recs] == [t.title for t in theirs]
+    assert [r.control_number for r in recs] == [t["001"].data for t in theirs]
+
+
+def test_bad_tag_xml_is_repaired_and_reported(marc_dir):
+    fmt, recs = read(marc_dir / "pymarc-bad_tag.xml")
+    assert fmt == "marcxml" and len(recs) == 1 and recs[0].usable
+    defects = " ".join(p.defect for p in recs[0].problems)
+    assert "'42'" in defects and "leader" in defects
+
+
+def test_marcxml_inside_oai_and_sru_wrappers(marc_dir):
+    _f, oai = read(marc_dir / "modrs-oai-getrecord-bibrecord_01.xml")
+    assert len(oai) == 1 and oai[0].usable
+    _f, sru = read(marc_dir / "modrs-sru-anbd_sample.xml")
+    assert len(sru) == 5 and all(r.usable for r in sru)
+
+
+def test_mods_is_not_marc(marc_dir):
+    _f, recs = read(marc_dir / "modrs-jisc-jd_rec_id_2231751908.xml")
+    assert recs == []
+
+
+def test_format_is_told_by_content_not_name(marc_dir, tmp_path):
+    odd = tmp_path / "export.txt"
+    odd.write_bytes((marc_dir / "pymarc-batch.xml").read_bytes())
+    assert read(odd)[0] == "marcxml"
+    odd.write_bytes((marc_dir / "pymarc-test.dat").read_bytes())
+    assert read(odd)[0] == "iso2709"
+    odd.write_bytes((marc_dir / "pymarc-batch.json").read_bytes())
+    assert read(odd)[0] == "marcjson"
+
+
+@pytest.mark.parametrize("payload", [
+    b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaa">]><collection><record/></collection>',
+    b'<?xml version="1.0"?><!DOCTYPE r SYSTEM "http://example.org/x.dtd"><collection/>',
+    b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>',
+])
+def test_hostile_xml_is_refused(payload):
+    with pytest.raises(CatalogError) as exc:
+        _fmt, records = marc.open_records(io.BytesIO(payload))
+        list(records)
+    assert "refused" in exc.value.message
+
+
+def test_not_marc_at_all():
+    with pytest.raises(CatalogError):
+        marc.open_records(io.BytesIO(b"Hello, this is a letter."))
+    with pytest.raises(CatalogError):
+        marc.open_records(io.BytesIO(b"   \n"))
+
+
+def test_empty_record_between_terminators_is_reported(marc_dir):
+    one = (marc_dir / "pymarc-one.dat").read_bytes()
+    _f, recs = marc.open_records(io.BytesIO(one + b"\x1d" + one))
+    recs = list(recs)
+    assert [r.usable for r in recs] == [True, False, True]
+    assert "empty" in recs[1].problems[0].defect
+
+
+def test_truncated_last_record(marc_dir):
+    data = (marc_dir / "pymarc-test.dat").read_bytes()
+    _f, recs = marc.open_records(io.BytesIO(data[:-200]))
+    recs = list(recs)
+    assert all(r.usable for r in recs[:-1])
+    assert recs[-1].problems
+
+
+def test_slims_005_as_data_field_and_no_001():
+    rec = pymarc.Record(force_utf8=True)
+    rec.add_field(pymarc.Field(tag="245", indicators=["0", "0"], subfields=[
+        pymarc.Subfield("a", "Pengantar Ilmu Hukum")]))
+    raw = bytearray(rec.as_marc())
+    raw[9:10] = b" "
+    _f, recs = marc.open_records(io.BytesIO(bytes(raw)))
+    (r,) = list(recs)
+    assert r.usable and r.control_number == ""
+    assert marc.content_key(r.record) == marc.content_key(r.record)
+    assert marc.content_key(r.record).startswith("h:")

@@ -1,0 +1,315 @@
+"""Searching the union catalogue through the API (both engines: every test
+runs on SQLite FTS5 and on PostgreSQL)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import bearer
+
+
+def ids(resp):
+    assert resp.status_code == 200, resp.get_json()
+    return [r["id"] for r in resp.get_json()["results"]]
+
+
+def test_diacritics_and_case_do_not_matter(client, make):
+    misbah = make.search_cluster(
+        title="Tafsīr al-Miṣbāḥ : pesan, kesan dan keserasian al-Qurʼan",
+        author="Shihab, M. Quraish",
+        language="ind",
+    )
+    ihya = make.search_cluster(title="Iḥyāʼ ʻulūm al-dīn", author="Ghazzālī", language="ara")
+    make.search_cluster(title="Pengantar ilmu hukum")
+    make.commit()
+    assert ids(client.get("/api/v1/search?q=tafsir al-misbah")) == [misbah.id]
+    assert ids(client.get("/api/v1/search?q=TAFSIR AL MISBAH")) == [misbah.id]
+    assert ids(client.get("/api/v1/search?q=ihya' 'ulum al-din")) == [ihya.id]
+    assert ids(client.get("/api/v1/search?q=al-Qur'an")) == [misbah.id]
+    assert ids(client.get("/api/v1/search?q=ghazzali")) == [ihya.id]
+
+
+def test_isbn_in_any_form_as_keyword_or_field(client, make):
+    book = make.search_cluster(title="Metodologi penelitian", isbns=["9780306406157"])
+    make.search_cluster(title="Metodologi penelitian kualitatif", isbns=["9789793062792"])
+    make.commit()
+    for typed in ("0-306-40615-2", "0306406152", "978-0-306-40615-7", "9780306406157"):
+        assert ids(client.get("/api/v1/search", query_string={"q": typed})) == [book.id], typed
+        assert ids(client.get("/api/v1/search", query_string={"isbn": typed})) == [book.id], typed
+
+
+def test_issn_and_publisher_by_keyword(client, make):
+    journal = make.search_cluster(
+        title="Jurnal Iqra'", issns=["0378-5955"], format="serial", publisher="Perdana Publishing"
+    )
+    make.search_cluster(title="Jurnal hukum", publisher="Rajawali Pers")
+    make.commit()
+    assert ids(client.get("/api/v1/search?q=03785955")) == [journal.id]
+    assert ids(client.get("/api/v1/search?issn=0378-5955")) == [journal.id]
+    assert ids(client.get("/api/v1/search?q=perdana")) == [journal.id]
+
+
+def test_fielded_search_looks_only_in_its_field(client, make):
+    by_title = make.search_cluster(title="Hukum perdata", author="Subekti")
+    by_author = make.search_cluster(title="Pengantar ekonomi", author="Hukum, Ahmad")
+    by_subject = make.search_cluster(title="Bank syariah", subjects=["Hukum Islam"])
+    make.commit()
+    assert set(ids(client.get("/api/v1/search?q=hukum"))) == {
+        by_title.id,
+        by_author.id,
+        by_subject.id,
+    }
+    assert ids(client.get("/api/v1/search?title=hukum")) == [by_title.id]
+    assert ids(client.get("/api/v1/search?author=hukum")) == [by_author.id]
+    assert ids(client.get("/api/v1/search?subject=hukum islam")) == [by_subject.id]
+    assert ids(client.get("/api/v1/search?title=hukum&author=subekti")) == [by_title.id]
+    assert ids(client.get("/api/v1/search?title=hukum&author=ahmad")) == []
+
+
+def test_subject_from_marc_when_matching_facts_lack_it(client, make, session):
+    cluster = make.search_cluster(title="Bank syariah", subjects=["Perbankan syariah"], index=False)
+    for member in cluster.members:
+        member.match_data = {}
+    from union_catalog.search import reindex_clusters
+
+    reindex_clusters(session, [cluster.id])
+    make.commit()
+    assert ids(client.get("/api/v1/search?subject=perbankan")) == [cluster.id]
+
+
+def test_filters_and_facets_combine(client, make):
+    a = make.search_cluster(
+        title="Sejarah Islam",
+        year=2001,
+        language="ind",
+        holdings={"UGM": ["available"], "UINSU": ["on_loan"]},
+    )
+    b = make.search_cluster(
+        title="Sejarah Islam klasik", year=2010, language="ind", holdings={"UGM": ["on_loan"]}
+    )
+    c = make.search_cluster(
+        title="History of Islam",
+        year=2010,
+        language="eng",
+        format="book",
+        subjects=["Sejarah"],
+        holdings={"UINSU": ["available"]},
+    )
+    make.commit()
+    body = client.get("/api/v1/search?q=sejarah").get_json()
+    assert body["total"] == 3
+    assert body["facets"]["library"] == {"UGM": 2, "UINSU": 2}
+    assert body["facets"]["year"] == {"2010": 2, "2001": 1}
+    assert body["facets"]["language"] == {"ind": 2, "eng": 1}
+    assert body["facets"]["format"] == {"book": 3}
+
+    body = client.get("/api/v1/search?q=sejarah&library=UGM").get_json()
+    assert {r["id"] for r in body["results"]} == {a.id, b.id}
+    # A facet's own filter does not shrink its counts (so another value can be added)...
+    assert body["facets"]["library"] == {"UGM": 2, "UINSU": 2}
+    # ...the other facets count within it.
+    assert body["facets"]["language"] == {"ind": 2}
+    assert ids(client.get("/api/v1/search?q=sejarah&library=UGM&year_from=2005")) == [b.id]
+    assert set(
+        ids(client.get("/api/v1/search?q=sejarah&library=UGM&library=UINSU&language=eng"))
+    ) == {c.id}
+    assert set(ids(client.get("/api/v1/search?year_from=2005&year_to=2010"))) == {b.id, c.id}
+    assert ids(client.get("/api/v1/search?q=sejarah&format=serial")) == []
+
+
+def test_results_carry_the_contract_fields(client, make):
+    make.search_cluster(
+        title="Pengantar ilmu perpustakaan",
+        author="Sulistyo-Basuki",
+        year=1991,
+        isbns=["9789796053759"],
+        holdings={"UGM": ["available", "on_loan"], "UINSU": []},
+    )
+    make.commit()
+    body = client.get("/api/v1/search?q=perpustakaan").get_json()
+    assert {"total", "page", "results", "facets"} <= body.keys()
+    assert body["page"] == 1 and body["total"] == 1
+    row = body["results"][0]
+    assert {"id", "title", "author", "year", "isbn", "holdings"} <= row.keys()
+    assert row["isbn"] == ["9789796053759"] and row["year"] == 1991
+    holdings = {h["library"]: h for h in row["holdings"]}
+    assert holdings["UGM"]["items"] == 2 and holdings["UGM"]["available"] == 1
+    assert holdings["UINSU"]["items"] == 0 and holdings["UINSU"]["available"] == 0
+    assert all(
+        {"library", "items", "available", "requestable"} <= h.keys() for h in row["holdings"]
+    )
+    # A visitor is not asked on behalf of any library.
+    assert all(h["requestable"] is None for h in row["holdings"])
+
+
+def test_exact_title_and_identifier_matches_come_first(client, make):
+    keyword_hit = make.search_cluster(
+        title="Dasar-dasar manajemen",
+        subjects=["Manajemen mutu"],
+        holdings={"UGM": ["available"], "UINSU": ["available"], "PNRI": ["available"]},
+    )
+    exact = make.search_cluster(title="Manajemen mutu", holdings={"UGM": ["on_loan"]})
+    longer = make.search_cluster(
+        title="Manajemen mutu terpadu : teori dan praktik",
+        holdings={"UGM": ["available"], "UINSU": ["available"]},
+    )
+    make.commit()
+    assert ids(client.get("/api/v1/search?q=manajemen mutu")) == [
+        exact.id,
+        longer.id,
+        keyword_hit.id,
+    ]
+    by_isbn = make.search_cluster(
+        title="Statistika", isbns=["9780306406157"], holdings={"UGM": ["on_loan"]}
+    )
+    make.search_cluster(
+        title="Statistika dasar", holdings={"UGM": ["available"], "UINSU": ["available"]}
+    )
+    make.commit()
+    assert ids(client.get("/api/v1/search?q=statistika 0306406152"))[0] == by_isbn.id
+
+
+def test_more_libraries_and_available_rank_higher_among_equals(client, make):
+    one = make.search_cluster(title="Ekonomi mikro", holdings={"UGM": ["available"]})
+    three = make.search_cluster(
+        title="Ekonomi mikro",
+        holdings={"UGM": ["on_loan"], "UINSU": ["on_loan"], "PNRI": ["on_loan"]},
+    )
+    three_avail = make.search_cluster(
+        title="Ekonomi mikro", holdings={"UGM": ["available"], "UINSU": ["on_loan"], "PNRI": []}
+    )
+    make.commit()
+    assert ids(client.get("/api/v1/search?q=ekonomi mikro")) == [three_avail.id, three.id, one.id]
+
+
+def test_pagination(client, make):
+    made = [make.search_cluster(title=f"Kimia dasar jilid {n}") for n in range(5)]
+    make.commit()
+    first = client.get("/api/v1/search?q=kimia&per_page=2").get_json()
+    second = client.get("/api/v1/search?q=kimia&per_page=2&page=2").get_json()
+    last = client.get("/api/v1/search?q=kimia&per_page=2&page=3").get_json()
+    assert first["total"] == 5 and len(first["results"]) == 2 and second["page"] == 2
+    seen = [r["id"] for r in first["results"] + second["results"] + last["results"]]
+    assert sorted(seen) == sorted(c.id for c in made)
+
+
+@pytest.mark.parametrize(
+    "qs, field",
+    [
+        ("year_from=abc", "year_from"),
+        ("year_from=2010&year_to=2000", "year_from"),
+        ("isbn=978-0-306-40615-8", "isbn"),
+        ("issn=1234", "issn"),
+        ("library=NOPE", "library"),
+        ("page=0", "page"),
+        ("per_page=5000", "per_page"),
+    ],
+)
+def test_bad_input_is_a_clear_400(client, make, qs, field):
+    make.partner("UGM")
+    make.commit()
+    resp = client.get(f"/api/v1/search?{qs}")
+    assert resp.status_code == 400
+    error = resp.get_json()["error"]
+    assert error["code"] == "bad_request" and error["field"] == field and error["message"]
+
+
+def test_odd_characters_are_searched_not_obeyed(client, make):
+    book = make.search_cluster(title='Hukum "pidana" (AND) OR NOT')
+    make.commit()
+    for q in (
+        '"hukum',
+        "hukum AND",
+        "NEAR(hukum",
+        "hukum:*",
+        "pidana & | !",
+        "-hukum",
+        "*",
+        "^hukum",
+    ):
+        resp = client.get("/api/v1/search", query_string={"q": q})
+        assert resp.status_code == 200, (q, resp.get_json())
+    assert ids(client.get("/api/v1/search", query_string={"q": 'hukum "pidana" NOT'})) == [book.id]
+
+
+def test_prefix_search(client, make):
+    book = make.search_cluster(title="Perpustakaan digital")
+    make.commit()
+    assert ids(client.get("/api/v1/search?q=perpus*")) == [book.id]
+    assert ids(client.get("/api/v1/search?q=perpus")) == []
+
+
+def test_index_follows_changes_passed_to_reindex(client, make, session):
+    from sqlalchemy import select
+
+    from union_catalog.models import Cluster, Item
+    from union_catalog.search import reindex_clusters
+
+    cluster = make.search_cluster(title="Akuntansi keuangan", holdings={"UGM": ["on_loan"]})
+    make.commit()
+    cluster.title = "Akuntansi biaya"
+    for member in cluster.members:
+        member.title = "Akuntansi biaya"
+    for item in session.scalars(select(Item)):
+        item.status = "available"
+    reindex_clusters(session, [cluster.id])
+    session.commit()
+    assert ids(client.get("/api/v1/search?q=keuangan")) == []
+    body = client.get("/api/v1/search?q=akuntansi biaya").get_json()
+    assert body["results"][0]["holdings"][0]["available"] == 1
+    for member in cluster.members:
+        session.delete(member)
+    session.delete(session.get(Cluster, cluster.id))
+    reindex_clusters(session, [cluster.id])
+    session.commit()
+    assert client.get("/api/v1/search?q=akuntansi").get_json()["total"] == 0
+
+
+def test_withdrawn_members_do_not_count_as_holdings(client, make, session):
+    from ill.accounts import utcnow
+    from union_catalog.search import reindex_clusters
+
+    cluster = make.search_cluster(title="Farmakologi", holdings={"UGM": ["available"], "UINSU": []})
+    ugm = next(m for m in cluster.members if m.partner.code == "UGM")
+    ugm.withdrawn_at = utcnow()
+    reindex_clusters(session, [cluster.id])
+    make.commit()
+    body = client.get("/api/v1/search?q=farmakologi").get_json()
+    assert [h["library"] for h in body["results"][0]["holdings"]] == ["UINSU"]
+    assert client.get("/api/v1/search?q=farmakologi&library=UGM").get_json()["total"] == 0
+
+
+def test_reindex_command_rebuilds_everything(app, runner, make, client):
+    book = make.search_cluster(title="Teknik sipil", index=False)
+    make.commit()
+    assert client.get("/api/v1/search?q=sipil").get_json()["total"] == 0
+    result = runner.invoke(args=["catalog", "reindex", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert '"indexed": 1' in result.output
+    assert ids(client.get("/api/v1/search?q=sipil")) == [book.id]
+
+
+def test_signed_in_patron_sees_requestability_for_own_library(client, make):
+    from union_catalog import search as search_service
+
+    before = search_service.requestability_provider()
+    search_service.set_requestability_provider(search_service.availability_requestability)
+    try:
+        _patron_sees_requestability(client, make)
+    finally:
+        search_service.set_requestability_provider(before)
+
+
+def _patron_sees_requestability(client, make):
+    patron = make.user("patron", library="UINSU", locale="en")
+    token = make.token(patron)
+    make.search_cluster(
+        title="Psikologi pendidikan",
+        holdings={"UGM": ["available"], "PNRI": ["on_loan"], "UINSU": ["available"]},
+    )
+    make.commit()
+    body = client.get("/api/v1/search?q=psikologi", headers=bearer(token)).get_json()
+    holdings = {h["library"]: h for h in body["results"][0]["holdings"]}
+    assert holdings["UGM"]["requestable"] is True
+    assert holdings["PNRI"]["requestable"] is False  # all copies on loan, nothing to copy from
+    assert holdings["UINSU"]["requestable"] is False  # its own library

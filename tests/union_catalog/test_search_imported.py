@@ -1,0 +1,42 @@
+"""Search over a generated network imported with the real importer: the
+index is current after the imports alone, with nobody rebuilding it."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from union_catalog.models import Cluster, SearchDoc, SourceRecord
+
+from .test_import_generated import _import_all
+
+
+def test_imports_keep_the_index_current(runner, make, session, client, exports):
+    _import_all(runner, make, exports)
+    clusters = session.scalar(select(func.count()).select_from(Cluster).where(
+        Cluster.id.in_(select(SourceRecord.cluster_id).where(SourceRecord.withdrawn_at.is_(None)))))
+    assert clusters and session.scalar(select(func.count()).select_from(SearchDoc)) == clusters
+
+    # A held edition with an ISBN, found by its ISBN in the other form and by its title.
+    cluster = session.scalars(select(Cluster).where(Cluster.member_count > 1)
+                              .order_by(Cluster.id)).first()
+    from stdnum import isbn
+
+    with_isbn = session.scalars(select(Cluster).where(Cluster.member_count > 1)).all()
+    target = next(c for c in with_isbn if any(isbn.is_valid(i) and len(isbn.compact(i)) == 13
+                                              and isbn.compact(i).startswith("978")
+                                              for i in c.isbns or []))
+    number = next(isbn.compact(i) for i in target.isbns if isbn.is_valid(i))
+    isbn10 = isbn.format(isbn.to_isbn10(number))
+    body = client.get("/api/v1/search", query_string={"q": isbn10}).get_json()
+    assert body["results"][0]["id"] == target.id
+    body = client.get("/api/v1/search", query_string={"title": target.title}).get_json()
+    assert target.id in [r["id"] for r in body["results"]]
+    codes = {h["library"] for h in body["results"][0]["holdings"]}
+    assert codes, body["results"][0]
+
+    # Facets add up over the whole network.
+    body = client.get("/api/v1/search", query_string={"q": cluster.title.split()[0]}).get_json()
+    assert body["total"] >= 1 and sum(body["facets"]["language"].values()) == body["total"]
+
+    # A re-import of one partner replaces its holdings; the index follows.
+    first = body["results"][0]
+    assert client.get(f"/api/v1/records/{first['id']}").status_code == 200

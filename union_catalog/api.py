@@ -1,0 +1,47 @@
+"""The union catalogue over HTTP, under /api/v1: search and union records.
+Public like the pages; requestability is answered for the caller's library."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import jsonify, request, url_for
+from flask_login import current_user
+
+from ill.api import make_blueprint
+from ill.extensions import db
+
+from . import search as search_service
+
+bp = make_blueprint("catalog_api", __name__)
+
+
+def _user():
+    return current_user._get_current_object() if current_user.is_authenticated else None
+
+
+@bp.get("/search")
+def search():
+    query = search_service.parse_query(request.args)
+    page = search_service.search(db.session, query, _user(), date.today())
+    for row in page.results:
+        row["url"] = url_for("catalog_api.record", record_id=row["id"])
+    return jsonify(
+        {
+            "total": page.total,
+            "page": page.page,
+            "per_page": page.per_page,
+            "pages": page.pages,
+            "results": page.results,
+            "facets": page.facets,
+        }
+    )
+
+
+@bp.get("/records/<int:record_id>")
+def record(record_id: int):
+    return jsonify(search_service.record(db.session, record_id, _user(), date.today()))
+
+
+def init_app(app) -> None:
+    app.register_blueprint(bp)

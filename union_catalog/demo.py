@@ -1,0 +1,33 @@
+"""The demo catalogue: four partners' sample exports, imported as a partner
+would import them (idempotent: a second load changes nothing)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+
+from . import importer
+
+DATA = Path(__file__).resolve().parent / "demo_data"
+# partner code, export, SLiMS item file
+EXPORTS = [
+    ("UINSU", "UINSU.mrc", "UINSU_items.csv"),
+    ("UGM", "UGM.mrc", None),
+    ("UINSUKA", "UINSUKA.xml", None),
+    ("PNRI", "PNRI.mrc", None),
+]
+
+
+def load(session) -> list[str]:
+    from agreements.models import Partner
+
+    lines = []
+    for code, export, items in EXPORTS:
+        partner = session.scalar(select(Partner).where(Partner.code == code))
+        if partner is None:
+            continue
+        report = importer.import_export(session, partner, str(DATA / export),
+                                        items_path=str(DATA / items) if items else None)
+        lines.append(f"catalogue {code}: {report['imported']} records, {report['items']} items "
+                     f"({report['inserted']} new)")
+    return lines

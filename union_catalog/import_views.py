@@ -1,0 +1,170 @@
+"""Pages for importing partner exports: the upload form, the history of
+imports, and one import's progress and report. Coordinators import for any
+partner; a librarian only for their own library."""
+from __future__ import annotations
+
+import os
+import uuid
+
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ill.accounts import Role, current, require_library_staff, require_role
+from ill.errors import BadRequest, NotFound, TooLarge
+from ill.extensions import db
+
+from . import jobs
+from .models import ImportRun
+
+bp = Blueprint("catalog_imports", __name__, url_prefix="/catalog/imports",
+               template_folder="templates")
+
+STAFF = (Role.LIBRARIAN, Role.COORDINATOR, Role.ADMIN)
+MARC_SUFFIXES = {".mrc", ".marc", ".dat", ".iso", ".xml", ".json", ".marcxml", ".bin", ""}
+
+
+def _is_network_staff(user) -> bool:
+    return user.role in (Role.COORDINATOR, Role.ADMIN)
+
+
+def _partners_for(user):
+    from agreements.models import Partner
+
+    if _is_network_staff(user):
+        return db.session.scalars(select(Partner).order_by(Partner.code)).all()
+    return [user.library] if user.library is not None else []
+
+
+def _limit() -> int:
+    return int(current_app.config["CATALOG_UPLOAD_MAX_BYTES"])
+
+
+@bp.before_request
+def _upload_limit():
+    # Exports are larger than ordinary requests: this page has its own limit.
+    request.max_content_length = _limit() + 1024 * 1024
+
+
+@bp.get("/")
+def imports():
+    user = require_role(*STAFF)
+    stmt = select(ImportRun).order_by(ImportRun.id.desc()).limit(200)
+    partner_code = request.args.get("partner", "").strip().upper()
+    partners = _partners_for(user)
+    if not _is_network_staff(user):
+        stmt = stmt.where(ImportRun.partner_id == user.library_id)
+    elif partner_code:
+        from agreements.models import Partner
+
+        stmt = stmt.join(Partner, Partner.id == ImportRun.partner_id).where(Partner.code == partner_code)
+    runs = db.session.scalars(stmt).all()
+    return render_template("union_catalog/imports.html", runs=runs, partners=partners,
+                           partner_code=partner_code, limit_mb=_limit() // (1024 * 1024),
+                           progress_of=jobs.progress_of)
+
+
+@bp.post("/")
+def upload():
+    user = require_role(*STAFF)
+    from agreements.models import Partner
+
+    code = (request.form.get("partner") or "").strip().upper()
+    if not code and user.library is not None and not _is_network_staff(user):
+        code = user.library.code
+    partner = db.session.scalar(select(Partner).where(Partner.code == code)) if code else None
+    if partner is None:
+        raise BadRequest(_("Choose the partner library this export comes from."), field="partner")
+    require_library_staff(partner.id)
+    if request.content_length and request.content_length > _limit():
+        raise TooLarge(_("The upload is %(size)s MB; exports up to %(limit)s MB are accepted. "
+                         "Split the export or ask an administrator to import it from the command line.",
+                         size=request.content_length // (1024 * 1024), limit=_limit() // (1024 * 1024)))
+    export = request.files.get("file")
+    if export is None or not export.filename:
+        raise BadRequest(_("Choose the MARC export file to upload."), field="file")
+    items = request.files.get("items")
+    if items is not None and not items.filename:
+        items = None
+    folder = jobs.uploads_dir()
+    stored = _store(export, folder)
+    items_stored = _store(items, folder) if items is not None else None
+    for path in (stored, items_stored):
+        if path and os.path.getsize(path) > _limit():
+            _discard(stored, items_stored)
+            raise TooLarge(_("The file is larger than the upload limit of %(limit)s MB.",
+                             limit=_limit() // (1024 * 1024)))
+    if os.path.getsize(stored) == 0:
+        _discard(stored, items_stored)
+        raise BadRequest(_("The file %(name)s is empty.", name=export.filename), field="file")
+    run = ImportRun(partner_id=partner.id, user_id=user.id, filename=_display_name(export.filename),
+                    stored_path=stored, status="queued",
+                    items_filename=_display_name(items.filename) if items is not None else None,
+                    items_stored_path=items_stored)
+    db.session.add(run)
+    db.session.commit()
+    jobs.start(current_app._get_current_object(), run.id)
+    return redirect(url_for("catalog_imports.show", run_id=run.id), code=303)
+
+
+def _display_name(name: str) -> str:
+    return os.path.basename(name.replace("\\", "/"))[:255]
+
+
+def _store(upload, folder) -> str:
+    # A generated name: the user's file name never reaches the file system.
+    suffix = os.path.splitext(_display_name(upload.filename))[1].lower()
+    suffix = suffix if suffix in MARC_SUFFIXES | {".csv", ".txt"} else ""
+    path = os.path.join(folder, f"{uuid.uuid4().hex}{suffix}")
+    upload.save(path)
+    return path
+
+
+def _discard(*paths) -> None:
+    for path in paths:
+        if path:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+
+
+def _run_for(run_id: int) -> ImportRun:
+    run = db.session.get(ImportRun, run_id)
+    if run is None:
+        raise NotFound(_("There is no import %(id)s.", id=run_id))
+    require_library_staff(run.partner_id)
+    return run
+
+
+@bp.get("/<int:run_id>")
+def show(run_id: int):
+    current()
+    run = _run_for(run_id)
+    return render_template("union_catalog/import_run.html", run=run, report=run.report or {},
+                           progress=jobs.progress_of(run) if run.status == "running" else None)
+
+
+@bp.get("/<int:run_id>.json")
+def show_json(run_id: int):
+    run = _run_for(run_id)
+    return jsonify({"id": run.id, "partner": run.partner.code, "status": run.status,
+                    "file": run.filename, "items_file": run.items_filename,
+                    "created_at": run.created_at.isoformat() if run.created_at else None,
+                    "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+                    "user": run.user.email if run.user else None,
+                    "progress": jobs.progress_of(run) if run.status == "running" else None,
+                    "failure": run.failure, "report": run.report})
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)

@@ -1,0 +1,409 @@
+"""Importing one partner's export: its records and holdings replace the
+previous ones as one unit, in the caller's transaction (the service never
+commits). Unchanged records are left as they are; records missing from the
+new export are withdrawn; every defective record is reported by its ordinal.
+
+Memory stays flat as files grow: records stream from the reader and are
+written in batches; what is kept across the whole file is one small entry
+per record (its key and id), for duplicates, withdrawals and SLiMS items.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, insert, select, text, update
+
+from agreements.models import Partner
+
+from . import holdings, marc
+from .errors import CatalogError
+from .models import ImportRun, Item, SourceRecord
+
+log = logging.getLogger(__name__)
+
+BATCH = 1000
+KEY_MAX = 100
+FACTS_KEPT = 20000
+
+ProgressFn = Callable[[int, int, int], None]  # records read, bytes read, bytes in all
+
+
+@dataclass
+class _Row:
+    rr: marc.ReadRecord
+    key: str
+    values: dict
+    items: list[holdings.ItemData]
+    title_key: str
+
+
+@dataclass
+class _State:
+    partner: Partner
+    setting: str
+    run: ImportRun | None
+    now: object
+    read: int = 0
+    imported: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    items: int = 0
+    problems: list[dict] = field(default_factory=list)
+    encodings: dict[str, int] = field(default_factory=dict)
+    tags: dict[str, int] = field(default_factory=dict)
+    seen_keys: dict[str, int] = field(default_factory=dict)  # key -> ordinal
+    seen_ids: set[int] = field(default_factory=set)
+    changed_ids: set[int] = field(default_factory=set)
+    items_changed_ids: set[int] = field(default_factory=set)
+    without_marc_items: set[int] = field(default_factory=set)
+    titles: dict[str, list[tuple[int, int]]] | None = None  # title key -> [(id, ordinal)]
+    # describe() of the changed records, handed to clustering so it need not
+    # read them back; dropped past FACTS_KEPT records to keep memory bounded.
+    facts: dict[int, dict] | None = field(default_factory=dict)
+
+
+def describe(record) -> dict:
+    from .matching import describe as facts_of
+
+    return facts_of(record)
+
+
+def import_export(session, partner: Partner, path: str, *, items_path: str | None = None,
+                  run: ImportRun | None = None, filename: str | None = None,
+                  progress: ProgressFn | None = None) -> dict:
+    """Import the export at `path` (and a SLiMS item CSV) for `partner`;
+    returns the report. Raises CatalogError when the file is unusable, in
+    which case the caller rolls back and nothing has changed."""
+    started = time.perf_counter()
+    # One import per partner at a time: the second waits here (PostgreSQL);
+    # SQLite has a single writer anyway.
+    session.execute(select(Partner.id).where(Partner.id == partner.id).with_for_update())
+    setting = partner.holdings_tag if partner.holdings_tag in holdings.SETTINGS else "auto"
+    from ill.accounts import utcnow
+
+    st = _State(partner=partner, setting=setting, run=run, now=utcnow())
+    if items_path:
+        st.titles = {}
+    total = os.path.getsize(path)
+    complete = True
+    with open(path, "rb") as fh:
+        counter = marc.Progress()
+        fmt, records = marc.open_records(fh, progress=counter)
+        batch: list[_Row] = []
+        try:
+            for rr in records:
+                st.read += 1
+                _note_problems(st, rr)
+                if rr.usable:
+                    batch.append(_prepare(st, rr))
+                    if len(batch) >= BATCH:
+                        _flush(session, st, batch)
+                        batch = []
+                        if progress:
+                            progress(st.read, counter.bytes, total)
+        except marc.UnreadableTail as exc:
+            complete = False
+            st.problems.append({"ordinal": exc.after + 1, "control_number": "", "severity": "error",
+                                "defect": exc.message})
+        _flush(session, st, batch)
+        if progress:
+            progress(st.read, counter.bytes, total)
+    if st.imported == 0:
+        if fmt == "marcxml" and st.read == 0:
+            raise CatalogError("No MARC record found in this XML file: it is well-formed but holds "
+                               "no MARC21 (MARCXML) records.")
+        raise CatalogError(
+            f"No readable record in {filename or os.path.basename(path)}: {st.read} record(s) "
+            "read, all defective. Nothing was changed.",
+            details={"problems": st.problems[:50]})
+
+    item_problems: list[dict] = []
+    if items_path:
+        item_problems = _attach_csv_items(session, st, items_path)
+
+    withdrawn_ids: set[int] = set()
+    if complete:
+        withdrawn_ids = _withdraw_missing(session, st)
+    else:
+        log.warning("import of %s not read to its end: nothing withdrawn", path)
+
+    cluster_info = _recluster(session, st, withdrawn_ids)
+
+    errors = sum(1 for p in st.problems if p["severity"] == "error")
+    report = {
+        "partner": partner.code,
+        "file": filename or os.path.basename(path),
+        "format": fmt,
+        "read": st.read,
+        "imported": st.imported,
+        "inserted": st.inserted,
+        "updated": st.updated,
+        "unchanged": st.unchanged,
+        "withdrawn": len(withdrawn_ids),
+        "items": st.items,
+        "errors": errors,
+        "warnings": len(st.problems) - errors,
+        "complete": complete,
+        "encodings": st.encodings,
+        "holdings_tags": st.tags,
+        "holdings_setting": setting,
+        "problems": st.problems,
+        "item_problems": item_problems,
+        "clusters": cluster_info,
+        "seconds": round(time.perf_counter() - started, 3),
+    }
+    if items_path:
+        report["items_file"] = os.path.basename(items_path)
+    if run is not None:
+        run.format = fmt
+        run.read, run.imported, run.unchanged = st.read, st.imported, st.unchanged
+        run.withdrawn, run.items = len(withdrawn_ids), st.items
+        run.errors, run.warnings = errors, len(st.problems) - errors
+        run.progress = st.read
+        run.report = report
+    return report
+
+
+def _note_problems(st: _State, rr: marc.ReadRecord) -> None:
+    if rr.encoding:
+        st.encodings[rr.encoding] = st.encodings.get(rr.encoding, 0) + 1
+    if not rr.problems:
+        return
+    severity = "error" if any(p.severity == marc.ERROR for p in rr.problems) else "warning"
+    defect = "; ".join(p.defect for p in rr.problems)
+    if severity == "error":
+        defect += " (record skipped)"
+    st.problems.append({"ordinal": rr.ordinal, "control_number": rr.control_number,
+                        "severity": severity, "defect": defect})
+
+
+def _prepare(st: _State, rr: marc.ReadRecord) -> _Row:
+    record = rr.record
+    key = rr.control_number or marc.content_key(record)
+    if len(key) > KEY_MAX:
+        key = "h:" + hashlib.sha1(key.encode()).hexdigest()[:32]
+    if key in st.seen_keys:
+        first = st.seen_keys[key]
+        base, n = key, 2
+        while f"{base}#{n}" in st.seen_keys:
+            n += 1
+        key = f"{base}#{n}"
+        what = f"001 {rr.control_number!r}" if rr.control_number else "content"
+        _add_warning(st, rr, f"same {what} as record {first}; both kept")
+    st.seen_keys[key] = rr.ordinal
+    tag, items = holdings.items_of(record, st.setting)
+    if tag:
+        st.tags[tag] = st.tags.get(tag, 0) + 1
+    facts = describe(record)
+    values = {
+        "record_key": key,
+        "control_number": rr.control_number[:100] or None,
+        "ordinal": rr.ordinal,
+        "content_hash": marc.content_hash(rr, st.setting),
+        "marc": rr.as_dict,
+        "title": facts.get("title") or "",
+        "author": facts.get("author") or "",
+        "year": facts.get("year") if isinstance(facts.get("year"), int) else None,
+        "isbns": list(facts.get("isbns") or []),
+        "issns": list(facts.get("issns") or []),
+        "match_data": facts,
+    }
+    title_key = marc.normalise_title(marc.record_title(record)) if st.titles is not None else ""
+    return _Row(rr, key, values, items, title_key)
+
+
+def _add_warning(st: _State, rr: marc.ReadRecord, text: str) -> None:
+    last = st.problems[-1] if st.problems else None
+    if last is not None and last["ordinal"] == rr.ordinal:
+        last["defect"] += "; " + text
+        return
+    st.problems.append({"ordinal": rr.ordinal, "control_number": rr.control_number,
+                        "severity": "warning", "defect": text})
+
+
+def _flush(session, st: _State, batch: list[_Row]) -> None:
+    if not batch:
+        return
+    pid = st.partner.id
+    existing = {r.record_key: r for r in session.execute(
+        select(SourceRecord.id, SourceRecord.record_key, SourceRecord.content_hash,
+               SourceRecord.withdrawn_at, SourceRecord.ordinal, SourceRecord.updated_at)
+        .where(SourceRecord.partner_id == pid,
+               SourceRecord.record_key.in_([row.key for row in batch])))}
+    new_rows, changed, reordered = [], [], []
+    for row in batch:
+        old = existing.get(row.key)
+        if old is None:
+            new_rows.append(row)
+        elif old.content_hash != row.values["content_hash"] or old.withdrawn_at is not None:
+            changed.append((old.id, row))
+        elif old.ordinal != row.rr.ordinal:
+            reordered.append({"b_id": old.id, "ordinal": row.rr.ordinal, "updated_at": old.updated_at})
+        if old is not None:
+            row.values["id"] = old.id
+    run_id = st.run.id if st.run is not None else None
+    if new_rows:
+        params = [{**row.values, "partner_id": pid, "import_run_id": run_id} for row in new_rows]
+        ids = _insert_records(session, params)
+        for row, rid in zip(new_rows, ids, strict=True):
+            row.values["id"] = rid
+        st.inserted += len(new_rows)
+    if changed:
+        session.execute(update(SourceRecord), [
+            {**row.values, "id": rid, "withdrawn_at": None, "import_run_id": run_id}
+            for rid, row in changed])
+        session.execute(delete(Item).where(Item.source_record_id.in_([rid for rid, _ in changed])))
+        st.updated += len(changed)
+    if reordered:
+        from sqlalchemy import bindparam
+
+        table = SourceRecord.__table__
+        session.execute(update(table).where(table.c.id == bindparam("b_id"))
+                        .values(ordinal=bindparam("ordinal"), updated_at=bindparam("updated_at")),
+                        reordered)
+    st.unchanged += len(batch) - len(new_rows) - len(changed)
+    st.imported += len(batch)
+    fresh = new_rows + [row for _rid, row in changed]
+    item_params = []
+    for row in fresh:
+        rid = row.values["id"]
+        st.changed_ids.add(rid)
+        if st.facts is not None:
+            st.facts[rid] = row.values["match_data"]
+            if len(st.facts) > FACTS_KEPT:
+                st.facts = None
+        its = row.items or [holdings.placeholder()]
+        item_params.extend({**it.as_row(), "source_record_id": rid, "partner_id": pid} for it in its)
+    if item_params:
+        session.execute(insert(Item.__table__), item_params)
+    for row in batch:
+        rid = row.values["id"]
+        st.seen_ids.add(rid)
+        st.items += len(row.items)
+        if st.titles is not None:
+            if not row.items:
+                st.without_marc_items.add(rid)
+            if row.title_key:
+                st.titles.setdefault(row.title_key, []).append((rid, row.rr.ordinal))
+
+
+def _insert_records(session, params: list[dict]) -> list[int]:
+    """Insert new records and return their ids, in order."""
+    table = SourceRecord.__table__
+    if session.get_bind().dialect.name == "postgresql":
+        # Ids drawn from the sequence first, then a plain executemany: psycopg
+        # pipelines it, where a multi-row INSERT ... RETURNING costs more to
+        # build and parse than the rows cost to write.
+        ids = session.execute(
+            text("SELECT nextval(pg_get_serial_sequence('source_records', 'id')) "
+                 "FROM generate_series(1, :n)"), {"n": len(params)}).scalars().all()
+        for row, rid in zip(params, ids, strict=True):
+            row["id"] = rid
+        session.execute(insert(table), params)
+        return list(ids)
+    return session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
+                           params).scalars().all()
+
+
+def _attach_csv_items(session, st: _State, items_path: str) -> list[dict]:
+    """SLiMS items name their record by title alone: attach each to the one
+    record with that (normalised) title; report, never guess, the others."""
+    problems: list[dict] = []
+    desired: dict[int, list[holdings.ItemData]] = {}
+    with open(items_path, "rb") as fh:
+        for row in holdings.read_item_csv(fh):
+            key = marc.normalise_title(row.title)
+            found = st.titles.get(key, []) if key else []
+            if len(found) == 1:
+                desired.setdefault(found[0][0], []).append(row.item)
+                continue
+            where = {"line": row.line, "barcode": row.item.barcode or "", "title": row.title}
+            if not key:
+                problems.append({**where, "defect": "the row names no title"})
+            elif not found:
+                problems.append({**where, "defect": "no record in the export has this title"})
+            else:
+                ordinals = ", ".join(str(o) for _rid, o in found[:10])
+                problems.append({**where, "defect": f"{len(found)} records have this title "
+                                 f"(records {ordinals}); not attached to any"})
+    have: dict[int, list[tuple]] = {}
+    for it in session.scalars(select(Item).where(Item.partner_id == st.partner.id,
+                                                 Item.source.in_(("csv", "none")))):
+        have.setdefault(it.source_record_id, []).append(
+            holdings.ItemData(barcode=it.barcode, call_number=it.call_number, location=it.location,
+                              status=it.status, note=it.note, coverage=it.coverage,
+                              source=it.source).key())
+    for rid in set(desired) | set(have):
+        if rid not in st.seen_ids:
+            continue
+        want = desired.get(rid) or ([holdings.placeholder()] if rid in st.without_marc_items else [])
+        if sorted(w.key() for w in want) == sorted(have.get(rid, [])):
+            continue
+        session.execute(delete(Item).where(Item.source_record_id == rid,
+                                           Item.source.in_(("csv", "none"))))
+        if want:
+            session.execute(insert(Item), [{**w.as_row(), "source_record_id": rid,
+                                            "partner_id": st.partner.id} for w in want])
+        st.items_changed_ids.add(rid)
+    st.items += sum(len(v) for v in desired.values())
+    return problems
+
+
+def _withdraw_missing(session, st: _State) -> set[int]:
+    current = session.scalars(select(SourceRecord.id).where(
+        SourceRecord.partner_id == st.partner.id, SourceRecord.withdrawn_at.is_(None))).all()
+    gone = [rid for rid in current if rid not in st.seen_ids]
+    for i in range(0, len(gone), BATCH):
+        chunk = gone[i:i + BATCH]
+        session.execute(update(SourceRecord).where(SourceRecord.id.in_(chunk))
+                        .values(withdrawn_at=st.now).execution_options(synchronize_session=False))
+        session.execute(delete(Item).where(Item.source_record_id.in_(chunk)))
+    return set(gone)
+
+
+def _recluster(session, st: _State, withdrawn_ids: set[int]) -> dict:
+    """Hand the changed records to clustering, and the touched clusters to
+    search, both in this transaction, when those modules are there."""
+    try:
+        from . import clustering
+    except ImportError:
+        clustering = None
+    info: dict = {}
+    cluster_ids: set[int] = set()
+    if clustering is not None and hasattr(clustering, "recluster"):
+        kwargs = {"facts": st.facts} if st.facts and _accepts(clustering.recluster, "facts") else {}
+        info = clustering.recluster(session, st.partner.id, set(st.changed_ids), withdrawn_ids,
+                                    **kwargs) or {}
+        cluster_ids.update(info.get("clusters") or ())
+    if st.items_changed_ids:
+        cluster_ids.update(cid for cid in session.scalars(
+            select(SourceRecord.cluster_id).where(SourceRecord.id.in_(st.items_changed_ids)))
+            if cid is not None)
+    try:
+        from . import search
+    except ImportError:
+        search = None
+    if search is not None and hasattr(search, "reindex_clusters") and cluster_ids:
+        search.reindex_clusters(session, cluster_ids)
+    summary = {k: v for k, v in info.items() if k != "clusters" and _jsonable(v)}
+    summary["touched"] = len(cluster_ids)
+    return summary
+
+
+def _accepts(fn, name: str) -> bool:
+    import inspect
+
+    try:
+        return name in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _jsonable(v) -> bool:
+    return isinstance(v, int | float | str | bool) or v is None

@@ -1,0 +1,680 @@
+"""Reading partner MARC exports: ISO 2709, MARCXML and MARC-in-JSON, told
+apart by their content; MARC-8 or UTF-8 decided per record from its bytes.
+
+Every record comes out as a ``ReadRecord`` with its ordinal (1-based position
+in the file, broken records counted) and the defects found in it, so that a
+broken record costs that record at most and is never passed over in silence.
+The readers stream: they hold one record (or one read buffer) at a time.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import unicodedata
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from pymarc import Field, Indicators, Leader, Record, Subfield, marc8_mapping
+from pymarc.marc8 import MARC8ToUnicode
+
+from .errors import CatalogError
+
+RECORD_END = b"\x1d"
+FIELD_END = b"\x1e"
+SUBFIELD = b"\x1f"
+MARC_NS = "http://www.loc.gov/MARC21/slim"
+
+ERROR = "error"
+WARNING = "warning"
+
+FORMATS = ("iso2709", "marcxml", "marcjson")
+_CHUNK = 1 << 20
+
+
+@dataclass
+class Problem:
+    severity: str  # error: the record was skipped; warning: imported, repaired as said
+    defect: str
+
+
+@dataclass
+class ReadRecord:
+    ordinal: int
+    record: Record | None
+    control_number: str = ""
+    problems: list[Problem] = field(default_factory=list)
+    encoding: str = ""  # utf8, utf8-unflagged (UTF-8 under a MARC-8 leader), marc8
+    # MARC-in-JSON of the record as read (UTF-8), kept for storage and hashing.
+    as_dict: dict | None = None
+    # Digest of the record's bytes where the format has them (ISO 2709).
+    raw_hash: str = ""
+
+    @property
+    def usable(self) -> bool:
+        return self.record is not None
+
+    def warn(self, text: str) -> None:
+        self.problems.append(Problem(WARNING, text))
+
+    def fail(self, text: str) -> None:
+        self.problems.append(Problem(ERROR, text))
+        self.record = None
+        self.as_dict = None
+
+
+class Progress:
+    """Bytes consumed from the underlying file, for progress bars."""
+
+    def __init__(self):
+        self.bytes = 0
+
+
+# --- format detection ---------------------------------------------------------
+
+def detect_format(head: bytes) -> str:
+    """'iso2709', 'marcxml' or 'marcjson' from the first bytes of a file."""
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n\x00")
+    if not text:
+        raise CatalogError("The file is empty: there is no MARC record in it.")
+    first = text[:1]
+    if first == b"<":
+        return "marcxml"
+    if first in (b"[", b"{"):
+        return "marcjson"
+    if text[:5].isdigit() or RECORD_END in text or FIELD_END in text:
+        return "iso2709"
+    raise CatalogError(
+        "This file is not a MARC export we can read: it is neither ISO 2709 (MARC 21), "
+        "MARCXML nor MARC-in-JSON (it starts with {!r}).".format(text[:20].decode("latin-1")))
+
+
+def open_records(stream, fmt: str | None = None, progress: Progress | None = None
+                 ) -> tuple[str, Iterator[ReadRecord]]:
+    """The format of a binary stream and an iterator over its records."""
+    head = stream.read(4096)
+    fmt = fmt or detect_format(head)
+    progress = progress or Progress()
+    rest = _Prefixed(head, stream)
+    if fmt == "iso2709":
+        return fmt, read_iso2709(rest, progress)
+    if fmt == "marcxml":
+        return fmt, read_marcxml(rest, progress)
+    if fmt == "marcjson":
+        return fmt, read_marcjson(rest, progress)
+    raise CatalogError(f"Unknown MARC format {fmt!r}.")
+
+
+class _Prefixed(io.RawIOBase):
+    """A stream whose first bytes were already read for detection."""
+
+    def __init__(self, head: bytes, stream):
+        self._head = head
+        self._stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        if self._head:
+            if size is None or size < 0:
+                data, self._head = self._head + self._stream.read(), b""
+                return data
+            data, self._head = self._head[:size], self._head[size:]
+            return data
+        return self._stream.read(size)
+
+    def readinto(self, buf) -> int:
+        data = self.read(len(buf))
+        buf[: len(data)] = data
+        return len(data)
+
+
+# --- ISO 2709 -----------------------------------------------------------------
+
+def split_records(stream, progress: Progress | None = None) -> Iterator[tuple[bytes, bool]]:
+    """Raw records up to each record terminator, whatever their leaders claim:
+    (bytes without the terminator, terminated)."""
+    buf = b""
+    while True:
+        chunk = stream.read(_CHUNK)
+        if not chunk:
+            break
+        buf += chunk
+        start = 0
+        while True:
+            end = buf.find(RECORD_END, start)
+            if end < 0:
+                break
+            if progress is not None:
+                progress.bytes += end + 1 - start
+            yield buf[start:end], True
+            start = end + 1
+        buf = buf[start:]
+    if buf:
+        if progress is not None:
+            progress.bytes += len(buf)
+        yield buf, False
+
+
+def read_iso2709(stream, progress: Progress | None = None) -> Iterator[ReadRecord]:
+    ordinal = 0
+    for raw, terminated in split_records(stream, progress):
+        body = raw.lstrip(b"\r\n\t \x00")
+        if not body:
+            if raw == b"" and terminated:
+                ordinal += 1
+                rr = ReadRecord(ordinal, None)
+                rr.fail("empty record (two record terminators in a row)")
+                yield rr
+            continue  # line breaks between records or at the end of the file
+        ordinal += 1
+        yield parse_iso2709(body, ordinal, terminated)
+
+
+_CONTROL_TAGS = frozenset(f"{n:03d}" for n in range(10))
+
+
+def parse_iso2709(raw: bytes, ordinal: int, terminated: bool = True) -> ReadRecord:
+    """One record (without its terminator) into a ReadRecord; defects are noted,
+    repaired where the record still says unambiguously what it holds."""
+    rr = ReadRecord(ordinal, None)
+    if len(raw) < 25:
+        rr.fail(f"record is only {len(raw)} bytes long: too short to be MARC")
+        return rr
+    try:
+        leader = raw[:24].decode("ascii")
+    except UnicodeDecodeError:
+        rr.fail("the leader (first 24 bytes) is not plain text: not a MARC record")
+        return rr
+    actual = len(raw) + (1 if terminated else 0)
+    if not terminated:
+        rr.warn("the file ends without a record terminator after this record")
+    claimed = leader[:5]
+    if not claimed.isdigit():
+        rr.warn(f"record length in the leader is {claimed!r}, not a number; "
+                f"read the {actual} bytes up to the record terminator")
+    elif int(claimed) != actual:
+        rr.warn(f"record length in the leader is {int(claimed)} but the record has {actual} bytes; "
+                "read up to the record terminator")
+    dir_end = raw.find(FIELD_END, 24)
+    if dir_end < 0:
+        rr.fail("bad directory: no field terminator after the directory")
+        return rr
+    base = leader[12:17]
+    if not base.isdigit() or int(base) != dir_end + 1:
+        rr.warn(f"base address of data in the leader is {base!r} but the data start at "
+                f"byte {dir_end + 1}; used the latter")
+    directory = raw[24:dir_end]
+    if len(directory) % 12:
+        rr.fail(f"bad directory: {len(directory)} bytes is not a whole number of 12-byte entries")
+        return rr
+    try:
+        directory = directory.decode("ascii")
+    except UnicodeDecodeError:
+        rr.fail("bad directory: it contains bytes that are not plain text")
+        return rr
+    n = len(directory) // 12
+    if n == 0:
+        rr.fail("empty record: the directory lists no fields")
+        return rr
+    data = raw[dir_end + 1:]
+    entries = [directory[i * 12:(i + 1) * 12] for i in range(n)]
+    pieces = _fields_by_directory(entries, data)
+    if pieces is None:
+        by_terminator = data.split(FIELD_END)
+        if by_terminator and by_terminator[-1] == b"":
+            by_terminator.pop()
+        if len(by_terminator) != n:
+            rr.fail(f"bad directory: it lists {n} fields but the record holds {len(by_terminator)}")
+            return rr
+        rr.warn("bad directory: entries point outside the record; "
+                "fields read by their field terminators instead")
+        pieces = [(e[:3], p) for e, p in zip(entries, by_terminator, strict=True)]
+
+    encoding = _choose_encoding(leader, data)
+    rr.encoding = encoding
+    fields: list[Field] = []
+    out: list[dict] = []
+    if encoding in ("utf8", "utf8-unflagged"):
+        _utf8_fields(rr, pieces, fields, out)
+    else:
+        _other_fields(rr, pieces, fields, out, _decoder(encoding, rr))
+    if encoding.startswith("utf8") and leader[9] != "a":
+        leader = leader[:9] + "a" + leader[10:]
+    elif encoding == "marc8":
+        leader = leader[:9] + "a" + leader[10:]  # stored as UTF-8 from here on
+    rr.raw_hash = hashlib.sha256(raw).hexdigest()
+    return _finish(rr, leader, fields, out)
+
+
+# pymarc's constructors check what a parser already knows; building the
+# objects directly halves the cost of a record.
+_new = object.__new__
+_tuple_new = tuple.__new__
+_GOOD_TAGS: set[str] = set()
+
+
+def control_field(tag: str, text: str) -> Field:
+    f = _new(Field)
+    f.tag, f.data, f._indicators, f.subfields, f.control_field = tag, text, None, [], True
+    return f
+
+
+def data_field(tag: str, ind1: str, ind2: str, subfields: list) -> Field:
+    f = _new(Field)
+    f.tag, f.data, f.subfields, f.control_field = tag, None, subfields, False
+    f._indicators = _tuple_new(Indicators, (ind1, ind2))
+    return f
+
+
+def _check_tag(rr: ReadRecord, tag: str) -> None:
+    if tag in _GOOD_TAGS:
+        return
+    if _tag_ok(tag):
+        _GOOD_TAGS.add(tag)
+    else:
+        rr.warn(f"field tag {tag!r} is not three letters or digits; kept as it is")
+
+
+def _control_text(text: str) -> str:
+    if "\x1f" in text:  # SLiMS writes 005 as a data field
+        return " ".join(s[1:] for s in text.split("\x1f")[1:]).strip()
+    return text
+
+
+def _indicators(rr: ReadRecord, tag: str, inds: str) -> str:
+    if len(inds) != 2:
+        rr.warn(f"field {tag} has {len(inds)} indicators instead of 2; "
+                "missing ones read as blank")
+        inds = (inds + "  ")[:2]
+    return inds
+
+
+def _utf8_fields(rr: ReadRecord, pieces, fields: list, out: list) -> None:
+    """Valid UTF-8: a field terminator never falls inside a character, so each
+    field decodes on its own and splits as text."""
+    for tag, value in pieces:
+        _check_tag(rr, tag)
+        text = value.decode("utf-8")
+        if tag in _CONTROL_TAGS:
+            text = _control_text(text)
+            fields.append(control_field(tag, text))
+            out.append({tag: text})
+            continue
+        parts = text.split("\x1f")
+        inds = parts[0]
+        if len(inds) != 2:
+            inds = _indicators(rr, tag, inds)
+        subs = [_tuple_new(Subfield, (p[0], p[1:])) for p in parts[1:] if p]
+        if not text.isascii():
+            for sf in subs:
+                if sf[0] > "\x7f":
+                    rr.warn(f"field {tag}: subfield code {sf[0]!r} is not a letter or digit; kept")
+        fields.append(data_field(tag, inds[0], inds[1], subs))
+        out.append({tag: {"ind1": inds[0], "ind2": inds[1], "subfields": [{c: v} for c, v in subs]}})
+
+
+def _other_fields(rr: ReadRecord, pieces, fields: list, out: list, decode) -> None:
+    for tag, value in pieces:
+        _check_tag(rr, tag)
+        if tag in _CONTROL_TAGS:
+            text = _control_text(decode(value, tag))
+            fields.append(control_field(tag, text))
+            out.append({tag: text})
+            continue
+        parts = value.split(SUBFIELD)
+        inds = _indicators(rr, tag, parts[0].decode("latin-1"))
+        subfields = []
+        for sub in parts[1:]:
+            if not sub:
+                continue
+            if sub[0] < 0x80:
+                subfields.append(_tuple_new(Subfield, (chr(sub[0]), decode(sub[1:], tag))))
+                continue
+            whole = decode(sub, tag)
+            rr.warn(f"field {tag}: subfield code {whole[:1]!r} is not a letter or digit; kept")
+            subfields.append(_tuple_new(Subfield, (whole[:1], whole[1:])))
+        fields.append(data_field(tag, inds[0], inds[1], subfields))
+        out.append({tag: {"ind1": inds[0], "ind2": inds[1],
+                          "subfields": [{c: v} for c, v in subfields]}})
+
+
+def _fields_by_directory(entries: list[str], data: bytes) -> list[tuple[str, bytes]] | None:
+    out = []
+    size = len(data)
+    for e in entries:
+        length, offset = e[3:7], e[7:12]
+        if not (length.isdigit() and offset.isdigit()):
+            return None
+        start = int(offset)
+        end = start + int(length)
+        if end > size or end <= start or data[end - 1] != 0x1E:
+            return None
+        out.append((e[:3], data[start:end - 1]))
+    return out
+
+
+def _tag_ok(tag: str) -> bool:
+    return len(tag) == 3 and tag.isalnum()
+
+
+_UTF8_SEQ = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+_MARC8_BYTES = frozenset(marc8_mapping.CODESETS[0x45]) | frozenset(range(0x80, 0xA0))
+
+
+def _choose_encoding(leader: str, data: bytes) -> str:
+    """utf8; utf8-unflagged (UTF-8 under a leader that claims MARC-8, as SLiMS
+    writes); utf8-invalid (UTF-8 with broken bytes); marc8."""
+    if data.isascii():
+        return "utf8"
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        if leader[9] == "a" or _UTF8_SEQ.search(data):
+            return "utf8-invalid"
+        if b"\x1b" in data or all(b in _MARC8_BYTES for b in data if b >= 0x80):
+            return "marc8"
+        return "utf8-invalid"
+    return "utf8" if leader[9] == "a" else "utf8-unflagged"
+
+
+def _decoder(encoding: str, rr: ReadRecord) -> Callable[[bytes, str], str]:
+    if encoding != "marc8":
+        bad: set[str] = set()
+
+        def utf8(b: bytes, tag: str) -> str:
+            try:
+                return b.decode("utf-8")
+            except UnicodeDecodeError:
+                if tag not in bad:
+                    bad.add(tag)
+                    rr.warn(f"field {tag}: bytes that are not valid UTF-8 were replaced by \ufffd")
+                return b.decode("utf-8", "replace")
+
+        return utf8
+    converter = MARC8ToUnicode(quiet=True)
+
+    def marc8(b: bytes, tag: str) -> str:
+        if b.isascii() and b"\x1b" not in b:
+            return b.decode("ascii")
+        try:
+            converter.g0, converter.g1 = converter.basic_latin, converter.ansel
+            return converter.translate(b)
+        except (IndexError, TypeError, KeyError, ValueError):
+            rr.warn(f"field {tag}: MARC-8 that cannot be decoded; unreadable characters "
+                    "replaced by \ufffd")
+            return "".join(chr(c) if c < 0x80 else "\ufffd" for c in b)
+
+    return marc8
+
+
+def _finish(rr: ReadRecord, leader: str, fields: list[Field], out: list[dict]) -> ReadRecord:
+    if not fields:
+        rr.fail("empty record: it has no fields")
+        return rr
+    record = Record(leader=leader)
+    record.leader = Leader(leader)
+    record.fields = fields
+    rr.record = record
+    rr.as_dict = {"leader": leader, "fields": out}
+    cn = record.get("001")
+    rr.control_number = (cn.data or "").strip() if cn is not None else ""
+    if not any(f.tag == "245" for f in fields):
+        rr.warn("no title (field 245); imported without one")
+    return rr
+
+
+# --- MARCXML ------------------------------------------------------------------
+
+def read_marcxml(stream, progress: Progress | None = None) -> Iterator[ReadRecord]:
+    """Records of a MARCXML collection, or of any wrapper (OAI-PMH, SRU) around
+    MARC21 slim records. DTDs, entities and external references are refused."""
+    from xml.etree.ElementTree import ParseError
+
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import iterparse
+
+    counted = _Counting(stream, progress)
+    ordinal = 0
+    try:
+        for _event, elem in iterparse(counted, events=("end",), forbid_dtd=True,
+                                      forbid_entities=True, forbid_external=True):
+            tag = elem.tag
+            if tag != _REC_NS and (tag != "record" or not any(
+                    c.tag in ("leader", "controlfield", "datafield") for c in elem)):
+                continue
+            ordinal += 1
+            yield _xml_record(elem, ordinal)
+            elem.clear()
+    except DefusedXmlException as exc:
+        raise CatalogError(
+            "This XML file was refused: it declares a DTD, entities or external references "
+            f"({exc.__class__.__name__}), which a MARC export never needs.") from exc
+    except ParseError as exc:
+        line, col = getattr(exc, "position", (0, 0))
+        reason = getattr(exc, "msg", None) or str(exc)
+        raise UnreadableTail(
+            ordinal, f"the XML is broken at line {line}, column {col} ({reason}); "
+            f"nothing after record {ordinal} could be read") from exc
+
+
+_REC_NS = "{" + MARC_NS + "}record"
+
+
+class UnreadableTail(Exception):
+    """The file could not be read to its end: records after `after` are unknown."""
+
+    def __init__(self, after: int, message: str):
+        super().__init__(message)
+        self.after = after
+        self.message = message
+
+
+class _Counting:
+    def __init__(self, stream, progress: Progress | None):
+        self.stream = stream
+        self.progress = progress
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.stream.read(size if size and size > 0 else _CHUNK)
+        if self.progress is not None:
+            self.progress.bytes += len(data)
+        return data
+
+
+def _xml_record(elem, ordinal: int) -> ReadRecord:
+    rr = ReadRecord(ordinal, None, encoding="utf8")
+    leader = " " * 24
+    fields: list[Field] = []
+    out: list[dict] = []
+    for child in elem:
+        local = child.tag.rsplit("}", 1)[-1]
+        if local == "leader":
+            text = child.text or ""
+            if len(text) != 24:
+                rr.warn(f"leader is {len(text)} characters instead of 24; padded or cut")
+                text = (text + " " * 24)[:24]
+            leader = text
+        elif local == "controlfield":
+            tag = _xml_tag(child.get("tag", ""), rr)
+            text = child.text or ""
+            fields.append(Field(tag=tag, data=text) if tag in _CONTROL_TAGS
+                          else Field(tag=tag, subfields=[Subfield("a", text)]))
+            out.append({tag: text} if tag in _CONTROL_TAGS
+                       else {tag: {"ind1": " ", "ind2": " ", "subfields": [{"a": text}]}})
+        elif local == "datafield":
+            tag = _xml_tag(child.get("tag", ""), rr)
+            ind1, ind2 = child.get("ind1", " "), child.get("ind2", " ")
+            if len(ind1) != 1 or len(ind2) != 1:
+                rr.warn(f"field {tag}: indicators {ind1!r} {ind2!r} are not one character each; "
+                        "read as blank where missing")
+                ind1, ind2 = (ind1 + " ")[0], (ind2 + " ")[0]
+            subs = [Subfield(sf.get("code", "?")[:1] or "?", sf.text or "")
+                    for sf in child if sf.tag.rsplit("}", 1)[-1] == "subfield"]
+            if tag in _CONTROL_TAGS:
+                text = " ".join(s.value for s in subs)
+                fields.append(Field(tag=tag, data=text))
+                out.append({tag: text})
+            else:
+                fields.append(Field(tag=tag, indicators=Indicators(ind1, ind2), subfields=subs))
+                out.append({tag: {"ind1": ind1, "ind2": ind2,
+                                  "subfields": [{s.code: s.value} for s in subs]}})
+    leader = leader[:9] + "a" + leader[10:]
+    return _finish(rr, leader, fields, out)
+
+
+def _xml_tag(tag: str, rr: ReadRecord) -> str:
+    tag = tag.strip()
+    if len(tag) != 3 or not tag.isalnum():
+        fixed = tag.zfill(3) if tag.isdigit() and len(tag) < 3 else tag
+        rr.warn(f"field tag {tag!r} is not three letters or digits; read as {fixed!r}")
+        return fixed
+    return tag
+
+
+# --- MARC-in-JSON ---------------------------------------------------------------
+
+def read_marcjson(stream, progress: Progress | None = None) -> Iterator[ReadRecord]:
+    """Records of a MARC-in-JSON array (or one record, or one per line), each
+    parsed on its own so that a broken one costs only itself."""
+    ordinal = 0
+    for text in _json_objects(stream, progress):
+        ordinal += 1
+        rr = ReadRecord(ordinal, None, encoding="utf8")
+        try:
+            obj = json.loads(text)
+        except (ValueError, UnicodeDecodeError) as exc:
+            rr.fail(f"not valid JSON ({exc})")
+            yield rr
+            continue
+        yield _json_record(obj, rr)
+
+
+def _json_objects(stream, progress: Progress | None) -> Iterator[bytes]:
+    """Top-level JSON objects (inside an array or not), found by brace depth."""
+    depth = 0
+    in_string = escaped = False
+    current = bytearray()
+    while True:
+        chunk = stream.read(_CHUNK)
+        if not chunk:
+            break
+        if progress is not None:
+            progress.bytes += len(chunk)
+        start = None if depth == 0 else 0
+        for i, b in enumerate(chunk):
+            if in_string:
+                if escaped:
+                    escaped = False
+                elif b == 0x5C:
+                    escaped = True
+                elif b == 0x22:
+                    in_string = False
+                continue
+            if b == 0x22:
+                in_string = True
+            elif b == 0x7B:
+                if depth == 0:
+                    start = i
+                depth += 1
+            elif b == 0x7D and depth:
+                depth -= 1
+                if depth == 0:
+                    current += chunk[start:i + 1]
+                    yield bytes(current)
+                    current.clear()
+                    start = None
+        if depth and start is not None:
+            current += chunk[start:]
+    if depth and current:
+        yield bytes(current)  # cut short: json.loads reports it for this record
+
+
+def _json_record(obj, rr: ReadRecord) -> ReadRecord:
+    if not isinstance(obj, dict) or not isinstance(obj.get("fields"), list):
+        rr.fail("not a MARC-in-JSON record (no list of fields)")
+        return rr
+    leader = obj.get("leader") or " " * 24
+    if not isinstance(leader, str) or len(leader) != 24:
+        rr.warn("leader is not 24 characters; padded or cut")
+        leader = (str(leader) + " " * 24)[:24]
+    fields: list[Field] = []
+    out: list[dict] = []
+    for entry in obj["fields"]:
+        if not isinstance(entry, dict) or len(entry) != 1:
+            rr.warn("a field that is not a one-key object was left out")
+            continue
+        ((tag, value),) = entry.items()
+        if not _tag_ok(tag):
+            rr.warn(f"field tag {tag!r} is not three letters or digits; kept as it is")
+        if isinstance(value, str):
+            fields.append(Field(tag=tag, data=value) if tag in _CONTROL_TAGS
+                          else Field(tag=tag, subfields=[Subfield("a", value)]))
+            out.append({tag: value})
+            continue
+        if not isinstance(value, dict):
+            rr.warn(f"field {tag} is neither text nor subfields; left out")
+            continue
+        ind1, ind2 = str(value.get("ind1", " "))[:1] or " ", str(value.get("ind2", " "))[:1] or " "
+        subs = []
+        for sf in value.get("subfields") or []:
+            if isinstance(sf, dict) and len(sf) == 1:
+                ((code, text),) = sf.items()
+                subs.append(Subfield(str(code)[:1], "" if text is None else str(text)))
+        if tag in _CONTROL_TAGS:
+            text = " ".join(s.value for s in subs)
+            fields.append(Field(tag=tag, data=text))
+            out.append({tag: text})
+            continue
+        fields.append(Field(tag=tag, indicators=Indicators(ind1, ind2), subfields=subs))
+        out.append({tag: {"ind1": ind1, "ind2": ind2, "subfields": [{s.code: s.value} for s in subs]}})
+    leader = leader[:9] + "a" + leader[10:]
+    return _finish(rr, leader, fields, out)
+
+
+# --- keys and hashes -----------------------------------------------------------
+
+_KEY_TAGS = ("020", "022", "100", "110", "111", "130", "245", "246", "250", "260", "264", "300",
+             "490", "700", "710")
+_SPACE = re.compile(r"\s+")
+
+
+def content_key(record: Record) -> str:
+    """A stable key for a record without a 001: its bibliographic content only
+    (no 005, no holdings), so that a re-export of the same record finds it."""
+    parts = []
+    for f in record.fields:
+        if f.tag in _KEY_TAGS:
+            parts.append(f.tag + "|" + "|".join(s.code + _SPACE.sub(" ", s.value.strip()).casefold()
+                                              for s in f.subfields))
+    digest = hashlib.sha1("\n".join(parts).encode("utf-8")).hexdigest()
+    return "h:" + digest[:32]
+
+
+def content_hash(rr: ReadRecord, extra: str = "") -> str:
+    """What tells an unchanged record: its bytes as exported (ISO 2709), else
+    its MARC-in-JSON; `extra` is whatever else shapes the import of it."""
+    if rr.raw_hash:
+        text = rr.raw_hash
+    else:
+        text = json.dumps(rr.as_dict, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256((extra + "\n" + text).encode("utf-8")).hexdigest()
+
+
+_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def normalise_title(text: str) -> str:
+    """Case, accents and punctuation folded, for matching a title alone."""
+    text = unicodedata.normalize("NFKD", text or "")
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return _NON_WORD.sub(" ", text.casefold()).strip()
+
+
+def record_title(record: Record) -> str:
+    f = record.get("245")
+    if f is None:
+        return ""
+    return " ".join(s.value for s in f.subfields if s.code in "abnp")

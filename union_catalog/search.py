@@ -1,0 +1,1081 @@
+"""Searching the union catalogue: one interface, two engines (SQLite FTS5,
+PostgreSQL tsvector), an index kept current by imports, and the answer to
+"where can I ask for it?".
+
+- ``reindex_clusters(session, ids)``: the importer calls it after clustering,
+  with every cluster it touched (made, changed, emptied or deleted). It never
+  commits.
+- ``parse_query(args)`` reads the search form or the API's query string;
+  ``search(session, query, user, day)`` answers it; ``record(session, id,
+  user, day)`` describes one union record with its holdings.
+- Requestability: ``set_requestability_provider(fn)``; the loan workflow
+  registers its own, so this package never imports it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (
+    Float,
+    Integer,
+    String,
+    and_,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+    text,
+    true,
+    union_all,
+)
+
+from ill.errors import NotFound
+
+from . import searchtext
+from .errors import CatalogError
+from .models import Cluster, Item, ItemStatus, SearchDoc, SearchHolding, SourceRecord
+from .search_schema import FTS_TABLE
+
+PER_PAGE = 20
+MAX_PER_PAGE = 100
+STAFF_ROLES = ("librarian", "coordinator", "admin")
+SERVICES = ("loan", "copy")
+
+
+# --- requestability ---------------------------------------------------------
+
+# fn(session, user, cluster_id, day)
+#   -> {partner_id: {"loan": (bool, reason), "copy": (bool, reason)}}
+RequestabilityProvider = Callable[..., dict]
+
+
+def availability_requestability(session, user, cluster_id: int, day: date) -> dict:
+    """Without the loan workflow: what the items' statuses allow, for a user
+    of a library asking another library. Agreements are not consulted."""
+    if user is None or not getattr(user, "library_id", None):
+        return {}
+    counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    rows = session.execute(
+        select(SourceRecord.partner_id, Item.status, func.count(Item.id))
+        .select_from(SourceRecord)
+        .outerjoin(Item, Item.source_record_id == SourceRecord.id)
+        .where(SourceRecord.cluster_id == cluster_id, SourceRecord.withdrawn_at.is_(None))
+        .group_by(SourceRecord.partner_id, Item.status)
+    )
+    for partner_id, status, n in rows:
+        counts[partner_id][status or ""] += n
+    out = {}
+    for partner_id, by_status in counts.items():
+        if partner_id == user.library_id:
+            own = (False, _("your own library holds it"))
+            out[partner_id] = {"loan": own, "copy": own}
+            continue
+        out[partner_id] = {"loan": _loan_by_items(by_status), "copy": _copy_by_items(by_status)}
+    return out
+
+
+def _loan_by_items(by_status: dict[str, int]) -> tuple[bool, str]:
+    total = sum(n for s, n in by_status.items() if s)
+    if by_status.get(ItemStatus.AVAILABLE):
+        return True, ""
+    if total == 0:
+        return False, _("no copies recorded")
+    if by_status.get(ItemStatus.ON_LOAN) == total:
+        return False, _("all copies on loan")
+    if by_status.get(ItemStatus.NOT_FOR_LOAN, 0) + by_status.get(ItemStatus.ON_LOAN, 0) == total:
+        return False, _("not for loan")
+    return False, _("no copy on the shelf")
+
+
+def _copy_by_items(by_status: dict[str, int]) -> tuple[bool, str]:
+    if by_status.get(ItemStatus.AVAILABLE) or by_status.get(ItemStatus.NOT_FOR_LOAN):
+        return True, ""
+    if not sum(n for s, n in by_status.items() if s):
+        return False, _("no copies recorded")
+    return False, _("no copy on the shelf to copy from")
+
+
+_provider: list[RequestabilityProvider] = [availability_requestability]
+
+
+def set_requestability_provider(fn: RequestabilityProvider | None) -> None:
+    """Who may ask whom for what. None restores the item-availability answer."""
+    _provider[0] = fn or availability_requestability
+
+
+def requestability_provider() -> RequestabilityProvider:
+    return _provider[0]
+
+
+def from_routing(per_service: Callable[..., dict]) -> RequestabilityProvider:
+    """Adapt a per-service answer ``fn(session, borrower_library_id,
+    cluster_id, service, day) -> {partner_id: (bool, reason)}`` (such as
+    ``ill.routing.requestability``) into a provider:
+
+        union_catalog.set_requestability_provider(union_catalog.from_routing(routing.requestability))
+    """
+
+    def provider(session, user, cluster_id, day):
+        library_id = getattr(user, "library_id", None) if user is not None else None
+        if not library_id:
+            return {}
+        out: dict[int, dict] = defaultdict(dict)
+        for service in SERVICES:
+            for partner_id, answer in (
+                per_service(session, library_id, cluster_id, service, day) or {}
+            ).items():
+                out[partner_id][service] = tuple(answer)
+        return dict(out)
+
+    return provider
+
+
+def requestability(session, user, cluster_id: int, day: date) -> dict:
+    if user is None or not getattr(user, "is_authenticated", True):
+        return {}
+    return requestability_provider()(session, user, cluster_id, day) or {}
+
+
+# --- the index ------------------------------------------------------------
+
+
+def _chunks(values: list, size: int) -> Iterable[list]:
+    for i in range(0, len(values), size):
+        yield values[i : i + size]
+
+
+def _marc_subjects(marc: dict | None) -> list[str]:
+    """6XX headings of a MARC-in-JSON record, subdivisions joined by ' -- '."""
+    out = []
+    for entry in (marc or {}).get("fields", []):
+        for tag, value in entry.items():
+            if not tag.startswith("6") or not isinstance(value, dict):
+                continue
+            parts = [
+                v
+                for sf in value.get("subfields", [])
+                for code, v in sf.items()
+                if code in "abcdvxyz" and v
+            ]
+            if parts:
+                out.append(" -- ".join(p.strip(" .,;:/") for p in parts))
+    return out
+
+
+def _strings(value) -> list[str]:
+    if not value:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in value if v]
+
+
+def _distinct_folded(values: Iterable[str]) -> str:
+    seen, out = set(), []
+    for value in values:
+        folded = searchtext.fold(value)
+        if folded and folded not in seen:
+            seen.add(folded)
+            out.append(folded)
+    return " ".join(out)
+
+
+@dataclass
+class IndexRow:
+    cluster_id: int
+    title: str
+    author: str
+    subject: str
+    other: str
+
+
+def _title_key(title: str) -> str:
+    for sep in (" : ", " / ", " = ", ": "):
+        if sep in title:
+            return title.split(sep)[0]
+    return title
+
+
+def reindex_clusters(session, cluster_ids: Iterable[int]) -> int:
+    """Bring the search index up to date for these clusters: rebuilt for the
+    ones that exist and have live members, dropped for the others. Returns
+    how many are searchable now. Never commits."""
+    ids = sorted({int(i) for i in cluster_ids if i is not None})
+    if not ids:
+        return 0
+    session.flush()
+    engine = engine_for(session)
+    indexed = 0
+    for chunk in _chunks(ids, 500):
+        session.execute(delete(SearchHolding).where(SearchHolding.cluster_id.in_(chunk)))
+        session.execute(delete(SearchDoc).where(SearchDoc.cluster_id.in_(chunk)))
+        engine.delete(session, chunk)
+        docs, holdings, rows = _build(session, chunk)
+        if docs:
+            session.execute(insert(SearchDoc), docs)
+        if holdings:
+            session.execute(insert(SearchHolding), holdings)
+        engine.insert(session, rows)
+        indexed += len(docs)
+    return indexed
+
+
+def reindex_all(session) -> int:
+    ids = list(session.scalars(select(Cluster.id)))
+    stale = list(
+        session.scalars(
+            select(SearchDoc.cluster_id).where(SearchDoc.cluster_id.not_in(select(Cluster.id)))
+        )
+    )
+    return reindex_clusters(session, ids + stale) if ids or stale else 0
+
+
+def _build(session, chunk: list[int]):
+    clusters = {c.id: c for c in session.scalars(select(Cluster).where(Cluster.id.in_(chunk)))}
+    members = session.execute(
+        select(
+            SourceRecord.id,
+            SourceRecord.cluster_id,
+            SourceRecord.partner_id,
+            SourceRecord.title,
+            SourceRecord.author,
+            SourceRecord.isbns,
+            SourceRecord.issns,
+            SourceRecord.match_data,
+        ).where(SourceRecord.cluster_id.in_(chunk), SourceRecord.withdrawn_at.is_(None))
+    ).all()
+    by_cluster: dict[int, list] = defaultdict(list)
+    for m in members:
+        by_cluster[m.cluster_id].append(m)
+    need_marc = [m.id for m in members if "subjects" not in (m.match_data or {})]
+    marc_subjects: dict[int, list[str]] = {}
+    for marc_chunk in _chunks(need_marc, 500):
+        for rid, marc in session.execute(
+            select(SourceRecord.id, SourceRecord.marc).where(SourceRecord.id.in_(marc_chunk))
+        ):
+            marc_subjects[rid] = _marc_subjects(marc)
+    stock: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
+    for cluster_id, partner_id, status, n in session.execute(
+        select(SourceRecord.cluster_id, SourceRecord.partner_id, Item.status, func.count(Item.id))
+        .select_from(SourceRecord)
+        .join(Item, Item.source_record_id == SourceRecord.id)
+        .where(SourceRecord.cluster_id.in_(chunk), SourceRecord.withdrawn_at.is_(None))
+        .group_by(SourceRecord.cluster_id, SourceRecord.partner_id, Item.status)
+    ):
+        stock[(cluster_id, partner_id)][0] += n
+        if status == ItemStatus.AVAILABLE:
+            stock[(cluster_id, partner_id)][1] += n
+
+    docs, holdings, rows = [], [], []
+    for cluster_id in chunk:
+        cluster, mems = clusters.get(cluster_id), by_cluster.get(cluster_id)
+        if cluster is None or not mems:
+            continue
+        partners = sorted({m.partner_id for m in mems})
+        for pid in partners:
+            n_items, n_avail = stock.get((cluster_id, pid), (0, 0))
+            holdings.append(
+                {
+                    "cluster_id": cluster_id,
+                    "partner_id": pid,
+                    "items": n_items,
+                    "available": n_avail,
+                }
+            )
+        idents = searchtext.identifier_tokens(
+            list(cluster.isbns or []) + [i for m in mems for i in (m.isbns or [])],
+            list(cluster.issns or []) + [i for m in mems for i in (m.issns or [])],
+        )
+        titles = [cluster.title] + [m.title for m in mems]
+        authors = [cluster.author] + [m.author for m in mems]
+        subjects = []
+        for m in mems:
+            data = m.match_data or {}
+            titles += _strings(data.get("variant_titles"))
+            authors += _strings(data.get("authors"))
+            subjects += (
+                _strings(data.get("subjects"))
+                if "subjects" in data
+                else marc_subjects.get(m.id, [])
+            )
+        docs.append(
+            {
+                "cluster_id": cluster_id,
+                "title_norm": searchtext.padded(searchtext.fold(cluster.title)),
+                "title_key": searchtext.padded(searchtext.fold(_title_key(cluster.title or ""))),
+                "identifiers": searchtext.padded(" ".join(idents)),
+                "year": cluster.year,
+                "language": (cluster.language or "").strip().lower(),
+                "format": (cluster.format or "").strip().lower(),
+                "libraries": len(partners),
+                "libraries_available": sum(
+                    1 for pid in partners if stock.get((cluster_id, pid), (0, 0))[1]
+                ),
+            }
+        )
+        rows.append(
+            IndexRow(
+                cluster_id=cluster_id,
+                title=_distinct_folded(titles),
+                author=_distinct_folded(authors),
+                subject=_distinct_folded(subjects),
+                other=" ".join(
+                    filter(
+                        None,
+                        [
+                            _distinct_folded([cluster.publisher, cluster.edition]),
+                            " ".join(idents),
+                            str(cluster.year or ""),
+                        ],
+                    )
+                ),
+            )
+        )
+    return docs, holdings, rows
+
+
+# --- the engines --------------------------------------------------------------
+
+# Field names of fielded search -> the engine's column (SQLite) or weight (PostgreSQL).
+FIELDS = ("title", "author", "subject", "other")
+
+
+class SqliteEngine:
+    name = "sqlite-fts5"
+    lateral_lookups = False
+    weights = {"title": "title", "author": "author", "subject": "subject", "other": "other"}
+
+    def delete(self, session, ids: list[int]) -> None:
+        session.execute(text(f"DELETE FROM {FTS_TABLE} WHERE rowid IN ({','.join(map(str, ids))})"))
+
+    def insert(self, session, rows: list[IndexRow]) -> None:
+        if rows:
+            session.execute(
+                text(
+                    f"INSERT INTO {FTS_TABLE} (rowid, title, author, subject, other) "
+                    "VALUES (:cluster_id, :title, :author, :subject, :other)"
+                ),
+                [r.__dict__ for r in rows],
+            )
+
+    @staticmethod
+    def expression(terms: list[tuple[str | None, searchtext.Term]]) -> str:
+        parts = []
+        for column, term in terms:
+            phrase = f'"{term.word}"' + ("*" if term.prefix else "")
+            parts.append(f"{column} : {phrase}" if column else phrase)
+        return " AND ".join(parts)
+
+    def match(self, terms):
+        """(cluster_id, rank) of the clusters matching every term; lower rank is better."""
+        return (
+            text(
+                f"SELECT rowid AS cluster_id, bm25({FTS_TABLE}, 10.0, 5.0, 3.0, 1.0) AS rank "
+                f"FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :fts_expr"
+            )
+            .bindparams(fts_expr=self.expression(terms))
+            .columns(cluster_id=Integer, rank=Float)
+        )
+
+    def bare(self, terms):
+        return text(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :fts_expr").bindparams(
+            fts_expr=self.expression(terms)
+        )
+
+    def bare_ranked(self, terms, limit: int = PER_PAGE):
+        """The engine's own best page, by its own rank: the floor of a ranked search."""
+        return text(
+            f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :fts_expr "
+            f"ORDER BY bm25({FTS_TABLE}, 10.0, 5.0, 3.0, 1.0) LIMIT {int(limit)}"
+        ).bindparams(fts_expr=self.expression(terms))
+
+
+class PostgresEngine:
+    name = "postgresql-tsvector"
+    lateral_lookups = True
+    weights = {"title": "A", "author": "B", "subject": "C", "other": "D"}
+
+    def delete(self, session, ids: list[int]) -> None:
+        session.execute(text(f"DELETE FROM {FTS_TABLE} WHERE cluster_id = ANY(:ids)"), {"ids": ids})
+
+    def insert(self, session, rows: list[IndexRow]) -> None:
+        if rows:
+            session.execute(
+                text(
+                    f"INSERT INTO {FTS_TABLE} (cluster_id, doc) VALUES (:cluster_id, "
+                    "setweight(to_tsvector('simple', :title), 'A') || "
+                    "setweight(to_tsvector('simple', :author), 'B') || "
+                    "setweight(to_tsvector('simple', :subject), 'C') || "
+                    "setweight(to_tsvector('simple', :other), 'D'))"
+                ),
+                [r.__dict__ for r in rows],
+            )
+
+    def expression(self, terms) -> str:
+        parts = []
+        for column, term in terms:
+            # Words are folded to letters and digits, so they need no quoting.
+            flags = ("*" if term.prefix else "") + (self.weights[column] if column else "")
+            parts.append(f"{term.word}:{flags}" if flags else term.word)
+        return " & ".join(parts)
+
+    def match(self, terms):
+        return (
+            text(
+                f"SELECT cluster_id, -ts_rank(doc, to_tsquery('simple', :fts_expr)) AS rank "
+                f"FROM {FTS_TABLE} WHERE doc @@ to_tsquery('simple', :fts_expr)"
+            )
+            .bindparams(fts_expr=self.expression(terms))
+            .columns(cluster_id=Integer, rank=Float)
+        )
+
+    def bare(self, terms):
+        return text(
+            f"SELECT cluster_id FROM {FTS_TABLE} WHERE doc @@ to_tsquery('simple', :fts_expr)"
+        ).bindparams(fts_expr=self.expression(terms))
+
+    def bare_ranked(self, terms, limit: int = PER_PAGE):
+        return text(
+            f"SELECT cluster_id FROM {FTS_TABLE}, to_tsquery('simple', :fts_expr) q "
+            f"WHERE doc @@ q ORDER BY ts_rank(doc, q) DESC LIMIT {int(limit)}"
+        ).bindparams(fts_expr=self.expression(terms))
+
+
+def engine_for(session):
+    name = session.get_bind().dialect.name
+    if name == "sqlite":
+        return SqliteEngine()
+    if name == "postgresql":
+        return PostgresEngine()
+    raise CatalogError(f"Search does not support the {name} database.")
+
+
+# --- queries ------------------------------------------------------------------
+
+
+@dataclass
+class Query:
+    q: str = ""
+    title: str = ""
+    author: str = ""
+    subject: str = ""
+    isbn: str = ""
+    issn: str = ""
+    year_from: int | None = None
+    year_to: int | None = None
+    libraries: list[str] = field(default_factory=list)
+    languages: list[str] = field(default_factory=list)
+    formats: list[str] = field(default_factory=list)
+    page: int = 1
+    per_page: int = PER_PAGE
+
+    TEXT_FIELDS = ("q", "title", "author", "subject", "isbn", "issn")
+
+    @property
+    def empty(self) -> bool:
+        return not any(getattr(self, f).strip() for f in self.TEXT_FIELDS) and not (
+            self.year_from or self.year_to or self.libraries or self.languages or self.formats
+        )
+
+    def args(self, **changes) -> dict:
+        """The query string of this search, with changes (for links)."""
+        out: dict = {}
+        for name in self.TEXT_FIELDS:
+            if getattr(self, name):
+                out[name] = getattr(self, name)
+        if self.year_from:
+            out["year_from"] = self.year_from
+        if self.year_to:
+            out["year_to"] = self.year_to
+        if self.libraries:
+            out["library"] = list(self.libraries)
+        if self.languages:
+            out["language"] = list(self.languages)
+        if self.formats:
+            out["format"] = list(self.formats)
+        if self.per_page != PER_PAGE:
+            out["per_page"] = self.per_page
+        out.update(changes)
+        return {k: v for k, v in out.items() if v not in (None, "", [])}
+
+    def toggled(self, facet: str, value: str) -> dict:
+        """The query string with one facet value switched on or off, page 1."""
+        attr = {"library": "libraries", "language": "languages", "format": "formats"}[facet]
+        values = list(getattr(self, attr))
+        values = [v for v in values if v != value] if value in values else values + [value]
+        return self.args(**{facet: values, "page": None})
+
+
+def _int_arg(args, name: str, label: str, low: int | None = None, high: int | None = None):
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise CatalogError(
+            _("%(field)s must be a whole number, not '%(value)s'.", field=label, value=raw[:40]),
+            field=name,
+        )
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise CatalogError(
+            _(
+                "%(field)s must be between %(low)d and %(high)d, not %(value)d.",
+                field=label,
+                low=low,
+                high=high,
+                value=value,
+            ),
+            field=name,
+        )
+    return value
+
+
+def _list_arg(args, name: str) -> list[str]:
+    values = args.getlist(name) if hasattr(args, "getlist") else _strings(args.get(name))
+    out = []
+    for value in values:
+        for part in str(value).split(","):
+            part = part.strip()
+            if part and part not in out:
+                out.append(part)
+    return out
+
+
+def parse_query(args) -> Query:
+    """The search asked for in a query string; CatalogError (400) names the bad field."""
+    query = Query(
+        q=(args.get("q") or "").strip()[:500],
+        title=(args.get("title") or "").strip()[:500],
+        author=(args.get("author") or "").strip()[:500],
+        subject=(args.get("subject") or "").strip()[:500],
+        isbn=(args.get("isbn") or "").strip()[:100],
+        issn=(args.get("issn") or "").strip()[:100],
+        year_from=_int_arg(args, "year_from", _l("Year from"), 0, 9999),
+        year_to=_int_arg(args, "year_to", _l("Year to"), 0, 9999),
+        libraries=[c.upper() for c in _list_arg(args, "library")],
+        languages=[c.lower() for c in _list_arg(args, "language")],
+        formats=[c.lower() for c in _list_arg(args, "format")],
+        page=_int_arg(args, "page", _l("Page"), 1, 100000) or 1,
+        per_page=_int_arg(args, "per_page", _l("Results per page"), 1, MAX_PER_PAGE) or PER_PAGE,
+    )
+    if query.year_from and query.year_to and query.year_from > query.year_to:
+        raise CatalogError(
+            _(
+                "The year range runs backwards: from %(a)d to %(b)d.",
+                a=query.year_from,
+                b=query.year_to,
+            ),
+            field="year_from",
+        )
+    if query.isbn and not searchtext.isbn13(query.isbn):
+        raise CatalogError(
+            _(
+                "'%(value)s' is not a valid ISBN: check the digits (10 or 13, "
+                "the last one a check digit).",
+                value=query.isbn,
+            ),
+            field="isbn",
+        )
+    if query.issn and not searchtext.issn8(query.issn):
+        raise CatalogError(
+            _(
+                "'%(value)s' is not a valid ISSN: it has 8 characters, the last one a check digit.",
+                value=query.issn,
+            ),
+            field="issn",
+        )
+    return query
+
+
+@dataclass
+class Plan:
+    """A query turned into engine terms and ranking hints."""
+
+    terms: list = field(default_factory=list)  # (column or None, Term)
+    exact_title: str = ""  # folded text an exact title match equals
+    title_words: list = field(default_factory=list)  # Terms all in the title: a better hit
+    identifiers: list = field(default_factory=list)
+
+
+def plan(query: Query) -> Plan:
+    p = Plan()
+    keyword = searchtext.parse_text(query.q)
+    p.terms += [(None, t) for t in keyword.terms]
+    p.identifiers += keyword.identifiers
+    for name in ("title", "author", "subject"):
+        parsed = searchtext.parse_text(getattr(query, name))
+        p.terms += [(name, t) for t in parsed.terms]
+    if query.isbn:
+        p.terms.append(("other", searchtext.Term(searchtext.isbn13(query.isbn))))
+        p.identifiers.append(searchtext.isbn13(query.isbn))
+    if query.issn:
+        p.terms.append(("other", searchtext.Term(searchtext.issn8(query.issn))))
+        p.identifiers.append(searchtext.issn8(query.issn))
+    title_text = searchtext.parse_text(query.title) if query.title else keyword
+    words = [t for t in title_text.terms if t.word not in title_text.identifiers]
+    if words:
+        p.exact_title = " ".join(t.word for t in words)
+        p.title_words = words
+    return p
+
+
+@dataclass
+class Page:
+    total: int
+    page: int
+    per_page: int
+    results: list[dict]
+    facets: dict[str, dict]
+    query: Query
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+class Searcher:
+    """One search over the index, in one statement: the engine finds the words
+    once (a materialized CTE), and the total, the facets and the page are all
+    counted from that one set."""
+
+    def __init__(self, session, query: Query):
+        self.session = session
+        self.query = query
+        self.engine = engine_for(session)
+        self.plan = plan(query)
+        self.partners = _partners(session)
+        self.by_code = {p["code"]: pid for pid, p in self.partners.items()}
+        unknown = [c for c in query.libraries if c not in self.by_code]
+        if unknown:
+            raise CatalogError(
+                _("No partner library with the code %(code)s.", code=unknown[0]), field="library"
+            )
+
+    def _base(self):
+        """The matching records with what filters, facets and ranking need
+        (numbers only: the tier is worked out on the way in)."""
+        d = SearchDoc.__table__
+        if not self.plan.terms:
+            return d, literal(0.0).label("rank"), self._tier(d)
+        match = self.engine.match(self.plan.terms).subquery("m")
+        base = (
+            select(
+                d.c.cluster_id,
+                d.c.year,
+                d.c.language,
+                d.c.format,
+                d.c.libraries,
+                d.c.libraries_available,
+                match.c.rank,
+                self._tier(d).label("tier"),
+            )
+            .select_from(d.join(match, match.c.cluster_id == d.c.cluster_id))
+            .cte("hits")
+            .prefix_with("MATERIALIZED")
+        )
+        return base, base.c.rank, base.c.tier
+
+    def _where(self, b, exclude: str | None = None) -> list:
+        q = self.query
+        conds = []
+        if q.year_from is not None and exclude != "year":
+            conds.append(b.c.year >= q.year_from)
+        if q.year_to is not None and exclude != "year":
+            conds.append(b.c.year <= q.year_to)
+        if q.languages and exclude != "language":
+            conds.append(b.c.language.in_(q.languages))
+        if q.formats and exclude != "format":
+            conds.append(b.c.format.in_(q.formats))
+        if q.libraries and exclude != "library":
+            h = SearchHolding.__table__
+            conds.append(
+                select(h.c.cluster_id)
+                .where(
+                    h.c.cluster_id == b.c.cluster_id,
+                    h.c.partner_id.in_([self.by_code[c] for c in q.libraries]),
+                )
+                .exists()
+            )
+        return conds
+
+    def _tier(self, b):
+        """3: exact title or identifier; 2: every word in the title; 1: elsewhere."""
+        best = [b.c.identifiers.like(f"% {i} %") for i in self.plan.identifiers]
+        if self.plan.exact_title:
+            exact = searchtext.padded(self.plan.exact_title)
+            best += [b.c.title_norm == exact, b.c.title_key == exact]
+        whens = []
+        if best:
+            whens.append((or_(*best), 3))
+        if self.plan.title_words:
+            in_title = [
+                b.c.title_norm.like(f"% {t.word}{'' if t.prefix else ' '}%")
+                for t in self.plan.title_words
+            ]
+            whens.append((and_(*in_title), 2))
+        return case(*whens, else_=1) if whens else literal(1)
+
+    def run(self) -> tuple[int, list[int], dict[str, dict]]:
+        q = self.query
+        b, rank, tier = self._base()
+        h = SearchHolding.__table__
+        none_text, none_int = null().cast(String), null().cast(Integer)
+
+        order = [
+            tier.desc(),
+            b.c.libraries.desc(),
+            b.c.libraries_available.desc(),
+            rank,
+            b.c.cluster_id,
+        ]
+        top = (
+            select(
+                b.c.cluster_id,
+                tier.label("tier"),
+                b.c.libraries,
+                b.c.libraries_available,
+                rank.label("rank"),
+            )
+            .select_from(b)
+            .where(*self._where(b))
+            .order_by(*order)
+            .limit(q.per_page)
+            .offset((q.page - 1) * q.per_page)
+            .subquery("top")
+        )
+        # The page's order once more (a page of rows), as a union keeps no order.
+        pos = func.row_number().over(
+            order_by=[
+                top.c.tier.desc(),
+                top.c.libraries.desc(),
+                top.c.libraries_available.desc(),
+                top.c.rank,
+                top.c.cluster_id,
+            ]
+        )
+        parts = [
+            select(literal("total"), none_text, none_int, func.count())
+            .select_from(b)
+            .where(*self._where(b)),
+            select(literal("page"), none_text, top.c.cluster_id, pos),
+            select(literal("year"), none_text, b.c.year, func.count())
+            .where(*self._where(b, "year"))
+            .group_by(b.c.year),
+        ]
+        for name in ("language", "format"):
+            parts.append(
+                select(literal(name), b.c[name], none_int, func.count())
+                .where(*self._where(b, name))
+                .group_by(b.c[name])
+            )
+        # Start from the hits and look each one's holdings up, never the other
+        # way round: otherwise SQLite walks the whole holdings table in partner
+        # order ("+ 0" stops that) and PostgreSQL hashes all of it (a lateral
+        # lookup behind OFFSET 0 stops that).
+        if self.engine.lateral_lookups:
+            held = (
+                select(h.c.partner_id)
+                .where(h.c.cluster_id == b.c.cluster_id)
+                .offset(0)
+                .lateral("held")
+            )
+            frm = b.join(held, true())
+            partner = (held.c.partner_id + 0).label("partner")
+        else:
+            frm = b.join(h, h.c.cluster_id == b.c.cluster_id)
+            partner = (h.c.partner_id + 0).label("partner")
+        parts.append(
+            select(literal("library"), none_text, partner, func.count())
+            .select_from(frm)
+            .where(*self._where(b, "library"))
+            .group_by(partner)
+        )
+        total, page, facets = 0, [], {"library": {}, "year": {}, "language": {}, "format": {}}
+        for kind, key_text, key_int, n in self.session.execute(union_all(*parts)):
+            if kind == "total":
+                total = n
+            elif kind == "page":
+                page.append((n, key_int))
+            elif kind == "library":
+                if key_int in self.partners:
+                    facets["library"][self.partners[key_int]["code"]] = n
+            elif kind == "year":
+                if key_int is not None:
+                    facets["year"][str(key_int)] = n
+            elif key_text:
+                facets[kind][key_text] = n
+        for name in ("library", "language", "format"):
+            facets[name] = dict(sorted(facets[name].items(), key=lambda kv: (-kv[1], kv[0])))
+        facets["year"] = dict(sorted(facets["year"].items(), reverse=True))
+        return total, [cid for _, cid in sorted(page)], facets
+
+
+def _partners(session) -> dict[int, dict]:
+    from agreements.models import Partner
+
+    return {
+        pid: {"code": code, "name": name}
+        for pid, code, name in session.execute(select(Partner.id, Partner.code, Partner.name))
+    }
+
+
+def search(session, query: Query, user=None, day: date | None = None) -> Page:
+    day = day or date.today()
+    searcher = Searcher(session, query)
+    total, ids, facets = searcher.run()
+    results = summaries(session, ids, user, day, searcher.partners)
+    return Page(
+        total=total,
+        page=query.page,
+        per_page=query.per_page,
+        results=results,
+        facets=facets,
+        query=query,
+    )
+
+
+def _live_holdings(session, ids: list[int]) -> dict[int, dict[int, dict]]:
+    """Per cluster, per partner: items and how many are on the shelf now."""
+    out: dict[int, dict[int, dict]] = defaultdict(dict)
+    if not ids:
+        return out
+    rows = session.execute(
+        select(SourceRecord.cluster_id, SourceRecord.partner_id, Item.status, func.count(Item.id))
+        .select_from(SourceRecord)
+        .outerjoin(Item, Item.source_record_id == SourceRecord.id)
+        .where(SourceRecord.cluster_id.in_(ids), SourceRecord.withdrawn_at.is_(None))
+        .group_by(SourceRecord.cluster_id, SourceRecord.partner_id, Item.status)
+    )
+    for cluster_id, partner_id, status, n in rows:
+        slot = out[cluster_id].setdefault(partner_id, {"items": 0, "available": 0})
+        if status is not None:
+            slot["items"] += n
+            if status == ItemStatus.AVAILABLE:
+                slot["available"] += n
+    return out
+
+
+def _answer(per_service: dict | None) -> dict:
+    """{"loan": {"requestable", "reason"}, "copy": ...} from a provider's answer."""
+    out = {}
+    for service in SERVICES:
+        ok, reason = (per_service or {}).get(service, (False, _("no agreement")))
+        out[service] = {"requestable": bool(ok), "reason": "" if ok else str(reason or "")}
+    return out
+
+
+def summaries(session, ids: list[int], user, day: date, partners: dict | None = None) -> list[dict]:
+    """Result rows, in the order of ``ids``."""
+    if not ids:
+        return []
+    partners = partners or _partners(session)
+    clusters = {c.id: c for c in session.scalars(select(Cluster).where(Cluster.id.in_(ids)))}
+    stock = _live_holdings(session, ids)
+    signed_in = user is not None and getattr(user, "library_id", None)
+    out = []
+    for cid in ids:
+        cluster = clusters.get(cid)
+        if cluster is None:
+            continue
+        answers = requestability(session, user, cid, day) if signed_in else {}
+        holdings = []
+        for pid, slot in sorted(
+            stock.get(cid, {}).items(),
+            key=lambda kv: (-kv[1]["available"], partners.get(kv[0], {}).get("code", "")),
+        ):
+            if pid not in partners:
+                continue
+            services = _answer(answers.get(pid)) if signed_in else None
+            holdings.append(
+                {
+                    "library": partners[pid]["code"],
+                    "library_name": partners[pid]["name"],
+                    "items": slot["items"],
+                    "available": slot["available"],
+                    "requestable": (
+                        any(s["requestable"] for s in services.values())
+                        if services is not None
+                        else None
+                    ),
+                    "services": (
+                        [s for s in SERVICES if services[s]["requestable"]]
+                        if services is not None
+                        else None
+                    ),
+                }
+            )
+        out.append(
+            {
+                "id": cluster.id,
+                "title": cluster.title,
+                "author": cluster.author,
+                "year": cluster.year,
+                "publisher": cluster.publisher,
+                "edition": cluster.edition,
+                "language": cluster.language,
+                "format": cluster.format,
+                "isbn": list(cluster.isbns or []),
+                "issn": list(cluster.issns or []),
+                "holdings": holdings,
+            }
+        )
+    return out
+
+
+# --- the record -------------------------------------------------------------
+
+
+def is_staff(user) -> bool:
+    return bool(
+        user is not None
+        and getattr(user, "is_authenticated", False)
+        and getattr(user, "role", None) in STAFF_ROLES
+    )
+
+
+def record(session, cluster_id: int, user=None, day: date | None = None) -> dict:
+    """A union record, its members and, per library, items and requestability."""
+    day = day or date.today()
+    cluster = session.get(Cluster, cluster_id)
+    if cluster is None:
+        raise NotFound(_("No union record with the number %(id)s.", id=cluster_id))
+    partners = _partners(session)
+    staff = is_staff(user)
+    members = list(
+        session.scalars(
+            select(SourceRecord)
+            .where(SourceRecord.cluster_id == cluster_id)
+            .order_by(
+                SourceRecord.withdrawn_at.is_not(None),
+                SourceRecord.partner_id,
+                SourceRecord.ordinal,
+            )
+        )
+    )
+    live = [m for m in members if m.withdrawn_at is None]
+    if not live and not staff:
+        raise NotFound(_("No union record with the number %(id)s.", id=cluster_id))
+    signed_in = user is not None and getattr(user, "library_id", None)
+    answers = requestability(session, user, cluster_id, day) if signed_in else {}
+
+    by_partner: dict[int, dict] = {}
+    for m in live:
+        slot = by_partner.setdefault(m.partner_id, {"items": [], "call_numbers": []})
+        for item in m.items:
+            slot["items"].append(
+                {
+                    "call_number": item.call_number,
+                    "location": item.location,
+                    "status": item.status,
+                    "coverage": item.coverage,
+                    "note": item.note,
+                    **({"barcode": item.barcode} if staff else {}),
+                }
+            )
+            if item.call_number and item.call_number not in slot["call_numbers"]:
+                slot["call_numbers"].append(item.call_number)
+    holdings = []
+    for pid, slot in by_partner.items():
+        if pid not in partners:
+            continue
+        services = _answer(answers.get(pid)) if signed_in else None
+        available = sum(1 for i in slot["items"] if i["status"] == ItemStatus.AVAILABLE)
+        requestable = any(s["requestable"] for s in services.values()) if services else None
+        reason = None
+        if services is not None and not requestable:
+            reasons = []
+            for s in SERVICES:
+                if services[s]["reason"] and services[s]["reason"] not in reasons:
+                    reasons.append(services[s]["reason"])
+            reason = "; ".join(reasons)
+        holdings.append(
+            {
+                "library": partners[pid]["code"],
+                "library_name": partners[pid]["name"],
+                "call_numbers": slot["call_numbers"],
+                "items": slot["items"],
+                "available": available,
+                "requestable": requestable,
+                "reason": reason,
+                "services": services,
+            }
+        )
+    holdings.sort(key=lambda h: (not h["requestable"], -h["available"], h["library"]))
+
+    subjects: list[str] = []
+    for m in live:
+        data = m.match_data or {}
+        for s in _strings(data.get("subjects")) if "subjects" in data else _marc_subjects(m.marc):
+            if s not in subjects:
+                subjects.append(s)
+    member_rows = []
+    for m in members if staff else live:
+        row = {
+            "id": m.id,
+            "partner": partners.get(m.partner_id, {}).get("code"),
+            "control_number": m.control_number,
+            "ordinal": m.ordinal,
+            "title": m.title,
+            "author": m.author,
+            "year": m.year,
+            "isbn": list(m.isbns or []),
+            "issn": list(m.issns or []),
+        }
+        if staff:
+            row["match_evidence"] = m.match_evidence
+            row["withdrawn"] = m.withdrawn_at is not None
+        member_rows.append(row)
+    return {
+        "id": cluster.id,
+        "title": cluster.title,
+        "author": cluster.author,
+        "year": cluster.year,
+        "publisher": cluster.publisher,
+        "edition": cluster.edition,
+        "language": cluster.language,
+        "format": cluster.format,
+        "isbn": list(cluster.isbns or []),
+        "issn": list(cluster.issns or []),
+        "subjects": subjects,
+        "members": member_rows,
+        "holdings": holdings,
+        "requestable": (any(h["requestable"] for h in holdings) if signed_in else None),
+    }
+
+
+def member_marc(session, cluster_id: int) -> dict[int, dict]:
+    """MARC-in-JSON of each member of a cluster, by source record id."""
+    return dict(
+        session.execute(
+            select(SourceRecord.id, SourceRecord.marc).where(SourceRecord.cluster_id == cluster_id)
+        ).all()
+    )
+
+
+def marc_lines(marc: dict | None) -> list[tuple[str, str, str]]:
+    """A MARC-in-JSON record as (tag, indicators, content) lines for reading."""
+    if not marc:
+        return []
+    lines = [("LDR", "", str(marc.get("leader", "")))]
+    for entry in marc.get("fields", []):
+        for tag, value in entry.items():
+            if isinstance(value, dict):
+                ind = f"{value.get('ind1', ' ')}{value.get('ind2', ' ')}".replace(" ", "_")
+                content = " ".join(
+                    f"${code} {v}" for sf in value.get("subfields", []) for code, v in sf.items()
+                )
+                lines.append((tag, ind, content))
+            else:
+                lines.append((tag, "", str(value)))
+    return lines

@@ -1,0 +1,66 @@
+"""The full-text table of the union catalogue, the one object of search that
+``create_all`` cannot make. All its DDL is here, per dialect, for the tests
+(through ``ill.schema_extras``) and for the migration that creates it on real
+databases:
+
+    from union_catalog import search_schema
+    for stmt in search_schema.create_statements(op.get_bind().dialect.name):
+        op.execute(stmt)
+
+SQLite: an FTS5 table (rowid = cluster id) with four columns: title, author,
+subject, other (publisher, edition, year, identifiers).
+PostgreSQL: a table of one weighted tsvector per cluster (A title, B author,
+C subject, D other) with a GIN index. Text is folded in Python before it gets
+here (see ``union_catalog.searchtext``), so no extension (unaccent, pg_trgm)
+is needed."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+FTS_TABLE = "catalog_fts"
+MANAGED_TABLES = (FTS_TABLE,)
+
+
+def create_statements(dialect: str) -> list[str]:
+    if dialect == "sqlite":
+        return [
+            f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5("
+            "title, author, subject, other, "
+            "tokenize = 'unicode61 remove_diacritics 2')",
+        ]
+    if dialect == "postgresql":
+        return [
+            f"CREATE TABLE IF NOT EXISTS {FTS_TABLE} ("
+            "cluster_id integer PRIMARY KEY "
+            "CONSTRAINT fk_catalog_fts_cluster_id_clusters "
+            "REFERENCES clusters (id) ON DELETE CASCADE, "
+            "doc tsvector NOT NULL)",
+            # fastupdate off: imports write in batches, and a long pending list
+            # would make every search scan it (6 ms for one word on 20,000 records).
+            f"CREATE INDEX IF NOT EXISTS ix_{FTS_TABLE}_doc ON {FTS_TABLE} USING gin (doc) "
+            "WITH (fastupdate = off)",
+        ]
+    raise ValueError(f"union catalogue search does not support the {dialect} database")
+
+
+def drop_statements(dialect: str) -> list[str]:
+    return [f"DROP TABLE IF EXISTS {FTS_TABLE}"]
+
+
+def empty_statements(dialect: str) -> list[str]:
+    return [f"DELETE FROM {FTS_TABLE}"]
+
+
+def _dialect(session) -> str:
+    return session.get_bind().dialect.name
+
+
+def create(session) -> None:
+    for stmt in create_statements(_dialect(session)):
+        session.execute(text(stmt))
+
+
+def empty(session) -> None:
+    for stmt in empty_statements(_dialect(session)):
+        session.execute(text(stmt))

@@ -1,0 +1,150 @@
+"""Text as the search index sees it: folded for case, diacritics, Arabic
+transliteration marks and ISBD punctuation, with ISBNs and ISSNs in one
+canonical form. The same functions build the indexed text and read the query,
+so both sides always agree; no database extension (unaccent) is needed.
+
+Plain functions over plain data, testable without Flask or a database."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from stdnum import isbn as stdnum_isbn
+from stdnum import issn as stdnum_issn
+
+# Marks that transliteration and typing put inside words: ʻayn and hamza
+# (ʻ ʼ ʿ ʾ), apostrophes and their look-alikes. Removing them rather than
+# splitting keeps "Qurʼan", "Qur'an" and "Quran" one word.
+_INWORD_MARKS = dict.fromkeys(map(ord, "ʻʼʿʾ'’‘`´ʹʺ"), None)
+# Letters that NFKD does not decompose into a base letter and a mark.
+_LETTERS = str.maketrans(
+    {
+        "ı": "i",
+        "ø": "o",
+        "Ø": "o",
+        "đ": "d",
+        "Đ": "d",
+        "ł": "l",
+        "Ł": "l",
+        "æ": "ae",
+        "Æ": "ae",
+        "œ": "oe",
+        "Œ": "oe",
+        "þ": "th",
+        "ð": "d",
+    }
+)
+_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+_ISBN_CHARS = re.compile(r"^[0-9Xx][0-9Xx\- ]{8,20}$")
+_ISSN_CHARS = re.compile(r"^[0-9]{4}-?[0-9]{3}[0-9Xx]$")
+
+
+def fold(text: str | None) -> str:
+    """Lower case, no diacritics, no punctuation, single spaces:
+    'Tafsīr al-Miṣbāḥ : pesan /' -> 'tafsir al misbah pesan'."""
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFKD", str(text).translate(_LETTERS)).translate(_INWORD_MARKS)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return " ".join(_NON_WORD.sub(" ", text.casefold()).split())
+
+
+def words(text: str | None) -> list[str]:
+    return fold(text).split()
+
+
+def isbn13(value: str | None) -> str | None:
+    """The ISBN-13 (digits only) of an ISBN typed any way, or None when it is
+    not a valid ISBN. Qualifiers such as '(pbk.)' are ignored."""
+    if not value:
+        return None
+    candidate = str(value).strip().split(" (")[0].split()[0] if str(value).strip() else ""
+    candidate = stdnum_isbn.compact(candidate)
+    if not stdnum_isbn.is_valid(candidate):
+        return None
+    return stdnum_isbn.to_isbn13(candidate)
+
+
+def issn8(value: str | None) -> str | None:
+    """The ISSN as eight characters (no hyphen), or None when not valid."""
+    if not value:
+        return None
+    candidate = stdnum_issn.compact(str(value).strip().split()[0]) if str(value).strip() else ""
+    if not stdnum_issn.is_valid(candidate):
+        return None
+    return candidate.lower()
+
+
+def identifier_tokens(isbns, issns) -> list[str]:
+    """Canonical identifier tokens of a record, deduplicated, in order."""
+    out: list[str] = []
+    for value in isbns or []:
+        token = isbn13(value)
+        if token and token not in out:
+            out.append(token)
+    for value in issns or []:
+        token = issn8(value)
+        if token and token not in out:
+            out.append(token)
+    return out
+
+
+def looks_like_isbn(chunk: str) -> bool:
+    return bool(_ISBN_CHARS.match(chunk)) and len(stdnum_isbn.compact(chunk)) in (10, 13)
+
+
+def looks_like_issn(chunk: str) -> bool:
+    return bool(_ISSN_CHARS.match(chunk))
+
+
+@dataclass
+class Term:
+    """One word to find; ``prefix`` when the user ended it with '*'."""
+
+    word: str
+    prefix: bool = False
+
+
+@dataclass
+class ParsedText:
+    """A free-text box after reading: words to find and identifiers seen."""
+
+    terms: list[Term] = field(default_factory=list)
+    identifiers: list[str] = field(default_factory=list)
+
+    @property
+    def folded(self) -> str:
+        return " ".join(t.word for t in self.terms)
+
+    def __bool__(self) -> bool:
+        return bool(self.terms)
+
+
+def parse_text(text: str | None) -> ParsedText:
+    """Read a search box. ISBNs and ISSNs, typed with or without hyphens, in
+    either ISBN form, become one canonical token each; everything else is
+    folded into words. A trailing '*' asks for words starting so."""
+    parsed = ParsedText()
+    for chunk in (text or "").split():
+        ident = None
+        bare = chunk.strip(",;.()[]")
+        if looks_like_isbn(bare):
+            ident = isbn13(bare)
+        elif looks_like_issn(bare):
+            ident = issn8(bare)
+        if ident:
+            parsed.terms.append(Term(ident))
+            parsed.identifiers.append(ident)
+            continue
+        prefix = chunk.endswith("*")
+        pieces = words(chunk)
+        for i, piece in enumerate(pieces):
+            parsed.terms.append(Term(piece, prefix=prefix and i == len(pieces) - 1))
+    return parsed
+
+
+def padded(text: str) -> str:
+    """' a b c ': so that SQL LIKE '% word %' finds whole words on any engine."""
+    return f" {text} " if text else " "

@@ -1,0 +1,117 @@
+"""Pages of the union catalogue for people: search and the union record.
+Both are public, like a library's OPAC; whether a title can be requested is
+worked out for the signed-in user's library (and not at all for a visitor)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from ill.extensions import db
+
+from . import search as search_service
+from .errors import CatalogError
+
+bp = Blueprint("catalog", __name__, url_prefix="/catalog", template_folder="templates")
+
+LANGUAGES = {
+    "ind": _l("Indonesian"),
+    "eng": _l("English"),
+    "ara": _l("Arabic"),
+    "may": _l("Malay"),
+    "msa": _l("Malay"),
+    "jav": _l("Javanese"),
+    "sun": _l("Sundanese"),
+    "dut": _l("Dutch"),
+    "nld": _l("Dutch"),
+    "fre": _l("French"),
+    "ger": _l("German"),
+    "chi": _l("Chinese"),
+    "jpn": _l("Japanese"),
+    "per": _l("Persian"),
+    "urd": _l("Urdu"),
+    "tur": _l("Turkish"),
+    "und": _l("undetermined"),
+}
+# The formats union_catalog.matching.describe tells apart.
+FORMATS = {
+    "book": _l("book"),
+    "serial": _l("serial"),
+    "thesis": _l("thesis"),
+    "map": _l("map"),
+    "score": _l("music score"),
+    "visual": _l("visual material"),
+    "audio": _l("sound recording"),
+    "computer": _l("computer file"),
+}
+STATUSES = {
+    "available": _l("available"),
+    "on_loan": _l("on loan"),
+    "not_for_loan": _l("not for loan"),
+    "lost": _l("lost"),
+    "damaged": _l("damaged"),
+    "unknown": _l("status unknown"),
+}
+
+
+def _user():
+    return current_user._get_current_object() if current_user.is_authenticated else None
+
+
+def _labels() -> dict:
+    return {
+        "language_label": lambda code: str(LANGUAGES.get(code, code)),
+        "format_label": lambda code: str(FORMATS.get(code, code)),
+        "status_label": lambda code: str(STATUSES.get(code, code)),
+    }
+
+
+@bp.get("/")
+@bp.get("/search")
+def search():
+    error = None
+    page = None
+    try:
+        query = search_service.parse_query(request.args)
+    except CatalogError as exc:
+        error, query = exc, search_service.Query(q=(request.args.get("q") or "")[:500])
+    if error is None and not query.empty:
+        try:
+            page = search_service.search(db.session, query, _user(), date.today())
+        except CatalogError as exc:
+            error = exc
+    status = 400 if error else 200
+    return render_template(
+        "catalog/search.html",
+        query=query,
+        page=page,
+        error=error,
+        partner_names=_partner_names(),
+        **_labels(),
+    ), status
+
+
+def _partner_names() -> dict[str, str]:
+    return {p["code"]: p["name"] for p in search_service._partners(db.session).values()}
+
+
+@bp.get("/records/<int:record_id>")
+def record(record_id: int):
+    user = _user()
+    rec = search_service.record(db.session, record_id, user, date.today())
+    marc = search_service.member_marc(db.session, record_id)
+    marc_views = {m["id"]: search_service.marc_lines(marc.get(m["id"])) for m in rec["members"]}
+    return render_template(
+        "catalog/record.html",
+        rec=rec,
+        marc_views=marc_views,
+        staff=search_service.is_staff(user),
+        **_labels(),
+    )
+
+
+def init_app(app) -> None:
+    app.register_blueprint(bp)
