@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 BATCH = 1000
 KEY_MAX = 100
-FACTS_KEPT = 20000
+FACTS_KEPT = 5000
 
 ProgressFn = Callable[[int, int, int], None]  # records read, bytes read, bytes in all
 
@@ -333,8 +333,11 @@ def _attach_csv_items(session, st: _State, items_path: str) -> list[dict]:
                 problems.append({**where, "defect": f"{len(found)} records have this title "
                                  f"(records {ordinals}); not attached to any"})
     have: dict[int, list[tuple]] = {}
-    for it in session.scalars(select(Item).where(Item.partner_id == st.partner.id,
-                                                 Item.source.in_(("csv", "none")))):
+    for it in session.execute(select(Item.source_record_id, Item.barcode, Item.call_number,
+                                     Item.location, Item.status, Item.note, Item.coverage,
+                                     Item.source)
+                              .where(Item.partner_id == st.partner.id,
+                                     Item.source.in_(("csv", "none")))):
         have.setdefault(it.source_record_id, []).append(
             holdings.ItemData(barcode=it.barcode, call_number=it.call_number, location=it.location,
                               status=it.status, note=it.note, coverage=it.coverage,
