@@ -70,6 +70,9 @@ def evidence_text(text: str | None) -> str:
         return _("A thesis or other local material: merged only on an identifier or by hand.")
     if text == "Withdrawn by its library.":
         return _("Withdrawn by its library.")
+    m = re.match(r"^Withdrawn by its library \(union record (\d+)\)\.$", text)
+    if m:
+        return _("Withdrawn by its library (it was in union record %(id)s).", id=m.group(1))
     if text.startswith("Joined by a coordinator as "):
         return _("Joined by a coordinator with %(record)s.",
                  record=text[len("Joined by a coordinator as "):].rstrip("."))
@@ -208,13 +211,14 @@ def split_form(cluster_id: int):
     if not ids:
         flash(_("Tick the records to move out of this union record."), "error")
         return _back(cluster.id)
-    outcome = clustering.split(db.session, cluster.id, _record_ids({"record_ids": ids}), user,
+    moving = _record_ids({"record_ids": ids})
+    outcome = clustering.split(db.session, cluster.id, moving, user,
                                note=(request.form.get("note") or "")[:1000])
     db.session.commit()
-    others = [c["id"] for c in outcome["clusters"] if c["id"] != cluster.id]
+    now_in = sorted({c["id"] for c in outcome["clusters"] if set(c["records"]) & set(moving)})
     flash(_("Split: the records you ticked are now union record %(ids)s. "
             "The decision holds through later imports.",
-            ids=", ".join(map(str, others)) or "-"), "success")
+            ids=", ".join(map(str, now_in)) or "-"), "success")
     return _back(cluster.id)
 
 

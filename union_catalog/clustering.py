@@ -15,12 +15,16 @@ largest part went to a group with an older id is merged into it
 """
 from __future__ import annotations
 
+import json
+import re
 import time
 import zlib
 from collections import Counter
 from collections.abc import Iterable
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import any_, bindparam, delete, insert, select, update
+from sqlalchemy import literal as sa_literal
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from ill.errors import BadRequest, Conflict, NotFound
 
@@ -36,6 +40,17 @@ def key_hash(key: str) -> int:
     needless comparison."""
     data = key.encode()
     return ((zlib.crc32(data) << 32) | zlib.adler32(data)) - (1 << 63)
+
+
+def _among(session, column, values: list):
+    """column IN values; on PostgreSQL as = ANY(array): one parameter, however many values."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(sa_literal(list(values), ARRAY(column.type)))
+    return column.in_(values)
+
+
+def _batches(session, values: Iterable):
+    return _chunks(values, 50000 if session.get_bind().dialect.name == "postgresql" else CHUNK)
 
 
 def _chunks(values: Iterable, size: int = CHUNK):
@@ -55,23 +70,39 @@ class _Row:
                  "cluster_id", "evidence")
 
     def __init__(self, r):
-        self.id, self.partner_id, self.record_key = r.id, r.partner_id, r.record_key
-        self.control_number, self.ordinal = r.control_number, r.ordinal
-        self.facts = r.match_data or {}
-        self.cluster_id, self.evidence = r.cluster_id, r.match_evidence
+        (self.id, self.partner_id, self.record_key, self.control_number, self.ordinal,
+         facts, self.cluster_id, self.evidence) = r
+        self.facts = facts or {}
 
 
-_COLUMNS = (SourceRecord.id, SourceRecord.partner_id, SourceRecord.record_key,
-            SourceRecord.control_number, SourceRecord.ordinal, SourceRecord.match_data,
-            SourceRecord.cluster_id, SourceRecord.match_evidence)
 _LIVE = SourceRecord.withdrawn_at.is_(None)
 
 
+_LOAD_SQL = ("SELECT id, partner_id, record_key, control_number, ordinal, match_data, "
+             "cluster_id, match_evidence FROM source_records WHERE withdrawn_at IS NULL AND ")
+
+
 def _load(session, where_column, values, rows: dict) -> None:
-    for chunk in _chunks(set(values)):
-        for r in session.execute(select(*_COLUMNS).where(where_column.in_(chunk), _LIVE)):
-            if r.id not in rows:
-                rows[r.id] = _Row(r)
+    """Live records (with their facts) whose where_column is among values,
+    read straight from the driver: the scope of a re-clustering is thousands
+    of rows, and SQLAlchemy's per-row work would cost more than the query."""
+    column = where_column.key
+    conn = session.connection()
+    postgres = _is_postgres(conn)
+    for chunk in _batches(session, set(values)):
+        chunk = list(chunk)
+        if postgres:
+            result = conn.exec_driver_sql(_LOAD_SQL + f"{column} = ANY(%s)", (chunk,))
+        else:
+            marks = ", ".join(["?"] * len(chunk))
+            result = conn.exec_driver_sql(_LOAD_SQL + f"{column} IN ({marks})", tuple(chunk))
+        for r in result:
+            if r[0] in rows:
+                continue
+            facts = r[5]
+            if isinstance(facts, str | bytes):  # SQLite keeps JSON as text
+                facts = json.loads(facts)
+            rows[r[0]] = _Row((r[0], r[1], r[2], r[3], r[4], facts, r[6], r[7]))
 
 
 _BARE = (SourceRecord.id, SourceRecord.partner_id, SourceRecord.record_key,
@@ -79,20 +110,13 @@ _BARE = (SourceRecord.id, SourceRecord.partner_id, SourceRecord.record_key,
          SourceRecord.match_evidence)
 
 
-class _Known:
-    __slots__ = ("id", "partner_id", "record_key", "control_number", "ordinal", "match_data",
-                 "cluster_id", "match_evidence")
-
-
 def _load_known(session, known: dict[int, dict], rows: dict) -> None:
     """Rows of records whose facts the caller handed over: all but the facts."""
-    for chunk in _chunks(known):
-        for r in session.execute(select(*_BARE).where(SourceRecord.id.in_(chunk), _LIVE)):
-            k = _Known()
-            k.id, k.partner_id, k.record_key = r.id, r.partner_id, r.record_key
-            k.control_number, k.ordinal, k.cluster_id = r.control_number, r.ordinal, r.cluster_id
-            k.match_evidence, k.match_data = r.match_evidence, known[r.id]
-            rows[r.id] = _Row(k)
+    for chunk in _batches(session, known):
+        for r in session.execute(select(*_BARE).where(_among(session, SourceRecord.id, chunk),
+                                                      _LIVE)):
+            rid, pid, key, control, ordinal, cid, evidence = r
+            rows[rid] = _Row((rid, pid, key, control, ordinal, known[rid], cid, evidence))
 
 
 def _label(row: _Row, codes: dict) -> str:
@@ -107,22 +131,105 @@ def _write_keys(session, rows: Iterable[_Row], block_keys: dict) -> dict[int, li
     for row in rows:
         hashes = sorted({key_hash(k) for k in block_keys[row.id]})
         keys[row.id] = hashes
-        params.extend({"key_hash": h, "source_record_id": row.id} for h in hashes)
+        rid = row.id
+        params.extend((h, rid) for h in hashes)
     if params:
-        session.execute(insert(MatchKey.__table__), params)
+        _insert_rows(session, "match_keys", [("key_hash", "bigint"),
+                                             ("source_record_id", "integer")], params)
     return keys
 
 
+def _is_postgres(conn) -> bool:
+    return conn.dialect.name == "postgresql"
+
+
+def _insert_rows(session, table: str, columns: list[tuple[str, str]], rows: list[tuple]) -> None:
+    """Many rows straight to the driver, without SQLAlchemy's per-row
+    bookkeeping. columns: (name, PostgreSQL type). PostgreSQL gets one array
+    per column and unnest()s them (a short statement, whatever the count);
+    SQLite, in-process, gets executemany."""
+    conn = session.connection()
+    names = ", ".join(c for c, _t in columns)
+    if _is_postgres(conn):
+        arrays = ", ".join(f"%s::{_array_type(t)}[]" for _c, t in columns)
+        values = ", ".join(f"v{i}::{t}" for i, (_c, t) in enumerate(columns))
+        aliases = ", ".join(f"v{i}" for i in range(len(columns)))
+        for chunk in _chunks(rows, 20000):
+            conn.exec_driver_sql(
+                f"INSERT INTO {table} ({names}) SELECT {values} FROM unnest({arrays}) "
+                f"AS u({aliases})", tuple(list(col) for col in zip(*chunk, strict=True)))
+        return
+    marks = ", ".join(["?"] * len(columns))
+    for chunk in _chunks(rows, 5000):
+        conn.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({marks})", chunk)
+
+
+def _array_type(pg_type: str) -> str:
+    # json travels as text and is cast on the way in
+    return "text" if pg_type == "json" else pg_type
+
+
+def _update_rows(session, table: str, columns: list[tuple[str, str]], rows: list[tuple]) -> None:
+    """UPDATE table SET columns WHERE id = ..., for many rows at once. columns:
+    (name, PostgreSQL type); each row: the values in that order, then the id."""
+    conn = session.connection()
+    if _is_postgres(conn):
+        names = [c for c, _t in columns]
+        sets = ", ".join(f"{c} = v.{c}::{t}" for c, t in columns)
+        arrays = ", ".join([f"%s::{_array_type(t)}[]" for _c, t in columns] + ["%s::integer[]"])
+        for chunk in _chunks(rows, 20000):
+            conn.exec_driver_sql(
+                f"UPDATE {table} AS t SET {sets} FROM unnest({arrays}) "
+                f"AS v({', '.join(names)}, id) WHERE t.id = v.id",
+                tuple(list(col) for col in zip(*chunk, strict=True)))
+        return
+    sets = ", ".join(f"{c} = ?" for c, _t in columns)
+    for chunk in _chunks(rows, 5000):
+        conn.exec_driver_sql(f"UPDATE {table} SET {sets} WHERE id = ?", chunk)
+
+
+_CLUSTER_COLUMNS = [
+    ("title", "text"), ("author", "text"), ("year", "integer"), ("publisher", "text"),
+    ("edition", "varchar"), ("language", "varchar"), ("format", "varchar"),
+    ("volume", "varchar"), ("isbns", "json"), ("issns", "json"), ("member_count", "integer")]
+
+
+def _cluster_values(d: dict) -> tuple:
+    return (d["title"], d["author"], d["year"], d["publisher"], d["edition"], d["language"],
+            d["format"], d["volume"], json.dumps(d["isbns"]), json.dumps(d["issns"]),
+            d["member_count"])
+
+
+def _insert_clusters(session, descriptions: list[dict], stamp: dict) -> list[int]:
+    """New union records, their ids in the order given."""
+    conn = session.connection()
+    if not _is_postgres(conn):
+        return session.execute(
+            insert(Cluster.__table__).returning(Cluster.__table__.c.id,
+                                                sort_by_parameter_order=True),
+            [{**d, **stamp} for d in descriptions]).scalars().all()
+    # ids drawn from the sequence first, so the rows go in as arrays in one statement
+    ids = [r[0] for r in conn.exec_driver_sql(
+        "SELECT nextval(pg_get_serial_sequence('clusters', 'id')) "
+        "FROM generate_series(1, %s) ORDER BY 1", (len(descriptions),))]
+    _insert_rows(session, "clusters",
+                 [("id", "integer"), *_CLUSTER_COLUMNS, ("created_at", "timestamptz"),
+                  ("updated_at", "timestamptz")],
+                 [(i, *_cluster_values(d), stamp["created_at"], stamp["updated_at"])
+                  for i, d in zip(ids, descriptions, strict=True)])
+    return ids
+
+
 def _drop_keys(session, record_ids: Iterable[int]) -> None:
-    for chunk in _chunks(record_ids):
-        session.execute(delete(MatchKey).where(MatchKey.source_record_id.in_(chunk)))
+    for chunk in _batches(session, record_ids):
+        session.execute(delete(MatchKey).where(_among(session, MatchKey.source_record_id, chunk)))
 
 
 def _candidates(session, hashes: set[int]) -> set[int]:
     found: set[int] = set()
-    for chunk in _chunks(hashes):
+    for chunk in _batches(session, hashes):
         found.update(session.scalars(select(MatchKey.source_record_id)
-                                     .where(MatchKey.key_hash.in_(chunk))))
+                                     .where(_among(session, MatchKey.key_hash, chunk))))
     return found
 
 
@@ -214,23 +321,49 @@ _SUMMARY = ("id", "title", "author", "year", "publisher", "edition", "language",
 def _summaries(session, settled: dict) -> dict[int, dict]:
     out = {}
     columns = [getattr(Cluster, c) for c in _SUMMARY]
-    for chunk in _chunks(settled):
-        for r in session.execute(select(*columns).where(Cluster.id.in_(chunk))):
+    for chunk in _batches(session, settled):
+        for r in session.execute(select(*columns).where(_among(session, Cluster.id, chunk))):
             out[r.id] = dict(r._mapping)
     return out
 
 
 # --- assigning ids ------------------------------------------------------------------
 
-def _assign_ids(groups: list[list[int]], rows: dict[int, _Row], weight: dict[int, int]):
+WITHDRAWN = "Withdrawn by its library"
+_WAS_IN = re.compile(r"^Withdrawn by its library \(union record (\d+)\)\.$")
+
+
+def _returning(session, rows: dict, changed_ids: set[int]) -> dict[int, int]:
+    """Records back from withdrawal, and the empty union record each left."""
+    was = {}
+    for rid in changed_ids:
+        row = rows.get(rid)
+        if row is not None and row.cluster_id is None and row.evidence:
+            m = _WAS_IN.match(row.evidence)
+            if m:
+                was[rid] = int(m.group(1))
+    if not was:
+        return {}
+    empty = set()
+    for chunk in _chunks(set(was.values())):
+        empty.update(session.scalars(select(Cluster.id).where(
+            Cluster.id.in_(chunk), Cluster.member_count == 0, Cluster.merged_into_id.is_(None))))
+    return {rid: cid for rid, cid in was.items() if cid in empty}
+
+
+def _assign_ids(groups: list[list[int]], rows: dict[int, _Row], weight: dict[int, int],
+                previous: dict[int, int] | None = None):
     """Old cluster ids for the new groups: (group index -> id, retired id -> the
     group index it merged into). weight: the size of each settled union record,
-    which moves whole."""
+    which moves whole; previous: the empty union record a returning record left."""
     parts: dict[int, Counter] = {}
+    previous = previous or {}
     for n, group in enumerate(groups):
         for rid in group:
             old = rows[rid].cluster_id
             if old is None:
+                if rid in previous:
+                    parts.setdefault(previous[rid], Counter())[n] += 1
                 continue
             if old in weight:
                 parts.setdefault(old, Counter())[n] = weight[old]
@@ -261,7 +394,7 @@ def recluster(session, partner_id: int | None, changed_ids: set[int], withdrawn_
     it (saves reading it back). Returns
     {"clusters": ids of every union record whose members or description
     changed, and figures}."""
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     session.flush()
     codes = _partner_codes(session)
     changed_ids, withdrawn_ids, extra_ids = set(changed_ids), set(withdrawn_ids), set(extra_ids)
@@ -285,11 +418,18 @@ def recluster(session, partner_id: int | None, changed_ids: set[int], withdrawn_
     # and named records were in; the candidates' union records stay as they are
     reopened: set[int] = {r.cluster_id for r in rows.values() if r.cluster_id is not None}
     table = SourceRecord.__table__
+    leaving = []
     for chunk in _chunks(withdrawn_ids):
-        reopened.update(c for c in session.scalars(
-            select(SourceRecord.cluster_id).where(SourceRecord.id.in_(chunk))) if c is not None)
-        session.execute(update(table).where(table.c.id.in_(chunk))
-                        .values(cluster_id=None, match_evidence="Withdrawn by its library."))
+        for rid, cid in session.execute(select(SourceRecord.id, SourceRecord.cluster_id)
+                                        .where(SourceRecord.id.in_(chunk))):
+            if cid is not None:
+                reopened.add(cid)
+            # where it was, so that it finds its way back if its library sends it again
+            leaving.append((WITHDRAWN + (f" (union record {cid})." if cid else "."), rid))
+    if leaving:
+        _update_rows(session, "source_records", [("cluster_id", "integer"),
+                                                 ("match_evidence", "text")],
+                     [(None, evidence, rid) for evidence, rid in leaving])
 
     _load(session, SourceRecord.id, candidates, rows)
     together, apart = _decisions(session, codes)
@@ -319,7 +459,8 @@ def recluster(session, partner_id: int | None, changed_ids: set[int], withdrawn_
     summary = _summaries(session, settled)
     for cid in [c for c in settled if c not in summary]:
         del settled[cid]  # a union record gone under our feet: its members are free
-    seeds = {members[0]: summary[cid] for cid, members in settled.items()}
+    seeds = {members[0]: {**summary[cid], "edition_no": matching.edition_number(
+        summary[cid].get("edition"))} for cid, members in settled.items()}
 
     for rid, row in rows.items():
         if rid not in block_keys:
@@ -334,7 +475,7 @@ def recluster(session, partner_id: int | None, changed_ids: set[int], withdrawn_
     groups = result.groups
     weight = {cid: max(summary[cid]["member_count"], len(members))
               for cid, members in settled.items()}
-    owned, retired = _assign_ids(groups, rows, weight)
+    owned, retired = _assign_ids(groups, rows, weight, _returning(session, rows, changed_ids))
     t_match = time.perf_counter() - t1
 
     # which groups are a settled union record, untouched
@@ -358,28 +499,27 @@ def recluster(session, partner_id: int | None, changed_ids: set[int], withdrawn_
         descriptions[n] = describe_cluster(votes)
     stamp = _stamp()
     if fresh:
-        new_ids = session.execute(
-            insert(Cluster.__table__).returning(Cluster.__table__.c.id,
-                                                sort_by_parameter_order=True),
-            [{**descriptions[n], **stamp} for n in fresh]).scalars().all()
+        new_ids = _insert_clusters(session, [descriptions[n] for n in fresh], stamp)
         owned.update(zip(fresh, new_ids, strict=True))
     touched = {owned[n] for n in descriptions}
-    ctable = Cluster.__table__
-    described = [{"b_id": owned[n], **descriptions[n], "merged_into_id": None,
-                  "updated_at": stamp["updated_at"]}
-                 for n in descriptions if n not in fresh_set]
+    dialect = session.connection().dialect
+    stamp_type = Cluster.__table__.c.updated_at.type.dialect_impl(dialect)
+    to_time = stamp_type.bind_processor(dialect)
+    now = to_time(stamp["updated_at"]) if to_time else stamp["updated_at"]
+    described = [(*_cluster_values(d), now, None, owned[n])
+                 for n, d in descriptions.items() if n not in fresh_set]
     if described:
-        session.execute(update(ctable).where(ctable.c.id == bindparam("b_id"))
-                        .values({k: bindparam(k) for k in described[0] if k != "b_id"}),
-                        described)
+        _update_rows(session, "clusters", [*_CLUSTER_COLUMNS, ("updated_at", "timestamptz"),
+                                           ("merged_into_id", "integer")], described)
     old_clusters = loaded | set(settled)
     gone = [{"b_id": old, "merged_into_id": owned[n]} for old, n in retired.items()]
     emptied = old_clusters - set(owned.values()) - set(retired)
     gone += [{"b_id": old, "merged_into_id": None} for old in emptied]
     if gone:
-        session.execute(update(ctable).where(ctable.c.id == bindparam("b_id"))
-                        .values(member_count=0, merged_into_id=bindparam("merged_into_id"),
-                                updated_at=_stamp()["updated_at"]), gone)
+        _update_rows(session, "clusters", [("member_count", "integer"),
+                                           ("merged_into_id", "integer"),
+                                           ("updated_at", "timestamptz")],
+                     [(0, g["merged_into_id"], now, g["b_id"]) for g in gone])
         touched.update(g["b_id"] for g in gone)
     # the members of a settled union record that joined an older one follow it
     follow = [{"b_old": old, "cluster_id": owned[n]} for old, n in retired.items()
@@ -404,12 +544,11 @@ def recluster(session, partner_id: int | None, changed_ids: set[int], withdrawn_
                 if row.cluster_id != cid:
                     continue  # moved with its whole union record, above
             if row.cluster_id != cid or row.evidence != evidence:
-                record_updates.append({"b_id": rid, "cluster_id": cid, "match_evidence": evidence})
+                record_updates.append((cid, evidence, rid))
                 moved += row.cluster_id not in (None, cid)
     if record_updates:
-        session.execute(update(table).where(table.c.id == bindparam("b_id"))
-                        .values(cluster_id=bindparam("cluster_id"),
-                                match_evidence=bindparam("match_evidence")), record_updates)
+        _update_rows(session, "source_records", [("cluster_id", "integer"),
+                                                 ("match_evidence", "text")], record_updates)
     # the ORM's copies of these rows are stale now
     for obj in list(session.identity_map.values()):
         if isinstance(obj, SourceRecord | Cluster):
@@ -423,6 +562,7 @@ def recluster(session, partner_id: int | None, changed_ids: set[int], withdrawn_
         "emptied_clusters": len(gone) - len(retired),
         "records_moved": moved,
         "cluster_seconds": round(time.perf_counter() - t0, 3),
+        "cluster_cpu_seconds": round(time.process_time() - cpu0, 3),
         "cluster_read_seconds": round(t_read, 3),
         "cluster_keys_seconds": round(t_keys, 3),
         "cluster_match_seconds": round(t_match, 3),

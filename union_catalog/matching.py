@@ -646,7 +646,8 @@ def block_keys(f: dict) -> list[str]:
     if f.get("format") == "thesis":
         return keys
     title = squash(f.get("title_key"))
-    vol = f.get("volume") or ""
+    # volume and edition ride along: records that differ in them never match
+    vol = f"{f.get('volume') or ''}|{f.get('edition_no') or ''}"
     authors = f.get("authors")
     first = authors[0] if authors else ""
     pub = f.get("publisher_key") or ""
@@ -750,7 +751,7 @@ def cluster(records: Iterable[tuple], together: Iterable[tuple] = (),
     settled: groups already decided and unchanged since (an incremental run):
     each stays together as it is, and two settled records are not weighed
     against each other again; only pairs with an unsettled record are.
-    seeds: {record id: {"isbns", "issns", "volume"}} of a settled group's
+    seeds: {record id: {"isbns", "issns", "volume", "edition_no"}} of a settled group's
     members that are not among the records, so its identifiers still count.
     keys: {record id: block_keys(facts)} where the caller has them already.
 
@@ -785,6 +786,8 @@ def cluster(records: Iterable[tuple], together: Iterable[tuple] = (),
                 comps.issns.setdefault(root, set()).update(seed["issns"])
             if seed.get("volume"):
                 comps.volume.setdefault(root, seed["volume"])
+            if seed.get("edition_no"):
+                comps.edition.setdefault(root, seed["edition_no"])
 
     def join(x, y, strength: int, text: str) -> None:
         rx, ry = comps.find(x), comps.find(y)

@@ -74,6 +74,7 @@ def test_one_union_record_per_edition_across_partners(world, runner, tmp_path):
     assert union.member_count == 2 and union.isbns == [ISBN]
     assert union.title == "Pengantar ilmu perpustakaan" and union.year == 2019
     assert union.publisher == "Erlangga" and union.format == "book"
+    assert union.updated_at >= union.created_at
     assert u1.match_evidence == f"Same ISBN {ISBN} as PNRI p1."
 
     out = tmp_path / "clusters.csv"
@@ -128,11 +129,16 @@ def test_withdrawn_records_leave_and_an_empty_union_record_keeps_its_row(world, 
     world.load("PNRI", book("p2", isbns=[ISBN]))  # p1 is gone from the export
     p1 = world.record("PNRI", "p1")
     assert p1.withdrawn_at is not None and p1.cluster_id is None
+    assert p1.match_evidence == f"Withdrawn by its library (union record {cid})."
     union = world.cluster(cid)
     assert union is not None and union.member_count == 0 and union.merged_into_id is None
     out = tmp_path / "c.csv"
     assert runner.invoke(args=["catalog", "clusters", "--out", str(out)]).exit_code == 0
     assert [r[1] for r in csv.reader(open(out))][1:] == ["p2"]
+    # the library sends it again: it goes back to the union record it left
+    world.load("PNRI", book("p1", title="Sejarah kota Medan"), book("p2", isbns=[ISBN]))
+    assert world.cluster_of("PNRI", "p1") == cid
+    assert world.cluster(cid).member_count == 1
 
 
 def test_theses_stay_alone_through_imports(world):
@@ -287,10 +293,13 @@ def test_coordinator_splits_and_merges_through_the_forms(world, make, client):
     assert f"Same ISBN {ISBN} as PNRI p1" in html or "ISBN" in html
     assert 'name="record_ids"' in html and 'name="other"' in html
     moving = world.record("UQ", "q1").id
-    resp = client.post(f"/catalog/records/{cid}/split", data={"record_ids": [str(moving)]})
-    assert resp.status_code == 302
+    resp = client.post(f"/catalog/records/{cid}/split", data={"record_ids": [str(moving)]},
+                       follow_redirects=True)
+    assert resp.status_code == 200
     new = world.cluster_of("UQ", "q1")
     assert new != cid
+    assert f"union record {new}." in resp.get_data(as_text=True).replace("\n", " ") or \
+        f"cantuman induk {new}." in resp.get_data(as_text=True)
     resp = client.post(f"/catalog/records/{new}/merge", data={"other": str(cid)})
     assert resp.status_code == 302
     assert world.cluster_of("UQ", "q1") == cid
