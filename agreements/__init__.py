@@ -1,4 +1,5 @@
 """Partner libraries and their cooperation agreements (MoUs)."""
+
 from flask import Flask
 
 

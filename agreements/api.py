@@ -1,19 +1,64 @@
 """Agreements and partners over HTTP, under /api/v1."""
+
 from __future__ import annotations
 
 from datetime import date
 
-from flask import jsonify
+from flask import current_app, jsonify, request
+from flask_babel import gettext as _
 from sqlalchemy import select
 
-from ill.accounts import login_required
+from ill.accounts import current, login_required, require_role
 from ill.api import make_blueprint
+from ill.errors import BadRequest, Forbidden
 from ill.extensions import db
 
 from . import partners as partner_service
-from .models import Partner
+from . import service
+from .models import AgreementChange, Partner
+from .status import STATUSES
 
 bp = make_blueprint("agreements_api", __name__)
+
+MANAGERS = ("coordinator", "admin")
+
+
+def _day_arg(name: str = "as_of") -> date:
+    value = request.args.get(name)
+    if not value:
+        return date.today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise BadRequest(
+            _("%(field)s: '%(value)s' is not a date (use YYYY-MM-DD).", field=name, value=value),
+            field=name,
+        )
+
+
+def _json_body() -> dict:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise BadRequest(_("Send a JSON object in the request body."))
+    return data
+
+
+def _staff():
+    user = current()
+    if not user.is_staff:
+        raise Forbidden(_("Agreements are for library staff."))
+    return user
+
+
+def _visible(agreement, user) -> None:
+    if user.role in MANAGERS:
+        return
+    if user.library_id not in {p.partner_id for p in agreement.parties}:
+        raise Forbidden(_("This agreement is not your library's."))
+
+
+def _actor(user) -> service.Actor:
+    return service.Actor(user=user)
 
 
 @bp.get("/partners")
@@ -22,3 +67,187 @@ def list_partners():
     today = date.today()
     rows = db.session.scalars(select(Partner).order_by(Partner.code))
     return jsonify({"partners": [partner_service.to_dict(p, today) for p in rows]})
+
+
+@bp.get("/partners/<code>")
+@login_required
+def get_partner(code):
+    partner = partner_service.get_by_code(db.session, code)
+    return jsonify(partner_service.to_dict_full(partner, date.today()))
+
+
+@bp.post("/partners")
+def create_partner():
+    require_role(*MANAGERS)
+    data = _json_body()
+    partner, created = partner_service.upsert(db.session, data.get("code", ""), data.get("name", ""))
+    if not created:
+        db.session.rollback()
+        from ill.errors import Conflict
+
+        raise Conflict(_("A partner with the code %(code)s exists already.", code=partner.code))
+    db.session.flush()
+    rest = {k: v for k, v in data.items() if k not in ("code", "name")}
+    partner_service.update(db.session, partner, rest, current())
+    db.session.commit()
+    return jsonify(partner_service.to_dict_full(partner, date.today())), 201
+
+
+@bp.patch("/partners/<code>")
+def update_partner(code):
+    user = current()
+    partner = partner_service.get_by_code(db.session, code)
+    changes = partner_service.update(db.session, partner, _json_body(), user)
+    db.session.commit()
+    return jsonify({**partner_service.to_dict_full(partner, date.today()), "changes": changes})
+
+
+@bp.get("/agreements")
+def list_agreements():
+    user = _staff()
+    day = _day_arg()
+    status = request.args.get("status") or None
+    if status and status not in STATUSES:
+        raise BadRequest(_("status: use one of %(statuses)s.", statuses=", ".join(STATUSES)), field="status")
+    within = request.args.get("within_days")
+    within_days = None
+    if within not in (None, ""):
+        within_days = service.parse_int(within, "within_days", 0)
+    library_id = None if user.role in MANAGERS else user.library_id
+    rows = service.listing(db.session, day, status, within_days, library_id=library_id)
+    return jsonify(
+        {
+            "as_of": day.isoformat(),
+            "total": len(rows),
+            "agreements": [service.to_dict(a, day, s) for a, s in rows],
+        }
+    )
+
+
+@bp.get("/agreements/<int:agreement_id>")
+def get_agreement(agreement_id):
+    user = _staff()
+    agreement = service.get(db.session, agreement_id)
+    _visible(agreement, user)
+    day = _day_arg()
+    body = service.to_dict(agreement, day)
+    body["chain"] = [a.id for a in service.chain(db.session, agreement)]
+    body["history"] = [_change(c) for c in _history(agreement)]
+    return jsonify(body)
+
+
+def _history(agreement):
+    return db.session.scalars(
+        select(AgreementChange)
+        .where(AgreementChange.agreement_id == agreement.id)
+        .order_by(AgreementChange.at, AgreementChange.id)
+    ).all()
+
+
+def _change(change: AgreementChange) -> dict:
+    return {
+        "at": change.at.isoformat(),
+        "actor": change.actor,
+        "action": change.action,
+        "changes": change.changes,
+        "note": change.note or None,
+    }
+
+
+@bp.post("/agreements")
+def create_agreement():
+    user = require_role(*MANAGERS)
+    agreement = service.create(db.session, _json_body(), _actor(user))
+    db.session.commit()
+    return jsonify(service.to_dict(agreement, date.today())), 201
+
+
+@bp.patch("/agreements/<int:agreement_id>")
+def update_agreement(agreement_id):
+    user = require_role(*MANAGERS)
+    agreement = service.get(db.session, agreement_id)
+    data = _json_body()
+    version = data.pop("version", None)
+    changes = service.update(db.session, agreement, data, _actor(user), version=version)
+    db.session.commit()
+    return jsonify({**service.to_dict(agreement, date.today()), "changes": changes})
+
+
+@bp.post("/agreements/<int:agreement_id>/renew")
+def renew_agreement(agreement_id):
+    user = require_role(*MANAGERS)
+    agreement = service.get(db.session, agreement_id)
+    data = request.get_json(silent=True) or {}
+    if not isinstance(data, dict):
+        raise BadRequest(_("Send a JSON object in the request body."))
+    new = service.renew(db.session, agreement, data, _actor(user))
+    db.session.commit()
+    return jsonify(service.to_dict(new, date.today())), 201
+
+
+@bp.post("/agreements/<int:agreement_id>/terminate")
+def terminate_agreement(agreement_id):
+    user = require_role(*MANAGERS)
+    agreement = service.get(db.session, agreement_id)
+    data = _json_body()
+    service.terminate(db.session, agreement, data.get("terminated_on"), data.get("reason", ""), _actor(user))
+    db.session.commit()
+    return jsonify(service.to_dict(agreement, date.today()))
+
+
+@bp.post("/agreements/<int:agreement_id>/document")
+def upload_document(agreement_id):
+    user = require_role(*MANAGERS)
+    agreement = service.get(db.session, agreement_id)
+    upload = request.files.get("file") or request.files.get("document")
+    if upload is None:
+        raise BadRequest(_("document: send the PDF as the multipart field 'file'."), field="file")
+    service.attach_document(
+        db.session,
+        agreement,
+        upload.stream,
+        upload.filename or "",
+        _actor(user),
+        current_app.config["DATA_DIR"],
+        int(current_app.config["AGREEMENTS_DOCUMENT_MAX_BYTES"]),
+    )
+    db.session.commit()
+    return jsonify(service.to_dict(agreement, date.today()))
+
+
+@bp.post("/agreements/import")
+def import_sheet():
+    from . import sheets
+
+    user = require_role(*MANAGERS)
+    upload = request.files.get("file")
+    if upload is None:
+        raise BadRequest(_("file: send the CSV as the multipart field 'file'."), field="file")
+    text = _decode(upload.read())
+    report = sheets.import_csv(
+        db.session,
+        text,
+        request.form.get("party", ""),
+        request.form.getlist("service"),
+        _actor(user),
+        filename=upload.filename or "spreadsheet.csv",
+    )
+    db.session.commit()
+    return jsonify(
+        {
+            "created": report.created,
+            "partners_created": report.partners_created,
+            "skipped": report.skipped,
+            "lines": report.lines,
+            "problems": report.problems,
+        }
+    ), 201
+
+
+def _decode(data: bytes) -> str:
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise BadRequest(_("file: the CSV is neither UTF-8 nor Windows-1252 text."), field="file")

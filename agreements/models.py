@@ -1,11 +1,23 @@
 """Partners and agreements."""
+
 from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import Date, DateTime, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ill.accounts import utcnow
 from ill.extensions import db
@@ -46,3 +58,165 @@ class Partner(db.Model):
 
     def __repr__(self) -> str:
         return f"<Partner {self.code}>"
+
+
+class AgreementState(enum.StrEnum):
+    """What people decided; the dates decide the rest (see status.py)."""
+
+    DRAFT = "draft"
+    SIGNED = "signed"
+
+
+class Service(enum.StrEnum):
+    LOAN = "loan"
+    COPY = "copy"
+
+
+# The forms of cooperation an MoU between libraries usually covers.
+COOPERATION_FORMS = (
+    "shared_acquisition",
+    "exchange_redistribution",
+    "shared_processing",
+    "shared_facilities",
+    "interlibrary_loan",
+    "librarian_cooperation",
+    "union_catalogue",
+    "information_services",
+)
+
+
+class Agreement(db.Model):
+    """A cooperation agreement (MoU) between two libraries (bilateral) or more (network)."""
+
+    __tablename__ = "agreements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(255), default="")
+    number: Mapped[str] = mapped_column(String(100), default="")
+    background: Mapped[str] = mapped_column(Text, default="")
+    purpose: Mapped[str] = mapped_column(Text, default="")
+    scope_forms: Mapped[list] = mapped_column(JSON, default=list)
+    scope_text: Mapped[str] = mapped_column(Text, default="")
+    relationship_text: Mapped[str] = mapped_column(Text, default="")
+    rights_obligations: Mapped[str] = mapped_column(Text, default="")
+    division_of_work: Mapped[str] = mapped_column(Text, default="")
+    costs: Mapped[str] = mapped_column(Text, default="")
+    procedures: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[str] = mapped_column(String(10), default=AgreementState.SIGNED.value)
+    start_date: Mapped[date | None] = mapped_column(Date)
+    duration_months: Mapped[int | None] = mapped_column(Integer)
+    # Always the effective end: given, or start + duration. None: unknown.
+    end_date: Mapped[date | None] = mapped_column(Date, index=True)
+    warning_days: Mapped[int | None] = mapped_column(Integer)
+    terminated_on: Mapped[date | None] = mapped_column(Date)
+    termination_reason: Mapped[str] = mapped_column(Text, default="")
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("agreements.id"), index=True)
+    document_path: Mapped[str | None] = mapped_column(String(255))
+    document_name: Mapped[str | None] = mapped_column(String(255))
+    document_size: Mapped[int | None] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(255), default="")  # e.g. "import kerjasama.csv row 3"
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    # Two coordinators editing one agreement: the second save is refused, not lost.
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    parties: Mapped[list[AgreementParty]] = relationship(
+        back_populates="agreement", cascade="all, delete-orphan", order_by="AgreementParty.id"
+    )
+    services: Mapped[list[AgreementService]] = relationship(
+        back_populates="agreement",
+        cascade="all, delete-orphan",
+        order_by="AgreementService.service",
+    )
+    supersedes: Mapped[Agreement | None] = relationship(remote_side=[id], foreign_keys=[supersedes_id])
+
+    @property
+    def partners(self) -> list[Partner]:
+        return [p.partner for p in self.parties]
+
+    @property
+    def kind(self) -> str:
+        return "network" if len(self.parties) > 2 else "bilateral"
+
+    def service(self, name: str) -> AgreementService | None:
+        return next((s for s in self.services if s.service == name), None)
+
+    def __repr__(self) -> str:
+        return f"<Agreement {self.id} {self.title!r}>"
+
+
+class AgreementParty(db.Model):
+    __tablename__ = "agreement_parties"
+    __table_args__ = (UniqueConstraint("agreement_id", "partner_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id", ondelete="CASCADE"), index=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), index=True)
+
+    agreement: Mapped[Agreement] = relationship(back_populates="parties")
+    partner: Mapped[Partner] = relationship()
+
+
+class AgreementService(db.Model):
+    """A service requests may be routed under, with its terms."""
+
+    __tablename__ = "agreement_services"
+    __table_args__ = (UniqueConstraint("agreement_id", "service"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id", ondelete="CASCADE"), index=True)
+    service: Mapped[str] = mapped_column(String(10))
+    loan_period_days: Mapped[int | None] = mapped_column(Integer)
+    renewals_allowed: Mapped[int] = mapped_column(Integer, default=0)
+    response_days: Mapped[int | None] = mapped_column(Integer)
+    cost_per_loan: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    cost_per_page: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+
+    agreement: Mapped[Agreement] = relationship(back_populates="services")
+
+
+class AgreementChange(db.Model):
+    """Who changed what and when: before and after of each changed field."""
+
+    __tablename__ = "agreement_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor: Mapped[str] = mapped_column(String(254), default="")  # e-mail or "cli"
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    action: Mapped[str] = mapped_column(String(30))  # created updated renewed terminated document imported
+    changes: Mapped[dict] = mapped_column(JSON, default=dict)  # field -> [before, after]
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    agreement: Mapped[Agreement] = relationship()
+
+
+class AgreementAlert(db.Model):
+    """An alert sent, so that the tick sends each one once. Keyed by the end
+    date it was about: an extended agreement earns fresh alerts."""
+
+    __tablename__ = "agreement_alerts"
+    __table_args__ = (UniqueConstraint("agreement_id", "kind", "end_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    end_date: Mapped[date] = mapped_column(Date)
+    sent_on: Mapped[date] = mapped_column(Date)
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PartnerChange(db.Model):
+    """Who changed what about a partner and when (before/after per field)."""
+
+    __tablename__ = "partner_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor: Mapped[str] = mapped_column(String(254), default="")
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    changes: Mapped[dict] = mapped_column(JSON, default=dict)

@@ -1,4 +1,5 @@
 """Services for the partner directory."""
+
 from __future__ import annotations
 
 import csv
@@ -12,15 +13,28 @@ from .errors import AgreementError
 from .models import LibrarySystem, Partner
 
 CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,19}$")
-EDITABLE = ("name", "address", "region", "contacts", "email", "system", "holdings_tag",
-            "review_requests")
+EDITABLE = (
+    "name",
+    "address",
+    "region",
+    "contacts",
+    "email",
+    "system",
+    "holdings_tag",
+    "review_requests",
+)
 
 
 def normalise_code(code: str) -> str:
     code = (code or "").strip().upper()
     if not CODE_RE.match(code):
-        raise AgreementError(_("'%(code)s' is not a valid partner code: use 1 to 20 letters, digits, - or _.",
-                               code=code), field="code")
+        raise AgreementError(
+            _(
+                "'%(code)s' is not a valid partner code: use 1 to 20 letters, digits, - or _.",
+                code=code,
+            ),
+            field="code",
+        )
     return code
 
 
@@ -63,15 +77,23 @@ def load_csv(session, text: str) -> list[str]:
     reader = csv.DictReader(io.StringIO(text))
     headings = {h.strip().lower() for h in (reader.fieldnames or [])}
     if not {"code", "name"} <= headings:
-        raise AgreementError(_("The partners CSV needs the columns code and name; it has: %(cols)s.",
-                               cols=", ".join(sorted(headings)) or "-"))
+        raise AgreementError(
+            _(
+                "The partners CSV needs the columns code and name; it has: %(cols)s.",
+                cols=", ".join(sorted(headings)) or "-",
+            )
+        )
     lines = []
     for number, row in enumerate(reader, start=2):
         row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
         try:
             with session.begin_nested():
-                partner, created = upsert(session, row.get("code", ""), row.get("name", ""),
-                                          **{k: row.get(k) for k in EDITABLE if k in row and k != "name"})
+                partner, created = upsert(
+                    session,
+                    row.get("code", ""),
+                    row.get("name", ""),
+                    **{k: row.get(k) for k in EDITABLE if k in row and k != "name"},
+                )
         except AgreementError as exc:
             lines.append(f"line {number}: skipped: {exc.message}")
             continue
@@ -81,10 +103,119 @@ def load_csv(session, text: str) -> list[str]:
 
 def to_dict(partner: Partner, day) -> dict:
     return {
-        "code": partner.code, "name": partner.name, "region": partner.region,
-        "address": partner.address, "contacts": partner.contacts, "email": partner.email,
-        "system": partner.system, "holdings_tag": partner.holdings_tag,
+        "code": partner.code,
+        "name": partner.name,
+        "region": partner.region,
+        "address": partner.address,
+        "contacts": partner.contacts,
+        "email": partner.email,
+        "system": partner.system,
+        "holdings_tag": partner.holdings_tag,
         "lending_status": partner.lending_status(day),
         "paused_until": partner.lending_paused_until.isoformat() if partner.lending_paused_until else None,
         "pause_reason": partner.pause_reason or None,
     }
+
+
+# What a librarian may change about their own library; coordinators change all.
+LIBRARIAN_FIELDS = ("lending_paused_until", "pause_reason", "review_requests")
+HOLDINGS_TAGS = ("auto", "952", "852", "949", "none")
+
+
+def _bool(value, field: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on", "y"):
+        return True
+    if text in ("0", "false", "no", "off", "n", ""):
+        return False
+    raise AgreementError(_("%(field)s: use true or false.", field=field), field=field)
+
+
+def update(session, partner: Partner, data: dict, user) -> dict:
+    """Changes the fields given, as far as ``user`` may; returns {field: [before, after]}."""
+    from datetime import date as _date
+
+    from ill.errors import Forbidden
+
+    allowed = set(EDITABLE) | set(LIBRARIAN_FIELDS)
+    unknown = set(data) - allowed
+    if unknown:
+        raise AgreementError(
+            _("Unknown fields: %(fields)s.", fields=", ".join(sorted(unknown))),
+            field=sorted(unknown)[0],
+        )
+    if user.role not in ("coordinator", "admin"):
+        if user.role != "librarian" or user.library_id != partner.id:
+            raise Forbidden(_("Only that library's librarians or a coordinator may do this."))
+        beyond = set(data) - set(LIBRARIAN_FIELDS)
+        if beyond:
+            raise Forbidden(
+                _(
+                    "A librarian may only pause or resume lending and set request review; not: %(fields)s.",
+                    fields=", ".join(sorted(beyond)),
+                )
+            )
+    values = {}
+    for key, value in data.items():
+        if key == "review_requests":
+            values[key] = _bool(value, key)
+        elif key == "lending_paused_until":
+            if value in (None, ""):
+                values[key] = None
+            else:
+                try:
+                    values[key] = _date.fromisoformat(str(value).strip())
+                except ValueError:
+                    raise AgreementError(
+                        _(
+                            "%(field)s: '%(value)s' is not a date (use YYYY-MM-DD).",
+                            field=key,
+                            value=value,
+                        ),
+                        field=key,
+                    )
+        elif key == "system":
+            if value not in {s.value for s in LibrarySystem}:
+                raise AgreementError(_("Unknown library system '%(system)s'.", system=value), field="system")
+            values[key] = value
+        elif key == "holdings_tag":
+            if value not in HOLDINGS_TAGS:
+                raise AgreementError(
+                    _("holdings_tag: use one of %(tags)s.", tags=", ".join(HOLDINGS_TAGS)),
+                    field=key,
+                )
+            values[key] = value
+        else:
+            if value is not None and not isinstance(value, str):
+                raise AgreementError(_("%(field)s: give text.", field=key), field=key)
+            value = (value or "").strip()
+            if key == "name" and not value:
+                raise AgreementError(_("A partner needs a name."), field="name")
+            limit = {"name": 255, "region": 100, "email": 254, "pause_reason": 255}.get(key)
+            if limit and len(value) > limit:
+                raise AgreementError(_("%(field)s: at most %(n)d characters.", field=key, n=limit), field=key)
+            values[key] = value
+    if values.get("lending_paused_until") is None and "lending_paused_until" in values:
+        values.setdefault("pause_reason", "")
+    changes = {}
+    for key, value in values.items():
+        before = getattr(partner, key)
+        if before != value:
+            changes[key] = [
+                before.isoformat() if hasattr(before, "isoformat") else before,
+                value.isoformat() if hasattr(value, "isoformat") else value,
+            ]
+            setattr(partner, key, value)
+    if changes and partner.id is not None:
+        from .models import PartnerChange
+
+        session.add(PartnerChange(partner_id=partner.id, user_id=user.id, actor=user.email, changes=changes))
+    return changes
+
+
+def to_dict_full(partner: Partner, day) -> dict:
+    out = to_dict(partner, day)
+    out["review_requests"] = partner.review_requests
+    return out

@@ -112,6 +112,15 @@ def _register_packages(app: Flask) -> None:
     cli.init_app(app)
     union_catalog.init_app(app)
     agreements.init_app(app)
-    from . import api
+    from . import api, loan_api, loan_views
 
     api.init_app(app)
+    app.register_blueprint(loan_views.bp)
+    app.register_blueprint(loan_api.bp)
+    from . import facts_views
+
+    facts_views.init_app(app)
+    from . import delivery, notify
+
+    notify.init_app(app)
+    delivery.init_app(app)

@@ -55,7 +55,9 @@ class User(UserMixin, db.Model):
     def set_password(self, password: str) -> None:
         if not password or len(password) < 8:
             raise BadRequest(_("A password needs at least 8 characters."), field="password")
-        self.password_hash = generate_password_hash(password)
+        from flask import current_app
+
+        self.password_hash = generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
         self.end_sessions()
 
     def check_password(self, password: str) -> bool:

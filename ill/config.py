@@ -25,6 +25,8 @@ class Defaults:
 
     # Sign-in throttling: after this many failures for one address or account
     # within the window, further attempts are refused with 429.
+    # Werkzeug's scrypt; the tests lower its cost, production keeps the default.
+    PASSWORD_HASH_METHOD = "scrypt"
     LOGIN_MAX_FAILURES = 5
     LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
 
@@ -41,6 +43,10 @@ class Defaults:
     MAIL_USERNAME: str | None = None
     MAIL_PASSWORD: str | None = None
     MAIL_SENDER = "ILL Network <noreply@localhost>"
+    MAIL_TIMEOUT = 10  # seconds to wait for the SMTP server
+    # Send mail right after the request's commit; False leaves it to the tick
+    # and `flask mail flush` (for an SMTP server that may hang).
+    MAIL_SEND_ON_COMMIT = True
     SITE_URL = "http://127.0.0.1:5000"
 
     # Union catalogue
@@ -50,6 +56,12 @@ class Defaults:
     # Agreements
     AGREEMENTS_WARNING_DAYS = 90
     AGREEMENTS_DOCUMENT_MAX_BYTES = 20 * 1024 * 1024
+    # Days off besides weekends (ISO dates: public holidays, cuti bersama),
+    # skipped when counting a lender's working days to answer.
+    AGREEMENTS_HOLIDAYS: list[str] = []
+
+    # Loans: the loan period when neither the lender nor the agreement gives one.
+    LOANS_DEFAULT_LOAN_DAYS = 28
 
     # Document delivery
     DELIVERY_MAX_BYTES = 50 * 1024 * 1024

@@ -61,6 +61,9 @@ def load(session) -> list[str]:
 
 def _package_demos():
     """Each package's demo contribution, in dependency order."""
+    from agreements import demo as agreements_demo
     from union_catalog import demo as catalog_demo
 
-    return [catalog_demo.load]
+    from . import loan_demo
+
+    return [agreements_demo.load, catalog_demo.load, loan_demo.load]

@@ -63,6 +63,7 @@ def _base_config(tmp_path: Path) -> dict:
     return {
         "TESTING": True,
         "SECRET_KEY": "test-secret",
+        "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",  # still scrypt, at a test's cost
         "WTF_CSRF_ENABLED": False,
         "MAIL_BACKEND": "memory",
         "DATA_DIR": str(tmp_path / "data"),

@@ -41,7 +41,7 @@ def live_app(tmp_path):
     """The app on a SQLite file, schema built; tests add their own rows."""
     app = create_app({
         "TESTING": True, "SECRET_KEY": "browser-test", "DATABASE_URL": f"sqlite:///{tmp_path / 'live.sqlite3'}",
-        "MAIL_BACKEND": "memory", "DATA_DIR": str(tmp_path / "data"),
+        "MAIL_BACKEND": "memory", "DATA_DIR": str(tmp_path / "data"), "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
     })
     with app.app_context():
         from ill import schema_extras

@@ -51,3 +51,19 @@ def test_cookie_session_api_write_needs_token_but_bearer_does_not(client, app, m
     other = app.test_client()
     r = other.post("/api/v1/tokens", json={}, headers={"Authorization": f"Bearer {bearer_token}"})
     assert r.status_code == 201
+
+
+def test_bearer_token_wins_over_a_session_cookie(app, make):
+    librarian = make.user("librarian", email="s@example.org")
+    patron = make.user("patron", email="t@example.org")
+    token = make.token(librarian)
+    make.commit()
+    client = app.test_client()
+    login(client, "t@example.org", csrf_token=token_from(client.get("/login").get_data(as_text=True)))
+    r = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert r.get_json()["email"] == librarian.email
+    r = client.post("/api/v1/tokens", json={}, headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 201
+    r = client.get("/api/v1/me", headers={"Authorization": "Bearer ill_not_a_token"})
+    assert r.status_code == 401
+    assert client.get("/api/v1/me").get_json()["email"] == patron.email

@@ -1,0 +1,56 @@
+"""Demo agreements: UIN Sumatera Utara's real cooperation table (16 rows, in
+demo_data/) and one network agreement, in force now, among UINSU, UGM and
+UIN Sunan Kalijaga. Idempotent."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from . import partners as partner_service
+from . import service, sheets
+from .models import Agreement
+
+TABLE = Path(__file__).resolve().parent / "demo_data" / "kerjasama_uinsu.csv"
+NETWORK_TITLE = "Jaringan Layanan Pinjam Antar Perpustakaan UINSU–UGM–UIN Sunan Kalijaga"
+
+
+def load(session, today: date | None = None) -> list[str]:
+    today = today or date.today()
+    actor = service.Actor(label="demo")
+    if partner_service.by_code(session, "UINSU") is None:
+        partner_service.upsert(session, "UINSU", "Perpustakaan UIN Sumatera Utara")
+        session.flush()
+    report = sheets.import_csv(
+        session, TABLE.read_text(encoding="utf-8"), "UINSU", ["loan", "copy"], actor, filename=TABLE.name
+    )
+    lines = [f"{len(report.created)} agreements from {TABLE.name} ({report.skipped} there already)"]
+    exists = session.scalar(select(Agreement.id).where(Agreement.title == NETWORK_TITLE))
+    if exists is None:
+        for code, name in (("UGM", "Universitas Gadjah Mada"), ("UINSUKA", "UIN Sunan Kalijaga")):
+            if partner_service.by_code(session, code) is None:
+                partner_service.upsert(session, code, name)
+        session.flush()
+        start = today - timedelta(days=365)
+        service.create(
+            session,
+            {
+                "title": NETWORK_TITLE,
+                "number": "001/JPAP/2025",
+                "parties": ["UINSU", "UGM", "UINSUKA"],
+                "start_date": start,
+                "duration_months": 36,
+                "scope_forms": ["interlibrary_loan", "union_catalogue", "information_services"],
+                "purpose": "Pinjam antar perpustakaan dan penyediaan salinan dokumen bagi sivitas "
+                "akademika ketiga perguruan tinggi.",
+                "services": {
+                    "loan": {"loan_period_days": 14, "renewals_allowed": 1, "response_days": 3},
+                    "copy": {"response_days": 2, "cost_per_page": "0"},
+                },
+            },
+            actor,
+        )
+        lines.append("1 network agreement (UINSU, UGM, UINSUKA)")
+    return lines

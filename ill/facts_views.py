@@ -1,0 +1,110 @@
+"""The facts page, its CSV, its API, and patrons' feedback on their requests."""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+from flask import Blueprint, Flask, Response, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from . import facts
+from .accounts import current, login_required
+from .api import make_blueprint
+from .errors import BadRequest
+from .extensions import db
+
+bp = Blueprint("reports", __name__, url_prefix="/facts")
+api = make_blueprint("facts_api", __name__)
+
+
+def _period() -> tuple[date, date]:
+    since, until = facts.default_period(date.today())
+    try:
+        if request.args.get("since"):
+            since = date.fromisoformat(request.args["since"])
+        if request.args.get("until"):
+            until = date.fromisoformat(request.args["until"])
+    except ValueError:
+        raise BadRequest(_("Give dates as YYYY-MM-DD."), field="since")
+    if since > until:
+        raise BadRequest(_("The period starts after it ends."), field="since")
+    return since, until
+
+
+def _rows():
+    user = current()
+    since, until = _period()
+    found = facts.partner_facts(db.session, since, until, facts.visible_partner_ids(user))
+    rows = sorted(found.values(), key=lambda f: (-f.requests_made - f.asked, f.code))
+    return rows, since, until
+
+
+@bp.get("/", endpoint="facts")
+@login_required
+def facts_page():
+    rows, since, until = _rows()
+    return render_template("facts/facts.html", rows=rows, since=since, until=until)
+
+
+@bp.get("/facts.csv")
+@login_required
+def facts_csv():
+    rows, since, until = _rows()
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["library", "requests", "filled", "unfilled", "open", "fill_rate", "median_turnaround_days",
+                     "asked", "supplied", "not_supplied", "lender_fill_rate", "mean_response_days", "balance",
+                     "satisfaction", "ratings"])
+    for f in rows:
+        writer.writerow([f.code, f.requests_made, f.requests_filled, f.requests_unfilled, f.requests_open,
+                         _num(f.fill_rate), _num(f.median_turnaround_days), f.asked, f.supplied, f.not_supplied,
+                         _num(f.lender_fill_rate), _num(f.mean_response_days), f.balance, _num(f.satisfaction),
+                         len(f.ratings)])
+    name = f"facts-{since.isoformat()}-{until.isoformat()}.csv"
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _num(value):
+    return "" if value is None else round(value, 3)
+
+
+@api.get("/facts")
+@login_required
+def facts_api():
+    rows, since, until = _rows()
+    return jsonify({"since": since.isoformat(), "until": until.isoformat(), "libraries": [f.to_dict() for f in rows]})
+
+
+@api.post("/requests/<int:request_id>/feedback")
+@login_required
+def feedback_api(request_id: int):
+    body = request.get_json(silent=True) or {}
+    row = facts.give_feedback(db.session, current(), request_id, body.get("rating"), body.get("comment", ""))
+    db.session.commit()
+    return jsonify({"request": request_id, "rating": row.rating, "comment": row.comment}), 201
+
+
+@bp.post("/feedback/<int:request_id>")
+@login_required
+def feedback_form(request_id: int):
+    facts.give_feedback(db.session, current(), request_id, request.form.get("rating"),
+                        request.form.get("comment", ""))
+    db.session.commit()
+    flash(_("Thank you: your rating has been saved."), "success")
+    return redirect(url_for("loans.detail", request_id=request_id))
+
+
+def feedback_for(req):
+    """For the request page: the patron's earlier rating, if any."""
+    from .models import RequestFeedback
+
+    return db.session.scalar(select(RequestFeedback).where(RequestFeedback.request_id == req.id))
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+    app.register_blueprint(api)
+    app.jinja_env.globals.update(request_feedback=feedback_for, rateable_states=facts.RATEABLE_STATES)

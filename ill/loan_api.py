@@ -1,0 +1,67 @@
+"""Loan and copy requests over HTTP, under /api/v1 (see docs/loans.md)."""
+
+from __future__ import annotations
+
+from flask import jsonify, request
+from flask_babel import gettext as _
+
+from . import requests_service as service
+from .accounts import current, login_required
+from .api import make_blueprint
+from .errors import BadRequest
+from .extensions import db
+
+bp = make_blueprint("loans_api", __name__)
+
+
+def _body() -> dict:
+    if request.mimetype == "application/json":
+        data = request.get_json(silent=True)
+        if not isinstance(data, dict):
+            raise BadRequest(_("The body is not a JSON object."))
+        return data
+    # Forms and multipart (a file for copy_completed): fields as strings.
+    data = {k: v for k, v in request.form.items()}
+    if request.files:
+        data["files"] = request.files
+    return data
+
+
+@bp.post("/requests")
+@login_required
+def create_request():
+    user = current()
+    req = service.create(db.session, user, _body())
+    db.session.commit()
+    return jsonify(service.to_dict(req, user)), 201
+
+
+@bp.get("/requests")
+@login_required
+def list_requests():
+    user = current()
+    rows = service.queue(db.session, user, request.args.get("side"), request.args.get("status"))
+    return jsonify(
+        {"requests": [service.to_dict(r, user) for r in rows], "counts": service.queue_counts(db.session, user)}
+    )
+
+
+@bp.get("/requests/<int:request_id>")
+@login_required
+def get_request(request_id: int):
+    user = current()
+    return jsonify(service.to_dict(service.get_visible(db.session, user, request_id), user))
+
+
+@bp.post("/requests/<int:request_id>/actions")
+@login_required
+def request_action(request_id: int):
+    user = current()
+    data = _body()
+    action = str(data.get("action") or "").strip()
+    if not action:
+        raise BadRequest(_("Name the action ('action')."), field="action")
+    event = service.act(db.session, user, request_id, action, data, data.get("version"))
+    req = event.request
+    db.session.commit()
+    return jsonify(service.to_dict(req, user))

@@ -1,0 +1,89 @@
+"""Who hears what when a loan or copy request changes: one hook on the
+workflow's ``after_transition`` turns each recorded event into notices."""
+from __future__ import annotations
+
+from flask import current_app
+
+from . import notify
+
+# Pages of a request, by whoever defines them, first found wins.
+REQUEST_PAGES = ("loans.detail",)
+
+
+def title_of(req) -> str:
+    citation = req.citation or {}
+    title = citation.get("article_title") if req.service == "copy" else None
+    return (title or getattr(req, "title", "") or citation.get("title") or f"#{req.id}")[:200]
+
+
+def request_link(req) -> str:
+    for endpoint in REQUEST_PAGES:
+        if endpoint in current_app.view_functions:
+            return notify.site_url(endpoint, request_id=req.id)
+    return notify.site_url("notices.inbox")
+
+
+def copy_link(req) -> str:
+    return notify.site_url("delivery.download", request_id=req.id)
+
+
+def on_event(session, req, event) -> None:
+    """The after-transition hook."""
+    action, to = event.action, event.to_status
+    title = title_of(req)
+    base = {"request_id": req.id, "title": title, "link": request_link(req)}
+    patron = req.patron
+
+    if action == "create":
+        from .delivery import record_declaration
+
+        record_declaration(session, req)
+    if to == "requested" and req.current_lender_id is not None:
+        requester = req.requester_library.name if req.requester_library else ""
+        notify.notify_library(session, req.current_lender_id, "request_new", **base,
+                              requester=requester, service=req.service,
+                              respond_by=req.answer_due,
+                              dedupe_key=f"request_new:{req.id}:{req.round}:{req.current_lender_id}")
+    elif action == "renew" and req.current_lender_id is not None:
+        requester = req.requester_library.name if req.requester_library else ""
+        notify.notify_library(session, req.current_lender_id, "renewal_asked", **base,
+                              requester=requester, due_date=req.due_date, wanted=req.renewal_due,
+                              dedupe_key=f"renewal_asked:{req.id}:{event.id}")
+    elif action == "cancel" and req.current_lender_id is not None \
+            and event.from_status not in ("new", "unfilled"):
+        notify.notify_library(session, req.current_lender_id, "request_cancelled", **base,
+                              reason=req.close_reason, dedupe_key=f"request_cancelled:{req.id}")
+
+    if patron is None:
+        return
+    if to == "received" and event.from_status != "received":
+        pickup = req.requester_library.name if req.requester_library else ""
+        notify.notify(session, patron, "ready_for_pickup", **base, library=pickup,
+                      dedupe_key=f"ready_for_pickup:{req.id}")
+    elif to == "copy_completed":
+        from .delivery import copy_for
+
+        copy = copy_for(session, req.id)
+        notify.notify(session, patron, "copy_ready", request_id=req.id, title=title,
+                      link=copy_link(req),
+                      expires=copy.available_until if copy else None,
+                      max_downloads=copy.max_downloads if copy else None,
+                      dedupe_key=f"copy_ready:{req.id}")
+    elif to == "unfilled" and event.from_status != "unfilled":
+        notify.notify(session, patron, "unfilled", **base,
+                      dedupe_key=f"unfilled:{req.id}:{req.round}")
+    elif to == "overdue" and event.from_status != "overdue":
+        notify.notify(session, patron, "overdue", **base, due_date=req.due_date,
+                      dedupe_key=f"overdue:{req.id}:{req.due_date}")
+    elif action == "recall":
+        notify.notify(session, patron, "recalled", **base, due_date=req.due_date,
+                      note=event.note, dedupe_key=f"recalled:{req.id}:{event.id}")
+
+
+def attach() -> None:
+    try:
+        from . import workflow
+    except ImportError:  # the loan workflow is not part of this build
+        return
+    if on_event not in workflow.after_transition:
+        workflow.after_transition.append(on_event)

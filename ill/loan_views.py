@@ -1,0 +1,192 @@
+"""Pages of the loan workflow: a patron's requests, a librarian's queues, the
+request page with its rota and history, the pick slip and the request form."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from . import requests_service as service
+from . import routing, workflow
+from .accounts import Role, current, login_required, roles_required
+from .errors import Forbidden, ServiceError
+from .extensions import db
+from .models import LoanRequest
+
+bp = Blueprint("loans", __name__, url_prefix="/requests")
+
+
+@bp.record_once
+def _answer_requestability(_state) -> None:
+    """The catalogue's "may I ask this library?" comes from routing's rules
+    (agreements, pauses, copies), once the catalogue offers the hook."""
+    import union_catalog
+
+    if hasattr(union_catalog, "set_requestability_provider"):
+        union_catalog.set_requestability_provider(union_catalog.from_routing(routing.requestability))
+
+
+@bp.app_context_processor
+def _labels():
+    return {
+        "loan_status_label": lambda s: str(workflow.STATUS_LABELS.get(s, s)),
+        "loan_action_label": lambda a: str(workflow.ACTION_LABELS.get(a, a)),
+        "loan_reason": routing.describe,
+        "loan_outcome": lambda o: str(workflow.OUTCOME_LABELS.get(o, o)),
+        "unfilled_label": lambda r: str(workflow.UNFILLED_LABELS.get(r, r)),
+    }
+
+
+@bp.get("/mine")
+@login_required
+def my_requests():
+    user = current()
+    rows = service.queue(db.session, user, status=request.args.get("status") or None)
+    return render_template("loans/mine.html", rows=rows)
+
+
+@bp.get("/")
+@roles_required(Role.LIBRARIAN, Role.COORDINATOR, Role.ADMIN)
+def queues():
+    user = current()
+    side = request.args.get("side") or "borrowing"
+    if side not in ("borrowing", "lending"):
+        side = "borrowing"
+    status = request.args.get("status") or None
+    try:
+        rows = service.queue(db.session, user, side if user.role == Role.LIBRARIAN else None, status)
+    except ServiceError as exc:
+        flash(exc.message, "error")
+        rows, status = service.queue(db.session, user, side if user.role == Role.LIBRARIAN else None), None
+    actions = {r.id: workflow.allowed_actions(r, service.roles_for(user, r)) for r in rows}
+    return render_template(
+        "loans/queues.html",
+        rows=rows,
+        side=side,
+        status=status,
+        counts=service.queue_counts(db.session, user),
+        actions=actions,
+        statuses=workflow.STATUSES,
+    )
+
+
+@bp.get("/<int:request_id>")
+@login_required
+def detail(request_id: int):
+    user = current()
+    req = service.get_visible(db.session, user, request_id)
+    roles = service.roles_for(user, req)
+    return render_template(
+        "loans/detail.html",
+        req=req,
+        staff=user.role != Role.PATRON,
+        show_patron=service.can_see_patron(user, req),
+        actions=workflow.allowed_actions(req, roles),
+        params=workflow.ACTION_PARAMS,
+        reasons=workflow.UNFILLED_REASONS,
+    )
+
+
+@bp.post("/<int:request_id>/act")
+@login_required
+def act(request_id: int):
+    user = current()
+    data = {k: v for k, v in request.form.items() if k != "csrf_token"}
+    if request.files:
+        data["files"] = request.files
+    action = data.get("action", "")
+    try:
+        service.act(db.session, user, request_id, action, data, data.get("version"))
+        db.session.commit()
+    except ServiceError as exc:
+        db.session.rollback()
+        if exc.status == 404:
+            raise
+        flash(exc.message, "error")
+    else:
+        flash(_("Done: %(action)s.", action=workflow.ACTION_LABELS.get(action, action)), "success")
+    return redirect(url_for("loans.detail", request_id=request_id), code=303)
+
+
+@bp.get("/<int:request_id>/slip")
+@roles_required(Role.LIBRARIAN, Role.COORDINATOR, Role.ADMIN)
+def pick_slip(request_id: int):
+    user = current()
+    req = service.get_visible(db.session, user, request_id)
+    items = _lender_items(req)
+    return render_template("loans/slip.html", req=req, items=items, today=date.today())
+
+
+def _lender_items(req: LoanRequest) -> list:
+    from sqlalchemy import select
+
+    from union_catalog.models import Item, SourceRecord
+
+    if req.cluster_id is None or req.current_lender_id is None:
+        return []
+    return list(
+        db.session.scalars(
+            select(Item)
+            .join(SourceRecord, SourceRecord.id == Item.source_record_id)
+            .where(
+                SourceRecord.cluster_id == req.cluster_id,
+                Item.partner_id == req.current_lender_id,
+                SourceRecord.withdrawn_at.is_(None),
+            )
+        )
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new_request():
+    user = current()
+    if user.role not in (Role.PATRON, Role.LIBRARIAN) or user.library_id is None:
+        raise Forbidden(_("Only a patron or a librarian of a partner library can make a request."))
+    record_id = request.values.get("record_id", type=int)
+    cluster = None
+    if record_id is not None:
+        from union_catalog.models import Cluster
+
+        cluster = db.session.get(Cluster, record_id)
+    form = request.form if request.method == "POST" else {}
+    error = None
+    if request.method == "POST":
+        data = {
+            "record_id": record_id,
+            "service": form.get("service", "loan"),
+            "citation": {k: form.get(k, "") for k in service.CITATION_FIELDS if form.get(k)},
+            "copyright_ack": form.get("copyright_ack") == "yes",
+            "needed_by": form.get("needed_by") or None,
+            "note": form.get("note", ""),
+        }
+        try:
+            req = service.create(db.session, user, data)
+            db.session.commit()
+        except ServiceError as exc:
+            db.session.rollback()
+            error = exc
+        else:
+            flash(
+                _("Your request has been sent. Number: %(id)s.", id=req.id)
+                if req.status != "new"
+                else _("Your request will be reviewed by your library. Number: %(id)s.", id=req.id),
+                "success",
+            )
+            return redirect(url_for("loans.detail", request_id=req.id), code=303)
+    availability = {}
+    if cluster is not None:
+        from agreements.models import Partner
+
+        for service_name in ("loan", "copy"):
+            for pid, verdict in routing.requestability(
+                db.session, user.library_id, cluster.id, service_name, date.today()
+            ).items():
+                partner = db.session.get(Partner, pid)
+                availability.setdefault(partner.code, {"name": partner.name})[service_name] = verdict
+    status = 200 if error is None else error.status
+    return render_template(
+        "loans/new.html", cluster=cluster, record_id=record_id, form=form, error=error, availability=availability
+    ), status

@@ -1,0 +1,142 @@
+"""Tables of the loan workflow: requests, their rota, their history."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .accounts import utcnow
+from .extensions import db
+
+TERMINAL_STATES = ("completed", "copy_completed", "cancelled")
+# States in which a request waits on its current lender: its "load".
+OPEN_LENDER_STATES = ("requested", "expect_to_supply", "will_supply", "conditional")
+
+
+class LoanRequest(db.Model):
+    """A patron's request for a loan or a copy, and where it stands."""
+
+    __tablename__ = "loan_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patron_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    requester_library_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), index=True)
+    current_lender_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id"), index=True)
+    # The union record asked for; None for a citation request not (yet) matched.
+    cluster_id: Mapped[int | None] = mapped_column(ForeignKey("clusters.id"), index=True)
+    service: Mapped[str] = mapped_column(String(10))  # loan | copy
+    status: Mapped[str] = mapped_column(String(30), index=True)
+    # title, author for a citation request; article_title, pages, volume, issue, year for a copy.
+    citation: Mapped[dict] = mapped_column(JSON, default=dict)
+    copyright_ack: Mapped[bool] = mapped_column(default=False)
+    needed_by: Mapped[date | None] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(Text, default="")
+    due_date: Mapped[date | None] = mapped_column(Date)
+    # The current lender must answer by this day, else the tick moves on.
+    answer_due: Mapped[date | None] = mapped_column(Date)
+    condition: Mapped[str] = mapped_column(Text, default="")
+    cost: Mapped[str] = mapped_column(String(50), default="")
+    renewal_due: Mapped[date | None] = mapped_column(Date)  # a renewal asked, not yet answered
+    renewals: Mapped[int] = mapped_column(Integer, default=0)
+    recalled_on: Mapped[date | None] = mapped_column(Date)
+    round: Mapped[int] = mapped_column(Integer, default=0)  # routing rounds (retries)
+    close_reason: Mapped[str] = mapped_column(Text, default="")
+    created_on: Mapped[date] = mapped_column(Date, default=date.today, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    patron = relationship("User", foreign_keys=[patron_id])
+    requester_library = relationship("Partner", foreign_keys=[requester_library_id])
+    current_lender = relationship("Partner", foreign_keys=[current_lender_id])
+    cluster = relationship("Cluster")
+    rota: Mapped[list[RotaEntry]] = relationship(
+        back_populates="request",
+        cascade="all, delete-orphan",
+        order_by="(RotaEntry.round, RotaEntry.rank.is_(None), RotaEntry.rank, RotaEntry.id)",
+    )
+    events: Mapped[list[RequestEvent]] = relationship(
+        back_populates="request", cascade="all, delete-orphan", order_by="RequestEvent.id"
+    )
+
+    @property
+    def title(self) -> str:
+        if self.cluster is not None and self.cluster.title:
+            return self.cluster.title
+        return (self.citation or {}).get("title") or ""
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in TERMINAL_STATES
+
+    def current_entry(self) -> RotaEntry | None:
+        for entry in self.rota:
+            if entry.round == self.round and entry.outcome == "asked":
+                return entry
+        return None
+
+    def __repr__(self) -> str:
+        return f"<LoanRequest {self.id} {self.service} {self.status}>"
+
+
+class RotaEntry(db.Model):
+    """One library in a request's rota (rank 1..5), or left out of it (rank
+    None), with the reason and, once asked, what came of it."""
+
+    __tablename__ = "rota_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("loan_requests.id", ondelete="CASCADE"), index=True)
+    round: Mapped[int] = mapped_column(Integer, default=1)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), index=True)
+    rank: Mapped[int | None] = mapped_column(Integer)
+    reason_code: Mapped[str] = mapped_column(String(40))
+    reason_args: Mapped[dict] = mapped_column(JSON, default=dict)
+    # waiting, asked, supplied, unfilled, no_answer, condition_rejected, cancelled,
+    # not_asked (a later round replaced it), excluded
+    outcome: Mapped[str] = mapped_column(String(30), default="waiting")
+    outcome_detail: Mapped[str] = mapped_column(Text, default="")
+    asked_on: Mapped[date | None] = mapped_column(Date)
+    answer_due: Mapped[date | None] = mapped_column(Date)
+    answered_on: Mapped[date | None] = mapped_column(Date)
+
+    request: Mapped[LoanRequest] = relationship(back_populates="rota")
+    partner = relationship("Partner")
+
+
+class RequestEvent(db.Model):
+    """One transition of a request: who, when, from, to, and why."""
+
+    __tablename__ = "request_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("loan_requests.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_label: Mapped[str] = mapped_column(String(200), default="")  # "system" for the tick
+    action: Mapped[str] = mapped_column(String(30))
+    from_status: Mapped[str | None] = mapped_column(String(30))
+    to_status: Mapped[str] = mapped_column(String(30))
+    note: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    request: Mapped[LoanRequest] = relationship(back_populates="events")
+    actor = relationship("User")
+
+
+class RequestFeedback(db.Model):
+    """What a patron says of the service on one request: 1 (poor) to 5 (excellent)."""
+
+    __tablename__ = "request_feedback"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("loan_requests.id", ondelete="CASCADE"), unique=True)
+    patron_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    rating: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)

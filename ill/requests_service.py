@@ -1,0 +1,690 @@
+"""Services of the loan workflow: making a request, routing it, firing
+actions, the queues, the tick's steps, and the request as JSON.
+
+Services take a session and never commit; the view, the API or the CLI owns
+the one commit. Every status change goes through ``ill.workflow.fire`` and
+writes one ``RequestEvent`` in the same transaction; the request's version
+counter (``version_id_col``) makes a second, stale answer fail with 409.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import current_app, has_app_context
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm.exc import StaleDataError
+
+from . import routing, workflow
+from .accounts import Role, User
+from .errors import BadRequest, Conflict, NotFound, ServiceError
+from .models import TERMINAL_STATES, LoanRequest, RequestEvent, RotaEntry
+
+SERVICES = ("loan", "copy")
+CITATION_FIELDS = {
+    "title": 500,
+    "author": 300,
+    "article_title": 500,
+    "pages": 50,
+    "volume": 30,
+    "issue": 30,
+    "year": 10,
+    "publisher": 300,
+    "edition": 100,
+    "isbn": 30,
+    "issn": 30,
+}
+DEFAULT_LOAN_DAYS = 28
+
+
+# --- who is asking ------------------------------------------------------------
+
+
+def roles_for(user: User | None, req: LoanRequest) -> frozenset[str]:
+    """The parts this user plays in this request: patron, borrower, lender."""
+    if user is None:
+        return frozenset({workflow.SYSTEM})
+    roles = set()
+    if req.patron_id is not None and user.id == req.patron_id and user.role == Role.PATRON:
+        roles.add(workflow.PATRON)
+    if user.role == Role.LIBRARIAN and user.library_id is not None:
+        if user.library_id == req.requester_library_id:
+            roles.add(workflow.BORROWER)
+        if req.current_lender_id is not None and user.library_id == req.current_lender_id:
+            roles.add(workflow.LENDER)
+    return frozenset(roles)
+
+
+def can_see(user: User, req: LoanRequest) -> bool:
+    if user.role in (Role.COORDINATOR, Role.ADMIN):
+        return True
+    if user.role == Role.PATRON:
+        return req.patron_id == user.id
+    if user.role == Role.LIBRARIAN and user.library_id is not None:
+        if user.library_id in (req.requester_library_id, req.current_lender_id):
+            return True
+        # A past lender keeps sight of what it was asked.
+        return any(e.partner_id == user.library_id and e.asked_on is not None for e in req.rota)
+    return False
+
+
+def can_see_patron(user: User, req: LoanRequest) -> bool:
+    """Who the patron is stays with the borrowing library (and the network's
+    coordinators): a lender needs the library, not the reader."""
+    if user.role in (Role.COORDINATOR, Role.ADMIN):
+        return True
+    if user.role == Role.PATRON:
+        return req.patron_id == user.id
+    return user.role == Role.LIBRARIAN and user.library_id == req.requester_library_id
+
+
+def get_visible(session, user: User, request_id: int) -> LoanRequest:
+    req = session.get(LoanRequest, request_id)
+    if req is None or not can_see(user, req):
+        # The same answer whether it does not exist or is not yours: ids are not secrets,
+        # but other libraries' requests are.
+        raise NotFound(_("No request %(id)s among yours.", id=request_id))
+    return req
+
+
+def actor_label(user: User | None) -> str:
+    if user is None:
+        return "system"
+    return f"{user.name} ({user.library.code})" if user.library is not None else user.name
+
+
+def _config(name: str, default):
+    return current_app.config.get(name, default) if has_app_context() else default
+
+
+# --- agreements -----------------------------------------------------------------
+
+
+def agreement_between(session, borrower_id: int, lender_id: int, service: str, day: date):
+    try:
+        from agreements.queries import agreement_between as query
+    except ImportError:
+        return None
+    return query(session, borrower_id, lender_id, service, day)
+
+
+# --- what the workflow's effects need from the database --------------------------
+
+
+class Effects:
+    """``ctx.service`` for ``workflow.fire``: moving along the rota, agreement terms."""
+
+    def __init__(self, session):
+        self.session = session
+
+    def _partner(self, partner_id: int):
+        from agreements.models import Partner
+
+        return self.session.get(Partner, partner_id)
+
+    # rota ---------------------------------------------------------------------
+    def _ask(self, req: LoanRequest, entry: RotaEntry, day: date) -> None:
+        entry.outcome = "asked"
+        entry.asked_on = day
+        entry.answer_due = routing.answer_deadline(day, entry.reason_args.get("response_days", 3))
+        req.current_lender = self._partner(entry.partner_id)
+        req.answer_due = entry.answer_due
+        req.condition = ""
+        req.cost = ""
+
+    def _next(self, req: LoanRequest, day: date) -> str:
+        waiting = [e for e in req.rota if e.round == req.round and e.rank is not None and e.outcome == "waiting"]
+        if waiting:
+            self._ask(req, min(waiting, key=lambda e: e.rank), day)
+            return "requested"
+        req.current_lender = None
+        req.answer_due = None
+        return "unfilled"
+
+    def advance(self, ctx: workflow.Context, outcome: str, detail: str = "") -> str:
+        req = ctx.request
+        entry = req.current_entry()
+        if entry is not None:
+            entry.outcome = outcome
+            entry.outcome_detail = detail
+            entry.answered_on = ctx.day
+        target = self._next(req, ctx.day)
+        if target == "requested":
+            ctx.data["next_lender"] = req.current_lender.code
+        return target
+
+    def route(self, ctx: workflow.Context) -> str:
+        """A new round of routing: for a reviewed request, and for ``retry``."""
+        req = ctx.request
+        record_id = ctx.params.get("record_id")
+        lender_code = str(ctx.params.get("lender") or "").strip()
+        if record_id not in (None, ""):
+            req.cluster_id = _cluster(self.session, record_id).id
+        for entry in req.rota:
+            if entry.outcome == "waiting":
+                entry.outcome = "not_asked"
+        req.round = (req.round or 0) + 1
+        if lender_code:
+            placements = [self._chosen_lender(req, lender_code, ctx.day)]
+            excluded = []
+        elif req.cluster_id is not None:
+            wanted = routing.wanted_for(req.service, req.citation, req.cluster.format if req.cluster else None)
+            plan = routing.plan_for_cluster(self.session, req.requester_library_id, req.cluster_id, wanted, ctx.day)
+            placements, excluded = plan.rota, plan.excluded
+        else:
+            raise BadRequest(
+                _(
+                    "This request is not matched to a catalogue record: give record_id "
+                    "(a union record) or lender (a partner code) to send it."
+                ),
+                field="record_id",
+            )
+        for p in placements + excluded:
+            args = dict(p.args)
+            req.rota.append(
+                RotaEntry(
+                    round=req.round,
+                    partner_id=p.partner_id,
+                    rank=p.rank,
+                    reason_code=p.code_reason,
+                    reason_args=args,
+                    outcome="waiting" if p.rank is not None else "excluded",
+                )
+            )
+        ctx.data["round"] = req.round
+        ctx.data["rota"] = [p.code for p in placements]
+        target = self._next(req, ctx.day)
+        if target == "unfilled":
+            ctx.data["why"] = "no lender can be asked"
+        return target
+
+    def _chosen_lender(self, req: LoanRequest, code: str, day: date) -> routing.Placement:
+        from agreements.models import Partner
+
+        partner = self.session.scalar(select(Partner).where(Partner.code == code.upper()))
+        if partner is None:
+            raise BadRequest(_("No partner library with the code %(code)s.", code=code), field="lender")
+        if partner.id == req.requester_library_id:
+            raise BadRequest(_("A library cannot borrow from itself."), field="lender")
+        links = routing.agreement_links(self.session, req.requester_library_id, [partner.id], req.service, day)
+        ok, code_reason, args = routing.agreement_judgement(links.get(partner.id))
+        if not ok:
+            raise Conflict(
+                _(
+                    "%(code)s cannot be asked: %(reason)s.",
+                    code=partner.code,
+                    reason=routing.describe(code_reason, args),
+                )
+            )
+        if partner.lending_paused(day):
+            raise Conflict(
+                _(
+                    "%(code)s cannot be asked: %(reason)s.",
+                    code=partner.code,
+                    reason=routing.describe(
+                        "paused", {"until": partner.lending_paused_until.isoformat(), "why": partner.pause_reason}
+                    ),
+                )
+            )
+        return routing.Placement(
+            partner.id, partner.code, 1, "chosen_by_librarian", {"response_days": links[partner.id].response_days}
+        )
+
+    def supplied(self, ctx: workflow.Context) -> None:
+        entry = ctx.request.current_entry()
+        if entry is not None:
+            entry.outcome = "supplied"
+            entry.answered_on = ctx.day
+        ctx.request.answer_due = None
+
+    def withdraw(self, ctx: workflow.Context) -> None:
+        req = ctx.request
+        for entry in req.rota:
+            if entry.round == req.round and entry.outcome == "asked":
+                entry.outcome = "cancelled"
+                entry.answered_on = ctx.day
+            elif entry.outcome == "waiting":
+                entry.outcome = "not_asked"
+        req.answer_due = None
+
+    # agreement terms -------------------------------------------------------------
+    def default_due_date(self, ctx: workflow.Context) -> date:
+        req = ctx.request
+        link = agreement_between(self.session, req.requester_library_id, req.current_lender_id, "loan", ctx.day)
+        days = getattr(link, "loan_period_days", None) or _config("LOANS_DEFAULT_LOAN_DAYS", DEFAULT_LOAN_DAYS)
+        return ctx.day + timedelta(days=int(days))
+
+    def check_renewal_allowed(self, ctx: workflow.Context) -> None:
+        req = ctx.request
+        link = agreement_between(self.session, req.requester_library_id, req.current_lender_id, "loan", ctx.day)
+        allowed = getattr(link, "renewals_allowed", None)
+        if allowed is None:
+            return
+        if allowed is False or (not isinstance(allowed, bool) and (req.renewals or 0) >= int(allowed)):
+            raise Conflict(
+                _(
+                    "The agreement with %(code)s allows no more renewals (%(n)s so far).",
+                    code=req.current_lender.code if req.current_lender else "?",
+                    n=req.renewals or 0,
+                )
+            )
+
+
+# --- firing actions -----------------------------------------------------------------
+
+
+def _record(
+    session, req: LoanRequest, user: User | None, action: str, before: str | None, after: str, note: str, data: dict
+) -> RequestEvent:
+    event = RequestEvent(
+        request=req,
+        actor_id=user.id if user else None,
+        actor_label=actor_label(user),
+        action=action,
+        from_status=before,
+        to_status=after,
+        note=note or "",
+        data=data,
+    )
+    session.add(event)
+    return event
+
+
+def _flush(session) -> None:
+    try:
+        session.flush()
+    except StaleDataError:
+        raise Conflict(_("Someone else answered this request first: reload it and try again."), code="stale")
+
+
+def _after(session, req: LoanRequest, event: RequestEvent) -> None:
+    for hook in list(workflow.after_transition):
+        hook(session, req, event)
+
+
+def fire(
+    session,
+    user: User | None,
+    req: LoanRequest,
+    action: str,
+    params: dict | None = None,
+    version=None,
+    day: date | None = None,
+    roles: frozenset[str] | None = None,
+) -> RequestEvent:
+    """Fire ``action`` on ``req`` as ``user`` (None: the tick). ``version`` is the
+    version the caller saw; a different one is refused with 409."""
+    params = dict(params or {})
+    day = day or date.today()
+    if user is not None:
+        if version in (None, ""):
+            raise BadRequest(_("Send the version of the request you are answering ('version')."), field="version")
+        try:
+            version = int(version)
+        except (TypeError, ValueError):
+            raise BadRequest(_("'version' must be a whole number."), field="version")
+    if version is not None and version != req.version:
+        raise Conflict(
+            _(
+                "This request has changed since you loaded it (your version %(yours)s, now "
+                "%(now)s): reload it and try again.",
+                yours=version,
+                now=req.version,
+            ),
+            code="stale",
+        )
+    note = str(params.get("note") or "").strip()[:2000]
+    ctx = workflow.Context(
+        request=req,
+        action=action,
+        roles=roles or roles_for(user, req),
+        params=params,
+        day=day,
+        service=Effects(session),
+        session=session,
+        actor=user,
+        note=note,
+    )
+    # One UPDATE of the request per transition (the version moves by one), and
+    # a stale version surfaces at the one flush below, as a 409.
+    with session.no_autoflush:
+        before, after = workflow.fire(ctx)
+        event = _record(session, req, user, action, before, after, note, ctx.data)
+    _flush(session)
+    _after(session, req, event)
+    return event
+
+
+def act(
+    session, user: User, request_id: int, action: str, params: dict | None, version, day: date | None = None
+) -> RequestEvent:
+    req = get_visible(session, user, request_id)
+    return fire(session, user, req, action, params, version, day)
+
+
+# --- making a request ------------------------------------------------------------------
+
+
+def _cluster(session, record_id):
+    from union_catalog.models import Cluster
+
+    try:
+        cid = int(record_id)
+    except (TypeError, ValueError):
+        raise BadRequest(_("'record_id' must be the number of a union record."), field="record_id")
+    cluster = session.get(Cluster, cid)
+    if cluster is None:
+        raise NotFound(_("No union record %(id)s in the catalogue.", id=cid))
+    return cluster
+
+
+def _clean_citation(raw) -> dict:
+    if raw in (None, ""):
+        return {}
+    if not isinstance(raw, dict):
+        raise BadRequest(
+            _("'citation' must be an object of fields (article_title, pages, volume, issue, year...)."),
+            field="citation",
+        )
+    out = {}
+    for key, value in raw.items():
+        if key not in CITATION_FIELDS:
+            raise BadRequest(
+                _("Unknown citation field '%(name)s'. Known: %(known)s.", name=key, known=", ".join(CITATION_FIELDS)),
+                field=f"citation.{key}",
+            )
+        text = "" if value is None else str(value).strip()
+        if len(text) > CITATION_FIELDS[key]:
+            raise BadRequest(
+                _("citation.%(name)s is longer than %(n)d characters.", name=key, n=CITATION_FIELDS[key]),
+                field=f"citation.{key}",
+            )
+        if text:
+            out[key] = text
+    if "year" in out and not (out["year"].isdigit() and 1000 <= int(out["year"]) <= 2100):
+        raise BadRequest(
+            _("citation.year must be a year such as 2015, not '%(value)s'.", value=out["year"]), field="citation.year"
+        )
+    return out
+
+
+def _parse_day(value, name: str) -> date | None:
+    if value in (None, ""):
+        return None
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise BadRequest(
+            _("'%(name)s' must be a date as YYYY-MM-DD, not '%(value)s'.", name=name, value=str(value)[:40]), field=name
+        )
+
+
+def _truthy(value) -> bool:
+    return value is True or str(value).strip().lower() in ("true", "1", "yes", "on", "ya")
+
+
+def _own_call_number(session, library_id: int, cluster_id: int) -> str:
+    from union_catalog.models import Item, SourceRecord
+
+    return (
+        session.scalar(
+            select(Item.call_number)
+            .join(SourceRecord, SourceRecord.id == Item.source_record_id)
+            .where(SourceRecord.cluster_id == cluster_id, Item.partner_id == library_id, Item.call_number != "")
+            .limit(1)
+        )
+        or ""
+    )
+
+
+def create(session, user: User, data: dict, day: date | None = None) -> LoanRequest:
+    """A patron's (or a librarian's) new request; routed at once unless the
+    borrowing library reviews requests or it is a citation request."""
+    day = day or date.today()
+    if user.role not in (Role.PATRON, Role.LIBRARIAN) or user.library_id is None:
+        raise ServiceError(
+            _("Only a patron or a librarian of a partner library can make a request."), status=403, code="forbidden"
+        )
+    if not isinstance(data, dict):
+        raise BadRequest(_("Send the request as a JSON object."))
+    service = str(data.get("service") or "loan").strip()
+    if service not in SERVICES:
+        raise BadRequest(_("'service' must be loan or copy, not '%(value)s'.", value=service[:20]), field="service")
+    citation = _clean_citation(data.get("citation"))
+    needed_by = _parse_day(data.get("needed_by"), "needed_by")
+    if needed_by is not None and needed_by < day:
+        raise BadRequest(_("'needed_by' is in the past."), field="needed_by")
+    note = str(data.get("note") or "").strip()
+    if len(note) > 2000:
+        raise BadRequest(_("'note' is longer than %(n)d characters.", n=2000), field="note")
+    copyright_ack = _truthy(data.get("copyright_ack"))
+    if service == "copy":
+        if not (citation.get("article_title") or citation.get("pages")):
+            raise BadRequest(
+                _("For a copy, name the article or chapter (citation.article_title) or the pages (citation.pages)."),
+                field="citation.article_title",
+            )
+        if not copyright_ack:
+            raise BadRequest(
+                _(
+                    "For a copy, declare that it is for private study or research and "
+                    "within copyright limits (copyright_ack)."
+                ),
+                field="copyright_ack",
+            )
+    cluster = None
+    if data.get("record_id") not in (None, ""):
+        cluster = _cluster(session, data.get("record_id"))
+    elif not citation.get("title"):
+        raise BadRequest(
+            _("Name the union record (record_id) or, for an item not in the catalogue, describe it (citation.title)."),
+            field="record_id",
+        )
+    library = user.library
+    if cluster is not None:
+        wanted = routing.wanted_for(service, citation, cluster.format)
+        own = next((h for h in routing.holdings_for(session, cluster.id) if h.partner_id == library.id), None)
+        if routing.home_can_serve(own, wanted):
+            call = _own_call_number(session, library.id, cluster.id)
+            raise Conflict(
+                _(
+                    "Your own library (%(library)s) holds this and can give it to you: ask at the desk%(call)s.",
+                    library=library.name,
+                    call=(" " + _("(call number %(call)s)", call=call)) if call else "",
+                ),
+                code="held_locally",
+            )
+        duplicate = session.scalar(
+            select(LoanRequest.id).where(
+                LoanRequest.patron_id == user.id,
+                LoanRequest.cluster_id == cluster.id,
+                LoanRequest.service == service,
+                LoanRequest.status.not_in(TERMINAL_STATES),
+            )
+        )
+        if duplicate is not None:
+            raise Conflict(
+                _("You already have an open request (no. %(id)s) for this record.", id=duplicate),
+                code="duplicate",
+                details={"request_id": duplicate},
+            )
+    req = LoanRequest(
+        patron_id=user.id,
+        requester_library_id=library.id,
+        cluster_id=cluster.id if cluster else None,
+        service=service,
+        status="new",
+        citation=citation,
+        copyright_ack=copyright_ack,
+        needed_by=needed_by,
+        note=note,
+        created_on=day,
+        round=0,
+    )
+    session.add(req)
+    _record(session, req, user, "create", None, "new", note, {"service": service})
+    session.flush()
+    _after(session, req, req.events[-1])
+    if cluster is not None and not library.review_requests:
+        fire(session, None, req, "route", {}, None, day, roles=frozenset({workflow.SYSTEM}))
+    return req
+
+
+# --- queues ---------------------------------------------------------------------------
+
+
+def queue(
+    session, user: User, side: str | None = None, status: str | None = None, limit: int = 200
+) -> list[LoanRequest]:
+    stmt = select(LoanRequest)
+    if user.role == Role.PATRON:
+        stmt = stmt.where(LoanRequest.patron_id == user.id)
+    elif user.role == Role.LIBRARIAN:
+        if side == "borrowing":
+            stmt = stmt.where(LoanRequest.requester_library_id == user.library_id)
+        elif side == "lending":
+            stmt = stmt.where(LoanRequest.current_lender_id == user.library_id)
+        elif side in (None, "", "all"):
+            stmt = stmt.where(
+                or_(
+                    LoanRequest.requester_library_id == user.library_id,
+                    LoanRequest.current_lender_id == user.library_id,
+                )
+            )
+        else:
+            raise BadRequest(_("'side' must be borrowing or lending."), field="side")
+    elif user.role not in (Role.COORDINATOR, Role.ADMIN):
+        return []
+    if status:
+        statuses = [s.strip() for s in status.split(",") if s.strip()]
+        unknown = [s for s in statuses if s not in workflow.STATUSES]
+        if unknown:
+            raise BadRequest(
+                _(
+                    "Unknown status '%(status)s'. Known: %(known)s.",
+                    status=unknown[0],
+                    known=", ".join(workflow.STATUSES),
+                ),
+                field="status",
+            )
+        stmt = stmt.where(LoanRequest.status.in_(statuses))
+    stmt = stmt.order_by(LoanRequest.id.desc()).limit(limit)
+    return list(session.scalars(stmt))
+
+
+def queue_counts(session, user: User) -> dict[str, dict[str, int]]:
+    """Per side, the number of requests in each status (a librarian's own library)."""
+    out = {"borrowing": {}, "lending": {}}
+    if user.role != Role.LIBRARIAN:
+        return out
+    for side, column in (("borrowing", LoanRequest.requester_library_id), ("lending", LoanRequest.current_lender_id)):
+        for status, n in session.execute(
+            select(LoanRequest.status, func.count(LoanRequest.id))
+            .where(column == user.library_id)
+            .group_by(LoanRequest.status)
+        ):
+            out[side][status] = n
+    return out
+
+
+# --- the daily tick ------------------------------------------------------------------------
+
+
+def _tick(session, day: date, rows, action: str) -> list[str]:
+    lines = []
+    for req in rows:
+        try:
+            with session.begin_nested():
+                event = fire(session, None, req, action, {"note": ""}, None, day, roles=frozenset({workflow.SYSTEM}))
+        except ServiceError as exc:
+            lines.append(f"request {req.id}: {action} refused: {exc.message}")
+            continue
+        lines.append(f"request {req.id}: {event.from_status} -> {event.to_status}")
+    return lines
+
+
+def tick_unanswered(session, day: date) -> list[str]:
+    """Lenders that did not answer by their agreement's deadline are passed over."""
+    rows = session.scalars(
+        select(LoanRequest)
+        .where(LoanRequest.status == "requested", LoanRequest.answer_due.is_not(None), LoanRequest.answer_due < day)
+        .order_by(LoanRequest.id)
+    ).all()
+    return _tick(session, day, rows, "no_answer")
+
+
+def tick_overdue(session, day: date) -> list[str]:
+    rows = session.scalars(
+        select(LoanRequest)
+        .where(LoanRequest.status == "checked_out", LoanRequest.due_date.is_not(None), LoanRequest.due_date < day)
+        .order_by(LoanRequest.id)
+    ).all()
+    return _tick(session, day, rows, "overdue")
+
+
+# --- as JSON ---------------------------------------------------------------------------------
+
+
+def rota_rows(req: LoanRequest, staff: bool = True) -> list[dict]:
+    rows = []
+    for e in req.rota:
+        rows.append(
+            {
+                "library": e.partner.code if e.partner else None,
+                "rank": e.rank,
+                "reason": routing.describe(e.reason_code, e.reason_args),
+                "outcome": e.outcome,
+                "outcome_detail": e.outcome_detail or None,
+                "round": e.round,
+                "asked_on": e.asked_on.isoformat() if e.asked_on else None,
+                "answer_due": e.answer_due.isoformat() if e.answer_due else None,
+            }
+        )
+    return rows
+
+
+def to_dict(req: LoanRequest, user: User | None = None) -> dict:
+    staff = user is None or user.role != Role.PATRON
+    return {
+        "id": req.id,
+        "status": req.status,
+        "service": req.service,
+        "record_id": req.cluster_id,
+        "title": req.title,
+        "patron": (
+            {"id": req.patron.id, "name": req.patron.name}
+            if req.patron and (user is None or can_see_patron(user, req))
+            else None
+        ),
+        "requester_library": req.requester_library.code if req.requester_library else None,
+        "current_lender": req.current_lender.code if req.current_lender else None,
+        "citation": req.citation or {},
+        "copyright_ack": req.copyright_ack,
+        "needed_by": req.needed_by.isoformat() if req.needed_by else None,
+        "note": req.note,
+        "due_date": req.due_date.isoformat() if req.due_date else None,
+        "answer_due": req.answer_due.isoformat() if req.answer_due else None,
+        "condition": req.condition or None,
+        "cost": req.cost or None,
+        "renewal_due": req.renewal_due.isoformat() if req.renewal_due else None,
+        "renewals": req.renewals or 0,
+        "recalled_on": req.recalled_on.isoformat() if req.recalled_on else None,
+        "version": req.version,
+        # The rota with its reasons is for staff: it speaks of other libraries' load and record.
+        "rota": rota_rows(req) if staff else [],
+        "events": [
+            {
+                "at": e.at.isoformat(),
+                "actor": e.actor_label,
+                "action": e.action,
+                "from": e.from_status,
+                "to": e.to_status,
+                "note": e.note,
+                "data": e.data or {},
+            }
+            for e in req.events
+        ],
+        "actions": workflow.allowed_actions(req, roles_for(user, req)) if user is not None else [],
+        "created_at": req.created_at.isoformat() if req.created_at else None,
+    }

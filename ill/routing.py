@@ -1,0 +1,602 @@
+"""Who should be asked for a request, in which order, and why.
+
+The rules are plain functions over plain data (``Holding``, ``LenderFacts``)
+so they can be tested without a request or a database: ``plan_rota`` takes
+the facts and returns the ranked lenders and the excluded ones, each with a
+machine-readable reason (``code`` + ``args``) that ``describe`` turns into a
+sentence for people in the reader's language.
+
+``gather`` reads the facts from the database (union catalogue holdings,
+agreements, partners, the request history); ``requestability`` answers the
+record page's "can I ask this library, and if not why not".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from flask_babel import gettext as _
+
+ROTA_SIZE = 5
+LIVE_AGREEMENT = ("active", "expiring")
+
+# Copy statuses as the union catalogue names them (union_catalog.models.ItemStatus).
+AVAILABLE, ON_LOAN, NOT_FOR_LOAN, LOST, DAMAGED, UNKNOWN = (
+    "available",
+    "on_loan",
+    "not_for_loan",
+    "lost",
+    "damaged",
+    "unknown",
+)
+
+CERTAIN, POSSIBLE = 0, 1  # availability certainty: lower is asked first
+
+
+# --- plain data -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Copy:
+    status: str = UNKNOWN
+    coverage: str = ""  # 866 text of a serial holding
+
+
+@dataclass
+class Holding:
+    """One library's copies of the record."""
+
+    partner_id: int
+    code: str
+    copies: list[Copy] = field(default_factory=list)
+
+
+@dataclass
+class Link:
+    """The agreement between the borrowing library and a lender for one
+    service, as ``agreements.queries`` reports it (an ``AgreementLink``)."""
+
+    live: bool
+    status: str | None = "active"  # None: no agreement at all
+    end_date: date | None = None
+    reason: str = ""
+    response_days: int = 3
+    loan_period_days: int = 28
+
+
+@dataclass
+class LenderFacts:
+    """What routing needs to know of a holding library, besides its copies."""
+
+    partner_id: int
+    code: str
+    link: Link | None = None  # None: no agreement at all with the borrower
+    paused_until: date | None = None  # set only while its lending is paused
+    pause_reason: str = ""
+    load: int = 0  # open lending requests now
+    lent: int = 0  # loans and copies supplied, last 12 months
+    borrowed: int = 0  # requests it made, last 12 months
+    asked: int = 0  # times it was asked and answered or timed out, last 12 months
+    filled: int = 0
+    turnaround_days: float | None = None  # mean days from asked to supplied
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """What is asked for: the service and, for a serial, which part."""
+
+    service: str = "loan"
+    volume: int | None = None
+    year: int | None = None
+    serial: bool = False
+
+
+@dataclass
+class Placement:
+    partner_id: int
+    code: str
+    rank: int | None  # None: excluded
+    code_reason: str
+    args: dict = field(default_factory=dict)
+
+    @property
+    def excluded(self) -> bool:
+        return self.rank is None
+
+
+@dataclass
+class Plan:
+    rota: list[Placement]
+    excluded: list[Placement]
+
+    @property
+    def lenders(self) -> list[int]:
+        return [p.partner_id for p in self.rota]
+
+
+# --- serial coverage ----------------------------------------------------------
+
+_VOL = re.compile(r"(?:v|vol|volume|jil|jilid|vols)\.?\s*(\d+)", re.I)
+_YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)")
+_NUM = re.compile(r"(?<!\d)(\d+)(?!\d)")
+
+
+def _side(text: str) -> tuple[int | None, int | None]:
+    """(volume, year) named on one side of a coverage range."""
+    text = text.strip()
+    vol = _VOL.search(text)
+    year = _YEAR.search(text)
+    volume = int(vol.group(1)) if vol else None
+    if volume is None and year is None:
+        num = _NUM.search(text)
+        if num:
+            volume = int(num.group(1))
+    return volume, int(year.group(1)) if year else None
+
+
+def parse_coverage(text: str) -> list[tuple[tuple[int | None, int | None], tuple[int | None, int | None], bool]]:
+    """Ranges of an 866 statement: [((vol, year) start, (vol, year) end, open_ended)].
+
+    Understands "v.1(2001)-v.10(2010)", "2005-2015", "v.3(1999)-", "1995-2000; 2003-2010",
+    "Vol. 1 (2001) - Vol. 10 (2010)". A single issue ("v.5(2004)") is a range of one.
+    """
+    ranges = []
+    for segment in re.split(r"[;,]", text or ""):
+        segment = segment.strip()
+        if not segment:
+            continue
+        # A hyphen between two parts; a hyphen inside "(2001-2002)" is kept with its side.
+        parts = re.split(r"-(?![^(]*\))", segment, maxsplit=1)
+        start = _side(parts[0])
+        if len(parts) == 1:
+            end, open_ended = start, False
+        else:
+            open_ended = not parts[1].strip()
+            end = (None, None) if open_ended else _side(parts[1])
+        if start == (None, None):
+            continue
+        ranges.append((start, end, open_ended))
+    return ranges
+
+
+def _within(value: int, low: int | None, high: int | None, open_ended: bool) -> bool | None:
+    if low is None:
+        return None
+    if open_ended:
+        return value >= low
+    if high is None:
+        high = low
+    return low <= value <= high
+
+
+def coverage_includes(text: str, volume: int | None, year: int | None) -> bool | None:
+    """True/False when the statement says; None when it cannot tell (no statement,
+    or it names neither the volumes nor the years asked)."""
+    if volume is None and year is None:
+        return True
+    answers = []
+    for (sv, sy), (ev, ey), open_ended in parse_coverage(text):
+        if year is not None:
+            answers.append(_within(year, sy, ey, open_ended))
+        if volume is not None:
+            answers.append(_within(volume, sv, ev, open_ended))
+    if any(a is True for a in answers):
+        return True
+    if any(a is False for a in answers):
+        return False
+    return None
+
+
+# --- the rules ----------------------------------------------------------------
+
+
+def copy_judgement(copies: list[Copy], wanted: Wanted) -> tuple[int | None, str, dict]:
+    """(certainty, reason code, args) for one library's copies: certainty
+    CERTAIN or POSSIBLE when it may serve, None with a reason when not."""
+    if not copies:
+        return POSSIBLE, "held_no_items", {}
+    if wanted.serial and (wanted.volume is not None or wanted.year is not None):
+        with_coverage = [c for c in copies if c.coverage.strip()]
+        if with_coverage:
+            verdicts = [coverage_includes(c.coverage, wanted.volume, wanted.year) for c in with_coverage]
+            if all(v is False for v in verdicts):
+                return (
+                    None,
+                    "coverage",
+                    {
+                        "volume": wanted.volume,
+                        "year": wanted.year,
+                        "coverage": "; ".join(c.coverage for c in with_coverage),
+                    },
+                )
+            uncertain = not any(v is True for v in verdicts)
+        else:
+            uncertain = True
+    else:
+        uncertain = False
+    if wanted.service == "copy":
+        serving = {AVAILABLE, NOT_FOR_LOAN}
+    else:
+        serving = {AVAILABLE}
+    statuses = [c.status if c.status in (AVAILABLE, ON_LOAN, NOT_FOR_LOAN, LOST, DAMAGED) else UNKNOWN for c in copies]
+    if any(s in serving for s in statuses):
+        return (POSSIBLE if uncertain else CERTAIN), ("available_uncertain_part" if uncertain else "available"), {}
+    if UNKNOWN in statuses:
+        return POSSIBLE, "status_unknown", {}
+    if all(s == ON_LOAN for s in statuses):
+        return None, "all_on_loan", {}
+    if all(s == NOT_FOR_LOAN for s in statuses):
+        return None, "reference_only", {}
+    if all(s in (LOST, DAMAGED) for s in statuses):
+        return None, "lost_or_damaged", {}
+    return None, "none_lendable", {"statuses": sorted(set(statuses))}
+
+
+def agreement_judgement(link: Link | None) -> tuple[bool, str, dict]:
+    if link is None or (not link.live and link.status in (None, "", "none")):
+        return False, "no_agreement", {}
+    if link.live:
+        return True, "", {}
+    if link.status in LIVE_AGREEMENT:  # in force, but not for this service
+        return False, "not_covered", {"end_date": link.end_date.isoformat() if link.end_date else None}
+    return (
+        False,
+        "agreement",
+        {
+            "status": link.status,
+            "end_date": link.end_date.isoformat() if link.end_date else None,
+            "text": str(link.reason or ""),
+        },
+    )
+
+
+def balance_bucket(lent: int, borrowed: int) -> int:
+    """0 for a library that lends about as much as it borrows; higher the more
+    it lends beyond that, so the libraries that carry the network rest."""
+    surplus = lent - 2 * borrowed
+    return max(0, surplus // 10)
+
+
+def record_score(facts: LenderFacts) -> tuple[float, float]:
+    """Lower is better: (missed share rounded to tenths, turnaround in whole days).
+    A library with fewer than 3 answers counts as middling."""
+    if facts.asked >= 3:
+        missed = round(1 - facts.filled / facts.asked, 1)
+    else:
+        missed = 0.5
+    turnaround = round(facts.turnaround_days) if facts.turnaround_days is not None else 5
+    return missed, turnaround
+
+
+def plan_rota(
+    borrower_id: int | None,
+    holdings: list[Holding],
+    facts: dict[int, LenderFacts],
+    wanted: Wanted,
+    day: date,
+    size: int = ROTA_SIZE,
+) -> Plan:
+    """The ranked lenders (at most ``size``) and the libraries left out, each with its reason."""
+    excluded: list[Placement] = []
+    eligible: list[tuple[tuple, Placement]] = []
+    for holding in sorted(holdings, key=lambda h: h.code):
+        pid = holding.partner_id
+        if borrower_id is not None and pid == borrower_id:
+            excluded.append(Placement(pid, holding.code, None, "own_library"))
+            continue
+        f = facts.get(pid) or LenderFacts(pid, holding.code)
+        ok, code, args = agreement_judgement(f.link)
+        if not ok:
+            excluded.append(Placement(pid, holding.code, None, code, args))
+            continue
+        if f.paused_until is not None and day <= f.paused_until:
+            excluded.append(
+                Placement(
+                    pid, holding.code, None, "paused", {"until": f.paused_until.isoformat(), "why": f.pause_reason}
+                )
+            )
+            continue
+        certainty, code, args = copy_judgement(holding.copies, wanted)
+        if certainty is None:
+            excluded.append(Placement(pid, holding.code, None, code, args))
+            continue
+        missed, turnaround = record_score(f)
+        key = (certainty, f.load, balance_bucket(f.lent, f.borrowed), missed, turnaround, holding.code, pid)
+        args = {
+            "availability": code,
+            "load": f.load,
+            "lent": f.lent,
+            "borrowed": f.borrowed,
+            "fill_rate": round(f.filled / f.asked, 2) if f.asked else None,
+            "turnaround_days": round(f.turnaround_days, 1) if f.turnaround_days is not None else None,
+        }
+        eligible.append((key, Placement(pid, holding.code, 0, "placed", args)))
+    eligible.sort(key=lambda kp: kp[0])
+    rota = []
+    for index, (_key, placement) in enumerate(eligible):
+        if index < size:
+            placement.rank = index + 1
+            rota.append(placement)
+        else:
+            placement.rank = None
+            placement.code_reason = "rota_full"
+            placement.args = {"size": size}
+            excluded.append(placement)
+    return Plan(rota=rota, excluded=excluded)
+
+
+def home_can_serve(holding: Holding | None, wanted: Wanted) -> bool:
+    """The borrowing library itself holds a copy it can give the patron now."""
+    if holding is None:
+        return False
+    certainty, _code, _args = copy_judgement(holding.copies, wanted)
+    return certainty == CERTAIN
+
+
+# --- reasons for people -------------------------------------------------------
+
+
+def _day(iso: str | None) -> str:
+    from flask import has_app_context
+
+    if not iso:
+        return ""
+    if not has_app_context():  # plain-data use (tests, scripts): English
+        from babel.dates import format_date
+
+        return format_date(date.fromisoformat(iso), "long", locale="en")
+    from ill.ui import format_day
+
+    return format_day(date.fromisoformat(iso))
+
+
+def _availability_text(code: str) -> str:
+    return {
+        "available": _("a copy is available"),
+        "available_uncertain_part": _("a copy is available, but its holdings may not include the part asked"),
+        "status_unknown": _("copy status unknown"),
+        "held_no_items": _("held, no copies listed"),
+    }.get(code, code)
+
+
+def describe(code: str, args: dict | None) -> str:
+    """The reason for a place or an exclusion, as a sentence in the reader's language."""
+    args = args or {}
+    if code == "placed":
+        parts = [_availability_text(args.get("availability", ""))]
+        parts.append(_("%(n)d open lending requests", n=args.get("load", 0)))
+        parts.append(
+            _(
+                "lent %(lent)d, borrowed %(borrowed)d in 12 months",
+                lent=args.get("lent", 0),
+                borrowed=args.get("borrowed", 0),
+            )
+        )
+        if args.get("fill_rate") is not None:
+            parts.append(_("filled %(rate)d%% of requests", rate=round(args["fill_rate"] * 100)))
+        if args.get("turnaround_days") is not None:
+            parts.append(_("supplies in %(days)s days on average", days=args["turnaround_days"]))
+        return "; ".join(parts)
+    if code == "own_library":
+        return _("the borrowing library itself")
+    if code == "no_agreement":
+        return _("no cooperation agreement with the borrowing library")
+    if code == "not_covered":
+        return _("the agreement does not cover this service")
+    if code == "agreement":
+        status = args.get("status")
+        end = _day(args.get("end_date"))
+        if status == "expired" and end:
+            return _("agreement expired on %(day)s", day=end)
+        if status == "terminated":
+            return _("agreement terminated")
+        if status == "upcoming":
+            return _("agreement not yet in force")
+        if status == "draft":
+            return _("agreement not yet signed")
+        if status == "unknown":
+            return _("agreement end date unknown")
+        if args.get("text"):
+            return args["text"]
+        return _("no live agreement for this service")
+    if code == "paused":
+        text = _("lending paused until %(day)s", day=_day(args.get("until")))
+        return f"{text} ({args['why']})" if args.get("why") else text
+    if code == "all_on_loan":
+        return _("all copies on loan")
+    if code == "reference_only":
+        return _("reference only: copies are not for loan")
+    if code == "lost_or_damaged":
+        return _("all copies lost or damaged")
+    if code == "none_lendable":
+        return _("no copy can be lent now")
+    if code == "coverage":
+        asked = []
+        if args.get("volume") is not None:
+            asked.append(_("volume %(v)s", v=args["volume"]))
+        if args.get("year") is not None:
+            asked.append(_("year %(y)s", y=args["year"]))
+        return _(
+            "holdings (%(coverage)s) do not include %(asked)s",
+            coverage=args.get("coverage", ""),
+            asked=", ".join(asked),
+        )
+    if code == "rota_full":
+        return _("not needed: the rota holds up to %(n)d lenders", n=args.get("size", ROTA_SIZE))
+    if code == "chosen_by_librarian":
+        return _("chosen by the borrowing library's librarian")
+    return code
+
+
+# --- reading the facts from the database ----------------------------------------
+
+
+def answer_deadline(day: date, response_days: int) -> date:
+    from agreements.calendar import working_days_after
+
+    return working_days_after(day, max(1, int(response_days or 1)))
+
+
+def _as_link(raw) -> Link:
+    return Link(
+        live=bool(getattr(raw, "live", False)),
+        status=getattr(raw, "status", None),
+        end_date=getattr(raw, "end_date", None),
+        reason=str(getattr(raw, "reason", "") or ""),
+        response_days=getattr(raw, "response_days", None) or 3,
+        loan_period_days=getattr(raw, "loan_period_days", None) or 28,
+    )
+
+
+def agreement_links(session, borrower_id: int, lender_ids: list[int], service: str, day: date) -> dict[int, Link]:
+    """The agreement links the agreements package reports, as routing's ``Link``."""
+    from agreements.queries import links_for
+
+    raw = links_for(session, borrower_id, list(lender_ids), service, day)
+    return {pid: _as_link(link) for pid, link in raw.items() if link is not None}
+
+
+def holdings_for(session, cluster_id: int) -> list[Holding]:
+    """Every library's non-withdrawn copies of the union record."""
+    from sqlalchemy import select
+
+    from agreements.models import Partner
+    from union_catalog.models import Item, SourceRecord
+
+    rows = session.execute(
+        select(SourceRecord.id, SourceRecord.partner_id, Partner.code)
+        .join(Partner, Partner.id == SourceRecord.partner_id)
+        .where(SourceRecord.cluster_id == cluster_id, SourceRecord.withdrawn_at.is_(None))
+    ).all()
+    by_partner: dict[int, Holding] = {}
+    record_ids = []
+    for record_id, partner_id, code in rows:
+        by_partner.setdefault(partner_id, Holding(partner_id, code))
+        record_ids.append(record_id)
+    if record_ids:
+        for partner_id, status, coverage in session.execute(
+            select(Item.partner_id, Item.status, Item.coverage).where(Item.source_record_id.in_(record_ids))
+        ):
+            if partner_id in by_partner:
+                by_partner[partner_id].copies.append(Copy(status or UNKNOWN, coverage or ""))
+    return list(by_partner.values())
+
+
+def lender_facts(
+    session, borrower_id: int | None, partner_ids: list[int], service: str, day: date
+) -> dict[int, LenderFacts]:
+    """Agreements, pauses, load, balance and record of each holding library."""
+    from sqlalchemy import func, select
+
+    from agreements.models import Partner
+
+    from .facts import partner_facts
+    from .models import OPEN_LENDER_STATES, LoanRequest
+
+    if not partner_ids:
+        return {}
+    since = day - timedelta(days=365)
+    facts = {}
+    for p in session.scalars(select(Partner).where(Partner.id.in_(partner_ids))):
+        facts[p.id] = LenderFacts(
+            p.id,
+            p.code,
+            paused_until=p.lending_paused_until if p.lending_paused(day) else None,
+            pause_reason=p.pause_reason or "",
+        )
+    links = agreement_links(session, borrower_id, partner_ids, service, day) if borrower_id else {}
+    for pid, link in links.items():
+        if pid in facts:
+            facts[pid].link = link
+    for pid, n in session.execute(
+        select(LoanRequest.current_lender_id, func.count(LoanRequest.id))
+        .where(LoanRequest.current_lender_id.in_(partner_ids), LoanRequest.status.in_(OPEN_LENDER_STATES))
+        .group_by(LoanRequest.current_lender_id)
+    ):
+        facts[pid].load = n
+    # Its record over the last 12 months, counted where the facts page counts it.
+    for pid, record in partner_facts(session, since, day, partner_ids).items():
+        f = facts[pid]
+        f.borrowed = record.requests_made
+        f.lent = f.filled = record.supplied
+        f.asked = record.supplied + record.not_supplied
+        f.turnaround_days = record.mean_response_days
+    return facts
+
+
+def wanted_for(service: str, citation: dict | None, record_format: str | None) -> Wanted:
+    citation = citation or {}
+
+    def _int(value):
+        try:
+            return int(str(value).strip())
+        except (TypeError, ValueError):
+            return None
+
+    serial = (record_format or "").lower() in ("serial", "journal", "periodical", "magazine")
+    return Wanted(
+        service=service,
+        volume=_int(citation.get("volume")),
+        year=_int(citation.get("year")),
+        serial=serial or bool(citation.get("volume")),
+    )
+
+
+def plan_for_cluster(session, borrower_id: int, cluster_id: int, wanted: Wanted, day: date) -> Plan:
+    holdings = holdings_for(session, cluster_id)
+    facts = lender_facts(
+        session, borrower_id, [h.partner_id for h in holdings if h.partner_id != borrower_id], wanted.service, day
+    )
+    return plan_rota(borrower_id, holdings, facts, wanted, day)
+
+
+def requestability(
+    session, borrower_library_id: int | None, cluster_id: int, service: str, day: date
+) -> dict[int, tuple[bool, str]]:
+    """For each library holding the record: may the borrowing library ask it
+    for this service today, and a reason for people. Without a borrowing
+    library (nobody signed in, a coordinator) only the copies are judged."""
+    from union_catalog.models import Cluster
+
+    cluster = session.get(Cluster, cluster_id)
+    wanted = wanted_for(service, None, cluster.format if cluster else None)
+    holdings = holdings_for(session, cluster_id)
+    out: dict[int, tuple[bool, str]] = {}
+    if borrower_library_id is None:
+        for h in holdings:
+            certainty, code, args = copy_judgement(h.copies, wanted)
+            out[h.partner_id] = (
+                certainty is not None,
+                describe(code, args) if certainty is None else _availability_text(code),
+            )
+        return out
+    plan = plan_rota(
+        borrower_library_id,
+        holdings,
+        lender_facts(
+            session,
+            borrower_library_id,
+            [h.partner_id for h in holdings if h.partner_id != borrower_library_id],
+            service,
+            day,
+        ),
+        wanted,
+        day,
+        size=len(holdings) or 1,
+    )
+    for placement in plan.rota:
+        out[placement.partner_id] = (True, _availability_text(placement.args.get("availability", "")))
+    for placement in plan.excluded:
+        if placement.code_reason == "own_library":
+            own = next(h for h in holdings if h.partner_id == placement.partner_id)
+            out[placement.partner_id] = (
+                False,
+                _("your own library holds it: ask at the desk")
+                if home_can_serve(own, wanted)
+                else describe("own_library", {}),
+            )
+        else:
+            out[placement.partner_id] = (False, describe(placement.code_reason, placement.args))
+    return out

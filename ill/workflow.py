@@ -1,0 +1,527 @@
+"""The one state machine of a loan or copy request, as configuration.
+
+``MACHINE`` maps each status to the actions allowed in it; each action is a
+``Transition``: the status it leads to, who may fire it, an optional guard
+(raises when the action does not fit this request) and an optional effect
+(does the action's work; may choose the next status among ``to`` when there
+is more than one, e.g. the next lender or ``unfilled``). Statuses and action
+names follow ISO 18626 where it has a name.
+
+``fire`` is the only way a status changes, for the API, the pages and the
+tick alike. It works on any object with the request's attributes and on a
+``Context`` whose ``service`` does what needs the database (moving along the
+rota, agreement terms), so the machine can be tested on plain objects.
+
+Other packages hook in without touching the table: ``add_effect(action, fn)``
+runs ``fn(ctx)`` after the built-in effect (document delivery stores the copy
+there), and every callable in ``after_transition`` is called with
+``(session, request, event)`` once the event is written (notifications).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from .errors import BadRequest, Conflict, Forbidden
+
+BORROWER, LENDER, PATRON, SYSTEM = "borrower", "lender", "patron", "system"
+SAME = "="  # a transition that keeps the status (renewals, recall)
+
+STATUSES = (
+    "new",
+    "requested",
+    "expect_to_supply",
+    "will_supply",
+    "conditional",
+    "loaned",
+    "received",
+    "checked_out",
+    "overdue",
+    "returned",
+    "shipped_return",
+    "completed",
+    "copy_completed",
+    "unfilled",
+    "cancelled",
+)
+TERMINAL = ("completed", "copy_completed", "cancelled")
+# Once the item has left the lender, a cancellation would strand it: the
+# borrowing library sends it back through returned -> shipped_return instead.
+SHIPPED = ("loaned", "received", "checked_out", "overdue", "returned", "shipped_return")
+
+UNFILLED_REASONS = ("not_held", "on_loan", "not_for_loan", "damaged", "missing", "policy", "other")
+
+
+@dataclass
+class Context:
+    """One attempt to fire an action."""
+
+    request: object
+    action: str
+    roles: frozenset[str]
+    params: dict
+    day: date
+    service: object = None  # what needs the database; see ill.requests_service.Effects
+    session: object = None
+    actor: object = None
+    note: str = ""
+    data: dict = field(default_factory=dict)  # recorded with the event
+
+
+Guard = Callable[[Context], None]
+Effect = Callable[[Context], "str | None"]
+
+
+@dataclass(frozen=True)
+class Transition:
+    to: str | tuple[str, ...]
+    who: frozenset[str]
+    guard: Guard | None = None
+    effect: Effect | None = None
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        return self.to if isinstance(self.to, tuple) else (self.to,)
+
+
+# --- params -----------------------------------------------------------------
+
+
+def param_text(ctx: Context, name: str, required: bool = False, limit: int = 2000) -> str:
+    value = ctx.params.get(name)
+    value = "" if value is None else str(value).strip()
+    if required and not value:
+        raise BadRequest(_("The action %(action)s needs '%(name)s'.", action=ctx.action, name=name), field=name)
+    if len(value) > limit:
+        raise BadRequest(_("'%(name)s' is longer than %(n)d characters.", name=name, n=limit), field=name)
+    return value
+
+
+def param_day(ctx: Context, name: str, required: bool = False) -> date | None:
+    value = ctx.params.get(name)
+    if value in (None, ""):
+        if required:
+            raise BadRequest(
+                _("The action %(action)s needs '%(name)s' (a date, YYYY-MM-DD).", action=ctx.action, name=name),
+                field=name,
+            )
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise BadRequest(
+            _("'%(name)s' must be a date as YYYY-MM-DD, not '%(value)s'.", name=name, value=str(value)[:40]), field=name
+        )
+
+
+def param_bool(ctx: Context, name: str) -> bool:
+    value = ctx.params.get(name)
+    if isinstance(value, bool):
+        return value
+    text = str(value if value is not None else "").strip().lower()
+    if text in ("true", "1", "yes", "on", "ya"):
+        return True
+    if text in ("false", "0", "no", "off", "tidak"):
+        return False
+    raise BadRequest(_("'%(name)s' must be true or false.", name=name), field=name)
+
+
+# --- guards -----------------------------------------------------------------
+
+
+def is_loan(ctx: Context) -> None:
+    if ctx.request.service != "loan":
+        raise Conflict(_("%(action)s is for loans; this request is for a copy.", action=ctx.action))
+
+
+def is_copy(ctx: Context) -> None:
+    if ctx.request.service != "copy":
+        raise Conflict(_("%(action)s is for copies; this request is for a loan.", action=ctx.action))
+
+
+def renewal_pending(ctx: Context) -> None:
+    if ctx.request.renewal_due is None:
+        raise Conflict(_("No renewal has been asked for this loan."))
+
+
+def past_due(ctx: Context) -> None:
+    if ctx.request.due_date is None or ctx.request.due_date >= ctx.day:
+        raise Conflict(_("The loan is not past its due date."))
+
+
+# --- effects ----------------------------------------------------------------
+
+
+def _advance(outcome: str, detail_param: str | None = None) -> Effect:
+    def effect(ctx: Context) -> str:
+        detail = ""
+        if detail_param:
+            detail = param_text(ctx, detail_param, required=True)
+            if detail not in UNFILLED_REASONS:
+                raise BadRequest(
+                    _("'reason' must be one of: %(choices)s.", choices=", ".join(UNFILLED_REASONS)), field="reason"
+                )
+            ctx.data["reason"] = detail
+        return ctx.service.advance(ctx, outcome, detail)
+
+    return effect
+
+
+def conditional(ctx: Context) -> None:
+    ctx.request.condition = param_text(ctx, "condition", required=True)
+    ctx.request.cost = param_text(ctx, "cost", limit=50)
+    ctx.data.update(condition=ctx.request.condition, cost=ctx.request.cost)
+
+
+def accept_condition(ctx: Context) -> None:
+    ctx.data["condition"] = ctx.request.condition
+
+
+def loaned(ctx: Context) -> None:
+    due = param_day(ctx, "due_date") or ctx.service.default_due_date(ctx)
+    if due <= ctx.day:
+        raise BadRequest(_("The due date must be after today."), field="due_date")
+    ctx.request.due_date = due
+    ctx.data["due_date"] = due.isoformat()
+    ctx.service.supplied(ctx)
+
+
+def copy_completed(ctx: Context) -> None:
+    ctx.service.supplied(ctx)
+
+
+def renew(ctx: Context) -> None:
+    if ctx.request.renewal_due is not None:
+        raise Conflict(_("A renewal is already waiting for the lender's answer."))
+    due = param_day(ctx, "due_date", required=True)
+    if ctx.request.due_date is not None and due <= ctx.request.due_date:
+        raise BadRequest(
+            _("Ask for a due date after the current one (%(day)s).", day=ctx.request.due_date.isoformat()),
+            field="due_date",
+        )
+    ctx.service.check_renewal_allowed(ctx)
+    ctx.request.renewal_due = due
+    ctx.data["due_date"] = due.isoformat()
+
+
+def renew_answer(ctx: Context) -> str | None:
+    approve = param_bool(ctx, "approve")
+    ctx.data["approve"] = approve
+    if approve:
+        due = param_day(ctx, "due_date") or ctx.request.renewal_due
+        if due <= ctx.day:
+            raise BadRequest(_("The due date must be after today."), field="due_date")
+        ctx.request.due_date = due
+        ctx.request.renewals = (ctx.request.renewals or 0) + 1
+        ctx.data["due_date"] = due.isoformat()
+    ctx.request.renewal_due = None
+    if approve and ctx.request.status == "overdue":
+        return "checked_out"
+    return None
+
+
+def recall(ctx: Context) -> None:
+    ctx.request.recalled_on = ctx.day
+    due = param_day(ctx, "due_date")
+    if due is not None:
+        ctx.request.due_date = due
+        ctx.data["due_date"] = due.isoformat()
+    ctx.request.renewal_due = None
+
+
+def cancel(ctx: Context) -> str:
+    reason = param_text(ctx, "reason", limit=500)
+    ctx.request.close_reason = reason
+    ctx.data["reason"] = reason
+    ctx.service.withdraw(ctx)
+    return "cancelled"
+
+
+def route(ctx: Context) -> str:
+    return ctx.service.route(ctx)
+
+
+def closes_copy(ctx: Context) -> None:
+    ctx.request.renewal_due = None
+
+
+# --- the table ----------------------------------------------------------------
+
+
+def T(to, *who, guard=None, effect=None) -> Transition:  # noqa: N802 - reads like a table
+    return Transition(to, frozenset(who), guard, effect)
+
+
+NEXT_LENDER = ("requested", "unfilled")
+_cancel = T("cancelled", PATRON, BORROWER, effect=cancel)
+_unfilled = T(NEXT_LENDER, LENDER, effect=_advance("unfilled", "reason"))
+_loaned = T("loaned", LENDER, guard=is_loan, effect=loaned)
+_copy = T("copy_completed", LENDER, guard=is_copy, effect=copy_completed)
+_conditional = T("conditional", LENDER, effect=conditional)
+_renew = T(SAME, BORROWER, guard=is_loan, effect=renew)
+_renew_answer = T((SAME, "checked_out"), LENDER, guard=renewal_pending, effect=renew_answer)
+_recall = T(SAME, LENDER, effect=recall)
+
+MACHINE: dict[str, dict[str, Transition]] = {
+    # A request the borrowing library reviews before it goes out (a citation
+    # request, or a library that reviews every request).
+    "new": {
+        "route": T(NEXT_LENDER, BORROWER, SYSTEM, effect=route),
+        "cancel": _cancel,
+    },
+    "requested": {
+        "expect_to_supply": T("expect_to_supply", LENDER),
+        "will_supply": T("will_supply", LENDER),
+        "conditional": _conditional,
+        "unfilled": _unfilled,
+        "loaned": _loaned,
+        "copy_completed": _copy,
+        "no_answer": T(NEXT_LENDER, SYSTEM, effect=_advance("no_answer")),
+        "cancel": _cancel,
+    },
+    "expect_to_supply": {
+        "will_supply": T("will_supply", LENDER),
+        "conditional": _conditional,
+        "unfilled": _unfilled,
+        "loaned": _loaned,
+        "copy_completed": _copy,
+        "cancel": _cancel,
+    },
+    "will_supply": {
+        "unfilled": _unfilled,
+        "loaned": _loaned,
+        "copy_completed": _copy,
+        "cancel": _cancel,
+    },
+    "conditional": {
+        "accept_condition": T("will_supply", BORROWER, effect=accept_condition),
+        "reject_condition": T(NEXT_LENDER, BORROWER, effect=_advance("condition_rejected")),
+        "cancel": _cancel,
+    },
+    "loaned": {
+        "received": T("received", BORROWER),
+        "renew": _renew,
+        "renew_answer": _renew_answer,
+        "recall": _recall,
+    },
+    "received": {
+        "checked_out": T("checked_out", BORROWER),
+        "returned": T("returned", BORROWER),
+        "renew": _renew,
+        "renew_answer": _renew_answer,
+        "recall": _recall,
+    },
+    "checked_out": {
+        "returned": T("returned", BORROWER),
+        "renew": _renew,
+        "renew_answer": _renew_answer,
+        "recall": _recall,
+        "overdue": T("overdue", SYSTEM, guard=past_due),
+    },
+    "overdue": {
+        "returned": T("returned", BORROWER),
+        "renew": _renew,
+        "renew_answer": _renew_answer,
+        "recall": _recall,
+    },
+    "returned": {
+        "shipped_return": T("shipped_return", BORROWER),
+    },
+    "shipped_return": {
+        "checked_in": T("completed", LENDER),
+    },
+    "unfilled": {
+        "retry": T(NEXT_LENDER, BORROWER, effect=route),
+        "cancel": _cancel,
+    },
+    "completed": {},
+    "copy_completed": {},
+    "cancelled": {},
+}
+
+ACTIONS = sorted({a for actions in MACHINE.values() for a in actions})
+
+# Parameters each action reads besides ``note`` (for forms and the docs).
+ACTION_PARAMS: dict[str, tuple[str, ...]] = {
+    "conditional": ("condition", "cost"),
+    "unfilled": ("reason",),
+    "loaned": ("due_date",),
+    "renew": ("due_date",),
+    "renew_answer": ("approve", "due_date"),
+    "recall": ("due_date",),
+    "cancel": ("reason",),
+    "route": ("record_id", "lender"),
+    "copy_completed": ("file",),
+}
+
+STATUS_LABELS = {
+    "new": _l("awaiting review"),
+    "requested": _l("requested"),
+    "expect_to_supply": _l("expected to supply"),
+    "will_supply": _l("will supply"),
+    "conditional": _l("condition to answer"),
+    "loaned": _l("shipped"),
+    "received": _l("received"),
+    "checked_out": _l("with the patron"),
+    "overdue": _l("overdue"),
+    "returned": _l("returned by the patron"),
+    "shipped_return": _l("on its way back"),
+    "completed": _l("completed"),
+    "copy_completed": _l("copy delivered"),
+    "unfilled": _l("unfilled"),
+    "cancelled": _l("cancelled"),
+}
+
+ACTION_LABELS = {
+    "route": _l("Send to lenders"),
+    "expect_to_supply": _l("Expect to supply"),
+    "will_supply": _l("Will supply"),
+    "conditional": _l("Supply with a condition"),
+    "unfilled": _l("Cannot supply"),
+    "loaned": _l("Shipped"),
+    "copy_completed": _l("Copy sent"),
+    "no_answer": _l("No answer in time"),
+    "cancel": _l("Cancel"),
+    "accept_condition": _l("Accept the condition"),
+    "reject_condition": _l("Reject the condition"),
+    "received": _l("Received"),
+    "checked_out": _l("Checked out to the patron"),
+    "returned": _l("Returned by the patron"),
+    "shipped_return": _l("Shipped back"),
+    "checked_in": _l("Checked in"),
+    "renew": _l("Ask for a renewal"),
+    "renew_answer": _l("Answer the renewal"),
+    "recall": _l("Recall"),
+    "overdue": _l("Overdue"),
+    "retry": _l("Try again"),
+    "create": _l("Requested"),
+}
+
+# What came of asking a library, as the rota shows it.
+OUTCOME_LABELS = {
+    "waiting": _l("waiting its turn"),
+    "asked": _l("asked"),
+    "supplied": _l("supplied"),
+    "unfilled": _l("could not supply"),
+    "no_answer": _l("did not answer in time"),
+    "condition_rejected": _l("condition rejected"),
+    "cancelled": _l("request cancelled"),
+    "not_asked": _l("not asked"),
+    "excluded": _l("left out"),
+}
+
+UNFILLED_LABELS = {
+    "not_held": _l("not held"),
+    "on_loan": _l("on loan"),
+    "not_for_loan": _l("not for loan"),
+    "damaged": _l("damaged"),
+    "missing": _l("missing"),
+    "policy": _l("our lending policy"),
+    "other": _l("another reason"),
+}
+
+_extra_effects: dict[str, list[Effect]] = {}
+after_transition: list[Callable] = []
+
+
+def add_effect(action: str, fn: Effect) -> None:
+    """Run ``fn(ctx)`` after the built-in effect of ``action`` (in the same
+    transaction; raising a ServiceError refuses the action)."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}")
+    if fn not in _extra_effects.setdefault(action, []):
+        _extra_effects[action].append(fn)
+
+
+def has_extra_effect(action: str) -> bool:
+    return bool(_extra_effects.get(action))
+
+
+def transition(status: str, action: str) -> Transition | None:
+    return MACHINE.get(status, {}).get(action)
+
+
+def allowed_actions(request, roles: frozenset[str] | set[str]) -> list[str]:
+    """The actions these roles may fire now, guards included (for forms)."""
+    out = []
+    for action, t in MACHINE.get(request.status, {}).items():
+        if not (t.who & set(roles)):
+            continue
+        if t.guard is not None:
+            try:
+                t.guard(Context(request, action, frozenset(roles), {}, date.today()))
+            except (Conflict, BadRequest):
+                continue
+        out.append(action)
+    return out
+
+
+def check(ctx: Context) -> Transition:
+    """The transition for this attempt, or the error that refuses it."""
+    status = ctx.request.status
+    t = transition(status, ctx.action)
+    if t is None:
+        if ctx.action not in ACTIONS:
+            raise BadRequest(
+                _(
+                    "Unknown action '%(action)s'. Known actions: %(known)s.",
+                    action=ctx.action,
+                    known=", ".join(ACTIONS),
+                ),
+                field="action",
+            )
+        if ctx.action == "cancel" and status in SHIPPED:
+            raise Conflict(
+                _(
+                    "The item has been shipped, so the request can no longer be cancelled: "
+                    "receive it and send it back to the lender."
+                )
+            )
+        raise Conflict(
+            _(
+                "'%(action)s' is not possible while the request is %(status)s.",
+                action=ctx.action,
+                status=STATUS_LABELS.get(status, status),
+            )
+        )
+    if not (t.who & ctx.roles):
+        who = {
+            BORROWER: _("the borrowing library"),
+            LENDER: _("the current lender"),
+            PATRON: _("the patron"),
+            SYSTEM: _("the daily tick"),
+        }
+        raise Forbidden(
+            _(
+                "Only %(who)s may do '%(action)s' now.",
+                who=" / ".join(str(who[w]) for w in sorted(t.who)),
+                action=ctx.action,
+            )
+        )
+    if t.guard is not None:
+        t.guard(ctx)
+    return t
+
+
+def fire(ctx: Context) -> tuple[str, str]:
+    """Check and apply the action; returns (from, to). The caller writes the
+    event (``ctx.service.record``) in the same transaction."""
+    t = check(ctx)
+    before = ctx.request.status
+    chosen = t.effect(ctx) if t.effect is not None else None
+    for extra in _extra_effects.get(ctx.action, ()):
+        extra(ctx)
+    target = chosen or t.targets[0]
+    if target == SAME:
+        target = before
+    if target not in STATUSES or (target not in t.targets and not (SAME in t.targets and target == before)):
+        raise RuntimeError(f"{ctx.action} from {before} chose {target}, not one of {t.targets}")
+    ctx.request.status = target
+    return before, target

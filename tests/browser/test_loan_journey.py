@@ -1,0 +1,79 @@
+"""A loan through three pairs of hands, in a real browser: the patron asks
+from the record, the lending library supplies, the borrowing library receives."""
+
+from __future__ import annotations
+
+import pytest
+
+from ill.extensions import db
+from tests.factories import PASSWORD, Factory
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def world(live_app):
+    with live_app.app_context():
+        make = Factory(db.session)
+        home, lender = make.partner("HOME", "Perpustakaan Rumah"), make.partner("LEND", "Perpustakaan Pemberi")
+        make.loan_agreement(home, lender)
+        cluster = make.cluster_with_holdings({lender: ["available"]}, title="Hikayat Raja Pasai")
+        users = {
+            "patron": make.user("patron", home, email="siti@home.example", name="Siti"),
+            "home": make.user("librarian", home, email="rina@home.example", name="Rina"),
+            "lender": make.user("librarian", lender, email="dodi@lend.example", name="Dodi"),
+        }
+        db.session.commit()
+        return {"record_id": cluster.id, "emails": {k: u.email for k, u in users.items()}}
+
+
+def _signed_in(browser, server, email):
+    context = browser.new_context(locale="en-GB", extra_http_headers={"Accept-Language": "en-GB,en;q=0.9"})
+    page = context.new_page()
+    page.goto(server + "/login")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.click("form.form button[type=submit]")
+    page.wait_for_url(server + "/")
+    return context, page
+
+
+def _act(page, action):
+    page.click(f"#action-{action} button[type=submit]")
+    page.wait_for_load_state()
+
+
+def test_patron_requests_lender_supplies_borrower_receives(browser, live_server, world, tmp_path):
+    context, page = _signed_in(browser, live_server, world["emails"]["patron"])
+    page.goto(f"{live_server}/requests/new?record_id={world['record_id']}")
+    assert page.get_by_text("Hikayat Raja Pasai").first.is_visible()
+    page.fill("#note", "for my thesis")
+    page.click("form.form button[type=submit]")
+    page.wait_for_url(f"{live_server}/requests/*")
+    assert page.get_attribute("#request-status", "data-status") == "requested"
+    request_url = page.url
+    page.goto(live_server + "/requests/mine")
+    assert page.get_by_text("Hikayat Raja Pasai").is_visible()
+    context.close()
+
+    context, page = _signed_in(browser, live_server, world["emails"]["lender"])
+    page.goto(live_server + "/requests/?side=lending")
+    assert "Hikayat Raja Pasai" in page.content() and "Will supply" in page.content()
+    page.goto(request_url)
+    assert "for my thesis" in page.content()
+    _act(page, "will_supply")
+    assert page.get_attribute("#request-status", "data-status") == "will_supply"
+    _act(page, "loaned")
+    assert page.get_attribute("#request-status", "data-status") == "loaned"
+    page.screenshot(path=str(tmp_path / "lender.png"), full_page=True)
+    context.close()
+
+    context, page = _signed_in(browser, live_server, world["emails"]["home"])
+    page.goto(live_server + "/requests/?side=borrowing")
+    assert "Hikayat Raja Pasai" in page.content()
+    page.goto(request_url)
+    _act(page, "received")
+    assert page.get_attribute("#request-status", "data-status") == "received"
+    history = page.locator("table").last.inner_text()
+    assert "Received" in history and "Shipped" in history and "Will supply" in history
+    context.close()

@@ -1,0 +1,121 @@
+"""Facts per library: fill rate, turnaround, balance, patron satisfaction."""
+from datetime import date, timedelta
+
+import pytest
+
+from ill.facts import EntryRow, RequestRow, summarise
+
+
+def test_summarise_counts_borrowing_lending_balance_and_satisfaction():
+    d = date(2026, 3, 2)
+    partners = {1: ("HOME", "Home"), 2: ("A", "Lender A")}
+    requests = [
+        RequestRow(1, d, d + timedelta(days=4), "completed", rating=5),
+        RequestRow(1, d, d + timedelta(days=2), "received", rating=None),
+        RequestRow(1, d, None, "unfilled", rating=2),
+        RequestRow(1, d, None, "requested"),
+        RequestRow(1, d, None, "cancelled"),
+        RequestRow(99, d, d, "completed"),  # not a partner asked about: ignored
+    ]
+    entries = [
+        EntryRow(2, d, "supplied", d + timedelta(days=1)),
+        EntryRow(2, d, "supplied", d + timedelta(days=3)),
+        EntryRow(2, d, "unfilled", d),
+        EntryRow(2, d, "no_answer", None),
+        EntryRow(2, d, "asked", None),
+        EntryRow(2, d, "not_asked", None),
+    ]
+    facts = summarise(partners, requests, entries)
+    home, a = facts[1], facts[2]
+    assert (home.requests_made, home.requests_filled, home.requests_unfilled, home.requests_open) == (5, 2, 1, 1)
+    assert home.fill_rate == pytest.approx(2 / 3)
+    assert home.median_turnaround_days == 3
+    assert home.satisfaction == 3.5 and len(home.ratings) == 2
+    assert (a.asked, a.supplied, a.not_supplied) == (5, 2, 2)
+    assert a.lender_fill_rate == 0.5
+    assert a.mean_response_days == 2.0
+    assert a.balance == 2 and home.balance == -2
+    assert facts[2].to_dict()["lending"]["fill_rate"] == 0.5
+
+
+def test_no_activity_gives_no_rates():
+    facts = summarise({1: ("X", "X")}, [], [])
+    assert facts[1].fill_rate is None and facts[1].satisfaction is None and facts[1].balance == 0
+
+
+def _full_loan(net):
+    rid = net.create().get_json()["id"]
+    assert net.get("home", rid).get_json()["current_lender"] == "A"
+    assert net.act("a", rid, "will_supply").status_code == 200
+    due = (date.today() + timedelta(days=21)).isoformat()
+    assert net.act("a", rid, "loaned", due_date=due).status_code == 200
+    assert net.act("home", rid, "received").status_code == 200
+    return rid
+
+
+def test_facts_follow_the_requests_through_the_api(net):
+    filled = _full_loan(net)
+    other = net.create(who="patron2").get_json()["id"]
+    assert net.act("a", other, "unfilled", reason="on_loan").status_code == 200
+    assert net.act("b", other, "unfilled", reason="damaged").status_code == 200
+    assert net.get("home", other).get_json()["status"] == "unfilled"
+
+    body = net.call("coord", "GET", "/facts").get_json()
+    rows = {r["library"]: r for r in body["libraries"]}
+    assert rows["HOME"]["borrowing"] == {"requests": 2, "filled": 1, "unfilled": 1, "open": 0, "fill_rate": 0.5,
+                                         "median_turnaround_days": 0}
+    assert rows["A"]["lending"]["asked"] == 2 and rows["A"]["lending"]["supplied"] == 1
+    assert rows["A"]["lending"]["fill_rate"] == 0.5
+    assert rows["B"]["lending"]["not_supplied"] == 1
+    assert rows["A"]["balance"] == 1 and rows["HOME"]["balance"] == -1
+    assert filled
+
+
+def test_patrons_rate_their_own_requests_once_supplied(net):
+    rid = net.create().get_json()["id"]
+    r = net.call("patron", "POST", f"/requests/{rid}/feedback", {"rating": 5})
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "not_yet"
+    for who, action in [("a", "will_supply"), ("a", "loaned"), ("home", "received"), ("home", "checked_out"),
+                        ("home", "returned")]:
+        assert net.act(who, rid, action).status_code == 200, action
+    assert net.call("patron2", "POST", f"/requests/{rid}/feedback", {"rating": 1}).status_code == 404
+    assert net.call("home", "POST", f"/requests/{rid}/feedback", {"rating": 1}).status_code == 404
+    r = net.call("patron", "POST", f"/requests/{rid}/feedback", {"rating": 9})
+    assert r.status_code == 400 and r.get_json()["error"]["field"] == "rating"
+    assert net.call("patron", "POST", f"/requests/{rid}/feedback", {"rating": 3}).status_code == 201
+    r = net.call("patron", "POST", f"/requests/{rid}/feedback", {"rating": 4, "comment": "cepat"})
+    assert r.get_json() == {"request": rid, "rating": 4, "comment": "cepat"}
+    rows = {r["library"]: r for r in net.call("coord", "GET", "/facts").get_json()["libraries"]}
+    assert rows["HOME"]["satisfaction"] == {"average": 4.0, "ratings": 1}
+
+
+def test_librarians_see_their_own_library_only_and_patrons_none(net):
+    _full_loan(net)
+    rows = net.call("a", "GET", "/facts").get_json()["libraries"]
+    assert [r["library"] for r in rows] == ["A"]
+    assert net.call("patron", "GET", "/facts").status_code == 403
+    assert net.call(None, "GET", "/facts").status_code == 401
+    assert net.call("coord", "GET", "/facts?since=2026-02-30").status_code == 400
+
+
+def test_period_bounds_the_facts(net):
+    _full_loan(net)
+    past = (date.today() - timedelta(days=400)).isoformat()
+    old = (date.today() - timedelta(days=380)).isoformat()
+    rows = {r["library"]: r for r in net.call("coord", "GET", f"/facts?since={past}&until={old}").get_json()["libraries"]}
+    assert rows["HOME"]["borrowing"]["requests"] == 0
+
+
+def test_facts_page_and_csv(net, client):
+    from tests.factories import login
+
+    _full_loan(net)
+    login(client, net.users["coord"].email)
+    html = client.get("/facts/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Facts behind the cooperation" in html and "HOME" in html
+    r = client.get("/facts/facts.csv")
+    assert r.mimetype == "text/csv"
+    lines = r.get_data(as_text=True).splitlines()
+    assert lines[0].startswith("library,requests,filled")
+    home = next(line for line in lines if line.startswith("HOME,"))
+    assert home.split(",")[1:3] == ["1", "1"]

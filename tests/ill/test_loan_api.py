@@ -1,0 +1,437 @@
+"""The loan cycle through the API alone."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, timedelta
+
+import pytest
+
+
+def test_a_loan_is_routed_only_to_holders_under_a_live_agreement(net):
+    r = net.create()
+    assert r.status_code == 201, r.get_json()
+    assert r.get_json()["status"] == "requested"
+    body = net.get("home", r.get_json()["id"]).get_json()
+    placed = [row for row in body["rota"] if row["rank"] is not None]
+    left_out = {row["library"]: row["reason"] for row in body["rota"] if row["rank"] is None}
+    # A before B: A's copy is as certain, and A's and B's loads are equal; ties by code
+    assert [row["library"] for row in placed] == ["A", "B"]
+    assert body["current_lender"] == "A"
+    assert set(left_out) == {"C", "D"}
+    assert "expired" in left_out["C"]
+    assert "no cooperation agreement" in left_out["D"]
+    assert placed[0]["outcome"] == "asked" and placed[1]["outcome"] == "waiting"
+    assert [(e["from"], e["to"]) for e in body["events"]] == [(None, "new"), ("new", "requested")]
+
+
+def test_the_full_loan_path_through_the_api(net):
+    rid = net.create(note="for my thesis").get_json()["id"]
+    steps = [
+        ("a", "will_supply", {}, "will_supply"),
+        ("a", "loaned", {}, "loaned"),
+        ("home", "received", {}, "received"),
+        ("home", "checked_out", {}, "checked_out"),
+        ("home", "returned", {}, "returned"),
+        ("home", "shipped_return", {}, "shipped_return"),
+        ("a", "checked_in", {"note": "all fine"}, "completed"),
+    ]
+    for who, action, params, status in steps:
+        r = net.act(who, rid, action, **params)
+        assert r.status_code == 200, (action, r.get_json())
+        assert r.get_json()["status"] == status
+    body = net.get("patron", rid).get_json()
+    # the due date comes from the agreement's loan period (21 days with A)
+    assert body["due_date"] == (date.today() + timedelta(days=21)).isoformat()
+    assert [e["to"] for e in body["events"]] == [
+        "new",
+        "requested",
+        "will_supply",
+        "loaned",
+        "received",
+        "checked_out",
+        "returned",
+        "shipped_return",
+        "completed",
+    ]
+    assert body["version"] == len(body["events"])  # the insert is version 1, each transition +1
+    assert body["events"][-1]["note"] == "all fine"
+    assert body["events"][-1]["actor"].endswith("(A)")
+
+
+def test_lender_sets_the_due_date(net):
+    rid = net.create().get_json()["id"]
+    due = (date.today() + timedelta(days=40)).isoformat()
+    r = net.act("a", rid, "loaned", due_date=due)
+    assert r.get_json()["due_date"] == due
+    r = net.act("a", net.create(who="patron2").get_json()["id"], "loaned", due_date="soon")
+    assert r.status_code == 400 and "due_date" in r.get_json()["error"]["message"]
+
+
+def test_unfilled_passes_to_the_next_lender_then_the_borrower_decides(net):
+    rid = net.create().get_json()["id"]
+    r = net.act("a", rid, "unfilled", reason="on_loan", note="with a lecturer")
+    assert r.status_code == 200, r.get_json()
+    body = r.get_json()
+    assert body["status"] == "requested" and body["current_lender"] == "B"
+    rows = {row["library"]: row for row in body["rota"]}
+    assert rows["A"]["outcome"] == "unfilled" and rows["A"]["outcome_detail"] == "on_loan"
+    # A answered: it can still read the request, but no longer act on it
+    assert net.get("a", rid).status_code == 200
+    assert net.act("a", rid, "will_supply").status_code == 403
+    body = net.act("b", rid, "unfilled", reason="missing").get_json()
+    assert body["status"] == "unfilled" and body["current_lender"] is None
+    assert net.act("b", rid, "will_supply").status_code in (403, 409)
+    assert set(body["actions"]) == set()  # b sees it but cannot act
+    home = net.get("home", rid).get_json()
+    assert set(home["actions"]) == {"retry", "cancel"}
+    # try again later: a new round of routing
+    body = net.act("home", rid, "retry").get_json()
+    assert body["status"] == "requested" and body["current_lender"] == "A"
+    assert {row["round"] for row in body["rota"]} == {1, 2}
+
+
+def test_unfilled_reason_is_checked(net):
+    rid = net.create().get_json()["id"]
+    r = net.act("a", rid, "unfilled", reason="tired")
+    assert r.status_code == 400 and "not_held" in r.get_json()["error"]["message"]
+    assert net.get("a", rid).get_json()["status"] == "requested"
+
+
+def test_a_stale_version_is_refused_with_409(net):
+    rid = net.create().get_json()["id"]
+    v = net.get("a", rid).get_json()["version"]
+    assert net.act("a", rid, "expect_to_supply", version=v).status_code == 200
+    r = net.act("a", rid, "will_supply", version=v)
+    assert r.status_code == 409
+    assert "reload" in r.get_json()["error"]["message"]
+    assert net.get("a", rid).get_json()["status"] == "expect_to_supply"
+    r = net.call("a", "POST", f"/requests/{rid}/actions", {"action": "will_supply"})
+    assert r.status_code == 400 and r.get_json()["error"]["field"] == "version"
+
+
+def test_an_action_by_the_wrong_library_is_refused(net):
+    rid = net.create().get_json()["id"]
+    assert net.act("b", rid, "will_supply", version=1).status_code in (403, 404)  # B not asked yet
+    assert net.act("home", rid, "will_supply").status_code == 403
+    assert net.act("patron", rid, "will_supply").status_code == 403
+    assert net.act("a", rid, "received").status_code == 409  # not in this state
+    net.act("a", rid, "loaned")
+    assert net.act("a", rid, "received").status_code == 403  # the borrower's to say
+    assert net.act("coord", rid, "received").status_code == 403
+    assert net.get("home", rid).get_json()["status"] == "loaned"
+
+
+def test_other_libraries_and_patrons_cannot_read_it(net):
+    rid = net.create().get_json()["id"]
+    for who in ("x", "xpatron", "patron2", "b"):
+        r = net.get(who, rid)
+        assert r.status_code == 404, who
+        assert net.act(who, rid, "cancel", version=1).status_code == 404
+    for who in ("patron", "home", "a", "coord"):
+        assert net.get(who, rid).status_code == 200, who
+    assert net.call(None, "GET", f"/requests/{rid}").status_code == 401
+    assert net.get("x", 999999).status_code == 404
+
+
+def test_lenders_do_not_see_who_the_patron_is(net):
+    rid = net.create().get_json()["id"]
+    assert net.get("a", rid).get_json()["patron"] is None
+    assert net.get("home", rid).get_json()["patron"]["name"] == "Siti"
+    assert net.get("patron", rid).get_json()["patron"]["name"] == "Siti"
+
+
+def test_an_agreement_that_does_not_cover_copies_keeps_the_lender_out(net):
+    net.make.loan_agreement(net.libs["HOME"], net.libs["D"], services=("loan",))
+    net.make.commit()
+    rid = net.create(service="copy", citation={"pages": "1-5"}, copyright_ack=True).get_json()["id"]
+    reasons = {r["library"]: r["reason"] for r in net.get("home", rid).get_json()["rota"]}
+    assert reasons["D"] == "the agreement does not cover this service"
+    rid = net.create(who="patron2").get_json()["id"]
+    assert "D" in [r["library"] for r in net.get("home", rid).get_json()["rota"] if r["rank"]]
+
+
+def test_patrons_do_not_see_the_rota(net):
+    rid = net.create().get_json()["id"]
+    assert net.get("patron", rid).get_json()["rota"] == []
+    assert net.get("home", rid).get_json()["rota"]
+
+
+def test_queues_are_per_library(net):
+    rid = net.create().get_json()["id"]
+    # A has one open lending request now: the next goes to B first (load)
+    other = net.create(who="patron2").get_json()["id"]
+    lending_a = net.call("a", "GET", "/requests?side=lending").get_json()
+    assert [r["id"] for r in lending_a["requests"]] == [rid]
+    assert lending_a["counts"]["lending"] == {"requested": 1}
+    lending_b = net.call("b", "GET", "/requests?side=lending").get_json()
+    assert [r["id"] for r in lending_b["requests"]] == [other]
+    borrowing = net.call("home", "GET", "/requests?side=borrowing&status=requested").get_json()
+    assert sorted(r["id"] for r in borrowing["requests"]) == sorted([rid, other])
+    assert net.call("x", "GET", "/requests?side=lending").get_json()["requests"] == []
+    assert net.call("x", "GET", "/requests?side=borrowing").get_json()["requests"] == []
+    mine = net.call("patron2", "GET", "/requests").get_json()
+    assert [r["id"] for r in mine["requests"]] == [other]
+    assert net.call("home", "GET", "/requests?side=sideways").status_code == 400
+    assert net.call("home", "GET", "/requests?status=lost").status_code == 400
+
+
+def test_a_duplicate_open_request_is_refused(net):
+    assert net.create().status_code == 201
+    r = net.create()
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "duplicate"
+    assert net.create(service="copy", citation={"article_title": "Bab 3"}, copyright_ack=True).status_code == 201
+    assert net.create(who="patron2").status_code == 201
+
+
+def test_the_home_library_holding_a_loanable_copy_says_so(net):
+    cluster = net.make.cluster_with_holdings(
+        {net.libs["HOME"]: ["available"], net.libs["A"]: ["available"]}, title="Fiqh Sunnah"
+    )
+    net.make.commit()
+    r = net.create(record_id=cluster.id)
+    assert r.status_code == 409
+    assert r.get_json()["error"]["code"] == "held_locally"
+    assert "desk" in r.get_json()["error"]["message"]
+    # on loan at home: the ILL request goes ahead
+    cluster2 = net.make.cluster_with_holdings(
+        {net.libs["HOME"]: ["on_loan"], net.libs["A"]: ["available"]}, title="Tafsir"
+    )
+    net.make.commit()
+    assert net.create(record_id=cluster2.id).status_code == 201
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"service": "rent"}, "service"),
+        ({"record_id": "abc"}, "record_id"),
+        ({"needed_by": "tomorrow"}, "needed_by"),
+        ({"needed_by": "2001-01-01"}, "needed_by"),
+        ({"service": "copy", "citation": {"pages": "1-10"}}, "copyright_ack"),
+        ({"service": "copy", "copyright_ack": True}, "citation.article_title"),
+        ({"citation": {"colour": "red"}}, "citation.colour"),
+        ({"citation": {"article_title": "x", "year": "20xx"}}, "citation.year"),
+        ({"record_id": None}, "record_id"),
+    ],
+)
+def test_bad_requests_name_the_field_and_leave_nothing(net, body, field):
+    r = net.create(**body)
+    assert r.status_code == 400, r.get_json()
+    assert r.get_json()["error"]["field"] == field
+    assert net.call("patron", "GET", "/requests").get_json()["requests"] == []
+
+
+def test_unknown_record_is_404_and_body_must_be_json_object(net):
+    assert net.create(record_id=987654).status_code == 404
+    r = net.client.post(
+        "/api/v1/requests",
+        data="[1]",
+        content_type="application/json",
+        headers={"Authorization": "Bearer " + net.tokens["patron"]},
+    )
+    assert r.status_code == 400
+
+
+def test_only_patrons_and_librarians_make_requests(net):
+    assert net.create(who="coord").status_code == 403
+
+
+def test_the_copy_path(net):
+    r = net.create(
+        service="copy",
+        citation={"article_title": "Islam di Aceh", "pages": "12-30"},
+        copyright_ack=True,
+        needed_by=(date.today() + timedelta(days=10)).isoformat(),
+    )
+    assert r.status_code == 201, r.get_json()
+    rid = r.get_json()["id"]
+    assert net.act("a", rid, "will_supply").get_json()["status"] == "will_supply"
+    assert net.act("a", rid, "loaned").status_code == 409
+    # The copy travels as a PDF (ill/delivery.py): without one the action is refused.
+    assert net.act("a", rid, "copy_completed").status_code == 400
+    from tests.notify.network import pdf_bytes
+
+    version = net.get("a", rid).get_json()["version"]
+    body = net.call("a", "POST", f"/requests/{rid}/actions", data={
+        "action": "copy_completed", "version": str(version),
+        "file": (io.BytesIO(pdf_bytes(1)), "scan.pdf")}, content_type="multipart/form-data").get_json()
+    assert body["status"] == "copy_completed"
+    assert net.act("patron", rid, "cancel").status_code == 409
+
+
+def test_conditions_accepted_and_rejected(net):
+    rid = net.create().get_json()["id"]
+    r = net.act("a", rid, "conditional", condition="library use only", cost="15000")
+    assert r.get_json()["status"] == "conditional" and r.get_json()["condition"] == "library use only"
+    assert net.act("patron", rid, "accept_condition").status_code == 403
+    assert net.act("home", rid, "accept_condition").get_json()["status"] == "will_supply"
+
+    rid = net.create(who="patron2").get_json()["id"]
+    assert net.get("home", rid).get_json()["current_lender"] == "B"  # A is busy with the first
+    net.act("b", rid, "conditional", condition="fee")
+    body = net.act("home", rid, "reject_condition", note="too dear").get_json()
+    assert body["status"] == "requested" and body["current_lender"] == "A"
+    assert {r["library"]: r["outcome"] for r in body["rota"]}["B"] == "condition_rejected"
+
+
+def test_expect_to_supply_then_will_supply(net):
+    rid = net.create().get_json()["id"]
+    assert net.act("a", rid, "expect_to_supply").get_json()["status"] == "expect_to_supply"
+    assert net.act("a", rid, "will_supply").get_json()["status"] == "will_supply"
+
+
+def _to_checked_out(net, who="patron"):
+    rid = net.create(who=who).get_json()["id"]
+    for actor, action in (("a", "loaned"), ("home", "received"), ("home", "checked_out")):
+        assert net.act(actor, rid, action).status_code == 200
+    return rid
+
+
+def test_renewals_asked_answered_and_limited_by_the_agreement(net):
+    rid = _to_checked_out(net)
+    due = date.fromisoformat(net.get("home", rid).get_json()["due_date"])
+    new_due = (due + timedelta(days=14)).isoformat()
+    assert net.act("home", rid, "renew", due_date=due.isoformat()).status_code == 400
+    body = net.act("home", rid, "renew", due_date=new_due).get_json()
+    assert body["renewal_due"] == new_due and body["status"] == "checked_out"
+    assert "renew_answer" in net.get("a", rid).get_json()["actions"]
+    body = net.act("a", rid, "renew_answer", approve=True).get_json()
+    assert body["due_date"] == new_due and body["renewals"] == 1 and body["renewal_due"] is None
+    # the agreement with A allows one renewal
+    r = net.act("home", rid, "renew", due_date=(due + timedelta(days=30)).isoformat())
+    assert r.status_code == 409 and "renewals" in r.get_json()["error"]["message"]
+
+
+def test_renewal_refused_keeps_the_due_date(net):
+    rid = _to_checked_out(net)
+    due = net.get("home", rid).get_json()["due_date"]
+    net.act("home", rid, "renew", due_date=(date.fromisoformat(due) + timedelta(days=7)).isoformat())
+    body = net.act("a", rid, "renew_answer", approve="false").get_json()
+    assert body["due_date"] == due and body["renewal_due"] is None and body["renewals"] == 0
+
+
+def test_recall_by_the_lender(net):
+    rid = _to_checked_out(net)
+    soon = (date.today() + timedelta(days=3)).isoformat()
+    body = net.act("a", rid, "recall", due_date=soon, note="needed for a course").get_json()
+    assert body["status"] == "checked_out" and body["due_date"] == soon
+    assert body["recalled_on"] == date.today().isoformat()
+    assert net.act("home", rid, "recall").status_code == 403
+
+
+def test_cancel_before_shipping_and_refused_after(net):
+    rid = net.create().get_json()["id"]
+    body = net.act("patron", rid, "cancel", reason="found it elsewhere").get_json()
+    assert body["status"] == "cancelled"
+    body = net.get("home", rid).get_json()
+    assert {r["library"]: r["outcome"] for r in body["rota"]}["A"] == "cancelled"
+    assert net.act("patron", rid, "cancel").status_code == 409
+
+    rid = net.create(who="patron2").get_json()["id"]
+    net.act("a", rid, "will_supply")
+    assert net.act("home", rid, "cancel").get_json()["status"] == "cancelled"
+
+    rid = net.create().get_json()["id"]
+    net.act("a", rid, "loaned")
+    r = net.act("patron", rid, "cancel")
+    assert r.status_code == 409 and "shipped" in r.get_json()["error"]["message"]
+
+
+def test_citation_request_reviewed_and_routed_by_the_librarian(net):
+    r = net.call(
+        "patron", "POST", "/requests", {"service": "loan", "citation": {"title": "Kitab Langka", "author": "Anon"}}
+    )
+    assert r.status_code == 201, r.get_json()
+    body = r.get_json()
+    assert body["status"] == "new" and body["current_lender"] is None
+    rid = body["id"]
+    assert net.act("patron", rid, "route").status_code == 403
+    r = net.act("home", rid, "route")
+    assert r.status_code == 400 and r.get_json()["error"]["field"] == "record_id"
+    assert net.act("home", rid, "route", lender="D").status_code == 409  # no agreement with D
+    body = net.act("home", rid, "route", lender="B").get_json()
+    assert body["status"] == "requested" and body["current_lender"] == "B"
+
+    rid = net.call("patron2", "POST", "/requests", {"citation": {"title": "Sejarah"}}).get_json()["id"]
+    body = net.act("home", rid, "route", record_id=net.cluster.id).get_json()
+    assert body["record_id"] == net.cluster.id and body["current_lender"] == "A"
+
+
+def test_a_library_that_reviews_requests_gets_them_as_new(net):
+    net.libs["HOME"].review_requests = True
+    net.make.commit()
+    body = net.create().get_json()
+    assert body["status"] == "new"
+    body = net.act("home", body["id"], "route").get_json()
+    assert body["status"] == "requested" and body["current_lender"] == "A"
+
+
+def test_no_lender_at_all_leaves_the_request_unfilled(net):
+    cluster = net.make.cluster_with_holdings({net.libs["C"]: ["available"], net.libs["A"]: ["on_loan"]}, title="Langka")
+    net.make.commit()
+    body = net.get("home", net.create(record_id=cluster.id).get_json()["id"]).get_json()
+    assert body["status"] == "unfilled"
+    reasons = {r["library"]: r["reason"] for r in body["rota"]}
+    assert reasons["A"] == "all copies on loan"
+
+
+def test_paused_lender_is_skipped(net):
+    net.libs["A"].lending_paused_until = date.today() + timedelta(days=5)
+    net.libs["A"].pause_reason = "stock-taking"
+    net.make.commit()
+    body = net.get("home", net.create().get_json()["id"]).get_json()
+    assert body["current_lender"] == "B"
+    assert "stock-taking" in {r["library"]: r["reason"] for r in body["rota"]}["A"]
+
+
+def test_tick_passes_over_a_lender_that_does_not_answer(net, runner):
+    rid = net.create().get_json()["id"]
+    answer_due = date.fromisoformat(net.get("home", rid).get_json()["answer_due"])
+    result = runner.invoke(args=["tick", "--as-of", answer_due.isoformat()])
+    assert f"request {rid}" not in result.output
+    later = answer_due + timedelta(days=1)
+    result = runner.invoke(args=["tick", "--as-of", later.isoformat()])
+    assert f"request {rid}: requested -> requested" in result.output, result.output
+    body = net.get("home", rid).get_json()
+    assert body["current_lender"] == "B"
+    assert {r["library"]: r["outcome"] for r in body["rota"]}["A"] == "no_answer"
+    assert body["events"][-1]["actor"] == "system" and body["events"][-1]["action"] == "no_answer"
+    # run twice: nothing more (B's deadline is counted from the day it was asked)
+    result = runner.invoke(args=["tick", "--as-of", later.isoformat()])
+    assert f"request {rid}" not in result.output
+
+
+def test_tick_marks_overdue_loans(net, runner):
+    rid = _to_checked_out(net)
+    due = date.fromisoformat(net.get("home", rid).get_json()["due_date"])
+    runner.invoke(args=["tick", "--as-of", due.isoformat()])
+    assert net.get("home", rid).get_json()["status"] == "checked_out"
+    result = runner.invoke(args=["tick", "--as-of", (due + timedelta(days=1)).isoformat()])
+    assert f"request {rid}: checked_out -> overdue" in result.output
+    assert net.get("home", rid).get_json()["status"] == "overdue"
+    assert net.act("home", rid, "returned").get_json()["status"] == "returned"
+
+
+def test_after_transition_hooks_see_every_event(net):
+    from ill import workflow
+
+    seen = []
+    hook = lambda session, req, event: seen.append((req.id, event.action, event.to_status))  # noqa: E731
+    workflow.after_transition.append(hook)
+    try:
+        rid = net.create().get_json()["id"]
+        net.act("a", rid, "will_supply")
+    finally:
+        workflow.after_transition.remove(hook)
+    assert seen == [(rid, "create", "new"), (rid, "route", "requested"), (rid, "will_supply", "will_supply")]
+
+
+def test_actions_by_form_post_also_work(net):
+    rid = net.create().get_json()["id"]
+    r = net.client.post(
+        f"/api/v1/requests/{rid}/actions",
+        data={"action": "will_supply", "version": "2"},
+        headers={"Authorization": "Bearer " + net.tokens["a"]},
+    )
+    assert r.status_code == 200 and r.get_json()["status"] == "will_supply"

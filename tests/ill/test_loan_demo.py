@@ -1,0 +1,15 @@
+from sqlalchemy import select
+
+from ill import demo
+from ill.extensions import db
+from ill.models import LoanRequest
+
+
+def test_demo_makes_requests_in_several_states_once(app):
+    lines = demo.load(db.session)
+    db.session.commit()
+    statuses = sorted(db.session.scalars(select(LoanRequest.status)))
+    assert statuses == ["received", "requested", "will_supply"], lines
+    demo.load(db.session)
+    db.session.commit()
+    assert len(db.session.scalars(select(LoanRequest.id)).all()) == 3

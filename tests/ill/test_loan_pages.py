@@ -1,0 +1,118 @@
+"""The pages: request form, my requests, queues, the request page, pick slip."""
+
+from __future__ import annotations
+
+from tests.factories import login
+
+
+def _login(net, who):
+    net.client.post("/logout")
+    r = login(net.client, net.users[who].email)
+    assert r.status_code == 302
+
+
+def test_patron_requests_from_the_record_and_sees_it(net):
+    _login(net, "patron")
+    r = net.client.get(f"/requests/new?record_id={net.cluster.id}")
+    assert r.status_code == 200
+    page = r.get_data(as_text=True)
+    assert net.cluster.title in page
+    assert "Perpustakaan C" in page and "expired" in page  # why C cannot be asked
+    r = net.client.post(f"/requests/new?record_id={net.cluster.id}", data={"service": "loan", "note": "thesis"})
+    assert r.status_code == 303
+    detail = net.client.get(r.headers["Location"]).get_data(as_text=True)
+    assert "thesis" in detail and "Perpustakaan A" in detail
+    assert "Rota" not in detail  # staff only
+    mine = net.client.get("/requests/mine").get_data(as_text=True)
+    assert net.cluster.title in mine and 'data-status="requested"' in mine
+
+
+def test_request_form_errors_are_shown_and_nothing_is_made(net):
+    _login(net, "patron")
+    r = net.client.post(f"/requests/new?record_id={net.cluster.id}", data={"service": "copy", "pages": "3-9"})
+    assert r.status_code == 400
+    assert "copyright" in r.get_data(as_text=True)
+    assert net.call("patron", "GET", "/requests").get_json()["requests"] == []
+
+
+def test_citation_request_by_form(net):
+    _login(net, "patron")
+    r = net.client.post("/requests/new", data={"service": "loan", "title": "Naskah Melayu Kuno", "author": "Anonim"})
+    assert r.status_code == 303
+    rid = int(r.headers["Location"].rstrip("/").split("/")[-1])
+    assert net.get("home", rid).get_json()["status"] == "new"
+
+
+def test_lender_answers_on_the_request_page(net):
+    rid = net.create().get_json()["id"]
+    _login(net, "a")
+    queue = net.client.get("/requests/?side=lending").get_data(as_text=True)
+    assert f">{rid}<" in queue and "Will supply" in queue
+    page = net.client.get(f"/requests/{rid}").get_data(as_text=True)
+    assert "Rota" in page and "no cooperation agreement" in page and 'id="action-will_supply"' in page
+    version = net.get("a", rid).get_json()["version"]
+    r = net.client.post(f"/requests/{rid}/act", data={"action": "will_supply", "version": version})
+    assert r.status_code == 303
+    assert net.get("a", rid).get_json()["status"] == "will_supply"
+    # the same form again: stale, refused with a message, nothing changes
+    r = net.client.post(f"/requests/{rid}/act", data={"action": "loaned", "version": version}, follow_redirects=True)
+    assert "reload" in r.get_data(as_text=True)
+    assert net.get("a", rid).get_json()["status"] == "will_supply"
+    slip = net.client.get(f"/requests/{rid}/slip")
+    assert slip.status_code == 200 and "297.9 AZR" in slip.get_data(as_text=True)
+
+
+def test_borrowing_queue_counts_and_filters(net):
+    net.create()
+    net.create(who="patron2")
+    _login(net, "home")
+    page = net.client.get("/requests/?side=borrowing").get_data(as_text=True)
+    assert "Borrowing (2)" in page
+    page = net.client.get("/requests/?side=borrowing&status=completed").get_data(as_text=True)
+    assert "No requests here." in page
+    page = net.client.get("/requests/?side=borrowing&status=nonsense").get_data(as_text=True)
+    assert "Unknown status" in page
+
+
+def test_pages_keep_tenants_apart(net):
+    rid = net.create().get_json()["id"]
+    for who in ("x", "patron2", "b"):
+        _login(net, who)
+        assert net.client.get(f"/requests/{rid}").status_code == 404, who
+        r = net.client.post(f"/requests/{rid}/act", data={"action": "cancel", "version": 2})
+        assert r.status_code == 404, who
+    assert net.get("home", rid).get_json()["status"] == "requested"
+    _login(net, "patron")
+    assert net.client.get("/requests/").status_code == 403
+    assert net.client.get(f"/requests/{rid}/slip").status_code == 403
+    assert net.client.get(f"/requests/{rid}/act").status_code == 405
+    net.client.post("/logout")
+    assert net.client.get("/requests/mine").status_code == 302
+
+
+def test_patron_cancels_on_the_page(net):
+    rid = net.create().get_json()["id"]
+    _login(net, "patron")
+    page = net.client.get(f"/requests/{rid}").get_data(as_text=True)
+    assert 'id="action-cancel"' in page and 'id="action-will_supply"' not in page
+    net.client.post(f"/requests/{rid}/act", data={"action": "cancel", "version": 2, "reason": "bought it"})
+    assert net.get("patron", rid).get_json()["status"] == "cancelled"
+
+
+def test_held_at_home_is_said_on_the_form(net):
+    cluster = net.make.cluster_with_holdings({net.libs["HOME"]: ["available"]}, title="Ada di rumah")
+    net.make.commit()
+    _login(net, "patron")
+    r = net.client.post(f"/requests/new?record_id={cluster.id}", data={"service": "loan"})
+    assert r.status_code == 409 and "desk" in r.get_data(as_text=True)
+
+
+def test_the_request_page_speaks_indonesian(net):
+    rid = net.create().get_json()["id"]
+    net.users["patron"].locale = "id"
+    net.make.commit()
+    _login(net, "patron")
+    page = net.client.get(f"/requests/{rid}").get_data(as_text=True)
+    assert "Permintaan" in page and "diminta" in page and "Batalkan" in page
+    r = net.call("patron", "POST", f"/requests/{rid}/actions", {"action": "received", "version": 2})
+    assert "tidak dapat dilakukan" in r.get_json()["error"]["message"]

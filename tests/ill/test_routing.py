@@ -1,0 +1,213 @@
+"""The routing rules, on plain data: no request, no database."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from ill.routing import (
+    CERTAIN,
+    POSSIBLE,
+    Copy,
+    Holding,
+    LenderFacts,
+    Link,
+    Wanted,
+    balance_bucket,
+    copy_judgement,
+    coverage_includes,
+    describe,
+    home_can_serve,
+    parse_coverage,
+    plan_rota,
+)
+
+DAY = date(2026, 11, 23)
+BORROWER = 1
+LIVE = Link(live=True, status="active", end_date=date(2028, 1, 1))
+
+
+def holding(pid, *statuses, coverage=""):
+    return Holding(pid, f"L{pid}", [Copy(s, coverage) for s in statuses])
+
+
+def facts(pid, link=LIVE, **kw):
+    return LenderFacts(pid, f"L{pid}", link=link, **kw)
+
+
+def plan(holdings, fact_list, wanted=Wanted("loan"), size=5):
+    return plan_rota(BORROWER, holdings, {f.partner_id: f for f in fact_list}, wanted, DAY, size=size)
+
+
+def excluded(p):
+    return {e.partner_id: e.code_reason for e in p.excluded}
+
+
+def test_only_holders_with_a_live_agreement_are_asked():
+    expired = Link(live=False, status="expired", end_date=date(2026, 10, 18))
+    p = plan(
+        [holding(2, "available"), holding(3, "available"), holding(4, "available")],
+        [facts(2), facts(3, link=expired), facts(4, link=None)],
+    )
+    assert p.lenders == [2]
+    assert excluded(p) == {3: "agreement", 4: "no_agreement"}
+    reason = next(e for e in p.excluded if e.partner_id == 3)
+    assert "18" in describe(reason.code_reason, reason.args) and "2026" in describe(reason.code_reason, reason.args)
+
+
+def test_agreement_not_covering_the_service_excludes():
+    not_copy = Link(live=False, status="active", reason="agreement does not cover copy")
+    p = plan([holding(2, "available")], [facts(2, link=not_copy)], Wanted("copy"))
+    assert p.lenders == []
+    assert describe(p.excluded[0].code_reason, p.excluded[0].args) == "the agreement does not cover this service"
+
+
+def test_agreement_without_any_party_link_status_none_is_no_agreement():
+    p = plan([holding(2, "available")], [facts(2, link=Link(live=False, status=None))])
+    assert excluded(p) == {2: "no_agreement"}
+
+
+def test_the_borrowing_library_is_never_a_lender():
+    p = plan([holding(BORROWER, "available"), holding(2, "available")], [facts(2)])
+    assert p.lenders == [2]
+    assert excluded(p) == {BORROWER: "own_library"}
+
+
+def test_paused_lending_excludes_until_the_day_after():
+    paused = facts(2, paused_until=DAY, pause_reason="stocktaking")
+    p = plan([holding(2, "available")], [paused])
+    assert excluded(p) == {2: "paused"}
+    assert "stocktaking" in describe("paused", p.excluded[0].args)
+    p = plan_rota(BORROWER, [holding(2, "available")], {2: paused}, Wanted("loan"), date(2026, 11, 24))
+    # lender_facts only sets paused_until while paused; the rule itself compares the day too
+    assert p.lenders == [2]
+
+
+@pytest.mark.parametrize(
+    "statuses, code",
+    [
+        (("on_loan", "on_loan"), "all_on_loan"),
+        (("not_for_loan",), "reference_only"),
+        (("lost", "damaged"), "lost_or_damaged"),
+        (("on_loan", "not_for_loan", "lost"), "none_lendable"),
+    ],
+)
+def test_loan_needs_a_loanable_copy(statuses, code):
+    p = plan([holding(2, *statuses)], [facts(2)])
+    assert p.lenders == []
+    assert excluded(p) == {2: code}
+    assert describe(code, p.excluded[0].args)
+
+
+def test_all_on_loan_reads_as_such():
+    assert describe("all_on_loan", {}) == "all copies on loan"
+
+
+def test_unknown_status_may_lend_but_ranks_after_a_known_available_copy():
+    p = plan([holding(2, "unknown"), holding(3, "on_loan", "available")], [facts(2), facts(3, load=9)])
+    assert p.lenders == [3, 2]
+    assert copy_judgement([Copy("unknown")], Wanted("loan"))[0] == POSSIBLE
+    assert copy_judgement([Copy("available")], Wanted("loan"))[0] == CERTAIN
+
+
+def test_reference_only_copies_serve_a_copy_request():
+    p = plan([holding(2, "not_for_loan")], [facts(2)], Wanted("copy"))
+    assert p.lenders == [2]
+    p = plan([holding(2, "lost")], [facts(2)], Wanted("copy"))
+    assert p.lenders == []
+
+
+def test_serial_coverage_must_include_the_volume_or_year_asked():
+    wanted = Wanted("copy", volume=12, year=2012, serial=True)
+    p = plan(
+        [
+            holding(2, "available", coverage="v.1(2001)-v.10(2010)"),
+            holding(3, "available", coverage="2005-2015"),
+            holding(4, "available"),
+        ],
+        [facts(2), facts(3), facts(4)],
+        wanted,
+    )
+    assert excluded(p) == {2: "coverage"}
+    # 4 says nothing of its coverage: asked, but after the library whose coverage includes it
+    assert p.lenders == [3, 4]
+    assert "v.1(2001)-v.10(2010)" in describe("coverage", p.excluded[0].args)
+
+
+@pytest.mark.parametrize(
+    "text, volume, year, expected",
+    [
+        ("v.1(2001)-v.10(2010)", 5, None, True),
+        ("v.1(2001)-v.10(2010)", 11, None, False),
+        ("v.1(2001)-v.10(2010)", None, 2010, True),
+        ("v.1(2001)-v.10(2010)", None, 2011, False),
+        ("2005-2015", None, 2004, False),
+        ("2005-2015", None, 2015, True),
+        ("v.3(1999)-", 40, None, True),
+        ("v.3(1999)-", None, 1998, False),
+        ("1995-2000; 2003-2010", None, 2002, False),
+        ("1995-2000; 2003-2010", None, 2004, True),
+        ("Vol. 1 (2001) - Vol. 10 (2010)", 10, None, True),
+        ("v.5(2004)", 5, None, True),
+        ("v.5(2004)", 6, None, False),
+        ("2005-2015", 3, None, None),  # years only, a volume asked: cannot tell
+        ("", 3, None, None),
+    ],
+)
+def test_coverage_statements(text, volume, year, expected):
+    assert coverage_includes(text, volume, year) is expected
+
+
+def test_parse_coverage_open_range():
+    assert parse_coverage("v.3(1999)-") == [((3, 1999), (None, None), True)]
+
+
+def test_ranking_availability_then_load_then_balance_then_record_then_code():
+    hs = [holding(i, "available") for i in range(2, 8)]
+    fs = [
+        facts(2, load=3),
+        facts(3, load=1),
+        facts(4, load=1, lent=100, borrowed=5),  # lends far more than it borrows: later
+        facts(5, load=1, asked=10, filled=9, turnaround_days=2),  # good record: earlier
+        facts(6, load=1, asked=10, filled=2, turnaround_days=9),  # poor record: later
+        facts(7, load=0),
+    ]
+    p = plan(hs, fs, size=6)
+    assert p.lenders == [7, 5, 3, 6, 4, 2]
+
+
+def test_ties_are_broken_by_code_so_the_same_inputs_give_the_same_rota():
+    hs = [holding(9, "available"), holding(3, "available"), holding(5, "available")]
+    fs = [facts(9), facts(3), facts(5)]
+    first = plan(hs, fs).lenders
+    assert first == [3, 5, 9]
+    assert plan(list(reversed(hs)), list(reversed(fs))).lenders == first
+
+
+def test_the_rota_holds_five_and_explains_the_rest():
+    hs = [holding(i, "available") for i in range(2, 10)]
+    p = plan(hs, [facts(i, load=i) for i in range(2, 10)])
+    assert [e.rank for e in p.rota] == [1, 2, 3, 4, 5]
+    assert p.lenders == [2, 3, 4, 5, 6]
+    assert excluded(p) == {7: "rota_full", 8: "rota_full", 9: "rota_full"}
+
+
+def test_every_place_has_a_reason():
+    p = plan([holding(2, "available")], [facts(2, load=2, lent=4, borrowed=3, asked=4, filled=3, turnaround_days=2.5)])
+    text = describe(p.rota[0].code_reason, p.rota[0].args)
+    assert "2 open lending requests" in text and "75%" in text and "lent 4" in text
+
+
+def test_balance_bucket():
+    assert balance_bucket(0, 0) == 0
+    assert balance_bucket(10, 5) == 0
+    assert balance_bucket(100, 5) == 9
+
+
+def test_home_can_serve():
+    assert home_can_serve(holding(1, "available"), Wanted("loan"))
+    assert not home_can_serve(holding(1, "on_loan"), Wanted("loan"))
+    assert not home_can_serve(holding(1, "unknown"), Wanted("loan"))
+    assert home_can_serve(holding(1, "not_for_loan"), Wanted("copy"))
+    assert not home_can_serve(None, Wanted("loan"))

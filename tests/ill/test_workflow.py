@@ -1,0 +1,342 @@
+"""The state machine as configuration, on plain objects (no database)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ill import workflow
+from ill.errors import ServiceError
+from ill.workflow import BORROWER, LENDER, MACHINE, PATRON, SAME, STATUSES, SYSTEM, TERMINAL, Context
+
+DAY = date(2026, 11, 23)
+
+
+@pytest.fixture(autouse=True)
+def _machine_alone(monkeypatch):
+    """The table on its own: effects other packages attach (the delivered
+    file of copy_completed) are theirs to test."""
+    monkeypatch.setattr(workflow, "_extra_effects", {})
+
+
+@dataclass
+class FakeRequest:
+    status: str = "new"
+    service: str = "loan"
+    due_date: date | None = None
+    renewal_due: date | None = None
+    renewals: int = 0
+    condition: str = ""
+    cost: str = ""
+    recalled_on: date | None = None
+    close_reason: str = ""
+    answer_due: date | None = None
+
+
+class FakeService:
+    """Stands in for the database: a rota of ``lenders`` libraries."""
+
+    def __init__(self, lenders: int = 2):
+        self.lenders = lenders
+        self.left = 0
+
+    def advance(self, ctx, outcome, detail=""):
+        if self.left > 0:
+            self.left -= 1
+            return "requested"
+        return "unfilled"
+
+    def route(self, ctx):
+        self.left = self.lenders
+        return self.advance(ctx, "asked")
+
+    def default_due_date(self, ctx):
+        return ctx.day + timedelta(days=28)
+
+    def supplied(self, ctx):
+        pass
+
+    def withdraw(self, ctx):
+        pass
+
+    def check_renewal_allowed(self, ctx):
+        pass
+
+
+def params_for(action: str, req: FakeRequest, day: date, approve: bool) -> dict:
+    base = req.due_date or day
+    return {
+        "conditional": {"condition": "library use only", "cost": "10000"},
+        "unfilled": {"reason": "on_loan"},
+        "loaned": {"due_date": (day + timedelta(days=14)).isoformat()},
+        "renew": {"due_date": (base + timedelta(days=30)).isoformat()},
+        "renew_answer": {"approve": approve},
+        "cancel": {"reason": "no longer needed"},
+    }.get(action, {})
+
+
+def fire(req, action, roles, day=DAY, service=None, params=None):
+    ctx = Context(
+        req,
+        action,
+        frozenset(roles),
+        params if params is not None else params_for(action, req, day, True),
+        day,
+        service=service or FakeService(),
+    )
+    return workflow.fire(ctx)
+
+
+def test_every_status_has_its_actions_and_every_target_is_a_status():
+    assert set(MACHINE) == set(STATUSES)
+    for status, actions in MACHINE.items():
+        for action, t in actions.items():
+            for target in t.targets:
+                assert target == SAME or target in STATUSES, (status, action, target)
+            assert t.who <= {BORROWER, LENDER, PATRON, SYSTEM}
+    for status in TERMINAL:
+        assert MACHINE[status] == {}
+
+
+def test_every_status_is_reachable_and_every_open_one_can_end():
+    edges = {s: {(s if x == SAME else x) for t in a.values() for x in t.targets} for s, a in MACHINE.items()}
+    seen, todo = {"new"}, ["new"]
+    while todo:
+        for nxt in edges[todo.pop()]:
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    assert seen == set(STATUSES)
+    for status in STATUSES:
+        reach, todo = {status}, [status]
+        while todo:
+            for nxt in edges[todo.pop()]:
+                if nxt not in reach:
+                    reach.add(nxt)
+                    todo.append(nxt)
+        assert reach & set(TERMINAL), status
+
+
+def test_the_full_loan_path():
+    req = FakeRequest()
+    path = [
+        ("route", SYSTEM, "requested"),
+        ("will_supply", LENDER, "will_supply"),
+        ("loaned", LENDER, "loaned"),
+        ("received", BORROWER, "received"),
+        ("checked_out", BORROWER, "checked_out"),
+        ("returned", BORROWER, "returned"),
+        ("shipped_return", BORROWER, "shipped_return"),
+        ("checked_in", LENDER, "completed"),
+    ]
+    for action, role, expected in path:
+        fire(req, action, {role})
+        assert req.status == expected
+    assert req.due_date == DAY + timedelta(days=14)
+
+
+def test_the_copy_path_and_that_loans_and_copies_keep_apart():
+    req = FakeRequest(status="will_supply", service="copy")
+    with pytest.raises(ServiceError) as exc:
+        fire(req, "loaned", {LENDER})
+    assert exc.value.status == 409
+    fire(req, "copy_completed", {LENDER})
+    assert req.status == "copy_completed"
+    loan = FakeRequest(status="will_supply")
+    with pytest.raises(ServiceError):
+        fire(loan, "copy_completed", {LENDER})
+
+
+def test_wrong_party_is_forbidden_and_wrong_state_is_a_conflict():
+    req = FakeRequest(status="requested")
+    with pytest.raises(ServiceError) as exc:
+        fire(req, "will_supply", {BORROWER})
+    assert exc.value.status == 403
+    with pytest.raises(ServiceError) as exc:
+        fire(req, "received", {BORROWER})
+    assert exc.value.status == 409
+    with pytest.raises(ServiceError) as exc:
+        fire(req, "dance", {BORROWER})
+    assert exc.value.status == 400
+    assert req.status == "requested"
+
+
+def test_unfilled_moves_to_the_next_lender_then_to_unfilled():
+    service = FakeService(lenders=2)
+    req = FakeRequest()
+    fire(req, "route", {SYSTEM}, service=service)
+    fire(req, "unfilled", {LENDER}, service=service)
+    assert req.status == "requested"
+    fire(req, "unfilled", {LENDER}, service=service)
+    assert req.status == "unfilled"
+    with pytest.raises(ServiceError) as exc:
+        fire(req, "unfilled", {LENDER}, service=service, params={"reason": "bored"})
+    assert exc.value.status == 409
+    fire(req, "retry", {BORROWER}, service=service)
+    assert req.status == "requested"
+
+
+def test_unfilled_needs_a_known_reason():
+    req = FakeRequest(status="requested")
+    for params in ({}, {"reason": "bored"}):
+        with pytest.raises(ServiceError) as exc:
+            fire(req, "unfilled", {LENDER}, params=params)
+        assert exc.value.status == 400
+    assert req.status == "requested"
+
+
+def test_conditions():
+    req = FakeRequest(status="requested")
+    with pytest.raises(ServiceError):
+        fire(req, "conditional", {LENDER}, params={})
+    fire(req, "conditional", {LENDER})
+    assert (req.status, req.condition, req.cost) == ("conditional", "library use only", "10000")
+    fire(req, "accept_condition", {BORROWER})
+    assert req.status == "will_supply"
+    req = FakeRequest(status="conditional")
+    fire(req, "reject_condition", {BORROWER}, service=FakeService(lenders=0))
+    assert req.status == "unfilled"
+
+
+def test_renewal_asked_and_answered():
+    req = FakeRequest(status="checked_out", due_date=DAY + timedelta(days=3))
+    with pytest.raises(ServiceError):
+        fire(req, "renew_answer", {LENDER})  # nothing asked yet
+    fire(req, "renew", {BORROWER})
+    assert req.renewal_due == DAY + timedelta(days=33) and req.status == "checked_out"
+    with pytest.raises(ServiceError):
+        fire(req, "renew", {BORROWER})  # one at a time
+    fire(req, "renew_answer", {LENDER}, params={"approve": "true"})
+    assert (req.due_date, req.renewal_due, req.renewals) == (DAY + timedelta(days=33), None, 1)
+    fire(req, "renew", {BORROWER})
+    fire(req, "renew_answer", {LENDER}, params={"approve": False})
+    assert (req.due_date, req.renewal_due, req.renewals) == (DAY + timedelta(days=33), None, 1)
+
+
+def test_overdue_only_past_the_due_date_and_a_renewal_brings_it_back():
+    req = FakeRequest(status="checked_out", due_date=DAY)
+    with pytest.raises(ServiceError):
+        fire(req, "overdue", {SYSTEM})
+    fire(req, "overdue", {SYSTEM}, day=DAY + timedelta(days=1))
+    assert req.status == "overdue"
+    with pytest.raises(ServiceError) as exc:
+        fire(req, "overdue", {LENDER}, day=DAY + timedelta(days=1))
+    assert exc.value.status == 409
+    fire(req, "renew", {BORROWER}, day=DAY + timedelta(days=1))
+    fire(req, "renew_answer", {LENDER}, day=DAY + timedelta(days=1), params={"approve": True})
+    assert req.status == "checked_out"
+
+
+def test_recall_keeps_the_status_and_sets_the_day():
+    req = FakeRequest(status="checked_out", due_date=DAY + timedelta(days=20))
+    fire(req, "recall", {LENDER}, params={"due_date": (DAY + timedelta(days=5)).isoformat()})
+    assert (req.status, req.recalled_on, req.due_date) == ("checked_out", DAY, DAY + timedelta(days=5))
+
+
+@pytest.mark.parametrize("status", ["new", "requested", "expect_to_supply", "will_supply", "conditional", "unfilled"])
+def test_cancel_before_shipping_by_patron_or_borrower(status):
+    for role in (PATRON, BORROWER):
+        req = FakeRequest(status=status)
+        fire(req, "cancel", {role})
+        assert req.status == "cancelled" and req.close_reason == "no longer needed"
+    req = FakeRequest(status=status)
+    with pytest.raises(ServiceError) as exc:
+        fire(req, "cancel", {LENDER})
+    assert exc.value.status == 403
+
+
+@pytest.mark.parametrize("status", workflow.SHIPPED)
+def test_cancel_after_shipping_is_refused_with_a_reason(status):
+    req = FakeRequest(status=status)
+    with pytest.raises(ServiceError) as exc:
+        fire(req, "cancel", {BORROWER})
+    assert exc.value.status == 409 and "shipped" in exc.value.message
+
+
+def test_allowed_actions_follow_roles_and_guards():
+    req = FakeRequest(status="checked_out", due_date=DAY + timedelta(days=5))
+    assert set(workflow.allowed_actions(req, {BORROWER})) == {"returned", "renew"}
+    assert set(workflow.allowed_actions(req, {LENDER})) == {"recall"}  # no renewal pending
+    assert workflow.allowed_actions(FakeRequest(status="completed"), {BORROWER, LENDER}) == []
+
+
+def test_extra_effects_run_in_the_transition_and_can_refuse_it():
+    calls = []
+
+    def needs_file(ctx):
+        calls.append(ctx.action)
+        if not ctx.params.get("file"):
+            raise workflow.BadRequest("no file")
+
+    workflow.add_effect("copy_completed", needs_file)
+    req = FakeRequest(status="will_supply", service="copy")
+    with pytest.raises(ServiceError):
+        fire(req, "copy_completed", {LENDER}, params={})
+    assert req.status == "will_supply"
+    fire(req, "copy_completed", {LENDER}, params={"file": "x.pdf"})
+    assert req.status == "copy_completed" and calls == ["copy_completed", "copy_completed"]
+
+
+ROLE_SETS = [frozenset({r}) for r in (BORROWER, LENDER, PATRON, SYSTEM)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    service=st.sampled_from(["loan", "copy"]),
+    lenders=st.integers(0, 3),
+    steps=st.lists(
+        st.tuples(st.sampled_from(workflow.ACTIONS), st.sampled_from(ROLE_SETS), st.booleans(), st.integers(0, 40)),
+        max_size=40,
+    ),
+)
+def test_random_actions_never_reach_an_undefined_state(service, lenders, steps):
+    req = FakeRequest(service=service)
+    svc = FakeService(lenders)
+    history = []
+    for action, roles, approve, days in steps:
+        day = DAY + timedelta(days=days)
+        before = req.status
+        ctx = Context(req, action, roles, params_for(action, req, day, approve), day, service=svc)
+        try:
+            was, now = workflow.fire(ctx)
+        except ServiceError:
+            assert req.status == before
+            continue
+        t = MACHINE[was][action]
+        assert now in STATUSES
+        assert now in t.targets or (SAME in t.targets and now == was)
+        assert t.who & roles
+        history.append((was, action, now))
+    assert req.status in STATUSES
+    # each successful transition starts where the previous one ended
+    for (_, _, end), (start, _, _) in zip(history, history[1:], strict=False):
+        assert end == start
+
+
+PAIRS = [(s, a) for s, actions in MACHINE.items() for a in actions]
+
+
+@pytest.mark.parametrize("status, action", PAIRS, ids=[f"{s}-{a}" for s, a in PAIRS])
+def test_every_transition_fires_for_its_party_only(status, action):
+    t = MACHINE[status][action]
+    service = "copy" if action == "copy_completed" else "loan"
+    day = DAY + timedelta(days=1) if action == "overdue" else DAY
+
+    def fresh():
+        return FakeRequest(status=status, service=service, due_date=DAY,
+                           renewal_due=DAY + timedelta(days=20) if action == "renew_answer" else None)
+
+    req = fresh()
+    before, after = fire(req, action, t.who, day=day, service=FakeService(lenders=1))
+    assert before == status
+    assert after in t.targets or (SAME in t.targets and after == status)
+    for role in {BORROWER, LENDER, PATRON, SYSTEM} - t.who:
+        other = fresh()
+        with pytest.raises(ServiceError) as exc:
+            fire(other, action, {role}, day=day, service=FakeService(lenders=1))
+        assert exc.value.status == 403
+        assert other.status == status
