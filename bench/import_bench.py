@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import logging
 import os
 import subprocess
 import sys
@@ -89,7 +90,7 @@ def reader_only(folder: Path, rows: list[dict]) -> tuple[float, int]:
     return time.perf_counter() - t, n
 
 
-def import_all(url: str, folder: Path, rows: list[dict], recluster: bool) -> tuple[float, int]:
+def import_all(url: str, folder: Path, rows: list[dict], recluster: bool) -> tuple[float, int, float]:
     from sqlalchemy import text
 
     from agreements import partners as partner_service
@@ -122,9 +123,55 @@ def import_all(url: str, folder: Path, rows: list[dict], recluster: bool) -> tup
             db.session.commit()
             n += report["imported"]
         elapsed = time.perf_counter() - t
+        t = time.perf_counter()
+        for p in rows:  # the same exports again: nothing changes
+            partner = partner_service.by_code(db.session, p["code"])
+            items = str(folder / p["items_file"]) if p["items_file"] else None
+            importer.import_export(db.session, partner, str(folder / p["file"]), items_path=items)
+            db.session.commit()
+        again = time.perf_counter() - t
         db.session.remove()
         db.engine.dispose()
-    return elapsed, n
+    return elapsed, n, again
+
+
+PEAK_RSS = r"""
+import resource, sys
+sys.path.insert(0, sys.argv[1])
+from ill import create_app
+from ill.extensions import db
+from agreements import partners as ps
+from union_catalog import importer
+app = create_app({"DATABASE_URL": sys.argv[2], "SECRET_KEY": "bench", "TESTING": True})
+with app.app_context():
+    db.create_all()
+    partner, _ = ps.upsert(db.session, sys.argv[4], sys.argv[4])
+    db.session.commit()
+    if sys.argv[5] == "no-recluster":
+        importer._recluster = lambda *a, **k: {}
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    report = importer.import_export(db.session, partner, sys.argv[3])
+    db.session.commit()
+    print(report["imported"], before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def peak_memory(folder: Path, rows: list[dict], tmp: str, recluster: bool = True) -> None:
+    """Peak memory of importing the largest partner file, against a file a
+    tenth its size of the same partner: flat when it barely grows."""
+    small = Path(tmp) / "small"
+    big_row = max((p for p in rows if p["format"] == "iso2709"),
+                  key=lambda p: (folder / p["file"]).stat().st_size)
+    n_small = max(200, int(sum(1 for _ in open(folder / "truth.csv")) / 30))
+    make_exports(small, n_small)
+    for label, path in (("small", small / big_row["file"]), ("large", folder / big_row["file"])):
+        db = Path(tmp) / f"mem-{label}.sqlite3"
+        out = subprocess.run([sys.executable, "-c", PEAK_RSS, str(ROOT), f"sqlite:///{db}", str(path),
+                              big_row["code"], "recluster" if recluster else "no-recluster"],
+                             capture_output=True, text=True, check=True).stdout.split()
+        n, before, peak = (int(x) for x in out[-3:])
+        print(f"memory, {big_row['code']} {label:<5} {path.stat().st_size / 1e6:6.1f} MB {n:6d} records: "
+              f"peak RSS {peak / 1024:6.1f} MB (before the import {before / 1024:6.1f} MB)")
 
 
 def pg_url(explicit: str | None) -> str | None:
@@ -150,9 +197,12 @@ def main() -> None:
     ap.add_argument("--exports", type=Path, help="use this generated folder instead")
     ap.add_argument("--pg", help="PostgreSQL URL (default: a database on 127.0.0.1:5432)")
     ap.add_argument("--no-pg", action="store_true")
+    ap.add_argument("--memory", action="store_true",
+                    help="also measure peak memory on a large and a small file")
     ap.add_argument("--no-recluster", action="store_true",
                     help="leave out clustering and search indexing (the importer alone)")
     a = ap.parse_args()
+    logging.disable(logging.WARNING)  # pymarc logs every odd indicator it meets
     with tempfile.TemporaryDirectory(prefix="import-bench-") as tmp:
         folder = a.exports or Path(tmp) / "exports"
         if not a.exports:
@@ -171,9 +221,13 @@ def main() -> None:
         if url:
             targets.append(("PostgreSQL", url))
         for name, target in targets:
-            secs, n = import_all(target, folder, rows, recluster=not a.no_recluster)
+            secs, n, again = import_all(target, folder, rows, recluster=not a.no_recluster)
             print(f"import on {name:<11} {n:7d} records {secs:7.2f} s {n / secs:9.0f} rec/s"
                   f"  ratio {secs / bare:.2f}x pymarc's bare parse")
+            print(f"  again, unchanged:    {n:7d} records {again:7.2f} s {n / again:9.0f} rec/s"
+                  f"  ratio {again / bare:.2f}x")
+        if a.memory:
+            peak_memory(folder, rows, tmp, recluster=not a.no_recluster)
 
 
 if __name__ == "__main__":

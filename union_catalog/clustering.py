@@ -75,18 +75,34 @@ class _Row:
         self.facts = facts or {}
 
 
-_COLUMNS = (SourceRecord.id, SourceRecord.partner_id, SourceRecord.record_key,
-            SourceRecord.control_number, SourceRecord.ordinal, SourceRecord.match_data,
-            SourceRecord.cluster_id, SourceRecord.match_evidence)
 _LIVE = SourceRecord.withdrawn_at.is_(None)
 
 
+_LOAD_SQL = ("SELECT id, partner_id, record_key, control_number, ordinal, match_data, "
+             "cluster_id, match_evidence FROM source_records WHERE withdrawn_at IS NULL AND ")
+
+
 def _load(session, where_column, values, rows: dict) -> None:
+    """Live records (with their facts) whose where_column is among values,
+    read straight from the driver: the scope of a re-clustering is thousands
+    of rows, and SQLAlchemy's per-row work would cost more than the query."""
+    column = where_column.key
+    conn = session.connection()
+    postgres = _is_postgres(conn)
     for chunk in _batches(session, set(values)):
-        for r in session.execute(select(*_COLUMNS).where(_among(session, where_column, chunk),
-                                                         _LIVE)):
-            if r.id not in rows:
-                rows[r.id] = _Row(r)
+        chunk = list(chunk)
+        if postgres:
+            result = conn.exec_driver_sql(_LOAD_SQL + f"{column} = ANY(%s)", (chunk,))
+        else:
+            marks = ", ".join(["?"] * len(chunk))
+            result = conn.exec_driver_sql(_LOAD_SQL + f"{column} IN ({marks})", tuple(chunk))
+        for r in result:
+            if r[0] in rows:
+                continue
+            facts = r[5]
+            if isinstance(facts, str | bytes):  # SQLite keeps JSON as text
+                facts = json.loads(facts)
+            rows[r[0]] = _Row((r[0], r[1], r[2], r[3], r[4], facts, r[6], r[7]))
 
 
 _BARE = (SourceRecord.id, SourceRecord.partner_id, SourceRecord.record_key,

@@ -7,6 +7,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from . import importer
+from .models import SourceRecord
 
 DATA = Path(__file__).resolve().parent / "demo_data"
 # partner code, export, SLiMS item file
@@ -25,6 +26,11 @@ def load(session) -> list[str]:
     for code, export, items in EXPORTS:
         partner = session.scalar(select(Partner).where(Partner.code == code))
         if partner is None:
+            continue
+        # Once a partner has records, leave them: an import would withdraw
+        # whatever other demos added to that library's catalogue.
+        if session.scalar(select(SourceRecord.id).where(SourceRecord.partner_id == partner.id).limit(1)):
+            lines.append(f"catalogue {code}: already loaded")
             continue
         report = importer.import_export(session, partner, str(DATA / export),
                                         items_path=str(DATA / items) if items else None)

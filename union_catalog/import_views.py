@@ -76,6 +76,11 @@ def imports():
 @bp.post("/")
 def upload():
     user = require_role(*STAFF)
+    # before the body is read: a file over the limit is refused at once
+    if request.content_length and request.content_length > _limit():
+        raise TooLarge(_("The upload is %(size)s MB; exports up to %(limit)s MB are accepted. "
+                         "Split the export or ask an administrator to import it from the command line.",
+                         size=request.content_length // (1024 * 1024), limit=_limit() // (1024 * 1024)))
     from agreements.models import Partner
 
     code = (request.form.get("partner") or "").strip().upper()
@@ -85,10 +90,6 @@ def upload():
     if partner is None:
         raise BadRequest(_("Choose the partner library this export comes from."), field="partner")
     require_library_staff(partner.id)
-    if request.content_length and request.content_length > _limit():
-        raise TooLarge(_("The upload is %(size)s MB; exports up to %(limit)s MB are accepted. "
-                         "Split the export or ask an administrator to import it from the command line.",
-                         size=request.content_length // (1024 * 1024), limit=_limit() // (1024 * 1024)))
     export = request.files.get("file")
     if export is None or not export.filename:
         raise BadRequest(_("Choose the MARC export file to upload."), field="file")

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 BATCH = 1000
 KEY_MAX = 100
-FACTS_KEPT = 20000
+FACTS_KEPT = 5000
 
 ProgressFn = Callable[[int, int, int], None]  # records read, bytes read, bytes in all
 
@@ -200,22 +200,29 @@ def _prepare(st: _State, rr: marc.ReadRecord) -> _Row:
     tag, items = holdings.items_of(record, st.setting)
     if tag:
         st.tags[tag] = st.tags.get(tag, 0) + 1
-    facts = describe(record)
     values = {
         "record_key": key,
         "control_number": rr.control_number[:100] or None,
         "ordinal": rr.ordinal,
         "content_hash": marc.content_hash(rr, st.setting),
         "marc": rr.as_dict,
-        "title": facts.get("title") or "",
-        "author": facts.get("author") or "",
-        "year": facts.get("year") if isinstance(facts.get("year"), int) else None,
-        "isbns": list(facts.get("isbns") or []),
-        "issns": list(facts.get("issns") or []),
-        "match_data": facts,
     }
     title_key = marc.normalise_title(marc.record_title(record)) if st.titles is not None else ""
     return _Row(rr, key, values, items, title_key)
+
+
+def _describe(row: _Row) -> None:
+    """The matching facts, only for records that are new or changed."""
+    facts = describe(row.rr.record)
+    year = facts.get("year")
+    row.values.update({
+        "title": facts.get("title") or "",
+        "author": facts.get("author") or "",
+        "year": year if isinstance(year, int) else None,
+        "isbns": list(facts.get("isbns") or []),
+        "issns": list(facts.get("issns") or []),
+        "match_data": facts,
+    })
 
 
 def _add_warning(st: _State, rr: marc.ReadRecord, text: str) -> None:
@@ -248,6 +255,10 @@ def _flush(session, st: _State, batch: list[_Row]) -> None:
         if old is not None:
             row.values["id"] = old.id
     run_id = st.run.id if st.run is not None else None
+    for row in new_rows:
+        _describe(row)
+    for _rid, row in changed:
+        _describe(row)
     if new_rows:
         params = [{**row.values, "partner_id": pid, "import_run_id": run_id} for row in new_rows]
         ids = _insert_records(session, params)
@@ -333,8 +344,11 @@ def _attach_csv_items(session, st: _State, items_path: str) -> list[dict]:
                 problems.append({**where, "defect": f"{len(found)} records have this title "
                                  f"(records {ordinals}); not attached to any"})
     have: dict[int, list[tuple]] = {}
-    for it in session.scalars(select(Item).where(Item.partner_id == st.partner.id,
-                                                 Item.source.in_(("csv", "none")))):
+    for it in session.execute(select(Item.source_record_id, Item.barcode, Item.call_number,
+                                     Item.location, Item.status, Item.note, Item.coverage,
+                                     Item.source)
+                              .where(Item.partner_id == st.partner.id,
+                                     Item.source.in_(("csv", "none")))):
         have.setdefault(it.source_record_id, []).append(
             holdings.ItemData(barcode=it.barcode, call_number=it.call_number, location=it.location,
                               status=it.status, note=it.note, coverage=it.coverage,

@@ -169,8 +169,29 @@ def read_iso2709(stream, progress: Progress | None = None) -> Iterator[ReadRecor
                 rr.fail("empty record (two record terminators in a row)")
                 yield rr
             continue  # line breaks between records or at the end of the file
-        ordinal += 1
-        yield parse_iso2709(body, ordinal, terminated)
+        for part, glued in _unglue(body):
+            ordinal += 1
+            rr = parse_iso2709(part, ordinal, terminated or glued)
+            if glued:
+                rr.warn("no record terminator after this record: the next one starts "
+                        "right after it; read as two records")
+            yield rr
+
+
+def _unglue(body: bytes) -> Iterator[tuple[bytes, bool]]:
+    """A lost record terminator glues two records together; the leader's
+    length, where a second leader begins right after it, tells them apart."""
+    while True:
+        claimed = body[:5]
+        n = int(claimed) if claimed.isdigit() else 0
+        end = n - 1  # where the missing terminator should have been
+        if (24 < end < len(body) - 24 and body[end - 1:end] == FIELD_END
+                and body[end:end + 5].isdigit() and body[end + 20:end + 24].isdigit()):
+            yield body[:end], True
+            body = body[end:]
+            continue
+        yield body, False
+        return
 
 
 _CONTROL_TAGS = frozenset(f"{n:03d}" for n in range(10))

@@ -176,3 +176,17 @@ def test_slims_005_as_data_field_and_no_001():
     assert r.usable and r.control_number == ""
     assert marc.content_key(r.record) == marc.content_key(r.record)
     assert marc.content_key(r.record).startswith("h:")
+
+
+def test_lost_terminator_between_two_records(marc_dir):
+    data = (marc_dir / "pymarc-test.dat").read_bytes()
+    first_end = data.index(b"\x1d")
+    glued = data[:first_end] + data[first_end + 1:]
+    _f, recs = marc.open_records(io.BytesIO(glued))
+    recs = list(recs)
+    _f, clean = marc.open_records(io.BytesIO(data))
+    clean = list(clean)
+    assert [r.control_number for r in recs] == [r.control_number for r in clean]
+    assert all(r.usable for r in recs)
+    assert "no record terminator" in recs[0].problems[0].defect
+    assert not recs[1].problems
