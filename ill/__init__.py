@@ -106,21 +106,17 @@ def _register_packages(app: Flask) -> None:
     import agreements
     import union_catalog
 
-    from . import cli, views
+    from . import api, cli, delivery, facts_views, loan_api, loan_views, notify, routing, views
 
     views.init_app(app)
     cli.init_app(app)
     union_catalog.init_app(app)
     agreements.init_app(app)
-    from . import api, loan_api, loan_views
-
     api.init_app(app)
     app.register_blueprint(loan_views.bp)
     app.register_blueprint(loan_api.bp)
-    from . import facts_views
-
     facts_views.init_app(app)
-    from . import delivery, notify
-
     notify.init_app(app)
     delivery.init_app(app)
+    # The catalogue's "may I ask this library, and why not?" follows routing's rules.
+    union_catalog.set_requestability_provider(union_catalog.from_routing(routing.requestability))

@@ -18,16 +18,6 @@ from .models import LoanRequest
 bp = Blueprint("loans", __name__, url_prefix="/requests")
 
 
-@bp.record_once
-def _answer_requestability(_state) -> None:
-    """The catalogue's "may I ask this library?" comes from routing's rules
-    (agreements, pauses, copies), once the catalogue offers the hook."""
-    import union_catalog
-
-    if hasattr(union_catalog, "set_requestability_provider"):
-        union_catalog.set_requestability_provider(union_catalog.from_routing(routing.requestability))
-
-
 @bp.app_context_processor
 def _labels():
     return {

@@ -102,7 +102,8 @@ def test_period_bounds_the_facts(net):
     _full_loan(net)
     past = (date.today() - timedelta(days=400)).isoformat()
     old = (date.today() - timedelta(days=380)).isoformat()
-    rows = {r["library"]: r for r in net.call("coord", "GET", f"/facts?since={past}&until={old}").get_json()["libraries"]}
+    body = net.call("coord", "GET", f"/facts?since={past}&until={old}").get_json()
+    rows = {r["library"]: r for r in body["libraries"]}
     assert rows["HOME"]["borrowing"]["requests"] == 0
 
 

@@ -1,8 +1,8 @@
-"""agreements, loans, notices, document delivery
+"""initial schema
 
-Revision ID: f5f3e1d395ed
-Revises: c966de8735e2
-Create Date: 2026-11-23 11:54:06.797321
+Revision ID: 0001
+Revises: 
+Create Date: 2026-11-23 12:01:17.719559
 
 """
 from alembic import op
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'f5f3e1d395ed'
-down_revision = 'c966de8735e2'
+revision = '0001'
+down_revision = None
 branch_labels = None
 depends_on = None
 
@@ -53,6 +53,55 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_agreements_end_date'), ['end_date'], unique=False)
         batch_op.create_index(batch_op.f('ix_agreements_supersedes_id'), ['supersedes_id'], unique=False)
 
+    op.create_table('clusters',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('title', sa.Text(), nullable=False),
+    sa.Column('author', sa.Text(), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=True),
+    sa.Column('publisher', sa.Text(), nullable=False),
+    sa.Column('edition', sa.String(length=255), nullable=False),
+    sa.Column('language', sa.String(length=3), nullable=False),
+    sa.Column('format', sa.String(length=20), nullable=False),
+    sa.Column('isbns', sa.JSON(), nullable=False),
+    sa.Column('issns', sa.JSON(), nullable=False),
+    sa.Column('member_count', sa.Integer(), nullable=False),
+    sa.Column('volume', sa.String(length=20), nullable=False),
+    sa.Column('merged_into_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['merged_into_id'], ['clusters.id'], name=op.f('fk_clusters_merged_into_id_clusters')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_clusters'))
+    )
+    op.create_table('login_failures',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('email', sa.String(length=254), nullable=False),
+    sa.Column('address', sa.String(length=64), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_login_failures'))
+    )
+    with op.batch_alter_table('login_failures', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_login_failures_address'), ['address'], unique=False)
+        batch_op.create_index(batch_op.f('ix_login_failures_at'), ['at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_login_failures_email'), ['email'], unique=False)
+
+    op.create_table('partners',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=20), nullable=False),
+    sa.Column('name', sa.String(length=255), nullable=False),
+    sa.Column('address', sa.Text(), nullable=False),
+    sa.Column('region', sa.String(length=100), nullable=False),
+    sa.Column('contacts', sa.Text(), nullable=False),
+    sa.Column('email', sa.String(length=254), nullable=False),
+    sa.Column('system', sa.String(length=20), nullable=False),
+    sa.Column('holdings_tag', sa.String(length=10), nullable=False),
+    sa.Column('lending_paused_until', sa.Date(), nullable=True),
+    sa.Column('pause_reason', sa.String(length=255), nullable=False),
+    sa.Column('review_requests', sa.Boolean(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_partners')),
+    sa.UniqueConstraint('code', name=op.f('uq_partners_code'))
+    )
     op.create_table('agreement_alerts',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('agreement_id', sa.Integer(), nullable=False),
@@ -96,6 +145,54 @@ def upgrade():
     with op.batch_alter_table('agreement_services', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_agreement_services_agreement_id'), ['agreement_id'], unique=False)
 
+    op.create_table('catalog_search_docs',
+    sa.Column('cluster_id', sa.Integer(), nullable=False),
+    sa.Column('title_norm', sa.Text(), nullable=False),
+    sa.Column('title_key', sa.Text(), nullable=False),
+    sa.Column('identifiers', sa.Text(), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=True),
+    sa.Column('language', sa.String(length=3), nullable=False),
+    sa.Column('format', sa.String(length=20), nullable=False),
+    sa.Column('libraries', sa.Integer(), nullable=False),
+    sa.Column('libraries_available', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['cluster_id'], ['clusters.id'], name=op.f('fk_catalog_search_docs_cluster_id_clusters'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('cluster_id', name=op.f('pk_catalog_search_docs'))
+    )
+    with op.batch_alter_table('catalog_search_docs', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_catalog_search_docs_format'), ['format'], unique=False)
+        batch_op.create_index(batch_op.f('ix_catalog_search_docs_language'), ['language'], unique=False)
+        batch_op.create_index(batch_op.f('ix_catalog_search_docs_year'), ['year'], unique=False)
+
+    op.create_table('catalog_search_holdings',
+    sa.Column('cluster_id', sa.Integer(), nullable=False),
+    sa.Column('partner_id', sa.Integer(), nullable=False),
+    sa.Column('items', sa.Integer(), nullable=False),
+    sa.Column('available', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['cluster_id'], ['clusters.id'], name=op.f('fk_catalog_search_holdings_cluster_id_clusters'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['partner_id'], ['partners.id'], name=op.f('fk_catalog_search_holdings_partner_id_partners'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('cluster_id', 'partner_id', name=op.f('pk_catalog_search_holdings'))
+    )
+    with op.batch_alter_table('catalog_search_holdings', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_catalog_search_holdings_partner_id'), ['partner_id'], unique=False)
+
+    op.create_table('users',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('email', sa.String(length=254), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('password_hash', sa.String(length=255), nullable=False),
+    sa.Column('role', sa.String(length=20), nullable=False),
+    sa.Column('library_id', sa.Integer(), nullable=True),
+    sa.Column('locale', sa.String(length=10), nullable=True),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('session_nonce', sa.String(length=32), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['library_id'], ['partners.id'], name=op.f('fk_users_library_id_partners')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
+    sa.UniqueConstraint('email', name=op.f('uq_users_email'))
+    )
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_users_library_id'), ['library_id'], unique=False)
+
     op.create_table('agreement_changes',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('agreement_id', sa.Integer(), nullable=False),
@@ -111,6 +208,69 @@ def upgrade():
     )
     with op.batch_alter_table('agreement_changes', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_agreement_changes_agreement_id'), ['agreement_id'], unique=False)
+
+    op.create_table('api_tokens',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('label', sa.String(length=100), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_used_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_api_tokens_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_api_tokens')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_api_tokens_token_hash'))
+    )
+    with op.batch_alter_table('api_tokens', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_api_tokens_user_id'), ['user_id'], unique=False)
+
+    op.create_table('cluster_decisions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=10), nullable=False),
+    sa.Column('a_partner', sa.String(length=20), nullable=False),
+    sa.Column('a_key', sa.String(length=100), nullable=False),
+    sa.Column('b_partner', sa.String(length=20), nullable=False),
+    sa.Column('b_key', sa.String(length=100), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_cluster_decisions_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_cluster_decisions')),
+    sa.UniqueConstraint('a_partner', 'a_key', 'b_partner', 'b_key', name=op.f('uq_cluster_decisions_a_partner_a_key_b_partner_b_key'))
+    )
+    with op.batch_alter_table('cluster_decisions', schema=None) as batch_op:
+        batch_op.create_index('ix_cluster_decisions_b', ['b_partner', 'b_key'], unique=False)
+
+    op.create_table('import_runs',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('partner_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('filename', sa.String(length=255), nullable=False),
+    sa.Column('items_filename', sa.String(length=255), nullable=True),
+    sa.Column('stored_path', sa.String(length=500), nullable=True),
+    sa.Column('items_stored_path', sa.String(length=500), nullable=True),
+    sa.Column('format', sa.String(length=20), nullable=True),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('progress', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('started_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('read', sa.Integer(), nullable=False),
+    sa.Column('imported', sa.Integer(), nullable=False),
+    sa.Column('unchanged', sa.Integer(), nullable=False),
+    sa.Column('withdrawn', sa.Integer(), nullable=False),
+    sa.Column('items', sa.Integer(), nullable=False),
+    sa.Column('errors', sa.Integer(), nullable=False),
+    sa.Column('warnings', sa.Integer(), nullable=False),
+    sa.Column('report', sa.JSON(), nullable=True),
+    sa.Column('failure', sa.Text(), nullable=True),
+    sa.Column('worker', sa.String(length=100), nullable=True),
+    sa.ForeignKeyConstraint(['partner_id'], ['partners.id'], name=op.f('fk_import_runs_partner_id_partners')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_import_runs_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_import_runs'))
+    )
+    with op.batch_alter_table('import_runs', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_import_runs_partner_id'), ['partner_id'], unique=False)
 
     op.create_table('loan_requests',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -274,6 +434,22 @@ def upgrade():
     with op.batch_alter_table('request_events', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_request_events_request_id'), ['request_id'], unique=False)
 
+    op.create_table('request_feedback',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('request_id', sa.Integer(), nullable=False),
+    sa.Column('patron_id', sa.Integer(), nullable=False),
+    sa.Column('rating', sa.Integer(), nullable=False),
+    sa.Column('comment', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['patron_id'], ['users.id'], name=op.f('fk_request_feedback_patron_id_users')),
+    sa.ForeignKeyConstraint(['request_id'], ['loan_requests.id'], name=op.f('fk_request_feedback_request_id_loan_requests'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_request_feedback')),
+    sa.UniqueConstraint('request_id', name=op.f('uq_request_feedback_request_id'))
+    )
+    with op.batch_alter_table('request_feedback', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_request_feedback_patron_id'), ['patron_id'], unique=False)
+
     op.create_table('rota_entries',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('request_id', sa.Integer(), nullable=False),
@@ -295,6 +471,36 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_rota_entries_partner_id'), ['partner_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_rota_entries_request_id'), ['request_id'], unique=False)
 
+    op.create_table('source_records',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('partner_id', sa.Integer(), nullable=False),
+    sa.Column('record_key', sa.String(length=100), nullable=False),
+    sa.Column('control_number', sa.String(length=100), nullable=True),
+    sa.Column('ordinal', sa.Integer(), nullable=False),
+    sa.Column('content_hash', sa.String(length=64), nullable=False),
+    sa.Column('marc', sa.JSON(), nullable=False),
+    sa.Column('title', sa.Text(), nullable=False),
+    sa.Column('author', sa.Text(), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=True),
+    sa.Column('isbns', sa.JSON(), nullable=False),
+    sa.Column('issns', sa.JSON(), nullable=False),
+    sa.Column('match_data', sa.JSON(), nullable=False),
+    sa.Column('cluster_id', sa.Integer(), nullable=True),
+    sa.Column('match_evidence', sa.Text(), nullable=True),
+    sa.Column('import_run_id', sa.Integer(), nullable=True),
+    sa.Column('withdrawn_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['cluster_id'], ['clusters.id'], name=op.f('fk_source_records_cluster_id_clusters')),
+    sa.ForeignKeyConstraint(['import_run_id'], ['import_runs.id'], name=op.f('fk_source_records_import_run_id_import_runs')),
+    sa.ForeignKeyConstraint(['partner_id'], ['partners.id'], name=op.f('fk_source_records_partner_id_partners')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_source_records')),
+    sa.UniqueConstraint('partner_id', 'record_key', name=op.f('uq_source_records_partner_id_record_key'))
+    )
+    with op.batch_alter_table('source_records', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_source_records_cluster_id'), ['cluster_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_source_records_partner_id'), ['partner_id'], unique=False)
+
     op.create_table('copy_downloads',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('copy_id', sa.Integer(), nullable=False),
@@ -308,20 +514,68 @@ def upgrade():
     with op.batch_alter_table('copy_downloads', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_copy_downloads_copy_id'), ['copy_id'], unique=False)
 
+    op.create_table('items',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('source_record_id', sa.Integer(), nullable=False),
+    sa.Column('partner_id', sa.Integer(), nullable=False),
+    sa.Column('barcode', sa.String(length=100), nullable=True),
+    sa.Column('call_number', sa.String(length=255), nullable=False),
+    sa.Column('location', sa.String(length=255), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('coverage', sa.Text(), nullable=False),
+    sa.Column('source', sa.String(length=10), nullable=False),
+    sa.ForeignKeyConstraint(['partner_id'], ['partners.id'], name=op.f('fk_items_partner_id_partners')),
+    sa.ForeignKeyConstraint(['source_record_id'], ['source_records.id'], name=op.f('fk_items_source_record_id_source_records'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_items'))
+    )
+    with op.batch_alter_table('items', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_items_partner_id'), ['partner_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_items_source_record_id'), ['source_record_id'], unique=False)
+
+    op.create_table('match_keys',
+    sa.Column('key_hash', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('source_record_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['source_record_id'], ['source_records.id'], name=op.f('fk_match_keys_source_record_id_source_records'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('key_hash', 'source_record_id', name=op.f('pk_match_keys'))
+    )
+    with op.batch_alter_table('match_keys', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_match_keys_source_record_id'), ['source_record_id'], unique=False)
+
     # ### end Alembic commands ###
+    _create_search_index()
 
 
 def downgrade():
+    op.execute("DROP TABLE IF EXISTS catalog_fts")
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('match_keys', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_match_keys_source_record_id'))
+
+    op.drop_table('match_keys')
+    with op.batch_alter_table('items', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_items_source_record_id'))
+        batch_op.drop_index(batch_op.f('ix_items_partner_id'))
+
+    op.drop_table('items')
     with op.batch_alter_table('copy_downloads', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_copy_downloads_copy_id'))
 
     op.drop_table('copy_downloads')
+    with op.batch_alter_table('source_records', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_source_records_partner_id'))
+        batch_op.drop_index(batch_op.f('ix_source_records_cluster_id'))
+
+    op.drop_table('source_records')
     with op.batch_alter_table('rota_entries', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_rota_entries_request_id'))
         batch_op.drop_index(batch_op.f('ix_rota_entries_partner_id'))
 
     op.drop_table('rota_entries')
+    with op.batch_alter_table('request_feedback', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_request_feedback_patron_id'))
+
+    op.drop_table('request_feedback')
     with op.batch_alter_table('request_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_request_events_request_id'))
 
@@ -359,10 +613,36 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_loan_requests_cluster_id'))
 
     op.drop_table('loan_requests')
+    with op.batch_alter_table('import_runs', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_import_runs_partner_id'))
+
+    op.drop_table('import_runs')
+    with op.batch_alter_table('cluster_decisions', schema=None) as batch_op:
+        batch_op.drop_index('ix_cluster_decisions_b')
+
+    op.drop_table('cluster_decisions')
+    with op.batch_alter_table('api_tokens', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_api_tokens_user_id'))
+
+    op.drop_table('api_tokens')
     with op.batch_alter_table('agreement_changes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_agreement_changes_agreement_id'))
 
     op.drop_table('agreement_changes')
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_users_library_id'))
+
+    op.drop_table('users')
+    with op.batch_alter_table('catalog_search_holdings', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_catalog_search_holdings_partner_id'))
+
+    op.drop_table('catalog_search_holdings')
+    with op.batch_alter_table('catalog_search_docs', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_catalog_search_docs_year'))
+        batch_op.drop_index(batch_op.f('ix_catalog_search_docs_language'))
+        batch_op.drop_index(batch_op.f('ix_catalog_search_docs_format'))
+
+    op.drop_table('catalog_search_docs')
     with op.batch_alter_table('agreement_services', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_agreement_services_agreement_id'))
 
@@ -376,9 +656,31 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_agreement_alerts_agreement_id'))
 
     op.drop_table('agreement_alerts')
+    op.drop_table('partners')
+    with op.batch_alter_table('login_failures', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_login_failures_email'))
+        batch_op.drop_index(batch_op.f('ix_login_failures_at'))
+        batch_op.drop_index(batch_op.f('ix_login_failures_address'))
+
+    op.drop_table('login_failures')
+    op.drop_table('clusters')
     with op.batch_alter_table('agreements', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_agreements_supersedes_id'))
         batch_op.drop_index(batch_op.f('ix_agreements_end_date'))
 
     op.drop_table('agreements')
     # ### end Alembic commands ###
+
+
+def _create_search_index():
+    """The union catalogue's full-text index, which no model describes
+    (union_catalog/search_schema.py makes the same for the tests)."""
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("CREATE VIRTUAL TABLE IF NOT EXISTS catalog_fts USING fts5("
+                   "title, author, subject, other, tokenize = 'unicode61 remove_diacritics 2')")
+    else:
+        op.execute("CREATE TABLE IF NOT EXISTS catalog_fts ("
+                   "cluster_id integer PRIMARY KEY CONSTRAINT fk_catalog_fts_cluster_id_clusters "
+                   "REFERENCES clusters (id) ON DELETE CASCADE, doc tsvector NOT NULL)")
+        op.execute("CREATE INDEX IF NOT EXISTS ix_catalog_fts_doc ON catalog_fts USING gin (doc) "
+                   "WITH (fastupdate = off)")
