@@ -51,7 +51,10 @@ class Defaults:
 
     # Union catalogue
     CATALOG_UPLOAD_MAX_BYTES = 512 * 1024 * 1024
+    # The embedded default runs uploaded imports in a thread of the web process;
+    # production may set False and run `flask --app ill catalog worker`.
     CATALOG_RUN_JOBS_IN_PROCESS = True
+    CATALOG_UPLOAD_KEEP_DAYS = 30  # uploaded exports are deleted after this
 
     # Agreements
     AGREEMENTS_WARNING_DAYS = 90
