@@ -179,8 +179,10 @@ def _note_problems(st: _State, rr: marc.ReadRecord) -> None:
     defect = "; ".join(p.defect for p in rr.problems)
     if severity == "error":
         defect += " (record skipped)"
+    # "details" lets a page say the same in its reader's language.
     st.problems.append({"ordinal": rr.ordinal, "control_number": rr.control_number,
-                        "severity": severity, "defect": defect})
+                        "severity": severity, "defect": defect,
+                        "details": [{"template": p.template, "args": p.args} for p in rr.problems if p.template]})
 
 
 def _prepare(st: _State, rr: marc.ReadRecord) -> _Row:

@@ -33,10 +33,22 @@ FORMATS = ("iso2709", "marcxml", "marcjson")
 _CHUNK = 1 << 20
 
 
+def N_(text: str) -> str:
+    """Marks a defect's wording for translation; it is translated where shown."""
+    return text
+
+
 @dataclass
 class Problem:
     severity: str  # error: the record was skipped; warning: imported, repaired as said
-    defect: str
+    defect: str  # in English, as the import report gives it to scripts
+    template: str = ""  # the msgid, for showing the defect in the reader's language
+    args: dict = field(default_factory=dict)
+
+
+def _problem(severity: str, template: str, args: dict) -> Problem:
+    args = {k: v if isinstance(v, int | str) else str(v) for k, v in args.items()}
+    return Problem(severity, template % args if args else template, template, args)
 
 
 @dataclass
@@ -55,11 +67,11 @@ class ReadRecord:
     def usable(self) -> bool:
         return self.record is not None
 
-    def warn(self, text: str) -> None:
-        self.problems.append(Problem(WARNING, text))
+    def warn(self, template: str, **args) -> None:
+        self.problems.append(_problem(WARNING, template, args))
 
-    def fail(self, text: str) -> None:
-        self.problems.append(Problem(ERROR, text))
+    def fail(self, template: str, **args) -> None:
+        self.problems.append(_problem(ERROR, template, args))
         self.record = None
         self.as_dict = None
 
@@ -166,15 +178,15 @@ def read_iso2709(stream, progress: Progress | None = None) -> Iterator[ReadRecor
             if raw == b"" and terminated:
                 ordinal += 1
                 rr = ReadRecord(ordinal, None)
-                rr.fail("empty record (two record terminators in a row)")
+                rr.fail(N_("empty record (two record terminators in a row)"))
                 yield rr
             continue  # line breaks between records or at the end of the file
         for part, glued in _unglue(body):
             ordinal += 1
             rr = parse_iso2709(part, ordinal, terminated or glued)
             if glued:
-                rr.warn("no record terminator after this record: the next one starts "
-                        "right after it; read as two records")
+                rr.warn(N_("no record terminator after this record: the next one starts right after it; read as two "
+                           "records"))
             yield rr
 
 
@@ -202,43 +214,43 @@ def parse_iso2709(raw: bytes, ordinal: int, terminated: bool = True) -> ReadReco
     repaired where the record still says unambiguously what it holds."""
     rr = ReadRecord(ordinal, None)
     if len(raw) < 25:
-        rr.fail(f"record is only {len(raw)} bytes long: too short to be MARC")
+        rr.fail(N_("record is only %(size)s bytes long: too short to be MARC"), size=len(raw))
         return rr
     try:
         leader = raw[:24].decode("ascii")
     except UnicodeDecodeError:
-        rr.fail("the leader (first 24 bytes) is not plain text: not a MARC record")
+        rr.fail(N_("the leader (first 24 bytes) is not plain text: not a MARC record"))
         return rr
     actual = len(raw) + (1 if terminated else 0)
     if not terminated:
-        rr.warn("the file ends without a record terminator after this record")
+        rr.warn(N_("the file ends without a record terminator after this record"))
     claimed = leader[:5]
     if not claimed.isdigit():
-        rr.warn(f"record length in the leader is {claimed!r}, not a number; "
-                f"read the {actual} bytes up to the record terminator")
+        rr.warn(N_("record length in the leader is %(claimed)s, not a number; read the %(actual)s bytes up to the "
+                   "record terminator"), claimed=repr(claimed), actual=actual)
     elif int(claimed) != actual:
-        rr.warn(f"record length in the leader is {int(claimed)} but the record has {actual} bytes; "
-                "read up to the record terminator")
+        rr.warn(N_("record length in the leader is %(claimed)s but the record has %(actual)s bytes; read up to the "
+                   "record terminator"), claimed=int(claimed), actual=actual)
     dir_end = raw.find(FIELD_END, 24)
     if dir_end < 0:
-        rr.fail("bad directory: no field terminator after the directory")
+        rr.fail(N_("bad directory: no field terminator after the directory"))
         return rr
     base = leader[12:17]
     if not base.isdigit() or int(base) != dir_end + 1:
-        rr.warn(f"base address of data in the leader is {base!r} but the data start at "
-                f"byte {dir_end + 1}; used the latter")
+        rr.warn(N_("base address of data in the leader is %(base)s but the data start at byte %(start)s; used the "
+                   "latter"), base=repr(base), start=dir_end + 1)
     directory = raw[24:dir_end]
     if len(directory) % 12:
-        rr.fail(f"bad directory: {len(directory)} bytes is not a whole number of 12-byte entries")
+        rr.fail(N_("bad directory: %(size)s bytes is not a whole number of 12-byte entries"), size=len(directory))
         return rr
     try:
         directory = directory.decode("ascii")
     except UnicodeDecodeError:
-        rr.fail("bad directory: it contains bytes that are not plain text")
+        rr.fail(N_("bad directory: it contains bytes that are not plain text"))
         return rr
     n = len(directory) // 12
     if n == 0:
-        rr.fail("empty record: the directory lists no fields")
+        rr.fail(N_("empty record: the directory lists no fields"))
         return rr
     data = raw[dir_end + 1:]
     entries = [directory[i * 12:(i + 1) * 12] for i in range(n)]
@@ -248,10 +260,10 @@ def parse_iso2709(raw: bytes, ordinal: int, terminated: bool = True) -> ReadReco
         if by_terminator and by_terminator[-1] == b"":
             by_terminator.pop()
         if len(by_terminator) != n:
-            rr.fail(f"bad directory: it lists {n} fields but the record holds {len(by_terminator)}")
+            rr.fail(N_("bad directory: it lists %(n)s fields but the record holds "
+                       "%(found)s"), n=n, found=len(by_terminator))
             return rr
-        rr.warn("bad directory: entries point outside the record; "
-                "fields read by their field terminators instead")
+        rr.warn(N_("bad directory: entries point outside the record; fields read by their field terminators instead"))
         pieces = [(e[:3], p) for e, p in zip(entries, by_terminator, strict=True)]
 
     encoding = _choose_encoding(leader, data)
@@ -296,7 +308,7 @@ def _check_tag(rr: ReadRecord, tag: str) -> None:
     if _tag_ok(tag):
         _GOOD_TAGS.add(tag)
     else:
-        rr.warn(f"field tag {tag!r} is not three letters or digits; kept as it is")
+        rr.warn(N_("field tag %(tag)s is not three letters or digits; kept as it is"), tag=repr(tag))
 
 
 def _control_text(text: str) -> str:
@@ -307,8 +319,8 @@ def _control_text(text: str) -> str:
 
 def _indicators(rr: ReadRecord, tag: str, inds: str) -> str:
     if len(inds) != 2:
-        rr.warn(f"field {tag} has {len(inds)} indicators instead of 2; "
-                "missing ones read as blank")
+        rr.warn(N_("field %(tag)s has %(count)s indicators instead of 2; missing ones read as "
+                   "blank"), tag=tag, count=len(inds))
         inds = (inds + "  ")[:2]
     return inds
 
@@ -332,7 +344,8 @@ def _utf8_fields(rr: ReadRecord, pieces, fields: list, out: list) -> None:
         if not text.isascii():
             for sf in subs:
                 if sf[0] > "\x7f":
-                    rr.warn(f"field {tag}: subfield code {sf[0]!r} is not a letter or digit; kept")
+                    rr.warn(N_("field %(tag)s: subfield code %(code)s is not a letter or digit; "
+                               "kept"), tag=tag, code=repr(sf[0]))
         fields.append(data_field(tag, inds[0], inds[1], subs))
         out.append({tag: {"ind1": inds[0], "ind2": inds[1], "subfields": [{c: v} for c, v in subs]}})
 
@@ -355,7 +368,8 @@ def _other_fields(rr: ReadRecord, pieces, fields: list, out: list, decode) -> No
                 subfields.append(_tuple_new(Subfield, (chr(sub[0]), decode(sub[1:], tag))))
                 continue
             whole = decode(sub, tag)
-            rr.warn(f"field {tag}: subfield code {whole[:1]!r} is not a letter or digit; kept")
+            rr.warn(N_("field %(tag)s: subfield code %(code)s is not a letter or digit; "
+                       "kept"), tag=tag, code=repr(whole[:1]))
             subfields.append(_tuple_new(Subfield, (whole[:1], whole[1:])))
         fields.append(data_field(tag, inds[0], inds[1], subfields))
         out.append({tag: {"ind1": inds[0], "ind2": inds[1],
@@ -411,7 +425,7 @@ def _decoder(encoding: str, rr: ReadRecord) -> Callable[[bytes, str], str]:
             except UnicodeDecodeError:
                 if tag not in bad:
                     bad.add(tag)
-                    rr.warn(f"field {tag}: bytes that are not valid UTF-8 were replaced by \ufffd")
+                    rr.warn(N_("field %(tag)s: bytes that are not valid UTF-8 were replaced by \ufffd"), tag=tag)
                 return b.decode("utf-8", "replace")
 
         return utf8
@@ -424,8 +438,8 @@ def _decoder(encoding: str, rr: ReadRecord) -> Callable[[bytes, str], str]:
             converter.g0, converter.g1 = converter.basic_latin, converter.ansel
             return converter.translate(b)
         except (IndexError, TypeError, KeyError, ValueError):
-            rr.warn(f"field {tag}: MARC-8 that cannot be decoded; unreadable characters "
-                    "replaced by \ufffd")
+            rr.warn(N_("field %(tag)s: MARC-8 that cannot be decoded; unreadable characters replaced by "
+                       "\ufffd"), tag=tag)
             return "".join(chr(c) if c < 0x80 else "\ufffd" for c in b)
 
     return marc8
@@ -433,7 +447,7 @@ def _decoder(encoding: str, rr: ReadRecord) -> Callable[[bytes, str], str]:
 
 def _finish(rr: ReadRecord, leader: str, fields: list[Field], out: list[dict]) -> ReadRecord:
     if not fields:
-        rr.fail("empty record: it has no fields")
+        rr.fail(N_("empty record: it has no fields"))
         return rr
     record = Record(leader=leader)
     record.leader = Leader(leader)
@@ -443,7 +457,7 @@ def _finish(rr: ReadRecord, leader: str, fields: list[Field], out: list[dict]) -
     cn = record.get("001")
     rr.control_number = (cn.data or "").strip() if cn is not None else ""
     if not any(f.tag == "245" for f in fields):
-        rr.warn("no title (field 245); imported without one")
+        rr.warn(N_("no title (field 245); imported without one"))
     return rr
 
 
@@ -515,7 +529,7 @@ def _xml_record(elem, ordinal: int) -> ReadRecord:
         if local == "leader":
             text = child.text or ""
             if len(text) != 24:
-                rr.warn(f"leader is {len(text)} characters instead of 24; padded or cut")
+                rr.warn(N_("leader is %(length)s characters instead of 24; padded or cut"), length=len(text))
                 text = (text + " " * 24)[:24]
             leader = text
         elif local == "controlfield":
@@ -529,8 +543,8 @@ def _xml_record(elem, ordinal: int) -> ReadRecord:
             tag = _xml_tag(child.get("tag", ""), rr)
             ind1, ind2 = child.get("ind1", " "), child.get("ind2", " ")
             if len(ind1) != 1 or len(ind2) != 1:
-                rr.warn(f"field {tag}: indicators {ind1!r} {ind2!r} are not one character each; "
-                        "read as blank where missing")
+                rr.warn(N_("field %(tag)s: indicators %(ind1)s %(ind2)s are not one character each; read as blank "
+                           "where missing"), tag=tag, ind1=repr(ind1), ind2=repr(ind2))
                 ind1, ind2 = (ind1 + " ")[0], (ind2 + " ")[0]
             subs = [Subfield(sf.get("code", "?")[:1] or "?", sf.text or "")
                     for sf in child if sf.tag.rsplit("}", 1)[-1] == "subfield"]
@@ -550,7 +564,8 @@ def _xml_tag(tag: str, rr: ReadRecord) -> str:
     tag = tag.strip()
     if len(tag) != 3 or not tag.isalnum():
         fixed = tag.zfill(3) if tag.isdigit() and len(tag) < 3 else tag
-        rr.warn(f"field tag {tag!r} is not three letters or digits; read as {fixed!r}")
+        rr.warn(N_("field tag %(tag)s is not three letters or digits; read as "
+                   "%(fixed)s"), tag=repr(tag), fixed=repr(fixed))
         return fixed
     return tag
 
@@ -567,7 +582,7 @@ def read_marcjson(stream, progress: Progress | None = None) -> Iterator[ReadReco
         try:
             obj = json.loads(text)
         except (ValueError, UnicodeDecodeError) as exc:
-            rr.fail(f"not valid JSON ({exc})")
+            rr.fail(N_("not valid JSON (%(exc)s)"), exc=exc)
             yield rr
             continue
         yield _json_record(obj, rr)
@@ -615,28 +630,28 @@ def _json_objects(stream, progress: Progress | None) -> Iterator[bytes]:
 
 def _json_record(obj, rr: ReadRecord) -> ReadRecord:
     if not isinstance(obj, dict) or not isinstance(obj.get("fields"), list):
-        rr.fail("not a MARC-in-JSON record (no list of fields)")
+        rr.fail(N_("not a MARC-in-JSON record (no list of fields)"))
         return rr
     leader = obj.get("leader") or " " * 24
     if not isinstance(leader, str) or len(leader) != 24:
-        rr.warn("leader is not 24 characters; padded or cut")
+        rr.warn(N_("leader is not 24 characters; padded or cut"))
         leader = (str(leader) + " " * 24)[:24]
     fields: list[Field] = []
     out: list[dict] = []
     for entry in obj["fields"]:
         if not isinstance(entry, dict) or len(entry) != 1:
-            rr.warn("a field that is not a one-key object was left out")
+            rr.warn(N_("a field that is not a one-key object was left out"))
             continue
         ((tag, value),) = entry.items()
         if not _tag_ok(tag):
-            rr.warn(f"field tag {tag!r} is not three letters or digits; kept as it is")
+            rr.warn(N_("field tag %(tag)s is not three letters or digits; kept as it is"), tag=repr(tag))
         if isinstance(value, str):
             fields.append(Field(tag=tag, data=value) if tag in _CONTROL_TAGS
                           else Field(tag=tag, subfields=[Subfield("a", value)]))
             out.append({tag: value})
             continue
         if not isinstance(value, dict):
-            rr.warn(f"field {tag} is neither text nor subfields; left out")
+            rr.warn(N_("field %(tag)s is neither text nor subfields; left out"), tag=tag)
             continue
         ind1, ind2 = str(value.get("ind1", " "))[:1] or " ", str(value.get("ind2", " "))[:1] or " "
         subs = []

@@ -64,8 +64,11 @@ def test_defective_records_show_in_the_report(client, make, session):
     assert run.status == "done"
     assert run.report["problems"][0]["ordinal"] == 1
     assert run.report["problems"][0]["severity"] == "warning"
-    page = client.get(f"/catalog/imports/{run.id}").get_data(as_text=True)
-    assert "record length in the leader" in page
+    assert run.report["problems"][0]["defect"].startswith("record length in the leader is 99999")
+    page = client.get(f"/catalog/imports/{run.id}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "record length in the leader is 99999" in page
+    page = client.get(f"/catalog/imports/{run.id}", headers={"Accept-Language": "id"}).get_data(as_text=True)
+    assert "panjang cantuman di leader 99999" in page
     assert lib.id == run.partner_id
 
 
