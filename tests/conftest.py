@@ -10,12 +10,17 @@ from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
 
 from ill import create_app
 from ill.extensions import db
 
 from . import pg
+
+# A busy CI machine must not turn a slow example into a failure: no deadlines.
+hypothesis_settings.register_profile("ill", deadline=None)
+hypothesis_settings.load_profile("ill")
 
 
 class IsolatedClient(FlaskClient):
