@@ -18,6 +18,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from stdnum import isbn as std_isbn
 from stdnum import issn as std_issn
@@ -39,6 +40,10 @@ def fold(text: str | None) -> str:
     one space: the form two catalogues' spellings of one string share."""
     if not text:
         return ""
+    if text.isascii():
+        # nothing to decompose, no diacritics, no special letters: the same
+        # result as below, without the per-character pass
+        return _NON_ALNUM.sub(" ", text.translate(_MARKS).lower()).strip()
     text = unicodedata.normalize("NFKD", text.translate(_MARKS))
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = text.translate(_MARKS).lower()
@@ -67,7 +72,9 @@ _SET_WORDS = re.compile(r"\b(?:set|jil\.?\s*lengkap|jilid\s*lengkap|keseluruhan|
                         r"complete|all\s+vol|vol\.?\s*set|multi[- ]?vol|the\s+set)", re.I)
 
 
+@lru_cache(maxsize=1 << 16)
 def _isbn13(candidate: str) -> str | None:
+    # one check-digit test per distinct number: partners share their ISBNs
     compact = re.sub(r"[\s\-]", "", candidate).upper()
     if len(compact) not in (10, 13) or not std_isbn.is_valid(compact):
         return None
