@@ -41,7 +41,7 @@ def partners(folder: Path) -> list[dict]:
         return list(csv.DictReader(fh))
 
 
-def bare_parse(folder: Path, rows: list[dict]) -> tuple[float, int, int]:
+def bare_parse(folder: Path, rows: list[dict]) -> tuple[float, int, int, float]:
     """pymarc alone, as one would read these files with it: parse_xml_to_array
     for MARCXML; for ISO 2709 each record up to its terminator into
     pymarc.Record, since pymarc's MARCReader stops at the first record whose
@@ -49,7 +49,7 @@ def bare_parse(folder: Path, rows: list[dict]) -> tuple[float, int, int]:
     import pymarc
 
     n = stopped = 0
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for p in rows:
@@ -67,7 +67,7 @@ def bare_parse(folder: Path, rows: list[dict]) -> tuple[float, int, int]:
                     n += 1
                 except Exception:  # noqa: BLE001 - a broken record, as pymarc sees it
                     pass
-    elapsed = time.perf_counter() - t
+    elapsed, cpu = time.perf_counter() - t, time.process_time() - cpu
     for p in rows:
         if p["format"] != "marcxml":
             with open(folder / p["file"], "rb") as fh:
@@ -75,7 +75,7 @@ def bare_parse(folder: Path, rows: list[dict]) -> tuple[float, int, int]:
                                                             utf8_handling="replace") if r is not None)
         else:
             stopped += len(pymarc.parse_xml_to_array(str(folder / p["file"])))
-    return elapsed, n, stopped
+    return elapsed, n, stopped, cpu
 
 
 def reader_only(folder: Path, rows: list[dict]) -> tuple[float, int]:
@@ -90,7 +90,8 @@ def reader_only(folder: Path, rows: list[dict]) -> tuple[float, int]:
     return time.perf_counter() - t, n
 
 
-def import_all(url: str, folder: Path, rows: list[dict], recluster: bool) -> tuple[float, int, float]:
+def import_all(url: str, folder: Path, rows: list[dict], recluster: bool
+               ) -> tuple[float, int, float, float]:
     from sqlalchemy import text
 
     from agreements import partners as partner_service
@@ -114,7 +115,7 @@ def import_all(url: str, folder: Path, rows: list[dict], recluster: bool) -> tup
         if not recluster:
             importer._recluster = lambda *a, **k: {}
         n = 0
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.process_time()
         for p in rows:
             partner = partner_service.by_code(db.session, p["code"])
             items = str(folder / p["items_file"]) if p["items_file"] else None
@@ -122,7 +123,7 @@ def import_all(url: str, folder: Path, rows: list[dict], recluster: bool) -> tup
                                             items_path=items)
             db.session.commit()
             n += report["imported"]
-        elapsed = time.perf_counter() - t
+        elapsed, cpu = time.perf_counter() - t, time.process_time() - cpu
         t = time.perf_counter()
         for p in rows:  # the same exports again: nothing changes
             partner = partner_service.by_code(db.session, p["code"])
@@ -132,7 +133,7 @@ def import_all(url: str, folder: Path, rows: list[dict], recluster: bool) -> tup
         again = time.perf_counter() - t
         db.session.remove()
         db.engine.dispose()
-    return elapsed, n, again
+    return elapsed, n, again, cpu
 
 
 PEAK_RSS = r"""
@@ -210,9 +211,10 @@ def main() -> None:
         rows = partners(folder)
         size = sum((folder / p["file"]).stat().st_size for p in rows)
         print(f"{len(rows)} partner files, {size / 1e6:.1f} MB")
-        bare, n_bare, n_reader = bare_parse(folder, rows)
+        bare, n_bare, n_reader, bare_cpu = bare_parse(folder, rows)
         print(f"pymarc bare parse:     {n_bare:7d} records {bare:7.2f} s {n_bare / bare:9.0f} rec/s"
-              f"  (pymarc's MARCReader alone keeps {n_reader}: it stops at a bad leader length)")
+              f"  (CPU {bare_cpu:.2f} s; pymarc's MARCReader alone keeps {n_reader}: "
+              "it stops at a bad leader length)")
         own, n_own = reader_only(folder, rows)
         print(f"our reader alone:      {n_own:7d} records {own:7.2f} s {n_own / own:9.0f} rec/s"
               f"  ratio {own / bare:.2f}x")
@@ -221,9 +223,12 @@ def main() -> None:
         if url:
             targets.append(("PostgreSQL", url))
         for name, target in targets:
-            secs, n, again = import_all(target, folder, rows, recluster=not a.no_recluster)
+            secs, n, again, cpu = import_all(target, folder, rows, recluster=not a.no_recluster)
             print(f"import on {name:<11} {n:7d} records {secs:7.2f} s {n / secs:9.0f} rec/s"
                   f"  ratio {secs / bare:.2f}x pymarc's bare parse")
+            # this process's CPU only (not the database server's): steadier on a busy machine
+            print(f"  CPU time:            {cpu:7.2f} s  ratio {cpu / bare_cpu:.2f}x the bare "
+                  f"parse's {bare_cpu:.2f} s CPU")
             print(f"  again, unchanged:    {n:7d} records {again:7.2f} s {n / again:9.0f} rec/s"
                   f"  ratio {again / bare:.2f}x")
         if a.memory:

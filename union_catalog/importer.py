@@ -9,6 +9,7 @@ per record (its key and id), for duplicates, withdrawals and SLiMS items.
 """
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import os
@@ -80,6 +81,22 @@ def import_export(session, partner: Partner, path: str, *, items_path: str | Non
     """Import the export at `path` (and a SLiMS item CSV) for `partner`;
     returns the report. Raises CatalogError when the file is unusable, in
     which case the caller rolls back and nothing has changed."""
+    # An import makes millions of short-lived objects, and every full pass of
+    # the cycle collector would walk the whole heap the process had before it
+    # (the application, its mappers, caches): a fifth of the import's time.
+    # Those objects are set aside from the collector meanwhile (gc.freeze);
+    # unfreeze hands them back, so nothing is kept longer than the import.
+    gc.freeze()
+    try:
+        return _import_export(session, partner, path, items_path=items_path, run=run,
+                              filename=filename, progress=progress)
+    finally:
+        gc.unfreeze()
+
+
+def _import_export(session, partner: Partner, path: str, *, items_path: str | None,
+                   run: ImportRun | None, filename: str | None,
+                   progress: ProgressFn | None) -> dict:
     started = time.perf_counter()
     # One import per partner at a time: the second waits here (PostgreSQL);
     # SQLite has a single writer anyway.

@@ -18,6 +18,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from stdnum import isbn as std_isbn
 from stdnum import issn as std_issn
@@ -39,6 +40,10 @@ def fold(text: str | None) -> str:
     one space: the form two catalogues' spellings of one string share."""
     if not text:
         return ""
+    if text.isascii():
+        # nothing to decompose, no diacritics, no special letters: the same
+        # result as below, without the per-character pass
+        return _NON_ALNUM.sub(" ", text.translate(_MARKS).lower()).strip()
     text = unicodedata.normalize("NFKD", text.translate(_MARKS))
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = text.translate(_MARKS).lower()
@@ -67,7 +72,9 @@ _SET_WORDS = re.compile(r"\b(?:set|jil\.?\s*lengkap|jilid\s*lengkap|keseluruhan|
                         r"complete|all\s+vol|vol\.?\s*set|multi[- ]?vol|the\s+set)", re.I)
 
 
+@lru_cache(maxsize=1 << 16)
 def _isbn13(candidate: str) -> str | None:
+    # one check-digit test per distinct number: partners share their ISBNs
     compact = re.sub(r"[\s\-]", "", candidate).upper()
     if len(compact) not in (10, 13) or not std_isbn.is_valid(compact):
         return None
@@ -206,6 +213,31 @@ def _first(record, tags: Iterable[str]):
     return None
 
 
+class _ByTag:
+    """A record's fields by tag, gathered in one pass: describe() asks for
+    some fifteen tags, and each pymarc get_fields() walks every field."""
+
+    __slots__ = ("fields", "tags")
+
+    def __init__(self, record):
+        self.fields = record.fields
+        tags: dict[str, list] = {}
+        for f in self.fields:
+            found = tags.get(f.tag)
+            if found is None:
+                tags[f.tag] = [f]
+            else:
+                found.append(f)
+        self.tags = tags
+
+    def get_fields(self, *tags: str) -> list:
+        """As pymarc's: the fields with these tags, in the record's order."""
+        if len(tags) == 1:
+            return self.tags.get(tags[0]) or []
+        wanted = set(tags)
+        return [f for f in self.fields if f.tag in wanted]
+
+
 def _display(parts: Iterable[str]) -> str:
     text = " ".join(p for p in (strip_isbd(x) for x in parts) if p)
     return re.sub(r"\s+", " ", text).strip()
@@ -220,11 +252,12 @@ def describe(record) -> dict:
     format, publisher, publisher_key, place, edition, edition_no, volume,
     pages, subjects, v (facts version)."""
     leader = str(record.leader) if record.leader else ""
-    f008 = _first(record, ["008"])
+    fields = _ByTag(record)
+    f008 = _first(fields, ["008"])
     d008 = f008.data if f008 is not None and f008.is_control_field() else ""
 
     # title, volume, title key
-    f245 = _first(record, ["245"])
+    f245 = _first(fields, ["245"])
     title_a = title_b = ""
     parts_np: list[str] = []
     nonfiling = 0
@@ -237,7 +270,7 @@ def describe(record) -> dict:
         ind2 = (f245.indicators[1] if f245.indicators and len(f245.indicators) > 1 else "") or ""
         nonfiling = int(ind2) if ind2.isdigit() else 0
     else:
-        f = _first(record, ["246", "240", "130", "210", "222"])
+        f = _first(fields, ["246", "240", "130", "210", "222"])
         if f is not None:
             title_a = " ".join(_subfields(f, "a"))
     volume = None
@@ -266,11 +299,11 @@ def describe(record) -> dict:
     # people
     authors: list[str] = []
     author_display = ""
-    main = _first(record, ["100", "110", "111"])
+    main = _first(fields, ["100", "110", "111"])
     if main is not None:
         codes = "abq" if main.tag == "100" else "abn"
         author_display = strip_isbd(" ".join(_subfields(main, codes)))
-    for f in record.get_fields("100", "110", "111", "700", "710", "711"):
+    for f in fields.get_fields("100", "110", "111", "700", "710", "711"):
         key = name_key(" ".join(_subfields(f, "a" if f.tag in ("100", "700") else "ab")))
         if key and key not in authors:
             authors.append(key)
@@ -279,11 +312,11 @@ def describe(record) -> dict:
 
     # publication
     pub = None
-    for f in record.get_fields("264"):
+    for f in fields.get_fields("264"):
         if (f.indicators[1] if f.indicators else "") in ("1", " ", ""):
             pub = f
             break
-    pub = pub or _first(record, ["260", "264"])
+    pub = pub or _first(fields, ["260", "264"])
     place = strip_isbd(" ".join(_subfields(pub, "a"))) if pub is not None else ""
     publisher = strip_isbd(" ".join(_subfields(pub, "b")[:1])) if pub is not None else ""
     year_pub = year_of(" ".join(_subfields(pub, "c"))) if pub is not None else None
@@ -299,7 +332,7 @@ def describe(record) -> dict:
     isbns_set: list[str] = []
     isbns_invalid: list[str] = []
     issns: list[str] = []
-    for f in record.get_fields("020"):
+    for f in fields.get_fields("020"):
         qualifier = " ".join(_subfields(f, "q"))
         for value in _subfields(f, "a"):
             number, whole_set, raw = parse_isbn(value, qualifier)
@@ -314,7 +347,7 @@ def describe(record) -> dict:
                         issns.append(found_issn)  # SLiMS keeps ISBN and ISSN in one field
                 elif raw:
                     isbns_invalid.append(raw)
-    for f in record.get_fields("022"):
+    for f in fields.get_fields("022"):
         for value in _subfields(f, "al"):
             found_issn = parse_issn(value)
             if found_issn and found_issn not in issns:
@@ -327,7 +360,7 @@ def describe(record) -> dict:
     if not re.fullmatch(r"[a-z]{3}", language or "") or language in ("und", "zxx", "   "):
         language = ""
     if not language:
-        f041 = _first(record, ["041"])
+        f041 = _first(fields, ["041"])
         code = fold(" ".join(_subfields(f041, "a"))) if f041 is not None else ""
         code = code.split()[0] if code else ""
         language = _LANG2.get(code, code if len(code) == 3 else "")
@@ -335,7 +368,7 @@ def describe(record) -> dict:
     # format
     rtype = leader[6:7] if len(leader) > 7 else ""
     level = leader[7:8] if len(leader) > 7 else ""
-    thesis_note = " ".join(" ".join(_subfields(f, "abc")) for f in record.get_fields("502"))
+    thesis_note = " ".join(" ".join(_subfields(f, "abc")) for f in fields.get_fields("502"))
     if thesis_note or re.search(r"\b(?:skripsi|tesis|thesis|disertasi|dissertation)\b",
                                 fold(" ".join(_subfields(f245, "h")) if f245 is not None else "")):
         fmt = "thesis"
@@ -354,13 +387,13 @@ def describe(record) -> dict:
     else:
         fmt = "book"
 
-    f250 = _first(record, ["250"])
+    f250 = _first(fields, ["250"])
     edition = strip_isbd(" ".join(_subfields(f250, "ab"))) if f250 is not None else ""
-    f300 = _first(record, ["300"])
+    f300 = _first(fields, ["300"])
     extent = " ".join(_subfields(f300, "a")) if f300 is not None else ""
 
     subjects: list[str] = []
-    for f in record.get_fields("600", "610", "611", "630", "650", "651", "655"):
+    for f in fields.get_fields("600", "610", "611", "630", "650", "651", "655"):
         heading = " -- ".join(strip_isbd(v) for v in _subfields(f, "abcdvxyz"))
         if heading and heading not in subjects:
             subjects.append(heading)

@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -180,10 +181,32 @@ def _strings(value) -> list[str]:
     return [str(v) for v in value if v]
 
 
+# An import reindexes thousands of union records whose members repeat one
+# another's titles, names and numbers: each distinct string is folded (or its
+# check digit tested) once. Pure functions of a string, so caching is safe.
+_fold = lru_cache(maxsize=1 << 17)(searchtext.fold)
+_isbn13 = lru_cache(maxsize=1 << 16)(searchtext.isbn13)
+_issn8 = lru_cache(maxsize=1 << 14)(searchtext.issn8)
+
+
+def _identifier_tokens(isbns, issns) -> list[str]:
+    """searchtext.identifier_tokens, through the caches above."""
+    out: list[str] = []
+    for value in isbns or []:
+        token = _isbn13(value)
+        if token and token not in out:
+            out.append(token)
+    for value in issns or []:
+        token = _issn8(value)
+        if token and token not in out:
+            out.append(token)
+    return out
+
+
 def _distinct_folded(values: Iterable[str]) -> str:
     seen, out = set(), []
     for value in values:
-        folded = searchtext.fold(value)
+        folded = _fold(value)
         if folded and folded not in seen:
             seen.add(folded)
             out.append(folded)
@@ -222,9 +245,9 @@ def reindex_clusters(session, cluster_ids: Iterable[int]) -> int:
         engine.delete(session, chunk)
         docs, holdings, rows = _build(session, chunk)
         if docs:
-            session.execute(insert(SearchDoc), docs)
+            session.execute(insert(SearchDoc.__table__), docs)
         if holdings:
-            session.execute(insert(SearchHolding), holdings)
+            session.execute(insert(SearchHolding.__table__), holdings)
         engine.insert(session, rows)
         indexed += len(docs)
     return indexed
@@ -241,7 +264,11 @@ def reindex_all(session) -> int:
 
 
 def _build(session, chunk: list[int]):
-    clusters = {c.id: c for c in session.scalars(select(Cluster).where(Cluster.id.in_(chunk)))}
+    # the columns only: ORM objects would cost more to build than the rows to read
+    clusters = {c.id: c for c in session.execute(
+        select(Cluster.id, Cluster.title, Cluster.author, Cluster.year, Cluster.publisher,
+               Cluster.edition, Cluster.language, Cluster.format, Cluster.isbns, Cluster.issns)
+        .where(Cluster.id.in_(chunk)))}
     members = session.execute(
         select(
             SourceRecord.id,
@@ -292,7 +319,7 @@ def _build(session, chunk: list[int]):
                     "available": n_avail,
                 }
             )
-        idents = searchtext.identifier_tokens(
+        idents = _identifier_tokens(
             list(cluster.isbns or []) + [i for m in mems for i in (m.isbns or [])],
             list(cluster.issns or []) + [i for m in mems for i in (m.issns or [])],
         )
@@ -311,8 +338,8 @@ def _build(session, chunk: list[int]):
         docs.append(
             {
                 "cluster_id": cluster_id,
-                "title_norm": searchtext.padded(searchtext.fold(cluster.title)),
-                "title_key": searchtext.padded(searchtext.fold(_title_key(cluster.title or ""))),
+                "title_norm": searchtext.padded(_fold(cluster.title)),
+                "title_key": searchtext.padded(_fold(_title_key(cluster.title or ""))),
                 "identifiers": searchtext.padded(" ".join(idents)),
                 "year": cluster.year,
                 "language": (cluster.language or "").strip().lower(),
