@@ -18,7 +18,6 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -181,32 +180,10 @@ def _strings(value) -> list[str]:
     return [str(v) for v in value if v]
 
 
-# An import reindexes thousands of union records whose members repeat one
-# another's titles, names and numbers: each distinct string is folded (or its
-# check digit tested) once. Pure functions of a string, so caching is safe.
-_fold = lru_cache(maxsize=1 << 17)(searchtext.fold)
-_isbn13 = lru_cache(maxsize=1 << 16)(searchtext.isbn13)
-_issn8 = lru_cache(maxsize=1 << 14)(searchtext.issn8)
-
-
-def _identifier_tokens(isbns, issns) -> list[str]:
-    """searchtext.identifier_tokens, through the caches above."""
-    out: list[str] = []
-    for value in isbns or []:
-        token = _isbn13(value)
-        if token and token not in out:
-            out.append(token)
-    for value in issns or []:
-        token = _issn8(value)
-        if token and token not in out:
-            out.append(token)
-    return out
-
-
 def _distinct_folded(values: Iterable[str]) -> str:
     seen, out = set(), []
     for value in values:
-        folded = _fold(value)
+        folded = searchtext.fold(value)
         if folded and folded not in seen:
             seen.add(folded)
             out.append(folded)
@@ -319,7 +296,7 @@ def _build(session, chunk: list[int]):
                     "available": n_avail,
                 }
             )
-        idents = _identifier_tokens(
+        idents = searchtext.identifier_tokens(
             list(cluster.isbns or []) + [i for m in mems for i in (m.isbns or [])],
             list(cluster.issns or []) + [i for m in mems for i in (m.issns or [])],
         )
@@ -338,8 +315,8 @@ def _build(session, chunk: list[int]):
         docs.append(
             {
                 "cluster_id": cluster_id,
-                "title_norm": searchtext.padded(_fold(cluster.title)),
-                "title_key": searchtext.padded(_fold(_title_key(cluster.title or ""))),
+                "title_norm": searchtext.padded(searchtext.fold(cluster.title)),
+                "title_key": searchtext.padded(searchtext.fold(_title_key(cluster.title or ""))),
                 "identifiers": searchtext.padded(" ".join(idents)),
                 "year": cluster.year,
                 "language": (cluster.language or "").strip().lower(),
