@@ -266,16 +266,20 @@ def init_app(app: Flask) -> None:
             return None
         return user
 
-    @login_manager.request_loader
-    def _from_header(req):
-        header = req.headers.get("Authorization", "")
+    @app.before_request
+    def _bearer_token():
+        """A script's token speaks for the call, whatever cookie the client
+        also holds. The one place where a Bearer header signs a user in."""
+        header = request.headers.get("Authorization", "")
         if not header.lower().startswith("bearer "):
-            return None
+            return
+        from flask_login import AnonymousUserMixin
+
         user = user_for_token(db.session, header[7:].strip())
+        g._login_user = user if user is not None else AnonymousUserMixin()
+        g.auth_via_token = user is not None
         if user is not None:
-            g.auth_via_token = True
-            db.session.commit()
-        return user
+            db.session.commit()  # last_used_at
 
     @login_manager.unauthorized_handler
     def _unauthorized():
