@@ -22,7 +22,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_mapping(test_config)
     _finish_config(app)
 
-    from . import accounts, errors, extensions, i18n, security, ui
+    from . import accounts, errors, i18n, security, ui
     from .extensions import babel, csrf, db, login_manager, migrate
 
     db.init_app(app)
@@ -41,7 +41,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     _install_sqlite_pragmas(app)
 
     _register_packages(app)
-    del extensions
     return app
 
 
@@ -76,8 +75,8 @@ def _finish_config(app: Flask) -> None:
     cfg["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(
         str(root / pkg / "translations") for pkg in ("ill", "union_catalog", "agreements")
     )
-    for key in ("DATA_DIR",):
-        cfg.setdefault(key, app.instance_path)
+    # Uploads, agreement documents and delivered copies live here.
+    cfg["DATA_DIR"] = cfg.get("DATA_DIR") or app.instance_path
 
 
 def _install_sqlite_pragmas(app: Flask) -> None:

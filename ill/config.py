@@ -12,6 +12,7 @@ class Defaults:
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
 
     SECRET_KEY: str | None = None
+    DATA_DIR: str | None = None  # files kept outside the web root; default: the instance folder
     # Sessions and cookies
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
