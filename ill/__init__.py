@@ -6,6 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
+from . import jsoncodec
 from .config import Defaults
 
 
@@ -56,6 +57,8 @@ def _finish_config(app: Flask) -> None:
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     cfg["SQLALCHEMY_DATABASE_URI"] = url
     options = dict(cfg.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    options.setdefault("json_serializer", jsoncodec.dumps)
+    options.setdefault("json_deserializer", jsoncodec.loads)
     if url.startswith("postgresql"):
         options.setdefault("pool_pre_ping", True)
     cfg["SQLALCHEMY_ENGINE_OPTIONS"] = options

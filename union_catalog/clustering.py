@@ -15,23 +15,20 @@ largest part went to a group with an older id is merged into it
 """
 from __future__ import annotations
 
-import json
 import re
 import time
 import zlib
 from collections import Counter
 from collections.abc import Iterable
 
-from sqlalchemy import any_, bindparam, delete, insert, select, update
-from sqlalchemy import literal as sa_literal
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import bindparam, delete, insert, select, update
 
 from ill.errors import BadRequest, Conflict, NotFound
 
-from . import matching
+from . import bulk, matching
 from .models import Cluster, ClusterDecision, MatchKey, SourceRecord
 
-CHUNK = 900  # ids per IN (...): under SQLite's bound-parameter limit with room to spare
+CHUNK = bulk.SQLITE_IDS
 
 
 def key_hash(key: str) -> int:
@@ -42,21 +39,8 @@ def key_hash(key: str) -> int:
     return ((zlib.crc32(data) << 32) | zlib.adler32(data)) - (1 << 63)
 
 
-def _among(session, column, values: list):
-    """column IN values; on PostgreSQL as = ANY(array): one parameter, however many values."""
-    if session.get_bind().dialect.name == "postgresql":
-        return column == any_(sa_literal(list(values), ARRAY(column.type)))
-    return column.in_(values)
-
-
-def _batches(session, values: Iterable):
-    return _chunks(values, 50000 if session.get_bind().dialect.name == "postgresql" else CHUNK)
-
-
 def _chunks(values: Iterable, size: int = CHUNK):
-    values = list(values)
-    for i in range(0, len(values), size):
-        yield values[i:i + size]
+    return bulk.chunks(values, size)
 
 
 def _partner_codes(session) -> dict[int, str]:
@@ -79,44 +63,28 @@ _LIVE = SourceRecord.withdrawn_at.is_(None)
 
 
 _LOAD_SQL = ("SELECT id, partner_id, record_key, control_number, ordinal, match_data, "
-             "cluster_id, match_evidence FROM source_records WHERE withdrawn_at IS NULL AND ")
+             "cluster_id, match_evidence FROM source_records")
 
 
 def _load(session, where_column, values, rows: dict) -> None:
     """Live records (with their facts) whose where_column is among values,
     read straight from the driver: the scope of a re-clustering is thousands
     of rows, and SQLAlchemy's per-row work would cost more than the query."""
-    column = where_column.key
-    conn = session.connection()
-    postgres = _is_postgres(conn)
-    for chunk in _batches(session, set(values)):
-        chunk = list(chunk)
-        if postgres:
-            result = conn.exec_driver_sql(_LOAD_SQL + f"{column} = ANY(%s)", (chunk,))
-        else:
-            marks = ", ".join(["?"] * len(chunk))
-            result = conn.exec_driver_sql(_LOAD_SQL + f"{column} IN ({marks})", tuple(chunk))
-        for r in result:
-            if r[0] in rows:
-                continue
-            facts = r[5]
-            if isinstance(facts, str | bytes):  # SQLite keeps JSON as text
-                facts = json.loads(facts)
-            rows[r[0]] = _Row((r[0], r[1], r[2], r[3], r[4], facts, r[6], r[7]))
+    for r in bulk.select_among(session.connection(), _LOAD_SQL, where_column.key, values,
+                               tail=" AND withdrawn_at IS NULL"):
+        if r[0] not in rows:
+            rows[r[0]] = _Row((r[0], r[1], r[2], r[3], r[4], bulk.json_value(r[5]), r[6], r[7]))
 
 
-_BARE = (SourceRecord.id, SourceRecord.partner_id, SourceRecord.record_key,
-         SourceRecord.control_number, SourceRecord.ordinal, SourceRecord.cluster_id,
-         SourceRecord.match_evidence)
+_BARE_SQL = ("SELECT id, partner_id, record_key, control_number, ordinal, cluster_id, match_evidence "
+             "FROM source_records")
 
 
 def _load_known(session, known: dict[int, dict], rows: dict) -> None:
     """Rows of records whose facts the caller handed over: all but the facts."""
-    for chunk in _batches(session, known):
-        for r in session.execute(select(*_BARE).where(_among(session, SourceRecord.id, chunk),
-                                                      _LIVE)):
-            rid, pid, key, control, ordinal, cid, evidence = r
-            rows[rid] = _Row((rid, pid, key, control, ordinal, known[rid], cid, evidence))
+    for rid, pid, key, control, ordinal, cid, evidence in bulk.select_among(
+            session.connection(), _BARE_SQL, "id", known, tail=" AND withdrawn_at IS NULL"):
+        rows[rid] = _Row((rid, pid, key, control, ordinal, known[rid], cid, evidence))
 
 
 def _label(row: _Row, codes: dict) -> str:
@@ -133,59 +101,9 @@ def _write_keys(session, rows: Iterable[_Row], block_keys: dict) -> dict[int, li
         keys[row.id] = hashes
         rid = row.id
         params.extend((h, rid) for h in hashes)
-    if params:
-        _insert_rows(session, "match_keys", [("key_hash", "bigint"),
-                                             ("source_record_id", "integer")], params)
+    bulk.insert_rows(session.connection(), "match_keys",
+                     [("key_hash", "bigint"), ("source_record_id", "integer")], params)
     return keys
-
-
-def _is_postgres(conn) -> bool:
-    return conn.dialect.name == "postgresql"
-
-
-def _insert_rows(session, table: str, columns: list[tuple[str, str]], rows: list[tuple]) -> None:
-    """Many rows straight to the driver, without SQLAlchemy's per-row
-    bookkeeping. columns: (name, PostgreSQL type). PostgreSQL gets one array
-    per column and unnest()s them (a short statement, whatever the count);
-    SQLite, in-process, gets executemany."""
-    conn = session.connection()
-    names = ", ".join(c for c, _t in columns)
-    if _is_postgres(conn):
-        arrays = ", ".join(f"%s::{_array_type(t)}[]" for _c, t in columns)
-        values = ", ".join(f"v{i}::{t}" for i, (_c, t) in enumerate(columns))
-        aliases = ", ".join(f"v{i}" for i in range(len(columns)))
-        for chunk in _chunks(rows, 20000):
-            conn.exec_driver_sql(
-                f"INSERT INTO {table} ({names}) SELECT {values} FROM unnest({arrays}) "
-                f"AS u({aliases})", tuple(list(col) for col in zip(*chunk, strict=True)))
-        return
-    marks = ", ".join(["?"] * len(columns))
-    for chunk in _chunks(rows, 5000):
-        conn.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({marks})", chunk)
-
-
-def _array_type(pg_type: str) -> str:
-    # json travels as text and is cast on the way in
-    return "text" if pg_type == "json" else pg_type
-
-
-def _update_rows(session, table: str, columns: list[tuple[str, str]], rows: list[tuple]) -> None:
-    """UPDATE table SET columns WHERE id = ..., for many rows at once. columns:
-    (name, PostgreSQL type); each row: the values in that order, then the id."""
-    conn = session.connection()
-    if _is_postgres(conn):
-        names = [c for c, _t in columns]
-        sets = ", ".join(f"{c} = v.{c}::{t}" for c, t in columns)
-        arrays = ", ".join([f"%s::{_array_type(t)}[]" for _c, t in columns] + ["%s::integer[]"])
-        for chunk in _chunks(rows, 20000):
-            conn.exec_driver_sql(
-                f"UPDATE {table} AS t SET {sets} FROM unnest({arrays}) "
-                f"AS v({', '.join(names)}, id) WHERE t.id = v.id",
-                tuple(list(col) for col in zip(*chunk, strict=True)))
-        return
-    sets = ", ".join(f"{c} = ?" for c, _t in columns)
-    for chunk in _chunks(rows, 5000):
-        conn.exec_driver_sql(f"UPDATE {table} SET {sets} WHERE id = ?", chunk)
 
 
 _CLUSTER_COLUMNS = [
@@ -196,14 +114,14 @@ _CLUSTER_COLUMNS = [
 
 def _cluster_values(d: dict) -> tuple:
     return (d["title"], d["author"], d["year"], d["publisher"], d["edition"], d["language"],
-            d["format"], d["volume"], json.dumps(d["isbns"]), json.dumps(d["issns"]),
+            d["format"], d["volume"], bulk.dumps(d["isbns"]), bulk.dumps(d["issns"]),
             d["member_count"])
 
 
 def _insert_clusters(session, descriptions: list[dict], stamp: dict) -> list[int]:
     """New union records, their ids in the order given."""
     conn = session.connection()
-    if not _is_postgres(conn):
+    if not bulk.is_postgres(conn):
         return session.execute(
             insert(Cluster.__table__).returning(Cluster.__table__.c.id,
                                                 sort_by_parameter_order=True),
@@ -212,7 +130,7 @@ def _insert_clusters(session, descriptions: list[dict], stamp: dict) -> list[int
     ids = [r[0] for r in conn.exec_driver_sql(
         "SELECT nextval(pg_get_serial_sequence('clusters', 'id')) "
         "FROM generate_series(1, %s) ORDER BY 1", (len(descriptions),))]
-    _insert_rows(session, "clusters",
+    bulk.insert_rows(conn, "clusters",
                  [("id", "integer"), *_CLUSTER_COLUMNS, ("created_at", "timestamptz"),
                   ("updated_at", "timestamptz")],
                  [(i, *_cluster_values(d), stamp["created_at"], stamp["updated_at"])
@@ -221,16 +139,13 @@ def _insert_clusters(session, descriptions: list[dict], stamp: dict) -> list[int
 
 
 def _drop_keys(session, record_ids: Iterable[int]) -> None:
-    for chunk in _batches(session, record_ids):
-        session.execute(delete(MatchKey).where(_among(session, MatchKey.source_record_id, chunk)))
+    bulk.delete_among(session.connection(), "match_keys", "source_record_id", record_ids)
 
 
 def _candidates(session, hashes: set[int]) -> set[int]:
-    found: set[int] = set()
-    for chunk in _batches(session, hashes):
-        found.update(session.scalars(select(MatchKey.source_record_id)
-                                     .where(_among(session, MatchKey.key_hash, chunk))))
-    return found
+    return {r[0] for r in bulk.select_among(session.connection(),
+                                            "SELECT source_record_id FROM match_keys", "key_hash",
+                                            hashes, pg_type="bigint")}
 
 
 # --- decisions ----------------------------------------------------------------------
@@ -320,10 +235,11 @@ _SUMMARY = ("id", "title", "author", "year", "publisher", "edition", "language",
 
 def _summaries(session, settled: dict) -> dict[int, dict]:
     out = {}
-    columns = [getattr(Cluster, c) for c in _SUMMARY]
-    for chunk in _batches(session, settled):
-        for r in session.execute(select(*columns).where(_among(session, Cluster.id, chunk))):
-            out[r.id] = dict(r._mapping)
+    for r in bulk.select_among(session.connection(), f"SELECT {', '.join(_SUMMARY)} FROM clusters",
+                               "id", settled):
+        d = dict(zip(_SUMMARY, r, strict=True))
+        d["isbns"], d["issns"] = bulk.json_value(d["isbns"]) or [], bulk.json_value(d["issns"]) or []
+        out[d["id"]] = d
     return out
 
 
@@ -427,7 +343,7 @@ def recluster(session, partner_id: int | None, changed_ids: set[int], withdrawn_
             # where it was, so that it finds its way back if its library sends it again
             leaving.append((WITHDRAWN + (f" (union record {cid})." if cid else "."), rid))
     if leaving:
-        _update_rows(session, "source_records", [("cluster_id", "integer"),
+        bulk.update_rows(session.connection(), "source_records", [("cluster_id", "integer"),
                                                  ("match_evidence", "text")],
                      [(None, evidence, rid) for evidence, rid in leaving])
 
@@ -509,14 +425,14 @@ def recluster(session, partner_id: int | None, changed_ids: set[int], withdrawn_
     described = [(*_cluster_values(d), now, None, owned[n])
                  for n, d in descriptions.items() if n not in fresh_set]
     if described:
-        _update_rows(session, "clusters", [*_CLUSTER_COLUMNS, ("updated_at", "timestamptz"),
+        bulk.update_rows(session.connection(), "clusters", [*_CLUSTER_COLUMNS, ("updated_at", "timestamptz"),
                                            ("merged_into_id", "integer")], described)
     old_clusters = loaded | set(settled)
     gone = [{"b_id": old, "merged_into_id": owned[n]} for old, n in retired.items()]
     emptied = old_clusters - set(owned.values()) - set(retired)
     gone += [{"b_id": old, "merged_into_id": None} for old in emptied]
     if gone:
-        _update_rows(session, "clusters", [("member_count", "integer"),
+        bulk.update_rows(session.connection(), "clusters", [("member_count", "integer"),
                                            ("merged_into_id", "integer"),
                                            ("updated_at", "timestamptz")],
                      [(0, g["merged_into_id"], now, g["b_id"]) for g in gone])
@@ -547,7 +463,7 @@ def recluster(session, partner_id: int | None, changed_ids: set[int], withdrawn_
                 record_updates.append((cid, evidence, rid))
                 moved += row.cluster_id not in (None, cid)
     if record_updates:
-        _update_rows(session, "source_records", [("cluster_id", "integer"),
+        bulk.update_rows(session.connection(), "source_records", [("cluster_id", "integer"),
                                                  ("match_evidence", "text")], record_updates)
     # the ORM's copies of these rows are stale now
     for obj in list(session.identity_map.values()):

@@ -27,9 +27,7 @@ from sqlalchemy import (
     String,
     and_,
     case,
-    delete,
     func,
-    insert,
     literal,
     null,
     or_,
@@ -41,7 +39,7 @@ from sqlalchemy import (
 
 from ill.errors import NotFound
 
-from . import searchtext
+from . import bulk, searchtext
 from .errors import CatalogError
 from .models import Cluster, Item, ItemStatus, SearchDoc, SearchHolding, SourceRecord
 from .search_schema import FTS_TABLE
@@ -209,23 +207,25 @@ def _title_key(title: str) -> str:
 def reindex_clusters(session, cluster_ids: Iterable[int]) -> int:
     """Bring the search index up to date for these clusters: rebuilt for the
     ones that exist and have live members, dropped for the others. Returns
-    how many are searchable now. Never commits."""
+    how many are searchable now. Never commits.
+
+    Rows are read and written straight through the driver (``bulk``): an
+    import hands over thousands of clusters at a time."""
     ids = sorted({int(i) for i in cluster_ids if i is not None})
     if not ids:
         return 0
     session.flush()
+    conn = session.connection()
     engine = engine_for(session)
     indexed = 0
-    for chunk in _chunks(ids, 500):
-        session.execute(delete(SearchHolding).where(SearchHolding.cluster_id.in_(chunk)))
-        session.execute(delete(SearchDoc).where(SearchDoc.cluster_id.in_(chunk)))
-        engine.delete(session, chunk)
-        docs, holdings, rows = _build(session, chunk)
-        if docs:
-            session.execute(insert(SearchDoc.__table__), docs)
-        if holdings:
-            session.execute(insert(SearchHolding.__table__), holdings)
-        engine.insert(session, rows)
+    for chunk in _chunks(ids, REINDEX_CHUNK):
+        bulk.delete_among(conn, SearchHolding.__tablename__, "cluster_id", chunk)
+        bulk.delete_among(conn, SearchDoc.__tablename__, "cluster_id", chunk)
+        engine.delete(conn, chunk)
+        docs, holdings, rows = _build(conn, chunk)
+        bulk.insert_rows(conn, SearchDoc.__tablename__, _DOC_COLUMNS, docs)
+        bulk.insert_rows(conn, SearchHolding.__tablename__, _HOLDING_COLUMNS, holdings)
+        engine.insert(conn, rows)
         indexed += len(docs)
     return indexed
 
@@ -240,111 +240,96 @@ def reindex_all(session) -> int:
     return reindex_clusters(session, ids + stale) if ids or stale else 0
 
 
-def _build(session, chunk: list[int]):
-    # the columns only: ORM objects would cost more to build than the rows to read
-    clusters = {c.id: c for c in session.execute(
-        select(Cluster.id, Cluster.title, Cluster.author, Cluster.year, Cluster.publisher,
-               Cluster.edition, Cluster.language, Cluster.format, Cluster.isbns, Cluster.issns)
-        .where(Cluster.id.in_(chunk)))}
-    members = session.execute(
-        select(
-            SourceRecord.id,
-            SourceRecord.cluster_id,
-            SourceRecord.partner_id,
-            SourceRecord.title,
-            SourceRecord.author,
-            SourceRecord.isbns,
-            SourceRecord.issns,
-            SourceRecord.match_data,
-        ).where(SourceRecord.cluster_id.in_(chunk), SourceRecord.withdrawn_at.is_(None))
-    ).all()
-    by_cluster: dict[int, list] = defaultdict(list)
-    for m in members:
-        by_cluster[m.cluster_id].append(m)
-    need_marc = [m.id for m in members if "subjects" not in (m.match_data or {})]
-    marc_subjects: dict[int, list[str]] = {}
-    for marc_chunk in _chunks(need_marc, 500):
-        for rid, marc in session.execute(
-            select(SourceRecord.id, SourceRecord.marc).where(SourceRecord.id.in_(marc_chunk))
-        ):
-            marc_subjects[rid] = _marc_subjects(marc)
+REINDEX_CHUNK = 2000
+_DOC_COLUMNS = [("cluster_id", "integer"), ("title_norm", "text"), ("title_key", "text"),
+                ("identifiers", "text"), ("year", "integer"), ("language", "varchar"),
+                ("format", "varchar"), ("libraries", "integer"), ("libraries_available", "integer")]
+_HOLDING_COLUMNS = [("cluster_id", "integer"), ("partner_id", "integer"), ("items", "integer"),
+                    ("available", "integer")]
+_CLUSTER_SQL = ("SELECT id, title, author, year, publisher, edition, language, format, isbns, issns "
+                "FROM clusters")
+_MEMBER_SQL = ("SELECT id, cluster_id, partner_id, title, author, isbns, issns, match_data "
+               "FROM source_records")
+_STOCK_SQL = "SELECT source_record_id, status, count(*) FROM items"
+
+
+class _Member:
+    __slots__ = ("id", "partner_id", "title", "author", "isbns", "issns", "data")
+
+    def __init__(self, rid, pid, title, author, isbns, issns, data):
+        self.id, self.partner_id, self.title, self.author = rid, pid, title, author
+        self.isbns = bulk.json_value(isbns) or []
+        self.issns = bulk.json_value(issns) or []
+        self.data = bulk.json_value(data) or {}
+
+
+def _build(conn, chunk: list[int]):
+    """The search documents, holdings and full-text rows of these clusters."""
+    clusters = {r[0]: r for r in bulk.select_among(conn, _CLUSTER_SQL, "id", chunk)}
+    by_cluster: dict[int, list[_Member]] = defaultdict(list)
+    record_home: dict[int, tuple[int, int]] = {}
+    for rid, cid, pid, title, author, isbns, issns, data in bulk.select_among(
+            conn, _MEMBER_SQL, "cluster_id", chunk, tail=" AND withdrawn_at IS NULL"):
+        by_cluster[cid].append(_Member(rid, pid, title, author, isbns, issns, data))
+        record_home[rid] = (cid, pid)
+    # records described before describe() kept subjects: read them from the MARC
+    need_marc = [m.id for mems in by_cluster.values() for m in mems if "subjects" not in m.data]
+    marc_subjects = {rid: _marc_subjects(bulk.json_value(marc)) for rid, marc in bulk.select_among(
+        conn, "SELECT id, marc FROM source_records", "id", need_marc)}
+    # items by record (an indexed lookup), added up per cluster and library
     stock: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
-    for cluster_id, partner_id, status, n in session.execute(
-        select(SourceRecord.cluster_id, SourceRecord.partner_id, Item.status, func.count(Item.id))
-        .select_from(SourceRecord)
-        .join(Item, Item.source_record_id == SourceRecord.id)
-        .where(SourceRecord.cluster_id.in_(chunk), SourceRecord.withdrawn_at.is_(None))
-        .group_by(SourceRecord.cluster_id, SourceRecord.partner_id, Item.status)
-    ):
-        stock[(cluster_id, partner_id)][0] += n
+    for rid, status, n in bulk.select_among(conn, _STOCK_SQL, "source_record_id", record_home,
+                                            tail=" GROUP BY source_record_id, status"):
+        counts = stock[record_home[rid]]
+        counts[0] += n
         if status == ItemStatus.AVAILABLE:
-            stock[(cluster_id, partner_id)][1] += n
+            counts[1] += n
 
     docs, holdings, rows = [], [], []
     for cluster_id in chunk:
         cluster, mems = clusters.get(cluster_id), by_cluster.get(cluster_id)
         if cluster is None or not mems:
             continue
+        _cid, c_title, c_author, c_year, c_publisher, c_edition, c_language, c_format, c_isbns, \
+            c_issns = cluster
         partners = sorted({m.partner_id for m in mems})
         for pid in partners:
             n_items, n_avail = stock.get((cluster_id, pid), (0, 0))
-            holdings.append(
-                {
-                    "cluster_id": cluster_id,
-                    "partner_id": pid,
-                    "items": n_items,
-                    "available": n_avail,
-                }
-            )
+            holdings.append((cluster_id, pid, n_items, n_avail))
         idents = searchtext.identifier_tokens(
-            list(cluster.isbns or []) + [i for m in mems for i in (m.isbns or [])],
-            list(cluster.issns or []) + [i for m in mems for i in (m.issns or [])],
+            list(bulk.json_value(c_isbns) or []) + [i for m in mems for i in m.isbns],
+            list(bulk.json_value(c_issns) or []) + [i for m in mems for i in m.issns],
         )
-        titles = [cluster.title] + [m.title for m in mems]
-        authors = [cluster.author] + [m.author for m in mems]
+        titles = [c_title] + [m.title for m in mems]
+        authors = [c_author] + [m.author for m in mems]
         subjects = []
         for m in mems:
-            data = m.match_data or {}
-            titles += _strings(data.get("variant_titles"))
-            authors += _strings(data.get("authors"))
-            subjects += (
-                _strings(data.get("subjects"))
-                if "subjects" in data
-                else marc_subjects.get(m.id, [])
-            )
-        docs.append(
-            {
-                "cluster_id": cluster_id,
-                "title_norm": searchtext.padded(searchtext.fold(cluster.title)),
-                "title_key": searchtext.padded(searchtext.fold(_title_key(cluster.title or ""))),
-                "identifiers": searchtext.padded(" ".join(idents)),
-                "year": cluster.year,
-                "language": (cluster.language or "").strip().lower(),
-                "format": (cluster.format or "").strip().lower(),
-                "libraries": len(partners),
-                "libraries_available": sum(
-                    1 for pid in partners if stock.get((cluster_id, pid), (0, 0))[1]
-                ),
-            }
-        )
-        rows.append(
-            IndexRow(
-                cluster_id=cluster_id,
-                title=_distinct_folded(titles),
-                author=_distinct_folded(authors),
-                subject=_distinct_folded(subjects),
-                other=" ".join(
-                    filter(
-                        None,
-                        [
-                            _distinct_folded([cluster.publisher, cluster.edition]),
-                            " ".join(idents),
-                            str(cluster.year or ""),
-                        ],
-                    )
-                ),
-            )
-        )
+            titles += _strings(m.data.get("variant_titles"))
+            authors += _strings(m.data.get("authors"))
+            subjects += (_strings(m.data.get("subjects")) if "subjects" in m.data
+                         else marc_subjects.get(m.id, []))
+        docs.append((
+            cluster_id,
+            searchtext.padded(searchtext.fold(c_title)),
+            searchtext.padded(searchtext.fold(_title_key(c_title or ""))),
+            searchtext.padded(" ".join(idents)),
+            c_year,
+            (c_language or "").strip().lower(),
+            (c_format or "").strip().lower(),
+            len(partners),
+            sum(1 for pid in partners if stock.get((cluster_id, pid), (0, 0))[1]),
+        ))
+        rows.append(IndexRow(
+            cluster_id=cluster_id,
+            title=_distinct_folded(titles),
+            author=_distinct_folded(authors),
+            subject=_distinct_folded(subjects),
+            other=" ".join(filter(None, [
+                _distinct_folded([c_publisher, c_edition]),
+                " ".join(idents),
+                str(c_year or ""),
+            ])),
+        ))
     return docs, holdings, rows
 
 
@@ -359,18 +344,13 @@ class SqliteEngine:
     lateral_lookups = False
     weights = {"title": "title", "author": "author", "subject": "subject", "other": "other"}
 
-    def delete(self, session, ids: list[int]) -> None:
-        session.execute(text(f"DELETE FROM {FTS_TABLE} WHERE rowid IN ({','.join(map(str, ids))})"))
+    def delete(self, conn, ids: list[int]) -> None:
+        bulk.delete_among(conn, FTS_TABLE, "rowid", ids)
 
-    def insert(self, session, rows: list[IndexRow]) -> None:
-        if rows:
-            session.execute(
-                text(
-                    f"INSERT INTO {FTS_TABLE} (rowid, title, author, subject, other) "
-                    "VALUES (:cluster_id, :title, :author, :subject, :other)"
-                ),
-                [r.__dict__ for r in rows],
-            )
+    def insert(self, conn, rows: list[IndexRow]) -> None:
+        bulk.insert_rows(conn, FTS_TABLE, [("rowid", ""), ("title", ""), ("author", ""),
+                                           ("subject", ""), ("other", "")],
+                         [(r.cluster_id, r.title, r.author, r.subject, r.other) for r in rows])
 
     @staticmethod
     def expression(terms: list[tuple[str | None, searchtext.Term]]) -> str:
@@ -409,21 +389,22 @@ class PostgresEngine:
     lateral_lookups = True
     weights = {"title": "A", "author": "B", "subject": "C", "other": "D"}
 
-    def delete(self, session, ids: list[int]) -> None:
-        session.execute(text(f"DELETE FROM {FTS_TABLE} WHERE cluster_id = ANY(:ids)"), {"ids": ids})
+    def delete(self, conn, ids: list[int]) -> None:
+        bulk.delete_among(conn, FTS_TABLE, "cluster_id", ids)
 
-    def insert(self, session, rows: list[IndexRow]) -> None:
-        if rows:
-            session.execute(
-                text(
-                    f"INSERT INTO {FTS_TABLE} (cluster_id, doc) VALUES (:cluster_id, "
-                    "setweight(to_tsvector('simple', :title), 'A') || "
-                    "setweight(to_tsvector('simple', :author), 'B') || "
-                    "setweight(to_tsvector('simple', :subject), 'C') || "
-                    "setweight(to_tsvector('simple', :other), 'D'))"
-                ),
-                [r.__dict__ for r in rows],
-            )
+    def insert(self, conn, rows: list[IndexRow]) -> None:
+        # the columns as arrays, weighted and joined into one tsvector per row by the server
+        for chunk in _chunks(rows, bulk.ROWS):
+            conn.exec_driver_sql(
+                f"INSERT INTO {FTS_TABLE} (cluster_id, doc) SELECT id, "
+                "setweight(to_tsvector('simple', t), 'A') || "
+                "setweight(to_tsvector('simple', a), 'B') || "
+                "setweight(to_tsvector('simple', s), 'C') || "
+                "setweight(to_tsvector('simple', o), 'D') "
+                "FROM unnest(%s::integer[], %s::text[], %s::text[], %s::text[], %s::text[]) "
+                "AS u(id, t, a, s, o)",
+                ([r.cluster_id for r in chunk], [r.title for r in chunk], [r.author for r in chunk],
+                 [r.subject for r in chunk], [r.other for r in chunk]))
 
     def expression(self, terms) -> str:
         parts = []

@@ -1,0 +1,121 @@
+"""Many rows at a time, straight to the database driver.
+
+An import writes and reads back tens of thousands of rows; SQLAlchemy's
+per-row work (bind and result processors, ORM bookkeeping) would cost more
+than the database's. The importer, clustering and the search index go
+through these few helpers instead, the same way on both databases:
+
+- PostgreSQL gets one array per column (``unnest``, ``= ANY``): a short
+  statement and a handful of parameters, however many rows;
+- SQLite, in-process, gets ``executemany`` and ``IN (?, ...)`` in chunks under
+  its bound-parameter limit.
+
+JSON values travel as text (``ill.jsoncodec.dumps``) and are cast on the way
+in; JSON read back is decoded by ``loads`` here.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from ill.jsoncodec import dumps, loads
+
+__all__ = ["dumps", "loads", "is_postgres", "chunks", "insert_rows", "update_rows", "select_among",
+           "delete_among", "json_value", "timestamp"]
+
+SQLITE_IDS = 900  # values per IN (...): under SQLite's bound-parameter limit with room to spare
+POSTGRES_IDS = 50000  # values per = ANY(array)
+ROWS = 5000  # rows per executemany (SQLite) or per array statement (PostgreSQL)
+
+
+def is_postgres(conn) -> bool:
+    return conn.dialect.name == "postgresql"
+
+
+def chunks(values: Iterable, size: int) -> Iterator[list]:
+    values = values if isinstance(values, list) else list(values)
+    for i in range(0, len(values), size):
+        yield values[i:i + size]
+
+
+def _array_type(pg_type: str) -> str:
+    # json travels as text and is cast on the way in
+    return "text" if pg_type in ("json", "jsonb") else pg_type
+
+
+def insert_rows(conn, table: str, columns: list[tuple[str, str]], rows: list[tuple]) -> None:
+    """INSERT many rows. columns: (name, PostgreSQL type); each row: the
+    values in that order (JSON already as text)."""
+    if not rows:
+        return
+    names = ", ".join(c for c, _t in columns)
+    if is_postgres(conn):
+        arrays = ", ".join(f"%s::{_array_type(t)}[]" for _c, t in columns)
+        values = ", ".join(f"v{i}::{t}" for i, (_c, t) in enumerate(columns))
+        aliases = ", ".join(f"v{i}" for i in range(len(columns)))
+        sql = f"INSERT INTO {table} ({names}) SELECT {values} FROM unnest({arrays}) AS u({aliases})"
+        for chunk in chunks(rows, ROWS * 4):
+            conn.exec_driver_sql(sql, tuple(list(col) for col in zip(*chunk, strict=True)))
+        return
+    marks = ", ".join(["?"] * len(columns))
+    for chunk in chunks(rows, ROWS):
+        conn.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({marks})", chunk)
+
+
+def update_rows(conn, table: str, columns: list[tuple[str, str]], rows: list[tuple]) -> None:
+    """UPDATE table SET columns WHERE id = ..., for many rows at once.
+    columns: (name, PostgreSQL type); each row: the values in that order,
+    then the id."""
+    if not rows:
+        return
+    if is_postgres(conn):
+        names = [c for c, _t in columns]
+        sets = ", ".join(f"{c} = v.{c}::{t}" for c, t in columns)
+        arrays = ", ".join([f"%s::{_array_type(t)}[]" for _c, t in columns] + ["%s::integer[]"])
+        sql = (f"UPDATE {table} AS t SET {sets} FROM unnest({arrays}) "
+               f"AS v({', '.join(names)}, id) WHERE t.id = v.id")
+        for chunk in chunks(rows, ROWS * 4):
+            conn.exec_driver_sql(sql, tuple(list(col) for col in zip(*chunk, strict=True)))
+        return
+    sets = ", ".join(f"{c} = ?" for c, _t in columns)
+    for chunk in chunks(rows, ROWS):
+        conn.exec_driver_sql(f"UPDATE {table} SET {sets} WHERE id = ?", chunk)
+
+
+def _among(conn, column: str, values: list, pg_type: str) -> tuple[str, tuple]:
+    if is_postgres(conn):
+        return f"{column} = ANY(%s::{pg_type}[])", (values,)
+    return f"{column} IN ({', '.join(['?'] * len(values))})", tuple(values)
+
+
+def select_among(conn, sql: str, column: str, values: Iterable, pg_type: str = "integer",
+                 tail: str = "") -> Iterator[tuple]:
+    """Rows of `sql` (a SELECT ... FROM ... up to its WHERE) whose column is
+    among values, in as many statements as the values need; tail: what
+    follows the condition (" AND ...", " GROUP BY ...")."""
+    size = POSTGRES_IDS if is_postgres(conn) else SQLITE_IDS
+    for chunk in chunks(set(values), size):
+        where, params = _among(conn, column, chunk, pg_type)
+        yield from conn.exec_driver_sql(f"{sql} WHERE {where}{tail}", params)
+
+
+def delete_among(conn, table: str, column: str, values: Iterable, pg_type: str = "integer") -> None:
+    size = POSTGRES_IDS if is_postgres(conn) else SQLITE_IDS
+    for chunk in chunks(set(values), size):
+        where, params = _among(conn, column, chunk, pg_type)
+        conn.exec_driver_sql(f"DELETE FROM {table} WHERE {where}", params)
+
+
+def timestamp(conn, value):
+    """A timestamp as this driver takes it in a raw statement (SQLite keeps
+    SQLAlchemy's text form)."""
+    from sqlalchemy import DateTime
+
+    process = DateTime(timezone=True).dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    return process(value) if process else value
+
+
+def json_value(value):
+    """A JSON column as read by the driver: text on SQLite, decoded on PostgreSQL."""
+    if isinstance(value, str | bytes):
+        return loads(value)
+    return value
