@@ -27,10 +27,14 @@ class ItemData:
     coverage: str = ""
     source: str = ""
 
+    COLUMNS = ("barcode", "call_number", "location", "status", "note", "coverage", "source")
+
     def as_row(self) -> dict:
-        return {"barcode": self.barcode, "call_number": self.call_number, "location": self.location,
-                "status": self.status, "note": self.note, "coverage": self.coverage,
-                "source": self.source}
+        return dict(zip(self.COLUMNS, self.as_tuple(), strict=True))
+
+    def as_tuple(self) -> tuple:
+        return (self.barcode, self.call_number, self.location, self.status, self.note, self.coverage,
+                self.source)
 
     def key(self) -> tuple:
         return (self.barcode or "", self.call_number, self.location, self.status, self.note,

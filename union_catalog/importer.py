@@ -17,11 +17,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy import delete, select, update
 
 from agreements.models import Partner
 
-from . import holdings, marc
+from . import bulk, holdings, marc
 from .errors import CatalogError
 from .models import ImportRun, Item, SourceRecord
 
@@ -280,21 +280,22 @@ def _flush(session, st: _State, batch: list[_Row]) -> None:
         if old is not None:
             row.values["id"] = old.id
     run_id = st.run.id if st.run is not None else None
+    conn = session.connection()
+    now = bulk.timestamp(conn, st.now)
     for row in new_rows:
         _describe(row)
     for _rid, row in changed:
         _describe(row)
     if new_rows:
-        params = [{**row.values, "partner_id": pid, "import_run_id": run_id} for row in new_rows]
-        ids = _insert_records(session, params)
+        ids = _insert_records(conn, [(*_record_values(row.values, run_id, now), pid, now)
+                                     for row in new_rows])
         for row, rid in zip(new_rows, ids, strict=True):
             row.values["id"] = rid
         st.inserted += len(new_rows)
     if changed:
-        session.execute(update(SourceRecord), [
-            {**row.values, "id": rid, "withdrawn_at": None, "import_run_id": run_id}
-            for rid, row in changed])
-        session.execute(delete(Item).where(Item.source_record_id.in_([rid for rid, _ in changed])))
+        bulk.update_rows(conn, "source_records", [*_RECORD_COLUMNS, ("withdrawn_at", "timestamptz")],
+                         [(*_record_values(row.values, run_id, now), None, rid) for rid, row in changed])
+        bulk.delete_among(conn, "items", "source_record_id", [rid for rid, _ in changed])
         st.updated += len(changed)
     if reordered:
         from sqlalchemy import bindparam
@@ -306,7 +307,7 @@ def _flush(session, st: _State, batch: list[_Row]) -> None:
     st.unchanged += len(batch) - len(new_rows) - len(changed)
     st.imported += len(batch)
     fresh = new_rows + [row for _rid, row in changed]
-    item_params = []
+    item_rows = []
     for row in fresh:
         rid = row.values["id"]
         st.changed_ids.add(rid)
@@ -314,10 +315,8 @@ def _flush(session, st: _State, batch: list[_Row]) -> None:
             st.facts[rid] = row.values["match_data"]
             if len(st.facts) > FACTS_KEPT:
                 st.facts = None
-        its = row.items or [holdings.placeholder()]
-        item_params.extend({**it.as_row(), "source_record_id": rid, "partner_id": pid} for it in its)
-    if item_params:
-        session.execute(insert(Item.__table__), item_params)
+        item_rows.extend((rid, pid, *it.as_tuple()) for it in row.items or [holdings.placeholder()])
+    bulk.insert_rows(conn, "items", _ITEM_COLUMNS, item_rows)
     for row in batch:
         rid = row.values["id"]
         st.seen_ids.add(rid)
@@ -329,22 +328,42 @@ def _flush(session, st: _State, batch: list[_Row]) -> None:
                 st.titles.setdefault(row.title_key, []).append((rid, row.rr.ordinal))
 
 
-def _insert_records(session, params: list[dict]) -> list[int]:
-    """Insert new records and return their ids, in order."""
-    table = SourceRecord.__table__
-    if session.get_bind().dialect.name == "postgresql":
-        # Ids drawn from the sequence first, then a plain executemany: psycopg
-        # pipelines it, where a multi-row INSERT ... RETURNING costs more to
-        # build and parse than the rows cost to write.
-        ids = session.execute(
-            text("SELECT nextval(pg_get_serial_sequence('source_records', 'id')) "
-                 "FROM generate_series(1, :n)"), {"n": len(params)}).scalars().all()
-        for row, rid in zip(params, ids, strict=True):
-            row["id"] = rid
-        session.execute(insert(table), params)
-        return list(ids)
-    return session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
-                           params).scalars().all()
+# source_records as the importer writes them: these columns, then (insert)
+# partner_id and created_at, or (update) withdrawn_at and the id
+_RECORD_COLUMNS = [
+    ("record_key", "varchar"), ("control_number", "varchar"), ("ordinal", "integer"),
+    ("content_hash", "varchar"), ("marc", "json"), ("title", "text"), ("author", "text"),
+    ("year", "integer"), ("isbns", "json"), ("issns", "json"), ("match_data", "json"),
+    ("import_run_id", "integer"), ("updated_at", "timestamptz")]
+_INSERT_COLUMNS = [*_RECORD_COLUMNS, ("partner_id", "integer"), ("created_at", "timestamptz")]
+_ITEM_COLUMNS = [("source_record_id", "integer"), ("partner_id", "integer"),
+                 *((name, "varchar" if name in ("barcode", "call_number", "location", "status", "source")
+                    else "text") for name in holdings.ItemData.COLUMNS)]
+
+
+def _record_values(v: dict, run_id: int | None, now) -> tuple:
+    dumps = bulk.dumps
+    return (v["record_key"], v["control_number"], v["ordinal"], v["content_hash"], dumps(v["marc"]),
+            v["title"], v["author"], v["year"], dumps(v["isbns"]), dumps(v["issns"]),
+            dumps(v["match_data"]), run_id, now)
+
+
+def _insert_records(conn, rows: list[tuple]) -> list[int]:
+    """Insert new records (rows in _INSERT_COLUMNS order) and return their ids, in order."""
+    if bulk.is_postgres(conn):
+        # ids drawn from the sequence first, then the rows as arrays in one statement
+        ids = [r[0] for r in conn.exec_driver_sql(
+            "SELECT nextval(pg_get_serial_sequence('source_records', 'id')) "
+            "FROM generate_series(1, %s) ORDER BY 1", (len(rows),))]
+        bulk.insert_rows(conn, "source_records", [("id", "integer"), *_INSERT_COLUMNS],
+                         [(rid, *row) for rid, row in zip(ids, rows, strict=True)])
+        return ids
+    # SQLite: written as they come, their ids read back by the (partner, key) index
+    bulk.insert_rows(conn, "source_records", _INSERT_COLUMNS, rows)
+    partner_id = int(rows[0][len(_RECORD_COLUMNS)])
+    found = dict(bulk.select_among(conn, "SELECT record_key, id FROM source_records", "record_key",
+                                   [r[0] for r in rows], tail=f" AND partner_id = {partner_id}"))
+    return [found[r[0]] for r in rows]
 
 
 def _attach_csv_items(session, st: _State, items_path: str) -> list[dict]:
@@ -378,18 +397,21 @@ def _attach_csv_items(session, st: _State, items_path: str) -> list[dict]:
             holdings.ItemData(barcode=it.barcode, call_number=it.call_number, location=it.location,
                               status=it.status, note=it.note, coverage=it.coverage,
                               source=it.source).key())
+    replaced, item_rows = [], []
     for rid in set(desired) | set(have):
         if rid not in st.seen_ids:
             continue
         want = desired.get(rid) or ([holdings.placeholder()] if rid in st.without_marc_items else [])
         if sorted(w.key() for w in want) == sorted(have.get(rid, [])):
             continue
-        session.execute(delete(Item).where(Item.source_record_id == rid,
+        replaced.append(rid)
+        item_rows.extend((rid, st.partner.id, *w.as_tuple()) for w in want)
+    conn = session.connection()
+    for chunk in bulk.chunks(replaced, bulk.SQLITE_IDS):
+        session.execute(delete(Item).where(Item.source_record_id.in_(chunk),
                                            Item.source.in_(("csv", "none"))))
-        if want:
-            session.execute(insert(Item), [{**w.as_row(), "source_record_id": rid,
-                                            "partner_id": st.partner.id} for w in want])
-        st.items_changed_ids.add(rid)
+    bulk.insert_rows(conn, "items", _ITEM_COLUMNS, item_rows)
+    st.items_changed_ids.update(replaced)
     st.items += sum(len(v) for v in desired.values())
     return problems
 
