@@ -5,8 +5,9 @@ per-row work (bind and result processors, ORM bookkeeping) would cost more
 than the database's. The importer, clustering and the search index go
 through these few helpers instead, the same way on both databases:
 
-- PostgreSQL gets one array per column (``unnest``, ``= ANY``): a short
-  statement and a handful of parameters, however many rows;
+- PostgreSQL gets ``COPY`` for new rows, and one array per column
+  (``unnest``, ``= ANY``) for updates and lookups: a short statement and a
+  handful of parameters, however many rows;
 - SQLite, in-process, gets ``executemany`` and ``IN (?, ...)`` in chunks under
   its bound-parameter limit.
 
@@ -44,17 +45,18 @@ def _array_type(pg_type: str) -> str:
 
 def insert_rows(conn, table: str, columns: list[tuple[str, str]], rows: list[tuple]) -> None:
     """INSERT many rows. columns: (name, PostgreSQL type); each row: the
-    values in that order (JSON already as text)."""
+    values in that order (JSON already as text). A row that breaks a
+    constraint fails the whole statement, as an INSERT would."""
     if not rows:
         return
     names = ", ".join(c for c, _t in columns)
     if is_postgres(conn):
-        arrays = ", ".join(f"%s::{_array_type(t)}[]" for _c, t in columns)
-        values = ", ".join(f"v{i}::{t}" for i, (_c, t) in enumerate(columns))
-        aliases = ", ".join(f"v{i}" for i in range(len(columns)))
-        sql = f"INSERT INTO {table} ({names}) SELECT {values} FROM unnest({arrays}) AS u({aliases})"
-        for chunk in chunks(rows, ROWS * 4):
-            conn.exec_driver_sql(sql, tuple(list(col) for col in zip(*chunk, strict=True)))
+        # COPY: the server's bulk path, and psycopg writes its rows in C (array
+        # parameters would be escaped element by element in Python)
+        with conn.connection.driver_connection.cursor() as cursor:
+            with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
         return
     marks = ", ".join(["?"] * len(columns))
     for chunk in chunks(rows, ROWS):

@@ -39,7 +39,7 @@ from sqlalchemy import (
 
 from ill.errors import NotFound
 
-from . import bulk, searchtext
+from . import bulk, search_schema, searchtext
 from .errors import CatalogError
 from .models import Cluster, Item, ItemStatus, SearchDoc, SearchHolding, SourceRecord
 from .search_schema import FTS_TABLE
@@ -210,7 +210,9 @@ def reindex_clusters(session, cluster_ids: Iterable[int]) -> int:
     how many are searchable now. Never commits.
 
     Rows are read and written straight through the driver (``bulk``): an
-    import hands over thousands of clusters at a time."""
+    import hands over thousands of clusters at a time, and only what changed
+    is written (a new library's copy of an edition changes its holdings, but
+    rarely its words)."""
     ids = sorted({int(i) for i in cluster_ids if i is not None})
     if not ids:
         return 0
@@ -219,15 +221,29 @@ def reindex_clusters(session, cluster_ids: Iterable[int]) -> int:
     engine = engine_for(session)
     indexed = 0
     for chunk in _chunks(ids, REINDEX_CHUNK):
-        bulk.delete_among(conn, SearchHolding.__tablename__, "cluster_id", chunk)
-        bulk.delete_among(conn, SearchDoc.__tablename__, "cluster_id", chunk)
-        engine.delete(conn, chunk)
         docs, holdings, rows = _build(conn, chunk)
-        bulk.insert_rows(conn, SearchDoc.__tablename__, _DOC_COLUMNS, docs)
-        bulk.insert_rows(conn, SearchHolding.__tablename__, _HOLDING_COLUMNS, holdings)
-        engine.insert(conn, rows)
+        _replace(conn, SearchDoc.__tablename__, _DOC_COLUMNS, docs, chunk)
+        _replace(conn, SearchHolding.__tablename__, _HOLDING_COLUMNS, holdings, chunk)
+        engine.replace(conn, rows, chunk)
         indexed += len(docs)
     return indexed
+
+
+def _replace(conn, table: str, columns: list[tuple[str, str]], rows: list[tuple],
+             cluster_ids: list[int]) -> None:
+    """Make table's rows of these clusters (the first column) be `rows`,
+    touching only the clusters whose rows differ."""
+    names = ", ".join(c for c, _t in columns)
+    have: dict[int, list[tuple]] = defaultdict(list)
+    for r in bulk.select_among(conn, f"SELECT {names} FROM {table}", columns[0][0], cluster_ids):
+        have[r[0]].append(tuple(r))
+    want: dict[int, list[tuple]] = defaultdict(list)
+    for r in rows:
+        want[r[0]].append(r)
+    changed = [cid for cid in cluster_ids if sorted(have.get(cid, ())) != sorted(want.get(cid, ()))]
+    stale = [cid for cid in changed if cid in have]
+    bulk.delete_among(conn, table, columns[0][0], stale)
+    bulk.insert_rows(conn, table, columns, [r for cid in changed for r in want.get(cid, ())])
 
 
 def reindex_all(session) -> int:
@@ -344,13 +360,11 @@ class SqliteEngine:
     lateral_lookups = False
     weights = {"title": "title", "author": "author", "subject": "subject", "other": "other"}
 
-    def delete(self, conn, ids: list[int]) -> None:
-        bulk.delete_among(conn, FTS_TABLE, "rowid", ids)
-
-    def insert(self, conn, rows: list[IndexRow]) -> None:
-        bulk.insert_rows(conn, FTS_TABLE, [("rowid", ""), ("title", ""), ("author", ""),
-                                           ("subject", ""), ("other", "")],
-                         [(r.cluster_id, r.title, r.author, r.subject, r.other) for r in rows])
+    def replace(self, conn, rows: list[IndexRow], cluster_ids: list[int]) -> None:
+        """These clusters' words become rows (a cluster without a row is dropped)."""
+        _replace(conn, FTS_TABLE, [("rowid", ""), ("title", ""), ("author", ""), ("subject", ""),
+                                   ("other", "")],
+                 [(r.cluster_id, r.title, r.author, r.subject, r.other) for r in rows], cluster_ids)
 
     @staticmethod
     def expression(terms: list[tuple[str | None, searchtext.Term]]) -> str:
@@ -389,22 +403,25 @@ class PostgresEngine:
     lateral_lookups = True
     weights = {"title": "A", "author": "B", "subject": "C", "other": "D"}
 
-    def delete(self, conn, ids: list[int]) -> None:
-        bulk.delete_among(conn, FTS_TABLE, "cluster_id", ids)
-
-    def insert(self, conn, rows: list[IndexRow]) -> None:
-        # the columns as arrays, weighted and joined into one tsvector per row by the server
-        for chunk in _chunks(rows, bulk.ROWS):
+    def replace(self, conn, rows: list[IndexRow], cluster_ids: list[int]) -> None:
+        """These clusters' words become rows (a cluster without a row is
+        dropped). A vector equal to the one indexed is not written again:
+        each write costs the GIN index an entry per word."""
+        kept = {r.cluster_id for r in rows}
+        bulk.delete_among(conn, FTS_TABLE, "cluster_id", [c for c in cluster_ids if c not in kept])
+        if rows:
+            # one pipelined statement per row: psycopg sends them all before it
+            # waits, and writes text parameters in C (arrays of text it does not)
             conn.exec_driver_sql(
-                f"INSERT INTO {FTS_TABLE} (cluster_id, doc) SELECT id, "
-                "setweight(to_tsvector('simple', t), 'A') || "
-                "setweight(to_tsvector('simple', a), 'B') || "
-                "setweight(to_tsvector('simple', s), 'C') || "
-                "setweight(to_tsvector('simple', o), 'D') "
-                "FROM unnest(%s::integer[], %s::text[], %s::text[], %s::text[], %s::text[]) "
-                "AS u(id, t, a, s, o)",
-                ([r.cluster_id for r in chunk], [r.title for r in chunk], [r.author for r in chunk],
-                 [r.subject for r in chunk], [r.other for r in chunk]))
+                f"INSERT INTO {FTS_TABLE} AS f (cluster_id, doc) VALUES (%s, "
+                "setweight(to_tsvector('simple', %s), 'A') || "
+                "setweight(to_tsvector('simple', %s), 'B') || "
+                "setweight(to_tsvector('simple', %s), 'C') || "
+                "setweight(to_tsvector('simple', %s), 'D')) "
+                "ON CONFLICT (cluster_id) DO UPDATE SET doc = excluded.doc "
+                "WHERE f.doc IS DISTINCT FROM excluded.doc",
+                [(r.cluster_id, r.title, r.author, r.subject, r.other) for r in rows])
+        search_schema.settle(conn)
 
     def expression(self, terms) -> str:
         parts = []

@@ -43,3 +43,40 @@ def test_migrations_go_down_and_up_again(empty_database):
         downgrade(revision="base")
         upgrade()
     assert _diff(app) == []
+
+
+def _fts_index(url: str) -> list[tuple]:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(text(
+                "SELECT c.relname, c.reloptions, pg_get_indexdef(c.oid) FROM pg_class c "
+                "JOIN pg_index i ON i.indexrelid = c.oid "
+                "WHERE i.indrelid = 'catalog_fts'::regclass ORDER BY c.relname"))]
+    finally:
+        engine.dispose()
+
+
+def test_the_full_text_index_is_the_same_migrated_or_made_for_the_tests(pg_server):
+    """The full-text table has no model: its DDL lives twice, in the migrations
+    and in union_catalog.search_schema. Both must build the same thing."""
+    migrated_name, migrated = pg_server.create_database()
+    made_name, made = pg_server.create_database()
+    try:
+        app = create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": migrated})
+        with app.app_context():
+            upgrade()
+            db.engine.dispose()
+        app = create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": made})
+        with app.app_context():
+            db.create_all()
+            schema_extras.create_all(db.session)
+            db.session.commit()
+            db.engine.dispose()
+        assert _fts_index(migrated) == _fts_index(made)
+        assert any("fastupdate=on" in (opts or []) for _n, opts, _d in _fts_index(made))
+    finally:
+        pg_server.drop(migrated_name)
+        pg_server.drop(made_name)
