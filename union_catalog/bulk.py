@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator
 from ill.jsoncodec import dumps, loads
 
 __all__ = ["dumps", "loads", "is_postgres", "chunks", "insert_rows", "update_rows", "select_among",
-           "delete_among", "json_value", "timestamp"]
+           "delete_among", "delete_keys", "json_value", "timestamp"]
 
 SQLITE_IDS = 900  # values per IN (...): under SQLite's bound-parameter limit with room to spare
 POSTGRES_IDS = 50000  # values per = ANY(array)
@@ -114,6 +114,22 @@ def timestamp(conn, value):
 
     process = DateTime(timezone=True).dialect_impl(conn.dialect).bind_processor(conn.dialect)
     return process(value) if process else value
+
+
+def delete_keys(conn, table: str, columns: list[tuple[str, str]], keys: list[tuple]) -> None:
+    """DELETE the rows whose columns (name, PostgreSQL type) hold one of keys."""
+    if not keys:
+        return
+    if is_postgres(conn):
+        arrays = ", ".join(f"%s::{t}[]" for _c, t in columns)
+        aliases = ", ".join(f"k{i}" for i in range(len(columns)))
+        match = " AND ".join(f"t.{c} = d.k{i}" for i, (c, _t) in enumerate(columns))
+        sql = f"DELETE FROM {table} AS t USING unnest({arrays}) AS d({aliases}) WHERE {match}"
+        for chunk in chunks(keys, POSTGRES_IDS):
+            conn.exec_driver_sql(sql, tuple(list(col) for col in zip(*chunk, strict=True)))
+        return
+    match = " AND ".join(f"{c} = ?" for c, _t in columns)
+    conn.exec_driver_sql(f"DELETE FROM {table} WHERE {match}", list(keys))
 
 
 def json_value(value):

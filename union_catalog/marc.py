@@ -16,6 +16,7 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+import orjson
 from pymarc import Field, Indicators, Leader, Record, Subfield, marc8_mapping
 from pymarc.marc8 import MARC8ToUnicode
 
@@ -695,7 +696,10 @@ def content_hash(rr: ReadRecord, extra: str = "") -> str:
     if rr.raw_hash:
         text = rr.raw_hash
     else:
-        text = json.dumps(rr.as_dict, ensure_ascii=False, separators=(",", ":"))
+        try:  # the same text as json.dumps(ensure_ascii=False) below, made in C
+            text = orjson.dumps(rr.as_dict).decode("utf-8")
+        except (TypeError, orjson.JSONEncodeError):
+            text = json.dumps(rr.as_dict, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256((extra + "\n" + text).encode("utf-8")).hexdigest()
 
 

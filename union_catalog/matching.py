@@ -53,14 +53,18 @@ def fold(text: str | None) -> str:
     return _NON_ALNUM.sub(" ", text).strip()
 
 
+_ISBD_END = re.compile(r"\s*[:/;,=]\s*$")
+_ABBREVIATION_END = re.compile(r"(?:\b\w{1,3}|\.\w)\.$")
+_SPACES = re.compile(r"\s+")
+
+
 def strip_isbd(text: str | None) -> str:
     """A subfield without the ISBD punctuation that ends it (' :', ' /', '.', ',', ';', '=')."""
     if not text:
         return ""
-    text = text.strip()
-    text = re.sub(r"\s*[:/;,=]\s*$", "", text)
+    text = _ISBD_END.sub("", text.strip())
     # a closing full stop, but not one of an abbreviation like "ed." or "Jil."
-    if text.endswith(".") and not re.search(r"(?:\b\w{1,3}|\.\w)\.$", text):
+    if text.endswith(".") and not _ABBREVIATION_END.search(text):
         text = text[:-1]
     return text.strip()
 
@@ -240,7 +244,7 @@ class _ByTag:
 
 def _display(parts: Iterable[str]) -> str:
     text = " ".join(p for p in (strip_isbd(x) for x in parts) if p)
-    return re.sub(r"\s+", " ", text).strip()
+    return _SPACES.sub(" ", text).strip()
 
 
 def describe(record) -> dict:

@@ -223,27 +223,27 @@ def reindex_clusters(session, cluster_ids: Iterable[int]) -> int:
     for chunk in _chunks(ids, REINDEX_CHUNK):
         docs, holdings, rows = _build(conn, chunk)
         _replace(conn, SearchDoc.__tablename__, _DOC_COLUMNS, docs, chunk)
-        _replace(conn, SearchHolding.__tablename__, _HOLDING_COLUMNS, holdings, chunk)
+        _replace(conn, SearchHolding.__tablename__, _HOLDING_COLUMNS, holdings, chunk, key=2)
         engine.replace(conn, rows, chunk)
         indexed += len(docs)
     return indexed
 
 
 def _replace(conn, table: str, columns: list[tuple[str, str]], rows: list[tuple],
-             cluster_ids: list[int]) -> None:
+             cluster_ids: list[int], key: int = 1) -> None:
     """Make table's rows of these clusters (the first column) be `rows`,
-    touching only the clusters whose rows differ."""
+    writing only the rows that differ; a row is known by its first `key`
+    columns."""
     names = ", ".join(c for c, _t in columns)
-    have: dict[int, list[tuple]] = defaultdict(list)
-    for r in bulk.select_among(conn, f"SELECT {names} FROM {table}", columns[0][0], cluster_ids):
-        have[r[0]].append(tuple(r))
-    want: dict[int, list[tuple]] = defaultdict(list)
-    for r in rows:
-        want[r[0]].append(r)
-    changed = [cid for cid in cluster_ids if sorted(have.get(cid, ())) != sorted(want.get(cid, ()))]
-    stale = [cid for cid in changed if cid in have]
-    bulk.delete_among(conn, table, columns[0][0], stale)
-    bulk.insert_rows(conn, table, columns, [r for cid in changed for r in want.get(cid, ())])
+    have = {tuple(r[:key]): tuple(r) for r in bulk.select_among(
+        conn, f"SELECT {names} FROM {table}", columns[0][0], cluster_ids)}
+    want = {r[:key]: r for r in rows}
+    stale = [k for k, r in have.items() if want.get(k) != r]
+    if key == 1:
+        bulk.delete_among(conn, table, columns[0][0], [k[0] for k in stale])
+    else:
+        bulk.delete_keys(conn, table, columns[:key], stale)
+    bulk.insert_rows(conn, table, columns, [r for k, r in want.items() if have.get(k) != r])
 
 
 def reindex_all(session) -> int:

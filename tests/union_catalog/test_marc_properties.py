@@ -72,3 +72,22 @@ def test_whole_file_round_trip():
     records = read_all(iso(RECORDS))
     assert [r.control_number for r in records] == list(EXPECTED)
     assert all(r.usable and not r.problems for r in records)
+
+
+_json_values = st.recursive(
+    st.none() | st.text() | st.integers(-(2**40), 2**40),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+    max_leaves=20)
+
+
+@settings(max_examples=300)
+@given(st.dictionaries(st.text(max_size=5), _json_values, max_size=5))
+def test_content_hash_of_a_json_record_is_that_of_its_compact_json(record):
+    """The hash that tells an unchanged MARCXML or MARC-in-JSON record must not
+    move when the encoder does: it stays that of json.dumps' compact text."""
+    import hashlib
+    import json
+
+    rr = marc.ReadRecord(1, None, as_dict=record)
+    text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+    assert marc.content_hash(rr, "auto") == hashlib.sha256(("auto\n" + text).encode("utf-8")).hexdigest()

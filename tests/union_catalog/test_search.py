@@ -265,6 +265,56 @@ def test_index_follows_changes_passed_to_reindex(client, make, session):
     assert client.get("/api/v1/search?q=akuntansi").get_json()["total"] == 0
 
 
+def _row_versions(session, table: str, cluster_id: int) -> dict:
+    """Each row of table for this cluster, with what changes when it is written
+    again (PostgreSQL: its transaction; SQLite: its rowid, where the key is not it)."""
+    from sqlalchemy import text
+
+    version = "xmin::text" if session.get_bind().dialect.name == "postgresql" else "rowid"
+    key = "partner_id" if table == "catalog_search_holdings" else "cluster_id"
+    return dict(session.execute(text(f"SELECT {key}, {version} FROM {table} WHERE cluster_id = :c"),
+                                {"c": cluster_id}).all())
+
+
+def test_reindex_writes_only_the_rows_that_changed(client, make, session):
+    from sqlalchemy import select
+
+    from union_catalog.models import Item, SourceRecord
+    from union_catalog.search import reindex_clusters
+
+    cluster = make.search_cluster(title="Statistika dasar",
+                                  holdings={"UGM": ["on_loan"], "UINSU": ["available"]})
+    make.commit()
+    holdings = _row_versions(session, "catalog_search_holdings", cluster.id)
+    doc = _row_versions(session, "catalog_search_docs", cluster.id)
+    from agreements import partners as partner_service
+
+    ugm, uinsu = (partner_service.by_code(session, c).id for c in ("UGM", "UINSU"))
+    assert set(holdings) == {ugm, uinsu}
+
+    driver = session.connection().connection.driver_connection
+    changes = getattr(driver, "total_changes", None)  # SQLite counts every row it writes
+    reindex_clusters(session, [cluster.id])  # nothing changed: nothing is written
+    if changes is not None:
+        assert driver.total_changes == changes
+    session.commit()
+    assert _row_versions(session, "catalog_search_holdings", cluster.id) == holdings
+    assert _row_versions(session, "catalog_search_docs", cluster.id) == doc
+
+    for item in session.scalars(select(Item).join(SourceRecord).where(SourceRecord.partner_id == ugm)):
+        item.status = "available"
+    reindex_clusters(session, [cluster.id])
+    session.commit()
+    after = _row_versions(session, "catalog_search_holdings", cluster.id)
+    assert after[uinsu] == holdings[uinsu]
+    assert after[ugm] != holdings[ugm]
+    from union_catalog.models import SearchDoc
+
+    assert session.get(SearchDoc, cluster.id).libraries_available == 2
+    body = client.get("/api/v1/search?q=statistika").get_json()
+    assert {h["library"]: h["available"] for h in body["results"][0]["holdings"]} == {"UGM": 1, "UINSU": 1}
+
+
 def test_withdrawn_members_do_not_count_as_holdings(client, make, session):
     from ill.accounts import utcnow
     from union_catalog.search import reindex_clusters
