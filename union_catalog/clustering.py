@@ -471,6 +471,8 @@ def recluster(session, partner_id: int | None, changed_ids: set[int], withdrawn_
             session.expire(obj)
     return {
         "clusters": touched,
+        # what describe() said of every record read here, for the search index
+        "facts": {rid: row.facts for rid, row in rows.items()},
         "scope": len(rows),
         "groups": len(groups),
         "new_clusters": len(fresh),

@@ -451,7 +451,7 @@ def _recluster(session, st: _State, withdrawn_ids: set[int]) -> dict:
     except ImportError:
         search = None
     if search is not None and hasattr(search, "reindex_clusters") and cluster_ids:
-        search.reindex_clusters(session, cluster_ids)
+        search.reindex_clusters(session, cluster_ids, known=info.get("facts"))
     summary = {k: v for k, v in info.items() if k != "clusters" and _jsonable(v)}
     summary["touched"] = len(cluster_ids)
     return summary

@@ -204,7 +204,7 @@ def _title_key(title: str) -> str:
     return title
 
 
-def reindex_clusters(session, cluster_ids: Iterable[int]) -> int:
+def reindex_clusters(session, cluster_ids: Iterable[int], known: dict[int, dict] | None = None) -> int:
     """Bring the search index up to date for these clusters: rebuilt for the
     ones that exist and have live members, dropped for the others. Returns
     how many are searchable now. Never commits.
@@ -212,7 +212,8 @@ def reindex_clusters(session, cluster_ids: Iterable[int]) -> int:
     Rows are read and written straight through the driver (``bulk``): an
     import hands over thousands of clusters at a time, and only what changed
     is written (a new library's copy of an edition changes its holdings, but
-    rarely its words)."""
+    rarely its words). known: what describe() said of some records, by id,
+    when the caller has it (clustering just read it): not read again."""
     ids = sorted({int(i) for i in cluster_ids if i is not None})
     if not ids:
         return 0
@@ -221,7 +222,7 @@ def reindex_clusters(session, cluster_ids: Iterable[int]) -> int:
     engine = engine_for(session)
     indexed = 0
     for chunk in _chunks(ids, REINDEX_CHUNK):
-        docs, holdings, rows = _build(conn, chunk)
+        docs, holdings, rows = _build(conn, chunk, known or {})
         _replace(conn, SearchDoc.__tablename__, _DOC_COLUMNS, docs, chunk)
         _replace(conn, SearchHolding.__tablename__, _HOLDING_COLUMNS, holdings, chunk, key=2)
         engine.replace(conn, rows, chunk)
@@ -264,30 +265,43 @@ _HOLDING_COLUMNS = [("cluster_id", "integer"), ("partner_id", "integer"), ("item
                     ("available", "integer")]
 _CLUSTER_SQL = ("SELECT id, title, author, year, publisher, edition, language, format, isbns, issns "
                 "FROM clusters")
-_MEMBER_SQL = ("SELECT id, cluster_id, partner_id, title, author, isbns, issns, match_data "
-               "FROM source_records")
+_MEMBER_SQL = "SELECT id, cluster_id, partner_id FROM source_records"
+_FACTS_SQL = "SELECT id, title, author, isbns, issns, match_data FROM source_records"
 _STOCK_SQL = "SELECT source_record_id, status, count(*) FROM items"
 
 
 class _Member:
+    """A live member record: its library, title, author, identifiers (the
+    record's columns, which the importer fills from describe()) and what
+    describe() said of it."""
+
     __slots__ = ("id", "partner_id", "title", "author", "isbns", "issns", "data")
 
-    def __init__(self, rid, pid, title, author, isbns, issns, data):
-        self.id, self.partner_id, self.title, self.author = rid, pid, title, author
-        self.isbns = bulk.json_value(isbns) or []
-        self.issns = bulk.json_value(issns) or []
-        self.data = bulk.json_value(data) or {}
+    def __init__(self, rid: int, pid: int, title, author, isbns, issns, data: dict):
+        self.id, self.partner_id, self.data = rid, pid, data
+        self.title, self.author = title or "", author or ""
+        self.isbns, self.issns = isbns or [], issns or []
 
 
-def _build(conn, chunk: list[int]):
+def _build(conn, chunk: list[int], known: dict[int, dict]):
     """The search documents, holdings and full-text rows of these clusters."""
     clusters = {r[0]: r for r in bulk.select_among(conn, _CLUSTER_SQL, "id", chunk)}
+    record_home: dict[int, tuple[int, int]] = {
+        rid: (cid, pid) for rid, cid, pid in bulk.select_among(
+            conn, _MEMBER_SQL, "cluster_id", chunk, tail=" AND withdrawn_at IS NULL")}
+    # members clustering has just read come from its facts; the others are read here
+    described: dict[int, tuple] = {}
+    for rid in record_home:
+        f = known.get(rid)
+        if f and "title" in f:
+            described[rid] = (f["title"], f.get("author"), f.get("isbns"), f.get("issns"), f)
+    for rid, title, author, isbns, issns, data in bulk.select_among(
+            conn, _FACTS_SQL, "id", [r for r in record_home if r not in described]):
+        described[rid] = (title, author, bulk.json_value(isbns), bulk.json_value(issns),
+                          bulk.json_value(data) or {})
     by_cluster: dict[int, list[_Member]] = defaultdict(list)
-    record_home: dict[int, tuple[int, int]] = {}
-    for rid, cid, pid, title, author, isbns, issns, data in bulk.select_among(
-            conn, _MEMBER_SQL, "cluster_id", chunk, tail=" AND withdrawn_at IS NULL"):
-        by_cluster[cid].append(_Member(rid, pid, title, author, isbns, issns, data))
-        record_home[rid] = (cid, pid)
+    for rid, (cid, pid) in sorted(record_home.items()):
+        by_cluster[cid].append(_Member(rid, pid, *described[rid]))
     # records described before describe() kept subjects: read them from the MARC
     need_marc = [m.id for mems in by_cluster.values() for m in mems if "subjects" not in m.data]
     marc_subjects = {rid: _marc_subjects(bulk.json_value(marc)) for rid, marc in bulk.select_among(
