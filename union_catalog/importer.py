@@ -263,11 +263,10 @@ def _flush(session, st: _State, batch: list[_Row]) -> None:
     if not batch:
         return
     pid = st.partner.id
-    existing = {r.record_key: r for r in session.execute(
-        select(SourceRecord.id, SourceRecord.record_key, SourceRecord.content_hash,
-               SourceRecord.withdrawn_at, SourceRecord.ordinal, SourceRecord.updated_at)
-        .where(SourceRecord.partner_id == pid,
-               SourceRecord.record_key.in_([row.key for row in batch])))}
+    conn = session.connection()
+    existing = {r.record_key: r for r in bulk.select_among(
+        conn, "SELECT id, record_key, content_hash, withdrawn_at, ordinal FROM source_records",
+        "record_key", [row.key for row in batch], pg_type="varchar", tail=f" AND partner_id = {int(pid)}")}
     new_rows, changed, reordered = [], [], []
     for row in batch:
         old = existing.get(row.key)
@@ -276,11 +275,10 @@ def _flush(session, st: _State, batch: list[_Row]) -> None:
         elif old.content_hash != row.values["content_hash"] or old.withdrawn_at is not None:
             changed.append((old.id, row))
         elif old.ordinal != row.rr.ordinal:
-            reordered.append({"b_id": old.id, "ordinal": row.rr.ordinal, "updated_at": old.updated_at})
+            reordered.append((row.rr.ordinal, old.id))  # moved in the file, not changed
         if old is not None:
             row.values["id"] = old.id
     run_id = st.run.id if st.run is not None else None
-    conn = session.connection()
     now = bulk.timestamp(conn, st.now)
     for row in new_rows:
         _describe(row)
@@ -297,13 +295,7 @@ def _flush(session, st: _State, batch: list[_Row]) -> None:
                          [(*_record_values(row.values, run_id, now), None, rid) for rid, row in changed])
         bulk.delete_among(conn, "items", "source_record_id", [rid for rid, _ in changed])
         st.updated += len(changed)
-    if reordered:
-        from sqlalchemy import bindparam
-
-        table = SourceRecord.__table__
-        session.execute(update(table).where(table.c.id == bindparam("b_id"))
-                        .values(ordinal=bindparam("ordinal"), updated_at=bindparam("updated_at")),
-                        reordered)
+    bulk.update_rows(conn, "source_records", [("ordinal", "integer")], reordered)
     st.unchanged += len(batch) - len(new_rows) - len(changed)
     st.imported += len(batch)
     fresh = new_rows + [row for _rid, row in changed]
