@@ -62,26 +62,35 @@ RequestabilityProvider = Callable[..., dict]
 def availability_requestability(session, user, cluster_id: int, day: date) -> dict:
     """Without the loan workflow: what the items' statuses allow, for a user
     of a library asking another library. Agreements are not consulted."""
-    if user is None or not getattr(user, "library_id", None):
+    return _availability_many(session, user, [cluster_id], day).get(cluster_id, {})
+
+
+def _availability_many(session, user, cluster_ids: list[int], day: date) -> dict[int, dict]:
+    if user is None or not getattr(user, "library_id", None) or not cluster_ids:
         return {}
-    counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    counts: dict[int, dict[int, dict[str, int]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
     rows = session.execute(
-        select(SourceRecord.partner_id, Item.status, func.count(Item.id))
+        select(SourceRecord.cluster_id, SourceRecord.partner_id, Item.status, func.count(Item.id))
         .select_from(SourceRecord)
         .outerjoin(Item, Item.source_record_id == SourceRecord.id)
-        .where(SourceRecord.cluster_id == cluster_id, SourceRecord.withdrawn_at.is_(None))
-        .group_by(SourceRecord.partner_id, Item.status)
+        .where(SourceRecord.cluster_id.in_(list(cluster_ids)), SourceRecord.withdrawn_at.is_(None))
+        .group_by(SourceRecord.cluster_id, SourceRecord.partner_id, Item.status)
     )
-    for partner_id, status, n in rows:
-        counts[partner_id][status or ""] += n
-    out = {}
-    for partner_id, by_status in counts.items():
-        if partner_id == user.library_id:
-            own = (False, _("your own library holds it"))
-            out[partner_id] = {"loan": own, "copy": own}
-            continue
-        out[partner_id] = {"loan": _loan_by_items(by_status), "copy": _copy_by_items(by_status)}
+    for cluster_id, partner_id, status, n in rows:
+        counts[cluster_id][partner_id][status or ""] += n
+    out: dict[int, dict] = {}
+    for cluster_id, by_partner in counts.items():
+        answers = out.setdefault(cluster_id, {})
+        for partner_id, by_status in by_partner.items():
+            if partner_id == user.library_id:
+                own = (False, _("your own library holds it"))
+                answers[partner_id] = {"loan": own, "copy": own}
+                continue
+            answers[partner_id] = {"loan": _loan_by_items(by_status), "copy": _copy_by_items(by_status)}
     return out
+
+
+availability_requestability.many = _availability_many
 
 
 def _loan_by_items(by_status: dict[str, int]) -> tuple[bool, str]:
@@ -117,12 +126,19 @@ def requestability_provider() -> RequestabilityProvider:
     return _provider[0]
 
 
-def from_routing(per_service: Callable[..., dict]) -> RequestabilityProvider:
+def from_routing(
+    per_service: Callable[..., dict], per_service_many: Callable[..., dict] | None = None
+) -> RequestabilityProvider:
     """Adapt a per-service answer ``fn(session, borrower_library_id,
     cluster_id, service, day) -> {partner_id: (bool, reason)}`` (such as
     ``ill.routing.requestability``) into a provider:
 
         union_catalog.set_requestability_provider(union_catalog.from_routing(routing.requestability))
+
+    ``per_service_many(session, borrower_library_id, cluster_ids, services,
+    day) -> {service: {cluster_id: {partner_id: (bool, reason)}}}`` (such as
+    ``ill.routing.requestability_many``), when given, answers a whole page of
+    search results at once.
     """
 
     def provider(session, user, cluster_id, day):
@@ -137,6 +153,22 @@ def from_routing(per_service: Callable[..., dict]) -> RequestabilityProvider:
                 out[partner_id][service] = tuple(answer)
         return dict(out)
 
+    if per_service_many is not None:
+
+        def many(session, user, cluster_ids, day):
+            library_id = getattr(user, "library_id", None) if user is not None else None
+            if not library_id:
+                return {}
+            out: dict[int, dict[int, dict]] = {}
+            for service, by_cluster in (
+                per_service_many(session, library_id, list(cluster_ids), SERVICES, day) or {}
+            ).items():
+                for cluster_id, answers in (by_cluster or {}).items():
+                    for partner_id, answer in (answers or {}).items():
+                        out.setdefault(cluster_id, {}).setdefault(partner_id, {})[service] = tuple(answer)
+            return out
+
+        provider.many = many
     return provider
 
 
@@ -144,6 +176,19 @@ def requestability(session, user, cluster_id: int, day: date) -> dict:
     if user is None or not getattr(user, "is_authenticated", True):
         return {}
     return requestability_provider()(session, user, cluster_id, day) or {}
+
+
+def requestability_many(session, user, cluster_ids: list[int], day: date) -> dict[int, dict]:
+    """``requestability`` of several union records: {cluster_id: answer}. A
+    provider with a ``many(session, user, cluster_ids, day)`` attribute answers
+    them together; any other is asked one record at a time."""
+    if user is None or not getattr(user, "is_authenticated", True) or not cluster_ids:
+        return {}
+    provider = requestability_provider()
+    many = getattr(provider, "many", None)
+    if many is not None:
+        return many(session, user, list(cluster_ids), day) or {}
+    return {cid: provider(session, user, cid, day) or {} for cid in cluster_ids}
 
 
 # --- the index ------------------------------------------------------------
@@ -887,12 +932,13 @@ def summaries(session, ids: list[int], user, day: date, partners: dict | None = 
     clusters = {c.id: c for c in session.scalars(select(Cluster).where(Cluster.id.in_(ids)))}
     stock = _live_holdings(session, ids)
     signed_in = user is not None and getattr(user, "library_id", None)
+    page_answers = requestability_many(session, user, [c for c in ids if c in clusters], day) if signed_in else {}
     out = []
     for cid in ids:
         cluster = clusters.get(cid)
         if cluster is None:
             continue
-        answers = requestability(session, user, cid, day) if signed_in else {}
+        answers = page_answers.get(cid, {}) if signed_in else {}
         holdings = []
         for pid, slot in sorted(
             stock.get(cid, {}).items(),

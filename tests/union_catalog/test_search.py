@@ -313,3 +313,45 @@ def _patron_sees_requestability(client, make):
     assert holdings["UGM"]["requestable"] is True
     assert holdings["PNRI"]["requestable"] is False  # all copies on loan, nothing to copy from
     assert holdings["UINSU"]["requestable"] is False  # its own library
+
+
+@pytest.mark.parametrize("provider", ["routing", "availability"])
+def test_each_row_of_a_page_says_what_its_record_page_says(client, make, provider):
+    """A page of results is answered for all its rows at once; each row must
+    agree with its own record page, library by library."""
+    from union_catalog import search as search_service
+
+    before = search_service.requestability_provider()
+    if provider == "availability":
+        search_service.set_requestability_provider(search_service.availability_requestability)
+    try:
+        patron = make.user("patron", library="UINSU", locale="en")
+        token = make.token(patron)
+        ugm, pnri, uinsu = (make.partner(code) for code in ("UGM", "PNRI", "UINSU"))
+        make.loan_agreement(uinsu, ugm)
+        make.loan_agreement(uinsu, pnri, services=("copy",))
+        for n, holdings in enumerate(
+            [
+                {"UGM": ["available"], "PNRI": ["on_loan"], "UINSU": ["available"]},
+                {"UGM": ["on_loan"], "PNRI": ["not_for_loan"]},
+                {"PNRI": ["available"], "UINSU": ["on_loan"]},
+                {"UGM": [], "UNAIR": ["available"]},
+            ]
+        ):
+            make.search_cluster(title=f"Psikologi pendidikan jilid {n}", holdings=holdings)
+        make.commit()
+        body = client.get("/api/v1/search?q=psikologi", headers=bearer(token)).get_json()
+        assert body["total"] == 4
+        seen = set()
+        for row in body["results"]:
+            record = client.get(row["url"], headers=bearer(token)).get_json()
+            expected = {
+                h["library"]: (h["requestable"], [s for s in ("loan", "copy") if h["services"][s]["requestable"]])
+                for h in record["holdings"]
+            }
+            got = {h["library"]: (h["requestable"], h["services"]) for h in row["holdings"]}
+            assert got == expected, row["title"]
+            seen |= {v[0] for v in got.values()}
+        assert seen == {True, False}
+    finally:
+        search_service.set_requestability_provider(before)
