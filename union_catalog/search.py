@@ -18,25 +18,19 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     Float,
     Integer,
-    String,
-    and_,
-    case,
+    bindparam,
     delete,
     func,
     insert,
-    literal,
-    null,
-    or_,
     select,
     text,
-    true,
-    union_all,
 )
 
 from ill.errors import NotFound
@@ -401,7 +395,13 @@ FIELDS = ("title", "author", "subject", "other")
 
 class SqliteEngine:
     name = "sqlite-fts5"
-    lateral_lookups = False
+    # The library facet starts from the hits and looks each one's holdings
+    # up, never the other way round ("+ 0" keeps SQLite from walking the whole
+    # holdings table in partner order).
+    holders_join = (
+        "JOIN (SELECT cluster_id, partner_id + 0 AS partner FROM catalog_search_holdings) held "
+        "ON held.cluster_id = h.cluster_id"
+    )
     weights = {"title": "title", "author": "author", "subject": "subject", "other": "other"}
 
     def delete(self, session, ids: list[int]) -> None:
@@ -425,13 +425,15 @@ class SqliteEngine:
             parts.append(f"{column} : {phrase}" if column else phrase)
         return " AND ".join(parts)
 
+    # (cluster_id, rank) of the clusters matching every term; lower rank is better.
+    match_sql = (
+        f"SELECT rowid AS cluster_id, bm25({FTS_TABLE}, 10.0, 5.0, 3.0, 1.0) AS rank "
+        f"FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :fts_expr"
+    )
+
     def match(self, terms):
-        """(cluster_id, rank) of the clusters matching every term; lower rank is better."""
         return (
-            text(
-                f"SELECT rowid AS cluster_id, bm25({FTS_TABLE}, 10.0, 5.0, 3.0, 1.0) AS rank "
-                f"FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :fts_expr"
-            )
+            text(self.match_sql)
             .bindparams(fts_expr=self.expression(terms))
             .columns(cluster_id=Integer, rank=Float)
         )
@@ -451,7 +453,12 @@ class SqliteEngine:
 
 class PostgresEngine:
     name = "postgresql-tsvector"
-    lateral_lookups = True
+    # A lateral lookup behind OFFSET 0 keeps PostgreSQL from hashing the
+    # whole holdings table.
+    holders_join = (
+        "JOIN LATERAL (SELECT f.partner_id AS partner FROM catalog_search_holdings f "
+        "WHERE f.cluster_id = h.cluster_id OFFSET 0) held ON true"
+    )
     weights = {"title": "A", "author": "B", "subject": "C", "other": "D"}
 
     def delete(self, session, ids: list[int]) -> None:
@@ -478,12 +485,14 @@ class PostgresEngine:
             parts.append(f"{term.word}:{flags}" if flags else term.word)
         return " & ".join(parts)
 
+    match_sql = (
+        f"SELECT cluster_id, -ts_rank(doc, to_tsquery('simple', :fts_expr)) AS rank "
+        f"FROM {FTS_TABLE} WHERE doc @@ to_tsquery('simple', :fts_expr)"
+    )
+
     def match(self, terms):
         return (
-            text(
-                f"SELECT cluster_id, -ts_rank(doc, to_tsquery('simple', :fts_expr)) AS rank "
-                f"FROM {FTS_TABLE} WHERE doc @@ to_tsquery('simple', :fts_expr)"
-            )
+            text(self.match_sql)
             .bindparams(fts_expr=self.expression(terms))
             .columns(cluster_id=Integer, rank=Float)
         )
@@ -696,7 +705,13 @@ class Page:
 class Searcher:
     """One search over the index, in one statement: the engine finds the words
     once (a materialized CTE), and the total, the facets and the page are all
-    counted from that one set."""
+    counted from that one set.
+
+    The statement is SQL text, built from the shape of the query (which
+    filters, how many values, how many words) with every value bound; the
+    text of each shape is made once (``_statement``) and SQLAlchemy's cache
+    keeps its compiled form, so a search costs the database's work and little
+    else."""
 
     def __init__(self, session, query: Query):
         self.session = session
@@ -711,147 +726,87 @@ class Searcher:
                 _("No partner library with the code %(code)s.", code=unknown[0]), field="library"
             )
 
-    def _base(self):
-        """The matching records with what filters, facets and ranking need
-        (numbers only: the tier is worked out on the way in)."""
-        d = SearchDoc.__table__
-        if not self.plan.terms:
-            return d, literal(0.0).label("rank"), self._tier(d)
-        match = self.engine.match(self.plan.terms).subquery("m")
-        base = (
-            select(
-                d.c.cluster_id,
-                d.c.year,
-                d.c.language,
-                d.c.format,
-                d.c.libraries,
-                d.c.libraries_available,
-                match.c.rank,
-                self._tier(d).label("tier"),
-            )
-            .select_from(d.join(match, match.c.cluster_id == d.c.cluster_id))
-            .cte("hits")
-            .prefix_with("MATERIALIZED")
-        )
-        return base, base.c.rank, base.c.tier
-
-    def _where(self, b, exclude: str | None = None) -> list:
+    def _where(self, params: dict, exclude: str | None = None) -> str:
+        """The filters over ``h`` (the hits), all but the ``exclude`` facet's."""
         q = self.query
         conds = []
         if q.year_from is not None and exclude != "year":
-            conds.append(b.c.year >= q.year_from)
+            params["year_from"] = q.year_from
+            conds.append("h.year >= :year_from")
         if q.year_to is not None and exclude != "year":
-            conds.append(b.c.year <= q.year_to)
-        if q.languages and exclude != "language":
-            conds.append(b.c.language.in_(q.languages))
-        if q.formats and exclude != "format":
-            conds.append(b.c.format.in_(q.formats))
+            params["year_to"] = q.year_to
+            conds.append("h.year <= :year_to")
+        for name, values in (("language", q.languages), ("format", q.formats)):
+            if values and exclude != name:
+                conds.append(f"h.{name} IN ({_binds(params, name, values)})")
         if q.libraries and exclude != "library":
-            h = SearchHolding.__table__
+            ids = [self.by_code[c] for c in q.libraries]
             conds.append(
-                select(h.c.cluster_id)
-                .where(
-                    h.c.cluster_id == b.c.cluster_id,
-                    h.c.partner_id.in_([self.by_code[c] for c in q.libraries]),
-                )
-                .exists()
+                "EXISTS (SELECT 1 FROM catalog_search_holdings f WHERE f.cluster_id = h.cluster_id "
+                f"AND f.partner_id IN ({_binds(params, 'library', ids)}))"
             )
-        return conds
+        return (" WHERE " + " AND ".join(conds)) if conds else ""
 
-    def _tier(self, b):
+    def _tier(self, params: dict) -> str:
         """3: exact title or identifier; 2: every word in the title; 1: elsewhere."""
-        best = [b.c.identifiers.like(f"% {i} %") for i in self.plan.identifiers]
+        best = []
+        for i, ident in enumerate(self.plan.identifiers):
+            params[f"ident_{i}"] = f"% {ident} %"
+            best.append(f"d.identifiers LIKE :ident_{i}")
         if self.plan.exact_title:
-            exact = searchtext.padded(self.plan.exact_title)
-            best += [b.c.title_norm == exact, b.c.title_key == exact]
-        whens = []
+            params["exact"] = searchtext.padded(self.plan.exact_title)
+            best += ["d.title_norm = :exact", "d.title_key = :exact"]
+        whens = ""
         if best:
-            whens.append((or_(*best), 3))
+            whens += f" WHEN {' OR '.join(best)} THEN 3"
         if self.plan.title_words:
-            in_title = [
-                b.c.title_norm.like(f"% {t.word}{'' if t.prefix else ' '}%")
-                for t in self.plan.title_words
-            ]
-            whens.append((and_(*in_title), 2))
-        return case(*whens, else_=1) if whens else literal(1)
+            in_title = []
+            for i, t in enumerate(self.plan.title_words):
+                params[f"word_{i}"] = f"% {t.word}{'' if t.prefix else ' '}%"
+                in_title.append(f"d.title_norm LIKE :word_{i}")
+            whens += f" WHEN {' AND '.join(in_title)} THEN 2"
+        return f"CASE{whens} ELSE 1 END" if whens else "1"
 
-    def run(self) -> tuple[int, list[int], dict[str, dict]]:
+    def statement(self) -> tuple:
         q = self.query
-        b, rank, tier = self._base()
-        h = SearchHolding.__table__
-        none_text, none_int = null().cast(String), null().cast(Integer)
-
-        order = [
-            tier.desc(),
-            b.c.libraries.desc(),
-            b.c.libraries_available.desc(),
-            rank,
-            b.c.cluster_id,
-        ]
-        top = (
-            select(
-                b.c.cluster_id,
-                tier.label("tier"),
-                b.c.libraries,
-                b.c.libraries_available,
-                rank.label("rank"),
+        params: dict = {"limit": q.per_page, "offset": (q.page - 1) * q.per_page}
+        if self.plan.terms:
+            params["fts_expr"] = self.engine.expression(self.plan.terms)
+            head = (
+                "WITH hits AS MATERIALIZED (SELECT d.cluster_id, d.year, d.language, d.format, d.libraries, "
+                f"d.libraries_available, m.rank, {self._tier(params)} AS tier "
+                f"FROM ({self.engine.match_sql}) m JOIN catalog_search_docs d ON d.cluster_id = m.cluster_id) "
             )
-            .select_from(b)
-            .where(*self._where(b))
-            .order_by(*order)
-            .limit(q.per_page)
-            .offset((q.page - 1) * q.per_page)
-            .subquery("top")
-        )
-        # The page's order once more (a page of rows), as a union keeps no order.
-        pos = func.row_number().over(
-            order_by=[
-                top.c.tier.desc(),
-                top.c.libraries.desc(),
-                top.c.libraries_available.desc(),
-                top.c.rank,
-                top.c.cluster_id,
-            ]
-        )
+            hits = "hits h"
+        else:
+            # Browsing by filters alone: every record, in holders' order.
+            head = ""
+            hits = "(SELECT cluster_id, year, language, format, libraries, libraries_available, " \
+                   "0 AS rank, 1 AS tier FROM catalog_search_docs) h"
+        order = "tier DESC, libraries DESC, libraries_available DESC, rank, cluster_id"
         parts = [
-            select(literal("total"), none_text, none_int, func.count())
-            .select_from(b)
-            .where(*self._where(b)),
-            select(literal("page"), none_text, top.c.cluster_id, pos),
-            select(literal("year"), none_text, b.c.year, func.count())
-            .where(*self._where(b, "year"))
-            .group_by(b.c.year),
+            f"SELECT 'total', CAST(NULL AS VARCHAR), CAST(NULL AS INTEGER), count(*) FROM {hits}{self._where(params)}",
+            "SELECT 'page', CAST(NULL AS VARCHAR), cluster_id, row_number() OVER (ORDER BY "
+            f"{order}) FROM (SELECT h.cluster_id, h.tier, h.libraries, h.libraries_available, h.rank "
+            f"FROM {hits}{self._where(params)} ORDER BY {order} LIMIT :limit OFFSET :offset) top",
+            f"SELECT 'year', CAST(NULL AS VARCHAR), h.year, count(*) FROM {hits}{self._where(params, 'year')} "
+            "GROUP BY h.year",
         ]
         for name in ("language", "format"):
             parts.append(
-                select(literal(name), b.c[name], none_int, func.count())
-                .where(*self._where(b, name))
-                .group_by(b.c[name])
+                f"SELECT '{name}', h.{name}, CAST(NULL AS INTEGER), count(*) FROM {hits}"
+                f"{self._where(params, name)} GROUP BY h.{name}"
             )
-        # Start from the hits and look each one's holdings up, never the other
-        # way round: otherwise SQLite walks the whole holdings table in partner
-        # order ("+ 0" stops that) and PostgreSQL hashes all of it (a lateral
-        # lookup behind OFFSET 0 stops that).
-        if self.engine.lateral_lookups:
-            held = (
-                select(h.c.partner_id)
-                .where(h.c.cluster_id == b.c.cluster_id)
-                .offset(0)
-                .lateral("held")
-            )
-            frm = b.join(held, true())
-            partner = (held.c.partner_id + 0).label("partner")
-        else:
-            frm = b.join(h, h.c.cluster_id == b.c.cluster_id)
-            partner = (h.c.partner_id + 0).label("partner")
         parts.append(
-            select(literal("library"), none_text, partner, func.count())
-            .select_from(frm)
-            .where(*self._where(b, "library"))
-            .group_by(partner)
+            "SELECT 'library', CAST(NULL AS VARCHAR), held.partner, count(*) "
+            f"FROM {hits} {self.engine.holders_join}{self._where(params, 'library')} GROUP BY held.partner"
         )
+        return _text(head + " UNION ALL ".join(parts)), params
+
+    def run(self) -> tuple[int, list[int], dict[str, dict]]:
         total, page, facets = 0, [], {"library": {}, "year": {}, "language": {}, "format": {}}
-        for kind, key_text, key_int, n in self.session.execute(union_all(*parts)):
+        sql, params = self.statement()
+        for kind, key_text, key_int, n in self.session.execute(sql, params):
             if kind == "total":
                 total = n
             elif kind == "page":
@@ -870,12 +825,25 @@ class Searcher:
         return total, [cid for _, cid in sorted(page)], facets
 
 
-def _partners(session) -> dict[int, dict]:
-    from agreements.models import Partner
+def _binds(params: dict, name: str, values) -> str:
+    """Bind each value as ``:name_i``; the placeholders, comma-separated."""
+    out = []
+    for i, value in enumerate(values):
+        params[f"{name}_{i}"] = value
+        out.append(f":{name}_{i}")
+    return ", ".join(out)
 
+
+@lru_cache(maxsize=512)
+def _text(sql: str):
+    """One TextClause per statement text, so it is parsed once."""
+    return text(sql)
+
+
+def _partners(session) -> dict[int, dict]:
     return {
         pid: {"code": code, "name": name}
-        for pid, code, name in session.execute(select(Partner.id, Partner.code, Partner.name))
+        for pid, code, name in session.execute(_text("SELECT id, code, name FROM partners"))
     }
 
 
@@ -894,19 +862,32 @@ def search(session, query: Query, user=None, day: date | None = None) -> Page:
     )
 
 
+@lru_cache(maxsize=1)
+def _page_statements():
+    """The two reads of a page's summaries, made once: the union records'
+    columns, and per record and library the items by status now."""
+    c = Cluster.__table__
+    ids = bindparam("ids", expanding=True)
+    clusters = select(
+        c.c.id, c.c.title, c.c.author, c.c.year, c.c.publisher, c.c.edition, c.c.language, c.c.format,
+        c.c.isbns, c.c.issns,
+    ).where(c.c.id.in_(ids))
+    r, i = SourceRecord.__table__, Item.__table__
+    stock = (
+        select(r.c.cluster_id, r.c.partner_id, i.c.status, func.count(i.c.id))
+        .select_from(r.outerjoin(i, i.c.source_record_id == r.c.id))
+        .where(r.c.cluster_id.in_(ids), r.c.withdrawn_at.is_(None))
+        .group_by(r.c.cluster_id, r.c.partner_id, i.c.status)
+    )
+    return clusters, stock
+
+
 def _live_holdings(session, ids: list[int]) -> dict[int, dict[int, dict]]:
     """Per cluster, per partner: items and how many are on the shelf now."""
     out: dict[int, dict[int, dict]] = defaultdict(dict)
     if not ids:
         return out
-    rows = session.execute(
-        select(SourceRecord.cluster_id, SourceRecord.partner_id, Item.status, func.count(Item.id))
-        .select_from(SourceRecord)
-        .outerjoin(Item, Item.source_record_id == SourceRecord.id)
-        .where(SourceRecord.cluster_id.in_(ids), SourceRecord.withdrawn_at.is_(None))
-        .group_by(SourceRecord.cluster_id, SourceRecord.partner_id, Item.status)
-    )
-    for cluster_id, partner_id, status, n in rows:
+    for cluster_id, partner_id, status, n in session.execute(_page_statements()[1], {"ids": list(ids)}):
         slot = out[cluster_id].setdefault(partner_id, {"items": 0, "available": 0})
         if status is not None:
             slot["items"] += n
@@ -918,8 +899,10 @@ def _live_holdings(session, ids: list[int]) -> dict[int, dict[int, dict]]:
 def _answer(per_service: dict | None) -> dict:
     """{"loan": {"requestable", "reason"}, "copy": ...} from a provider's answer."""
     out = {}
+    per_service = per_service or {}
     for service in SERVICES:
-        ok, reason = (per_service or {}).get(service, (False, _("no agreement")))
+        answer = per_service.get(service)
+        ok, reason = answer if answer is not None else (False, _("no agreement"))
         out[service] = {"requestable": bool(ok), "reason": "" if ok else str(reason or "")}
     return out
 
@@ -929,7 +912,7 @@ def summaries(session, ids: list[int], user, day: date, partners: dict | None = 
     if not ids:
         return []
     partners = partners or _partners(session)
-    clusters = {c.id: c for c in session.scalars(select(Cluster).where(Cluster.id.in_(ids)))}
+    clusters = {row.id: row for row in session.execute(_page_statements()[0], {"ids": list(ids)})}
     stock = _live_holdings(session, ids)
     signed_in = user is not None and getattr(user, "library_id", None)
     page_answers = requestability_many(session, user, [c for c in ids if c in clusters], day) if signed_in else {}
@@ -946,23 +929,20 @@ def summaries(session, ids: list[int], user, day: date, partners: dict | None = 
         ):
             if pid not in partners:
                 continue
-            services = _answer(answers.get(pid)) if signed_in else None
+            if signed_in:
+                services = _answer(answers.get(pid))
+                requestable = any(s["requestable"] for s in services.values())
+                offered = [s for s in SERVICES if services[s]["requestable"]]
+            else:
+                requestable = offered = None
             holdings.append(
                 {
                     "library": partners[pid]["code"],
                     "library_name": partners[pid]["name"],
                     "items": slot["items"],
                     "available": slot["available"],
-                    "requestable": (
-                        any(s["requestable"] for s in services.values())
-                        if services is not None
-                        else None
-                    ),
-                    "services": (
-                        [s for s in SERVICES if services[s]["requestable"]]
-                        if services is not None
-                        else None
-                    ),
+                    "requestable": requestable,
+                    "services": offered,
                 }
             )
         out.append(
