@@ -167,7 +167,15 @@ def links_for_services(
         for party in agreement.parties:
             if party.partner_id in wanted and party.partner_id != borrower_id:
                 by_lender[party.partner_id].append(agreement)
-    return {
-        service: {lid: _link(_choose(found, service, day), service, day) for lid, found in by_lender.items()}
-        for service in services
-    }
+    out: dict[str, dict[int, AgreementLink]] = {}
+    for service in services:
+        # Many lenders share an answer (no agreement at all, most often): each is made once.
+        made: dict = {}
+        links = out[service] = {}
+        for lid, found in by_lender.items():
+            chosen = _choose(found, service, day)
+            key = (chosen[0].id, chosen[1]) if chosen else None
+            if key not in made:
+                made[key] = _link(chosen, service, day)
+            links[lid] = made[key]
+    return out

@@ -353,12 +353,16 @@ def _day(iso: str | None) -> str:
 
 
 def _availability_text(code: str) -> str:
-    return {
-        "available": _("a copy is available"),
-        "available_uncertain_part": _("a copy is available, but its holdings may not include the part asked"),
-        "status_unknown": _("copy status unknown"),
-        "held_no_items": _("held, no copies listed"),
-    }.get(code, code)
+    # Only the sentence asked for is translated (a page of search results asks often).
+    if code == "available":
+        return _("a copy is available")
+    if code == "available_uncertain_part":
+        return _("a copy is available, but its holdings may not include the part asked")
+    if code == "status_unknown":
+        return _("copy status unknown")
+    if code == "held_no_items":
+        return _("held, no copies listed")
+    return code
 
 
 def describe(code: str, args: dict | None) -> str:
@@ -609,6 +613,7 @@ def requestability_many(
 
             for service, raw in links_for_services(session, borrower_library_id, lenders, services, day).items():
                 links[service] = {pid: _as_link(link) for pid, link in raw.items() if link is not None}
+    texts = _Sentences()  # a page repeats the same few reasons: each is put into words once
     for service in services:
         for cluster_id in ids:
             if cluster_id not in formats:
@@ -616,7 +621,7 @@ def requestability_many(
             held = holdings.get(cluster_id, [])
             wanted = wanted_for(service, None, formats[cluster_id])
             if borrower_library_id is None:
-                out[service][cluster_id] = _judge_copies(held, wanted)
+                out[service][cluster_id] = _judge_copies(held, wanted, texts)
                 continue
             service_facts = {}
             for h in held:
@@ -628,36 +633,61 @@ def requestability_many(
                     )
             out[service][cluster_id] = _verdicts(
                 borrower_library_id, held, plan_rota(borrower_library_id, held, service_facts, wanted, day,
-                                                     size=len(held) or 1), wanted
+                                                     size=len(held) or 1), wanted, texts
             )
     return out
 
 
-def _judge_copies(holdings: list[Holding], wanted: Wanted) -> dict[int, tuple[bool, str]]:
+class _Sentences:
+    """``describe`` and ``_availability_text``, each sentence made once."""
+
+    def __init__(self):
+        self.made: dict = {}
+
+    def describe(self, code: str, args: dict | None) -> str:
+        key = (code, repr(sorted((args or {}).items())))
+        if key not in self.made:
+            self.made[key] = describe(code, args)
+        return self.made[key]
+
+    def availability(self, code: str) -> str:
+        key = ("availability", code)
+        if key not in self.made:
+            self.made[key] = _availability_text(code)
+        return self.made[key]
+
+    def desk(self) -> str:
+        if "desk" not in self.made:
+            self.made["desk"] = _("your own library holds it: ask at the desk")
+        return self.made["desk"]
+
+
+def _judge_copies(holdings: list[Holding], wanted: Wanted, texts: _Sentences | None = None
+                  ) -> dict[int, tuple[bool, str]]:
+    texts = texts or _Sentences()
     out: dict[int, tuple[bool, str]] = {}
     for h in holdings:
         certainty, code, args = copy_judgement(h.copies, wanted)
         out[h.partner_id] = (
             certainty is not None,
-            describe(code, args) if certainty is None else _availability_text(code),
+            texts.describe(code, args) if certainty is None else texts.availability(code),
         )
     return out
 
 
-def _verdicts(borrower_library_id: int, holdings: list[Holding], plan: Plan, wanted: Wanted
-              ) -> dict[int, tuple[bool, str]]:
+def _verdicts(borrower_library_id: int, holdings: list[Holding], plan: Plan, wanted: Wanted,
+              texts: _Sentences | None = None) -> dict[int, tuple[bool, str]]:
+    texts = texts or _Sentences()
     out: dict[int, tuple[bool, str]] = {}
     for placement in plan.rota:
-        out[placement.partner_id] = (True, _availability_text(placement.args.get("availability", "")))
+        out[placement.partner_id] = (True, texts.availability(placement.args.get("availability", "")))
     for placement in plan.excluded:
         if placement.code_reason == "own_library":
             own = next(h for h in holdings if h.partner_id == placement.partner_id)
             out[placement.partner_id] = (
                 False,
-                _("your own library holds it: ask at the desk")
-                if home_can_serve(own, wanted)
-                else describe("own_library", {}),
+                texts.desk() if home_can_serve(own, wanted) else texts.describe("own_library", {}),
             )
         else:
-            out[placement.partner_id] = (False, describe(placement.code_reason, placement.args))
+            out[placement.partner_id] = (False, texts.describe(placement.code_reason, placement.args))
     return out

@@ -896,13 +896,15 @@ def _live_holdings(session, ids: list[int]) -> dict[int, dict[int, dict]]:
     return out
 
 
-def _answer(per_service: dict | None) -> dict:
+def _answer(per_service: dict | None, no_agreement: str | None = None) -> dict:
     """{"loan": {"requestable", "reason"}, "copy": ...} from a provider's answer."""
     out = {}
     per_service = per_service or {}
     for service in SERVICES:
         answer = per_service.get(service)
-        ok, reason = answer if answer is not None else (False, _("no agreement"))
+        if answer is None:
+            answer = (False, no_agreement if no_agreement is not None else _("no agreement"))
+        ok, reason = answer
         out[service] = {"requestable": bool(ok), "reason": "" if ok else str(reason or "")}
     return out
 
@@ -916,6 +918,7 @@ def summaries(session, ids: list[int], user, day: date, partners: dict | None = 
     stock = _live_holdings(session, ids)
     signed_in = user is not None and getattr(user, "library_id", None)
     page_answers = requestability_many(session, user, [c for c in ids if c in clusters], day) if signed_in else {}
+    no_agreement = _("no agreement") if signed_in else None
     out = []
     for cid in ids:
         cluster = clusters.get(cid)
@@ -930,7 +933,7 @@ def summaries(session, ids: list[int], user, day: date, partners: dict | None = 
             if pid not in partners:
                 continue
             if signed_in:
-                services = _answer(answers.get(pid))
+                services = _answer(answers.get(pid), no_agreement)
                 requestable = any(s["requestable"] for s in services.values())
                 offered = [s for s in SERVICES if services[s]["requestable"]]
             else:
