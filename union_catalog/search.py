@@ -865,34 +865,29 @@ def search(session, query: Query, user=None, day: date | None = None) -> Page:
 @lru_cache(maxsize=1)
 def _page_statements():
     """The two reads of a page's summaries, made once: the union records'
-    columns, and per record and library the items by status now."""
+    columns, and their holdings (per library, items and how many are on the
+    shelf) as the index holds them."""
     c = Cluster.__table__
     ids = bindparam("ids", expanding=True)
     clusters = select(
         c.c.id, c.c.title, c.c.author, c.c.year, c.c.publisher, c.c.edition, c.c.language, c.c.format,
         c.c.isbns, c.c.issns,
     ).where(c.c.id.in_(ids))
-    r, i = SourceRecord.__table__, Item.__table__
-    stock = (
-        select(r.c.cluster_id, r.c.partner_id, i.c.status, func.count(i.c.id))
-        .select_from(r.outerjoin(i, i.c.source_record_id == r.c.id))
-        .where(r.c.cluster_id.in_(ids), r.c.withdrawn_at.is_(None))
-        .group_by(r.c.cluster_id, r.c.partner_id, i.c.status)
-    )
+    h = SearchHolding.__table__
+    stock = select(h.c.cluster_id, h.c.partner_id, h.c["items"], h.c.available).where(h.c.cluster_id.in_(ids))
     return clusters, stock
 
 
-def _live_holdings(session, ids: list[int]) -> dict[int, dict[int, dict]]:
-    """Per cluster, per partner: items and how many are on the shelf now."""
+def _page_holdings(session, ids: list[int]) -> dict[int, dict[int, dict]]:
+    """Per cluster, per partner: items and how many are on the shelf. Read
+    from the index (``SearchHolding``), which every change to a cluster, its
+    members or their items' status brings up to date (``reindex_clusters``),
+    and which the ranking by copies on the shelf reads too."""
     out: dict[int, dict[int, dict]] = defaultdict(dict)
     if not ids:
         return out
-    for cluster_id, partner_id, status, n in session.execute(_page_statements()[1], {"ids": list(ids)}):
-        slot = out[cluster_id].setdefault(partner_id, {"items": 0, "available": 0})
-        if status is not None:
-            slot["items"] += n
-            if status == ItemStatus.AVAILABLE:
-                slot["available"] += n
+    for cluster_id, partner_id, items, available in session.execute(_page_statements()[1], {"ids": list(ids)}):
+        out[cluster_id][partner_id] = {"items": items, "available": available}
     return out
 
 
@@ -915,7 +910,7 @@ def summaries(session, ids: list[int], user, day: date, partners: dict | None = 
         return []
     partners = partners or _partners(session)
     clusters = {row.id: row for row in session.execute(_page_statements()[0], {"ids": list(ids)})}
-    stock = _live_holdings(session, ids)
+    stock = _page_holdings(session, ids)
     signed_in = user is not None and getattr(user, "library_id", None)
     page_answers = requestability_many(session, user, [c for c in ids if c in clusters], day) if signed_in else {}
     no_agreement = _("no agreement") if signed_in else None
