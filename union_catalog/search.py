@@ -425,6 +425,16 @@ class SqliteEngine:
             parts.append(f"{column} : {phrase}" if column else phrase)
         return " AND ".join(parts)
 
+    # The clusters matching every term.
+    ids_sql = f"SELECT rowid AS cluster_id FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :fts_expr"
+    # The rank of the candidates (``cand``) alone; lower is better. bm25 is
+    # only known while matching, so the words are matched again, and the
+    # "+" keeps SQLite matching first and testing each hit against the
+    # candidates, rather than matching once per candidate.
+    rank_sql = (
+        f"SELECT rowid AS cluster_id, bm25({FTS_TABLE}, 10.0, 5.0, 3.0, 1.0) AS rank "
+        f"FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :fts_expr AND +rowid IN (SELECT cluster_id FROM cand)"
+    )
     # (cluster_id, rank) of the clusters matching every term; lower rank is better.
     match_sql = (
         f"SELECT rowid AS cluster_id, bm25({FTS_TABLE}, 10.0, 5.0, 3.0, 1.0) AS rank "
@@ -485,6 +495,12 @@ class PostgresEngine:
             parts.append(f"{term.word}:{flags}" if flags else term.word)
         return " & ".join(parts)
 
+    ids_sql = f"SELECT cluster_id FROM {FTS_TABLE} WHERE doc @@ to_tsquery('simple', :fts_expr)"
+    # The candidates matched already: their rank alone is needed.
+    rank_sql = (
+        f"SELECT f.cluster_id, -ts_rank(f.doc, to_tsquery('simple', :fts_expr)) AS rank "
+        f"FROM {FTS_TABLE} f WHERE f.cluster_id IN (SELECT cluster_id FROM cand)"
+    )
     match_sql = (
         f"SELECT cluster_id, -ts_rank(doc, to_tsquery('simple', :fts_expr)) AS rank "
         f"FROM {FTS_TABLE} WHERE doc @@ to_tsquery('simple', :fts_expr)"
@@ -726,7 +742,7 @@ class Searcher:
                 _("No partner library with the code %(code)s.", code=unknown[0]), field="library"
             )
 
-    def _where(self, params: dict, exclude: str | None = None) -> str:
+    def _conds(self, params: dict, exclude: str | None = None) -> list[str]:
         """The filters over ``h`` (the hits), all but the ``exclude`` facet's."""
         q = self.query
         conds = []
@@ -740,11 +756,19 @@ class Searcher:
             if values and exclude != name:
                 conds.append(f"h.{name} IN ({_binds(params, name, values)})")
         if q.libraries and exclude != "library":
-            ids = [self.by_code[c] for c in q.libraries]
-            conds.append(
-                "EXISTS (SELECT 1 FROM catalog_search_holdings f WHERE f.cluster_id = h.cluster_id "
-                f"AND f.partner_id IN ({_binds(params, 'library', ids)}))"
-            )
+            conds.append("h.held_here = 1" if self.plan.terms else self._held_here(params, "h"))
+        return conds
+
+    def _held_here(self, params: dict, alias: str) -> str:
+        """Held by one of the libraries asked for (the library filter)."""
+        ids = [self.by_code[c] for c in self.query.libraries]
+        return (
+            f"EXISTS (SELECT 1 FROM catalog_search_holdings f WHERE f.cluster_id = {alias}.cluster_id "
+            f"AND f.partner_id IN ({_binds(params, 'library', ids)}))"
+        )
+
+    def _where(self, params: dict, exclude: str | None = None) -> str:
+        conds = self._conds(params, exclude)
         return (" WHERE " + " AND ".join(conds)) if conds else ""
 
     def _tier(self, params: dict) -> str:
@@ -768,46 +792,108 @@ class Searcher:
         return f"CASE{whens} ELSE 1 END" if whens else "1"
 
     def statement(self) -> tuple:
+        """The SQL text of this search and its values.
+
+        With words to find, the engine's rank (bm25 / ts_rank, the costliest
+        part of a ranked search) is worked out only for the hits that can be
+        on the page: the order is tier, holders, holders with a copy on the
+        shelf, then rank, so every hit on the page ranks at or above the
+        ``edge`` (tier, holders, on the shelf) of the page's last place; the
+        candidates (``cand``) are the hits at or above it, and they alone are
+        ranked (``ranks``). The total and the facets count the hits without a
+        rank."""
         q = self.query
         params: dict = {"limit": q.per_page, "offset": (q.page - 1) * q.per_page}
+        order = "tier DESC, libraries DESC, libraries_available DESC, rank, cluster_id"
         if self.plan.terms:
             params["fts_expr"] = self.engine.expression(self.plan.terms)
+            params["last"] = q.page * q.per_page - 1
+            tier = self._tier(params)
+            edge = ["(e.tier IS NULL OR (h.tier, h.libraries, h.libraries_available) "
+                    ">= (e.tier, e.libraries, e.libraries_available))"]
+            # The library filter is looked up once per hit, here, not in every count.
+            held_here = f", CASE WHEN {self._held_here(params, 'd')} THEN 1 ELSE 0 END AS held_here" \
+                if q.libraries else ""
             head = (
                 "WITH hits AS MATERIALIZED (SELECT d.cluster_id, d.year, d.language, d.format, d.libraries, "
-                f"d.libraries_available, m.rank, {self._tier(params)} AS tier "
-                f"FROM ({self.engine.match_sql}) m JOIN catalog_search_docs d ON d.cluster_id = m.cluster_id) "
+                f"d.libraries_available, {tier} AS tier{held_here} "
+                f"FROM ({self.engine.ids_sql}) m JOIN catalog_search_docs d ON d.cluster_id = m.cluster_id), "
+                f"edge AS (SELECT h.tier, h.libraries, h.libraries_available FROM hits h{self._where(params)} "
+                "ORDER BY h.tier DESC, h.libraries DESC, h.libraries_available DESC LIMIT 1 OFFSET :last), "
+                "cand AS MATERIALIZED (SELECT h.cluster_id FROM hits h LEFT JOIN edge e ON 1 = 1 WHERE "
+                f"{' AND '.join(self._conds(params) + edge)}), "
+                f"ranks AS MATERIALIZED ({self.engine.rank_sql}) "
             )
             hits = "hits h"
+            page = (
+                f"SELECT d.cluster_id, {tier} AS tier, d.libraries, d.libraries_available, r.rank "
+                "FROM ranks r JOIN catalog_search_docs d ON d.cluster_id = r.cluster_id"
+            )
         else:
             # Browsing by filters alone: every record, in holders' order.
             head = ""
             hits = "(SELECT cluster_id, year, language, format, libraries, libraries_available, " \
                    "0 AS rank, 1 AS tier FROM catalog_search_docs) h"
-        order = "tier DESC, libraries DESC, libraries_available DESC, rank, cluster_id"
-        parts = [
-            f"SELECT 'total', CAST(NULL AS VARCHAR), CAST(NULL AS INTEGER), count(*) FROM {hits}{self._where(params)}",
-            "SELECT 'page', CAST(NULL AS VARCHAR), cluster_id, row_number() OVER (ORDER BY "
-            f"{order}) FROM (SELECT h.cluster_id, h.tier, h.libraries, h.libraries_available, h.rank "
-            f"FROM {hits}{self._where(params)} ORDER BY {order} LIMIT :limit OFFSET :offset) top",
-            f"SELECT 'year', CAST(NULL AS VARCHAR), h.year, count(*) FROM {hits}{self._where(params, 'year')} "
-            "GROUP BY h.year",
-        ]
-        for name in ("language", "format"):
-            parts.append(
-                f"SELECT '{name}', h.{name}, CAST(NULL AS INTEGER), count(*) FROM {hits}"
-                f"{self._where(params, name)} GROUP BY h.{name}"
+            page = (
+                "SELECT h.cluster_id, h.tier, h.libraries, h.libraries_available, h.rank "
+                f"FROM {hits}{self._where(params)}"
             )
+        n2 = ", CAST(NULL AS VARCHAR), CAST(NULL AS INTEGER)"
+        parts = [
+            "SELECT 'page', CAST(NULL AS VARCHAR), cluster_id, row_number() OVER (ORDER BY "
+            f"{order}){n2} FROM (SELECT * FROM ({page}) p ORDER BY {order} LIMIT :limit OFFSET :offset) top",
+        ]
+        if self.plan.terms:
+            # The total and the year, language and format facets from one pass
+            # over the hits, grouped by all three (and the library filter):
+            # ``run`` adds up each facet with the other facets' filters.
+            held = "h.held_here" if q.libraries else "1"
+            parts.append(
+                f"SELECT 'cube', h.language, h.year, count(*), h.format, {held} FROM hits h "
+                f"GROUP BY h.year, h.language, h.format, {held}"
+            )
+        else:
+            parts += [
+                f"SELECT 'total', CAST(NULL AS VARCHAR), CAST(NULL AS INTEGER), count(*){n2} "
+                f"FROM {hits}{self._where(params)}",
+                f"SELECT 'year', CAST(NULL AS VARCHAR), h.year, count(*){n2} FROM {hits}"
+                f"{self._where(params, 'year')} GROUP BY h.year",
+            ]
+            for name in ("language", "format"):
+                parts.append(
+                    f"SELECT '{name}', h.{name}, CAST(NULL AS INTEGER), count(*){n2} FROM {hits}"
+                    f"{self._where(params, name)} GROUP BY h.{name}"
+                )
         parts.append(
-            "SELECT 'library', CAST(NULL AS VARCHAR), held.partner, count(*) "
+            f"SELECT 'library', CAST(NULL AS VARCHAR), held.partner, count(*){n2} "
             f"FROM {hits} {self.engine.holders_join}{self._where(params, 'library')} GROUP BY held.partner"
         )
         return _text(head + " UNION ALL ".join(parts)), params
 
+    def _passes(self, year, language, format, held) -> dict[str, bool]:
+        """Which filters a cell of the cube passes, judged as the SQL would."""
+        q = self.query
+        return {
+            "year": (q.year_from is None or (year is not None and year >= q.year_from))
+            and (q.year_to is None or (year is not None and year <= q.year_to)),
+            "language": not q.languages or language in q.languages,
+            "format": not q.formats or format in q.formats,
+            "library": not q.libraries or held == 1,
+        }
+
     def run(self) -> tuple[int, list[int], dict[str, dict]]:
         total, page, facets = 0, [], {"library": {}, "year": {}, "language": {}, "format": {}}
+        counts: dict[str, dict] = {"year": defaultdict(int), "language": defaultdict(int), "format": defaultdict(int)}
         sql, params = self.statement()
-        for kind, key_text, key_int, n in self.session.execute(sql, params):
-            if kind == "total":
+        for kind, key_text, key_int, n, text2, int2 in self.session.execute(sql, params):
+            if kind == "cube":
+                passes = self._passes(key_int, key_text, text2, int2)
+                if all(passes.values()):
+                    total += n
+                for facet, key in (("year", key_int), ("language", key_text), ("format", text2)):
+                    if all(ok for name, ok in passes.items() if name != facet):
+                        counts[facet][key] += n
+            elif kind == "total":
                 total = n
             elif kind == "page":
                 page.append((n, key_int))
@@ -815,10 +901,14 @@ class Searcher:
                 if key_int in self.partners:
                     facets["library"][self.partners[key_int]["code"]] = n
             elif kind == "year":
-                if key_int is not None:
-                    facets["year"][str(key_int)] = n
-            elif key_text:
-                facets[kind][key_text] = n
+                counts["year"][key_int] += n
+            else:
+                counts[kind][key_text] += n
+        for key, n in counts["year"].items():
+            if key is not None and n:
+                facets["year"][str(key)] = n
+        for name in ("language", "format"):
+            facets[name] = {key: n for key, n in counts[name].items() if key and n}
         for name in ("library", "language", "format"):
             facets[name] = dict(sorted(facets[name].items(), key=lambda kv: (-kv[1], kv[0])))
         facets["year"] = dict(sorted(facets["year"].items(), reverse=True))
