@@ -355,3 +355,73 @@ def test_each_row_of_a_page_says_what_its_record_page_says(client, make, provide
         assert seen == {True, False}
     finally:
         search_service.set_requestability_provider(before)
+
+
+def test_pages_in_any_size_follow_the_one_order(client, make):
+    """Only the hits that can be on a page are ranked by the engine (those at
+    or above the page's last place on tier, holders and holders with a copy
+    on the shelf): pages of any size, put together, are the one order of the
+    whole list, ties on all three broken by the engine's rank."""
+    holders = [
+        {"UGM": ["available"]},
+        {"UGM": ["on_loan"], "UINSU": ["available"]},
+        {"UGM": ["available"], "UINSU": ["available"], "PNRI": []},
+        {"PNRI": ["on_loan"]},
+    ]
+    titles = ["Fikih", "Fikih ibadah", "Pengantar fikih muamalah", "Fikih fikih fikih zakat", "Ushul fikih"]
+    for n in range(20):
+        make.search_cluster(
+            title=titles[n % len(titles)], holdings=holders[n % len(holders)],
+            subjects=["Fikih"] * (n % 3), year=2000 + n % 4,
+        )
+    make.commit()
+    for extra in ("", "&year_from=2001", "&library=UGM,PNRI"):
+        whole = client.get(f"/api/v1/search?q=fikih&per_page=100{extra}").get_json()
+        order = [r["id"] for r in whole["results"]]
+        assert len(order) == whole["total"] > 5
+        for per_page in (1, 2, 3, 7):
+            pages = []
+            for page in range(1, whole["total"] // per_page + 3):
+                body = client.get(f"/api/v1/search?q=fikih&per_page={per_page}&page={page}{extra}").get_json()
+                assert body["total"] == whole["total"] and body["facets"] == whole["facets"]
+                pages += [r["id"] for r in body["results"]]
+            assert pages == order, (extra, per_page)
+
+
+@pytest.mark.parametrize(
+    "filters",
+    ["", "year_from=2001", "year_to=2002&language=ind", "library=UGM&format=thesis,book",
+     "language=eng,ara&year_from=2000&year_to=2003&library=PNRI,UINSU"],
+)
+def test_each_facet_count_is_what_its_filter_finds(client, make, filters):
+    """The total and the year, language and format facets are added up from
+    one grouping of the hits: each count must be what searching with that
+    value (and the other filters) finds, record by record."""
+    shapes = [
+        ("ind", "book", 2001, {"UGM": ["available"]}),
+        ("ind", "thesis", 2002, {"UINSU": ["on_loan"], "UGM": []}),
+        ("eng", "book", None, {"PNRI": ["available"]}),
+        ("ara", "serial", 2003, {"UGM": ["available"], "PNRI": []}),
+        ("eng", "thesis", 2000, {"UINSU": ["available"]}),
+        ("ind", "book", 2003, {"PNRI": ["on_loan"], "UINSU": []}),
+    ]
+    for n in range(18):
+        language, fmt, year, holdings = shapes[n % len(shapes)]
+        make.search_cluster(title=f"Tasawuf {n}", language=language, format=fmt,
+                            year=None if year is None else year + n % 2, holdings=holdings)
+    make.commit()
+    base = "/api/v1/search?q=tasawuf&per_page=100" + (f"&{filters}" if filters else "")
+    body = client.get(base).get_json()
+    assert body["total"] == len(body["results"])
+    own = {"year": ("year_from", "year_to"), "language": ("language",), "format": ("format",),
+           "library": ("library",)}
+    for facet, counts in body["facets"].items():
+        kept = "&".join(f for f in filters.split("&") if f and f.split("=")[0] not in own[facet])
+        for value, n in counts.items():
+            if facet == "year":
+                narrowed = f"year_from={value}&year_to={value}"
+            else:
+                narrowed = f"{facet}={value}"
+            url = f"/api/v1/search?q=tasawuf&per_page=100&{narrowed}" + (f"&{kept}" if kept else "")
+            assert len(ids(client.get(url))) == n, (facet, value, url)
+        assert sum(counts.values()) >= (1 if body["total"] else 0)
