@@ -468,8 +468,9 @@ def holdings_for(session, cluster_id: int) -> list[Holding]:
 
 
 def holdings_for_many(session, cluster_ids) -> dict[int, list[Holding]]:
-    """``holdings_for`` of several union records, in one query."""
-    from sqlalchemy import and_, select
+    """``holdings_for`` of several union records: the records, then their
+    copies by record (two lookups by index, whatever the tables' statistics)."""
+    from sqlalchemy import select
 
     from agreements.models import Partner
     from union_catalog.models import Item, SourceRecord
@@ -477,21 +478,25 @@ def holdings_for_many(session, cluster_ids) -> dict[int, list[Holding]]:
     ids = sorted({int(c) for c in cluster_ids})
     if not ids:
         return {}
-    rows = session.execute(
-        select(SourceRecord.cluster_id, SourceRecord.partner_id, Partner.code, Item.partner_id, Item.status,
-               Item.coverage, Item.id)
-        .join(Partner, Partner.id == SourceRecord.partner_id)
-        .outerjoin(Item, Item.source_record_id == SourceRecord.id)
-        .where(and_(SourceRecord.cluster_id.in_(ids), SourceRecord.withdrawn_at.is_(None)))
-        .order_by(SourceRecord.cluster_id, SourceRecord.id, Item.id)
-    ).all()
     by_cluster: dict[int, dict[int, Holding]] = {}
-    for cluster_id, partner_id, code, _item_partner, _status, _coverage, _item in rows:
+    cluster_of: dict[int, int] = {}
+    for record_id, cluster_id, partner_id, code in session.execute(
+        select(SourceRecord.id, SourceRecord.cluster_id, SourceRecord.partner_id, Partner.code)
+        .join(Partner, Partner.id == SourceRecord.partner_id)
+        .where(SourceRecord.cluster_id.in_(ids), SourceRecord.withdrawn_at.is_(None))
+        .order_by(SourceRecord.cluster_id, SourceRecord.id)
+    ):
         by_cluster.setdefault(cluster_id, {}).setdefault(partner_id, Holding(partner_id, code))
-    for cluster_id, _partner, _code, item_partner, status, coverage, item_id in rows:
-        holding = by_cluster[cluster_id].get(item_partner) if item_id is not None else None
-        if holding is not None:
-            holding.copies.append(Copy(status or UNKNOWN, coverage or ""))
+        cluster_of[record_id] = cluster_id
+    if cluster_of:
+        for record_id, partner_id, status, coverage in session.execute(
+            select(Item.source_record_id, Item.partner_id, Item.status, Item.coverage)
+            .where(Item.source_record_id.in_(list(cluster_of)))
+            .order_by(Item.id)
+        ):
+            holding = by_cluster[cluster_of[record_id]].get(partner_id)
+            if holding is not None:
+                holding.copies.append(Copy(status or UNKNOWN, coverage or ""))
     return {cluster_id: list(by_partner.values()) for cluster_id, by_partner in by_cluster.items()}
 
 

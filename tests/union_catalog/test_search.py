@@ -425,3 +425,20 @@ def test_each_facet_count_is_what_its_filter_finds(client, make, filters):
             url = f"/api/v1/search?q=tasawuf&per_page=100&{narrowed}" + (f"&{kept}" if kept else "")
             assert len(ids(client.get(url))) == n, (facet, value, url)
         assert sum(counts.values()) >= (1 if body["total"] else 0)
+
+
+def test_a_bulk_reindex_refreshes_the_planner_statistics(client, make, session, monkeypatch):
+    from sqlalchemy import text
+
+    from union_catalog import search as search_service
+
+    monkeypatch.setattr(search_service, "ANALYZE_AFTER", 2)
+    first = make.search_cluster(title="Ilmu falak")
+    second = make.search_cluster(title="Ilmu falak praktis")
+    assert search_service.reindex_clusters(session, [first.id, second.id]) == 2  # in the import's transaction
+    make.commit()
+    assert sorted(ids(client.get("/api/v1/search?q=falak"))) == sorted([first.id, second.id])
+    if session.get_bind().dialect.name == "postgresql":
+        analyzed = session.execute(text(
+            "SELECT count(*) FROM pg_stats WHERE tablename = 'catalog_search_docs'")).scalar()
+        assert analyzed > 0
