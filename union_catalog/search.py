@@ -436,14 +436,20 @@ class SqliteEngine:
 
     # The clusters matching every term.
     ids_sql = f"SELECT rowid AS cluster_id FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :fts_expr"
-    # The rank of the candidates (``cand``) alone; lower is better. bm25 is
-    # only known while matching, so the words are matched again, and the
-    # "+" keeps SQLite matching first and testing each hit against the
-    # candidates, rather than matching once per candidate.
-    rank_sql = (
-        f"SELECT rowid AS cluster_id, bm25({FTS_TABLE}, 10.0, 5.0, 3.0, 1.0) AS rank "
-        f"FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :fts_expr AND +rowid IN (SELECT cluster_id FROM cand)"
-    )
+
+    @staticmethod
+    def ranked(tier: str) -> tuple[str, str]:
+        """(CTEs, query) of the candidates (``cand``) with their rank; lower is
+        better. bm25 is only known while matching, so the words are matched
+        again; "+" keeps SQLite matching first and testing each hit against
+        the candidates, not matching once per candidate. The ranks are joined
+        to the docs (by primary key), never to ``cand``, which has no index."""
+        return (
+            f"ranks AS MATERIALIZED (SELECT rowid AS cluster_id, bm25({FTS_TABLE}, 10.0, 5.0, 3.0, 1.0) AS rank "
+            f"FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :fts_expr AND +rowid IN (SELECT cluster_id FROM cand)) ",
+            f"SELECT d.cluster_id, {tier} AS tier, d.libraries, d.libraries_available, r.rank "
+            "FROM ranks r JOIN catalog_search_docs d ON d.cluster_id = r.cluster_id",
+        )
     # (cluster_id, rank) of the clusters matching every term; lower rank is better.
     match_sql = (
         f"SELECT rowid AS cluster_id, bm25({FTS_TABLE}, 10.0, 5.0, 3.0, 1.0) AS rank "
@@ -513,11 +519,17 @@ class PostgresEngine:
         return " & ".join(parts)
 
     ids_sql = f"SELECT cluster_id FROM {FTS_TABLE} WHERE doc @@ to_tsquery('simple', :fts_expr)"
-    # The candidates matched already: their rank alone is needed.
-    rank_sql = (
-        f"SELECT f.cluster_id, -ts_rank(f.doc, to_tsquery('simple', :fts_expr)) AS rank "
-        f"FROM {FTS_TABLE} f WHERE f.cluster_id IN (SELECT cluster_id FROM cand)"
-    )
+
+    @staticmethod
+    def ranked(tier: str) -> tuple[str, str]:
+        """The candidates matched already: each one's rank alone is worked out,
+        looked up by key (a lateral lookup, whatever the estimate of their number)."""
+        return (
+            "",
+            "SELECT c.cluster_id, c.tier, c.libraries, c.libraries_available, r.rank FROM cand c "
+            f"CROSS JOIN LATERAL (SELECT -ts_rank(f.doc, to_tsquery('simple', :fts_expr)) AS rank "
+            f"FROM {FTS_TABLE} f WHERE f.cluster_id = c.cluster_id) r",
+        )
     match_sql = (
         f"SELECT cluster_id, -ts_rank(doc, to_tsquery('simple', :fts_expr)) AS rank "
         f"FROM {FTS_TABLE} WHERE doc @@ to_tsquery('simple', :fts_expr)"
@@ -837,15 +849,12 @@ class Searcher:
                 f"FROM ({self.engine.ids_sql}) m JOIN catalog_search_docs d ON d.cluster_id = m.cluster_id), "
                 f"edge AS (SELECT h.tier, h.libraries, h.libraries_available FROM hits h{self._where(params)} "
                 "ORDER BY h.tier DESC, h.libraries DESC, h.libraries_available DESC LIMIT 1 OFFSET :last), "
-                "cand AS MATERIALIZED (SELECT h.cluster_id FROM hits h LEFT JOIN edge e ON 1 = 1 WHERE "
-                f"{' AND '.join(self._conds(params) + edge)}), "
-                f"ranks AS MATERIALIZED ({self.engine.rank_sql}) "
+                "cand AS MATERIALIZED (SELECT h.cluster_id, h.tier, h.libraries, h.libraries_available "
+                f"FROM hits h LEFT JOIN edge e ON 1 = 1 WHERE {' AND '.join(self._conds(params) + edge)})"
             )
+            ranks, page = self.engine.ranked(tier)
+            head += (", " + ranks) if ranks else " "
             hits = "hits h"
-            page = (
-                f"SELECT d.cluster_id, {tier} AS tier, d.libraries, d.libraries_available, r.rank "
-                "FROM ranks r JOIN catalog_search_docs d ON d.cluster_id = r.cluster_id"
-            )
         else:
             # Browsing by filters alone: every record, in holders' order.
             head = ""
