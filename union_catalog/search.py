@@ -896,29 +896,34 @@ class Searcher:
         )
         return _text(head + " UNION ALL ".join(parts)), params
 
-    def _passes(self, year, language, format, held) -> dict[str, bool]:
-        """Which filters a cell of the cube passes, judged as the SQL would."""
-        q = self.query
-        return {
-            "year": (q.year_from is None or (year is not None and year >= q.year_from))
-            and (q.year_to is None or (year is not None and year <= q.year_to)),
-            "language": not q.languages or language in q.languages,
-            "format": not q.formats or format in q.formats,
-            "library": not q.libraries or held == 1,
-        }
-
     def run(self) -> tuple[int, list[int], dict[str, dict]]:
+        q = self.query
         total, page, facets = 0, [], {"library": {}, "year": {}, "language": {}, "format": {}}
-        counts: dict[str, dict] = {"year": defaultdict(int), "language": defaultdict(int), "format": defaultdict(int)}
+        by_year: dict = defaultdict(int)
+        by_language: dict = defaultdict(int)
+        by_format: dict = defaultdict(int)
+        counts = {"year": by_year, "language": by_language, "format": by_format}
+        languages, formats = set(q.languages), set(q.formats)
         sql, params = self.statement()
         for kind, key_text, key_int, n, text2, int2 in self.session.execute(sql, params):
             if kind == "cube":
-                passes = self._passes(key_int, key_text, text2, int2)
-                if all(passes.values()):
-                    total += n
-                for facet, key in (("year", key_int), ("language", key_text), ("format", text2)):
-                    if all(ok for name, ok in passes.items() if name != facet):
-                        counts[facet][key] += n
+                # Which filters this cell passes, judged as the SQL would (a
+                # year filter leaves out records without a year); each facet
+                # counts the cells that pass every filter but its own.
+                y = (q.year_from is None or (key_int is not None and key_int >= q.year_from)) and (
+                    q.year_to is None or (key_int is not None and key_int <= q.year_to)
+                )
+                lang = not languages or key_text in languages
+                fmt = not formats or text2 in formats
+                lib = not q.libraries or int2 == 1
+                if lang and fmt and lib:
+                    by_year[key_int] += n
+                    if y:
+                        total += n
+                if y and fmt and lib:
+                    by_language[key_text] += n
+                if y and lang and lib:
+                    by_format[text2] += n
             elif kind == "total":
                 total = n
             elif kind == "page":
