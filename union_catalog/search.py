@@ -750,13 +750,12 @@ class Page:
 class Searcher:
     """One search over the index, in one statement: the engine finds the words
     once (a materialized CTE), and the total, the facets and the page are all
-    counted from that one set.
+    counted from that one set (see ``statement``).
 
     The statement is SQL text, built from the shape of the query (which
-    filters, how many values, how many words) with every value bound; the
-    text of each shape is made once (``_statement``) and SQLAlchemy's cache
-    keeps its compiled form, so a search costs the database's work and little
-    else."""
+    filters, how many values, how many words) with every value bound; each
+    text is parsed once (``_text``) and SQLAlchemy's cache keeps its compiled
+    form, so a search costs the database's work and little else."""
 
     def __init__(self, session, query: Query):
         self.session = session
