@@ -153,10 +153,29 @@ def links_for(
 ) -> dict[int, AgreementLink]:
     """Per lender, the link between the borrower and that lender (one query
     for the borrower's agreements, plus the loading of their parties and services)."""
+    return links_for_services(session, borrower_id, lender_ids, (service,), day)[service]
+
+
+def links_for_services(
+    session, borrower_id: int, lender_ids: Collection[int], services: Collection[str], day: date
+) -> dict[str, dict[int, AgreementLink]]:
+    """``links_for`` for several services at once, from one reading of the
+    borrower's agreements: {service: {lender_id: link}}."""
     wanted = set(lender_ids)
     by_lender: dict[int, list[Agreement]] = {lid: [] for lid in wanted}
-    for agreement in _agreements_with(session, borrower_id):
+    for agreement in _agreements_with(session, borrower_id) if wanted else []:
         for party in agreement.parties:
             if party.partner_id in wanted and party.partner_id != borrower_id:
                 by_lender[party.partner_id].append(agreement)
-    return {lid: _link(_choose(found, service, day), service, day) for lid, found in by_lender.items()}
+    out: dict[str, dict[int, AgreementLink]] = {}
+    for service in services:
+        # Many lenders share an answer (no agreement at all, most often): each is made once.
+        made: dict = {}
+        links = out[service] = {}
+        for lid, found in by_lender.items():
+            chosen = _choose(found, service, day)
+            key = (chosen[0].id, chosen[1]) if chosen else None
+            if key not in made:
+                made[key] = _link(chosen, service, day)
+            links[lid] = made[key]
+    return out

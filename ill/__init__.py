@@ -130,4 +130,6 @@ def _register_packages(app: Flask) -> None:
     notify.init_app(app)
     delivery.init_app(app)
     # The catalogue's "may I ask this library, and why not?" follows routing's rules.
-    union_catalog.set_requestability_provider(union_catalog.from_routing(routing.requestability))
+    union_catalog.set_requestability_provider(
+        union_catalog.from_routing(routing.requestability, routing.requestability_many)
+    )

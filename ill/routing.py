@@ -353,12 +353,16 @@ def _day(iso: str | None) -> str:
 
 
 def _availability_text(code: str) -> str:
-    return {
-        "available": _("a copy is available"),
-        "available_uncertain_part": _("a copy is available, but its holdings may not include the part asked"),
-        "status_unknown": _("copy status unknown"),
-        "held_no_items": _("held, no copies listed"),
-    }.get(code, code)
+    # Only the sentence asked for is translated (a page of search results asks often).
+    if code == "available":
+        return _("a copy is available")
+    if code == "available_uncertain_part":
+        return _("a copy is available, but its holdings may not include the part asked")
+    if code == "status_unknown":
+        return _("copy status unknown")
+    if code == "held_no_items":
+        return _("held, no copies listed")
+    return code
 
 
 def describe(code: str, args: dict | None) -> str:
@@ -460,28 +464,40 @@ def agreement_links(session, borrower_id: int, lender_ids: list[int], service: s
 
 def holdings_for(session, cluster_id: int) -> list[Holding]:
     """Every library's non-withdrawn copies of the union record."""
+    return holdings_for_many(session, [cluster_id]).get(cluster_id, [])
+
+
+def holdings_for_many(session, cluster_ids) -> dict[int, list[Holding]]:
+    """``holdings_for`` of several union records: the records, then their
+    copies by record (two lookups by index, whatever the tables' statistics)."""
     from sqlalchemy import select
 
     from agreements.models import Partner
     from union_catalog.models import Item, SourceRecord
 
-    rows = session.execute(
-        select(SourceRecord.id, SourceRecord.partner_id, Partner.code)
+    ids = sorted({int(c) for c in cluster_ids})
+    if not ids:
+        return {}
+    by_cluster: dict[int, dict[int, Holding]] = {}
+    cluster_of: dict[int, int] = {}
+    for record_id, cluster_id, partner_id, code in session.execute(
+        select(SourceRecord.id, SourceRecord.cluster_id, SourceRecord.partner_id, Partner.code)
         .join(Partner, Partner.id == SourceRecord.partner_id)
-        .where(SourceRecord.cluster_id == cluster_id, SourceRecord.withdrawn_at.is_(None))
-    ).all()
-    by_partner: dict[int, Holding] = {}
-    record_ids = []
-    for record_id, partner_id, code in rows:
-        by_partner.setdefault(partner_id, Holding(partner_id, code))
-        record_ids.append(record_id)
-    if record_ids:
-        for partner_id, status, coverage in session.execute(
-            select(Item.partner_id, Item.status, Item.coverage).where(Item.source_record_id.in_(record_ids))
+        .where(SourceRecord.cluster_id.in_(ids), SourceRecord.withdrawn_at.is_(None))
+        .order_by(SourceRecord.cluster_id, SourceRecord.id)
+    ):
+        by_cluster.setdefault(cluster_id, {}).setdefault(partner_id, Holding(partner_id, code))
+        cluster_of[record_id] = cluster_id
+    if cluster_of:
+        for record_id, partner_id, status, coverage in session.execute(
+            select(Item.source_record_id, Item.partner_id, Item.status, Item.coverage)
+            .where(Item.source_record_id.in_(list(cluster_of)))
+            .order_by(Item.id)
         ):
-            if partner_id in by_partner:
-                by_partner[partner_id].copies.append(Copy(status or UNKNOWN, coverage or ""))
-    return list(by_partner.values())
+            holding = by_cluster[cluster_of[record_id]].get(partner_id)
+            if holding is not None:
+                holding.copies.append(Copy(status or UNKNOWN, coverage or ""))
+    return {cluster_id: list(by_partner.values()) for cluster_id, by_partner in by_cluster.items()}
 
 
 def lender_facts(
@@ -558,45 +574,125 @@ def requestability(
     """For each library holding the record: may the borrowing library ask it
     for this service today, and a reason for people. Without a borrowing
     library (nobody signed in, a coordinator) only the copies are judged."""
+    return requestability_many(session, borrower_library_id, [cluster_id], (service,), day)[service].get(
+        cluster_id, {}
+    )
+
+
+def requestability_many(
+    session, borrower_library_id: int | None, cluster_ids, services, day: date
+) -> dict[str, dict[int, dict[int, tuple[bool, str]]]]:
+    """``requestability`` of several union records and services at once (a page
+    of search results): {service: {cluster_id: {partner_id: (bool, reason)}}}.
+
+    The same rules as a rota, read in a few queries for the whole page. Only
+    what decides *whether* a library may be asked is read (its agreement with
+    the borrower, a pause, its copies): every eligible library is in the
+    answer, so the facts that only order a rota (load, balance, record) are
+    not needed."""
+    from sqlalchemy import select
+
+    from agreements.models import Partner
     from union_catalog.models import Cluster
 
-    cluster = session.get(Cluster, cluster_id)
-    wanted = wanted_for(service, None, cluster.format if cluster else None)
-    holdings = holdings_for(session, cluster_id)
-    out: dict[int, tuple[bool, str]] = {}
-    if borrower_library_id is None:
-        for h in holdings:
-            certainty, code, args = copy_judgement(h.copies, wanted)
-            out[h.partner_id] = (
-                certainty is not None,
-                describe(code, args) if certainty is None else _availability_text(code),
-            )
+    services = tuple(services)
+    ids = sorted({int(c) for c in cluster_ids})
+    out: dict[str, dict[int, dict[int, tuple[bool, str]]]] = {s: {} for s in services}
+    if not ids:
         return out
-    plan = plan_rota(
-        borrower_library_id,
-        holdings,
-        lender_facts(
-            session,
-            borrower_library_id,
-            [h.partner_id for h in holdings if h.partner_id != borrower_library_id],
-            service,
-            day,
-        ),
-        wanted,
-        day,
-        size=len(holdings) or 1,
-    )
+    formats = dict(session.execute(select(Cluster.id, Cluster.format).where(Cluster.id.in_(ids))).all())
+    holdings = holdings_for_many(session, ids)
+    facts: dict[int, LenderFacts] = {}
+    links: dict[str, dict[int, Link]] = {s: {} for s in services}
+    if borrower_library_id is not None:
+        lenders = sorted({h.partner_id for hs in holdings.values() for h in hs if h.partner_id != borrower_library_id})
+        if lenders:
+            for p in session.scalars(select(Partner).where(Partner.id.in_(lenders))):
+                facts[p.id] = LenderFacts(
+                    p.id,
+                    p.code,
+                    paused_until=p.lending_paused_until if p.lending_paused(day) else None,
+                    pause_reason=p.pause_reason or "",
+                )
+            from agreements.queries import links_for_services
+
+            for service, raw in links_for_services(session, borrower_library_id, lenders, services, day).items():
+                links[service] = {pid: _as_link(link) for pid, link in raw.items() if link is not None}
+    texts = _Sentences()  # a page repeats the same few reasons: each is put into words once
+    for service in services:
+        for cluster_id in ids:
+            if cluster_id not in formats:
+                continue
+            held = holdings.get(cluster_id, [])
+            wanted = wanted_for(service, None, formats[cluster_id])
+            if borrower_library_id is None:
+                out[service][cluster_id] = _judge_copies(held, wanted, texts)
+                continue
+            service_facts = {}
+            for h in held:
+                if h.partner_id in facts:
+                    f = facts[h.partner_id]
+                    service_facts[h.partner_id] = LenderFacts(
+                        f.partner_id, f.code, link=links[service].get(h.partner_id),
+                        paused_until=f.paused_until, pause_reason=f.pause_reason,
+                    )
+            out[service][cluster_id] = _verdicts(
+                borrower_library_id, held, plan_rota(borrower_library_id, held, service_facts, wanted, day,
+                                                     size=len(held) or 1), wanted, texts
+            )
+    return out
+
+
+class _Sentences:
+    """``describe`` and ``_availability_text``, each sentence made once."""
+
+    def __init__(self):
+        self.made: dict = {}
+
+    def describe(self, code: str, args: dict | None) -> str:
+        key = (code, repr(sorted((args or {}).items())))
+        if key not in self.made:
+            self.made[key] = describe(code, args)
+        return self.made[key]
+
+    def availability(self, code: str) -> str:
+        key = ("availability", code)
+        if key not in self.made:
+            self.made[key] = _availability_text(code)
+        return self.made[key]
+
+    def desk(self) -> str:
+        if "desk" not in self.made:
+            self.made["desk"] = _("your own library holds it: ask at the desk")
+        return self.made["desk"]
+
+
+def _judge_copies(holdings: list[Holding], wanted: Wanted, texts: _Sentences | None = None
+                  ) -> dict[int, tuple[bool, str]]:
+    texts = texts or _Sentences()
+    out: dict[int, tuple[bool, str]] = {}
+    for h in holdings:
+        certainty, code, args = copy_judgement(h.copies, wanted)
+        out[h.partner_id] = (
+            certainty is not None,
+            texts.describe(code, args) if certainty is None else texts.availability(code),
+        )
+    return out
+
+
+def _verdicts(borrower_library_id: int, holdings: list[Holding], plan: Plan, wanted: Wanted,
+              texts: _Sentences | None = None) -> dict[int, tuple[bool, str]]:
+    texts = texts or _Sentences()
+    out: dict[int, tuple[bool, str]] = {}
     for placement in plan.rota:
-        out[placement.partner_id] = (True, _availability_text(placement.args.get("availability", "")))
+        out[placement.partner_id] = (True, texts.availability(placement.args.get("availability", "")))
     for placement in plan.excluded:
         if placement.code_reason == "own_library":
             own = next(h for h in holdings if h.partner_id == placement.partner_id)
             out[placement.partner_id] = (
                 False,
-                _("your own library holds it: ask at the desk")
-                if home_can_serve(own, wanted)
-                else describe("own_library", {}),
+                texts.desk() if home_can_serve(own, wanted) else texts.describe("own_library", {}),
             )
         else:
-            out[placement.partner_id] = (False, describe(placement.code_reason, placement.args))
+            out[placement.partner_id] = (False, texts.describe(placement.code_reason, placement.args))
     return out

@@ -18,23 +18,17 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     Float,
     Integer,
-    String,
-    and_,
-    case,
+    bindparam,
     func,
-    literal,
-    null,
-    or_,
     select,
     text,
-    true,
-    union_all,
 )
 
 from ill.errors import NotFound
@@ -45,6 +39,9 @@ from .models import Cluster, Item, ItemStatus, SearchDoc, SearchHolding, SourceR
 from .search_schema import FTS_TABLE
 
 PER_PAGE = 20
+# A reindex of this many union records (an import, a rebuild) refreshes the
+# planner's statistics of the index tables (see the engines' ``analyze``).
+ANALYZE_AFTER = 1000
 MAX_PER_PAGE = 100
 STAFF_ROLES = ("librarian", "coordinator", "admin")
 SERVICES = ("loan", "copy")
@@ -60,26 +57,35 @@ RequestabilityProvider = Callable[..., dict]
 def availability_requestability(session, user, cluster_id: int, day: date) -> dict:
     """Without the loan workflow: what the items' statuses allow, for a user
     of a library asking another library. Agreements are not consulted."""
-    if user is None or not getattr(user, "library_id", None):
+    return _availability_many(session, user, [cluster_id], day).get(cluster_id, {})
+
+
+def _availability_many(session, user, cluster_ids: list[int], day: date) -> dict[int, dict]:
+    if user is None or not getattr(user, "library_id", None) or not cluster_ids:
         return {}
-    counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    counts: dict[int, dict[int, dict[str, int]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
     rows = session.execute(
-        select(SourceRecord.partner_id, Item.status, func.count(Item.id))
+        select(SourceRecord.cluster_id, SourceRecord.partner_id, Item.status, func.count(Item.id))
         .select_from(SourceRecord)
         .outerjoin(Item, Item.source_record_id == SourceRecord.id)
-        .where(SourceRecord.cluster_id == cluster_id, SourceRecord.withdrawn_at.is_(None))
-        .group_by(SourceRecord.partner_id, Item.status)
+        .where(SourceRecord.cluster_id.in_(list(cluster_ids)), SourceRecord.withdrawn_at.is_(None))
+        .group_by(SourceRecord.cluster_id, SourceRecord.partner_id, Item.status)
     )
-    for partner_id, status, n in rows:
-        counts[partner_id][status or ""] += n
-    out = {}
-    for partner_id, by_status in counts.items():
-        if partner_id == user.library_id:
-            own = (False, _("your own library holds it"))
-            out[partner_id] = {"loan": own, "copy": own}
-            continue
-        out[partner_id] = {"loan": _loan_by_items(by_status), "copy": _copy_by_items(by_status)}
+    for cluster_id, partner_id, status, n in rows:
+        counts[cluster_id][partner_id][status or ""] += n
+    out: dict[int, dict] = {}
+    for cluster_id, by_partner in counts.items():
+        answers = out.setdefault(cluster_id, {})
+        for partner_id, by_status in by_partner.items():
+            if partner_id == user.library_id:
+                own = (False, _("your own library holds it"))
+                answers[partner_id] = {"loan": own, "copy": own}
+                continue
+            answers[partner_id] = {"loan": _loan_by_items(by_status), "copy": _copy_by_items(by_status)}
     return out
+
+
+availability_requestability.many = _availability_many
 
 
 def _loan_by_items(by_status: dict[str, int]) -> tuple[bool, str]:
@@ -115,12 +121,19 @@ def requestability_provider() -> RequestabilityProvider:
     return _provider[0]
 
 
-def from_routing(per_service: Callable[..., dict]) -> RequestabilityProvider:
+def from_routing(
+    per_service: Callable[..., dict], per_service_many: Callable[..., dict] | None = None
+) -> RequestabilityProvider:
     """Adapt a per-service answer ``fn(session, borrower_library_id,
     cluster_id, service, day) -> {partner_id: (bool, reason)}`` (such as
     ``ill.routing.requestability``) into a provider:
 
         union_catalog.set_requestability_provider(union_catalog.from_routing(routing.requestability))
+
+    ``per_service_many(session, borrower_library_id, cluster_ids, services,
+    day) -> {service: {cluster_id: {partner_id: (bool, reason)}}}`` (such as
+    ``ill.routing.requestability_many``), when given, answers a whole page of
+    search results at once.
     """
 
     def provider(session, user, cluster_id, day):
@@ -135,6 +148,22 @@ def from_routing(per_service: Callable[..., dict]) -> RequestabilityProvider:
                 out[partner_id][service] = tuple(answer)
         return dict(out)
 
+    if per_service_many is not None:
+
+        def many(session, user, cluster_ids, day):
+            library_id = getattr(user, "library_id", None) if user is not None else None
+            if not library_id:
+                return {}
+            out: dict[int, dict[int, dict]] = {}
+            for service, by_cluster in (
+                per_service_many(session, library_id, list(cluster_ids), SERVICES, day) or {}
+            ).items():
+                for cluster_id, answers in (by_cluster or {}).items():
+                    for partner_id, answer in (answers or {}).items():
+                        out.setdefault(cluster_id, {}).setdefault(partner_id, {})[service] = tuple(answer)
+            return out
+
+        provider.many = many
     return provider
 
 
@@ -142,6 +171,19 @@ def requestability(session, user, cluster_id: int, day: date) -> dict:
     if user is None or not getattr(user, "is_authenticated", True):
         return {}
     return requestability_provider()(session, user, cluster_id, day) or {}
+
+
+def requestability_many(session, user, cluster_ids: list[int], day: date) -> dict[int, dict]:
+    """``requestability`` of several union records: {cluster_id: answer}. A
+    provider with a ``many(session, user, cluster_ids, day)`` attribute answers
+    them together; any other is asked one record at a time."""
+    if user is None or not getattr(user, "is_authenticated", True) or not cluster_ids:
+        return {}
+    provider = requestability_provider()
+    many = getattr(provider, "many", None)
+    if many is not None:
+        return many(session, user, list(cluster_ids), day) or {}
+    return {cid: provider(session, user, cid, day) or {} for cid in cluster_ids}
 
 
 # --- the index ------------------------------------------------------------
@@ -227,6 +269,8 @@ def reindex_clusters(session, cluster_ids: Iterable[int], known: dict[int, dict]
         _replace(conn, SearchHolding.__tablename__, _HOLDING_COLUMNS, holdings, chunk, key=2)
         engine.replace(conn, rows, chunk)
         indexed += len(docs)
+    if len(ids) >= ANALYZE_AFTER:
+        engine.analyze(session)
     return indexed
 
 
@@ -371,7 +415,13 @@ FIELDS = ("title", "author", "subject", "other")
 
 class SqliteEngine:
     name = "sqlite-fts5"
-    lateral_lookups = False
+    # The library facet starts from the hits and looks each one's holdings
+    # up, never the other way round ("+ 0" keeps SQLite from walking the whole
+    # holdings table in partner order).
+    holders_join = (
+        "JOIN (SELECT cluster_id, partner_id + 0 AS partner FROM catalog_search_holdings) held "
+        "ON held.cluster_id = h.cluster_id"
+    )
     weights = {"title": "title", "author": "author", "subject": "subject", "other": "other"}
 
     def replace(self, conn, rows: list[IndexRow], cluster_ids: list[int]) -> None:
@@ -379,6 +429,10 @@ class SqliteEngine:
         _replace(conn, FTS_TABLE, [("rowid", ""), ("title", ""), ("author", ""), ("subject", ""),
                                    ("other", "")],
                  [(r.cluster_id, r.title, r.author, r.subject, r.other) for r in rows], cluster_ids)
+
+    def analyze(self, session) -> None:
+        """Nothing: SQLite's plans for search follow the shape of the statement
+        (the hits are always the outer loop), not table statistics."""
 
     @staticmethod
     def expression(terms: list[tuple[str | None, searchtext.Term]]) -> str:
@@ -388,13 +442,31 @@ class SqliteEngine:
             parts.append(f"{column} : {phrase}" if column else phrase)
         return " AND ".join(parts)
 
-    def match(self, terms):
-        """(cluster_id, rank) of the clusters matching every term; lower rank is better."""
+    # The clusters matching every term.
+    ids_sql = f"SELECT rowid AS cluster_id FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :fts_expr"
+
+    @staticmethod
+    def ranked(tier: str) -> tuple[str, str]:
+        """(CTEs, query) of the candidates (``cand``) with their rank; lower is
+        better. bm25 is only known while matching, so the words are matched
+        again; "+" keeps SQLite matching first and testing each hit against
+        the candidates, not matching once per candidate. The ranks are joined
+        to the docs (by primary key), never to ``cand``, which has no index."""
         return (
-            text(
-                f"SELECT rowid AS cluster_id, bm25({FTS_TABLE}, 10.0, 5.0, 3.0, 1.0) AS rank "
-                f"FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :fts_expr"
-            )
+            f"ranks AS MATERIALIZED (SELECT rowid AS cluster_id, bm25({FTS_TABLE}, 10.0, 5.0, 3.0, 1.0) AS rank "
+            f"FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :fts_expr AND +rowid IN (SELECT cluster_id FROM cand)) ",
+            f"SELECT d.cluster_id, {tier} AS tier, d.libraries, d.libraries_available, r.rank "
+            "FROM ranks r JOIN catalog_search_docs d ON d.cluster_id = r.cluster_id",
+        )
+    # (cluster_id, rank) of the clusters matching every term; lower rank is better.
+    match_sql = (
+        f"SELECT rowid AS cluster_id, bm25({FTS_TABLE}, 10.0, 5.0, 3.0, 1.0) AS rank "
+        f"FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :fts_expr"
+    )
+
+    def match(self, terms):
+        return (
+            text(self.match_sql)
             .bindparams(fts_expr=self.expression(terms))
             .columns(cluster_id=Integer, rank=Float)
         )
@@ -414,8 +486,21 @@ class SqliteEngine:
 
 class PostgresEngine:
     name = "postgresql-tsvector"
-    lateral_lookups = True
+    # A lateral lookup behind OFFSET 0 keeps PostgreSQL from hashing the
+    # whole holdings table.
+    holders_join = (
+        "JOIN LATERAL (SELECT f.partner_id AS partner FROM catalog_search_holdings f "
+        "WHERE f.cluster_id = h.cluster_id OFFSET 0) held ON true"
+    )
     weights = {"title": "A", "author": "B", "subject": "C", "other": "D"}
+
+    def analyze(self, session) -> None:
+        """Fresh planner statistics after a bulk reindex. Without them (a new
+        database, or autovacuum off or not yet round) PostgreSQL guesses the
+        tables' sizes and the words' frequencies, hashes whole tables where
+        it should look rows up, and may even compile the search to machine
+        code (JIT) for the cost it imagines: several times slower."""
+        session.execute(text("ANALYZE catalog_search_docs, catalog_search_holdings, " + FTS_TABLE))
 
     def replace(self, conn, rows: list[IndexRow], cluster_ids: list[int]) -> None:
         """These clusters' words become rows (a cluster without a row is
@@ -445,12 +530,26 @@ class PostgresEngine:
             parts.append(f"{term.word}:{flags}" if flags else term.word)
         return " & ".join(parts)
 
+    ids_sql = f"SELECT cluster_id FROM {FTS_TABLE} WHERE doc @@ to_tsquery('simple', :fts_expr)"
+
+    @staticmethod
+    def ranked(tier: str) -> tuple[str, str]:
+        """The candidates matched already: each one's rank alone is worked out,
+        looked up by key (a lateral lookup, whatever the estimate of their number)."""
+        return (
+            "",
+            "SELECT c.cluster_id, c.tier, c.libraries, c.libraries_available, r.rank FROM cand c "
+            f"CROSS JOIN LATERAL (SELECT -ts_rank(f.doc, to_tsquery('simple', :fts_expr)) AS rank "
+            f"FROM {FTS_TABLE} f WHERE f.cluster_id = c.cluster_id) r",
+        )
+    match_sql = (
+        f"SELECT cluster_id, -ts_rank(doc, to_tsquery('simple', :fts_expr)) AS rank "
+        f"FROM {FTS_TABLE} WHERE doc @@ to_tsquery('simple', :fts_expr)"
+    )
+
     def match(self, terms):
         return (
-            text(
-                f"SELECT cluster_id, -ts_rank(doc, to_tsquery('simple', :fts_expr)) AS rank "
-                f"FROM {FTS_TABLE} WHERE doc @@ to_tsquery('simple', :fts_expr)"
-            )
+            text(self.match_sql)
             .bindparams(fts_expr=self.expression(terms))
             .columns(cluster_id=Integer, rank=Float)
         )
@@ -663,7 +762,12 @@ class Page:
 class Searcher:
     """One search over the index, in one statement: the engine finds the words
     once (a materialized CTE), and the total, the facets and the page are all
-    counted from that one set."""
+    counted from that one set (see ``statement``).
+
+    The statement is SQL text, built from the shape of the query (which
+    filters, how many values, how many words) with every value bound; each
+    text is parsed once (``_text``) and SQLAlchemy's cache keeps its compiled
+    form, so a search costs the database's work and little else."""
 
     def __init__(self, session, query: Query):
         self.session = session
@@ -678,148 +782,160 @@ class Searcher:
                 _("No partner library with the code %(code)s.", code=unknown[0]), field="library"
             )
 
-    def _base(self):
-        """The matching records with what filters, facets and ranking need
-        (numbers only: the tier is worked out on the way in)."""
-        d = SearchDoc.__table__
-        if not self.plan.terms:
-            return d, literal(0.0).label("rank"), self._tier(d)
-        match = self.engine.match(self.plan.terms).subquery("m")
-        base = (
-            select(
-                d.c.cluster_id,
-                d.c.year,
-                d.c.language,
-                d.c.format,
-                d.c.libraries,
-                d.c.libraries_available,
-                match.c.rank,
-                self._tier(d).label("tier"),
-            )
-            .select_from(d.join(match, match.c.cluster_id == d.c.cluster_id))
-            .cte("hits")
-            .prefix_with("MATERIALIZED")
-        )
-        return base, base.c.rank, base.c.tier
-
-    def _where(self, b, exclude: str | None = None) -> list:
+    def _conds(self, params: dict, exclude: str | None = None) -> list[str]:
+        """The filters over ``h`` (the hits), all but the ``exclude`` facet's."""
         q = self.query
         conds = []
         if q.year_from is not None and exclude != "year":
-            conds.append(b.c.year >= q.year_from)
+            params["year_from"] = q.year_from
+            conds.append("h.year >= :year_from")
         if q.year_to is not None and exclude != "year":
-            conds.append(b.c.year <= q.year_to)
-        if q.languages and exclude != "language":
-            conds.append(b.c.language.in_(q.languages))
-        if q.formats and exclude != "format":
-            conds.append(b.c.format.in_(q.formats))
+            params["year_to"] = q.year_to
+            conds.append("h.year <= :year_to")
+        for name, values in (("language", q.languages), ("format", q.formats)):
+            if values and exclude != name:
+                conds.append(f"h.{name} IN ({_binds(params, name, values)})")
         if q.libraries and exclude != "library":
-            h = SearchHolding.__table__
-            conds.append(
-                select(h.c.cluster_id)
-                .where(
-                    h.c.cluster_id == b.c.cluster_id,
-                    h.c.partner_id.in_([self.by_code[c] for c in q.libraries]),
-                )
-                .exists()
-            )
+            conds.append("h.held_here = 1" if self.plan.terms else self._held_here(params, "h"))
         return conds
 
-    def _tier(self, b):
+    def _held_here(self, params: dict, alias: str) -> str:
+        """Held by one of the libraries asked for (the library filter)."""
+        ids = [self.by_code[c] for c in self.query.libraries]
+        return (
+            f"EXISTS (SELECT 1 FROM catalog_search_holdings f WHERE f.cluster_id = {alias}.cluster_id "
+            f"AND f.partner_id IN ({_binds(params, 'library', ids)}))"
+        )
+
+    def _where(self, params: dict, exclude: str | None = None) -> str:
+        conds = self._conds(params, exclude)
+        return (" WHERE " + " AND ".join(conds)) if conds else ""
+
+    def _tier(self, params: dict) -> str:
         """3: exact title or identifier; 2: every word in the title; 1: elsewhere."""
-        best = [b.c.identifiers.like(f"% {i} %") for i in self.plan.identifiers]
+        best = []
+        for i, ident in enumerate(self.plan.identifiers):
+            params[f"ident_{i}"] = f"% {ident} %"
+            best.append(f"d.identifiers LIKE :ident_{i}")
         if self.plan.exact_title:
-            exact = searchtext.padded(self.plan.exact_title)
-            best += [b.c.title_norm == exact, b.c.title_key == exact]
-        whens = []
+            params["exact"] = searchtext.padded(self.plan.exact_title)
+            best += ["d.title_norm = :exact", "d.title_key = :exact"]
+        whens = ""
         if best:
-            whens.append((or_(*best), 3))
+            whens += f" WHEN {' OR '.join(best)} THEN 3"
         if self.plan.title_words:
-            in_title = [
-                b.c.title_norm.like(f"% {t.word}{'' if t.prefix else ' '}%")
-                for t in self.plan.title_words
+            in_title = []
+            for i, t in enumerate(self.plan.title_words):
+                params[f"word_{i}"] = f"% {t.word}{'' if t.prefix else ' '}%"
+                in_title.append(f"d.title_norm LIKE :word_{i}")
+            whens += f" WHEN {' AND '.join(in_title)} THEN 2"
+        return f"CASE{whens} ELSE 1 END" if whens else "1"
+
+    def statement(self) -> tuple:
+        """The SQL text of this search and its values.
+
+        With words to find, the engine's rank (bm25 / ts_rank, the costliest
+        part of a ranked search) is worked out only for the hits that can be
+        on the page: the order is tier, holders, holders with a copy on the
+        shelf, then rank, so every hit on the page ranks at or above the
+        ``edge`` (tier, holders, on the shelf) of the page's last place; the
+        candidates (``cand``) are the hits at or above it, and they alone are
+        ranked (``ranks``). The total and the facets count the hits without a
+        rank."""
+        q = self.query
+        params: dict = {"limit": q.per_page, "offset": (q.page - 1) * q.per_page}
+        order = "tier DESC, libraries DESC, libraries_available DESC, rank, cluster_id"
+        if self.plan.terms:
+            params["fts_expr"] = self.engine.expression(self.plan.terms)
+            params["last"] = q.page * q.per_page - 1
+            tier = self._tier(params)
+            edge = ["(e.tier IS NULL OR (h.tier, h.libraries, h.libraries_available) "
+                    ">= (e.tier, e.libraries, e.libraries_available))"]
+            # The library filter is looked up once per hit, here, not in every count.
+            held_here = f", CASE WHEN {self._held_here(params, 'd')} THEN 1 ELSE 0 END AS held_here" \
+                if q.libraries else ""
+            head = (
+                "WITH hits AS MATERIALIZED (SELECT d.cluster_id, d.year, d.language, d.format, d.libraries, "
+                f"d.libraries_available, {tier} AS tier{held_here} "
+                f"FROM ({self.engine.ids_sql}) m JOIN catalog_search_docs d ON d.cluster_id = m.cluster_id), "
+                f"edge AS (SELECT h.tier, h.libraries, h.libraries_available FROM hits h{self._where(params)} "
+                "ORDER BY h.tier DESC, h.libraries DESC, h.libraries_available DESC LIMIT 1 OFFSET :last), "
+                "cand AS MATERIALIZED (SELECT h.cluster_id, h.tier, h.libraries, h.libraries_available "
+                f"FROM hits h LEFT JOIN edge e ON 1 = 1 WHERE {' AND '.join(self._conds(params) + edge)})"
+            )
+            ranks, page = self.engine.ranked(tier)
+            head += (", " + ranks) if ranks else " "
+            hits = "hits h"
+        else:
+            # Browsing by filters alone: every record, in holders' order.
+            head = ""
+            hits = "(SELECT cluster_id, year, language, format, libraries, libraries_available, " \
+                   "0 AS rank, 1 AS tier FROM catalog_search_docs) h"
+            page = (
+                "SELECT h.cluster_id, h.tier, h.libraries, h.libraries_available, h.rank "
+                f"FROM {hits}{self._where(params)}"
+            )
+        n2 = ", CAST(NULL AS VARCHAR), CAST(NULL AS INTEGER)"
+        parts = [
+            "SELECT 'page', CAST(NULL AS VARCHAR), cluster_id, row_number() OVER (ORDER BY "
+            f"{order}){n2} FROM (SELECT * FROM ({page}) p ORDER BY {order} LIMIT :limit OFFSET :offset) top",
+        ]
+        if self.plan.terms:
+            # The total and the year, language and format facets from one pass
+            # over the hits, grouped by all three (and the library filter):
+            # ``run`` adds up each facet with the other facets' filters.
+            held = "h.held_here" if q.libraries else "1"
+            parts.append(
+                f"SELECT 'cube', h.language, h.year, count(*), h.format, {held} FROM hits h "
+                f"GROUP BY h.year, h.language, h.format, {held}"
+            )
+        else:
+            parts += [
+                f"SELECT 'total', CAST(NULL AS VARCHAR), CAST(NULL AS INTEGER), count(*){n2} "
+                f"FROM {hits}{self._where(params)}",
+                f"SELECT 'year', CAST(NULL AS VARCHAR), h.year, count(*){n2} FROM {hits}"
+                f"{self._where(params, 'year')} GROUP BY h.year",
             ]
-            whens.append((and_(*in_title), 2))
-        return case(*whens, else_=1) if whens else literal(1)
+            for name in ("language", "format"):
+                parts.append(
+                    f"SELECT '{name}', h.{name}, CAST(NULL AS INTEGER), count(*){n2} FROM {hits}"
+                    f"{self._where(params, name)} GROUP BY h.{name}"
+                )
+        parts.append(
+            f"SELECT 'library', CAST(NULL AS VARCHAR), held.partner, count(*){n2} "
+            f"FROM {hits} {self.engine.holders_join}{self._where(params, 'library')} GROUP BY held.partner"
+        )
+        return _text(head + " UNION ALL ".join(parts)), params
 
     def run(self) -> tuple[int, list[int], dict[str, dict]]:
         q = self.query
-        b, rank, tier = self._base()
-        h = SearchHolding.__table__
-        none_text, none_int = null().cast(String), null().cast(Integer)
-
-        order = [
-            tier.desc(),
-            b.c.libraries.desc(),
-            b.c.libraries_available.desc(),
-            rank,
-            b.c.cluster_id,
-        ]
-        top = (
-            select(
-                b.c.cluster_id,
-                tier.label("tier"),
-                b.c.libraries,
-                b.c.libraries_available,
-                rank.label("rank"),
-            )
-            .select_from(b)
-            .where(*self._where(b))
-            .order_by(*order)
-            .limit(q.per_page)
-            .offset((q.page - 1) * q.per_page)
-            .subquery("top")
-        )
-        # The page's order once more (a page of rows), as a union keeps no order.
-        pos = func.row_number().over(
-            order_by=[
-                top.c.tier.desc(),
-                top.c.libraries.desc(),
-                top.c.libraries_available.desc(),
-                top.c.rank,
-                top.c.cluster_id,
-            ]
-        )
-        parts = [
-            select(literal("total"), none_text, none_int, func.count())
-            .select_from(b)
-            .where(*self._where(b)),
-            select(literal("page"), none_text, top.c.cluster_id, pos),
-            select(literal("year"), none_text, b.c.year, func.count())
-            .where(*self._where(b, "year"))
-            .group_by(b.c.year),
-        ]
-        for name in ("language", "format"):
-            parts.append(
-                select(literal(name), b.c[name], none_int, func.count())
-                .where(*self._where(b, name))
-                .group_by(b.c[name])
-            )
-        # Start from the hits and look each one's holdings up, never the other
-        # way round: otherwise SQLite walks the whole holdings table in partner
-        # order ("+ 0" stops that) and PostgreSQL hashes all of it (a lateral
-        # lookup behind OFFSET 0 stops that).
-        if self.engine.lateral_lookups:
-            held = (
-                select(h.c.partner_id)
-                .where(h.c.cluster_id == b.c.cluster_id)
-                .offset(0)
-                .lateral("held")
-            )
-            frm = b.join(held, true())
-            partner = (held.c.partner_id + 0).label("partner")
-        else:
-            frm = b.join(h, h.c.cluster_id == b.c.cluster_id)
-            partner = (h.c.partner_id + 0).label("partner")
-        parts.append(
-            select(literal("library"), none_text, partner, func.count())
-            .select_from(frm)
-            .where(*self._where(b, "library"))
-            .group_by(partner)
-        )
         total, page, facets = 0, [], {"library": {}, "year": {}, "language": {}, "format": {}}
-        for kind, key_text, key_int, n in self.session.execute(union_all(*parts)):
-            if kind == "total":
+        by_year: dict = defaultdict(int)
+        by_language: dict = defaultdict(int)
+        by_format: dict = defaultdict(int)
+        counts = {"year": by_year, "language": by_language, "format": by_format}
+        languages, formats = set(q.languages), set(q.formats)
+        sql, params = self.statement()
+        for kind, key_text, key_int, n, text2, int2 in self.session.execute(sql, params):
+            if kind == "cube":
+                # Which filters this cell passes, judged as the SQL would (a
+                # year filter leaves out records without a year); each facet
+                # counts the cells that pass every filter but its own.
+                y = (q.year_from is None or (key_int is not None and key_int >= q.year_from)) and (
+                    q.year_to is None or (key_int is not None and key_int <= q.year_to)
+                )
+                lang = not languages or key_text in languages
+                fmt = not formats or text2 in formats
+                lib = not q.libraries or int2 == 1
+                if lang and fmt and lib:
+                    by_year[key_int] += n
+                    if y:
+                        total += n
+                if y and fmt and lib:
+                    by_language[key_text] += n
+                if y and lang and lib:
+                    by_format[text2] += n
+            elif kind == "total":
                 total = n
             elif kind == "page":
                 page.append((n, key_int))
@@ -827,22 +943,39 @@ class Searcher:
                 if key_int in self.partners:
                     facets["library"][self.partners[key_int]["code"]] = n
             elif kind == "year":
-                if key_int is not None:
-                    facets["year"][str(key_int)] = n
-            elif key_text:
-                facets[kind][key_text] = n
+                counts["year"][key_int] += n
+            else:
+                counts[kind][key_text] += n
+        for key, n in counts["year"].items():
+            if key is not None and n:
+                facets["year"][str(key)] = n
+        for name in ("language", "format"):
+            facets[name] = {key: n for key, n in counts[name].items() if key and n}
         for name in ("library", "language", "format"):
             facets[name] = dict(sorted(facets[name].items(), key=lambda kv: (-kv[1], kv[0])))
         facets["year"] = dict(sorted(facets["year"].items(), reverse=True))
         return total, [cid for _, cid in sorted(page)], facets
 
 
-def _partners(session) -> dict[int, dict]:
-    from agreements.models import Partner
+def _binds(params: dict, name: str, values) -> str:
+    """Bind each value as ``:name_i``; the placeholders, comma-separated."""
+    out = []
+    for i, value in enumerate(values):
+        params[f"{name}_{i}"] = value
+        out.append(f":{name}_{i}")
+    return ", ".join(out)
 
+
+@lru_cache(maxsize=512)
+def _text(sql: str):
+    """One TextClause per statement text, so it is parsed once."""
+    return text(sql)
+
+
+def _partners(session) -> dict[int, dict]:
     return {
         pid: {"code": code, "name": name}
-        for pid, code, name in session.execute(select(Partner.id, Partner.code, Partner.name))
+        for pid, code, name in session.execute(_text("SELECT id, code, name FROM partners"))
     }
 
 
@@ -861,32 +994,44 @@ def search(session, query: Query, user=None, day: date | None = None) -> Page:
     )
 
 
-def _live_holdings(session, ids: list[int]) -> dict[int, dict[int, dict]]:
-    """Per cluster, per partner: items and how many are on the shelf now."""
+@lru_cache(maxsize=1)
+def _page_statements():
+    """The two reads of a page's summaries, made once: the union records'
+    columns, and their holdings (per library, items and how many are on the
+    shelf) as the index holds them."""
+    c = Cluster.__table__
+    ids = bindparam("ids", expanding=True)
+    clusters = select(
+        c.c.id, c.c.title, c.c.author, c.c.year, c.c.publisher, c.c.edition, c.c.language, c.c.format,
+        c.c.isbns, c.c.issns,
+    ).where(c.c.id.in_(ids))
+    h = SearchHolding.__table__
+    stock = select(h.c.cluster_id, h.c.partner_id, h.c["items"], h.c.available).where(h.c.cluster_id.in_(ids))
+    return clusters, stock
+
+
+def _page_holdings(session, ids: list[int]) -> dict[int, dict[int, dict]]:
+    """Per cluster, per partner: items and how many are on the shelf. Read
+    from the index (``SearchHolding``), which every change to a cluster, its
+    members or their items' status brings up to date (``reindex_clusters``),
+    and which the ranking by copies on the shelf reads too."""
     out: dict[int, dict[int, dict]] = defaultdict(dict)
     if not ids:
         return out
-    rows = session.execute(
-        select(SourceRecord.cluster_id, SourceRecord.partner_id, Item.status, func.count(Item.id))
-        .select_from(SourceRecord)
-        .outerjoin(Item, Item.source_record_id == SourceRecord.id)
-        .where(SourceRecord.cluster_id.in_(ids), SourceRecord.withdrawn_at.is_(None))
-        .group_by(SourceRecord.cluster_id, SourceRecord.partner_id, Item.status)
-    )
-    for cluster_id, partner_id, status, n in rows:
-        slot = out[cluster_id].setdefault(partner_id, {"items": 0, "available": 0})
-        if status is not None:
-            slot["items"] += n
-            if status == ItemStatus.AVAILABLE:
-                slot["available"] += n
+    for cluster_id, partner_id, items, available in session.execute(_page_statements()[1], {"ids": list(ids)}):
+        out[cluster_id][partner_id] = {"items": items, "available": available}
     return out
 
 
-def _answer(per_service: dict | None) -> dict:
+def _answer(per_service: dict | None, no_agreement: str | None = None) -> dict:
     """{"loan": {"requestable", "reason"}, "copy": ...} from a provider's answer."""
     out = {}
+    per_service = per_service or {}
     for service in SERVICES:
-        ok, reason = (per_service or {}).get(service, (False, _("no agreement")))
+        answer = per_service.get(service)
+        if answer is None:
+            answer = (False, no_agreement if no_agreement is not None else _("no agreement"))
+        ok, reason = answer
         out[service] = {"requestable": bool(ok), "reason": "" if ok else str(reason or "")}
     return out
 
@@ -896,15 +1041,17 @@ def summaries(session, ids: list[int], user, day: date, partners: dict | None = 
     if not ids:
         return []
     partners = partners or _partners(session)
-    clusters = {c.id: c for c in session.scalars(select(Cluster).where(Cluster.id.in_(ids)))}
-    stock = _live_holdings(session, ids)
+    clusters = {row.id: row for row in session.execute(_page_statements()[0], {"ids": list(ids)})}
+    stock = _page_holdings(session, ids)
     signed_in = user is not None and getattr(user, "library_id", None)
+    page_answers = requestability_many(session, user, [c for c in ids if c in clusters], day) if signed_in else {}
+    no_agreement = _("no agreement") if signed_in else None
     out = []
     for cid in ids:
         cluster = clusters.get(cid)
         if cluster is None:
             continue
-        answers = requestability(session, user, cid, day) if signed_in else {}
+        answers = page_answers.get(cid, {}) if signed_in else {}
         holdings = []
         for pid, slot in sorted(
             stock.get(cid, {}).items(),
@@ -912,23 +1059,20 @@ def summaries(session, ids: list[int], user, day: date, partners: dict | None = 
         ):
             if pid not in partners:
                 continue
-            services = _answer(answers.get(pid)) if signed_in else None
+            if signed_in:
+                services = _answer(answers.get(pid), no_agreement)
+                requestable = any(s["requestable"] for s in services.values())
+                offered = [s for s in SERVICES if services[s]["requestable"]]
+            else:
+                requestable = offered = None
             holdings.append(
                 {
                     "library": partners[pid]["code"],
                     "library_name": partners[pid]["name"],
                     "items": slot["items"],
                     "available": slot["available"],
-                    "requestable": (
-                        any(s["requestable"] for s in services.values())
-                        if services is not None
-                        else None
-                    ),
-                    "services": (
-                        [s for s in SERVICES if services[s]["requestable"]]
-                        if services is not None
-                        else None
-                    ),
+                    "requestable": requestable,
+                    "services": offered,
                 }
             )
         out.append(

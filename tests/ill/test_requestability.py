@@ -26,3 +26,73 @@ def test_requestability_for_the_home_library(net):
     answer = requestability(net.session, net.libs["HOME"].id, cluster.id, "loan", date.today())
     assert answer[net.libs["HOME"].id][0] is False and "desk" in answer[net.libs["HOME"].id][1]
     assert answer[net.libs["A"].id][0] is True
+
+
+def test_a_page_of_records_is_answered_as_each_record_would_be(net):
+    """requestability_many (a page of search results at once) gives every
+    record the answer requestability gives it alone, for both services,
+    with and without a borrowing library, and its number of queries does not
+    grow with the page."""
+    from sqlalchemy import event
+
+    from ill.routing import requestability_many
+
+    libs, today = net.libs, date.today()
+    libs["B"].lending_paused_until = today
+    libs["B"].pause_reason = "stocktaking"
+    serial = net.make.cluster_with_holdings(
+        {libs["A"]: [("available", "v.1(2001)-v.5(2005)")], libs["HOME"]: ["available"]},
+        title="Jurnal Iqra", fmt="serial",
+    )
+    shelf = net.make.cluster_with_holdings(
+        {libs["HOME"]: ["on_loan"], libs["A"]: ["on_loan"], libs["C"]: ["not_for_loan"], libs["X"]: []}
+    )
+    nobody = net.make.cluster_with_holdings({})
+    net.session.flush()
+    ids = [net.cluster.id, serial.id, shelf.id, nobody.id]
+    engine = net.session.get_bind()
+
+    def queries(fn):
+        seen = []
+        listener = lambda *a, **k: seen.append(1)  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            return fn(), len(seen)
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+
+    for borrower in (libs["HOME"].id, libs["X"].id, None):
+        page, n_page = queries(lambda b=borrower: requestability_many(net.session, b, ids, ("loan", "copy"), today))
+        _one, n_one = queries(lambda b=borrower: requestability_many(net.session, b, ids[:1], ("loan", "copy"), today))
+        assert n_page == n_one
+        for service in ("loan", "copy"):
+            for cid in ids:
+                alone = requestability(net.session, borrower, cid, service, today)
+                assert page[service].get(cid, {}) == alone == _by_full_rota(net.session, borrower, cid, service, today)
+
+    home = requestability_many(net.session, libs["HOME"].id, ids, ("loan", "copy"), today)
+    assert home["loan"][net.cluster.id][libs["B"].id][0] is False
+    assert "stocktaking" in home["loan"][net.cluster.id][libs["B"].id][1]
+    assert home["loan"][shelf.id][libs["A"].id] == (False, "all copies on loan")
+    assert home["copy"][shelf.id][libs["C"].id][0] is False  # expired agreement
+    assert home["loan"][shelf.id][libs["HOME"].id] == (False, "the borrowing library itself")
+    own = home["loan"][serial.id][libs["HOME"].id]
+    assert own[0] is False and "desk" in own[1]
+    assert home["loan"][nobody.id] == {}
+
+
+def _by_full_rota(session, borrower, cluster_id, service, day):
+    """The answer as a whole rota gives it, every lender's facts read (load,
+    balance, record): the page's leaner reading must agree with it."""
+    from ill import routing
+    from union_catalog.models import Cluster
+
+    cluster = session.get(Cluster, cluster_id)
+    wanted = routing.wanted_for(service, None, cluster.format)
+    holdings = routing.holdings_for(session, cluster_id)
+    if borrower is None:
+        return routing._judge_copies(holdings, wanted)
+    facts = routing.lender_facts(session, borrower, [h.partner_id for h in holdings if h.partner_id != borrower],
+                                 service, day)
+    plan = routing.plan_rota(borrower, holdings, facts, wanted, day, size=len(holdings) or 1)
+    return routing._verdicts(borrower, holdings, plan, wanted)

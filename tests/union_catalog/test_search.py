@@ -363,3 +363,132 @@ def _patron_sees_requestability(client, make):
     assert holdings["UGM"]["requestable"] is True
     assert holdings["PNRI"]["requestable"] is False  # all copies on loan, nothing to copy from
     assert holdings["UINSU"]["requestable"] is False  # its own library
+
+
+@pytest.mark.parametrize("provider", ["routing", "availability"])
+def test_each_row_of_a_page_says_what_its_record_page_says(client, make, provider):
+    """A page of results is answered for all its rows at once; each row must
+    agree with its own record page, library by library."""
+    from union_catalog import search as search_service
+
+    before = search_service.requestability_provider()
+    if provider == "availability":
+        search_service.set_requestability_provider(search_service.availability_requestability)
+    try:
+        patron = make.user("patron", library="UINSU", locale="en")
+        token = make.token(patron)
+        ugm, pnri, uinsu = (make.partner(code) for code in ("UGM", "PNRI", "UINSU"))
+        make.loan_agreement(uinsu, ugm)
+        make.loan_agreement(uinsu, pnri, services=("copy",))
+        for n, holdings in enumerate(
+            [
+                {"UGM": ["available"], "PNRI": ["on_loan"], "UINSU": ["available"]},
+                {"UGM": ["on_loan"], "PNRI": ["not_for_loan"]},
+                {"PNRI": ["available"], "UINSU": ["on_loan"]},
+                {"UGM": [], "UNAIR": ["available"]},
+            ]
+        ):
+            make.search_cluster(title=f"Psikologi pendidikan jilid {n}", holdings=holdings)
+        make.commit()
+        body = client.get("/api/v1/search?q=psikologi", headers=bearer(token)).get_json()
+        assert body["total"] == 4
+        seen = set()
+        for row in body["results"]:
+            record = client.get(row["url"], headers=bearer(token)).get_json()
+            expected = {
+                h["library"]: (h["requestable"], [s for s in ("loan", "copy") if h["services"][s]["requestable"]])
+                for h in record["holdings"]
+            }
+            got = {h["library"]: (h["requestable"], h["services"]) for h in row["holdings"]}
+            assert got == expected, row["title"]
+            seen |= {v[0] for v in got.values()}
+        assert seen == {True, False}
+    finally:
+        search_service.set_requestability_provider(before)
+
+
+def test_pages_in_any_size_follow_the_one_order(client, make):
+    """Only the hits that can be on a page are ranked by the engine (those at
+    or above the page's last place on tier, holders and holders with a copy
+    on the shelf): pages of any size, put together, are the one order of the
+    whole list, ties on all three broken by the engine's rank."""
+    holders = [
+        {"UGM": ["available"]},
+        {"UGM": ["on_loan"], "UINSU": ["available"]},
+        {"UGM": ["available"], "UINSU": ["available"], "PNRI": []},
+        {"PNRI": ["on_loan"]},
+    ]
+    titles = ["Fikih", "Fikih ibadah", "Pengantar fikih muamalah", "Fikih fikih fikih zakat", "Ushul fikih"]
+    for n in range(20):
+        make.search_cluster(
+            title=titles[n % len(titles)], holdings=holders[n % len(holders)],
+            subjects=["Fikih"] * (n % 3), year=2000 + n % 4,
+        )
+    make.commit()
+    for extra in ("", "&year_from=2001", "&library=UGM,PNRI"):
+        whole = client.get(f"/api/v1/search?q=fikih&per_page=100{extra}").get_json()
+        order = [r["id"] for r in whole["results"]]
+        assert len(order) == whole["total"] > 5
+        for per_page in (1, 2, 3, 7):
+            pages = []
+            for page in range(1, whole["total"] // per_page + 3):
+                body = client.get(f"/api/v1/search?q=fikih&per_page={per_page}&page={page}{extra}").get_json()
+                assert body["total"] == whole["total"] and body["facets"] == whole["facets"]
+                pages += [r["id"] for r in body["results"]]
+            assert pages == order, (extra, per_page)
+
+
+@pytest.mark.parametrize(
+    "filters",
+    ["", "year_from=2001", "year_to=2002&language=ind", "library=UGM&format=thesis,book",
+     "language=eng,ara&year_from=2000&year_to=2003&library=PNRI,UINSU"],
+)
+def test_each_facet_count_is_what_its_filter_finds(client, make, filters):
+    """The total and the year, language and format facets are added up from
+    one grouping of the hits: each count must be what searching with that
+    value (and the other filters) finds, record by record."""
+    shapes = [
+        ("ind", "book", 2001, {"UGM": ["available"]}),
+        ("ind", "thesis", 2002, {"UINSU": ["on_loan"], "UGM": []}),
+        ("eng", "book", None, {"PNRI": ["available"]}),
+        ("ara", "serial", 2003, {"UGM": ["available"], "PNRI": []}),
+        ("eng", "thesis", 2000, {"UINSU": ["available"]}),
+        ("ind", "book", 2003, {"PNRI": ["on_loan"], "UINSU": []}),
+    ]
+    for n in range(18):
+        language, fmt, year, holdings = shapes[n % len(shapes)]
+        make.search_cluster(title=f"Tasawuf {n}", language=language, format=fmt,
+                            year=None if year is None else year + n % 2, holdings=holdings)
+    make.commit()
+    base = "/api/v1/search?q=tasawuf&per_page=100" + (f"&{filters}" if filters else "")
+    body = client.get(base).get_json()
+    assert body["total"] == len(body["results"])
+    own = {"year": ("year_from", "year_to"), "language": ("language",), "format": ("format",),
+           "library": ("library",)}
+    for facet, counts in body["facets"].items():
+        kept = "&".join(f for f in filters.split("&") if f and f.split("=")[0] not in own[facet])
+        for value, n in counts.items():
+            if facet == "year":
+                narrowed = f"year_from={value}&year_to={value}"
+            else:
+                narrowed = f"{facet}={value}"
+            url = f"/api/v1/search?q=tasawuf&per_page=100&{narrowed}" + (f"&{kept}" if kept else "")
+            assert len(ids(client.get(url))) == n, (facet, value, url)
+        assert sum(counts.values()) >= (1 if body["total"] else 0)
+
+
+def test_a_bulk_reindex_refreshes_the_planner_statistics(client, make, session, monkeypatch):
+    from sqlalchemy import text
+
+    from union_catalog import search as search_service
+
+    monkeypatch.setattr(search_service, "ANALYZE_AFTER", 2)
+    first = make.search_cluster(title="Ilmu falak")
+    second = make.search_cluster(title="Ilmu falak praktis")
+    assert search_service.reindex_clusters(session, [first.id, second.id]) == 2  # in the import's transaction
+    make.commit()
+    assert sorted(ids(client.get("/api/v1/search?q=falak"))) == sorted([first.id, second.id])
+    if session.get_bind().dialect.name == "postgresql":
+        analyzed = session.execute(text(
+            "SELECT count(*) FROM pg_stats WHERE tablename = 'catalog_search_docs'")).scalar()
+        assert analyzed > 0
