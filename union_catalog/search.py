@@ -23,8 +23,6 @@ from functools import lru_cache
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
-    Float,
-    Integer,
     bindparam,
     func,
     select,
@@ -458,19 +456,6 @@ class SqliteEngine:
             f"SELECT d.cluster_id, {tier} AS tier, d.libraries, d.libraries_available, r.rank "
             "FROM ranks r JOIN catalog_search_docs d ON d.cluster_id = r.cluster_id",
         )
-    # (cluster_id, rank) of the clusters matching every term; lower rank is better.
-    match_sql = (
-        f"SELECT rowid AS cluster_id, bm25({FTS_TABLE}, 10.0, 5.0, 3.0, 1.0) AS rank "
-        f"FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :fts_expr"
-    )
-
-    def match(self, terms):
-        return (
-            text(self.match_sql)
-            .bindparams(fts_expr=self.expression(terms))
-            .columns(cluster_id=Integer, rank=Float)
-        )
-
     def bare(self, terms):
         return text(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :fts_expr").bindparams(
             fts_expr=self.expression(terms)
@@ -541,17 +526,6 @@ class PostgresEngine:
             "SELECT c.cluster_id, c.tier, c.libraries, c.libraries_available, r.rank FROM cand c "
             f"CROSS JOIN LATERAL (SELECT -ts_rank(f.doc, to_tsquery('simple', :fts_expr)) AS rank "
             f"FROM {FTS_TABLE} f WHERE f.cluster_id = c.cluster_id) r",
-        )
-    match_sql = (
-        f"SELECT cluster_id, -ts_rank(doc, to_tsquery('simple', :fts_expr)) AS rank "
-        f"FROM {FTS_TABLE} WHERE doc @@ to_tsquery('simple', :fts_expr)"
-    )
-
-    def match(self, terms):
-        return (
-            text(self.match_sql)
-            .bindparams(fts_expr=self.expression(terms))
-            .columns(cluster_id=Integer, rank=Float)
         )
 
     def bare(self, terms):
