@@ -97,7 +97,8 @@ def select_among(conn, sql: str, column: str, values: Iterable, pg_type: str = "
     size = POSTGRES_IDS if is_postgres(conn) else SQLITE_IDS
     for chunk in chunks(set(values), size):
         where, params = _among(conn, column, chunk, pg_type)
-        yield from conn.exec_driver_sql(f"{sql} WHERE {where}{tail}", params)
+        # fetchall: one call into the driver, not one per row
+        yield from conn.exec_driver_sql(f"{sql} WHERE {where}{tail}", params).fetchall()
 
 
 def delete_among(conn, table: str, column: str, values: Iterable, pg_type: str = "integer") -> None:

@@ -144,7 +144,7 @@ def _drop_keys(session, record_ids: Iterable[int]) -> None:
 
 def _candidates(session, hashes: set[int]) -> set[int]:
     return {r[0] for r in bulk.select_among(session.connection(),
-                                            "SELECT source_record_id FROM match_keys", "key_hash",
+                                            "SELECT DISTINCT source_record_id FROM match_keys", "key_hash",
                                             hashes, pg_type="bigint")}
 
 
