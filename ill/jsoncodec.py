@@ -19,7 +19,7 @@ def dumps(value) -> str:
     try:
         return orjson.dumps(value, option=_OPTIONS).decode("utf-8")
     except (TypeError, orjson.JSONEncodeError):
-        # escaped to ASCII, so that even a lone surrogate is stored as \\udxxx
+        # escaped to ASCII, so that even a lone surrogate can be stored (as an escape)
         return json.dumps(value, separators=(",", ":"))
 
 
