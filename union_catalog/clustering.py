@@ -39,10 +39,6 @@ def key_hash(key: str) -> int:
     return ((zlib.crc32(data) << 32) | zlib.adler32(data)) - (1 << 63)
 
 
-def _chunks(values: Iterable, size: int = CHUNK):
-    return bulk.chunks(values, size)
-
-
 def _partner_codes(session) -> dict[int, str]:
     from agreements.models import Partner
 
@@ -163,7 +159,7 @@ def _decisions(session, codes: dict) -> tuple[list, list]:
                 wanted.setdefault(by_code[code], set()).add(key)
     ids: dict[tuple[str, str], int] = {}
     for pid, keys in wanted.items():
-        for chunk in _chunks(keys):
+        for chunk in bulk.chunks(keys, CHUNK):
             for rid, key in session.execute(
                     select(SourceRecord.id, SourceRecord.record_key)
                     .where(SourceRecord.partner_id == pid, SourceRecord.record_key.in_(chunk),
@@ -261,7 +257,7 @@ def _returning(session, rows: dict, changed_ids: set[int]) -> dict[int, int]:
     if not was:
         return {}
     empty = set()
-    for chunk in _chunks(set(was.values())):
+    for chunk in bulk.chunks(set(was.values()), CHUNK):
         empty.update(session.scalars(select(Cluster.id).where(
             Cluster.id.in_(chunk), Cluster.member_count == 0, Cluster.merged_into_id.is_(None))))
     return {rid: cid for rid, cid in was.items() if cid in empty}
@@ -335,7 +331,7 @@ def recluster(session, partner_id: int | None, changed_ids: set[int], withdrawn_
     reopened: set[int] = {r.cluster_id for r in rows.values() if r.cluster_id is not None}
     table = SourceRecord.__table__
     leaving = []
-    for chunk in _chunks(withdrawn_ids):
+    for chunk in bulk.chunks(withdrawn_ids, CHUNK):
         for rid, cid in session.execute(select(SourceRecord.id, SourceRecord.cluster_id)
                                         .where(SourceRecord.id.in_(chunk))):
             if cid is not None:

@@ -21,7 +21,7 @@ from sqlalchemy import delete, select, update
 
 from agreements.models import Partner
 
-from . import bulk, holdings, marc
+from . import bulk, clustering, holdings, marc, search
 from .errors import CatalogError
 from .models import ImportRun, Item, SourceRecord
 
@@ -426,41 +426,19 @@ def _withdraw_missing(session, st: _State) -> set[int]:
 
 
 def _recluster(session, st: _State, withdrawn_ids: set[int]) -> dict:
-    """Hand the changed records to clustering, and the touched clusters to
-    search, both in this transaction, when those modules are there."""
-    try:
-        from . import clustering
-    except ImportError:
-        clustering = None
-    info: dict = {}
-    cluster_ids: set[int] = set()
-    if clustering is not None and hasattr(clustering, "recluster"):
-        kwargs = {"facts": st.facts} if st.facts and _accepts(clustering.recluster, "facts") else {}
-        info = clustering.recluster(session, st.partner.id, set(st.changed_ids), withdrawn_ids,
-                                    **kwargs) or {}
-        cluster_ids.update(info.get("clusters") or ())
+    """Hand the changed records (and the facts still held of them) to
+    clustering, and the touched clusters to search, both in this transaction."""
+    info = clustering.recluster(session, st.partner.id, set(st.changed_ids), withdrawn_ids,
+                                facts=st.facts or None)
+    cluster_ids: set[int] = set(info["clusters"])
     if st.items_changed_ids:
         cluster_ids.update(cid for cid in session.scalars(
             select(SourceRecord.cluster_id).where(SourceRecord.id.in_(st.items_changed_ids)))
             if cid is not None)
-    try:
-        from . import search
-    except ImportError:
-        search = None
-    if search is not None and hasattr(search, "reindex_clusters") and cluster_ids:
-        search.reindex_clusters(session, cluster_ids, known=info.get("facts"))
+    search.reindex_clusters(session, cluster_ids, known=info["facts"])
     summary = {k: v for k, v in info.items() if k != "clusters" and _jsonable(v)}
     summary["touched"] = len(cluster_ids)
     return summary
-
-
-def _accepts(fn, name: str) -> bool:
-    import inspect
-
-    try:
-        return name in inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return False
 
 
 def _jsonable(v) -> bool:

@@ -187,11 +187,6 @@ def requestability_many(session, user, cluster_ids: list[int], day: date) -> dic
 # --- the index ------------------------------------------------------------
 
 
-def _chunks(values: list, size: int) -> Iterable[list]:
-    for i in range(0, len(values), size):
-        yield values[i : i + size]
-
-
 def _marc_subjects(marc: dict | None) -> list[str]:
     """6XX headings of a MARC-in-JSON record, subdivisions joined by ' -- '."""
     out = []
@@ -261,7 +256,7 @@ def reindex_clusters(session, cluster_ids: Iterable[int], known: dict[int, dict]
     conn = session.connection()
     engine = engine_for(session)
     indexed = 0
-    for chunk in _chunks(ids, REINDEX_CHUNK):
+    for chunk in bulk.chunks(ids, REINDEX_CHUNK):
         docs, holdings, rows = _build(conn, chunk, known or {})
         _replace(conn, SearchDoc.__tablename__, _DOC_COLUMNS, docs, chunk)
         _replace(conn, SearchHolding.__tablename__, _HOLDING_COLUMNS, holdings, chunk, key=2)
@@ -1049,22 +1044,24 @@ def summaries(session, ids: list[int], user, day: date, partners: dict | None = 
                     "services": offered,
                 }
             )
-        out.append(
-            {
-                "id": cluster.id,
-                "title": cluster.title,
-                "author": cluster.author,
-                "year": cluster.year,
-                "publisher": cluster.publisher,
-                "edition": cluster.edition,
-                "language": cluster.language,
-                "format": cluster.format,
-                "isbn": list(cluster.isbns or []),
-                "issn": list(cluster.issns or []),
-                "holdings": holdings,
-            }
-        )
+        out.append({**_description(cluster), "holdings": holdings})
     return out
+
+
+def _description(cluster) -> dict:
+    """A union record's description, as a search result and the record page give it."""
+    return {
+        "id": cluster.id,
+        "title": cluster.title,
+        "author": cluster.author,
+        "year": cluster.year,
+        "publisher": cluster.publisher,
+        "edition": cluster.edition,
+        "language": cluster.language,
+        "format": cluster.format,
+        "isbn": list(cluster.isbns or []),
+        "issn": list(cluster.issns or []),
+    }
 
 
 # --- the record -------------------------------------------------------------
@@ -1171,16 +1168,7 @@ def record(session, cluster_id: int, user=None, day: date | None = None) -> dict
             row["withdrawn"] = m.withdrawn_at is not None
         member_rows.append(row)
     return {
-        "id": cluster.id,
-        "title": cluster.title,
-        "author": cluster.author,
-        "year": cluster.year,
-        "publisher": cluster.publisher,
-        "edition": cluster.edition,
-        "language": cluster.language,
-        "format": cluster.format,
-        "isbn": list(cluster.isbns or []),
-        "issn": list(cluster.issns or []),
+        **_description(cluster),
         "subjects": subjects,
         "members": member_rows,
         "holdings": holdings,
