@@ -10,7 +10,6 @@ per record (its key and id), for duplicates, withdrawals and SLiMS items.
 from __future__ import annotations
 
 import gc
-import hashlib
 import logging
 import os
 import time
@@ -21,26 +20,15 @@ from sqlalchemy import delete, select, update
 
 from agreements.models import Partner
 
-from . import bulk, clustering, holdings, marc, search
+from . import bulk, clustering, holdings, marc, reading, search
 from .errors import CatalogError
 from .models import ImportRun, Item, SourceRecord
 
 log = logging.getLogger(__name__)
 
 BATCH = 1000
-KEY_MAX = 100
-FACTS_KEPT = 5000
 
 ProgressFn = Callable[[int, int, int], None]  # records read, bytes read, bytes in all
-
-
-@dataclass
-class _Row:
-    rr: marc.ReadRecord
-    key: str
-    values: dict
-    items: list[holdings.ItemData]
-    title_key: str
 
 
 @dataclass
@@ -58,29 +46,24 @@ class _State:
     problems: list[dict] = field(default_factory=list)
     encodings: dict[str, int] = field(default_factory=dict)
     tags: dict[str, int] = field(default_factory=dict)
-    seen_keys: dict[str, int] = field(default_factory=dict)  # key -> ordinal
     seen_ids: set[int] = field(default_factory=set)
-    changed_ids: set[int] = field(default_factory=set)
     items_changed_ids: set[int] = field(default_factory=set)
     without_marc_items: set[int] = field(default_factory=set)
     titles: dict[str, list[tuple[int, int]]] | None = None  # title key -> [(id, ordinal)]
-    # describe() of the changed records, handed to clustering so it need not
-    # read them back; dropped past FACTS_KEPT records to keep memory bounded.
-    facts: dict[int, dict] | None = field(default_factory=dict)
-
-
-def describe(record) -> dict:
-    from .matching import describe as facts_of
-
-    return facts_of(record)
+    # what re-clustering said, summed over the batches, and the union
+    # records it touched (for the report and the planner's statistics)
+    clustering: dict = field(default_factory=dict)
+    touched: set[int] = field(default_factory=set)
 
 
 def import_export(session, partner: Partner, path: str, *, items_path: str | None = None,
                   run: ImportRun | None = None, filename: str | None = None,
-                  progress: ProgressFn | None = None) -> dict:
+                  progress: ProgressFn | None = None, in_process: bool | None = None) -> dict:
     """Import the export at `path` (and a SLiMS item CSV) for `partner`;
     returns the report. Raises CatalogError when the file is unusable, in
-    which case the caller rolls back and nothing has changed."""
+    which case the caller rolls back and nothing has changed. in_process:
+    read the file in this process (True), in a second one (False), or by its
+    size (None; see reading.PROCESS_AT)."""
     # An import makes millions of short-lived objects, nearly all freed by
     # their reference counts; the cycle collector walking them every 700
     # allocations, and the whole heap on its full passes, cost a quarter of
@@ -93,7 +76,7 @@ def import_export(session, partner: Partner, path: str, *, items_path: str | Non
     gc.disable()
     try:
         return _import_export(session, partner, path, items_path=items_path, run=run,
-                              filename=filename, progress=progress)
+                              filename=filename, progress=progress, in_process=in_process)
     finally:
         if was_enabled:
             gc.enable()
@@ -106,7 +89,7 @@ def _collect_young() -> None:
 
 def _import_export(session, partner: Partner, path: str, *, items_path: str | None,
                    run: ImportRun | None, filename: str | None,
-                   progress: ProgressFn | None) -> dict:
+                   progress: ProgressFn | None, in_process: bool | None) -> dict:
     started = time.perf_counter()
     # One import per partner at a time: the second waits here (PostgreSQL);
     # SQLite has a single writer anyway.
@@ -119,29 +102,29 @@ def _import_export(session, partner: Partner, path: str, *, items_path: str | No
         st.titles = {}
     total = os.path.getsize(path)
     complete = True
-    with open(path, "rb") as fh:
-        counter = marc.Progress()
-        fmt, records = marc.open_records(fh, progress=counter)
-        batch: list[_Row] = []
-        try:
-            for rr in records:
+    fmt = ""
+    known = reading.KnownDigests(session.scalars(select(SourceRecord.content_hash).where(
+        SourceRecord.partner_id == partner.id, SourceRecord.withdrawn_at.is_(None))))
+    for event in reading.read_batches(path, setting, titles=st.titles is not None, known=known,
+                                      in_process=in_process):
+        if event[0] == "format":
+            fmt = event[1]
+        elif event[0] == "batch":
+            _, batch, done = event
+            usable = []
+            for p in batch:
                 st.read += 1
-                _note_problems(st, rr)
-                if rr.usable:
-                    batch.append(_prepare(st, rr))
-                    if len(batch) >= BATCH:
-                        _flush(session, st, batch)
-                        batch = []
-                        _collect_young()
-                        if progress:
-                            progress(st.read, counter.bytes, total)
-        except marc.UnreadableTail as exc:
+                _note(st, p)
+                if p.usable:
+                    usable.append(p)
+            _flush(session, st, usable)
+            _collect_young()
+            if progress:
+                progress(st.read, done, total)
+        elif event[0] == "tail":
             complete = False
-            st.problems.append({"ordinal": exc.after + 1, "control_number": "", "severity": "error",
-                                "defect": exc.message})
-        _flush(session, st, batch)
-        if progress:
-            progress(st.read, counter.bytes, total)
+            st.problems.append({"ordinal": event[1] + 1, "control_number": "", "severity": "error",
+                                "defect": event[2]})
     if st.imported == 0:
         if fmt == "marcxml" and st.read == 0:
             raise CatalogError("No MARC record found in this XML file: it is well-formed but holds "
@@ -161,7 +144,11 @@ def _import_export(session, partner: Partner, path: str, *, items_path: str | No
     else:
         log.warning("import of %s not read to its end: nothing withdrawn", path)
 
-    cluster_info = _recluster(session, st, withdrawn_ids)
+    if withdrawn_ids or st.items_changed_ids:
+        _recluster(session, st, set(), withdrawn_ids, None, st.items_changed_ids)
+    if len(st.touched) >= search.ANALYZE_AFTER:
+        search.analyze(session)
+    cluster_info = {**st.clustering, "touched": len(st.touched)}
 
     errors = sum(1 for p in st.problems if p["severity"] == "error")
     report = {
@@ -198,73 +185,16 @@ def _import_export(session, partner: Partner, path: str, *, items_path: str | No
     return report
 
 
-def _note_problems(st: _State, rr: marc.ReadRecord) -> None:
-    if rr.encoding:
-        st.encodings[rr.encoding] = st.encodings.get(rr.encoding, 0) + 1
-    if not rr.problems:
-        return
-    severity = "error" if any(p.severity == marc.ERROR for p in rr.problems) else "warning"
-    defect = "; ".join(p.defect for p in rr.problems)
-    if severity == "error":
-        defect += " (record skipped)"
-    # "details" lets a page say the same in its reader's language.
-    st.problems.append({"ordinal": rr.ordinal, "control_number": rr.control_number,
-                        "severity": severity, "defect": defect,
-                        "details": [{"template": p.template, "args": p.args} for p in rr.problems if p.template]})
+def _note(st: _State, p: reading.Prepared) -> None:
+    if p.encoding:
+        st.encodings[p.encoding] = st.encodings.get(p.encoding, 0) + 1
+    if p.tag:
+        st.tags[p.tag] = st.tags.get(p.tag, 0) + 1
+    if p.problem is not None:
+        st.problems.append(p.problem)
 
 
-def _prepare(st: _State, rr: marc.ReadRecord) -> _Row:
-    record = rr.record
-    key = rr.control_number or marc.content_key(record)
-    if len(key) > KEY_MAX:
-        key = "h:" + hashlib.sha1(key.encode()).hexdigest()[:32]
-    if key in st.seen_keys:
-        first = st.seen_keys[key]
-        base, n = key, 2
-        while f"{base}#{n}" in st.seen_keys:
-            n += 1
-        key = f"{base}#{n}"
-        what = f"001 {rr.control_number!r}" if rr.control_number else "content"
-        _add_warning(st, rr, f"same {what} as record {first}; both kept")
-    st.seen_keys[key] = rr.ordinal
-    tag, items = holdings.items_of(record, st.setting)
-    if tag:
-        st.tags[tag] = st.tags.get(tag, 0) + 1
-    values = {
-        "record_key": key,
-        "control_number": rr.control_number[:100] or None,
-        "ordinal": rr.ordinal,
-        "content_hash": marc.content_hash(rr, st.setting),
-        "marc": rr.as_dict,
-    }
-    title_key = marc.normalise_title(marc.record_title(record)) if st.titles is not None else ""
-    return _Row(rr, key, values, items, title_key)
-
-
-def _describe(row: _Row) -> None:
-    """The matching facts, only for records that are new or changed."""
-    facts = describe(row.rr.record)
-    year = facts.get("year")
-    row.values.update({
-        "title": facts.get("title") or "",
-        "author": facts.get("author") or "",
-        "year": year if isinstance(year, int) else None,
-        "isbns": list(facts.get("isbns") or []),
-        "issns": list(facts.get("issns") or []),
-        "match_data": facts,
-    })
-
-
-def _add_warning(st: _State, rr: marc.ReadRecord, text: str) -> None:
-    last = st.problems[-1] if st.problems else None
-    if last is not None and last["ordinal"] == rr.ordinal:
-        last["defect"] += "; " + text
-        return
-    st.problems.append({"ordinal": rr.ordinal, "control_number": rr.control_number,
-                        "severity": "warning", "defect": text})
-
-
-def _flush(session, st: _State, batch: list[_Row]) -> None:
+def _flush(session, st: _State, batch: list[reading.Prepared]) -> None:
     if not batch:
         return
     pid = st.partner.id
@@ -279,16 +209,15 @@ def _flush(session, st: _State, batch: list[_Row]) -> None:
             new_rows.append(row)
         elif old.content_hash != row.values["content_hash"] or old.withdrawn_at is not None:
             changed.append((old.id, row))
-        elif old.ordinal != row.rr.ordinal:
-            reordered.append((row.rr.ordinal, old.id))  # moved in the file, not changed
+        elif old.ordinal != row.ordinal:
+            reordered.append((row.ordinal, old.id))  # moved in the file, not changed
         if old is not None:
             row.values["id"] = old.id
     run_id = st.run.id if st.run is not None else None
     now = bulk.timestamp(conn, st.now)
-    for row in new_rows:
-        _describe(row)
-    for _rid, row in changed:
-        _describe(row)
+    for row in [*new_rows, *(row for _rid, row in changed)]:
+        if not row.described:  # its content hash was known, yet it is new or changed here
+            reading.describe_into(row, marc.record_from_dict(bulk.loads(row.values["marc"])))
     if new_rows:
         ids = _insert_records(conn, [(*_record_values(row.values, run_id, now), pid, now)
                                      for row in new_rows])
@@ -306,13 +235,8 @@ def _flush(session, st: _State, batch: list[_Row]) -> None:
     fresh = new_rows + [row for _rid, row in changed]
     item_rows = []
     for row in fresh:
-        rid = row.values["id"]
-        st.changed_ids.add(rid)
-        if st.facts is not None:
-            st.facts[rid] = row.values["match_data"]
-            if len(st.facts) > FACTS_KEPT:
-                st.facts = None
-        item_rows.extend((rid, pid, *it.as_tuple()) for it in row.items or [holdings.placeholder()])
+        item_rows.extend((row.values["id"], pid, *it)
+                         for it in row.items or [holdings.placeholder().as_tuple()])
     bulk.insert_rows(conn, "items", _ITEM_COLUMNS, item_rows)
     for row in batch:
         rid = row.values["id"]
@@ -322,7 +246,10 @@ def _flush(session, st: _State, batch: list[_Row]) -> None:
             if not row.items:
                 st.without_marc_items.add(rid)
             if row.title_key:
-                st.titles.setdefault(row.title_key, []).append((rid, row.rr.ordinal))
+                st.titles.setdefault(row.title_key, []).append((rid, row.ordinal))
+    if fresh:
+        _recluster(session, st, {row.values["id"] for row in fresh}, set(),
+                   {row.values["id"]: bulk.loads(row.values["match_data"]) for row in fresh})
 
 
 # source_records as the importer writes them: these columns, then (insert)
@@ -339,10 +266,8 @@ _ITEM_COLUMNS = [("source_record_id", "integer"), ("partner_id", "integer"),
 
 
 def _record_values(v: dict, run_id: int | None, now) -> tuple:
-    dumps = bulk.dumps
-    return (v["record_key"], v["control_number"], v["ordinal"], v["content_hash"], dumps(v["marc"]),
-            v["title"], v["author"], v["year"], dumps(v["isbns"]), dumps(v["issns"]),
-            dumps(v["match_data"]), run_id, now)
+    return (v["record_key"], v["control_number"], v["ordinal"], v["content_hash"], v["marc"],
+            v["title"], v["author"], v["year"], v["isbns"], v["issns"], v["match_data"], run_id, now)
 
 
 def _insert_records(conn, rows: list[tuple]) -> list[int]:
@@ -425,21 +350,20 @@ def _withdraw_missing(session, st: _State) -> set[int]:
     return set(gone)
 
 
-def _recluster(session, st: _State, withdrawn_ids: set[int]) -> dict:
-    """Hand the changed records (and the facts still held of them) to
-    clustering, and the touched clusters to search, both in this transaction."""
-    info = clustering.recluster(session, st.partner.id, set(st.changed_ids), withdrawn_ids,
-                                facts=st.facts or None)
+def _recluster(session, st: _State, changed_ids: set[int], withdrawn_ids: set[int],
+               facts: dict[int, dict] | None, items_changed_ids: set[int] = frozenset()) -> None:
+    """Re-cluster what this batch changed (handing clustering the facts just
+    described) and bring the touched union records' search index up to date,
+    in this transaction. Each batch is settled as it lands, while the reader
+    reads the next; the records withdrawn and the SLiMS items come last."""
+    info = clustering.recluster(session, st.partner.id, changed_ids, withdrawn_ids, facts=facts)
     cluster_ids: set[int] = set(info["clusters"])
-    if st.items_changed_ids:
+    if items_changed_ids:
         cluster_ids.update(cid for cid in session.scalars(
-            select(SourceRecord.cluster_id).where(SourceRecord.id.in_(st.items_changed_ids)))
+            select(SourceRecord.cluster_id).where(SourceRecord.id.in_(items_changed_ids)))
             if cid is not None)
-    search.reindex_clusters(session, cluster_ids, known=info["facts"])
-    summary = {k: v for k, v in info.items() if k != "clusters" and _jsonable(v)}
-    summary["touched"] = len(cluster_ids)
-    return summary
-
-
-def _jsonable(v) -> bool:
-    return isinstance(v, int | float | str | bool) or v is None
+    search.reindex_clusters(session, cluster_ids, known=info["facts"], analyze=False)
+    st.touched |= cluster_ids
+    for k, v in info.items():
+        if k not in ("clusters", "facts") and isinstance(v, int | float) and not isinstance(v, bool):
+            st.clustering[k] = round(st.clustering.get(k, 0) + v, 3)

@@ -239,7 +239,8 @@ def _title_key(title: str) -> str:
     return title
 
 
-def reindex_clusters(session, cluster_ids: Iterable[int], known: dict[int, dict] | None = None) -> int:
+def reindex_clusters(session, cluster_ids: Iterable[int], known: dict[int, dict] | None = None,
+                     analyze: bool = True) -> int:
     """Bring the search index up to date for these clusters: rebuilt for the
     ones that exist and have live members, dropped for the others. Returns
     how many are searchable now. Never commits.
@@ -248,7 +249,9 @@ def reindex_clusters(session, cluster_ids: Iterable[int], known: dict[int, dict]
     import hands over thousands of clusters at a time, and only what changed
     is written (a new library's copy of an edition changes its holdings, but
     rarely its words). known: what describe() said of some records, by id,
-    when the caller has it (clustering just read it): not read again."""
+    when the caller has it (clustering just read it): not read again.
+    analyze: refresh the planner's statistics after a large reindex (a
+    caller reindexing in many small steps calls analyze() once at the end)."""
     ids = sorted({int(i) for i in cluster_ids if i is not None})
     if not ids:
         return 0
@@ -262,9 +265,14 @@ def reindex_clusters(session, cluster_ids: Iterable[int], known: dict[int, dict]
         _replace(conn, SearchHolding.__tablename__, _HOLDING_COLUMNS, holdings, chunk, key=2)
         engine.replace(conn, rows, chunk)
         indexed += len(docs)
-    if len(ids) >= ANALYZE_AFTER:
+    if analyze and len(ids) >= ANALYZE_AFTER:
         engine.analyze(session)
     return indexed
+
+
+def analyze(session) -> None:
+    """Fresh planner statistics for the search tables (after a bulk change)."""
+    engine_for(session).analyze(session)
 
 
 def _replace(conn, table: str, columns: list[tuple[str, str]], rows: list[tuple],

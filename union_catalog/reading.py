@@ -1,0 +1,279 @@
+"""Reading an export for the importer: every record read, keyed, its items
+taken out and, when it may be new or changed, described for matching, in
+batches ready for the database.
+
+A large export is read in a second process while the importer writes the
+previous batch (the machine's other core: reading and describing are half of
+an import's work). The reader touches no database: it gets the file's path
+and the digests of the partner's current records, and sends back batches
+through a pipe, which holds at most one batch in flight, so memory stays
+flat. A small export is read in the importer's own process, by the same code.
+
+What a record's key is, how duplicates are told apart and what a record's
+problems say are decided here, in ``Preparer``; the importer decides what
+happens to them in the catalogue.
+"""
+from __future__ import annotations
+
+import gc
+import hashlib
+import multiprocessing
+import os
+import threading
+import traceback
+from array import array
+from bisect import bisect_left
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from ill.jsoncodec import dumps
+
+from . import holdings, marc
+from .errors import CatalogError
+
+BATCH = 1000
+# The first batches are smaller, so that the importer starts writing early
+# instead of waiting for a whole batch to be read.
+FIRST_BATCHES = (100, 300)
+KEY_MAX = 100
+# Exports smaller than this are read in the importer's own process: starting
+# a reader costs more than it saves on a few thousand records.
+PROCESS_AT = 256 << 10
+
+
+@dataclass(slots=True)
+class Prepared:
+    """One record as read: what the importer needs of it, and nothing that
+    ties it to the process that read it (no pymarc objects)."""
+    ordinal: int
+    control_number: str
+    encoding: str
+    problem: dict | None = None  # the record's entry in the import report
+    usable: bool = False
+    key: str = ""
+    # source_records columns, JSON ones already encoded (marc, isbns, issns,
+    # match_data): encoded text crosses the pipe for the cost of a copy
+    values: dict = field(default_factory=dict)
+    items: list = field(default_factory=list)  # ItemData.as_tuple() of each
+    tag: str | None = None
+    title_key: str = ""
+    described: bool = False  # values holds describe()'s columns
+
+
+class KnownDigests:
+    """The content hashes of a partner's current records, 8 bytes each in a
+    sorted array (8 MB for a million records): a record whose hash is here is
+    probably unchanged, so the reader need not describe it."""
+
+    def __init__(self, hexes=()):
+        self._values = array("Q", sorted({int(h[:16], 16) for h in hexes if h}))
+
+    def __contains__(self, hex_digest: str) -> bool:
+        v = int(hex_digest[:16], 16)
+        i = bisect_left(self._values, v)
+        return i < len(self._values) and self._values[i] == v
+
+    def __getstate__(self):
+        return self._values.tobytes()
+
+    def __setstate__(self, data):
+        self._values = array("Q")
+        self._values.frombytes(data)
+
+
+class Preparer:
+    """Turns ReadRecords into Prepared ones, in file order."""
+
+    def __init__(self, setting: str, titles: bool, known: KnownDigests | None = None):
+        self.setting = setting
+        self.titles = titles
+        self.known = known
+        self.seen_keys: dict[str, int] = {}  # key -> ordinal
+
+    def __call__(self, rr: marc.ReadRecord) -> Prepared:
+        p = Prepared(rr.ordinal, rr.control_number, rr.encoding, problem=_problem_entry(rr))
+        if not rr.usable:
+            return p
+        record = rr.record
+        key = rr.control_number or marc.content_key(record)
+        if len(key) > KEY_MAX:
+            key = "h:" + hashlib.sha1(key.encode()).hexdigest()[:32]
+        if key in self.seen_keys:
+            first = self.seen_keys[key]
+            base, n = key, 2
+            while f"{base}#{n}" in self.seen_keys:
+                n += 1
+            key = f"{base}#{n}"
+            what = f"001 {rr.control_number!r}" if rr.control_number else "content"
+            p.problem = _with_warning(p.problem, rr, f"same {what} as record {first}; both kept")
+        self.seen_keys[key] = rr.ordinal
+        p.usable, p.key = True, key
+        p.tag, items = holdings.items_of(record, self.setting)
+        p.items = [it.as_tuple() for it in items]
+        p.values = {
+            "record_key": key,
+            "control_number": rr.control_number[:100] or None,
+            "ordinal": rr.ordinal,
+            "content_hash": marc.content_hash(rr, self.setting),
+            "marc": dumps(rr.as_dict),
+        }
+        if self.titles:
+            p.title_key = marc.normalise_title(marc.record_title(record))
+        if self.known is None or p.values["content_hash"] not in self.known:
+            describe_into(p, record)
+        return p
+
+
+def describe_into(p: Prepared, record) -> None:
+    """describe()'s facts and the columns taken from them."""
+    from .matching import describe
+
+    facts = describe(record)
+    year = facts.get("year")
+    p.values.update({
+        "title": facts.get("title") or "",
+        "author": facts.get("author") or "",
+        "year": year if isinstance(year, int) else None,
+        "isbns": dumps(list(facts.get("isbns") or [])),
+        "issns": dumps(list(facts.get("issns") or [])),
+        "match_data": dumps(facts),
+    })
+    p.described = True
+
+
+def _problem_entry(rr: marc.ReadRecord) -> dict | None:
+    if not rr.problems:
+        return None
+    severity = "error" if any(p.severity == marc.ERROR for p in rr.problems) else "warning"
+    defect = "; ".join(p.defect for p in rr.problems)
+    if severity == "error":
+        defect += " (record skipped)"
+    # "details" lets a page say the same in its reader's language.
+    return {"ordinal": rr.ordinal, "control_number": rr.control_number, "severity": severity,
+            "defect": defect,
+            "details": [{"template": p.template, "args": p.args} for p in rr.problems if p.template]}
+
+
+def _with_warning(entry: dict | None, rr: marc.ReadRecord, text: str) -> dict:
+    if entry is not None:
+        entry["defect"] += "; " + text
+        return entry
+    return {"ordinal": rr.ordinal, "control_number": rr.control_number, "severity": "warning",
+            "defect": text}
+
+
+# --- the stream of batches ------------------------------------------------------------
+
+# What the importer gets, in order: ("format", fmt), then ("batch", [Prepared],
+# bytes read) as often as needed, then ("tail", ordinal after which nothing
+# could be read, message) when the file breaks off. A file that cannot be read
+# at all raises CatalogError, whichever process read it.
+
+
+def _events(path: str, setting: str, titles: bool, known: KnownDigests | None) -> Iterator[tuple]:
+    prepare = Preparer(setting, titles, known)
+    with open(path, "rb") as fh:
+        counter = marc.Progress()
+        fmt, records = marc.open_records(fh, progress=counter)
+        yield ("format", fmt)
+        batch: list[Prepared] = []
+        sizes = iter(FIRST_BATCHES)
+        size = next(sizes, BATCH)
+        try:
+            for rr in records:
+                batch.append(prepare(rr))
+                if len(batch) >= size:
+                    yield ("batch", batch, counter.bytes)
+                    batch = []
+                    size = next(sizes, BATCH)
+        except marc.UnreadableTail as exc:
+            yield ("batch", batch, counter.bytes)
+            yield ("tail", exc.after, exc.message)
+            return
+        yield ("batch", batch, counter.bytes)
+
+
+def read_batches(path: str, setting: str, *, titles: bool = False,
+                 known: KnownDigests | None = None, in_process: bool | None = None
+                 ) -> Iterator[tuple]:
+    """The events of reading the export at `path`; in a second process when
+    the file is large (or in_process is False)."""
+    if in_process is None:
+        in_process = os.path.getsize(path) < PROCESS_AT
+    if in_process:
+        yield from _events(path, setting, titles, known)
+        return
+    yield from _from_process(path, setting, titles, known)
+
+
+def _context():
+    """How the reader starts. A process with one thread (the command line, a
+    job worker) forks: the reader starts at once with everything imported,
+    and never touches the database connections it inherits (it leaves by
+    os._exit, which closes nothing of theirs). A process with other threads
+    (a web server running an import job) must not fork, since a lock another
+    thread holds would stay held in the copy: there the reader comes from a
+    fork server, a clean process that has imported this module once."""
+    if threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload([__name__])
+    return ctx
+
+
+def _from_process(path: str, setting: str, titles: bool, known: KnownDigests | None
+                  ) -> Iterator[tuple]:
+    ctx = _context()
+    receive, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_serve, args=(send, receive, path, setting, titles, known),
+                       name="catalog-import-reader", daemon=True)
+    proc.start()
+    send.close()
+    try:
+        while True:
+            try:
+                event = receive.recv()
+            except EOFError:
+                proc.join(5)
+                raise CatalogError(f"The process reading the export stopped unexpectedly (exit code "
+                                   f"{proc.exitcode}); nothing was changed.") from None
+            kind = event[0]
+            if kind == "done":
+                break
+            if kind == "error":
+                raise CatalogError(event[1], details=event[2])
+            if kind == "crash":
+                raise RuntimeError("reading the export failed in the reader process:\n" + event[1])
+            yield event
+    finally:
+        receive.close()  # a reader still sending gets a broken pipe and ends
+        proc.join(5)
+        if proc.is_alive():
+            proc.kill()
+            proc.join()
+
+
+def _serve(send, receive, path: str, setting: str, titles: bool, known: KnownDigests | None
+           ) -> None:
+    """The reader process: every event down the pipe, then "done"."""
+    # A forked reader holds a copy of the pipe's reading end: closed, so
+    # that if the importer dies (kill -9) the next send fails and the reader
+    # ends, letting go of the database connections it inherited with it.
+    receive.close()
+    # as in the importer: no automatic cycle collection walking the records
+    # (reference counting frees them), the young generations after each batch
+    gc.freeze()
+    gc.disable()
+    try:
+        for event in _events(path, setting, titles, known):
+            send.send(event)
+            gc.collect(1)
+        send.send(("done",))
+    except CatalogError as exc:
+        send.send(("error", str(exc), getattr(exc, "details", None)))
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the importer has gone: nobody to tell
+    except BaseException:  # noqa: BLE001  (told to the importer, which raises it)
+        send.send(("crash", traceback.format_exc()))
+    finally:
+        send.close()
