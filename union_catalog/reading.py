@@ -19,6 +19,7 @@ import gc
 import hashlib
 import multiprocessing
 import os
+import queue
 import threading
 import traceback
 from array import array
@@ -39,6 +40,7 @@ KEY_MAX = 100
 # Exports smaller than this are read in the importer's own process: starting
 # a reader costs more than it saves on a few thousand records.
 PROCESS_AT = 256 << 10
+AHEAD = 4  # batches a reader process may read ahead of the importer
 
 
 @dataclass(slots=True)
@@ -255,7 +257,10 @@ def _from_process(path: str, setting: str, titles: bool, known: KnownDigests | N
 
 def _serve(send, receive, path: str, setting: str, titles: bool, known: KnownDigests | None
            ) -> None:
-    """The reader process: every event down the pipe, then "done"."""
+    """The reader process: every event down the pipe, then "done". A thread
+    sends while the reader reads on, up to AHEAD batches ahead, so that
+    neither side waits for the other when one batch costs the importer more
+    than the next costs the reader."""
     # A forked reader holds a copy of the pipe's reading end: closed, so
     # that if the importer dies (kill -9) the next send fails and the reader
     # ends, letting go of the database connections it inherited with it.
@@ -264,16 +269,48 @@ def _serve(send, receive, path: str, setting: str, titles: bool, known: KnownDig
     # (reference counting frees them), the young generations after each batch
     gc.freeze()
     gc.disable()
+    outbox: queue.Queue = queue.Queue(maxsize=AHEAD)
+    gone = threading.Event()  # the importer is not listening any more
+
+    def post() -> None:
+        while (event := outbox.get()) is not None:
+            try:
+                send.send(event)
+            except OSError:
+                gone.set()
+                return
+
+    def put(event) -> None:
+        while not gone.is_set():
+            try:
+                outbox.put(event, timeout=0.2)
+                return
+            except queue.Full:
+                continue
+        raise BrokenPipeError("the importer has gone")
+
+    sender = threading.Thread(target=post, name="reader-sender", daemon=True)
+    sender.start()
     try:
         for event in _events(path, setting, titles, known):
-            send.send(event)
+            put(event)
             gc.collect(1)
-        send.send(("done",))
+        put(("done",))
+    except BrokenPipeError:
+        pass  # nobody to tell
     except CatalogError as exc:
-        send.send(("error", str(exc), getattr(exc, "details", None)))
-    except (BrokenPipeError, ConnectionResetError):
-        pass  # the importer has gone: nobody to tell
+        _last_word(put, ("error", str(exc), getattr(exc, "details", None)))
     except BaseException:  # noqa: BLE001  (told to the importer, which raises it)
-        send.send(("crash", traceback.format_exc()))
+        _last_word(put, ("crash", traceback.format_exc()))
     finally:
+        if not gone.is_set():
+            outbox.put(None)
+            sender.join()
         send.close()
+
+
+def _last_word(put, event) -> None:
+    try:
+        put(event)
+    except BrokenPipeError:
+        pass
