@@ -33,9 +33,11 @@ from . import holdings, marc
 from .errors import CatalogError
 
 BATCH = 1000
-# The first batches are smaller, so that the importer starts writing early
-# instead of waiting for a whole batch to be read.
-FIRST_BATCHES = (100, 300)
+# The first batches are smaller, so that the importer starts early instead of
+# waiting for a whole batch to be read; each is half as large again as the
+# one before, which the reader reads while the importer settles that one (a
+# record costs the importer more than it costs the reader), up to BATCH.
+FIRST_BATCHES = (100, 150, 225, 340, 500, 750)
 KEY_MAX = 100
 # Exports smaller than this are read in the importer's own process: starting
 # a reader costs more than it saves on a few thousand records.
