@@ -20,8 +20,8 @@ from collections.abc import Iterable, Iterator
 
 from ill.jsoncodec import dumps, loads
 
-__all__ = ["dumps", "loads", "is_postgres", "chunks", "insert_rows", "update_rows", "select_among",
-           "delete_among", "delete_keys", "json_value", "timestamp"]
+__all__ = ["dumps", "loads", "is_postgres", "chunks", "new_ids", "insert_rows", "update_rows",
+           "select_among", "delete_among", "delete_keys", "json_value", "timestamp"]
 
 SQLITE_IDS = 900  # values per IN (...): under SQLite's bound-parameter limit with room to spare
 POSTGRES_IDS = 50000  # values per = ANY(array)
@@ -41,6 +41,24 @@ def chunks(values: Iterable, size: int) -> Iterator[list]:
 def _array_type(pg_type: str) -> str:
     # json travels as text and is cast on the way in
     return "text" if pg_type in ("json", "jsonb") else pg_type
+
+
+def new_ids(conn, table: str, n: int) -> list[int]:
+    """Ids for n new rows of `table` (its integer primary key is "id"),
+    ascending, so that rows go in with their ids and nothing is read back.
+    PostgreSQL draws them from the table's sequence. SQLite gives a new row
+    the largest id plus one; the no-op write first takes the database's
+    write lock (kept until the transaction ends), so no other writer can
+    insert between reading the largest id and using the ones after it."""
+    if n <= 0:
+        return []
+    if is_postgres(conn):
+        return [r[0] for r in conn.exec_driver_sql(
+            f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) "
+            "FROM generate_series(1, %s) ORDER BY 1", (n,))]
+    conn.exec_driver_sql(f"UPDATE {table} SET id = id WHERE id = (SELECT max(id) FROM {table})")
+    top = conn.exec_driver_sql(f"SELECT coalesce(max(id), 0) FROM {table}").scalar()
+    return list(range(top + 1, top + 1 + n))
 
 
 def insert_rows(conn, table: str, columns: list[tuple[str, str]], rows: list[tuple]) -> None:

@@ -21,7 +21,7 @@ import zlib
 from collections import Counter
 from collections.abc import Iterable
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, select, update
 
 from ill.errors import BadRequest, Conflict, NotFound
 
@@ -117,20 +117,13 @@ def _cluster_values(d: dict) -> tuple:
 def _insert_clusters(session, descriptions: list[dict], stamp: dict) -> list[int]:
     """New union records, their ids in the order given."""
     conn = session.connection()
-    if not bulk.is_postgres(conn):
-        return session.execute(
-            insert(Cluster.__table__).returning(Cluster.__table__.c.id,
-                                                sort_by_parameter_order=True),
-            [{**d, **stamp} for d in descriptions]).scalars().all()
-    # ids drawn from the sequence first, so the rows go in as arrays in one statement
-    ids = [r[0] for r in conn.exec_driver_sql(
-        "SELECT nextval(pg_get_serial_sequence('clusters', 'id')) "
-        "FROM generate_series(1, %s) ORDER BY 1", (len(descriptions),))]
+    ids = bulk.new_ids(conn, "clusters", len(descriptions))
     bulk.insert_rows(conn, "clusters",
-                 [("id", "integer"), *_CLUSTER_COLUMNS, ("created_at", "timestamptz"),
-                  ("updated_at", "timestamptz")],
-                 [(i, *_cluster_values(d), stamp["created_at"], stamp["updated_at"])
-                  for i, d in zip(ids, descriptions, strict=True)])
+                     [("id", "integer"), *_CLUSTER_COLUMNS, ("created_at", "timestamptz"),
+                      ("updated_at", "timestamptz")],
+                     [(i, *_cluster_values(d), bulk.timestamp(conn, stamp["created_at"]),
+                       bulk.timestamp(conn, stamp["updated_at"]))
+                      for i, d in zip(ids, descriptions, strict=True)])
     return ids
 
 
@@ -305,7 +298,7 @@ def recluster(session, partner_id: int | None, changed_ids: set[int], withdrawn_
     describe() said of the changed records, by id, when the caller still has
     it (saves reading it back). Returns
     {"clusters": ids of every union record whose members or description
-    changed, and figures}."""
+    changed, "created": those of them made here, and figures}."""
     t0, cpu0 = time.perf_counter(), time.process_time()
     session.flush()
     codes = _partner_codes(session)
@@ -467,6 +460,7 @@ def recluster(session, partner_id: int | None, changed_ids: set[int], withdrawn_
             session.expire(obj)
     return {
         "clusters": touched,
+        "created": {owned[n] for n in fresh},  # union records made here
         # what describe() said of every record read here, for the search index
         "facts": {rid: row.facts for rid, row in rows.items()},
         "scope": len(rows),

@@ -272,20 +272,10 @@ def _record_values(v: dict, run_id: int | None, now) -> tuple:
 
 def _insert_records(conn, rows: list[tuple]) -> list[int]:
     """Insert new records (rows in _INSERT_COLUMNS order) and return their ids, in order."""
-    if bulk.is_postgres(conn):
-        # ids drawn from the sequence first, then the rows as arrays in one statement
-        ids = [r[0] for r in conn.exec_driver_sql(
-            "SELECT nextval(pg_get_serial_sequence('source_records', 'id')) "
-            "FROM generate_series(1, %s) ORDER BY 1", (len(rows),))]
-        bulk.insert_rows(conn, "source_records", [("id", "integer"), *_INSERT_COLUMNS],
-                         [(rid, *row) for rid, row in zip(ids, rows, strict=True)])
-        return ids
-    # SQLite: written as they come, their ids read back by the (partner, key) index
-    bulk.insert_rows(conn, "source_records", _INSERT_COLUMNS, rows)
-    partner_id = int(rows[0][len(_RECORD_COLUMNS)])
-    found = dict(bulk.select_among(conn, "SELECT record_key, id FROM source_records", "record_key",
-                                   [r[0] for r in rows], tail=f" AND partner_id = {partner_id}"))
-    return [found[r[0]] for r in rows]
+    ids = bulk.new_ids(conn, "source_records", len(rows))
+    bulk.insert_rows(conn, "source_records", [("id", "integer"), *_INSERT_COLUMNS],
+                     [(rid, *row) for rid, row in zip(ids, rows, strict=True)])
+    return ids
 
 
 def _attach_csv_items(session, st: _State, items_path: str) -> list[dict]:
@@ -362,8 +352,9 @@ def _recluster(session, st: _State, changed_ids: set[int], withdrawn_ids: set[in
         cluster_ids.update(cid for cid in session.scalars(
             select(SourceRecord.cluster_id).where(SourceRecord.id.in_(items_changed_ids)))
             if cid is not None)
-    search.reindex_clusters(session, cluster_ids, known=info["facts"], analyze=False)
+    search.reindex_clusters(session, cluster_ids, known=info["facts"], analyze=False,
+                            new=info["created"])
     st.touched |= cluster_ids
     for k, v in info.items():
-        if k not in ("clusters", "facts") and isinstance(v, int | float) and not isinstance(v, bool):
+        if isinstance(v, int | float) and not isinstance(v, bool):
             st.clustering[k] = round(st.clustering.get(k, 0) + v, 3)

@@ -15,7 +15,7 @@ PostgreSQL tsvector), an index kept current by imports, and the answer to
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -240,7 +240,7 @@ def _title_key(title: str) -> str:
 
 
 def reindex_clusters(session, cluster_ids: Iterable[int], known: dict[int, dict] | None = None,
-                     analyze: bool = True) -> int:
+                     analyze: bool = True, new: Collection[int] = frozenset()) -> int:
     """Bring the search index up to date for these clusters: rebuilt for the
     ones that exist and have live members, dropped for the others. Returns
     how many are searchable now. Never commits.
@@ -251,7 +251,9 @@ def reindex_clusters(session, cluster_ids: Iterable[int], known: dict[int, dict]
     rarely its words). known: what describe() said of some records, by id,
     when the caller has it (clustering just read it): not read again.
     analyze: refresh the planner's statistics after a large reindex (a
-    caller reindexing in many small steps calls analyze() once at the end)."""
+    caller reindexing in many small steps calls analyze() once at the end).
+    new: clusters made in this transaction, which have nothing indexed yet
+    (nothing to read back and compare)."""
     ids = sorted({int(i) for i in cluster_ids if i is not None})
     if not ids:
         return 0
@@ -261,9 +263,10 @@ def reindex_clusters(session, cluster_ids: Iterable[int], known: dict[int, dict]
     indexed = 0
     for chunk in bulk.chunks(ids, REINDEX_CHUNK):
         docs, holdings, rows = _build(conn, chunk, known or {})
-        _replace(conn, SearchDoc.__tablename__, _DOC_COLUMNS, docs, chunk)
-        _replace(conn, SearchHolding.__tablename__, _HOLDING_COLUMNS, holdings, chunk, key=2)
-        engine.replace(conn, rows, chunk)
+        indexed_before = [c for c in chunk if c not in new]
+        _replace(conn, SearchDoc.__tablename__, _DOC_COLUMNS, docs, indexed_before)
+        _replace(conn, SearchHolding.__tablename__, _HOLDING_COLUMNS, holdings, indexed_before, key=2)
+        engine.replace(conn, rows, indexed_before)
         indexed += len(docs)
     if analyze and len(ids) >= ANALYZE_AFTER:
         engine.analyze(session)
@@ -279,7 +282,8 @@ def _replace(conn, table: str, columns: list[tuple[str, str]], rows: list[tuple]
              cluster_ids: list[int], key: int = 1) -> None:
     """Make table's rows of these clusters (the first column) be `rows`,
     writing only the rows that differ; a row is known by its first `key`
-    columns."""
+    columns. cluster_ids: the clusters that may have rows now (those of
+    `rows` not among them have none)."""
     names = ", ".join(c for c, _t in columns)
     have = {tuple(r[:key]): tuple(r) for r in bulk.select_among(
         conn, f"SELECT {names} FROM {table}", columns[0][0], cluster_ids)}
@@ -426,7 +430,9 @@ class SqliteEngine:
     weights = {"title": "title", "author": "author", "subject": "subject", "other": "other"}
 
     def replace(self, conn, rows: list[IndexRow], cluster_ids: list[int]) -> None:
-        """These clusters' words become rows (a cluster without a row is dropped)."""
+        """The words of `rows` become their clusters' rows; those of
+        cluster_ids (the clusters that may have rows now) without one are
+        dropped."""
         _replace(conn, FTS_TABLE, [("rowid", ""), ("title", ""), ("author", ""), ("subject", ""),
                                    ("other", "")],
                  [(r.cluster_id, r.title, r.author, r.subject, r.other) for r in rows], cluster_ids)
