@@ -47,16 +47,17 @@ def new_ids(conn, table: str, n: int) -> list[int]:
     """Ids for n new rows of `table` (its integer primary key is "id"),
     ascending, so that rows go in with their ids and nothing is read back.
     PostgreSQL draws them from the table's sequence. SQLite gives a new row
-    the largest id plus one; the no-op write first takes the database's
-    write lock (kept until the transaction ends), so no other writer can
-    insert between reading the largest id and using the ones after it."""
+    the largest id plus one; the write that matches no row first takes the
+    database's write lock (kept until the transaction ends), so no other
+    writer can insert between reading the largest id and using the ones
+    after it."""
     if n <= 0:
         return []
     if is_postgres(conn):
         return [r[0] for r in conn.exec_driver_sql(
             f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) "
             "FROM generate_series(1, %s) ORDER BY 1", (n,))]
-    conn.exec_driver_sql(f"UPDATE {table} SET id = id WHERE id = (SELECT max(id) FROM {table})")
+    conn.exec_driver_sql(f"UPDATE {table} SET id = id WHERE 0")
     top = conn.exec_driver_sql(f"SELECT coalesce(max(id), 0) FROM {table}").scalar()
     return list(range(top + 1, top + 1 + n))
 

@@ -118,11 +118,11 @@ def _insert_clusters(session, descriptions: list[dict], stamp: dict) -> list[int
     """New union records, their ids in the order given."""
     conn = session.connection()
     ids = bulk.new_ids(conn, "clusters", len(descriptions))
+    created, updated = bulk.timestamp(conn, stamp["created_at"]), bulk.timestamp(conn, stamp["updated_at"])
     bulk.insert_rows(conn, "clusters",
                      [("id", "integer"), *_CLUSTER_COLUMNS, ("created_at", "timestamptz"),
                       ("updated_at", "timestamptz")],
-                     [(i, *_cluster_values(d), bulk.timestamp(conn, stamp["created_at"]),
-                       bulk.timestamp(conn, stamp["updated_at"]))
+                     [(i, *_cluster_values(d), created, updated)
                       for i, d in zip(ids, descriptions, strict=True)])
     return ids
 

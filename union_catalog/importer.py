@@ -103,7 +103,8 @@ def _import_export(session, partner: Partner, path: str, *, items_path: str | No
     total = os.path.getsize(path)
     complete = True
     fmt = ""
-    known = reading.KnownDigests(session.scalars(select(SourceRecord.content_hash).where(
+    known = reading.KnownDigests(session.execute(select(
+        SourceRecord.record_key, SourceRecord.content_hash).where(
         SourceRecord.partner_id == partner.id, SourceRecord.withdrawn_at.is_(None))))
     for event in reading.read_batches(path, setting, titles=st.titles is not None, known=known,
                                       in_process=in_process):
@@ -216,8 +217,9 @@ def _flush(session, st: _State, batch: list[reading.Prepared]) -> None:
     run_id = st.run.id if st.run is not None else None
     now = bulk.timestamp(conn, st.now)
     for row in [*new_rows, *(row for _rid, row in changed)]:
-        if not row.described:  # its content hash was known, yet it is new or changed here
-            reading.describe_into(row, marc.record_from_dict(bulk.loads(row.values["marc"])))
+        if row.unchanged:  # the reader's digests and the database disagree: never quietly
+            raise RuntimeError(f"record {row.ordinal} ({row.key!r}) was read as unchanged but is "
+                               "new or changed; nothing was imported")
     if new_rows:
         ids = _insert_records(conn, [(*_record_values(row.values, run_id, now), pid, now)
                                      for row in new_rows])

@@ -671,24 +671,6 @@ def _json_record(obj, rr: ReadRecord) -> ReadRecord:
     return _finish(rr, leader, fields, out)
 
 
-def record_from_dict(d: dict) -> Record:
-    """A pymarc Record again from the MARC-in-JSON the importer stores
-    (``ReadRecord.as_dict``), which is always well formed."""
-    fields = []
-    for entry in d["fields"]:
-        ((tag, value),) = entry.items()
-        if isinstance(value, str):
-            fields.append(control_field(tag, value))
-        else:
-            subs = [_tuple_new(Subfield, (code, text)) for sf in value["subfields"]
-                    for code, text in sf.items()]
-            fields.append(data_field(tag, value["ind1"], value["ind2"], subs))
-    record = Record(leader=d["leader"])
-    record.leader = Leader(d["leader"])
-    record.fields = fields
-    return record
-
-
 # --- keys and hashes -----------------------------------------------------------
 
 _KEY_TAGS = ("020", "022", "100", "110", "111", "130", "245", "246", "250", "260", "264", "300",

@@ -1,6 +1,6 @@
 """Reading an export for the importer: every record read, keyed, its items
-taken out and, when it may be new or changed, described for matching, in
-batches ready for the database.
+taken out and, unless it is the partner's current record unchanged, encoded
+and described for matching, in batches ready for the database.
 
 A large export is read in a second process while the importer writes the
 previous batch (the machine's other core: reading and describing are half of
@@ -61,28 +61,50 @@ class Prepared:
     items: list = field(default_factory=list)  # ItemData.as_tuple() of each
     tag: str | None = None
     title_key: str = ""
-    described: bool = False  # values holds describe()'s columns
+    unchanged: bool = False  # as the partner's current record: only key and hash sent
 
 
 class KnownDigests:
-    """The content hashes of a partner's current records, 8 bytes each in a
-    sorted array (8 MB for a million records): a record whose hash is here is
-    probably unchanged, so the reader need not describe it."""
+    """The partner's current records as (key, content hash) pairs, each
+    folded into a 128-bit digest and kept in two sorted arrays (16 MB for a
+    million records): a record whose pair is here is unchanged, the very
+    test the importer makes, so the reader sends only its key and ordinal
+    and neither encodes nor describes it. (Two pairs sharing 128 bits is a
+    chance of one in 10^28 per import; the importer checks anyway.)"""
 
-    def __init__(self, hexes=()):
-        self._values = array("Q", sorted({int(h[:16], 16) for h in hexes if h}))
+    def __init__(self, pairs=()):
+        digests = sorted({_digest(key, h) for key, h in pairs if h})
+        self._hi = array("Q", (d >> 64 for d in digests))
+        self._lo = array("Q", (d & _LOW for d in digests))
 
-    def __contains__(self, hex_digest: str) -> bool:
-        v = int(hex_digest[:16], 16)
-        i = bisect_left(self._values, v)
-        return i < len(self._values) and self._values[i] == v
+    def __contains__(self, pair: tuple[str, str]) -> bool:
+        d = _digest(*pair)
+        hi, lo = d >> 64, d & _LOW
+        i = bisect_left(self._hi, hi)
+        while i < len(self._hi) and self._hi[i] == hi:
+            if self._lo[i] == lo:
+                return True
+            i += 1
+        return False
+
+    def __len__(self) -> int:
+        return len(self._hi)
 
     def __getstate__(self):
-        return self._values.tobytes()
+        return self._hi.tobytes(), self._lo.tobytes()
 
-    def __setstate__(self, data):
-        self._values = array("Q")
-        self._values.frombytes(data)
+    def __setstate__(self, state):
+        self._hi, self._lo = array("Q"), array("Q")
+        self._hi.frombytes(state[0])
+        self._lo.frombytes(state[1])
+
+
+_LOW = (1 << 64) - 1
+
+
+def _digest(key: str, content_hash: str) -> int:
+    return int.from_bytes(hashlib.blake2b(f"{key}\0{content_hash}".encode(), digest_size=16).digest(),
+                          "big")
 
 
 class Preparer:
@@ -114,16 +136,19 @@ class Preparer:
         p.usable, p.key = True, key
         p.tag, items = holdings.items_of(record, self.setting)
         p.items = [it.as_tuple() for it in items]
+        content_hash = marc.content_hash(rr, self.setting)
         p.values = {
             "record_key": key,
             "control_number": rr.control_number[:100] or None,
             "ordinal": rr.ordinal,
-            "content_hash": marc.content_hash(rr, self.setting),
-            "marc": dumps(rr.as_dict),
+            "content_hash": content_hash,
         }
         if self.titles:
             p.title_key = marc.normalise_title(marc.record_title(record))
-        if self.known is None or p.values["content_hash"] not in self.known:
+        if self.known is not None and (key, content_hash) in self.known:
+            p.unchanged = True
+        else:
+            p.values["marc"] = dumps(rr.as_dict)
             describe_into(p, record)
         return p
 
@@ -142,7 +167,6 @@ def describe_into(p: Prepared, record) -> None:
         "issns": dumps(list(facts.get("issns") or [])),
         "match_data": dumps(facts),
     })
-    p.described = True
 
 
 def _problem_entry(rr: marc.ReadRecord) -> dict | None:

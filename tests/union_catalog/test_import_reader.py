@@ -67,10 +67,10 @@ def test_reading_in_a_second_process_gives_the_same_catalogue(session, make, tmp
     assert got[2] == theirs[2]  # the same records in the same union records
 
 
-def test_a_record_whose_content_is_known_but_new_here_is_still_described(session, make, tmp_path):
-    """The reader skips describing a record whose content hash the partner
-    already has (it is unchanged); a second copy of that content under a new
-    key is new all the same, and the importer describes it itself."""
+def test_a_second_copy_of_an_unchanged_record_is_new_and_described(session, make, tmp_path):
+    """The reader neither encodes nor describes a record the partner has
+    unchanged (its key and content hash); a second copy of that content
+    under a new key (the same content twice, no 001) is new all the same."""
     lib = make.partner("UQ", system="slims")
     first = tmp_path / "a.mrc"
     first.write_bytes(iso([record(None, "Fikih Sunnah", isbn="9789793062792")]))
@@ -118,7 +118,10 @@ def test_known_digests_survive_the_trip_to_the_reader():
     import hashlib
     import pickle
 
-    hexes = [hashlib.sha256(str(i).encode()).hexdigest() for i in range(500)]
-    known = pickle.loads(pickle.dumps(reading.KnownDigests(hexes[:400])))
-    assert all(h in known for h in hexes[:400])
-    assert not any(h in known for h in hexes[400:])
+    pairs = [(f"b{i:05d}", hashlib.sha256(str(i).encode()).hexdigest()) for i in range(500)]
+    known = pickle.loads(pickle.dumps(reading.KnownDigests(pairs[:400])))
+    assert len(known) == 400
+    assert all(p in known for p in pairs[:400])
+    assert not any(p in known for p in pairs[400:])
+    # the same content under another key, or another content under the same key, is not known
+    assert (pairs[0][0], pairs[1][1]) not in known and ("b00001#2", pairs[1][1]) not in known
