@@ -159,12 +159,26 @@ def revoke_tokens(session, user: User) -> int:
     return count
 
 
-def user_for_token(session, token: str) -> User | None:
+# How exactly a token's last use is kept: to the minute. A script calling
+# the API many times a second would otherwise write (and, on SQLite, lock the
+# database) on every call, for a time nobody reads closer than that.
+TOKEN_USE_RESOLUTION = timedelta(minutes=1)
+
+
+def user_for_token(session, token: str, now: datetime | None = None) -> tuple[User | None, bool]:
+    """The user a token speaks for (None: unknown, revoked or inactive), and
+    whether its last use was moved forward (the caller commits it)."""
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(token)))
     if row is None or row.revoked_at is not None or not row.user.active:
-        return None
-    row.last_used_at = utcnow()
-    return row.user
+        return None, False
+    now = now or utcnow()
+    last = row.last_used_at
+    if last is not None and last.tzinfo is None:
+        last = last.replace(tzinfo=now.tzinfo)  # SQLite gives it back without its zone
+    if last is not None and now - last < TOKEN_USE_RESOLUTION:
+        return row.user, False
+    row.last_used_at = now
+    return row.user, True
 
 
 def check_throttle(session, email: str, address: str, now: datetime | None = None) -> None:
@@ -275,10 +289,10 @@ def init_app(app: Flask) -> None:
             return
         from flask_login import AnonymousUserMixin
 
-        user = user_for_token(db.session, header[7:].strip())
+        user, used = user_for_token(db.session, header[7:].strip())
         g._login_user = user if user is not None else AnonymousUserMixin()
         g.auth_via_token = user is not None
-        if user is not None:
+        if used:
             db.session.commit()  # last_used_at
 
     @login_manager.unauthorized_handler

@@ -151,3 +151,38 @@ def test_api_token_authenticates_and_can_be_revoked(client, make):
     assert r.status_code == 401
     assert r.get_json()["error"]["code"] == "not_signed_in"
     assert client.get("/api/v1/me", headers=bearer("ill_forged")).status_code == 401
+
+
+def test_a_tokens_last_use_is_kept_to_the_minute_without_a_write_per_call(client, make):
+    from datetime import timedelta
+
+    user = make.user("librarian")
+    token = make.token(user)
+    make.commit()
+    row = user.tokens[0]
+    assert row.last_used_at is None
+    assert client.get("/api/v1/me", headers=bearer(token)).status_code == 200
+    db.session.expire_all()
+    first = row.last_used_at
+    assert first is not None
+
+    writes = []
+    from sqlalchemy import event
+
+    def count(conn, cursor, statement, *args):
+        if statement.lstrip().upper().startswith("UPDATE API_TOKENS"):
+            writes.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        for _ in range(5):  # within the minute: the same last use, no write
+            assert client.get("/api/v1/me", headers=bearer(token)).status_code == 200
+        assert writes == []
+        row.last_used_at = first - timedelta(minutes=2)  # a call two minutes later moves it
+        db.session.commit()
+        assert client.get("/api/v1/me", headers=bearer(token)).status_code == 200
+        assert len(writes) == 2  # ours just above, and the call's
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    db.session.expire_all()
+    assert row.last_used_at > first - timedelta(minutes=2)
