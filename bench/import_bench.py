@@ -164,7 +164,8 @@ with app.app_context():
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     report = importer.import_export(db.session, partner, sys.argv[3])
     db.session.commit()
-    print(report["imported"], before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    print(report["imported"], before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+          resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 """
 
 
@@ -181,9 +182,10 @@ def peak_memory(folder: Path, rows: list[dict], tmp: str, recluster: bool = True
         out = subprocess.run([sys.executable, "-c", PEAK_RSS, str(ROOT), f"sqlite:///{db}", str(path),
                               big_row["code"], "recluster" if recluster else "no-recluster"],
                              capture_output=True, text=True, check=True).stdout.split()
-        n, before, peak = (int(x) for x in out[-3:])
+        n, before, peak, reader = (int(x) for x in out[-4:])
         print(f"memory, {big_row['code']} {label:<5} {path.stat().st_size / 1e6:6.1f} MB {n:6d} records: "
-              f"peak RSS {peak / 1024:6.1f} MB (before the import {before / 1024:6.1f} MB)")
+              f"peak RSS {peak / 1024:6.1f} MB (before the import {before / 1024:6.1f} MB; "
+              f"its reader process {reader / 1024:6.1f} MB)")
 
 
 def pg_url(explicit: str | None) -> str | None:

@@ -469,34 +469,29 @@ def holdings_for(session, cluster_id: int) -> list[Holding]:
 
 def holdings_for_many(session, cluster_ids) -> dict[int, list[Holding]]:
     """``holdings_for`` of several union records: the records, then their
-    copies by record (two lookups by index, whatever the tables' statistics)."""
-    from sqlalchemy import select
-
-    from agreements.models import Partner
-    from union_catalog.models import Item, SourceRecord
+    copies by record (two lookups by index, whatever the tables' statistics),
+    read straight through the driver: a page of search results asks this on
+    every call, and the ORM's work would cost more than the lookups."""
+    from union_catalog import bulk
 
     ids = sorted({int(c) for c in cluster_ids})
     if not ids:
         return {}
+    conn = session.connection()
     by_cluster: dict[int, dict[int, Holding]] = {}
     cluster_of: dict[int, int] = {}
-    for record_id, cluster_id, partner_id, code in session.execute(
-        select(SourceRecord.id, SourceRecord.cluster_id, SourceRecord.partner_id, Partner.code)
-        .join(Partner, Partner.id == SourceRecord.partner_id)
-        .where(SourceRecord.cluster_id.in_(ids), SourceRecord.withdrawn_at.is_(None))
-        .order_by(SourceRecord.cluster_id, SourceRecord.id)
-    ):
+    for record_id, cluster_id, partner_id, code in sorted(bulk.select_among(
+            conn, "SELECT r.id, r.cluster_id, r.partner_id, p.code FROM source_records r "
+            "JOIN partners p ON p.id = r.partner_id", "r.cluster_id", ids,
+            tail=" AND r.withdrawn_at IS NULL"), key=lambda r: (r[1], r[0])):
         by_cluster.setdefault(cluster_id, {}).setdefault(partner_id, Holding(partner_id, code))
         cluster_of[record_id] = cluster_id
-    if cluster_of:
-        for record_id, partner_id, status, coverage in session.execute(
-            select(Item.source_record_id, Item.partner_id, Item.status, Item.coverage)
-            .where(Item.source_record_id.in_(list(cluster_of)))
-            .order_by(Item.id)
-        ):
-            holding = by_cluster[cluster_of[record_id]].get(partner_id)
-            if holding is not None:
-                holding.copies.append(Copy(status or UNKNOWN, coverage or ""))
+    for _id, record_id, partner_id, status, coverage in sorted(bulk.select_among(
+            conn, "SELECT id, source_record_id, partner_id, status, coverage FROM items",
+            "source_record_id", cluster_of)):
+        holding = by_cluster[cluster_of[record_id]].get(partner_id)
+        if holding is not None:
+            holding.copies.append(Copy(status or UNKNOWN, coverage or ""))
     return {cluster_id: list(by_partner.values()) for cluster_id, by_partner in by_cluster.items()}
 
 
@@ -593,14 +588,14 @@ def requestability_many(
     from sqlalchemy import select
 
     from agreements.models import Partner
-    from union_catalog.models import Cluster
+    from union_catalog import bulk
 
     services = tuple(services)
     ids = sorted({int(c) for c in cluster_ids})
     out: dict[str, dict[int, dict[int, tuple[bool, str]]]] = {s: {} for s in services}
     if not ids:
         return out
-    formats = dict(session.execute(select(Cluster.id, Cluster.format).where(Cluster.id.in_(ids))).all())
+    formats = dict(bulk.select_among(session.connection(), "SELECT id, format FROM clusters", "id", ids))
     holdings = holdings_for_many(session, ids)
     facts: dict[int, LenderFacts] = {}
     links: dict[str, dict[int, Link]] = {s: {} for s in services}
