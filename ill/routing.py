@@ -480,15 +480,15 @@ def holdings_for_many(session, cluster_ids) -> dict[int, list[Holding]]:
     conn = session.connection()
     by_cluster: dict[int, dict[int, Holding]] = {}
     cluster_of: dict[int, int] = {}
-    for record_id, cluster_id, partner_id, code in sorted(bulk.select_among(
+    for record_id, cluster_id, partner_id, code in sorted(map(tuple, bulk.select_among(
             conn, "SELECT r.id, r.cluster_id, r.partner_id, p.code FROM source_records r "
             "JOIN partners p ON p.id = r.partner_id", "r.cluster_id", ids,
-            tail=" AND r.withdrawn_at IS NULL"), key=lambda r: (r[1], r[0])):
+            tail=" AND r.withdrawn_at IS NULL")), key=lambda r: (r[1], r[0])):
         by_cluster.setdefault(cluster_id, {}).setdefault(partner_id, Holding(partner_id, code))
         cluster_of[record_id] = cluster_id
-    for _id, record_id, partner_id, status, coverage in sorted(bulk.select_among(
+    for _id, record_id, partner_id, status, coverage in sorted(map(tuple, bulk.select_among(
             conn, "SELECT id, source_record_id, partner_id, status, coverage FROM items",
-            "source_record_id", cluster_of)):
+            "source_record_id", cluster_of))):  # tuples: a Row compares in Python
         holding = by_cluster[cluster_of[record_id]].get(partner_id)
         if holding is not None:
             holding.copies.append(Copy(status or UNKNOWN, coverage or ""))
