@@ -149,6 +149,13 @@ def import_all(url: str, folder: Path, rows: list[dict], recluster: bool
 
 PEAK_RSS = r"""
 import resource, sys
+
+def peak_kb():
+    # VmHWM, not ru_maxrss: a process started from a large one inherits its
+    # ru_maxrss (the bench has imported everything twice by now)
+    with open("/proc/self/status") as fh:
+        return next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:"))
+
 sys.path.insert(0, sys.argv[1])
 from ill import create_app
 from ill.extensions import db
@@ -157,15 +164,16 @@ from union_catalog import importer
 app = create_app({"DATABASE_URL": sys.argv[2], "SECRET_KEY": "bench", "TESTING": True})
 with app.app_context():
     db.create_all()
+    from ill import schema_extras
+    schema_extras.create_all(db.session)
     partner, _ = ps.upsert(db.session, sys.argv[4], sys.argv[4])
     db.session.commit()
     if sys.argv[5] == "no-recluster":
         importer._recluster = lambda *a, **k: {}
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = peak_kb()
     report = importer.import_export(db.session, partner, sys.argv[3])
     db.session.commit()
-    print(report["imported"], before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-          resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    print(report["imported"], before, peak_kb(), resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 """
 
 
@@ -185,7 +193,7 @@ def peak_memory(folder: Path, rows: list[dict], tmp: str, recluster: bool = True
         n, before, peak, reader = (int(x) for x in out[-4:])
         print(f"memory, {big_row['code']} {label:<5} {path.stat().st_size / 1e6:6.1f} MB {n:6d} records: "
               f"peak RSS {peak / 1024:6.1f} MB (before the import {before / 1024:6.1f} MB; "
-              f"its reader process {reader / 1024:6.1f} MB)")
+              f"its reader process {reader / 1024:6.1f} MB, pages shared with the importer included)")
 
 
 def pg_url(explicit: str | None) -> str | None:
