@@ -125,3 +125,25 @@ def test_known_digests_survive_the_trip_to_the_reader():
     assert not any(p in known for p in pairs[400:])
     # the same content under another key, or another content under the same key, is not known
     assert (pairs[0][0], pairs[1][1]) not in known and ("b00001#2", pairs[1][1]) not in known
+
+
+def test_a_process_with_other_threads_starts_its_reader_from_the_fork_server(session, make, tmp_path):
+    """A web server runs an import job beside the threads serving requests:
+    forking it could copy a lock another thread holds, so the reader comes
+    from the fork server instead, with the same result."""
+    import threading
+
+    lib = make.partner("UGM", holdings_tag="952")
+    path = tmp_path / "export.mrc"
+    path.write_bytes(iso(books(1500)))
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)  # a request being served
+    other.start()
+    try:
+        assert reading._context().get_start_method() == "forkserver"
+        report = _import(session, lib, path, in_process=False)
+    finally:
+        stop.set()
+        other.join()
+    assert (report["read"], report["imported"], report["items"]) == (1500, 1500, 1500)
+    assert session.query(SourceRecord).filter_by(partner_id=lib.id).count() == 1500
