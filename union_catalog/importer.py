@@ -26,7 +26,7 @@ from .models import ImportRun, Item, SourceRecord
 
 log = logging.getLogger(__name__)
 
-BATCH = 1000
+WITHDRAW_CHUNK = 1000  # records withdrawn per statement
 
 ProgressFn = Callable[[int, int, int], None]  # records read, bytes read, bytes in all
 
@@ -334,8 +334,8 @@ def _withdraw_missing(session, st: _State) -> set[int]:
     current = session.scalars(select(SourceRecord.id).where(
         SourceRecord.partner_id == st.partner.id, SourceRecord.withdrawn_at.is_(None))).all()
     gone = [rid for rid in current if rid not in st.seen_ids]
-    for i in range(0, len(gone), BATCH):
-        chunk = gone[i:i + BATCH]
+    for i in range(0, len(gone), WITHDRAW_CHUNK):
+        chunk = gone[i:i + WITHDRAW_CHUNK]
         session.execute(update(SourceRecord).where(SourceRecord.id.in_(chunk))
                         .values(withdrawn_at=st.now).execution_options(synchronize_session=False))
         session.execute(delete(Item).where(Item.source_record_id.in_(chunk)))

@@ -6,7 +6,7 @@ A large export is read in a second process while the importer writes the
 previous batch (the machine's other core: reading and describing are half of
 an import's work). The reader touches no database: it gets the file's path
 and the digests of the partner's current records, and sends back batches
-through a pipe, which holds at most one batch in flight, so memory stays
+through a pipe, at most AHEAD batches ahead of the importer, so memory stays
 flat. A small export is read in the importer's own process, by the same code.
 
 What a record's key is, how duplicates are told apart and what a record's
