@@ -98,10 +98,11 @@ class SourceRecord(db.Model):
     """One partner's MARC record, as last imported."""
 
     __tablename__ = "source_records"
+    # (partner_id, record_key) also serves every lookup by partner alone
     __table_args__ = (UniqueConstraint("partner_id", "record_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), index=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"))
     # The 001 where there is one; else a key derived from the record's content.
     record_key: Mapped[str] = mapped_column(String(100))
     control_number: Mapped[str | None] = mapped_column(String(100))
