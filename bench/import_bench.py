@@ -10,7 +10,7 @@ timed just before and just after that import, since the machine's speed
 drifts. CPU time counts the importer's reader processes too, not the
 database server.
 
-    python bench/import_bench.py [--editions N] [--exports DIR] [--pg URL] [--no-recluster]
+    python bench/import_bench.py [--editions N] [--exports DIR] [--pg URL]
 """
 from __future__ import annotations
 
@@ -101,7 +101,7 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def import_all(url: str, folder: Path, rows: list[dict], recluster: bool
+def import_all(url: str, folder: Path, rows: list[dict]
                ) -> tuple[float, int, float, float]:
     from sqlalchemy import text
 
@@ -123,8 +123,6 @@ def import_all(url: str, folder: Path, rows: list[dict], recluster: bool
         for p in rows:
             partner_service.upsert(db.session, p["code"], p["name"])
         db.session.commit()
-        if not recluster:
-            importer._recluster = lambda *a, **k: {}
         n = 0
         t, cpu = time.perf_counter(), time.process_time() + _children_cpu()
         for p in rows:
@@ -168,8 +166,6 @@ with app.app_context():
     schema_extras.create_all(db.session)
     partner, _ = ps.upsert(db.session, sys.argv[4], sys.argv[4])
     db.session.commit()
-    if sys.argv[5] == "no-recluster":
-        importer._recluster = lambda *a, **k: {}
     before = peak_kb()
     report = importer.import_export(db.session, partner, sys.argv[3])
     db.session.commit()
@@ -177,7 +173,7 @@ with app.app_context():
 """
 
 
-def peak_memory(folder: Path, rows: list[dict], tmp: str, recluster: bool = True) -> None:
+def peak_memory(folder: Path, rows: list[dict], tmp: str) -> None:
     """Peak memory of importing the largest partner file, against a file a
     tenth its size of the same partner: flat when it barely grows."""
     small = Path(tmp) / "small"
@@ -188,7 +184,7 @@ def peak_memory(folder: Path, rows: list[dict], tmp: str, recluster: bool = True
     for label, path in (("small", small / big_row["file"]), ("large", folder / big_row["file"])):
         db = Path(tmp) / f"mem-{label}.sqlite3"
         out = subprocess.run([sys.executable, "-c", PEAK_RSS, str(ROOT), f"sqlite:///{db}", str(path),
-                              big_row["code"], "recluster" if recluster else "no-recluster"],
+                              big_row["code"]],
                              capture_output=True, text=True, check=True).stdout.split()
         n, before, peak, reader = (int(x) for x in out[-4:])
         print(f"memory, {big_row['code']} {label:<5} {path.stat().st_size / 1e6:6.1f} MB {n:6d} records: "
@@ -221,8 +217,6 @@ def main() -> None:
     ap.add_argument("--no-pg", action="store_true")
     ap.add_argument("--memory", action="store_true",
                     help="also measure peak memory on a large and a small file")
-    ap.add_argument("--no-recluster", action="store_true",
-                    help="leave out clustering and search indexing (the importer alone)")
     a = ap.parse_args()
     logging.disable(logging.WARNING)  # pymarc logs every odd indicator it meets
     with tempfile.TemporaryDirectory(prefix="import-bench-") as tmp:
@@ -244,7 +238,7 @@ def main() -> None:
         if url:
             targets.append(("PostgreSQL", url))
         for name, target in targets:
-            secs, n, again, cpu = import_all(target, folder, rows, recluster=not a.no_recluster)
+            secs, n, again, cpu = import_all(target, folder, rows)
             # the bare parse again right after: the machine's speed drifts, so
             # each import is weighed against the parses on either side of it
             after, _n, _r, after_cpu = bare_parse(folder, rows)
@@ -260,7 +254,7 @@ def main() -> None:
                   f"  ratio {again / base:.2f}x")
             bare, bare_cpu = after, after_cpu
         if a.memory:
-            peak_memory(folder, rows, tmp, recluster=not a.no_recluster)
+            peak_memory(folder, rows, tmp)
 
 
 if __name__ == "__main__":

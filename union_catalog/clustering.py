@@ -19,7 +19,7 @@ import re
 import time
 import zlib
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from sqlalchemy import bindparam, delete, select, update
 
@@ -89,17 +89,23 @@ def _label(row: _Row, codes: dict) -> str:
 
 # --- keys ---------------------------------------------------------------------------
 
-def _write_keys(session, rows: Iterable[_Row], block_keys: dict) -> dict[int, list[int]]:
+MATCH_KEY_COLUMNS = [("key_hash", "bigint"), ("source_record_id", "integer")]
+
+
+def _write_keys(session, rows: Iterable[_Row], block_keys: dict, pending: Collection[int] = ()
+                ) -> tuple[dict[int, list[int]], list[tuple]]:
+    """The rows' key hashes, written to match_keys; those of pending records
+    (not written yet themselves) are returned as rows for the caller to
+    write after them."""
     keys = {}
-    params = []
+    params, later = [], []
     for row in rows:
         hashes = sorted({key_hash(k) for k in block_keys[row.id]})
         keys[row.id] = hashes
         rid = row.id
-        params.extend((h, rid) for h in hashes)
-    bulk.insert_rows(session.connection(), "match_keys",
-                     [("key_hash", "bigint"), ("source_record_id", "integer")], params)
-    return keys
+        (later if rid in pending else params).extend((h, rid) for h in hashes)
+    bulk.insert_rows(session.connection(), "match_keys", MATCH_KEY_COLUMNS, params)
+    return keys, later
 
 
 _CLUSTER_COLUMNS = [
@@ -289,23 +295,33 @@ def _assign_ids(groups: list[list[int]], rows: dict[int, _Row], weight: dict[int
 # --- the service --------------------------------------------------------------------
 
 def recluster(session, partner_id: int | None, changed_ids: set[int], withdrawn_ids: set[int],
-              *, extra_ids: Iterable[int] = (), facts: dict[int, dict] | None = None) -> dict:
+              *, extra_ids: Iterable[int] = (), facts: dict[int, dict] | None = None,
+              pending: dict[int, tuple] | None = None) -> dict:
     """Re-cluster after an import of one partner (inside its transaction).
 
     changed_ids: that partner's new or changed records; withdrawn_ids: its
     records withdrawn by this import; extra_ids: records whose union records
     must be weighed again (after a coordinator's decision); facts: what
     describe() said of the changed records, by id, when the caller still has
-    it (saves reading it back). Returns
-    {"clusters": ids of every union record whose members or description
-    changed, "created": those of them made here, and figures}."""
+    it (saves reading it back); pending: new records among changed_ids that
+    are not written yet, {id: (partner_id, record_key, control_number,
+    ordinal)} with their facts in `facts`, so that the caller writes them
+    once, with their union record, instead of writing and then updating
+    them. Returns {"clusters": ids of every union record whose members or
+    description changed, "created": those of them made here, "placed":
+    {pending id: (union record id, evidence)}, "pending_keys": their
+    match_keys rows, and figures}."""
     t0, cpu0 = time.perf_counter(), time.process_time()
     session.flush()
     codes = _partner_codes(session)
     changed_ids, withdrawn_ids, extra_ids = set(changed_ids), set(withdrawn_ids), set(extra_ids)
     rows: dict[int, _Row] = {}
+    pending = pending or {}
+    for rid, (pid, key, control, ordinal) in pending.items():
+        rows[rid] = _Row((rid, pid, key, control, ordinal, facts[rid], None, None))
     if facts:
-        _load_known(session, {i: facts[i] for i in changed_ids if i in facts}, rows)
+        _load_known(session, {i: facts[i] for i in changed_ids if i in facts and i not in pending},
+                    rows)
     _load(session, SourceRecord.id, (changed_ids | extra_ids) - set(rows), rows)
 
     # the changed records' keys, and who shares them (a record never clustered has none)
@@ -314,7 +330,8 @@ def recluster(session, partner_id: int | None, changed_ids: set[int], withdrawn_
                                          if i not in rows or rows[i].cluster_id is not None})
     t_read = time.perf_counter() - t0
     t1 = time.perf_counter()
-    keys = _write_keys(session, [rows[i] for i in changed_ids if i in rows], block_keys)
+    keys, pending_keys = _write_keys(session, [rows[i] for i in changed_ids if i in rows],
+                                     block_keys, pending)
     candidates = _candidates(session, {h for hs in keys.values() for h in hs})
     t_keys = time.perf_counter() - t1
     t1 = time.perf_counter()
@@ -435,6 +452,7 @@ def recluster(session, partner_id: int | None, changed_ids: set[int], withdrawn_
 
     # members: their union record and why
     record_updates = []
+    placed: dict[int, tuple[int, str | None]] = {}
     moved = 0
     for n, group in enumerate(groups):
         if n in unchanged_groups:
@@ -448,7 +466,9 @@ def recluster(session, partner_id: int | None, changed_ids: set[int], withdrawn_
                 evidence = row.evidence  # still true: its match is still beside it
                 if row.cluster_id != cid:
                     continue  # moved with its whole union record, above
-            if row.cluster_id != cid or row.evidence != evidence:
+            if rid in pending:
+                placed[rid] = (cid, evidence)
+            elif row.cluster_id != cid or row.evidence != evidence:
                 record_updates.append((cid, evidence, rid))
                 moved += row.cluster_id not in (None, cid)
     if record_updates:
@@ -461,6 +481,8 @@ def recluster(session, partner_id: int | None, changed_ids: set[int], withdrawn_
     return {
         "clusters": touched,
         "created": {owned[n] for n in fresh},  # union records made here
+        "placed": placed,
+        "pending_keys": pending_keys,
         # what describe() said of every record read here, for the search index
         "facts": {rid: row.facts for rid, row in rows.items()},
         "scope": len(rows),

@@ -146,7 +146,7 @@ def _import_export(session, partner: Partner, path: str, *, items_path: str | No
         log.warning("import of %s not read to its end: nothing withdrawn", path)
 
     if withdrawn_ids or st.items_changed_ids:
-        _recluster(session, st, set(), withdrawn_ids, None, st.items_changed_ids)
+        _index(session, st, _cluster(session, st, set(), withdrawn_ids), st.items_changed_ids)
     if len(st.touched) >= search.ANALYZE_AFTER:
         search.analyze(session)
     cluster_info = {**st.clustering, "touched": len(st.touched)}
@@ -220,10 +220,9 @@ def _flush(session, st: _State, batch: list[reading.Prepared]) -> None:
         if row.unchanged:  # the reader's digests and the database disagree: never quietly
             raise RuntimeError(f"record {row.ordinal} ({row.key!r}) was read as unchanged but is "
                                "new or changed; nothing was imported")
-    if new_rows:
-        ids = _insert_records(conn, [(*_record_values(row.values, run_id, now), pid, now)
-                                     for row in new_rows])
-        for row, rid in zip(new_rows, ids, strict=True):
+    if new_rows:  # their ids now; the rows once clustering has placed them
+        for row, rid in zip(new_rows, bulk.new_ids(conn, "source_records", len(new_rows)),
+                            strict=True):
             row.values["id"] = rid
         st.inserted += len(new_rows)
     if changed:
@@ -235,6 +234,20 @@ def _flush(session, st: _State, batch: list[reading.Prepared]) -> None:
     st.unchanged += len(batch) - len(new_rows) - len(changed)
     st.imported += len(batch)
     fresh = new_rows + [row for _rid, row in changed]
+    info = None
+    if fresh:
+        # clustered before the new records are written, so that each goes in
+        # once, with its union record, rather than written and then updated
+        info = _cluster(session, st, {row.values["id"] for row in fresh}, set(),
+                        facts={row.values["id"]: bulk.loads(row.values["match_data"]) for row in fresh},
+                        pending={row.values["id"]: (pid, row.key, row.values["control_number"], row.ordinal)
+                                 for row in new_rows})
+    if new_rows:
+        placed = info["placed"]
+        bulk.insert_rows(conn, "source_records", [("id", "integer"), *_INSERT_COLUMNS],
+                         [(row.values["id"], *_record_values(row.values, run_id, now), pid, now,
+                           *placed[row.values["id"]]) for row in new_rows])
+        bulk.insert_rows(conn, "match_keys", clustering.MATCH_KEY_COLUMNS, info["pending_keys"])
     item_rows = []
     for row in fresh:
         item_rows.extend((row.values["id"], pid, *it)
@@ -249,19 +262,20 @@ def _flush(session, st: _State, batch: list[reading.Prepared]) -> None:
                 st.without_marc_items.add(rid)
             if row.title_key:
                 st.titles.setdefault(row.title_key, []).append((rid, row.ordinal))
-    if fresh:
-        _recluster(session, st, {row.values["id"] for row in fresh}, set(),
-                   {row.values["id"]: bulk.loads(row.values["match_data"]) for row in fresh})
+    if info is not None:
+        _index(session, st, info)
 
 
 # source_records as the importer writes them: these columns, then (insert)
-# partner_id and created_at, or (update) withdrawn_at and the id
+# partner_id, created_at and where clustering placed it, or (update)
+# withdrawn_at and the id
 _RECORD_COLUMNS = [
     ("record_key", "varchar"), ("control_number", "varchar"), ("ordinal", "integer"),
     ("content_hash", "varchar"), ("marc", "json"), ("title", "text"), ("author", "text"),
     ("year", "integer"), ("isbns", "json"), ("issns", "json"), ("match_data", "json"),
     ("import_run_id", "integer"), ("updated_at", "timestamptz")]
-_INSERT_COLUMNS = [*_RECORD_COLUMNS, ("partner_id", "integer"), ("created_at", "timestamptz")]
+_INSERT_COLUMNS = [*_RECORD_COLUMNS, ("partner_id", "integer"), ("created_at", "timestamptz"),
+                   ("cluster_id", "integer"), ("match_evidence", "text")]
 _ITEM_COLUMNS = [("source_record_id", "integer"), ("partner_id", "integer"),
                  *((name, "varchar" if name in ("barcode", "call_number", "location", "status", "source")
                     else "text") for name in holdings.ItemData.COLUMNS)]
@@ -270,14 +284,6 @@ _ITEM_COLUMNS = [("source_record_id", "integer"), ("partner_id", "integer"),
 def _record_values(v: dict, run_id: int | None, now) -> tuple:
     return (v["record_key"], v["control_number"], v["ordinal"], v["content_hash"], v["marc"],
             v["title"], v["author"], v["year"], v["isbns"], v["issns"], v["match_data"], run_id, now)
-
-
-def _insert_records(conn, rows: list[tuple]) -> list[int]:
-    """Insert new records (rows in _INSERT_COLUMNS order) and return their ids, in order."""
-    ids = bulk.new_ids(conn, "source_records", len(rows))
-    bulk.insert_rows(conn, "source_records", [("id", "integer"), *_INSERT_COLUMNS],
-                     [(rid, *row) for rid, row in zip(ids, rows, strict=True)])
-    return ids
 
 
 def _attach_csv_items(session, st: _State, items_path: str) -> list[dict]:
@@ -342,13 +348,23 @@ def _withdraw_missing(session, st: _State) -> set[int]:
     return set(gone)
 
 
-def _recluster(session, st: _State, changed_ids: set[int], withdrawn_ids: set[int],
-               facts: dict[int, dict] | None, items_changed_ids: set[int] = frozenset()) -> None:
+def _cluster(session, st: _State, changed_ids: set[int], withdrawn_ids: set[int],
+             facts: dict[int, dict] | None = None, pending: dict[int, tuple] | None = None) -> dict:
     """Re-cluster what this batch changed (handing clustering the facts just
-    described) and bring the touched union records' search index up to date,
-    in this transaction. Each batch is settled as it lands, while the reader
-    reads the next; the records withdrawn and the SLiMS items come last."""
-    info = clustering.recluster(session, st.partner.id, changed_ids, withdrawn_ids, facts=facts)
+    described, and the new records not written yet), in this transaction.
+    Each batch is settled as it lands, while the reader reads the next; the
+    records withdrawn and the SLiMS items come last."""
+    info = clustering.recluster(session, st.partner.id, changed_ids, withdrawn_ids, facts=facts,
+                                pending=pending)
+    for k, v in info.items():
+        if isinstance(v, int | float) and not isinstance(v, bool):
+            st.clustering[k] = round(st.clustering.get(k, 0) + v, 3)
+    return info
+
+
+def _index(session, st: _State, info: dict, items_changed_ids: set[int] = frozenset()) -> None:
+    """Bring the search index up to date for the union records clustering
+    touched (and those whose records' items changed)."""
     cluster_ids: set[int] = set(info["clusters"])
     if items_changed_ids:
         cluster_ids.update(cid for cid in session.scalars(
@@ -357,6 +373,3 @@ def _recluster(session, st: _State, changed_ids: set[int], withdrawn_ids: set[in
     search.reindex_clusters(session, cluster_ids, known=info["facts"], analyze=False,
                             new=info["created"])
     st.touched |= cluster_ids
-    for k, v in info.items():
-        if isinstance(v, int | float) and not isinstance(v, bool):
-            st.clustering[k] = round(st.clustering.get(k, 0) + v, 3)
