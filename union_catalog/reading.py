@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 from ill.jsoncodec import dumps
 
-from . import holdings, marc
+from . import holdings, marc, matching
 from .errors import CatalogError
 
 BATCH = 1000
@@ -155,9 +155,7 @@ class Preparer:
 
 def describe_into(p: Prepared, record) -> None:
     """describe()'s facts and the columns taken from them."""
-    from .matching import describe
-
-    facts = describe(record)
+    facts = matching.describe(record)
     year = facts.get("year")
     p.values.update({
         "title": facts.get("title") or "",
@@ -329,9 +327,8 @@ def _serve(send, receive, path: str, setting: str, titles: bool, known: KnownDig
     except BaseException:  # noqa: BLE001  (told to the importer, which raises it)
         _last_word(put, ("crash", traceback.format_exc()))
     finally:
-        if not gone.is_set():
-            outbox.put(None)
-            sender.join()
+        _last_word(put, None)  # the sender's signal to end, unless it has ended already
+        sender.join()
         send.close()
 
 
