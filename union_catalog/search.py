@@ -310,6 +310,8 @@ REINDEX_CHUNK = 2000
 _DOC_COLUMNS = [("cluster_id", "integer"), ("title_norm", "text"), ("title_key", "text"),
                 ("identifiers", "text"), ("year", "integer"), ("language", "varchar"),
                 ("format", "varchar"), ("libraries", "integer"), ("libraries_available", "integer")]
+_FTS_STAGE_COLUMNS = [("cluster_id", "integer"), ("title", "text"), ("author", "text"),
+                      ("subject", "text"), ("other", "text")]
 _HOLDING_COLUMNS = [("cluster_id", "integer"), ("partner_id", "integer"), ("items", "integer"),
                     ("available", "integer")]
 _CLUSTER_SQL = ("SELECT id, title, author, year, publisher, edition, language, format, isbns, issns "
@@ -503,17 +505,21 @@ class PostgresEngine:
         kept = {r.cluster_id for r in rows}
         bulk.delete_among(conn, FTS_TABLE, "cluster_id", [c for c in cluster_ids if c not in kept])
         if rows:
-            # one pipelined statement per row: psycopg sends them all before it
-            # waits, and writes text parameters in C (arrays of text it does not)
+            # the words go in by COPY to a table of this transaction, then to
+            # the index in one statement: the server's bulk path both ways
+            conn.exec_driver_sql(search_schema.STAGE_STATEMENT)
+            bulk.insert_rows(conn, search_schema.FTS_STAGE, _FTS_STAGE_COLUMNS,
+                             [(r.cluster_id, r.title, r.author, r.subject, r.other) for r in rows])
             conn.exec_driver_sql(
-                f"INSERT INTO {FTS_TABLE} AS f (cluster_id, doc) VALUES (%s, "
-                "setweight(to_tsvector('simple', %s), 'A') || "
-                "setweight(to_tsvector('simple', %s), 'B') || "
-                "setweight(to_tsvector('simple', %s), 'C') || "
-                "setweight(to_tsvector('simple', %s), 'D')) "
+                f"INSERT INTO {FTS_TABLE} AS f (cluster_id, doc) SELECT cluster_id, "
+                "setweight(to_tsvector('simple', title), 'A') || "
+                "setweight(to_tsvector('simple', author), 'B') || "
+                "setweight(to_tsvector('simple', subject), 'C') || "
+                "setweight(to_tsvector('simple', other), 'D') "
+                f"FROM {search_schema.FTS_STAGE} "
                 "ON CONFLICT (cluster_id) DO UPDATE SET doc = excluded.doc "
-                "WHERE f.doc IS DISTINCT FROM excluded.doc",
-                [(r.cluster_id, r.title, r.author, r.subject, r.other) for r in rows])
+                "WHERE f.doc IS DISTINCT FROM excluded.doc")
+            conn.exec_driver_sql(f"TRUNCATE {search_schema.FTS_STAGE}")
         search_schema.settle(conn)
 
     def expression(self, terms) -> str:

@@ -26,6 +26,12 @@ from sqlalchemy import text
 FTS_TABLE = "catalog_fts"
 FTS_INDEX = f"ix_{FTS_TABLE}_doc"  # PostgreSQL
 MANAGED_TABLES = (FTS_TABLE,)
+# PostgreSQL: where a reindex stages its words (by COPY) before they become
+# vectors in one statement; a temporary table, gone at the end of the
+# transaction, so never in a migration or a dump
+FTS_STAGE = "catalog_fts_stage"
+STAGE_STATEMENT = (f"CREATE TEMPORARY TABLE IF NOT EXISTS {FTS_STAGE} (cluster_id integer, "
+                   "title text, author text, subject text, other text) ON COMMIT DROP")
 
 
 def create_statements(dialect: str) -> list[str]:
