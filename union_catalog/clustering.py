@@ -194,13 +194,13 @@ def describe_cluster(votes: list) -> dict:
                 "issns": sorted(set(f.get("issns") or ())), "member_count": 1}
 
     def mode(name: str, prefer_long: bool = False):
-        counted: Counter = Counter()
+        counted: dict = {}
         for w, f in votes:
             value = f.get(name)
-            if value not in (None, ""):
-                counted[value] += w
-        if not counted:
-            return None
+            if value is not None and value != "":
+                counted[value] = counted.get(value, 0) + w
+        if len(counted) < 2:  # the members agree (or say nothing): the common case
+            return next(iter(counted), None)
         if prefer_long:
             return max(counted, key=lambda v: (counted[v], len(str(v)), str(v)))
         return max(counted, key=lambda v: (counted[v], -len(str(v)), str(v)))

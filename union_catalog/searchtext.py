@@ -51,9 +51,11 @@ def fold(text: str | None) -> str:
     'Tafsīr al-Miṣbāḥ : pesan /' -> 'tafsir al misbah pesan'."""
     if not text:
         return ""
-    text = unicodedata.normalize("NFKD", str(text).translate(_LETTERS)).translate(_INWORD_MARKS)
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return " ".join(_NON_WORD.sub(" ", text.casefold()).split())
+    text = str(text)
+    if not text.isascii():  # plain ASCII has no letter to decompose nor mark to drop
+        text = unicodedata.normalize("NFKD", text.translate(_LETTERS))
+        text = "".join(c for c in text if not unicodedata.combining(c))
+    return " ".join(_NON_WORD.sub(" ", text.translate(_INWORD_MARKS).casefold()).split())
 
 
 def words(text: str | None) -> list[str]:

@@ -368,3 +368,25 @@ def test_recluster_command_rebuilds_keys_and_facts_keeping_ids(world, runner):
     assert world.record("UGM", "u1").match_data["isbns"] == [ISBN]
     assert world.cluster_of("UGM", "u1") == world.cluster_of("PNRI", "p1") == cid
     assert world.cluster_of("PNRI", "p2") != cid
+
+
+def test_a_union_record_is_described_by_the_commonest_form_of_each_field():
+    from union_catalog.clustering import describe_cluster
+
+    a = {"title": "Hukum Islam", "author": "Daud Ali", "year": 2010, "edition": "Cet. 2",
+         "language": "ind", "isbns": ["9789790000001"]}
+    b = {"title": "Hukum Islam : pengantar", "author": "", "year": 2011, "edition": "Cet. 2",
+         "language": "ind", "isbns": ["9789790000002"]}
+    # agreement, or one member silent: that form
+    d = describe_cluster([a, dict(a, author=None)])
+    assert (d["title"], d["author"], d["edition"], d["member_count"]) == \
+        ("Hukum Islam", "Daud Ali", "Cet. 2", 2)
+    # a tie: the longer title, the shorter edition statement, the earlier year
+    d = describe_cluster([a, b])
+    assert (d["title"], d["author"], d["year"]) == ("Hukum Islam : pengantar", "Daud Ali", 2010)
+    assert d["isbns"] == ["9789790000001", "9789790000002"]
+    assert describe_cluster([dict(a, edition="Cet. 2 rev."), a | {"edition": "Cet. 3"}])["edition"] \
+        == "Cet. 3"
+    # a union record's own description votes with the weight of its members
+    d = describe_cluster([(3, a), (1, b)])
+    assert (d["title"], d["year"], d["member_count"]) == ("Hukum Islam", 2010, 4)

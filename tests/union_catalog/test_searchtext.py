@@ -1,5 +1,8 @@
 """How search reads text: folding and identifiers (no database)."""
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from union_catalog import searchtext
 
 
@@ -31,3 +34,19 @@ def test_parse_text_keeps_numbers_that_are_not_identifiers():
     parsed = searchtext.parse_text("sejarah 1945")
     assert [t.word for t in parsed.terms] == ["sejarah", "1945"]
     assert parsed.identifiers == []
+
+
+def _fold_the_long_way(text: str) -> str:
+    """fold() without its plain-ASCII shortcut: every character decomposed."""
+    import unicodedata
+
+    text = unicodedata.normalize("NFKD", text.translate(searchtext._LETTERS)).translate(
+        searchtext._INWORD_MARKS)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return " ".join(searchtext._NON_WORD.sub(" ", text.casefold()).split())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=0x7F)) | st.text())
+def test_fold_takes_a_shortcut_for_plain_ascii_that_changes_nothing(text):
+    assert searchtext.fold.__wrapped__(text) == _fold_the_long_way(text)
