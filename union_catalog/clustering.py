@@ -25,7 +25,7 @@ from sqlalchemy import bindparam, delete, select, update
 
 from ill.errors import BadRequest, Conflict, NotFound
 
-from . import bulk, matching
+from . import bulk, matching, search
 from .models import Cluster, ClusterDecision, MatchKey, SourceRecord
 
 CHUNK = bulk.SQLITE_IDS
@@ -551,7 +551,14 @@ def recluster_all(session, refresh: bool = False) -> dict:
     refreshed = refresh_facts(session) if refresh else 0
     session.execute(delete(MatchKey))
     ids = set(session.scalars(select(SourceRecord.id).where(_LIVE)))
-    return {**recluster(session, None, ids, set()), "refreshed": refreshed}
+    return {**_reclustered(session, recluster(session, None, ids, set())), "refreshed": refreshed}
+
+
+def _reclustered(session, info: dict) -> dict:
+    """The search index brought up to date for the union records a
+    re-clustering touched (an import does this itself, batch by batch)."""
+    search.reindex_clusters(session, info["clusters"], known=info["facts"])
+    return info
 
 
 # --- coordinators' decisions --------------------------------------------------------
@@ -615,7 +622,7 @@ def split(session, cluster_id: int, record_ids: Iterable[int], user=None, note: 
             _decide(session, ClusterDecision.TOGETHER, _ref(group[0], codes), _ref(m, codes),
                     user, note)
     session.flush()
-    info = recluster(session, None, set(), set(), extra_ids=by_id)
+    info = _reclustered(session, recluster(session, None, set(), set(), extra_ids=by_id))
     return _outcome(session, info, [m.id for m in members])
 
 
@@ -647,7 +654,8 @@ def merge(session, cluster_id: int, other_id: int, user=None, note: str = "") ->
         _decide(session, ClusterDecision.TOGETHER, _ref(second[0], codes), _ref(m, codes), user,
                 note)
     session.flush()
-    info = recluster(session, None, set(), set(), extra_ids=[m.id for m in first + second])
+    info = _reclustered(session, recluster(session, None, set(), set(),
+                                           extra_ids=[m.id for m in first + second]))
     return _outcome(session, info, [m.id for m in first + second])
 
 

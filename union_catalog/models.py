@@ -149,16 +149,26 @@ class Item(db.Model):
     record: Mapped[SourceRecord] = relationship(back_populates="items")
 
 
+# Derived tables: match_keys, catalog_search_docs, catalog_search_holdings and
+# the full-text table (union_catalog.search_schema) are worked out from the
+# records and union records, written only by clustering and the search index,
+# and rebuilt from them by `catalog recluster` and `catalog reindex`. They
+# carry no foreign keys: on PostgreSQL each would fire a trigger for every row
+# an import writes (a tenth of a 60,000-record import), and the rows they
+# point to are never deleted (a record is withdrawn, a union record keeps its
+# row when emptied or merged). Their upkeep is tested instead
+# (tests/union_catalog/test_derived_tables.py).
+
+
 class MatchKey(db.Model):
     """One blocking key of one record (union_catalog.matching.block_keys, as a
     64-bit hash): re-importing a partner finds its records' candidates here
-    without reading anyone else's records."""
+    without reading anyone else's records. Derived (see above)."""
 
     __tablename__ = "match_keys"
 
     key_hash: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    source_record_id: Mapped[int] = mapped_column(
-        ForeignKey("source_records.id", ondelete="CASCADE"), primary_key=True, index=True)
+    source_record_id: Mapped[int] = mapped_column(primary_key=True, index=True)
 
 
 class ClusterDecision(db.Model):
@@ -193,12 +203,12 @@ class ClusterDecision(db.Model):
 class SearchDoc(db.Model):
     """What search filters, facets and ranks a union record by, kept current by
     ``union_catalog.search.reindex_clusters`` (the words themselves live in the
-    engine's full-text table, see ``union_catalog.search_schema``)."""
+    engine's full-text table, see ``union_catalog.search_schema``). Derived
+    (see above)."""
 
     __tablename__ = "catalog_search_docs"
 
-    cluster_id: Mapped[int] = mapped_column(ForeignKey("clusters.id", ondelete="CASCADE"),
-                                            primary_key=True)
+    cluster_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     # Folded and padded with spaces (' tafsir al misbah '), for exact and
     # whole-word title matches that rank above keyword hits.
     title_norm: Mapped[str] = mapped_column(Text, default=" ")
@@ -213,13 +223,12 @@ class SearchDoc(db.Model):
 
 
 class SearchHolding(db.Model):
-    """One partner holding one union record, for the library filter and facet."""
+    """One partner holding one union record, for the library filter and facet.
+    Derived (see above)."""
 
     __tablename__ = "catalog_search_holdings"
 
-    cluster_id: Mapped[int] = mapped_column(ForeignKey("clusters.id", ondelete="CASCADE"),
-                                            primary_key=True)
-    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"),
-                                            primary_key=True, index=True)
+    cluster_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    partner_id: Mapped[int] = mapped_column(primary_key=True, index=True)
     items: Mapped[int] = mapped_column(Integer, default=0)
     available: Mapped[int] = mapped_column(Integer, default=0)

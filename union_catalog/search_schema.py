@@ -43,11 +43,10 @@ def create_statements(dialect: str) -> list[str]:
         ]
     if dialect == "postgresql":
         return [
+            # derived from the union records, so no foreign key (see
+            # union_catalog.models)
             f"CREATE TABLE IF NOT EXISTS {FTS_TABLE} ("
-            "cluster_id integer PRIMARY KEY "
-            "CONSTRAINT fk_catalog_fts_cluster_id_clusters "
-            "REFERENCES clusters (id) ON DELETE CASCADE, "
-            "doc tsvector NOT NULL)",
+            "cluster_id integer PRIMARY KEY, doc tsvector NOT NULL)",
             f"CREATE INDEX IF NOT EXISTS {FTS_INDEX} ON {FTS_TABLE} USING gin (doc) "
             "WITH (fastupdate = on)",
         ]
