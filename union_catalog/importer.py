@@ -37,6 +37,7 @@ class _State:
     setting: str
     run: ImportRun | None
     now: object
+    first: bool = False  # the partner has no records yet
     read: int = 0
     imported: int = 0
     inserted: int = 0
@@ -106,6 +107,9 @@ def _import_export(session, partner: Partner, path: str, *, items_path: str | No
     known = reading.KnownDigests(session.execute(select(
         SourceRecord.record_key, SourceRecord.content_hash).where(
         SourceRecord.partner_id == partner.id, SourceRecord.withdrawn_at.is_(None))))
+    # a partner's first import has no record of its own to look up, withdrawn or not
+    st.first = session.scalar(select(SourceRecord.id).where(
+        SourceRecord.partner_id == partner.id).limit(1)) is None
     for event in reading.read_batches(path, setting, titles=st.titles is not None, known=known,
                                       in_process=in_process):
         if event[0] == "format":
@@ -200,7 +204,7 @@ def _flush(session, st: _State, batch: list[reading.Prepared]) -> None:
         return
     pid = st.partner.id
     conn = session.connection()
-    existing = {r.record_key: r for r in bulk.select_among(
+    existing = {} if st.first else {r.record_key: r for r in bulk.select_among(
         conn, "SELECT id, record_key, content_hash, withdrawn_at, ordinal FROM source_records",
         "record_key", [row.key for row in batch], pg_type="varchar", tail=f" AND partner_id = {int(pid)}")}
     new_rows, changed, reordered = [], [], []
