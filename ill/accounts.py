@@ -13,7 +13,7 @@ from flask import Flask, g, request
 from flask_babel import gettext as _
 from flask_login import UserMixin, current_user
 from sqlalchemy import DateTime, ForeignKey, String, func, select
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .errors import BadRequest, Forbidden, NotSignedIn, TooManyRequests
@@ -168,7 +168,9 @@ TOKEN_USE_RESOLUTION = timedelta(minutes=1)
 def user_for_token(session, token: str, now: datetime | None = None) -> tuple[User | None, bool]:
     """The user a token speaks for (None: unknown, revoked or inactive), and
     whether its last use was moved forward (the caller commits it)."""
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(token)))
+    # the token and its user in one statement: every API call asks
+    row = session.scalar(select(ApiToken).options(joinedload(ApiToken.user))
+                         .where(ApiToken.token_hash == _hash_token(token)))
     if row is None or row.revoked_at is not None or not row.user.active:
         return None, False
     now = now or utcnow()
