@@ -310,8 +310,6 @@ REINDEX_CHUNK = 2000
 _DOC_COLUMNS = [("cluster_id", "integer"), ("title_norm", "text"), ("title_key", "text"),
                 ("identifiers", "text"), ("year", "integer"), ("language", "varchar"),
                 ("format", "varchar"), ("libraries", "integer"), ("libraries_available", "integer")]
-_FTS_STAGE_COLUMNS = [("cluster_id", "integer"), ("title", "text"), ("author", "text"),
-                      ("subject", "text"), ("other", "text")]
 _HOLDING_COLUMNS = [("cluster_id", "integer"), ("partner_id", "integer"), ("items", "integer"),
                     ("available", "integer")]
 _CLUSTER_SQL = ("SELECT id, title, author, year, publisher, edition, language, format, isbns, issns "
@@ -508,7 +506,7 @@ class PostgresEngine:
             # the words go in by COPY to a table of this transaction, then to
             # the index in one statement: the server's bulk path both ways
             conn.exec_driver_sql(search_schema.STAGE_STATEMENT)
-            bulk.insert_rows(conn, search_schema.FTS_STAGE, _FTS_STAGE_COLUMNS,
+            bulk.insert_rows(conn, search_schema.FTS_STAGE, search_schema.FTS_STAGE_COLUMNS,
                              [(r.cluster_id, r.title, r.author, r.subject, r.other) for r in rows])
             conn.exec_driver_sql(
                 f"INSERT INTO {FTS_TABLE} AS f (cluster_id, doc) SELECT cluster_id, "

@@ -30,8 +30,11 @@ MANAGED_TABLES = (FTS_TABLE,)
 # vectors in one statement; a temporary table, gone at the end of the
 # transaction, so never in a migration or a dump
 FTS_STAGE = "catalog_fts_stage"
-STAGE_STATEMENT = (f"CREATE TEMPORARY TABLE IF NOT EXISTS {FTS_STAGE} (cluster_id integer, "
-                   "title text, author text, subject text, other text) ON COMMIT DROP")
+FTS_STAGE_COLUMNS = [("cluster_id", "integer"), ("title", "text"), ("author", "text"),
+                     ("subject", "text"), ("other", "text")]
+STAGE_STATEMENT = (f"CREATE TEMPORARY TABLE IF NOT EXISTS {FTS_STAGE} ("
+                   + ", ".join(f"{name} {kind}" for name, kind in FTS_STAGE_COLUMNS)
+                   + ") ON COMMIT DROP")
 
 
 def create_statements(dialect: str) -> list[str]:

@@ -10,6 +10,14 @@ import pytest
 MARC_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "marc"
 
 
+@pytest.fixture
+def world(make, session, tmp_path):
+    """Partners and their exports, imported the way the importer does."""
+    from .world import World
+
+    return World(make, session, tmp_path)
+
+
 @pytest.fixture(scope="session")
 def marc_dir(shared_dir) -> Path:
     return shared_dir / "data" / "marc"

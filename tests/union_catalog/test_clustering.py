@@ -10,56 +10,10 @@ from sqlalchemy import select
 from stdnum import isbn as std_isbn
 
 from tests.factories import bearer, login
-from union_catalog import importer
-from union_catalog.models import Cluster, ClusterDecision, SourceRecord
+from union_catalog.models import ClusterDecision
 
-from .test_matching import ISBN, ISBN_OTHER, rec
-
-
-def write(path, records) -> str:
-    with open(path, "wb") as fh:
-        for r in records:
-            fh.write(r.as_marc())
-    return str(path)
-
-
-class World:
-    """Partners and their exports, imported the way the importer does."""
-
-    def __init__(self, make, session, tmp_path):
-        self.make, self.session, self.tmp = make, session, tmp_path
-        self.partners = {}
-        self.n = 0
-
-    def load(self, code, *records):
-        partner = self.partners.get(code) or self.make.partner(code)
-        self.partners[code] = partner
-        self.n += 1
-        path = write(self.tmp / f"{code}-{self.n}.mrc", records)
-        report = importer.import_export(self.session, partner, path)
-        self.session.commit()
-        return report
-
-    def record(self, code, control) -> SourceRecord:
-        self.session.expire_all()
-        return self.session.scalar(select(SourceRecord).where(
-            SourceRecord.partner_id == self.partners[code].id, SourceRecord.record_key == control))
-
-    def cluster_of(self, code, control) -> int | None:
-        return self.record(code, control).cluster_id
-
-    def cluster(self, cid) -> Cluster:
-        self.session.expire_all()
-        return self.session.get(Cluster, cid)
-
-
-@pytest.fixture
-def world(make, session, tmp_path):
-    return World(make, session, tmp_path)
-
-
-def book(control, **kw):
-    return rec(control=control, **kw)
+from .test_matching import ISBN, ISBN_OTHER
+from .world import book
 
 
 def test_one_union_record_per_edition_across_partners(world, runner, tmp_path):

@@ -8,8 +8,8 @@ from sqlalchemy import text
 from tests.factories import bearer
 from union_catalog.search_schema import FTS_TABLE
 
-from .test_clustering import book, world  # noqa: F401  (the fixture)
 from .test_matching import ISBN, ISBN_OTHER
+from .world import book
 
 FTS_ID = {"sqlite": "rowid", "postgresql": "cluster_id"}
 
@@ -47,7 +47,7 @@ def results(client, q: str) -> dict[int, list[str]]:
     return {r["id"]: [h["library"] for h in r["holdings"]] for r in resp.get_json()["results"]}
 
 
-def test_the_derived_tables_point_only_at_live_rows(world, make, client):  # noqa: F811
+def test_the_derived_tables_point_only_at_live_rows(world, make, client):
     tafsir = book("p1", isbns=[ISBN], title="Tafsir al-Misbah", author="Shihab, M. Quraish")
     medan = book("p2", title="Sejarah kota Medan", author="Sinar, Tengku Luckman")
     pengantar = dict(title="Pengantar ilmu perpustakaan", author="Sutarno")
@@ -87,7 +87,7 @@ def test_the_derived_tables_point_only_at_live_rows(world, make, client):  # noq
     assert results(client, "tafsir al misbah") == {world.cluster_of("PNRI", "p1"): ["PNRI"]}
 
 
-def test_strays_are_found(world):  # noqa: F811  (the check above can fail)
+def test_strays_are_found(world):  # the check above can fail
     world.load("PNRI", book("p1", isbns=[ISBN]))
     session = world.session
     session.execute(text("INSERT INTO match_keys (key_hash, source_record_id) VALUES (1, 999999)"))
