@@ -438,15 +438,17 @@ def test_pages_in_any_size_follow_the_one_order(client, make):
             assert pages == order, (extra, per_page)
 
 
+@pytest.mark.parametrize("words", ["q=tasawuf&", ""], ids=["search", "browse"])
 @pytest.mark.parametrize(
     "filters",
     ["", "year_from=2001", "year_to=2002&language=ind", "library=UGM&format=thesis,book",
      "language=eng,ara&year_from=2000&year_to=2003&library=PNRI,UINSU"],
 )
-def test_each_facet_count_is_what_its_filter_finds(client, make, filters):
+def test_each_facet_count_is_what_its_filter_finds(client, make, filters, words):
     """The total and the year, language and format facets are added up from
-    one grouping of the hits: each count must be what searching with that
-    value (and the other filters) finds, record by record."""
+    one grouping of the hits: each count must be what searching (or browsing
+    by filters alone) with that value and the other filters finds, record by
+    record."""
     shapes = [
         ("ind", "book", 2001, {"UGM": ["available"]}),
         ("ind", "thesis", 2002, {"UINSU": ["on_loan"], "UGM": []}),
@@ -460,7 +462,7 @@ def test_each_facet_count_is_what_its_filter_finds(client, make, filters):
         make.search_cluster(title=f"Tasawuf {n}", language=language, format=fmt,
                             year=None if year is None else year + n % 2, holdings=holdings)
     make.commit()
-    base = "/api/v1/search?q=tasawuf&per_page=100" + (f"&{filters}" if filters else "")
+    base = f"/api/v1/search?{words}per_page=100" + (f"&{filters}" if filters else "")
     body = client.get(base).get_json()
     assert body["total"] == len(body["results"])
     own = {"year": ("year_from", "year_to"), "language": ("language",), "format": ("format",),
@@ -472,7 +474,7 @@ def test_each_facet_count_is_what_its_filter_finds(client, make, filters):
                 narrowed = f"year_from={value}&year_to={value}"
             else:
                 narrowed = f"{facet}={value}"
-            url = f"/api/v1/search?q=tasawuf&per_page=100&{narrowed}" + (f"&{kept}" if kept else "")
+            url = f"/api/v1/search?{words}per_page=100&{narrowed}" + (f"&{kept}" if kept else "")
             assert len(ids(client.get(url))) == n, (facet, value, url)
         assert sum(counts.values()) >= (1 if body["total"] else 0)
 
