@@ -59,6 +59,8 @@ def recluster_command(refresh):
     click.echo(f"{info['scope']} record(s) in {info['groups']} union record(s): "
                f"{info['new_clusters']} new, {info['merged_clusters']} merged, "
                f"{info['records_moved']} record(s) moved, {info['cluster_seconds']} s.")
+    click.echo(f"Search index brought up to date for {len(info['clusters'])} union record(s) "
+               f"({info['reindexed']} searchable).")
 
 
 def register(group) -> None:

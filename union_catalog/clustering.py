@@ -557,7 +557,7 @@ def recluster_all(session, refresh: bool = False) -> dict:
 def _reclustered(session, info: dict) -> dict:
     """The search index brought up to date for the union records a
     re-clustering touched (an import does this itself, batch by batch)."""
-    search.reindex_clusters(session, info["clusters"], known=info["facts"])
+    info["reindexed"] = search.reindex_clusters(session, info["clusters"], known=info["facts"])
     return info
 
 

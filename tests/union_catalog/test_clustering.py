@@ -319,6 +319,7 @@ def test_recluster_command_rebuilds_keys_and_facts_keeping_ids(world, runner):
     result = runner.invoke(args=["catalog", "recluster", "--refresh"])
     assert result.exit_code == 0, result.output
     assert "1 record(s) described anew" in result.output
+    assert "Search index brought up to date for 2 union record(s) (2 searchable)." in result.output
     assert world.record("UGM", "u1").match_data["isbns"] == [ISBN]
     assert world.cluster_of("UGM", "u1") == world.cluster_of("PNRI", "p1") == cid
     assert world.cluster_of("PNRI", "p2") != cid
