@@ -154,7 +154,7 @@ class Item(db.Model):
 # records and union records, written only by clustering and the search index,
 # and rebuilt from them by `catalog recluster` and `catalog reindex`. They
 # carry no foreign keys: on PostgreSQL each would fire a trigger for every row
-# an import writes (a tenth of a 60,000-record import), and the rows they
+# an import writes (4.5 s of a 60,000-record import), and the rows they
 # point to are never deleted (a record is withdrawn, a union record keeps its
 # row when emptied or merged). Their upkeep is tested instead
 # (tests/union_catalog/test_derived_tables.py).

@@ -52,7 +52,7 @@ def fold(text: str | None) -> str:
     if not text:
         return ""
     text = str(text)
-    if not text.isascii():  # plain ASCII has no letter to decompose nor mark to drop
+    if not text.isascii():  # plain ASCII has no letter to decompose nor combining mark
         text = unicodedata.normalize("NFKD", text.translate(_LETTERS))
         text = "".join(c for c in text if not unicodedata.combining(c))
     return " ".join(_NON_WORD.sub(" ", text.translate(_INWORD_MARKS).casefold()).split())
