@@ -30,6 +30,11 @@ class LibrarySystem(enum.StrEnum):
     OTHER = "other"
 
 
+def lending_paused_on(paused_until: date | None, day: date) -> bool:
+    """A library that paused its lending until a day lends again the day after."""
+    return paused_until is not None and day <= paused_until
+
+
 class Partner(db.Model):
     __tablename__ = "partners"
 
@@ -51,7 +56,7 @@ class Partner(db.Model):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
     def lending_paused(self, day: date) -> bool:
-        return self.lending_paused_until is not None and day <= self.lending_paused_until
+        return lending_paused_on(self.lending_paused_until, day)
 
     def lending_status(self, day: date) -> str:
         return "paused" if self.lending_paused(day) else "lending"

@@ -12,7 +12,7 @@ from decimal import Decimal
 from flask import current_app, has_app_context
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from . import status as st
 from .models import Agreement, AgreementParty, AgreementState
@@ -133,13 +133,17 @@ def _link(chosen: tuple[Agreement, str] | None, service: str, day: date) -> Agre
 
 
 def _agreements_with(session, library_id: int) -> list[Agreement]:
+    """A library's agreements with their parties and services, in one
+    statement (a page of search results asks this for every signed-in patron):
+    a library has a few dozen agreements of a few parties and services each,
+    so the rows joined stay few."""
     ids = select(AgreementParty.agreement_id).where(AgreementParty.partner_id == library_id)
     return list(
         session.scalars(
             select(Agreement)
             .where(Agreement.id.in_(ids))
-            .options(selectinload(Agreement.parties), selectinload(Agreement.services))
-        )
+            .options(joinedload(Agreement.parties), joinedload(Agreement.services))
+        ).unique()
     )
 
 

@@ -468,31 +468,70 @@ def holdings_for(session, cluster_id: int) -> list[Holding]:
 
 
 def holdings_for_many(session, cluster_ids) -> dict[int, list[Holding]]:
-    """``holdings_for`` of several union records: the records, then their
-    copies by record (two lookups by index, whatever the tables' statistics),
-    read straight through the driver: a page of search results asks this on
-    every call, and the ORM's work would cost more than the lookups."""
+    """``holdings_for`` of several union records."""
+    return _holdings_read(session, cluster_ids)[1]
+
+
+# A page of search results asks this on every call: the union records'
+# form, their live records' library (its code and any pause of its lending)
+# and those records' copies, in one statement read straight through the
+# driver (the ORM's work would cost more than the lookups). Records are
+# looked up by union record and copies by record whatever the tables'
+# statistics: on PostgreSQL by lateral lookups, since right after a bulk
+# import, before autovacuum has analysed the tables, the planner would
+# rather read every item, or every record of each library.
+_HOLDINGS_SQL = (
+    "SELECT c.id, c.format, r.id, r.partner_id, p.code, p.lending_paused_until, p.pause_reason, "
+    "i.id, i.status, i.coverage FROM clusters c {records} "
+    "LEFT JOIN partners p ON p.id = r.partner_id {items}"
+)
+_JOINS = {
+    "sqlite": ("LEFT JOIN source_records r ON r.cluster_id = c.id AND r.withdrawn_at IS NULL",
+               "LEFT JOIN items i ON i.source_record_id = r.id"),
+    "postgresql": ("LEFT JOIN LATERAL (SELECT r.id, r.partner_id FROM source_records r "
+                   "WHERE r.cluster_id = c.id AND r.withdrawn_at IS NULL OFFSET 0) r ON true",
+                   "LEFT JOIN LATERAL (SELECT i.id, i.status, i.coverage FROM items i "
+                   "WHERE i.source_record_id = r.id OFFSET 0) i ON true"),
+}
+
+
+def _holdings_read(session, cluster_ids) -> tuple[dict[int, str | None], dict[int, list[Holding]],
+                                                   dict[int, tuple[date | None, str]]]:
+    """For these union records: their form {cluster_id: format}, every library's
+    non-withdrawn copies {cluster_id: [Holding]} (libraries in the order of
+    their first record, copies in the order they were added), and each
+    holding library's pause {partner_id: (paused until, reason)}."""
     from union_catalog import bulk
 
-    ids = sorted({int(c) for c in cluster_ids})
-    if not ids:
-        return {}
-    conn = session.connection()
+    formats: dict[int, str | None] = {}
+    pauses: dict[int, tuple[date | None, str]] = {}
     by_cluster: dict[int, dict[int, Holding]] = {}
-    cluster_of: dict[int, int] = {}
-    for record_id, cluster_id, partner_id, code in sorted(map(tuple, bulk.select_among(
-            conn, "SELECT r.id, r.cluster_id, r.partner_id, p.code FROM source_records r "
-            "JOIN partners p ON p.id = r.partner_id", "r.cluster_id", ids,
-            tail=" AND r.withdrawn_at IS NULL")), key=lambda r: (r[1], r[0])):
+    conn = session.connection()
+    records, items = _JOINS["postgresql" if bulk.is_postgres(conn) else "sqlite"]
+    rows = bulk.select_among(conn, _HOLDINGS_SQL.format(records=records, items=items), "c.id",
+                             {int(c) for c in cluster_ids})
+    copies: list[tuple[int, int, int, Copy]] = []
+    # by union record, then record: a library's place is that of its first record
+    for (cluster_id, fmt, record_id, partner_id, code, paused, reason, item_id, status,
+         coverage) in sorted(map(tuple, rows), key=lambda r: (r[0], r[2] or 0, r[7] or 0)):
+        formats[cluster_id] = fmt
+        if record_id is None:  # no live record
+            continue
         by_cluster.setdefault(cluster_id, {}).setdefault(partner_id, Holding(partner_id, code))
-        cluster_of[record_id] = cluster_id
-    for _id, record_id, partner_id, status, coverage in sorted(map(tuple, bulk.select_among(
-            conn, "SELECT id, source_record_id, partner_id, status, coverage FROM items",
-            "source_record_id", cluster_of))):  # tuples: a Row compares in Python
-        holding = by_cluster[cluster_of[record_id]].get(partner_id)
-        if holding is not None:
-            holding.copies.append(Copy(status or UNKNOWN, coverage or ""))
-    return {cluster_id: list(by_partner.values()) for cluster_id, by_partner in by_cluster.items()}
+        pauses.setdefault(partner_id, (_as_date(paused), reason or ""))
+        if item_id is not None:
+            copies.append((item_id, cluster_id, partner_id, Copy(status or UNKNOWN, coverage or "")))
+    for _item_id, cluster_id, partner_id, copy in sorted(copies, key=lambda c: c[0]):
+        by_cluster[cluster_id][partner_id].copies.append(copy)
+    holdings = {cluster_id: list(by_partner.values()) for cluster_id, by_partner in by_cluster.items()}
+    return formats, holdings, pauses
+
+
+def _as_date(value) -> date | None:
+    """A date column read through the driver (SQLite gives its text)."""
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
 
 
 def lender_facts(
@@ -585,29 +624,27 @@ def requestability_many(
     the borrower, a pause, its copies): every eligible library is in the
     answer, so the facts that only order a rota (load, balance, record) are
     not needed."""
-    from sqlalchemy import select
-
-    from agreements.models import Partner
-    from union_catalog import bulk
-
     services = tuple(services)
     ids = sorted({int(c) for c in cluster_ids})
     out: dict[str, dict[int, dict[int, tuple[bool, str]]]] = {s: {} for s in services}
     if not ids:
         return out
-    formats = dict(bulk.select_among(session.connection(), "SELECT id, format FROM clusters", "id", ids))
-    holdings = holdings_for_many(session, ids)
+    formats, holdings, pauses = _holdings_read(session, ids)
     facts: dict[int, LenderFacts] = {}
     links: dict[str, dict[int, Link]] = {s: {} for s in services}
     if borrower_library_id is not None:
         lenders = sorted({h.partner_id for hs in holdings.values() for h in hs if h.partner_id != borrower_library_id})
         if lenders:
-            for p in session.scalars(select(Partner).where(Partner.id.in_(lenders))):
-                facts[p.id] = LenderFacts(
-                    p.id,
-                    p.code,
-                    paused_until=p.lending_paused_until if p.lending_paused(day) else None,
-                    pause_reason=p.pause_reason or "",
+            from agreements.models import lending_paused_on
+
+            codes = {h.partner_id: h.code for hs in holdings.values() for h in hs}
+            for pid in lenders:
+                paused_until, reason = pauses[pid]
+                facts[pid] = LenderFacts(
+                    pid,
+                    codes[pid],
+                    paused_until=paused_until if lending_paused_on(paused_until, day) else None,
+                    pause_reason=reason,
                 )
             from agreements.queries import links_for_services
 
