@@ -270,6 +270,39 @@ def import_with_importer(runner, exports: Path) -> bool:
     return True
 
 
+def add_agreements(runner, home: str) -> str:
+    """The patron's library's agreements, as a network has them (unless the
+    database has some): with most partners for loans and copies, with every
+    fourth for copies alone, and with every fifth one that has expired, so
+    that a patron's search weighs real agreements. Through the contract's
+    CLI (``flask agreements add``)."""
+    from sqlalchemy import func, select
+
+    from agreements.models import Agreement, Partner
+    from ill.extensions import db
+
+    with runner.app.app_context():
+        if db.session.scalar(select(func.count()).select_from(Agreement)):
+            return "as the database has them"
+        codes = [c for c in db.session.scalars(select(Partner.code).order_by(Partner.code)) if c != home]
+    kinds = []
+    for i, code in enumerate(codes, start=1):
+        args = ["agreements", "add", home, code]
+        if i % 5 == 0:
+            args += ["--start", "2019-01-01", "--years", "3", "--service", "loan", "--service", "copy"]
+            kinds.append("expired")
+        elif i % 4 == 0:
+            args += ["--start", "2024-01-01", "--years", "5", "--service", "copy"]
+            kinds.append("copies")
+        else:
+            args += ["--start", "2024-01-01", "--years", "5", "--service", "loan", "--service", "copy"]
+            kinds.append("loans and copies")
+        result = runner.invoke(args=args)
+        if result.exit_code != 0:
+            raise SystemExit(f"agreements add {home} {code} failed: {result.output}")
+    return ", ".join(f"{kinds.count(k)} {k}" for k in ("loans and copies", "copies", "expired"))
+
+
 # --- measuring -------------------------------------------------------------
 
 
@@ -405,8 +438,10 @@ def run(args, exports: Path, url: str, tmp: Path) -> None:
         )
         token = accounts.issue_token(db.session, patron)
         db.session.commit()
+    agreements = add_agreements(runner, "UINSU")
 
     print(f"database: {url.split('://')[0]}")
+    print(f"agreements of the patron's library: {agreements}")
     print(f"data: {exports}  loaded by: {how}")
     print(
         f"records: {n_records}  union records: {n_clusters}  load: {load_s:.1f} s  "
