@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from flask import current_app, has_app_context
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from . import status as st
@@ -166,20 +166,75 @@ def links_for_services(
     """``links_for`` for several services at once, from one reading of the
     borrower's agreements: {service: {lender_id: link}}."""
     wanted = set(lender_ids)
-    by_lender: dict[int, list[Agreement]] = {lid: [] for lid in wanted}
-    for agreement in _agreements_with(session, borrower_id) if wanted else []:
-        for party in agreement.parties:
-            if party.partner_id in wanted and party.partner_id != borrower_id:
-                by_lender[party.partner_id].append(agreement)
-    out: dict[str, dict[int, AgreementLink]] = {}
-    for service in services:
-        # Many lenders share an answer (no agreement at all, most often): each is made once.
-        made: dict = {}
-        links = out[service] = {}
-        for lid, found in by_lender.items():
-            chosen = _choose(found, service, day)
-            key = (chosen[0].id, chosen[1]) if chosen else None
-            if key not in made:
-                made[key] = _link(chosen, service, day)
-            links[lid] = made[key]
-    return out
+    if not wanted:
+        return {service: {} for service in services}
+    known = _links_of(session, borrower_id, tuple(services), day)
+    return {service: {lid: known[service].get(lid, known[service][None]) for lid in wanted}
+            for service in services}
+
+
+# Every page of search results a signed-in patron sees asks for the links of
+# their library with every library holding a result: the same few answers,
+# read and put into words again and again. They are kept, per application,
+# for a library, a day, a language and a warning setting, as long as the agreements stay as
+# they are: ``_fingerprint`` (one small aggregate over the agreements) tells
+# when they do not. Every change to an agreement, its parties, services or
+# terms goes through ``service`` and moves its version and ``updated_at``; a
+# new agreement adds a row and a deleted one takes one away. So a change is
+# seen on the next call in every process, and nothing has to be told.
+_LINKS_KEPT = 256  # (library, day, language, state) entries, cleared when full
+
+
+def _fingerprint(session) -> tuple:
+    return tuple(session.execute(_FINGERPRINT).one())
+
+
+_FINGERPRINT = select(
+    func.count(Agreement.id), func.max(Agreement.id), func.coalesce(func.sum(Agreement.version), 0),
+    func.max(Agreement.updated_at),
+)
+
+
+def _links_of(session, borrower_id: int, services: tuple[str, ...], day: date
+              ) -> dict[str, dict[int | None, AgreementLink]]:
+    """{service: {lender_id: link}} for every library the borrower has an
+    agreement with, and under None the link of a library it has none with."""
+    kept, warning = {}, None
+    if has_app_context():
+        kept = current_app.extensions.setdefault("agreement_links", {})
+        warning = current_app.config.get("AGREEMENTS_WARNING_DAYS")  # status_of weighs it
+    key = (borrower_id, day, _language(), warning, _fingerprint(session))
+    entry = kept.get(key)
+    if entry is None:
+        if len(kept) >= _LINKS_KEPT:
+            kept.clear()
+        entry = kept[key] = {}
+    missing = [service for service in services if service not in entry]
+    if missing:
+        by_lender: dict[int, list[Agreement]] = {}
+        for agreement in _agreements_with(session, borrower_id):
+            for party in agreement.parties:
+                if party.partner_id != borrower_id:
+                    by_lender.setdefault(party.partner_id, []).append(agreement)
+        for service in missing:
+            # Many lenders share an answer: each is made once.
+            made: dict = {None: _link(None, service, day)}
+            links: dict[int | None, AgreementLink] = {None: made[None]}
+            for lid, found in by_lender.items():
+                chosen = _choose(found, service, day)
+                key_ = (chosen[0].id, chosen[1]) if chosen else None
+                if key_ not in made:
+                    made[key_] = _link(chosen, service, day)
+                links[lid] = made[key_]
+            entry[service] = links
+    return entry
+
+
+def _language() -> str:
+    """The language the reasons are put in (the request's, or the default)."""
+    from flask_babel import get_locale
+
+    try:
+        return str(get_locale() or "")
+    except RuntimeError:  # outside an application
+        return ""

@@ -83,3 +83,68 @@ def test_warning_days_setting_and_override(app, make):
     assert queries.agreement_between(make.session, a.id, c.id, "loan", DAY).status == "active"
     app.config["AGREEMENTS_WARNING_DAYS"] = 60
     assert queries.agreement_between(make.session, a.id, b.id, "loan", DAY).status == "active"
+
+
+def test_links_are_kept_between_calls_and_follow_every_change(app, make):
+    """A library's links are asked on every page of search results its
+    patrons see, so they are kept between calls (``queries._links_of``):
+    a second call reads no agreement, and every change to the agreements
+    shows on the next call, whoever made it and in whichever session."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    from agreements.models import Agreement
+    from ill.extensions import db
+
+    a, b, c = make.partner("AAA"), make.partner("BBB"), make.partner("CCC")
+    ag = make.agreement(a, b, start_date=date(2025, 1, 1), end_date=date(2027, 12, 31))
+    make.commit()
+    actor = service.Actor(label="test")
+
+    def link(lender, what="loan"):
+        return queries.links_for(make.session, a.id, [lender.id], what, DAY)[lender.id]
+
+    assert link(b).live and not link(c).live
+    seen = []
+
+    def statement(conn, cursor, sql, *args):
+        seen.append(sql)
+
+    event.listen(db.engine, "before_cursor_execute", statement)
+    try:
+        assert link(b).live and not link(c).live
+    finally:
+        event.remove(db.engine, "before_cursor_execute", statement)
+    assert len(seen) == 2 and not any("agreement_parties" in sql for sql in seen)  # the state, twice
+
+    service.update(make.session, ag, {"end_date": "2026-10-18"}, actor)
+    assert not link(b).live and link(b).reason == "agreement expired on October 18, 2026"
+    service.update(make.session, ag, {"end_date": "2027-12-31", "services": ["copy"]}, actor)
+    assert not link(b).live and link(b, "copy").live
+    make.agreement(a, c, start_date=date(2025, 1, 1), duration_months=24)
+    assert link(c).live
+    make.commit()
+
+    with Session(db.engine) as other:  # another worker's session
+        service.terminate(other, other.get(Agreement, ag.id), "2026-11-01", "closed", actor)
+        other.commit()
+    make.session.rollback()  # a new transaction, which sees the other's change
+    assert link(b, "copy").status == "terminated"
+
+    make.session.delete(make.session.get(Agreement, ag.id))
+    make.session.flush()
+    assert link(b, "copy").status is None and link(b, "copy").reason == "no agreement"
+
+
+def test_kept_links_speak_the_language_of_the_call(app, make):
+    from flask_babel import force_locale
+
+    a, b = make.partner("AAA"), make.partner("BBB")
+    make.agreement(a, b, start_date=date(2020, 1, 1), end_date=date(2026, 10, 18))
+    with app.test_request_context():
+        with force_locale("id"):
+            assert queries.agreement_between(make.session, a.id, b.id, "loan", DAY).reason == \
+                "perjanjian berakhir pada 18 Oktober 2026"
+        with force_locale("en"):
+            assert queries.agreement_between(make.session, a.id, b.id, "loan", DAY).reason == \
+                "agreement expired on October 18, 2026"

@@ -62,9 +62,11 @@ def test_a_page_of_records_is_answered_as_each_record_would_be(net):
             event.remove(engine, "before_cursor_execute", listener)
 
     for borrower in (libs["HOME"].id, libs["X"].id, None):
+        # the first asks for the borrower's agreements, which are then kept (see test_queries)
+        requestability_many(net.session, borrower, ids[:1], ("loan", "copy"), today)
         page, n_page = queries(lambda b=borrower: requestability_many(net.session, b, ids, ("loan", "copy"), today))
         _one, n_one = queries(lambda b=borrower: requestability_many(net.session, b, ids[:1], ("loan", "copy"), today))
-        assert n_page == n_one
+        assert n_page == n_one <= 2
         for service in ("loan", "copy"):
             for cid in ids:
                 alone = requestability(net.session, borrower, cid, service, today)
