@@ -651,6 +651,7 @@ def requestability_many(
             for service, raw in links_for_services(session, borrower_library_id, lenders, services, day).items():
                 links[service] = {pid: _as_link(link) for pid, link in raw.items() if link is not None}
     texts = _Sentences()  # a page repeats the same few reasons: each is put into words once
+    judged: dict[tuple, tuple[bool, str]] = {}
     for service in services:
         for cluster_id in ids:
             if cluster_id not in formats:
@@ -660,18 +661,22 @@ def requestability_many(
             if borrower_library_id is None:
                 out[service][cluster_id] = _judge_copies(held, wanted, texts)
                 continue
-            service_facts = {}
+            verdicts = out[service][cluster_id] = {}
             for h in held:
-                if h.partner_id in facts:
-                    f = facts[h.partner_id]
-                    service_facts[h.partner_id] = LenderFacts(
+                # Each library is judged alone, as a rota judges it (a rota
+                # as long as the holdings leaves nobody out for its rank), and
+                # a page repeats the same judgements: each is made once.
+                # (a copy's coverage counts only for a part asked for: none here)
+                key = (wanted, h.partner_id, tuple(sorted(c.status for c in h.copies)))
+                if key not in judged:
+                    f = facts.get(h.partner_id)
+                    one = {} if f is None else {h.partner_id: LenderFacts(
                         f.partner_id, f.code, link=links[service].get(h.partner_id),
                         paused_until=f.paused_until, pause_reason=f.pause_reason,
-                    )
-            out[service][cluster_id] = _verdicts(
-                borrower_library_id, held, plan_rota(borrower_library_id, held, service_facts, wanted, day,
-                                                     size=len(held) or 1), wanted, texts
-            )
+                    )}
+                    judged[key] = _verdicts(borrower_library_id, [h], plan_rota(
+                        borrower_library_id, [h], one, wanted, day, size=1), wanted, texts)[h.partner_id]
+                verdicts[h.partner_id] = judged[key]
     return out
 
 
