@@ -108,7 +108,7 @@ def import_all(url: str, folder: Path, rows: list[dict]
     from agreements import partners as partner_service
     from ill import create_app
     from ill.extensions import db
-    from union_catalog import importer
+    from union_catalog import importer, search
 
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "TESTING": True})
     with app.app_context():
@@ -131,14 +131,16 @@ def import_all(url: str, folder: Path, rows: list[dict]
             report = importer.import_export(db.session, partner, str(folder / p["file"]),
                                             items_path=items)
             db.session.commit()
+            search.upkeep_after_commit(db.session, report["clusters"]["touched"])  # as jobs.execute
             n += report["imported"]
         elapsed, cpu = time.perf_counter() - t, time.process_time() + _children_cpu() - cpu
         t = time.perf_counter()
         for p in rows:  # the same exports again: nothing changes
             partner = partner_service.by_code(db.session, p["code"])
             items = str(folder / p["items_file"]) if p["items_file"] else None
-            importer.import_export(db.session, partner, str(folder / p["file"]), items_path=items)
+            report = importer.import_export(db.session, partner, str(folder / p["file"]), items_path=items)
             db.session.commit()
+            search.upkeep_after_commit(db.session, report["clusters"]["touched"])
         again = time.perf_counter() - t
         db.session.remove()
         db.engine.dispose()

@@ -52,7 +52,7 @@ class _State:
     without_marc_items: set[int] = field(default_factory=set)
     titles: dict[str, list[tuple[int, int]]] | None = None  # title key -> [(id, ordinal)]
     # what re-clustering said, summed over the batches, and the union
-    # records it touched (for the report and the planner's statistics)
+    # records it touched (for the report and the index's upkeep after the commit)
     clustering: dict = field(default_factory=dict)
     touched: set[int] = field(default_factory=set)
 
@@ -62,7 +62,9 @@ def import_export(session, partner: Partner, path: str, *, items_path: str | Non
                   progress: ProgressFn | None = None, in_process: bool | None = None) -> dict:
     """Import the export at `path` (and a SLiMS item CSV) for `partner`;
     returns the report. Raises CatalogError when the file is unusable, in
-    which case the caller rolls back and nothing has changed. in_process:
+    which case the caller rolls back and nothing has changed. Once it has
+    committed, the caller calls ``search.upkeep_after_commit(session,
+    report["clusters"]["touched"])`` (as ``jobs.execute`` does). in_process:
     read the file in this process (True), in a second one (False), or by its
     size (None; see reading.PROCESS_AT)."""
     # An import makes millions of short-lived objects, nearly all freed by
@@ -151,8 +153,6 @@ def _import_export(session, partner: Partner, path: str, *, items_path: str | No
 
     if withdrawn_ids or st.items_changed_ids:
         _index(session, st, _cluster(session, st, set(), withdrawn_ids), st.items_changed_ids)
-    if len(st.touched) >= search.ANALYZE_AFTER:
-        search.analyze(session)
     cluster_info = {**st.clustering, "touched": len(st.touched)}
 
     errors = sum(1 for p in st.problems if p["severity"] == "error")
@@ -374,6 +374,6 @@ def _index(session, st: _State, info: dict, items_changed_ids: set[int] = frozen
         cluster_ids.update(cid for cid in session.scalars(
             select(SourceRecord.cluster_id).where(SourceRecord.id.in_(items_changed_ids)))
             if cid is not None)
-    search.reindex_clusters(session, cluster_ids, known=info["facts"], analyze=False,
+    search.reindex_clusters(session, cluster_ids, known=info["facts"], upkeep=False,
                             new=info["created"])
     st.touched |= cluster_ids

@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from ill.accounts import utcnow
 from ill.errors import ServiceError
 
-from . import importer
+from . import importer, search
 from .models import ImportRun
 
 log = logging.getLogger(__name__)
@@ -81,11 +81,12 @@ def execute(session, run_id: int, progress=None) -> ImportRun:
         run.status, run.started_at, run.worker = "running", utcnow(), worker_name()
         session.commit()
     try:
-        importer.import_export(session, run.partner, run.stored_path,
-                               items_path=run.items_stored_path, run=run, filename=run.filename,
-                               progress=_progress_writer(run_id, progress))
+        report = importer.import_export(session, run.partner, run.stored_path,
+                                        items_path=run.items_stored_path, run=run, filename=run.filename,
+                                        progress=_progress_writer(run_id, progress))
         run.status, run.finished_at = "done", utcnow()
         session.commit()
+        search.upkeep_after_commit(session, report["clusters"]["touched"])
     except ServiceError as exc:
         _failed(session, run_id, exc.message, exc.details.get("problems"))
     except Exception:  # noqa: BLE001 - a failed run is recorded, never lost

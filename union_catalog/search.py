@@ -4,7 +4,7 @@ PostgreSQL tsvector), an index kept current by imports, and the answer to
 
 - ``reindex_clusters(session, ids)``: the importer calls it after clustering,
   with every cluster it touched (made, changed, emptied or deleted). It never
-  commits.
+  commits; the importer's job calls ``upkeep_after_commit`` once it has.
 - ``parse_query(args)`` reads the search form or the API's query string;
   ``search(session, query, user, day)`` answers it; ``record(session, id,
   user, day)`` describes one union record with its holdings.
@@ -14,6 +14,7 @@ PostgreSQL tsvector), an index kept current by imports, and the answer to
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
@@ -35,6 +36,8 @@ from . import bulk, search_schema, searchtext
 from .errors import CatalogError
 from .models import Cluster, Item, ItemStatus, SearchDoc, SearchHolding, SourceRecord
 from .search_schema import FTS_TABLE
+
+log = logging.getLogger(__name__)
 
 PER_PAGE = 20
 # A reindex of this many union records (an import, a rebuild) refreshes the
@@ -240,7 +243,7 @@ def _title_key(title: str) -> str:
 
 
 def reindex_clusters(session, cluster_ids: Iterable[int], known: dict[int, dict] | None = None,
-                     analyze: bool = True, new: Collection[int] = frozenset()) -> int:
+                     upkeep: bool = True, new: Collection[int] = frozenset()) -> int:
     """Bring the search index up to date for these clusters: rebuilt for the
     ones that exist and have live members, dropped for the others. Returns
     how many are searchable now. Never commits.
@@ -250,8 +253,10 @@ def reindex_clusters(session, cluster_ids: Iterable[int], known: dict[int, dict]
     is written (a new library's copy of an edition changes its holdings, but
     rarely its words). known: what describe() said of some records, by id,
     when the caller has it (clustering just read it): not read again.
-    analyze: refresh the planner's statistics after a large reindex (a
-    caller reindexing in many small steps calls analyze() once at the end).
+    upkeep: keep the engine's index in shape within the transaction (see
+    the engines' ``settle``; after a large reindex, fresh planner statistics
+    too); False: the caller reindexes in many steps and calls
+    ``upkeep_after_commit`` once its transaction is committed.
     new: clusters made in this transaction, which have nothing indexed yet
     (nothing to read back and compare)."""
     ids = sorted({int(i) for i in cluster_ids if i is not None})
@@ -268,14 +273,29 @@ def reindex_clusters(session, cluster_ids: Iterable[int], known: dict[int, dict]
         _replace(conn, SearchHolding.__tablename__, _HOLDING_COLUMNS, holdings, indexed_before, key=2)
         engine.replace(conn, rows, indexed_before)
         indexed += len(docs)
-    if analyze and len(ids) >= ANALYZE_AFTER:
-        engine.analyze(session)
+    if upkeep:
+        engine.settle(conn)
+        if len(ids) >= ANALYZE_AFTER:
+            engine.analyze(session)
     return indexed
 
 
 def analyze(session) -> None:
     """Fresh planner statistics for the search tables (after a bulk change)."""
     engine_for(session).analyze(session)
+
+
+def upkeep_after_commit(session, touched: int) -> None:
+    """The index's upkeep after a committed change that reindexed ``touched``
+    union records with ``upkeep=False`` (an import): see the engines'
+    ``after_commit``. A failure is logged, never raised: the change is in."""
+    if not touched:
+        return
+    try:
+        engine_for(session).after_commit(session.get_bind(), touched)
+    except Exception:  # noqa: BLE001
+        log.warning("search index upkeep after a change of %d union records failed", touched,
+                    exc_info=True)
 
 
 def _replace(conn, table: str, columns: list[tuple[str, str]], rows: list[tuple],
@@ -307,6 +327,7 @@ def reindex_all(session) -> int:
 
 
 REINDEX_CHUNK = 2000
+SEARCH_TABLES = f"catalog_search_docs, catalog_search_holdings, {FTS_TABLE}"
 _DOC_COLUMNS = [("cluster_id", "integer"), ("title_norm", "text"), ("title_key", "text"),
                 ("identifiers", "text"), ("year", "integer"), ("language", "varchar"),
                 ("format", "varchar"), ("libraries", "integer"), ("libraries_available", "integer")]
@@ -441,6 +462,12 @@ class SqliteEngine:
         """Nothing: SQLite's plans for search follow the shape of the statement
         (the hits are always the outer loop), not table statistics."""
 
+    def settle(self, conn) -> None:
+        """Nothing: FTS5 merges its segments as it writes."""
+
+    def after_commit(self, bind, touched: int) -> None:
+        """Nothing (see ``analyze`` and ``settle``)."""
+
     @staticmethod
     def expression(terms: list[tuple[str | None, searchtext.Term]]) -> str:
         parts = []
@@ -494,7 +521,26 @@ class PostgresEngine:
         tables' sizes and the words' frequencies, hashes whole tables where
         it should look rows up, and may even compile the search to machine
         code (JIT) for the cost it imagines: several times slower."""
-        session.execute(text("ANALYZE catalog_search_docs, catalog_search_holdings, " + FTS_TABLE))
+        session.execute(text(f"ANALYZE {SEARCH_TABLES}"))
+
+    def settle(self, conn) -> None:
+        search_schema.settle(conn)
+
+    def after_commit(self, bind, touched: int) -> None:
+        """After a committed import: VACUUM (ANALYZE) the index tables when it
+        reindexed many union records (a transaction cannot VACUUM). Besides
+        the statistics (see ``analyze``) and the merge of the GIN pending list
+        (see ``settle``), it marks the pages all-visible, so that counting a
+        search's libraries reads the holdings' index alone (an index-only
+        scan): without it, 4,400 hits cost 4,400 visits to the table, and
+        autovacuum may be off or not round yet. VACUUM skips the pages no
+        change touched, so its cost follows the change, not the catalogue.
+        After a small change, the pending list alone is merged."""
+        with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            if touched >= ANALYZE_AFTER:
+                conn.exec_driver_sql(f"VACUUM (ANALYZE) {SEARCH_TABLES}")
+            else:
+                search_schema.settle(conn)
 
     def replace(self, conn, rows: list[IndexRow], cluster_ids: list[int]) -> None:
         """These clusters' words become rows (a cluster without a row is
@@ -518,7 +564,6 @@ class PostgresEngine:
                 "ON CONFLICT (cluster_id) DO UPDATE SET doc = excluded.doc "
                 "WHERE f.doc IS DISTINCT FROM excluded.doc")
             conn.exec_driver_sql(f"TRUNCATE {search_schema.FTS_STAGE}")
-        search_schema.settle(conn)
 
     def expression(self, terms) -> str:
         parts = []
@@ -533,12 +578,14 @@ class PostgresEngine:
     @staticmethod
     def ranked(tier: str) -> tuple[str, str]:
         """The candidates matched already: each one's rank alone is worked out,
-        looked up by key (a lateral lookup, whatever the estimate of their number)."""
+        looked up by key (a lateral lookup, whatever the estimate of their
+        number: OFFSET 0 keeps PostgreSQL from flattening it into a hash join
+        that reads every document's words to rank a page of them)."""
         return (
             "",
             "SELECT c.cluster_id, c.tier, c.libraries, c.libraries_available, r.rank FROM cand c "
             f"CROSS JOIN LATERAL (SELECT -ts_rank(f.doc, to_tsquery('simple', :fts_expr)) AS rank "
-            f"FROM {FTS_TABLE} f WHERE f.cluster_id = c.cluster_id) r",
+            f"FROM {FTS_TABLE} f WHERE f.cluster_id = c.cluster_id OFFSET 0) r",
         )
 
     def bare(self, terms):

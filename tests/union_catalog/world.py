@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from union_catalog import importer
+from union_catalog import importer, search
 from union_catalog.models import Cluster, SourceRecord
 
 from .test_matching import rec
@@ -32,6 +32,7 @@ class World:
         path = write(self.tmp / f"{code}-{self.n}.mrc", records)
         report = importer.import_export(self.session, partner, path)
         self.session.commit()
+        search.upkeep_after_commit(self.session, report["clusters"]["touched"])  # as jobs.execute
         return report
 
     def record(self, code, control) -> SourceRecord:
