@@ -666,8 +666,9 @@ def requestability_many(
                 # Each library is judged alone, as a rota judges it (a rota
                 # as long as the holdings leaves nobody out for its rank), and
                 # a page repeats the same judgements: each is made once.
-                # (a copy's coverage counts only for a part asked for: none here)
-                key = (wanted, h.partner_id, tuple(sorted(c.status for c in h.copies)))
+                # (copies are judged by which statuses they have, and their
+                # coverage only for a part asked for: none here)
+                key = (wanted, h.partner_id, frozenset(c.status for c in h.copies))
                 if key not in judged:
                     f = facts.get(h.partner_id)
                     one = {} if f is None else {h.partner_id: LenderFacts(

@@ -211,3 +211,25 @@ def test_home_can_serve():
     assert not home_can_serve(holding(1, "unknown"), Wanted("loan"))
     assert home_can_serve(holding(1, "not_for_loan"), Wanted("copy"))
     assert not home_can_serve(None, Wanted("loan"))
+
+
+def test_copies_are_judged_by_the_statuses_they_have():
+    """requestability_many judges a library once per page for the same set of
+    statuses: copy_judgement must not depend on how many copies have each
+    status, nor on their order, when no part of a serial is asked for."""
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from ill.routing import Copy, Wanted, copy_judgement
+
+    statuses = st.sampled_from(["available", "on_loan", "not_for_loan", "lost", "damaged", "unknown", "odd"])
+
+    @given(st.lists(statuses, max_size=6), st.lists(statuses, max_size=6),
+           st.sampled_from(["loan", "copy"]), st.booleans())
+    def check(some, more, service, serial):
+        wanted = Wanted(service=service, serial=serial)
+        copies = [Copy(s, "v.1 (2001)") for s in some]
+        same_set = [Copy(s, "") for s in reversed(some + [s for s in more if s in some])]
+        assert copy_judgement(copies, wanted) == copy_judgement(same_set, wanted)
+
+    check()
