@@ -1029,32 +1029,31 @@ def search(session, query: Query, user=None, day: date | None = None) -> Page:
 
 
 @lru_cache(maxsize=1)
-def _page_statements():
-    """The two reads of a page's summaries, made once: the union records'
-    columns, and their holdings (per library, items and how many are on the
-    shelf) as the index holds them."""
+def _page_statement():
+    """The read of a page's summaries, made once: the union records' columns
+    and their holdings (per library, items and how many are on the shelf) as
+    the index holds them, one row per holding (a union record without any,
+    once). The index (``SearchHolding``) is what every change to a cluster,
+    its members or their items' status brings up to date
+    (``reindex_clusters``), and what the ranking by copies on the shelf
+    reads too."""
     c = Cluster.__table__
-    ids = bindparam("ids", expanding=True)
-    clusters = select(
-        c.c.id, c.c.title, c.c.author, c.c.year, c.c.publisher, c.c.edition, c.c.language, c.c.format,
-        c.c.isbns, c.c.issns,
-    ).where(c.c.id.in_(ids))
     h = SearchHolding.__table__
-    stock = select(h.c.cluster_id, h.c.partner_id, h.c["items"], h.c.available).where(h.c.cluster_id.in_(ids))
+    return select(
+        c.c.id, c.c.title, c.c.author, c.c.year, c.c.publisher, c.c.edition, c.c.language, c.c.format,
+        c.c.isbns, c.c.issns, h.c.partner_id, h.c["items"], h.c.available,
+    ).select_from(c.outerjoin(h, h.c.cluster_id == c.c.id)).where(c.c.id.in_(bindparam("ids", expanding=True)))
+
+
+def _page_reads(session, ids: list[int]) -> tuple[dict, dict[int, dict[int, dict]]]:
+    """{cluster_id: its row} and, per cluster and partner, {"items", "available"}."""
+    clusters: dict = {}
+    stock: dict[int, dict[int, dict]] = defaultdict(dict)
+    for row in session.execute(_page_statement(), {"ids": list(ids)}):
+        clusters[row.id] = row
+        if row.partner_id is not None:
+            stock[row.id][row.partner_id] = {"items": row.items, "available": row.available}
     return clusters, stock
-
-
-def _page_holdings(session, ids: list[int]) -> dict[int, dict[int, dict]]:
-    """Per cluster, per partner: items and how many are on the shelf. Read
-    from the index (``SearchHolding``), which every change to a cluster, its
-    members or their items' status brings up to date (``reindex_clusters``),
-    and which the ranking by copies on the shelf reads too."""
-    out: dict[int, dict[int, dict]] = defaultdict(dict)
-    if not ids:
-        return out
-    for cluster_id, partner_id, items, available in session.execute(_page_statements()[1], {"ids": list(ids)}):
-        out[cluster_id][partner_id] = {"items": items, "available": available}
-    return out
 
 
 def _answer(per_service: dict | None, no_agreement: str | None = None) -> dict:
@@ -1075,8 +1074,7 @@ def summaries(session, ids: list[int], user, day: date, partners: dict | None = 
     if not ids:
         return []
     partners = partners or _partners(session)
-    clusters = {row.id: row for row in session.execute(_page_statements()[0], {"ids": list(ids)})}
-    stock = _page_holdings(session, ids)
+    clusters, stock = _page_reads(session, ids)
     signed_in = user is not None and getattr(user, "library_id", None)
     page_answers = requestability_many(session, user, [c for c in ids if c in clusters], day) if signed_in else {}
     no_agreement = _("no agreement") if signed_in else None
