@@ -16,6 +16,7 @@ class ConfigurationError(RuntimeError):
 
 def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
+    app.json = jsoncodec.ResponseJSON(app)
     app.config.from_object(Defaults)
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("ILL")
