@@ -176,13 +176,14 @@ def links_for_services(
 # Every page of search results a signed-in patron sees asks for the links of
 # their library with every library holding a result: the same few answers,
 # read and put into words again and again. They are kept, per application,
-# for a library, a day, a language and a warning setting, as long as the agreements stay as
-# they are: ``_fingerprint`` (one small aggregate over the agreements) tells
-# when they do not. Every change to an agreement, its parties, services or
-# terms goes through ``service`` and moves its version and ``updated_at``; a
-# new agreement adds a row and a deleted one takes one away. So a change is
-# seen on the next call in every process, and nothing has to be told.
-_LINKS_KEPT = 256  # (library, day, language, state) entries, cleared when full
+# for a library, a day, a language and a warning setting, as long as the
+# agreements stay as they are: ``_fingerprint`` (one small aggregate over the
+# agreements) tells when they do not. Every change to an agreement, its
+# parties, services or terms goes through ``service`` and moves its version
+# and ``updated_at``; a new agreement adds a row and a deleted one takes one
+# away. So a change is seen on the next call in every process, and nothing
+# has to be told.
+_LINKS_KEPT = 256  # entries, cleared when full
 
 
 def _fingerprint(session) -> tuple:
