@@ -130,16 +130,37 @@ def test_format_is_told_by_content_not_name(marc_dir, tmp_path):
     assert read(odd)[0] == "marcjson"
 
 
+_RECORD = (b'<record xmlns="http://www.loc.gov/MARC21/slim"><leader>00000nam a2200000 a 4500</leader>'
+           b'<datafield tag="245" ind1="0" ind2="0"><subfield code="a">&a;</subfield></datafield></record>')
+
+
 @pytest.mark.parametrize("payload", [
     b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaa">]><collection><record/></collection>',
     b'<?xml version="1.0"?><!DOCTYPE r SYSTEM "http://example.org/x.dtd"><collection/>',
     b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>',
+    # billion laughs, and a parameter entity expanded inside the DTD itself
+    b'<?xml version="1.0"?><!DOCTYPE c [<!ENTITY a "lol"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">'
+    b'<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;">]><collection>' + _RECORD.replace(b"&a;", b"&c;") + b'</collection>',
+    b'<?xml version="1.0"?><!DOCTYPE c [<!ENTITY % p "<!ENTITY a \'x\'>"> %p;]><collection>' + _RECORD
+    + b'</collection>',
+    # the declaration after a megabyte of comment, in the reader's second chunk
+    b'<?xml version="1.0"?><!--' + b"x" * (1 << 20) + b'--><!DOCTYPE c [<!ENTITY a "aaaa">]><collection>'
+    + _RECORD + b'</collection>',
 ])
 def test_hostile_xml_is_refused(payload):
     with pytest.raises(CatalogError) as exc:
         _fmt, records = marc.open_records(io.BytesIO(payload))
         list(records)
     assert "refused" in exc.value.message
+
+
+def test_hostile_xml_in_utf16_is_refused_too():
+    """Format detection takes no UTF-16 file for MARCXML; the XML reader, asked
+    directly, still refuses its DTD (expat reads the encoding it declares)."""
+    payload = ('<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE c [<!ENTITY a "aaaa">]><collection>'
+               + _RECORD.decode() + "</collection>").encode("utf-16")
+    with pytest.raises(CatalogError, match="refused"):
+        list(marc.read_marcxml(io.BytesIO(payload)))
 
 
 def test_not_marc_at_all():
