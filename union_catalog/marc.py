@@ -468,13 +468,14 @@ def read_marcxml(stream, progress: Progress | None = None) -> Iterator[ReadRecor
     """Records of a MARCXML collection, or of any wrapper (OAI-PMH, SRU) around
     MARC21 slim records. DTDs, entities and external references are refused.
 
-    The document is read by ElementTree's C parser, guarded by a second
-    expat parser that reads each chunk first, up to the root element: the
-    prolog, where a document type declaration can only stand. It refuses
-    one as soon as it begins, before the first parser has read any of it
-    (``_PrologGuard``). Without a DTD no entity can be declared (a reference
-    to an undeclared one is an error) and nothing is fetched, so this is as
-    locked as defusedxml's parser, at twice its speed."""
+    The document is read by ElementTree's C parser, guarded by defusedxml's,
+    which reads each chunk first, up to the root element: the prolog, where a
+    document type declaration can only stand (``_PrologGuard``). A DTD is
+    refused as soon as it begins, before the C parser has read any of it.
+    Without a DTD no entity can be declared (a reference to an undeclared
+    one is an error) and nothing is fetched: as locked as defusedxml's
+    parser reading the whole file, at twice its speed (defusedxml's parser
+    is ElementTree's in pure Python, so that it can hook expat)."""
     from xml.etree.ElementTree import ParseError, XMLPullParser
 
     counted = _Counting(stream, progress)
@@ -484,8 +485,8 @@ def read_marcxml(stream, progress: Progress | None = None) -> Iterator[ReadRecor
     try:
         while True:
             data = counted.read(_CHUNK)
-            if guard.open:
-                guard.feed(data, final=not data)
+            if guard.open and data:
+                guard.feed(data)
             if data:
                 parser.feed(data)
             else:
@@ -509,44 +510,39 @@ def read_marcxml(stream, progress: Progress | None = None) -> Iterator[ReadRecor
 
 
 class _PrologGuard:
-    """An expat parser that reads a document up to its root element and
-    refuses a document type declaration (and with it any entity or external
-    reference) the moment it begins."""
+    """defusedxml's parser (forbidding DTDs, entities and external
+    references), fed the document up to its root element: the prolog, where
+    a document type declaration can only stand. It refuses one as it begins;
+    once the root element starts, it has nothing more to guard."""
 
-    class _Stop(Exception):
+    class _Root(Exception):
         pass
 
     def __init__(self):
-        import xml.parsers.expat
+        from defusedxml.ElementTree import DefusedXMLParser
 
         self.open = True
-        self.refused = ""
-        self.parser = xml.parsers.expat.ParserCreate()
-        self.parser.StartDoctypeDeclHandler = lambda *a: self._refuse("a DTD")
-        self.parser.EntityDeclHandler = lambda *a: self._refuse("an entity")
-        self.parser.UnparsedEntityDeclHandler = lambda *a: self._refuse("an entity")
-        self.parser.ExternalEntityRefHandler = lambda *a: self._refuse("an external reference")
-        self.parser.StartElementHandler = self._root
+        self.parser = DefusedXMLParser(target=self, forbid_dtd=True, forbid_entities=True,
+                                       forbid_external=True)
 
-    def _refuse(self, what: str):
-        self.refused = what
-        raise self._Stop
+    def start(self, tag, attrib):  # the parser's target: the root element begins
+        raise self._Root
 
-    def _root(self, *args):
-        raise self._Stop
+    def feed(self, data: bytes) -> None:
+        from xml.etree.ElementTree import ParseError
 
-    def feed(self, data: bytes, final: bool = False) -> None:
-        import xml.parsers.expat
+        from defusedxml import DefusedXmlException
 
         try:
-            self.parser.Parse(data, final)
-        except self._Stop:
+            self.parser.feed(data)
+        except self._Root:
             self.open = False
-            if self.refused:
-                raise CatalogError(
-                    f"This XML file was refused: it declares {self.refused} (a DTD, entities or "
-                    "external references), which a MARC export never needs.") from None
-        except xml.parsers.expat.ExpatError:
+        except DefusedXmlException as exc:
+            self.open = False
+            raise CatalogError(
+                "This XML file was refused: it declares a DTD, entities or external references "
+                f"({exc.__class__.__name__}), which a MARC export never needs.") from None
+        except ParseError:
             self.open = False  # broken before its root: the document's parser says where
 
 
