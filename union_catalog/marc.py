@@ -484,7 +484,7 @@ def read_marcxml(stream, progress: Progress | None = None) -> Iterator[ReadRecor
     ordinal = 0
     try:
         while True:
-            data = counted.read(_CHUNK)
+            data = counted.read(_XML_CHUNK)
             if guard.open and data:
                 guard.feed(data)
             if data:
@@ -547,6 +547,10 @@ class _PrologGuard:
 
 
 _REC_NS = "{" + MARC_NS + "}record"
+# What the XML parser is fed at a time: it builds every element of a chunk
+# before handing out the first, so smaller chunks keep them in the CPU's
+# cache (KEMENAG's 9 MB: 0.66 s read in 1 MB chunks, 0.39 s in 64 KB ones).
+_XML_CHUNK = 64 << 10
 
 
 class UnreadableTail(Exception):
