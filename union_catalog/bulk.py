@@ -43,6 +43,18 @@ def _array_type(pg_type: str) -> str:
     return "text" if pg_type in ("json", "jsonb") else pg_type
 
 
+def _pg_array(values, pg_type: str):
+    """An array parameter for PostgreSQL. Integers go as the array's text,
+    made in one join (psycopg would write a list of thousands of ids element
+    by element in Python); other values as a list."""
+    if pg_type in ("integer", "bigint"):
+        values = list(values)
+        if None not in values:
+            return "{" + ",".join(map(str, map(int, values))) + "}"
+        return "{" + ",".join("NULL" if v is None else str(int(v)) for v in values) + "}"
+    return list(values)
+
+
 def new_ids(conn, table: str, n: int) -> list[int]:
     """Ids for n new rows of `table` (its integer primary key is "id"),
     ascending, so that rows go in with their ids and nothing is read back.
@@ -94,8 +106,10 @@ def update_rows(conn, table: str, columns: list[tuple[str, str]], rows: list[tup
         arrays = ", ".join([f"%s::{_array_type(t)}[]" for _c, t in columns] + ["%s::integer[]"])
         sql = (f"UPDATE {table} AS t SET {sets} FROM unnest({arrays}) "
                f"AS v({', '.join(names)}, id) WHERE t.id = v.id")
+        types = [t for _c, t in columns] + ["integer"]
         for chunk in chunks(rows, ROWS * 4):
-            conn.exec_driver_sql(sql, tuple(list(col) for col in zip(*chunk, strict=True)))
+            conn.exec_driver_sql(sql, tuple(_pg_array(col, t) for col, t in
+                                            zip(zip(*chunk, strict=True), types, strict=True)))
         return
     sets = ", ".join(f"{c} = ?" for c, _t in columns)
     for chunk in chunks(rows, ROWS):
@@ -104,7 +118,7 @@ def update_rows(conn, table: str, columns: list[tuple[str, str]], rows: list[tup
 
 def _among(conn, column: str, values: list, pg_type: str) -> tuple[str, tuple]:
     if is_postgres(conn):
-        return f"{column} = ANY(%s::{pg_type}[])", (values,)
+        return f"{column} = ANY(%s::{pg_type}[])", (_pg_array(values, pg_type),)
     return f"{column} IN ({', '.join(['?'] * len(values))})", tuple(values)
 
 
@@ -146,7 +160,8 @@ def delete_keys(conn, table: str, columns: list[tuple[str, str]], keys: list[tup
         match = " AND ".join(f"t.{c} = d.k{i}" for i, (c, _t) in enumerate(columns))
         sql = f"DELETE FROM {table} AS t USING unnest({arrays}) AS d({aliases}) WHERE {match}"
         for chunk in chunks(keys, POSTGRES_IDS):
-            conn.exec_driver_sql(sql, tuple(list(col) for col in zip(*chunk, strict=True)))
+            conn.exec_driver_sql(sql, tuple(_pg_array(col, t) for col, (_c, t) in
+                                            zip(zip(*chunk, strict=True), columns, strict=True)))
         return
     match = " AND ".join(f"{c} = ?" for c, _t in columns)
     conn.exec_driver_sql(f"DELETE FROM {table} WHERE {match}", list(keys))

@@ -1,0 +1,34 @@
+"""The bulk helpers: many rows at a time, the same on both databases."""
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from union_catalog import bulk
+
+
+def test_integer_arrays_go_as_their_text():
+    assert bulk._pg_array([3, 1, -7, 2**62], "bigint") == "{3,1,-7,4611686018427387904}"
+    assert bulk._pg_array([1, None, 2], "integer") == "{1,NULL,2}"
+    assert bulk._pg_array([], "integer") == "{}"
+    assert bulk._pg_array(("a", "b"), "text") == ["a", "b"]
+
+
+def test_lookups_updates_and_deletes_by_many_values(session):
+    conn = session.connection()
+    conn.exec_driver_sql("CREATE TEMPORARY TABLE bulk_probe (id integer PRIMARY KEY, k bigint, n integer, "
+                         "label text)")
+    rows = [(i, -(2**40) - i, i % 3 or None, f"row {i}, \"quoted\" {{braced}}") for i in range(1, 1201)]
+    bulk.insert_rows(conn, "bulk_probe", [("id", "integer"), ("k", "bigint"), ("n", "integer"),
+                                          ("label", "text")], rows)
+    wanted = [r[1] for r in rows[::7]]
+    found = sorted(bulk.select_among(conn, "SELECT id, k FROM bulk_probe", "k", wanted, pg_type="bigint"))
+    assert found == sorted((r[0], r[1]) for r in rows[::7])
+    bulk.update_rows(conn, "bulk_probe", [("n", "integer"), ("label", "text")],
+                     [(None if i % 2 else i, f"new {i}, {{x}}", i) for i in range(1, 1201, 5)])
+    got = dict(conn.exec_driver_sql("SELECT id, n FROM bulk_probe WHERE id IN (1, 6, 11)").fetchall())
+    assert got == {1: None, 6: 6, 11: None}
+    assert conn.exec_driver_sql("SELECT label FROM bulk_probe WHERE id = 6").scalar() == "new 6, {x}"
+    bulk.delete_among(conn, "bulk_probe", "id", range(1, 601))
+    bulk.delete_keys(conn, "bulk_probe", [("id", "integer"), ("k", "bigint")],
+                     [(r[0], r[1]) for r in rows[600:610]])
+    assert session.execute(text("SELECT count(*) FROM bulk_probe")).scalar() == 590
