@@ -15,7 +15,10 @@ class ConfigurationError(RuntimeError):
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True)
+    # The instance folder (config.py, the SQLite file, uploads): instance/
+    # in the checkout, or where ILL_INSTANCE_PATH says (a deployment's /var/lib/ill).
+    app = Flask(__name__, instance_relative_config=True,
+                instance_path=os.environ.get("ILL_INSTANCE_PATH") or None)
     app.json = jsoncodec.ResponseJSON(app)
     app.config.from_object(Defaults)
     app.config.from_pyfile("config.py", silent=True)

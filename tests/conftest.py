@@ -35,6 +35,13 @@ class IsolatedClient(FlaskClient):
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 
+@pytest.fixture(autouse=True)
+def _own_instance_folder(tmp_path, monkeypatch):
+    """An instance folder of the test's own, never the checkout's instance/
+    (where `make run` writes a config.py whose settings would leak in)."""
+    monkeypatch.setenv("ILL_INSTANCE_PATH", str(tmp_path / "instance"))
+
+
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
     """../shared, or skip: the product never needs it, some tests do."""

@@ -3,11 +3,24 @@ import pytest
 
 from ill import ConfigurationError, create_app
 
+# (Each test has an instance folder of its own: see tests/conftest.py.)
+
 
 def test_missing_secret_key_is_an_error_in_production(tmp_path, monkeypatch):
     monkeypatch.delenv("ILL_SECRET_KEY", raising=False)
     with pytest.raises(ConfigurationError, match="ILL_SECRET_KEY"):
         create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
+
+
+def test_the_instance_folder_can_be_elsewhere(tmp_path, monkeypatch):
+    folder = tmp_path / "elsewhere"
+    folder.mkdir()
+    (folder / "config.py").write_text("SECRET_KEY = 'from-the-instance-folder'\n")
+    monkeypatch.setenv("ILL_INSTANCE_PATH", str(folder))
+    monkeypatch.delenv("ILL_SECRET_KEY", raising=False)
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
+    assert app.instance_path == str(folder)
+    assert app.config["SECRET_KEY"] == "from-the-instance-folder"
 
 
 def test_environment_variables_configure_the_app(tmp_path, monkeypatch):
