@@ -507,6 +507,9 @@ def read_marcxml(stream, progress: Progress | None = None) -> Iterator[ReadRecor
         raise UnreadableTail(
             ordinal, f"the XML is broken at line {line}, column {col} ({reason}); "
             f"nothing after record {ordinal} could be read") from exc
+    except LookupError as exc:  # from the XML declaration
+        raise CatalogError(f"This XML file cannot be read: its declaration names an encoding "
+                           f"nobody knows ({exc}).") from exc
 
 
 class _PrologGuard:
@@ -529,8 +532,9 @@ class _PrologGuard:
         raise self._Root
 
     def feed(self, data: bytes) -> None:
-        from xml.etree.ElementTree import ParseError
-
+        """Raises CatalogError for a DTD, and ParseError where the guard cannot
+        read the prolog: the document is then not read further, whatever the
+        other parser would make of it."""
         from defusedxml import DefusedXmlException
 
         try:
@@ -542,8 +546,6 @@ class _PrologGuard:
             raise CatalogError(
                 "This XML file was refused: it declares a DTD, entities or external references "
                 f"({exc.__class__.__name__}), which a MARC export never needs.") from None
-        except ParseError:
-            self.open = False  # broken before its root: the document's parser says where
 
 
 _REC_NS = "{" + MARC_NS + "}record"

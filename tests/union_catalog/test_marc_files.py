@@ -154,6 +154,19 @@ def test_hostile_xml_is_refused(payload):
     assert "refused" in exc.value.message
 
 
+def test_xml_in_an_unknown_encoding_is_refused_with_its_name():
+    with pytest.raises(CatalogError, match="x-nonsense"):
+        list(marc.read_marcxml(io.BytesIO(b'<?xml version="1.0" encoding="x-nonsense"?><collection/>')))
+
+
+def test_xml_in_a_single_byte_encoding_is_read():
+    data = ('<?xml version="1.0" encoding="windows-1252"?><collection xmlns="http://www.loc.gov/MARC21/slim">'
+            '<record><leader>00000nam a2200000 a 4500</leader><datafield tag="245" ind1="0" ind2="0">'
+            '<subfield code="a">Caf\xe9</subfield></datafield></record></collection>').encode("cp1252")
+    records = list(marc.read_marcxml(io.BytesIO(data)))
+    assert [r.record["245"]["a"] for r in records] == ["Café"]
+
+
 def test_hostile_xml_in_utf16_is_refused_too():
     """Format detection takes no UTF-16 file for MARCXML; the XML reader, asked
     directly, still refuses its DTD (expat reads the encoding it declares)."""
