@@ -204,7 +204,9 @@ def _links_of(session, borrower_id: int, services: tuple[str, ...], day: date
     if has_app_context():
         kept = current_app.extensions.setdefault("agreement_links", {})
         warning = current_app.config.get("AGREEMENTS_WARNING_DAYS")  # status_of weighs it
-    key = (borrower_id, day, _language(), warning, _fingerprint(session))
+    from ill.i18n import current_language
+
+    key = (borrower_id, day, current_language(), warning, _fingerprint(session))
     entry = kept.get(key)
     if entry is None:
         if len(kept) >= _LINKS_KEPT:
@@ -229,13 +231,3 @@ def _links_of(session, borrower_id: int, services: tuple[str, ...], day: date
                 links[lid] = made[key_]
             entry[service] = links
     return entry
-
-
-def _language() -> str:
-    """The language the reasons are put in (the request's, or the default)."""
-    from flask_babel import get_locale
-
-    try:
-        return str(get_locale() or "")
-    except RuntimeError:  # outside an application
-        return ""

@@ -34,6 +34,15 @@ def shell_locale(languages: list[str], default: str) -> str:
     return default
 
 
+def current_language() -> str:
+    """The language of what is being said now (the request's, a job's), or
+    "" outside an application."""
+    try:
+        return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+    except RuntimeError:  # no application context
+        return ""
+
+
 def select_timezone() -> str:
     return current_app.config["BABEL_DEFAULT_TIMEZONE"]
 
@@ -41,5 +50,5 @@ def select_timezone() -> str:
 def init_app(app: Flask) -> None:
     @app.context_processor
     def _lang():
-        return {"current_lang": str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"]),
+        return {"current_lang": current_language(),
                 "languages": app.config["LANGUAGES"]}

@@ -86,7 +86,6 @@ def execute(session, run_id: int, progress=None) -> ImportRun:
                                         progress=_progress_writer(run_id, progress))
         run.status, run.finished_at = "done", utcnow()
         session.commit()
-        search.upkeep_after_commit(session, report["clusters"]["touched"])
     except ServiceError as exc:
         _failed(session, run_id, exc.message, exc.details.get("problems"))
     except Exception:  # noqa: BLE001 - a failed run is recorded, never lost
@@ -94,6 +93,8 @@ def execute(session, run_id: int, progress=None) -> ImportRun:
         _failed(session, run_id, "The import stopped on an unexpected error; nothing was changed. "
                 "The team can find the details in the log.", None,
                 tb=traceback.format_exc(limit=5))
+    else:  # committed: the index's upkeep, which never fails the run
+        search.upkeep_after_commit(session, report["clusters"]["touched"])
     finally:
         try:
             _progress_path(run_id).unlink(missing_ok=True)

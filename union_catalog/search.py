@@ -275,9 +275,14 @@ def reindex_clusters(session, cluster_ids: Iterable[int], known: dict[int, dict]
         indexed += len(docs)
     if upkeep:
         engine.settle(conn)
-        if len(ids) >= ANALYZE_AFTER:
+        if _large(len(ids)):
             engine.analyze(session)
     return indexed
+
+
+def _large(touched: int) -> bool:
+    """A change large enough to refresh the planner's statistics for."""
+    return touched >= ANALYZE_AFTER
 
 
 def analyze(session) -> None:
@@ -292,7 +297,7 @@ def upkeep_after_commit(session, touched: int) -> None:
     if not touched:
         return
     try:
-        engine_for(session).after_commit(session.get_bind(), touched)
+        engine_for(session).after_commit(session.get_bind(), large=_large(touched))
     except Exception:  # noqa: BLE001
         log.warning("search index upkeep after a change of %d union records failed", touched,
                     exc_info=True)
@@ -468,7 +473,7 @@ class SqliteEngine:
     def settle(self, conn) -> None:
         """Nothing: FTS5 merges its segments as it writes."""
 
-    def after_commit(self, bind, touched: int) -> None:
+    def after_commit(self, bind, large: bool) -> None:
         """Nothing (see ``analyze`` and ``settle``)."""
 
     @staticmethod
@@ -529,9 +534,9 @@ class PostgresEngine:
     def settle(self, conn) -> None:
         search_schema.settle(conn)
 
-    def after_commit(self, bind, touched: int) -> None:
+    def after_commit(self, bind, large: bool) -> None:
         """After a committed import: VACUUM (ANALYZE) the index tables when it
-        reindexed many union records (a transaction cannot VACUUM). Besides
+        was large (a transaction cannot VACUUM). Besides
         the statistics (see ``analyze``) and the merge of the GIN pending list
         (see ``settle``), it marks the pages all-visible, so that counting a
         search's libraries reads the holdings' index alone (an index-only
@@ -540,7 +545,7 @@ class PostgresEngine:
         change touched, so its cost follows the change, not the catalogue.
         After a small change, the pending list alone is merged."""
         with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            if touched >= ANALYZE_AFTER:
+            if large:
                 conn.exec_driver_sql(f"VACUUM (ANALYZE) {ANALYZED}")
             else:
                 search_schema.settle(conn)
