@@ -22,7 +22,7 @@ from agreements.models import Partner
 
 from . import bulk, clustering, holdings, marc, reading, search
 from .errors import CatalogError
-from .models import ImportRun, Item, SourceRecord
+from .models import ImportRun, Item, ItemStatus, SourceRecord
 
 log = logging.getLogger(__name__)
 
@@ -246,17 +246,30 @@ def _flush(session, st: _State, batch: list[reading.Prepared]) -> None:
                         facts={row.values["id"]: bulk.loads(row.values["match_data"]) for row in fresh},
                         pending={row.values["id"]: (pid, row.key, row.values["control_number"], row.ordinal)
                                  for row in new_rows})
+    inserts = []
     if new_rows:
         placed = info["placed"]
-        bulk.insert_rows(conn, "source_records", [("id", "integer"), *_INSERT_COLUMNS],
-                         [(row.values["id"], *_record_values(row.values, run_id, now), pid, now,
-                           *placed[row.values["id"]]) for row in new_rows])
-        bulk.insert_rows(conn, "match_keys", clustering.MATCH_KEY_COLUMNS, info["pending_keys"])
-    item_rows = []
+        inserts.append(("source_records", [("id", "integer"), *_INSERT_COLUMNS],
+                        [(row.values["id"], *_record_values(row.values, run_id, now), pid, now,
+                          *placed[row.values["id"]]) for row in new_rows]))
+        inserts.append(("match_keys", clustering.MATCH_KEY_COLUMNS, info["pending_keys"]))
+    item_rows, stock = [], {}
     for row in fresh:
-        item_rows.extend((row.values["id"], pid, *it)
-                         for it in row.items or [holdings.placeholder().as_tuple()])
-    bulk.insert_rows(conn, "items", _ITEM_COLUMNS, item_rows)
+        items = row.items or [_PLACEHOLDER]
+        item_rows.extend((row.values["id"], pid, *it) for it in items)
+        stock[row.values["id"]] = (len(items), sum(1 for it in items if it[_STATUS] == ItemStatus.AVAILABLE))
+    inserts.append(("items", _ITEM_COLUMNS, item_rows))
+    reindex = None
+    if info is not None:
+        # the index reads what it needs before the batch's records and items
+        # are written, and is told what it cannot read of them: nothing just
+        # written is read back
+        reindex = search.Reindex(session, info["clusters"], info["facts"], new=info["created"],
+                                 unwritten=search.Unwritten(
+                                     homes={rid: (cid, pid) for rid, (cid, _e) in info["placed"].items()},
+                                     stock=stock))
+    for table, columns, rows in inserts:
+        bulk.insert_rows(conn, table, columns, rows)
     for row in batch:
         rid = row.values["id"]
         st.seen_ids.add(rid)
@@ -266,8 +279,13 @@ def _flush(session, st: _State, batch: list[reading.Prepared]) -> None:
                 st.without_marc_items.add(rid)
             if row.title_key:
                 st.titles.setdefault(row.title_key, []).append((rid, row.ordinal))
-    if info is not None:
-        _index(session, st, info)
+    if reindex is not None:
+        reindex.write()
+        st.touched |= set(reindex.ids)
+
+
+_PLACEHOLDER = holdings.placeholder().as_tuple()
+_STATUS = holdings.ItemData.COLUMNS.index("status")
 
 
 # source_records as the importer writes them: these columns, then (insert)

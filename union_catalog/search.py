@@ -262,22 +262,152 @@ def reindex_clusters(session, cluster_ids: Iterable[int], known: dict[int, dict]
     ids = sorted({int(i) for i in cluster_ids if i is not None})
     if not ids:
         return 0
-    session.flush()
-    conn = session.connection()
-    engine = engine_for(session)
     indexed = 0
     for chunk in bulk.chunks(ids, REINDEX_CHUNK):
-        docs, holdings, rows = _build(conn, chunk, known or {})
-        indexed_before = [c for c in chunk if c not in new]
-        _replace(conn, SearchDoc.__tablename__, _DOC_COLUMNS, docs, indexed_before)
-        _replace(conn, SearchHolding.__tablename__, _HOLDING_COLUMNS, holdings, indexed_before, key=2)
-        engine.replace(conn, rows, indexed_before)
-        indexed += len(docs)
+        step = Reindex(session, chunk, known, new=new)
+        step.build()
+        indexed += step.write()
     if upkeep:
-        engine.settle(conn)
+        engine_for(session).settle(session.connection())
         if _large(len(ids)):
-            engine.analyze(session)
+            engine_for(session).analyze(session)
     return indexed
+
+
+@dataclass
+class Unwritten:
+    """What the caller's batch has not written yet, which the database cannot
+    tell a reindex: records not written (where clustering placed them:
+    record id -> (cluster id, partner id)) and the copies of records whose
+    items are not written (record id -> (items, available)). Their facts
+    come in ``known``."""
+
+    homes: dict[int, tuple[int, int]] = field(default_factory=dict)
+    stock: dict[int, tuple[int, int]] = field(default_factory=dict)
+
+
+class Reindex:
+    """One reindex in three steps: ``Reindex(...)`` reads what the database
+    has of the clusters, ``build()`` makes their index rows without touching
+    the database, ``write()`` (which builds them if need be) writes what
+    differs and returns how many are searchable. An import reads before it
+    writes its batch's records and items, handing over in ``unwritten`` what
+    the database does not show yet, so that nothing it has just written is
+    read back. Never commits."""
+
+    def __init__(self, session, cluster_ids: Iterable[int], known: dict[int, dict] | None = None,
+                 *, new: Collection[int] = frozenset(), unwritten: Unwritten | None = None):
+        session.flush()
+        self.conn = conn = session.connection()
+        self.engine = engine_for(session)
+        self.ids = ids = sorted({int(i) for i in cluster_ids if i is not None})
+        self.before = [c for c in ids if c not in new]  # those that may have index rows
+        known = known or {}
+        unwritten = unwritten or Unwritten()
+        self.clusters = {r[0]: r for r in bulk.select_among(conn, _CLUSTER_SQL, "id", ids)}
+        record_home: dict[int, tuple[int, int]] = {
+            rid: (cid, pid) for rid, cid, pid in bulk.select_among(
+                conn, _MEMBER_SQL, "cluster_id", ids, tail=" AND withdrawn_at IS NULL")}
+        wanted = set(ids)
+        record_home.update((rid, home) for rid, home in unwritten.homes.items() if home[0] in wanted)
+        # members clustering has just read come from its facts; the others are read here
+        described: dict[int, tuple] = {}
+        for rid in record_home:
+            f = known.get(rid)
+            if f and "title" in f:
+                described[rid] = (f["title"], f.get("author"), f.get("isbns"), f.get("issns"), f)
+        for rid, title, author, isbns, issns, data in bulk.select_among(
+                conn, _FACTS_SQL, "id", [r for r in record_home if r not in described]):
+            described[rid] = (title, author, bulk.json_value(isbns), bulk.json_value(issns),
+                              bulk.json_value(data) or {})
+        self.members: dict[int, list[_Member]] = defaultdict(list)
+        for rid, (cid, pid) in sorted(record_home.items()):
+            self.members[cid].append(_Member(rid, pid, *described[rid]))
+        # records described before describe() kept subjects: read them from the MARC
+        need_marc = [m.id for mems in self.members.values() for m in mems if "subjects" not in m.data]
+        self.marc_subjects = {
+            rid: _marc_subjects(bulk.json_value(marc)) for rid, marc in bulk.select_among(
+                conn, "SELECT id, marc FROM source_records", "id", need_marc)}
+        # items by record (an indexed lookup), added up per cluster and library
+        self.stock: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
+        counted = [(rid, status, n) for rid, status, n in bulk.select_among(
+            conn, _STOCK_SQL, "source_record_id", [r for r in record_home if r not in unwritten.stock],
+            tail=" GROUP BY source_record_id, status")]
+        for rid, status, n in counted:
+            counts = self.stock[record_home[rid]]
+            counts[0] += n
+            if status == ItemStatus.AVAILABLE:
+                counts[1] += n
+        for rid, (n, available) in unwritten.stock.items():
+            if rid in record_home:
+                counts = self.stock[record_home[rid]]
+                counts[0] += n
+                counts[1] += available
+        # what the index has of them now, to write only what differs
+        self.have_docs = _have(conn, SearchDoc.__tablename__, _DOC_COLUMNS, self.before)
+        self.have_holdings = _have(conn, SearchHolding.__tablename__, _HOLDING_COLUMNS, self.before,
+                                   key=2)
+        self.rows: tuple[list, list, list[IndexRow]] | None = None
+
+    def build(self) -> None:
+        """The clusters' search documents, holdings and full-text rows."""
+        docs, holdings, rows = [], [], []
+        stock = self.stock
+        for cluster_id in self.ids:
+            cluster, mems = self.clusters.get(cluster_id), self.members.get(cluster_id)
+            if cluster is None or not mems:
+                continue
+            _cid, c_title, c_author, c_year, c_publisher, c_edition, c_language, c_format, c_isbns, \
+                c_issns = cluster
+            partners = sorted({m.partner_id for m in mems})
+            for pid in partners:
+                n_items, n_avail = stock.get((cluster_id, pid), (0, 0))
+                holdings.append((cluster_id, pid, n_items, n_avail))
+            idents = searchtext.identifier_tokens(
+                list(bulk.json_value(c_isbns) or []) + [i for m in mems for i in m.isbns],
+                list(bulk.json_value(c_issns) or []) + [i for m in mems for i in m.issns],
+            )
+            titles = [c_title] + [m.title for m in mems]
+            authors = [c_author] + [m.author for m in mems]
+            subjects = []
+            for m in mems:
+                titles += _strings(m.data.get("variant_titles"))
+                authors += _strings(m.data.get("authors"))
+                subjects += (_strings(m.data.get("subjects")) if "subjects" in m.data
+                             else self.marc_subjects.get(m.id, []))
+            docs.append((
+                cluster_id,
+                searchtext.padded(searchtext.fold(c_title)),
+                searchtext.padded(searchtext.fold(_title_key(c_title or ""))),
+                searchtext.padded(" ".join(idents)),
+                c_year,
+                (c_language or "").strip().lower(),
+                (c_format or "").strip().lower(),
+                len(partners),
+                sum(1 for pid in partners if stock.get((cluster_id, pid), (0, 0))[1]),
+            ))
+            rows.append(IndexRow(
+                cluster_id=cluster_id,
+                title=_distinct_folded(titles),
+                author=_distinct_folded(authors),
+                subject=_distinct_folded(subjects),
+                other=" ".join(filter(None, [
+                    _distinct_folded([c_publisher, c_edition]),
+                    " ".join(idents),
+                    str(c_year or ""),
+                ])),
+            ))
+        self.rows = (docs, holdings, rows)
+
+    def write(self) -> int:
+        if self.rows is None:
+            self.build()
+        docs, holdings, rows = self.rows
+        _write_changes(self.conn, SearchDoc.__tablename__, _DOC_COLUMNS, docs, self.have_docs)
+        _write_changes(self.conn, SearchHolding.__tablename__, _HOLDING_COLUMNS, holdings,
+                       self.have_holdings, key=2)
+        self.engine.replace(self.conn, rows, self.before)
+        return len(docs)
 
 
 def _large(touched: int) -> bool:
@@ -303,15 +433,19 @@ def upkeep_after_commit(session, touched: int) -> None:
                     exc_info=True)
 
 
-def _replace(conn, table: str, columns: list[tuple[str, str]], rows: list[tuple],
-             cluster_ids: list[int], key: int = 1) -> None:
-    """Make table's rows of these clusters (the first column) be `rows`,
-    writing only the rows that differ; a row is known by its first `key`
-    columns. cluster_ids: the clusters that may have rows now (those of
-    `rows` not among them have none)."""
+def _have(conn, table: str, columns: list[tuple[str, str]], cluster_ids: list[int],
+          key: int = 1) -> dict[tuple, tuple]:
+    """table's rows of these clusters (the first column), by their first
+    `key` columns."""
     names = ", ".join(c for c, _t in columns)
-    have = {tuple(r[:key]): tuple(r) for r in bulk.select_among(
+    return {tuple(r[:key]): tuple(r) for r in bulk.select_among(
         conn, f"SELECT {names} FROM {table}", columns[0][0], cluster_ids)}
+
+
+def _write_changes(conn, table: str, columns: list[tuple[str, str]], rows: list[tuple],
+                   have: dict[tuple, tuple], key: int = 1) -> None:
+    """Make table's rows of the clusters read into `have` be `rows`, writing
+    only the rows that differ; a row is known by its first `key` columns."""
     want = {r[:key]: r for r in rows}
     stale = [k for k, r in have.items() if want.get(k) != r]
     if key == 1:
@@ -319,6 +453,15 @@ def _replace(conn, table: str, columns: list[tuple[str, str]], rows: list[tuple]
     else:
         bulk.delete_keys(conn, table, columns[:key], stale)
     bulk.insert_rows(conn, table, columns, [r for k, r in want.items() if have.get(k) != r])
+
+
+def _replace(conn, table: str, columns: list[tuple[str, str]], rows: list[tuple],
+             cluster_ids: list[int], key: int = 1) -> None:
+    """Make table's rows of these clusters (the first column) be `rows`,
+    writing only the rows that differ; a row is known by its first `key`
+    columns. cluster_ids: the clusters that may have rows now (those of
+    `rows` not among them have none)."""
+    _write_changes(conn, table, columns, rows, _have(conn, table, columns, cluster_ids, key), key)
 
 
 def reindex_all(session) -> int:
@@ -336,6 +479,8 @@ REINDEX_CHUNK = 2000
 # (the filters and the joins; not the titles and identifiers, the costliest
 # to analyse, which only order the hits).
 ANALYZED = f"catalog_search_docs (cluster_id, year, language, format), catalog_search_holdings, {FTS_TABLE}"
+# the tables whose visibility map serves index-only scans (facet counts)
+VACUUMED = "catalog_search_docs (cluster_id, year, language, format), catalog_search_holdings"
 _DOC_COLUMNS = [("cluster_id", "integer"), ("title_norm", "text"), ("title_key", "text"),
                 ("identifiers", "text"), ("year", "integer"), ("language", "varchar"),
                 ("format", "varchar"), ("libraries", "integer"), ("libraries_available", "integer")]
@@ -359,86 +504,6 @@ class _Member:
         self.id, self.partner_id, self.data = rid, pid, data
         self.title, self.author = title or "", author or ""
         self.isbns, self.issns = isbns or [], issns or []
-
-
-def _build(conn, chunk: list[int], known: dict[int, dict]):
-    """The search documents, holdings and full-text rows of these clusters."""
-    clusters = {r[0]: r for r in bulk.select_among(conn, _CLUSTER_SQL, "id", chunk)}
-    record_home: dict[int, tuple[int, int]] = {
-        rid: (cid, pid) for rid, cid, pid in bulk.select_among(
-            conn, _MEMBER_SQL, "cluster_id", chunk, tail=" AND withdrawn_at IS NULL")}
-    # members clustering has just read come from its facts; the others are read here
-    described: dict[int, tuple] = {}
-    for rid in record_home:
-        f = known.get(rid)
-        if f and "title" in f:
-            described[rid] = (f["title"], f.get("author"), f.get("isbns"), f.get("issns"), f)
-    for rid, title, author, isbns, issns, data in bulk.select_among(
-            conn, _FACTS_SQL, "id", [r for r in record_home if r not in described]):
-        described[rid] = (title, author, bulk.json_value(isbns), bulk.json_value(issns),
-                          bulk.json_value(data) or {})
-    by_cluster: dict[int, list[_Member]] = defaultdict(list)
-    for rid, (cid, pid) in sorted(record_home.items()):
-        by_cluster[cid].append(_Member(rid, pid, *described[rid]))
-    # records described before describe() kept subjects: read them from the MARC
-    need_marc = [m.id for mems in by_cluster.values() for m in mems if "subjects" not in m.data]
-    marc_subjects = {rid: _marc_subjects(bulk.json_value(marc)) for rid, marc in bulk.select_among(
-        conn, "SELECT id, marc FROM source_records", "id", need_marc)}
-    # items by record (an indexed lookup), added up per cluster and library
-    stock: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
-    for rid, status, n in bulk.select_among(conn, _STOCK_SQL, "source_record_id", record_home,
-                                            tail=" GROUP BY source_record_id, status"):
-        counts = stock[record_home[rid]]
-        counts[0] += n
-        if status == ItemStatus.AVAILABLE:
-            counts[1] += n
-
-    docs, holdings, rows = [], [], []
-    for cluster_id in chunk:
-        cluster, mems = clusters.get(cluster_id), by_cluster.get(cluster_id)
-        if cluster is None or not mems:
-            continue
-        _cid, c_title, c_author, c_year, c_publisher, c_edition, c_language, c_format, c_isbns, \
-            c_issns = cluster
-        partners = sorted({m.partner_id for m in mems})
-        for pid in partners:
-            n_items, n_avail = stock.get((cluster_id, pid), (0, 0))
-            holdings.append((cluster_id, pid, n_items, n_avail))
-        idents = searchtext.identifier_tokens(
-            list(bulk.json_value(c_isbns) or []) + [i for m in mems for i in m.isbns],
-            list(bulk.json_value(c_issns) or []) + [i for m in mems for i in m.issns],
-        )
-        titles = [c_title] + [m.title for m in mems]
-        authors = [c_author] + [m.author for m in mems]
-        subjects = []
-        for m in mems:
-            titles += _strings(m.data.get("variant_titles"))
-            authors += _strings(m.data.get("authors"))
-            subjects += (_strings(m.data.get("subjects")) if "subjects" in m.data
-                         else marc_subjects.get(m.id, []))
-        docs.append((
-            cluster_id,
-            searchtext.padded(searchtext.fold(c_title)),
-            searchtext.padded(searchtext.fold(_title_key(c_title or ""))),
-            searchtext.padded(" ".join(idents)),
-            c_year,
-            (c_language or "").strip().lower(),
-            (c_format or "").strip().lower(),
-            len(partners),
-            sum(1 for pid in partners if stock.get((cluster_id, pid), (0, 0))[1]),
-        ))
-        rows.append(IndexRow(
-            cluster_id=cluster_id,
-            title=_distinct_folded(titles),
-            author=_distinct_folded(authors),
-            subject=_distinct_folded(subjects),
-            other=" ".join(filter(None, [
-                _distinct_folded([c_publisher, c_edition]),
-                " ".join(idents),
-                str(c_year or ""),
-            ])),
-        ))
-    return docs, holdings, rows
 
 
 # --- the engines --------------------------------------------------------------
@@ -535,18 +600,21 @@ class PostgresEngine:
         search_schema.settle(conn)
 
     def after_commit(self, bind, large: bool) -> None:
-        """After a committed import: VACUUM (ANALYZE) the index tables when it
-        was large (a transaction cannot VACUUM). Besides
-        the statistics (see ``analyze``) and the merge of the GIN pending list
-        (see ``settle``), it marks the pages all-visible, so that counting a
-        search's libraries reads the holdings' index alone (an index-only
-        scan): without it, 4,400 hits cost 4,400 visits to the table, and
-        autovacuum may be off or not round yet. VACUUM skips the pages no
-        change touched, so its cost follows the change, not the catalogue.
+        """After a committed import: when it was large, VACUUM (ANALYZE) the
+        tables of the facets (a transaction cannot VACUUM), ANALYZE the words'
+        table and merge its GIN pending list (see ``settle``). Besides the
+        statistics (see ``analyze``), VACUUM marks the pages all-visible, so
+        that counting a search's libraries reads the holdings' index alone
+        (an index-only scan): without it, 4,400 hits cost 4,400 visits to the
+        table, and autovacuum may be off or not round yet. VACUUM skips the
+        pages no change touched, but reads a GIN index whole, and a GIN index
+        serves no index-only scan: the words' table is left to autovacuum.
         After a small change, the pending list alone is merged."""
         with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             if large:
-                conn.exec_driver_sql(f"VACUUM (ANALYZE) {ANALYZED}")
+                conn.exec_driver_sql(f"VACUUM (ANALYZE) {VACUUMED}")
+                search_schema.settle(conn)
+                conn.exec_driver_sql(f"ANALYZE {FTS_TABLE}")
             else:
                 search_schema.settle(conn)
 

@@ -68,3 +68,57 @@ def test_the_index_imports_build_is_the_one_a_rebuild_makes(runner, make, sessio
     reindex_all(session)
     session.commit()
     assert _index_rows(session) == built
+
+
+def test_a_reimport_indexes_what_a_rebuild_would(app, make, session, tmp_path):
+    """A re-import changes records, their copies and union records: a copy
+    goes out on loan, a title changes, a new record joins another library's
+    union record, a record is withdrawn. The importer indexes its batch
+    before it writes the batch's records and copies (it is told what it
+    cannot read back yet); the index must be the one a rebuild makes."""
+    from pymarc import Field, Subfield
+
+    from tests.union_catalog.test_matching import rec
+    from tests.union_catalog.world import write
+    from union_catalog.search import reindex_all
+
+    def held(record, *statuses):
+        for n, status in enumerate(statuses):
+            record.add_field(Field(tag="952", indicators=[" ", " "], subfields=[
+                Subfield("a", "UGM"), Subfield("o", f"297.{n}"), Subfield("p", f"B{id(record)}{n}"),
+                *([Subfield("q", "2026-11-01")] if status == "loan" else [])]))
+        return record
+
+    make.partner("UGM")
+    make.partner("UI")
+    make.commit()
+    falak = dict(title="Ilmu falak praktis", author="Hambali", isbns=["9786020000011"])
+    ugm = [held(rec(control="u1", **falak), "in", "in"),
+           held(rec(control="u2", title="Fikih zakat", author="Qardawi"), "in"),
+           held(rec(control="u3", title="Sejarah peradaban Islam", author="Yatim"), "in")]
+    ui = [rec(control="i1", title="Hukum waris", author="Suparman", isbns=["9789790000014"])]
+    cli = app.test_cli_runner()
+    for code, records in (("UGM", ugm), ("UI", ui)):
+        result = cli.invoke(args=["catalog", "import", "--partner", code,
+                                  write(tmp_path / f"{code}.mrc", records)])
+        assert result.exit_code == 0, result.output
+
+    again = [held(rec(control="u1", **falak), "in", "loan"),  # a copy out on loan
+             held(rec(control="u2", title="Fikih zakat kontemporer", author="Qardawi"), "in"),
+             held(rec(control="u4", title="Hukum waris", author="Suparman",
+                      isbns=["9789790000014"]), "in")]  # joins UI's union record; u3 withdrawn
+    result = cli.invoke(args=["catalog", "import", "--partner", "UGM", "--report",
+                              str(tmp_path / "r.json"), write(tmp_path / "UGM2.mrc", again)])
+    assert result.exit_code == 0, result.output
+    import json
+
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert (report["inserted"], report["updated"], report["withdrawn"]) == (1, 2, 1)
+    session.expire_all()
+    built = _index_rows(session)
+    holdings = {(r[0], r[1]): r[2:] for r in built["holdings"]}
+    # falak: 2 copies, 1 on the shelf; UI has no item fields: one copy, availability unknown
+    assert sorted(holdings.values()) == [(1, 0), (1, 1), (1, 1), (2, 1)], holdings
+    reindex_all(session)
+    session.commit()
+    assert _index_rows(session) == built
