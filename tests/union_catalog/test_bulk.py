@@ -1,6 +1,9 @@
 """The bulk helpers: many rows at a time, the same on both databases."""
 from __future__ import annotations
 
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import text
 
 from union_catalog import bulk
@@ -10,7 +13,26 @@ def test_integer_arrays_go_as_their_text():
     assert bulk._pg_array([3, 1, -7, 2**62], "bigint") == "{3,1,-7,4611686018427387904}"
     assert bulk._pg_array([1, None, 2], "integer") == "{1,NULL,2}"
     assert bulk._pg_array([], "integer") == "{}"
-    assert bulk._pg_array(("a", "b"), "text") == ["a", "b"]
+    assert bulk._pg_array(("a", 'say "hi"', None, "back\\slash"), "text") == \
+        '{"a","say \\"hi\\"",NULL,"back\\\\slash"}'
+    assert bulk._pg_array([{"a": 1}], "json") == [{"a": 1}]  # not a string: psycopg's own
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.one_of(
+    st.none(),
+    st.text(st.sampled_from('\\"{},\' \tNUL')),  # what the array's text gives meaning to
+    st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")))))
+@example(["x\\y", "ends\\", 'say "hi"', "{a,b}", "NULL", "", " ", None])
+def test_string_arrays_go_as_their_text_and_come_back_the_same(session, values):
+    """Whatever the strings hold (quotes, backslashes, braces, commas, spaces,
+    the word NULL, any script), the array's text reads back as the strings."""
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("arrays as text are PostgreSQL's")
+    conn = session.connection()
+    for pg_type in ("text", "varchar"):
+        back = conn.exec_driver_sql(f"SELECT %s::{pg_type}[]", (bulk._pg_array(values, pg_type),)).scalar()
+        assert back == values
 
 
 def test_lookups_updates_and_deletes_by_many_values(session):
