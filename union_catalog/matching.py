@@ -26,6 +26,11 @@ from stdnum import issn as std_issn
 # Bump when describe() changes what it returns, so stored facts can be renewed.
 FACTS_VERSION = 1
 
+# The text functions below are pure functions of a string, cached: a library's
+# records repeat their publishers, names, places and series, and each
+# distinct string is worked out once per reader.
+_CACHED = 1 << 15
+
 # --- text normalisation ---------------------------------------------------------
 
 # Transliteration marks (ayn, hamza, prime) and apostrophes vanish without a
@@ -35,6 +40,7 @@ _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 _LEADING_ARTICLE = re.compile(r"^(?:al-|el-|the |an |a |le |la |les |l'|der |die |das )", re.I)
 
 
+@lru_cache(maxsize=_CACHED)
 def fold(text: str | None) -> str:
     """Lower case, no diacritics, no transliteration marks, words separated by
     one space: the form two catalogues' spellings of one string share."""
@@ -58,6 +64,7 @@ _ABBREVIATION_END = re.compile(r"(?:\b\w{1,3}|\.\w)\.$")
 _SPACES = re.compile(r"\s+")
 
 
+@lru_cache(maxsize=_CACHED)
 def strip_isbd(text: str | None) -> str:
     """A subfield without the ISBD punctuation that ends it (' :', ' /', '.', ',', ';', '=')."""
     if not text:
@@ -120,6 +127,7 @@ _REPRINT_WORD = re.compile(r"\b(?:cet|cetakan|printing|print|reprint|repr|impres
                            r"cetak ulang|reprinted)\b")
 
 
+@lru_cache(maxsize=_CACHED)
 def edition_number(statement: str | None) -> str | None:
     """The edition a 250 names, as a short key; None for a first edition or a
     mere reprint ("Cet. 3" is the same edition printed again; "Ed. 2" is not)."""
@@ -157,6 +165,7 @@ def _volume_value(token: str) -> str:
     return str(_ROMAN[token]) if token in _ROMAN else str(int(token))
 
 
+@lru_cache(maxsize=_CACHED)
 def find_volume(text: str | None) -> tuple[str | None, str]:
     """(volume number, text without the volume phrase) from a title or $n."""
     if not text:
@@ -192,10 +201,12 @@ _PUBLISHER_NOISE = re.compile(r"\b(?:penerbit|pt|cv|ud|inc|ltd|llc|co|corp|publi
                               r"publishing|the|dan|and|s n|sn)\b")
 
 
+@lru_cache(maxsize=_CACHED)
 def publisher_key(name: str | None) -> str:
     return " ".join(_PUBLISHER_NOISE.sub(" ", fold(name)).split())
 
 
+@lru_cache(maxsize=_CACHED)
 def name_key(name: str | None) -> str:
     """A personal name in either order ("Harahap, Ahmad" and "Ahmad Harahap")
     as one key: its words, sorted; dates and relator words left out."""
