@@ -83,7 +83,6 @@ def _records(session) -> list[int]:
             for i, (status, coverage) in enumerate(copies):
                 record.items.append(
                     Item(
-                        partner_id=partner.id,
                         barcode=f"{code}-{key}-{i + 1}",
                         call_number=f"297.{i + 1} DEM",
                         location="Koleksi umum",

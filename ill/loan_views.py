@@ -122,7 +122,7 @@ def _lender_items(req: LoanRequest) -> list:
             .join(SourceRecord, SourceRecord.id == Item.source_record_id)
             .where(
                 SourceRecord.cluster_id == req.cluster_id,
-                Item.partner_id == req.current_lender_id,
+                SourceRecord.partner_id == req.current_lender_id,
                 SourceRecord.withdrawn_at.is_(None),
             )
         )

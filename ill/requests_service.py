@@ -431,7 +431,7 @@ def _own_call_number(session, library_id: int, cluster_id: int) -> str:
         session.scalar(
             select(Item.call_number)
             .join(SourceRecord, SourceRecord.id == Item.source_record_id)
-            .where(SourceRecord.cluster_id == cluster_id, Item.partner_id == library_id, Item.call_number != "")
+            .where(SourceRecord.cluster_id == cluster_id, SourceRecord.partner_id == library_id, Item.call_number != "")
             .limit(1)
         )
         or ""

@@ -87,7 +87,7 @@ def _cluster_with_holdings(self, holdings: dict, title: str = "Sejarah Islam di 
                               content_hash=key, marc={}, title=title, cluster_id=cluster.id)
         for i, copy in enumerate(copies):
             status, coverage = copy if isinstance(copy, tuple) else (copy, "")
-            record.items.append(Item(partner_id=partner.id, barcode=f"{partner.code}-{key}-{i}",
+            record.items.append(Item(barcode=f"{partner.code}-{key}-{i}",
                                      call_number=f"297.9 AZR s{i}", status=status, coverage=coverage))
         self.session.add(record)
     self.session.flush()
@@ -165,7 +165,7 @@ def _search_cluster(self, title: str = "Pengantar ilmu perpustakaan", author: st
         self.session.add(record)
         self.session.flush()
         for k, status in enumerate(statuses, start=1):
-            self.session.add(Item(source_record_id=record.id, partner_id=partner.id,
+            self.session.add(Item(source_record_id=record.id,
                                   barcode=f"{code}{cluster.id:05d}{k}", call_number=call_number,
                                   location="Sirkulasi", status=status, source="952"))
     self.session.flush()

@@ -256,7 +256,7 @@ def _flush(session, st: _State, batch: list[reading.Prepared]) -> None:
     item_rows, stock = [], {}
     for row in fresh:
         items = row.items or [_PLACEHOLDER]
-        item_rows.extend((row.values["id"], pid, *it) for it in items)
+        item_rows.extend((row.values["id"], *it) for it in items)
         stock[row.values["id"]] = (len(items), sum(1 for it in items if it[_STATUS] == ItemStatus.AVAILABLE))
     inserts.append(("items", _ITEM_COLUMNS, item_rows))
     reindex = None
@@ -298,7 +298,7 @@ _RECORD_COLUMNS = [
     ("import_run_id", "integer"), ("updated_at", "timestamptz")]
 _INSERT_COLUMNS = [*_RECORD_COLUMNS, ("partner_id", "integer"), ("created_at", "timestamptz"),
                    ("cluster_id", "integer"), ("match_evidence", "text")]
-_ITEM_COLUMNS = [("source_record_id", "integer"), ("partner_id", "integer"),
+_ITEM_COLUMNS = [("source_record_id", "integer"),
                  *((name, "varchar" if name in ("barcode", "call_number", "location", "status", "source")
                     else "text") for name in holdings.ItemData.COLUMNS)]
 
@@ -333,7 +333,8 @@ def _attach_csv_items(session, st: _State, items_path: str) -> list[dict]:
     for it in session.execute(select(Item.source_record_id, Item.barcode, Item.call_number,
                                      Item.location, Item.status, Item.note, Item.coverage,
                                      Item.source)
-                              .where(Item.partner_id == st.partner.id,
+                              .join(SourceRecord, SourceRecord.id == Item.source_record_id)
+                              .where(SourceRecord.partner_id == st.partner.id,
                                      Item.source.in_(("csv", "none")))):
         have.setdefault(it.source_record_id, []).append(
             holdings.ItemData(barcode=it.barcode, call_number=it.call_number, location=it.location,
@@ -347,7 +348,7 @@ def _attach_csv_items(session, st: _State, items_path: str) -> list[dict]:
         if sorted(w.key() for w in want) == sorted(have.get(rid, [])):
             continue
         replaced.append(rid)
-        item_rows.extend((rid, st.partner.id, *w.as_tuple()) for w in want)
+        item_rows.extend((rid, *w.as_tuple()) for w in want)
     conn = session.connection()
     for chunk in bulk.chunks(replaced, bulk.SQLITE_IDS):
         session.execute(delete(Item).where(Item.source_record_id.in_(chunk),

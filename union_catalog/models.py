@@ -130,14 +130,15 @@ class SourceRecord(db.Model):
 
 
 class Item(db.Model):
-    """One copy (or, for a serial, one holding with its coverage)."""
+    """One copy (or, for a serial, one holding with its coverage). Its library
+    is its record's (``record.partner_id``): kept once, so the two can never
+    disagree, and an import writes no second key to check per copy."""
 
     __tablename__ = "items"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source_record_id: Mapped[int] = mapped_column(ForeignKey("source_records.id", ondelete="CASCADE"),
                                                   index=True)
-    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), index=True)
     barcode: Mapped[str | None] = mapped_column(String(100))
     call_number: Mapped[str] = mapped_column(String(255), default="")
     location: Mapped[str] = mapped_column(String(255), default="")

@@ -59,7 +59,7 @@ def _holding(session, cluster, partner, status="available", n=0):
     key = f"{cluster.id}-{partner.code}-{n}"
     record = SourceRecord(partner_id=partner.id, record_key=key, control_number=key, ordinal=1,
                           content_hash=key, marc={}, title=cluster.title, cluster_id=cluster.id)
-    record.items.append(Item(partner_id=partner.id, barcode=f"{key}-1", call_number="297.9 AZR",
+    record.items.append(Item(barcode=f"{key}-1", call_number="297.9 AZR",
                              status=status))
     session.add(record)
 

@@ -29,7 +29,7 @@ def _catalogue(session, partner):
     items = session.execute(
         select(SourceRecord.record_key, Item.barcode, Item.status, Item.source)
         .join(SourceRecord, SourceRecord.id == Item.source_record_id)
-        .where(Item.partner_id == partner.id).order_by(SourceRecord.record_key, Item.barcode)).all()
+        .where(SourceRecord.partner_id == partner.id).order_by(SourceRecord.record_key, Item.barcode)).all()
     groups = {}
     for key, cid in session.execute(select(SourceRecord.record_key, SourceRecord.cluster_id)
                                     .where(SourceRecord.partner_id == partner.id)):
