@@ -43,6 +43,9 @@ PER_PAGE = 20
 # A reindex of this many union records (an import, a rebuild) refreshes the
 # planner's statistics of the index tables (see the engines' ``analyze``).
 ANALYZE_AFTER = 1000
+# ... and on PostgreSQL, after an import, when the changes since the last
+# statistics make this share of the index (autovacuum's scale factor for ANALYZE)
+STALE_SHARE = 0.1
 MAX_PER_PAGE = 100
 STAFF_ROLES = ("librarian", "coordinator", "admin")
 SERVICES = ("loan", "copy")
@@ -427,7 +430,7 @@ def upkeep_after_commit(session, touched: int) -> None:
     if not touched:
         return
     try:
-        engine_for(session).after_commit(session.get_bind(), large=_large(touched))
+        engine_for(session).after_commit(session.get_bind(), touched)
     except Exception:  # noqa: BLE001
         log.warning("search index upkeep after a change of %d union records failed", touched,
                     exc_info=True)
@@ -538,7 +541,7 @@ class SqliteEngine:
     def settle(self, conn) -> None:
         """Nothing: FTS5 merges its segments as it writes."""
 
-    def after_commit(self, bind, large: bool) -> None:
+    def after_commit(self, bind, touched: int) -> None:
         """Nothing (see ``analyze`` and ``settle``)."""
 
     @staticmethod
@@ -599,24 +602,35 @@ class PostgresEngine:
     def settle(self, conn) -> None:
         search_schema.settle(conn)
 
-    def after_commit(self, bind, large: bool) -> None:
-        """After a committed import: when it was large, VACUUM (ANALYZE) the
-        tables of the facets (a transaction cannot VACUUM), ANALYZE the words'
-        table and merge its GIN pending list (see ``settle``). Besides the
-        statistics (see ``analyze``), VACUUM marks the pages all-visible, so
-        that counting a search's libraries reads the holdings' index alone
-        (an index-only scan): without it, 4,400 hits cost 4,400 visits to the
-        table, and autovacuum may be off or not round yet. VACUUM skips the
-        pages no change touched, but reads a GIN index whole, and a GIN index
-        serves no index-only scan: the words' table is left to autovacuum.
-        After a small change, the pending list alone is merged."""
+    def after_commit(self, bind, touched: int) -> None:
+        """After a committed import that reindexed `touched` union records:
+        merge the GIN pending list (see ``settle``); and when the change was
+        large and, with the changes since the last time, makes a tenth of the
+        index or more (autovacuum's own rule for ANALYZE), VACUUM (ANALYZE)
+        the tables of the facets (a transaction cannot VACUUM) and ANALYZE
+        the words' table. Besides the statistics (see ``analyze``), VACUUM
+        marks the pages all-visible, so that counting a search's libraries
+        reads the holdings' index alone (an index-only scan): without it,
+        4,400 hits cost 4,400 visits to the table, and autovacuum may be off
+        or not round yet. VACUUM skips the pages no change touched, but reads
+        a GIN index whole, and a GIN index serves no index-only scan: the
+        words' table is left to autovacuum."""
         with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            if large:
+            search_schema.settle(conn)
+            if _large(touched) and self._stale(conn, touched):
                 conn.exec_driver_sql(f"VACUUM (ANALYZE) {VACUUMED}")
-                search_schema.settle(conn)
                 conn.exec_driver_sql(f"ANALYZE {FTS_TABLE}")
-            else:
-                search_schema.settle(conn)
+
+    @staticmethod
+    def _stale(conn, touched: int) -> bool:
+        """Whether the union records changed since the index's last ANALYZE
+        (this change counted in, whether or not the server's statistics have
+        it yet) make STALE_SHARE of those it had then, or it never had one."""
+        tuples, changed = conn.exec_driver_sql(
+            "SELECT c.reltuples, coalesce(s.n_mod_since_analyze, 0) FROM pg_class c "
+            "LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid "
+            "WHERE c.oid = 'catalog_search_docs'::regclass").one()
+        return tuples <= 0 or changed + touched >= STALE_SHARE * tuples
 
     def replace(self, conn, rows: list[IndexRow], cluster_ids: list[int]) -> None:
         """These clusters' words become rows (a cluster without a row is

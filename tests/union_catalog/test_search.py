@@ -516,6 +516,7 @@ def test_an_import_leaves_the_index_tables_in_shape_after_its_commit(app, make, 
     if postgres:  # what earlier tests did to these tables is forgotten
         for table in ("catalog_search_docs", "catalog_search_holdings", "catalog_fts"):
             session.execute(text(f"SELECT pg_stat_reset_single_table_counters('{table}'::regclass)"))
+            session.execute(text(f"ANALYZE {table}"))  # empty now
         session.commit()
     path = write(tmp_path / "ugm.mrc", [rec(control=f"u{i}", title=f"Ilmu falak jilid {i}") for i in range(3)])
     result = app.test_cli_runner().invoke(args=["catalog", "import", "--partner", "UGM", path])
@@ -532,3 +533,27 @@ def test_an_import_leaves_the_index_tables_in_shape_after_its_commit(app, make, 
         # GIN index) is left to autovacuum
         assert kept == {"catalog_search_docs": (True, True), "catalog_search_holdings": (True, True),
                         "catalog_fts": (False, True)}
+
+        # A later import that changes little of the index (here: 2 union
+        # records against a threshold of twice the 3 it has) leaves it to
+        # autovacuum; the pending list is merged all the same.
+        def last_vacuum():
+            session.rollback()
+            session.execute(text("SELECT pg_stat_clear_snapshot()"))
+            return session.execute(text("SELECT last_vacuum FROM pg_stat_user_tables "
+                                        "WHERE relname = 'catalog_search_docs'")).scalar()
+
+        before = last_vacuum()
+        monkeypatch.setattr(search_service, "STALE_SHARE", 2.0)
+        make.partner("UI")
+        make.commit()
+        path = write(tmp_path / "ui.mrc", [rec(control=f"i{i}", title=f"Hukum waris jilid {i}") for i in range(2)])
+        result = app.test_cli_runner().invoke(args=["catalog", "import", "--partner", "UI", path])
+        assert result.exit_code == 0, result.output
+        assert len(ids(app.test_client().get("/api/v1/search?q=waris"))) == 2
+        assert last_vacuum() == before
+        monkeypatch.setattr(search_service, "STALE_SHARE", 0.1)
+        path = write(tmp_path / "ui2.mrc", [rec(control=f"i{i}", title=f"Hukum waris bab {i}") for i in range(2)])
+        result = app.test_cli_runner().invoke(args=["catalog", "import", "--partner", "UI", path])
+        assert result.exit_code == 0, result.output
+        assert last_vacuum() > before
