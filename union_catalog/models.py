@@ -221,6 +221,10 @@ class SearchDoc(db.Model):
     libraries: Mapped[int] = mapped_column(Integer, default=0)  # partners holding it
     # ... of which with a copy on the shelf
     libraries_available: Mapped[int] = mapped_column(Integer, default=0)
+    # A digest of the words in the full-text table, so that a reindex writes
+    # them only when they change (a new library's copy often leaves them as they were);
+    # NULL: not known, written at the next reindex.
+    words_digest: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class SearchHolding(db.Model):

@@ -14,6 +14,7 @@ PostgreSQL tsvector), an index kept current by imports, and the answer to
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable
@@ -237,6 +238,14 @@ class IndexRow:
     subject: str
     other: str
 
+    def digest(self) -> int:
+        """The words as a signed 64-bit number, the same in every process:
+        kept beside the search document, so that unchanged words are not
+        written again."""
+        text = "\x1f".join((self.title, self.author, self.subject, self.other))
+        return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big",
+                              signed=True)
+
 
 def _title_key(title: str) -> str:
     for sep in (" : ", " / ", " = ", ": "):
@@ -378,6 +387,18 @@ class Reindex:
                 authors += _strings(m.data.get("authors"))
                 subjects += (_strings(m.data.get("subjects")) if "subjects" in m.data
                              else self.marc_subjects.get(m.id, []))
+            row = IndexRow(
+                cluster_id=cluster_id,
+                title=_distinct_folded(titles),
+                author=_distinct_folded(authors),
+                subject=_distinct_folded(subjects),
+                other=" ".join(filter(None, [
+                    _distinct_folded([c_publisher, c_edition]),
+                    " ".join(idents),
+                    str(c_year or ""),
+                ])),
+            )
+            rows.append(row)
             docs.append((
                 cluster_id,
                 searchtext.padded(searchtext.fold(c_title)),
@@ -388,17 +409,7 @@ class Reindex:
                 (c_format or "").strip().lower(),
                 len(partners),
                 sum(1 for pid in partners if stock.get((cluster_id, pid), (0, 0))[1]),
-            ))
-            rows.append(IndexRow(
-                cluster_id=cluster_id,
-                title=_distinct_folded(titles),
-                author=_distinct_folded(authors),
-                subject=_distinct_folded(subjects),
-                other=" ".join(filter(None, [
-                    _distinct_folded([c_publisher, c_edition]),
-                    " ".join(idents),
-                    str(c_year or ""),
-                ])),
+                row.digest(),
             ))
         self.rows = (docs, holdings, rows)
 
@@ -406,10 +417,15 @@ class Reindex:
         if self.rows is None:
             self.build()
         docs, holdings, rows = self.rows
+        # the words are written where their digest changed (or was never known)
+        indexed = {key[0]: have[-1] for key, have in self.have_docs.items()}
+        changed = [r for r, doc in zip(rows, docs, strict=True)
+                   if r.cluster_id not in indexed or indexed[r.cluster_id] != doc[-1]]
+        kept = {r.cluster_id for r in rows}
         _write_changes(self.conn, SearchDoc.__tablename__, _DOC_COLUMNS, docs, self.have_docs)
         _write_changes(self.conn, SearchHolding.__tablename__, _HOLDING_COLUMNS, holdings,
                        self.have_holdings, key=2)
-        self.engine.replace(self.conn, rows, self.before)
+        self.engine.replace(self.conn, changed, [c for c in self.before if c not in kept])
         return len(docs)
 
 
@@ -458,16 +474,11 @@ def _write_changes(conn, table: str, columns: list[tuple[str, str]], rows: list[
     bulk.insert_rows(conn, table, columns, [r for k, r in want.items() if have.get(k) != r])
 
 
-def _replace(conn, table: str, columns: list[tuple[str, str]], rows: list[tuple],
-             cluster_ids: list[int], key: int = 1) -> None:
-    """Make table's rows of these clusters (the first column) be `rows`,
-    writing only the rows that differ; a row is known by its first `key`
-    columns. cluster_ids: the clusters that may have rows now (those of
-    `rows` not among them have none)."""
-    _write_changes(conn, table, columns, rows, _have(conn, table, columns, cluster_ids, key), key)
-
-
 def reindex_all(session) -> int:
+    """Rebuild the index of every union record (``catalog reindex``): the
+    words are written again whatever their digests say, so that a rebuild
+    also mends a full-text table changed behind the index's back."""
+    session.execute(text("UPDATE catalog_search_docs SET words_digest = NULL"))
     ids = list(session.scalars(select(Cluster.id)))
     stale = list(
         session.scalars(
@@ -486,7 +497,8 @@ ANALYZED = f"catalog_search_docs (cluster_id, year, language, format), catalog_s
 VACUUMED = "catalog_search_docs (cluster_id, year, language, format), catalog_search_holdings"
 _DOC_COLUMNS = [("cluster_id", "integer"), ("title_norm", "text"), ("title_key", "text"),
                 ("identifiers", "text"), ("year", "integer"), ("language", "varchar"),
-                ("format", "varchar"), ("libraries", "integer"), ("libraries_available", "integer")]
+                ("format", "varchar"), ("libraries", "integer"), ("libraries_available", "integer"),
+                ("words_digest", "bigint")]
 _HOLDING_COLUMNS = [("cluster_id", "integer"), ("partner_id", "integer"), ("items", "integer"),
                     ("available", "integer")]
 _CLUSTER_SQL = ("SELECT id, title, author, year, publisher, edition, language, format, isbns, issns "
@@ -526,13 +538,13 @@ class SqliteEngine:
     )
     weights = {"title": "title", "author": "author", "subject": "subject", "other": "other"}
 
-    def replace(self, conn, rows: list[IndexRow], cluster_ids: list[int]) -> None:
-        """The words of `rows` become their clusters' rows; those of
-        cluster_ids (the clusters that may have rows now) without one are
-        dropped."""
-        _replace(conn, FTS_TABLE, [("rowid", ""), ("title", ""), ("author", ""), ("subject", ""),
-                                   ("other", "")],
-                 [(r.cluster_id, r.title, r.author, r.subject, r.other) for r in rows], cluster_ids)
+    def replace(self, conn, rows: list[IndexRow], dropped: list[int]) -> None:
+        """The words of `rows` become their clusters' rows; the clusters of
+        `dropped` have none any more."""
+        bulk.delete_among(conn, FTS_TABLE, "rowid", [*dropped, *(r.cluster_id for r in rows)])
+        bulk.insert_rows(conn, FTS_TABLE, [("rowid", ""), ("title", ""), ("author", ""),
+                                           ("subject", ""), ("other", "")],
+                         [(r.cluster_id, r.title, r.author, r.subject, r.other) for r in rows])
 
     def analyze(self, session) -> None:
         """Nothing: SQLite's plans for search follow the shape of the statement
@@ -632,12 +644,11 @@ class PostgresEngine:
             "WHERE c.oid = 'catalog_search_docs'::regclass").one()
         return tuples <= 0 or changed + touched >= STALE_SHARE * tuples
 
-    def replace(self, conn, rows: list[IndexRow], cluster_ids: list[int]) -> None:
-        """These clusters' words become rows (a cluster without a row is
-        dropped). A vector equal to the one indexed is not written again:
-        each write costs the GIN index an entry per word."""
-        kept = {r.cluster_id for r in rows}
-        bulk.delete_among(conn, FTS_TABLE, "cluster_id", [c for c in cluster_ids if c not in kept])
+    def replace(self, conn, rows: list[IndexRow], dropped: list[int]) -> None:
+        """The words of `rows` become their clusters' rows; the clusters of
+        `dropped` have none any more. A vector equal to the one indexed is
+        not written again: each write costs the GIN index an entry per word."""
+        bulk.delete_among(conn, FTS_TABLE, "cluster_id", dropped)
         if rows:
             # the words go in by COPY to a table of this transaction, then to
             # the index in one statement: the server's bulk path both ways

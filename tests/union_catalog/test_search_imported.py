@@ -122,3 +122,69 @@ def test_a_reimport_indexes_what_a_rebuild_would(app, make, session, tmp_path):
     reindex_all(session)
     session.commit()
     assert _index_rows(session) == built
+
+
+def test_words_are_written_again_only_when_they_change(app, make, session, tmp_path, monkeypatch):
+    """A library's copy of an edition already indexed, catalogued alike,
+    changes its holdings but not its words: they are not written to the
+    full-text table again. A copy catalogued with other words is."""
+    from tests.union_catalog.test_matching import rec
+    from tests.union_catalog.world import write
+    from union_catalog import search as search_service
+
+    written: list[int] = []
+    engine = type(search_service.engine_for(session))
+    replace = engine.replace
+
+    def spy(self, conn, rows, dropped):
+        written.extend(r.cluster_id for r in rows)
+        return replace(self, conn, rows, dropped)
+
+    monkeypatch.setattr(engine, "replace", spy)
+    for code in ("UGM", "UI", "UIN"):
+        make.partner(code)
+    make.commit()
+    falak = dict(title="Ilmu falak praktis", author="Hambali", isbns=["9786020000011"])
+    cli = app.test_cli_runner()
+
+    def load(code, record):
+        result = cli.invoke(args=["catalog", "import", "--partner", code,
+                                  write(tmp_path / f"{code}.mrc", [record])])
+        assert result.exit_code == 0, result.output
+        session.expire_all()
+        return session.scalar(select(SourceRecord.cluster_id).where(SourceRecord.control_number == record["001"].data))
+
+    cluster = load("UGM", rec(control="g1", **falak))
+    assert written == [cluster]
+    written.clear()
+    assert load("UI", rec(control="i1", **falak)) == cluster  # the same words
+    assert written == []
+    assert session.get(SearchDoc, cluster).libraries == 2
+    assert load("UIN", rec(control="n1", subtitle="hisab dan rukyat", **falak)) == cluster
+    assert written == [cluster]
+    assert [r["id"] for r in app.test_client().get("/api/v1/search?q=rukyat").get_json()["results"]] == [cluster]
+
+
+def test_a_rebuild_mends_words_lost_behind_the_index_back(app, make, session, tmp_path):
+    """`catalog reindex` writes every union record's words again, whatever
+    the digests kept beside them say."""
+    from sqlalchemy import text
+
+    from tests.union_catalog.test_matching import rec
+    from tests.union_catalog.world import write
+
+    make.partner("UGM")
+    make.commit()
+    cli = app.test_cli_runner()
+    result = cli.invoke(args=["catalog", "import", "--partner", "UGM",
+                              write(tmp_path / "ugm.mrc", [rec(control="g1", title="Ilmu falak praktis")])])
+    assert result.exit_code == 0, result.output
+    search = lambda: app.test_client().get("/api/v1/search?q=falak").get_json()["total"]  # noqa: E731
+    assert search() == 1
+    key = "rowid" if session.get_bind().dialect.name == "sqlite" else "cluster_id"
+    session.execute(text(f"DELETE FROM catalog_fts WHERE {key} > 0"))
+    session.commit()
+    assert search() == 0
+    result = cli.invoke(args=["catalog", "reindex"])
+    assert result.exit_code == 0, result.output
+    assert search() == 1
