@@ -34,10 +34,11 @@ from .errors import CatalogError
 
 BATCH = 1000
 # The first batches are smaller, so that the importer starts early instead of
-# waiting for a whole batch to be read; each is half as large again as the
-# one before, which the reader reads while the importer settles that one (a
-# record costs the importer more than it costs the reader), up to BATCH.
-FIRST_BATCHES = (100, 150, 225, 340, 500, 750)
+# waiting for a whole batch to be read (a reader process takes some 40 ms
+# to start and read its first 100 records); each is up to twice as large as
+# the one before, which the reader reads while the importer settles that one
+# (a record costs the importer more than it costs the reader), up to BATCH.
+FIRST_BATCHES = (25, 50, 100, 150, 225, 340, 500, 750)
 KEY_MAX = 100
 # Exports smaller than this are read in the importer's own process: starting
 # a reader costs more than it saves on a few thousand records.
