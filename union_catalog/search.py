@@ -276,9 +276,7 @@ def reindex_clusters(session, cluster_ids: Iterable[int], known: dict[int, dict]
         return 0
     indexed = 0
     for chunk in bulk.chunks(ids, REINDEX_CHUNK):
-        step = Reindex(session, chunk, known, new=new)
-        step.build()
-        indexed += step.write()
+        indexed += Reindex(session, chunk, known, new=new).write()
     if upkeep:
         engine_for(session).settle(session.connection())
         if _large(len(ids)):
@@ -299,10 +297,9 @@ class Unwritten:
 
 
 class Reindex:
-    """One reindex in three steps: ``Reindex(...)`` reads what the database
-    has of the clusters, ``build()`` makes their index rows without touching
-    the database, ``write()`` (which builds them if need be) writes what
-    differs and returns how many are searchable. An import reads before it
+    """One reindex in two steps: ``Reindex(...)`` reads what the database has
+    of the clusters; ``write()`` makes their index rows and writes what
+    differs, and returns how many are searchable. An import reads before it
     writes its batch's records and items, handing over in ``unwritten`` what
     the database does not show yet, so that nothing it has just written is
     read back. Never commits."""
@@ -342,10 +339,9 @@ class Reindex:
                 conn, "SELECT id, marc FROM source_records", "id", need_marc)}
         # items by record (an indexed lookup), added up per cluster and library
         self.stock: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
-        counted = [(rid, status, n) for rid, status, n in bulk.select_among(
-            conn, _STOCK_SQL, "source_record_id", [r for r in record_home if r not in unwritten.stock],
-            tail=" GROUP BY source_record_id, status")]
-        for rid, status, n in counted:
+        for rid, status, n in bulk.select_among(
+                conn, _STOCK_SQL, "source_record_id", [r for r in record_home if r not in unwritten.stock],
+                tail=" GROUP BY source_record_id, status"):
             counts = self.stock[record_home[rid]]
             counts[0] += n
             if status == ItemStatus.AVAILABLE:
@@ -359,10 +355,10 @@ class Reindex:
         self.have_docs = _have(conn, SearchDoc.__tablename__, _DOC_COLUMNS, self.before)
         self.have_holdings = _have(conn, SearchHolding.__tablename__, _HOLDING_COLUMNS, self.before,
                                    key=2)
-        self.rows: tuple[list, list, list[IndexRow]] | None = None
 
-    def build(self) -> None:
-        """The clusters' search documents, holdings and full-text rows."""
+    def _build(self) -> tuple[list[tuple], list[tuple], list[IndexRow]]:
+        """The clusters' search documents, holdings and full-text rows (no
+        database)."""
         docs, holdings, rows = [], [], []
         stock = self.stock
         for cluster_id in self.ids:
@@ -411,12 +407,10 @@ class Reindex:
                 sum(1 for pid in partners if stock.get((cluster_id, pid), (0, 0))[1]),
                 row.digest(),
             ))
-        self.rows = (docs, holdings, rows)
+        return docs, holdings, rows
 
     def write(self) -> int:
-        if self.rows is None:
-            self.build()
-        docs, holdings, rows = self.rows
+        docs, holdings, rows = self._build()
         # the words are written where their digest changed (or was never known)
         indexed = {key[0]: have[-1] for key, have in self.have_docs.items()}
         changed = [r for r, doc in zip(rows, docs, strict=True)
