@@ -185,17 +185,16 @@ def partner_facts(session, since: date, until: date, partner_ids: Iterable[int] 
 
 
 def _day(value: datetime | date | None) -> date | None:
+    """The calendar day of a moment, on the server's calendar: the one that
+    dates a request (``created_on`` is ``date.today()``) and bounds a period.
+    The network's display time zone would put a request filled after 17:00
+    UTC a day after it was made on the same day."""
     if value is None:
         return None
     if isinstance(value, datetime):
-        from zoneinfo import ZoneInfo
-
-        from flask import current_app
-
-        tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
         # SQLite hands back naive datetimes; they were written in UTC.
         aware = value if value.tzinfo else value.replace(tzinfo=UTC)
-        return aware.astimezone(tz).date()
+        return aware.astimezone().date()
     return value
 
 

@@ -120,3 +120,24 @@ def test_facts_page_and_csv(net, client):
     assert lines[0].startswith("library,requests,filled")
     home = next(line for line in lines if line.startswith("HOME,"))
     assert home.split(",")[1:3] == ["1", "1"]
+
+
+def test_a_fill_is_dated_on_the_calendar_that_dates_requests(monkeypatch):
+    """A request is dated by ``date.today()``, the server's calendar; the day
+    it was filled must be read on the same calendar, or a request made and
+    filled at 18:00 UTC would have taken a day in Jakarta's."""
+    import time
+    from datetime import UTC, datetime
+
+    from ill.facts import _day
+
+    evening = datetime(2026, 11, 29, 18, 0, tzinfo=UTC)
+    try:
+        for zone, day in (("UTC", date(2026, 11, 29)), ("Asia/Jakarta", date(2026, 11, 30))):
+            monkeypatch.setenv("TZ", zone)
+            time.tzset()
+            assert _day(evening) == day
+            assert _day(evening.replace(tzinfo=None)) == day  # SQLite's naive UTC
+    finally:
+        monkeypatch.undo()
+        time.tzset()
