@@ -278,9 +278,10 @@ def reindex_clusters(session, cluster_ids: Iterable[int], known: dict[int, dict]
     for chunk in bulk.chunks(ids, REINDEX_CHUNK):
         indexed += Reindex(session, chunk, known, new=new).write()
     if upkeep:
-        engine_for(session).settle(session.connection())
+        engine = engine_for(session)
+        engine.settle(session.connection())
         if _large(len(ids)):
-            engine_for(session).analyze(session)
+            engine.analyze(session)
     return indexed
 
 
@@ -426,11 +427,6 @@ class Reindex:
 def _large(touched: int) -> bool:
     """A change large enough to refresh the planner's statistics for."""
     return touched >= ANALYZE_AFTER
-
-
-def analyze(session) -> None:
-    """Fresh planner statistics for the search tables (after a bulk change)."""
-    engine_for(session).analyze(session)
 
 
 def upkeep_after_commit(session, touched: int) -> None:
