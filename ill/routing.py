@@ -270,6 +270,21 @@ def record_score(facts: LenderFacts) -> tuple[float, float]:
     return missed, turnaround
 
 
+def lender_barred(borrower_id: int | None, facts: LenderFacts, day: date) -> tuple[str, dict] | None:
+    """Why a holding library may not be asked at all, whatever its copies
+    (reason code, args): it is the borrowing library itself, no live
+    agreement covers the service, or its lending is paused. None: it may be
+    asked if its copies can serve (``copy_judgement``)."""
+    if borrower_id is not None and facts.partner_id == borrower_id:
+        return "own_library", {}
+    ok, code, args = agreement_judgement(facts.link)
+    if not ok:
+        return code, args
+    if facts.paused_until is not None and day <= facts.paused_until:
+        return "paused", {"until": facts.paused_until.isoformat(), "why": facts.pause_reason}
+    return None
+
+
 def plan_rota(
     borrower_id: int | None,
     holdings: list[Holding],
@@ -283,20 +298,10 @@ def plan_rota(
     eligible: list[tuple[tuple, Placement]] = []
     for holding in sorted(holdings, key=lambda h: h.code):
         pid = holding.partner_id
-        if borrower_id is not None and pid == borrower_id:
-            excluded.append(Placement(pid, holding.code, None, "own_library"))
-            continue
         f = facts.get(pid) or LenderFacts(pid, holding.code)
-        ok, code, args = agreement_judgement(f.link)
-        if not ok:
-            excluded.append(Placement(pid, holding.code, None, code, args))
-            continue
-        if f.paused_until is not None and day <= f.paused_until:
-            excluded.append(
-                Placement(
-                    pid, holding.code, None, "paused", {"until": f.paused_until.isoformat(), "why": f.pause_reason}
-                )
-            )
+        barred = lender_barred(borrower_id, f, day)
+        if barred is not None:
+            excluded.append(Placement(pid, holding.code, None, *barred))
             continue
         certainty, code, args = copy_judgement(holding.copies, wanted)
         if certainty is None:
@@ -527,6 +532,30 @@ def _holdings_read(session, cluster_ids) -> tuple[dict[int, str | None], dict[in
     return formats, holdings, pauses
 
 
+def _holdings_held(session, held: dict) -> tuple[dict[int, str | None], dict[int, list[Holding]],
+                                                 dict[int, tuple[date | None, str]]]:
+    """``_holdings_read``'s answer from what the search index holds
+    (``union_catalog.search.Held``): a copy of each status a library's
+    copies have; only the libraries' codes and pauses are read."""
+    from sqlalchemy import select
+
+    from agreements.models import Partner
+
+    pids = {pid for h in held.values() for pid in h.statuses}
+    t = Partner.__table__
+    partners = {pid: (code, _as_date(paused), reason or "") for pid, code, paused, reason in session.execute(
+        select(t.c.id, t.c.code, t.c.lending_paused_until, t.c.pause_reason).where(t.c.id.in_(pids)))
+    } if pids else {}
+    formats = {cid: h.format for cid, h in held.items()}
+    holdings = {
+        cid: [Holding(pid, partners[pid][0], [Copy(status) for status in statuses])
+              for pid, statuses in h.statuses.items() if pid in partners]
+        for cid, h in held.items()
+    }
+    pauses = {pid: (paused, reason) for pid, (_code, paused, reason) in partners.items()}
+    return formats, holdings, pauses
+
+
 def _as_date(value) -> date | None:
     """A date column read through the driver (SQLite gives its text)."""
     if value is None or isinstance(value, date):
@@ -580,9 +609,11 @@ def wanted_for(service: str, citation: dict | None, record_format: str | None) -
     citation = citation or {}
 
     def _int(value):
+        if value is None:
+            return None
         try:
             return int(str(value).strip())
-        except (TypeError, ValueError):
+        except ValueError:
             return None
 
     serial = (record_format or "").lower() in ("serial", "journal", "periodical", "magazine")
@@ -614,7 +645,7 @@ def requestability(
 
 
 def requestability_many(
-    session, borrower_library_id: int | None, cluster_ids, services, day: date
+    session, borrower_library_id: int | None, cluster_ids, services, day: date, held: dict | None = None
 ) -> dict[str, dict[int, dict[int, tuple[bool, str]]]]:
     """``requestability`` of several union records and services at once (a page
     of search results): {service: {cluster_id: {partner_id: (bool, reason)}}}.
@@ -623,13 +654,20 @@ def requestability_many(
     what decides *whether* a library may be asked is read (its agreement with
     the borrower, a pause, its copies): every eligible library is in the
     answer, so the facts that only order a rota (load, balance, record) are
-    not needed."""
+    not needed. held: {cluster_id: union_catalog.search.Held}, the form and
+    each library's copies' statuses as the search index holds them (a page
+    of results has them already): then no copy is read. Without a volume or
+    year asked for, a library's copies are judged by which statuses they
+    have, and that is all ``Held`` keeps."""
     services = tuple(services)
     ids = sorted({int(c) for c in cluster_ids})
     out: dict[str, dict[int, dict[int, tuple[bool, str]]]] = {s: {} for s in services}
     if not ids:
         return out
-    formats, holdings, pauses = _holdings_read(session, ids)
+    if held is None:
+        formats, holdings, pauses = _holdings_read(session, ids)
+    else:
+        formats, holdings, pauses = _holdings_held(session, {c: held[c] for c in ids if c in held})
     facts: dict[int, LenderFacts] = {}
     links: dict[str, dict[int, Link]] = {s: {} for s in services}
     if borrower_library_id is not None:
@@ -651,33 +689,53 @@ def requestability_many(
             for service, raw in links_for_services(session, borrower_library_id, lenders, services, day).items():
                 links[service] = {pid: _as_link(link) for pid, link in raw.items() if link is not None}
     texts = _Sentences()  # a page repeats the same few reasons: each is put into words once
-    judged: dict[tuple, tuple[bool, str]] = {}
-    for service in services:
-        for cluster_id in ids:
-            if cluster_id not in formats:
-                continue
-            held = holdings.get(cluster_id, [])
-            wanted = wanted_for(service, None, formats[cluster_id])
-            if borrower_library_id is None:
-                out[service][cluster_id] = _judge_copies(held, wanted, texts)
-                continue
-            verdicts = out[service][cluster_id] = {}
-            for h in held:
-                # Each library is judged alone, as a rota judges it (a rota
-                # as long as the holdings leaves nobody out for its rank), and
-                # a page repeats the same judgements: each is made once.
-                # (copies are judged by which statuses they have, and their
-                # coverage only for a part asked for: none here)
-                key = (wanted, h.partner_id, frozenset(c.status for c in h.copies))
-                if key not in judged:
-                    f = facts.get(h.partner_id)
-                    one = {} if f is None else {h.partner_id: LenderFacts(
-                        f.partner_id, f.code, link=links[service].get(h.partner_id),
-                        paused_until=f.paused_until, pause_reason=f.pause_reason,
-                    )}
-                    judged[key] = _verdicts(borrower_library_id, [h], plan_rota(
-                        borrower_library_id, [h], one, wanted, day, size=1), wanted, texts)[h.partner_id]
-                verdicts[h.partner_id] = judged[key]
+    # Each library is judged alone, as a rota judges it (a rota as long as
+    # the holdings leaves nobody out for its rank): whether it may be asked
+    # at all, then its copies; a page repeats the same judgements, so each
+    # is made once per service, form, library and set of statuses (with no
+    # volume or year asked for, the copies' coverage does not count).
+    said: dict[tuple, tuple[bool, str]] = {}  # (service, form, library, statuses) -> verdict
+
+    wants: dict[tuple[str, str | None], Wanted] = {}
+    barred: dict[tuple[str, int], tuple[str, dict] | None] = {}  # (service, library) -> why not
+    copied: dict[tuple, tuple[int | None, str, dict]] = {}  # (service, form, statuses) -> judgement
+
+    def judge(service: str, fmt: str | None, h: Holding, statuses: frozenset) -> tuple[bool, str]:
+        wanted = wants.get((service, fmt))
+        if wanted is None:
+            wanted = wants[service, fmt] = wanted_for(service, None, fmt)
+        if borrower_library_id is None:  # only the copies are judged
+            return _judge_copies([h], wanted, texts)[h.partner_id]
+        judgement = copied.get((service, fmt, statuses))
+        if judgement is None:
+            judgement = copied[service, fmt, statuses] = copy_judgement(h.copies, wanted)
+        certainty, code, args = judgement
+        if (service, h.partner_id) not in barred:
+            f = facts.get(h.partner_id) or LenderFacts(h.partner_id, h.code)
+            barred[service, h.partner_id] = lender_barred(borrower_library_id, LenderFacts(
+                f.partner_id, f.code, link=links[service].get(h.partner_id),
+                paused_until=f.paused_until, pause_reason=f.pause_reason), day)
+        why = barred[service, h.partner_id]
+        if why is None:
+            return ((True, texts.availability(code)) if certainty is not None
+                    else (False, texts.describe(code, args)))
+        if why[0] == "own_library":
+            return False, texts.desk() if certainty == CERTAIN else texts.describe("own_library", {})
+        return False, texts.describe(*why)
+
+    for cluster_id in ids:
+        if cluster_id not in formats:
+            continue
+        fmt = formats[cluster_id]
+        answers = [out[service].setdefault(cluster_id, {}) for service in services]
+        for h in holdings.get(cluster_id, []):
+            statuses = frozenset(c.status for c in h.copies)
+            for service, verdicts in zip(services, answers, strict=True):
+                key = (service, fmt, h.partner_id, statuses)
+                verdict = said.get(key)
+                if verdict is None:
+                    verdict = said[key] = judge(service, fmt, h, statuses)
+                verdicts[h.partner_id] = verdict
     return out
 
 
@@ -715,22 +773,4 @@ def _judge_copies(holdings: list[Holding], wanted: Wanted, texts: _Sentences | N
             certainty is not None,
             texts.describe(code, args) if certainty is None else texts.availability(code),
         )
-    return out
-
-
-def _verdicts(borrower_library_id: int, holdings: list[Holding], plan: Plan, wanted: Wanted,
-              texts: _Sentences | None = None) -> dict[int, tuple[bool, str]]:
-    texts = texts or _Sentences()
-    out: dict[int, tuple[bool, str]] = {}
-    for placement in plan.rota:
-        out[placement.partner_id] = (True, texts.availability(placement.args.get("availability", "")))
-    for placement in plan.excluded:
-        if placement.code_reason == "own_library":
-            own = next(h for h in holdings if h.partner_id == placement.partner_id)
-            out[placement.partner_id] = (
-                False,
-                texts.desk() if home_can_serve(own, wanted) else texts.describe("own_library", {}),
-            )
-        else:
-            out[placement.partner_id] = (False, texts.describe(placement.code_reason, placement.args))
     return out

@@ -257,7 +257,8 @@ def _flush(session, st: _State, batch: list[reading.Prepared]) -> None:
     for row in fresh:
         items = row.items or [_PLACEHOLDER]
         item_rows.extend((row.values["id"], *it) for it in items)
-        stock[row.values["id"]] = (len(items), sum(1 for it in items if it[_STATUS] == ItemStatus.AVAILABLE))
+        stock[row.values["id"]] = (len(items), sum(1 for it in items if it[_STATUS] == ItemStatus.AVAILABLE),
+                                   {it[_STATUS] for it in items})
     inserts.append(("items", _ITEM_COLUMNS, item_rows))
     reindex = None
     if info is not None:

@@ -237,3 +237,7 @@ class SearchHolding(db.Model):
     partner_id: Mapped[int] = mapped_column(primary_key=True, index=True)
     items: Mapped[int] = mapped_column(Integer, default=0)
     available: Mapped[int] = mapped_column(Integer, default=0)
+    # The statuses its copies have, each once, sorted and space-separated
+    # ('available on_loan'): what decides whether it may be asked for a loan
+    # or a copy, so that a page of results is judged without reading items.
+    statuses: Mapped[str] = mapped_column(String(64), default="", server_default="")

@@ -26,7 +26,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     bindparam,
-    func,
     select,
     text,
 )
@@ -59,57 +58,83 @@ SERVICES = ("loan", "copy")
 RequestabilityProvider = Callable[..., dict]
 
 
+@dataclass(frozen=True)
+class Held:
+    """What the search index holds of one union record's copies: its form,
+    and per holding library the statuses of its copies (each once; none
+    when it has no copy recorded)."""
+
+    format: str | None
+    statuses: dict[int, tuple[str, ...]]
+
+
 def availability_requestability(session, user, cluster_id: int, day: date) -> dict:
     """Without the loan workflow: what the items' statuses allow, for a user
     of a library asking another library. Agreements are not consulted."""
     return _availability_many(session, user, [cluster_id], day).get(cluster_id, {})
 
 
-def _availability_many(session, user, cluster_ids: list[int], day: date) -> dict[int, dict]:
+def _availability_many(session, user, cluster_ids: list[int], day: date,
+                       held: dict[int, Held] | None = None) -> dict[int, dict]:
     if user is None or not getattr(user, "library_id", None) or not cluster_ids:
         return {}
-    counts: dict[int, dict[int, dict[str, int]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
-    rows = session.execute(
-        select(SourceRecord.cluster_id, SourceRecord.partner_id, Item.status, func.count(Item.id))
-        .select_from(SourceRecord)
-        .outerjoin(Item, Item.source_record_id == SourceRecord.id)
-        .where(SourceRecord.cluster_id.in_(list(cluster_ids)), SourceRecord.withdrawn_at.is_(None))
-        .group_by(SourceRecord.cluster_id, SourceRecord.partner_id, Item.status)
-    )
-    for cluster_id, partner_id, status, n in rows:
-        counts[cluster_id][partner_id][status or ""] += n
+    if held is None:
+        held = held_from_items(session, cluster_ids)
     out: dict[int, dict] = {}
-    for cluster_id, by_partner in counts.items():
+    for cluster_id in cluster_ids:
+        if cluster_id not in held:
+            continue
         answers = out.setdefault(cluster_id, {})
-        for partner_id, by_status in by_partner.items():
+        for partner_id, statuses in held[cluster_id].statuses.items():
             if partner_id == user.library_id:
                 own = (False, _("your own library holds it"))
                 answers[partner_id] = {"loan": own, "copy": own}
                 continue
-            answers[partner_id] = {"loan": _loan_by_items(by_status), "copy": _copy_by_items(by_status)}
+            statuses = set(statuses)
+            answers[partner_id] = {"loan": _loan_by_items(statuses), "copy": _copy_by_items(statuses)}
     return out
 
 
 availability_requestability.many = _availability_many
 
 
-def _loan_by_items(by_status: dict[str, int]) -> tuple[bool, str]:
-    total = sum(n for s, n in by_status.items() if s)
-    if by_status.get(ItemStatus.AVAILABLE):
+def held_from_items(session, cluster_ids: list[int]) -> dict[int, Held]:
+    """``Held`` of these union records read from their live records and items
+    (what the index keeps of them, read at the source)."""
+    found: dict[int, dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))
+    formats = {cid: fmt for cid, fmt in session.execute(
+        select(Cluster.id, Cluster.format).where(Cluster.id.in_(list(cluster_ids))))}
+    rows = session.execute(
+        select(SourceRecord.cluster_id, SourceRecord.partner_id, Item.status)
+        .select_from(SourceRecord)
+        .outerjoin(Item, Item.source_record_id == SourceRecord.id)
+        .where(SourceRecord.cluster_id.in_(list(cluster_ids)), SourceRecord.withdrawn_at.is_(None))
+        .group_by(SourceRecord.cluster_id, SourceRecord.partner_id, Item.status)
+    )
+    for cluster_id, partner_id, status in rows:
+        statuses = found[cluster_id][partner_id]
+        if status is not None:
+            statuses.add(status)
+    return {cid: Held(formats.get(cid), {pid: tuple(sorted(s)) for pid, s in by_partner.items()})
+            for cid, by_partner in found.items()}
+
+
+def _loan_by_items(statuses: set[str]) -> tuple[bool, str]:
+    if ItemStatus.AVAILABLE in statuses:
         return True, ""
-    if total == 0:
+    if not statuses:
         return False, _("no copies recorded")
-    if by_status.get(ItemStatus.ON_LOAN) == total:
+    if statuses == {ItemStatus.ON_LOAN}:
         return False, _("all copies on loan")
-    if by_status.get(ItemStatus.NOT_FOR_LOAN, 0) + by_status.get(ItemStatus.ON_LOAN, 0) == total:
+    if statuses <= {ItemStatus.NOT_FOR_LOAN, ItemStatus.ON_LOAN}:
         return False, _("not for loan")
     return False, _("no copy on the shelf")
 
 
-def _copy_by_items(by_status: dict[str, int]) -> tuple[bool, str]:
-    if by_status.get(ItemStatus.AVAILABLE) or by_status.get(ItemStatus.NOT_FOR_LOAN):
+def _copy_by_items(statuses: set[str]) -> tuple[bool, str]:
+    if ItemStatus.AVAILABLE in statuses or ItemStatus.NOT_FOR_LOAN in statuses:
         return True, ""
-    if not sum(n for s, n in by_status.items() if s):
+    if not statuses:
         return False, _("no copies recorded")
     return False, _("no copy on the shelf to copy from")
 
@@ -155,13 +180,13 @@ def from_routing(
 
     if per_service_many is not None:
 
-        def many(session, user, cluster_ids, day):
+        def many(session, user, cluster_ids, day, held=None):
             library_id = getattr(user, "library_id", None) if user is not None else None
             if not library_id:
                 return {}
             out: dict[int, dict[int, dict]] = {}
             for service, by_cluster in (
-                per_service_many(session, library_id, list(cluster_ids), SERVICES, day) or {}
+                per_service_many(session, library_id, list(cluster_ids), SERVICES, day, held=held) or {}
             ).items():
                 for cluster_id, answers in (by_cluster or {}).items():
                     for partner_id, answer in (answers or {}).items():
@@ -178,16 +203,19 @@ def requestability(session, user, cluster_id: int, day: date) -> dict:
     return requestability_provider()(session, user, cluster_id, day) or {}
 
 
-def requestability_many(session, user, cluster_ids: list[int], day: date) -> dict[int, dict]:
+def requestability_many(session, user, cluster_ids: list[int], day: date,
+                        held: dict[int, Held] | None = None) -> dict[int, dict]:
     """``requestability`` of several union records: {cluster_id: answer}. A
-    provider with a ``many(session, user, cluster_ids, day)`` attribute answers
-    them together; any other is asked one record at a time."""
+    provider with a ``many(session, user, cluster_ids, day, held=None)``
+    attribute answers them together (from ``held`` when given: a page of
+    results, as the index holds them); any other is asked one record at a
+    time."""
     if user is None or not getattr(user, "is_authenticated", True) or not cluster_ids:
         return {}
     provider = requestability_provider()
     many = getattr(provider, "many", None)
     if many is not None:
-        return many(session, user, list(cluster_ids), day) or {}
+        return many(session, user, list(cluster_ids), day, held=held) or {}
     return {cid: provider(session, user, cid, day) or {} for cid in cluster_ids}
 
 
@@ -290,11 +318,11 @@ class Unwritten:
     """What the caller's batch has not written yet, which the database cannot
     tell a reindex: records not written (where clustering placed them:
     record id -> (cluster id, partner id)) and the copies of records whose
-    items are not written (record id -> (items, available)). Their facts
-    come in ``known``."""
+    items are not written (record id -> (items, available, their statuses)).
+    Their facts come in ``known``."""
 
     homes: dict[int, tuple[int, int]] = field(default_factory=dict)
-    stock: dict[int, tuple[int, int]] = field(default_factory=dict)
+    stock: dict[int, tuple[int, int, Collection[str]]] = field(default_factory=dict)
 
 
 class Reindex:
@@ -338,20 +366,23 @@ class Reindex:
         self.marc_subjects = {
             rid: _marc_subjects(bulk.json_value(marc)) for rid, marc in bulk.select_among(
                 conn, "SELECT id, marc FROM source_records", "id", need_marc)}
-        # items by record (an indexed lookup), added up per cluster and library
-        self.stock: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
+        # items by record (an indexed lookup), added up per cluster and
+        # library: [items, on the shelf, {statuses}]
+        self.stock: dict[tuple[int, int], list] = defaultdict(lambda: [0, 0, set()])
         for rid, status, n in bulk.select_among(
                 conn, _STOCK_SQL, "source_record_id", [r for r in record_home if r not in unwritten.stock],
                 tail=" GROUP BY source_record_id, status"):
             counts = self.stock[record_home[rid]]
             counts[0] += n
+            counts[2].add(status)
             if status == ItemStatus.AVAILABLE:
                 counts[1] += n
-        for rid, (n, available) in unwritten.stock.items():
+        for rid, (n, available, statuses) in unwritten.stock.items():
             if rid in record_home:
                 counts = self.stock[record_home[rid]]
                 counts[0] += n
                 counts[1] += available
+                counts[2].update(statuses)
         # what the index has of them now, to write only what differs
         self.have_docs = _have(conn, SearchDoc.__tablename__, _DOC_COLUMNS, self.before)
         self.have_holdings = _have(conn, SearchHolding.__tablename__, _HOLDING_COLUMNS, self.before,
@@ -370,8 +401,8 @@ class Reindex:
                 c_issns = cluster
             partners = sorted({m.partner_id for m in mems})
             for pid in partners:
-                n_items, n_avail = stock.get((cluster_id, pid), (0, 0))
-                holdings.append((cluster_id, pid, n_items, n_avail))
+                n_items, n_avail, statuses = stock.get((cluster_id, pid), _NO_STOCK)
+                holdings.append((cluster_id, pid, n_items, n_avail, statuses_text(statuses)))
             idents = searchtext.identifier_tokens(
                 list(bulk.json_value(c_isbns) or []) + [i for m in mems for i in m.isbns],
                 list(bulk.json_value(c_issns) or []) + [i for m in mems for i in m.issns],
@@ -405,7 +436,7 @@ class Reindex:
                 (c_language or "").strip().lower(),
                 (c_format or "").strip().lower(),
                 len(partners),
-                sum(1 for pid in partners if stock.get((cluster_id, pid), (0, 0))[1]),
+                sum(1 for pid in partners if stock.get((cluster_id, pid), _NO_STOCK)[1]),
                 row.digest(),
             ))
         return docs, holdings, rows
@@ -422,6 +453,14 @@ class Reindex:
                        self.have_holdings, key=2)
         self.engine.replace(self.conn, changed, [c for c in self.before if c not in kept])
         return len(docs)
+
+
+_NO_STOCK = (0, 0, ())
+
+
+def statuses_text(statuses: Iterable[str]) -> str:
+    """A library's copies' statuses as the index keeps them: each once, sorted."""
+    return " ".join(sorted(set(statuses)))
 
 
 def _large(touched: int) -> bool:
@@ -490,7 +529,7 @@ _DOC_COLUMNS = [("cluster_id", "integer"), ("title_norm", "text"), ("title_key",
                 ("format", "varchar"), ("libraries", "integer"), ("libraries_available", "integer"),
                 ("words_digest", "bigint")]
 _HOLDING_COLUMNS = [("cluster_id", "integer"), ("partner_id", "integer"), ("items", "integer"),
-                    ("available", "integer")]
+                    ("available", "integer"), ("statuses", "varchar")]
 _CLUSTER_SQL = ("SELECT id, title, author, year, publisher, edition, language, format, isbns, issns "
                 "FROM clusters")
 _MEMBER_SQL = "SELECT id, cluster_id, partner_id FROM source_records"
@@ -1120,30 +1159,33 @@ def search(session, query: Query, user=None, day: date | None = None) -> Page:
 
 
 @lru_cache(maxsize=1)
-def _page_statement():
-    """The read of a page's summaries, made once: the union records' columns
-    and their holdings (per library, items and how many are on the shelf) as
-    the index holds them, one row per holding (a union record without any,
-    once). The index (``SearchHolding``) is what every change to a cluster,
-    its members or their items' status brings up to date
-    (``reindex_clusters``), and what the ranking by copies on the shelf
-    reads too."""
+def _page_statements():
+    """The reads of a page's summaries, made once: the union records'
+    columns, and their holdings (per library, items, how many are on the
+    shelf and the statuses of its copies) as the index holds them. The index
+    (``SearchHolding``) is what every change to a cluster, its members or
+    their items' status brings up to date (``reindex_clusters``), and what
+    the ranking by copies on the shelf reads too."""
     c = Cluster.__table__
     h = SearchHolding.__table__
-    return select(
-        c.c.id, c.c.title, c.c.author, c.c.year, c.c.publisher, c.c.edition, c.c.language, c.c.format,
-        c.c.isbns, c.c.issns, h.c.partner_id, h.c["items"], h.c.available,
-    ).select_from(c.outerjoin(h, h.c.cluster_id == c.c.id)).where(c.c.id.in_(bindparam("ids", expanding=True)))
+    ids = bindparam("ids", expanding=True)
+    return (
+        select(c.c.id, c.c.title, c.c.author, c.c.year, c.c.publisher, c.c.edition, c.c.language, c.c.format,
+               c.c.isbns, c.c.issns).where(c.c.id.in_(ids)),
+        select(h.c.cluster_id, h.c.partner_id, h.c["items"], h.c.available, h.c.statuses)
+        .where(h.c.cluster_id.in_(ids)),
+    )
 
 
 def _page_reads(session, ids: list[int]) -> tuple[dict, dict[int, dict[int, dict]]]:
-    """{cluster_id: its row} and, per cluster and partner, {"items", "available"}."""
-    clusters: dict = {}
+    """{cluster_id: its row} and, per cluster and partner, {"items", "available", "statuses"}."""
+    of_clusters, of_holdings = _page_statements()
+    params = {"ids": list(ids)}
+    clusters = {row.id: row for row in session.execute(of_clusters, params).all()}
     stock: dict[int, dict[int, dict]] = defaultdict(dict)
-    for row in session.execute(_page_statement(), {"ids": list(ids)}):
-        clusters[row.id] = row
-        if row.partner_id is not None:
-            stock[row.id][row.partner_id] = {"items": row.items, "available": row.available}
+    for cluster_id, partner_id, items, available, statuses in session.execute(of_holdings, params).all():
+        stock[cluster_id][partner_id] = {"items": items, "available": available,
+                                         "statuses": tuple(statuses.split())}
     return clusters, stock
 
 
@@ -1167,7 +1209,11 @@ def summaries(session, ids: list[int], user, day: date, partners: dict | None = 
     partners = partners or _partners(session)
     clusters, stock = _page_reads(session, ids)
     signed_in = user is not None and getattr(user, "library_id", None)
-    page_answers = requestability_many(session, user, [c for c in ids if c in clusters], day) if signed_in else {}
+    # judged from what the index holds of each library's copies (their
+    # statuses), not from every record and item of the page's union records
+    held = {cid: Held(clusters[cid].format, {pid: slot["statuses"] for pid, slot in stock.get(cid, {}).items()})
+            for cid in ids if cid in clusters}
+    page_answers = requestability_many(session, user, list(held), day, held=held) if signed_in else {}
     no_agreement = _("no agreement") if signed_in else None
     out = []
     for cid in ids:

@@ -2,6 +2,8 @@
 
 from datetime import date
 
+from flask_babel import gettext as _
+
 from ill.routing import requestability
 
 
@@ -36,6 +38,7 @@ def test_a_page_of_records_is_answered_as_each_record_would_be(net):
     from sqlalchemy import event
 
     from ill.routing import requestability_many
+    from union_catalog.search import held_from_items
 
     libs, today = net.libs, date.today()
     libs["B"].lending_paused_until = today
@@ -65,12 +68,18 @@ def test_a_page_of_records_is_answered_as_each_record_would_be(net):
         # the first asks for the borrower's agreements, which are then kept (see test_queries)
         requestability_many(net.session, borrower, ids[:1], ("loan", "copy"), today)
         page, n_page = queries(lambda b=borrower: requestability_many(net.session, b, ids, ("loan", "copy"), today))
+        held = held_from_items(net.session, ids)
+        held_page, n_held = queries(lambda b=borrower, h=held: requestability_many(
+            net.session, b, ids, ("loan", "copy"), today, held=h))
+        assert n_held <= 2
         _one, n_one = queries(lambda b=borrower: requestability_many(net.session, b, ids[:1], ("loan", "copy"), today))
         assert n_page == n_one <= 2
         for service in ("loan", "copy"):
             for cid in ids:
                 alone = requestability(net.session, borrower, cid, service, today)
                 assert page[service].get(cid, {}) == alone == _by_full_rota(net.session, borrower, cid, service, today)
+                # as a page of search results asks, from the statuses the index keeps
+                assert held_page[service].get(cid, {}) == alone
 
     home = requestability_many(net.session, libs["HOME"].id, ids, ("loan", "copy"), today)
     assert home["loan"][net.cluster.id][libs["B"].id][0] is False
@@ -97,4 +106,13 @@ def _by_full_rota(session, borrower, cluster_id, service, day):
     facts = routing.lender_facts(session, borrower, [h.partner_id for h in holdings if h.partner_id != borrower],
                                  service, day)
     plan = routing.plan_rota(borrower, holdings, facts, wanted, day, size=len(holdings) or 1)
-    return routing._verdicts(borrower, holdings, plan, wanted)
+    # the rota's answer in words: placed, or left out for its reason
+    out = {p.partner_id: (True, routing._availability_text(p.args["availability"])) for p in plan.rota}
+    for p in plan.excluded:
+        if p.code_reason == "own_library":
+            own = next(h for h in holdings if h.partner_id == p.partner_id)
+            out[p.partner_id] = (False, _("your own library holds it: ask at the desk")
+                                 if routing.home_can_serve(own, wanted) else routing.describe("own_library", {}))
+        else:
+            out[p.partner_id] = (False, routing.describe(p.code_reason, p.args))
+    return out

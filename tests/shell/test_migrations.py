@@ -80,3 +80,43 @@ def test_the_full_text_index_is_the_same_migrated_or_made_for_the_tests(pg_serve
     finally:
         pg_server.drop(migrated_name)
         pg_server.drop(made_name)
+
+
+def test_the_holdings_statuses_migration_fills_what_a_reindex_writes(empty_database, tmp_path):
+    """0007 adds the statuses of each library's copies to the search index
+    and fills them from the items, as the index itself would."""
+    from pymarc import Field, Subfield
+    from sqlalchemy import text
+
+    from agreements import partners as partner_service
+    from tests.union_catalog.test_matching import rec
+    from tests.union_catalog.world import write
+
+    def held(record, *statuses):
+        for n, status in enumerate(statuses):
+            record.add_field(Field(tag="952", indicators=[" ", " "], subfields=[
+                Subfield("a", "UGM"), Subfield("p", f"B{id(record)}{n}"),
+                *([Subfield("q", "2026-11-01")] if status == "loan" else []),
+                *([Subfield("7", "1")] if status == "reference" else [])]))
+        return record
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": empty_database,
+                      "DATA_DIR": str(tmp_path)})
+    records = [held(rec(control="u1", title="Ilmu falak praktis", author="Hambali"), "in", "loan"),
+               held(rec(control="u2", title="Fikih zakat", author="Qardawi"), "reference"),
+               rec(control="u3", title="Hukum waris", author="Suparman")]
+    with app.app_context():
+        upgrade()
+        partner_service.upsert(db.session, "UGM", "UGM")
+        db.session.commit()
+        result = app.test_cli_runner().invoke(args=["catalog", "import", "--partner", "UGM",
+                                                    write(tmp_path / "ugm.mrc", records)])
+        assert result.exit_code == 0, result.output
+        query = text("SELECT cluster_id, partner_id, statuses FROM catalog_search_holdings ORDER BY 1, 2")
+        indexed = db.session.execute(query).all()
+        db.session.commit()
+        assert sorted(r[2] for r in indexed) == ["available on_loan", "not_for_loan", "unknown"]
+        downgrade(revision="0006")
+        upgrade()
+        assert db.session.execute(query).all() == indexed
+        db.session.remove()

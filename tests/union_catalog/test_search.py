@@ -386,12 +386,14 @@ def test_each_row_of_a_page_says_what_its_record_page_says(client, make, provide
                 {"UGM": ["on_loan"], "PNRI": ["not_for_loan"]},
                 {"PNRI": ["available"], "UINSU": ["on_loan"]},
                 {"UGM": [], "UNAIR": ["available"]},
+                {"UGM": ["lost", "on_loan"], "PNRI": ["damaged", "not_for_loan"]},
+                {"UGM": ["unknown", "on_loan"], "PNRI": ["lost"], "UINSU": ["not_for_loan"]},
             ]
         ):
             make.search_cluster(title=f"Psikologi pendidikan jilid {n}", holdings=holdings)
         make.commit()
         body = client.get("/api/v1/search?q=psikologi", headers=bearer(token)).get_json()
-        assert body["total"] == 4
+        assert body["total"] == 6
         seen = set()
         for row in body["results"]:
             record = client.get(row["url"], headers=bearer(token)).get_json()

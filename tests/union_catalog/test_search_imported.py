@@ -117,8 +117,10 @@ def test_a_reimport_indexes_what_a_rebuild_would(app, make, session, tmp_path):
     session.expire_all()
     built = _index_rows(session)
     holdings = {(r[0], r[1]): r[2:] for r in built["holdings"]}
-    # falak: 2 copies, 1 on the shelf; UI has no item fields: one copy, availability unknown
-    assert sorted(holdings.values()) == [(1, 0), (1, 1), (1, 1), (2, 1)], holdings
+    # falak: 2 copies, 1 on the shelf, 1 on loan; UI has no item fields: one
+    # copy, availability unknown
+    assert sorted(holdings.values()) == [(1, 0, "unknown"), (1, 1, "available"), (1, 1, "available"),
+                                         (2, 1, "available on_loan")], holdings
     reindex_all(session)
     session.commit()
     assert _index_rows(session) == built
