@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ill.accounts import utcnow
@@ -201,6 +202,9 @@ class ClusterDecision(db.Model):
     user = relationship("User")
 
 
+HOLDERS_TYPE = JSON().with_variant(ARRAY(Integer), "postgresql")
+
+
 class SearchDoc(db.Model):
     """What search filters, facets and ranks a union record by, kept current by
     ``union_catalog.search.reindex_clusters`` (the words themselves live in the
@@ -225,6 +229,11 @@ class SearchDoc(db.Model):
     # them only when they change (a new library's copy often leaves them as they were);
     # NULL: not known, written at the next reindex.
     words_digest: Mapped[int | None] = mapped_column(BigInteger)
+    # The holding libraries' ids, ascending: on PostgreSQL an integer array,
+    # which the library facet and filter read beside the hit (unnest, &&)
+    # instead of looking the holdings up hit by hit; a JSON list on SQLite,
+    # where that lookup is as cheap (kept alike, read by neither search).
+    holders: Mapped[list[int] | None] = mapped_column(HOLDERS_TYPE)
 
 
 class SearchHolding(db.Model):

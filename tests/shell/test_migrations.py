@@ -82,9 +82,10 @@ def test_the_full_text_index_is_the_same_migrated_or_made_for_the_tests(pg_serve
         pg_server.drop(made_name)
 
 
-def test_the_holdings_statuses_migration_fills_what_a_reindex_writes(empty_database, tmp_path):
-    """0007 adds the statuses of each library's copies to the search index
-    and fills them from the items, as the index itself would."""
+def test_the_search_index_migration_fills_what_a_reindex_writes(empty_database, tmp_path):
+    """0007 adds the statuses of each library's copies and each union
+    record's holders to the search index, and fills them as the index itself
+    would."""
     from pymarc import Field, Subfield
     from sqlalchemy import text
 
@@ -113,10 +114,14 @@ def test_the_holdings_statuses_migration_fills_what_a_reindex_writes(empty_datab
                                                     write(tmp_path / "ugm.mrc", records)])
         assert result.exit_code == 0, result.output
         query = text("SELECT cluster_id, partner_id, statuses FROM catalog_search_holdings ORDER BY 1, 2")
+        docs = text("SELECT cluster_id, holders FROM catalog_search_docs ORDER BY 1")
         indexed = db.session.execute(query).all()
+        holders = db.session.execute(docs).all()
         db.session.commit()
         assert sorted(r[2] for r in indexed) == ["available on_loan", "not_for_loan", "unknown"]
+        assert len(holders) == 3 and all(r[1] in ([indexed[0][1]], f"[{indexed[0][1]}]") for r in holders)
         downgrade(revision="0006")
         upgrade()
         assert db.session.execute(query).all() == indexed
+        assert db.session.execute(docs).all() == holders
         db.session.remove()
