@@ -83,6 +83,12 @@ def new_ids(conn, table: str, n: int) -> list[int]:
     return list(range(top + 1, top + 1 + n))
 
 
+# A column's type as binary COPY sends it. JSON is sent as the text it
+# already is (json's binary form is its text; jsonb's is not, and has none here).
+_COPY_BINARY = {"integer": "int4", "bigint": "int8", "varchar": "text", "text": "text", "json": "text",
+                "timestamptz": "timestamptz", "integer[]": "int4[]"}
+
+
 def insert_rows(conn, table: str, columns: list[tuple[str, str]], rows: list[tuple]) -> None:
     """INSERT many rows. columns: (name, PostgreSQL type); each row: the
     values in that order (JSON already as text). A row that breaks a
@@ -92,11 +98,21 @@ def insert_rows(conn, table: str, columns: list[tuple[str, str]], rows: list[tup
     names = ", ".join(c for c, _t in columns)
     if is_postgres(conn):
         # COPY: the server's bulk path, and psycopg writes its rows in C (array
-        # parameters would be escaped element by element in Python)
+        # parameters would be escaped element by element in Python); in the
+        # binary format where every column has one here, since text and JSON
+        # (most of what an import writes: each record's MARC-in-JSON) then
+        # go as they are, neither escaped by the client nor unescaped by the server
+        binary = [_COPY_BINARY.get(t) for _c, t in columns]
         with conn.connection.driver_connection.cursor() as cursor:
-            with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+            if all(binary):
+                with cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+                    copy.set_types(binary)
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
         return
     marks = ", ".join(["?"] * len(columns))
     for chunk in chunks(rows, ROWS):

@@ -54,3 +54,47 @@ def test_lookups_updates_and_deletes_by_many_values(session):
     bulk.delete_keys(conn, "bulk_probe", [("id", "integer"), ("k", "bigint")],
                      [(r[0], r[1]) for r in rows[600:610]])
     assert session.execute(text("SELECT count(*) FROM bulk_probe")).scalar() == 590
+
+
+_ROW = st.tuples(
+    st.integers(-(2**31), 2**31 - 1),
+    st.one_of(st.none(), st.integers(-(2**63), 2**63 - 1)),
+    st.one_of(st.none(), st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"))),
+    st.one_of(st.none(), st.lists(st.text(st.characters(blacklist_categories=("Cs",),
+                                                        blacklist_characters="\x00")), max_size=3)),
+    st.one_of(st.none(), st.datetimes(timezones=st.just(__import__("datetime").timezone.utc))),
+    st.one_of(st.none(), st.lists(st.integers(-(2**31), 2**31 - 1), max_size=4)),
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(_ROW, max_size=20))
+@example([(1, None, "tab\there\nnewline \\N back\\slash", ["\\", '"', "\t"], None, [1, -2])])
+def test_inserted_rows_read_back_as_they_were(session, rows):
+    """Whatever the values hold (tabs, newlines, backslashes, \\N, any
+    script; JSON given as its text), insert_rows writes them as they are, in
+    COPY's binary format on PostgreSQL or by INSERT on SQLite."""
+    from datetime import timezone
+
+    from ill.jsoncodec import dumps, loads
+
+    conn = session.connection()
+    postgres = session.get_bind().dialect.name == "postgresql"
+    conn.exec_driver_sql(
+        "CREATE TEMPORARY TABLE IF NOT EXISTS bulk_rows (n integer, k bigint, label varchar(10000), "
+        f"doc {'json' if postgres else 'text'}, at {'timestamptz' if postgres else 'text'}, "
+        f"ids {'integer[]' if postgres else 'text'})")
+    conn.exec_driver_sql("DELETE FROM bulk_rows")
+    columns = [("n", "integer"), ("k", "bigint"), ("label", "varchar"), ("doc", "json"),
+               ("at", "timestamptz"), ("ids", "integer[]")]
+    sent = [(n, k, label, None if doc is None else dumps(doc), bulk.timestamp(conn, at) if at else None,
+             ids if postgres or ids is None else dumps(ids)) for n, k, label, doc, at, ids in rows]
+    bulk.insert_rows(conn, "bulk_rows", columns, sent)
+    back = conn.exec_driver_sql("SELECT n, k, label, doc, at, ids FROM bulk_rows").fetchall()
+    got = sorted(((n, k, label, doc if postgres or doc is None else loads(doc),
+                   at.astimezone(timezone.utc) if postgres and at else at,
+                   ids if postgres or ids is None else loads(ids)) for n, k, label, doc, at, ids in back),
+                 key=repr)
+    want = sorted(((n, k, label, doc, bulk.timestamp(conn, at) if at and not postgres else at, ids)
+                   for n, k, label, doc, at, ids in rows), key=repr)
+    assert got == want
