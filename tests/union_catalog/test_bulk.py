@@ -1,6 +1,8 @@
 """The bulk helpers: many rows at a time, the same on both databases."""
 from __future__ import annotations
 
+from datetime import UTC
+
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -62,7 +64,7 @@ _ROW = st.tuples(
     st.one_of(st.none(), st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"))),
     st.one_of(st.none(), st.lists(st.text(st.characters(blacklist_categories=("Cs",),
                                                         blacklist_characters="\x00")), max_size=3)),
-    st.one_of(st.none(), st.datetimes(timezones=st.just(__import__("datetime").timezone.utc))),
+    st.one_of(st.none(), st.datetimes(timezones=st.just(UTC))),
     st.one_of(st.none(), st.lists(st.integers(-(2**31), 2**31 - 1), max_size=4)),
 )
 
@@ -74,7 +76,6 @@ def test_inserted_rows_read_back_as_they_were(session, rows):
     """Whatever the values hold (tabs, newlines, backslashes, \\N, any
     script; JSON given as its text), insert_rows writes them as they are, in
     COPY's binary format on PostgreSQL or by INSERT on SQLite."""
-    from datetime import timezone
 
     from ill.jsoncodec import dumps, loads
 
@@ -92,7 +93,7 @@ def test_inserted_rows_read_back_as_they_were(session, rows):
     bulk.insert_rows(conn, "bulk_rows", columns, sent)
     back = conn.exec_driver_sql("SELECT n, k, label, doc, at, ids FROM bulk_rows").fetchall()
     got = sorted(((n, k, label, doc if postgres or doc is None else loads(doc),
-                   at.astimezone(timezone.utc) if postgres and at else at,
+                   at.astimezone(UTC) if postgres and at else at,
                    ids if postgres or ids is None else loads(ids)) for n, k, label, doc, at, ids in back),
                  key=repr)
     want = sorted(((n, k, label, doc, bulk.timestamp(conn, at) if at and not postgres else at, ids)
