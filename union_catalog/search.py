@@ -522,9 +522,10 @@ REINDEX_CHUNK = 2000
 # The index tables, and the columns whose statistics the planner weighs
 # (the filters and the joins; not the titles and identifiers, the costliest
 # to analyse, which only order the hits).
-ANALYZED = f"catalog_search_docs (cluster_id, year, language, format), catalog_search_holdings, {FTS_TABLE}"
-# the tables whose visibility map serves index-only scans (facet counts)
-VACUUMED = "catalog_search_docs (cluster_id, year, language, format), catalog_search_holdings"
+ANALYZED = (f"catalog_search_docs (cluster_id, year, language, format, holders), catalog_search_holdings, "
+            f"{FTS_TABLE}")
+# the tables a reindex rewrites rows of, which every search reads
+VACUUMED = "catalog_search_docs (cluster_id, year, language, format, holders), catalog_search_holdings"
 _DOC_COLUMNS = [("cluster_id", "integer"), ("title_norm", "text"), ("title_key", "text"),
                 ("identifiers", "text"), ("year", "integer"), ("language", "varchar"),
                 ("format", "varchar"), ("libraries", "integer"), ("libraries_available", "integer"),
@@ -679,12 +680,12 @@ class PostgresEngine:
         large and, with the changes since the last time, makes a tenth of the
         index or more (autovacuum's own rule for ANALYZE), VACUUM (ANALYZE)
         the tables of the facets (a transaction cannot VACUUM) and ANALYZE
-        the words' table. Besides the statistics (see ``analyze``), VACUUM
-        marks the pages all-visible, so that counting a search's libraries
-        reads the holdings' index alone (an index-only scan): without it,
-        4,400 hits cost 4,400 visits to the table, and autovacuum may be off
-        or not round yet. VACUUM skips the pages no change touched, but reads
-        a GIN index whole, and a GIN index serves no index-only scan: the
+        the words' table. Besides the statistics (see ``analyze``; the
+        holders' most common libraries weigh the library filter), VACUUM
+        clears the rows a reindex replaced and marks the pages all-visible
+        (index-only lookups of the holdings), where autovacuum may be off or
+        not round yet. VACUUM skips the pages no change touched, but reads a
+        GIN index whole, and a GIN index serves no index-only scan: the
         words' table is left to autovacuum."""
         with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             search_schema.settle(conn)
