@@ -695,7 +695,6 @@ def requestability_many(
     # is made once per service, form, library and set of statuses (with no
     # volume or year asked for, the copies' coverage does not count).
     said: dict[tuple, tuple[bool, str]] = {}  # (service, form, library, statuses) -> verdict
-
     wants: dict[tuple[str, str | None], Wanted] = {}
     barred: dict[tuple[str, int], tuple[str, dict] | None] = {}  # (service, library) -> why not
     copied: dict[tuple, tuple[int | None, str, dict]] = {}  # (service, form, statuses) -> judgement
