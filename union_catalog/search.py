@@ -579,10 +579,10 @@ class SqliteEngine:
         return bulk.dumps(sorted(partner_ids))
 
     @staticmethod
-    def held_by(alias: str, binds: str) -> str:
-        """The library filter: held by one of these libraries (bound ids)."""
+    def held_by(alias: str, ids_sql: str) -> str:
+        """The library filter: held by one of the libraries ``ids_sql`` selects."""
         return (f"EXISTS (SELECT 1 FROM catalog_search_holdings f WHERE f.cluster_id = {alias}.cluster_id "
-                f"AND f.partner_id IN ({binds}))")
+                f"AND f.partner_id IN ({ids_sql}))")
 
     def replace(self, conn, rows: list[IndexRow], dropped: list[int]) -> None:
         """The words of `rows` become their clusters' rows; the clusters of
@@ -659,9 +659,9 @@ class PostgresEngine:
         return sorted(partner_ids)
 
     @staticmethod
-    def held_by(alias: str, binds: str) -> str:
-        """The library filter: held by one of these libraries (bound ids)."""
-        return f"{alias}.holders && CAST(ARRAY[{binds}] AS integer[])"
+    def held_by(alias: str, ids_sql: str) -> str:
+        """The library filter: held by one of the libraries ``ids_sql`` selects."""
+        return f"{alias}.holders && ARRAY({ids_sql})"
 
     def analyze(self, session) -> None:
         """Fresh planner statistics after a bulk reindex. Without them (a new
@@ -957,7 +957,9 @@ class Page:
 class Searcher:
     """One search over the index, in one statement: the engine finds the words
     once (a materialized CTE), and the total, the facets and the page are all
-    counted from that one set (see ``statement``).
+    counted from that one set (see ``statement``); the partner libraries
+    (codes and names, for the facet and the page) come with them, and the
+    library filter names its libraries by code.
 
     The statement is SQL text, built from the shape of the query (which
     filters, how many values, how many words) with every value bound; each
@@ -969,13 +971,7 @@ class Searcher:
         self.query = query
         self.engine = engine_for(session)
         self.plan = plan(query)
-        self.partners = _partners(session)
-        self.by_code = {p["code"]: pid for pid, p in self.partners.items()}
-        unknown = [c for c in query.libraries if c not in self.by_code]
-        if unknown:
-            raise CatalogError(
-                _("No partner library with the code %(code)s.", code=unknown[0]), field="library"
-            )
+        self.partners: dict[int, dict] = {}  # {id: {"code", "name"}}, read by ``run``
 
     def _conds(self, params: dict, exclude: str | None = None) -> list[str]:
         """The filters over ``h`` (the hits), all but the ``exclude`` facet's."""
@@ -996,8 +992,8 @@ class Searcher:
 
     def _held_here(self, params: dict, alias: str) -> str:
         """Held by one of the libraries asked for (the library filter)."""
-        ids = [self.by_code[c] for c in self.query.libraries]
-        return self.engine.held_by(alias, _binds(params, "library", ids))
+        codes = _binds(params, "library", self.query.libraries)
+        return self.engine.held_by(alias, f"SELECT id FROM partners WHERE code IN ({codes})")
 
     def _where(self, params: dict, exclude: str | None = None) -> str:
         conds = self._conds(params, exclude)
@@ -1093,6 +1089,7 @@ class Searcher:
                     f"SELECT '{name}', h.{name}, CAST(NULL AS INTEGER), count(*){n2} FROM {hits}"
                     f"{self._where(params, name)} GROUP BY h.{name}"
                 )
+        parts.append("SELECT 'partner', code, id, CAST(NULL AS INTEGER), name, CAST(NULL AS INTEGER) FROM partners")
         parts.append(
             f"SELECT 'library', CAST(NULL AS VARCHAR), held.partner, count(*){n2} "
             f"FROM {self.engine.holders_of(hits, self._where(params, 'library'))} GROUP BY held.partner"
@@ -1107,6 +1104,7 @@ class Searcher:
         by_format: dict = defaultdict(int)
         counts = {"year": by_year, "language": by_language, "format": by_format}
         languages, formats = set(q.languages), set(q.formats)
+        by_library: dict[int, int] = {}
         sql, params = self.statement()
         for kind, key_text, key_int, n, text2, int2 in self.session.execute(sql, params):
             if kind == "cube":
@@ -1132,12 +1130,22 @@ class Searcher:
             elif kind == "page":
                 page.append((n, key_int))
             elif kind == "library":
-                if key_int in self.partners:
-                    facets["library"][self.partners[key_int]["code"]] = n
+                by_library[key_int] = n
+            elif kind == "partner":
+                self.partners[key_int] = {"code": key_text, "name": text2}
             elif kind == "year":
                 counts["year"][key_int] += n
             else:
                 counts[kind][key_text] += n
+        known = {p["code"] for p in self.partners.values()}
+        unknown = [c for c in q.libraries if c not in known]
+        if unknown:
+            raise CatalogError(
+                _("No partner library with the code %(code)s.", code=unknown[0]), field="library"
+            )
+        for pid, n in by_library.items():
+            if pid in self.partners:
+                facets["library"][self.partners[pid]["code"]] = n
         for key, n in counts["year"].items():
             if key is not None and n:
                 facets["year"][str(key)] = n
