@@ -13,6 +13,7 @@ import gc
 import logging
 import os
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -22,7 +23,7 @@ from agreements.models import Partner
 
 from . import bulk, clustering, holdings, marc, reading, search
 from .errors import CatalogError
-from .models import ImportRun, Item, ItemStatus, SourceRecord
+from .models import ImportRun, Item, SourceRecord
 
 log = logging.getLogger(__name__)
 
@@ -257,8 +258,7 @@ def _flush(session, st: _State, batch: list[reading.Prepared]) -> None:
     for row in fresh:
         items = row.items or [_PLACEHOLDER]
         item_rows.extend((row.values["id"], *it) for it in items)
-        stock[row.values["id"]] = (len(items), sum(1 for it in items if it[_STATUS] == ItemStatus.AVAILABLE),
-                                   {it[_STATUS] for it in items})
+        stock[row.values["id"]] = Counter(it[_STATUS] for it in items)
     inserts.append(("items", _ITEM_COLUMNS, item_rows))
     reindex = None
     if info is not None:

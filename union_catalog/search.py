@@ -15,6 +15,7 @@ PostgreSQL tsvector), an index kept current by imports, and the answer to
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable
@@ -318,11 +319,11 @@ class Unwritten:
     """What the caller's batch has not written yet, which the database cannot
     tell a reindex: records not written (where clustering placed them:
     record id -> (cluster id, partner id)) and the copies of records whose
-    items are not written (record id -> (items, available, their statuses)).
-    Their facts come in ``known``."""
+    items are not written (record id -> {status: copies}). Their facts come
+    in ``known``."""
 
     homes: dict[int, tuple[int, int]] = field(default_factory=dict)
-    stock: dict[int, tuple[int, int, Collection[str]]] = field(default_factory=dict)
+    stock: dict[int, dict[str, int]] = field(default_factory=dict)
 
 
 class Reindex:
@@ -369,20 +370,17 @@ class Reindex:
         # items by record (an indexed lookup), added up per cluster and
         # library: [items, on the shelf, {statuses}]
         self.stock: dict[tuple[int, int], list] = defaultdict(lambda: [0, 0, set()])
-        for rid, status, n in bulk.select_among(
-                conn, _STOCK_SQL, "source_record_id", [r for r in record_home if r not in unwritten.stock],
-                tail=" GROUP BY source_record_id, status"):
+        copies = bulk.select_among(
+            conn, _STOCK_SQL, "source_record_id", [r for r in record_home if r not in unwritten.stock],
+            tail=" GROUP BY source_record_id, status")
+        told = ((rid, status, n) for rid, by_status in unwritten.stock.items() if rid in record_home
+                for status, n in by_status.items())
+        for rid, status, n in itertools.chain(copies, told):
             counts = self.stock[record_home[rid]]
             counts[0] += n
             counts[2].add(status)
             if status == ItemStatus.AVAILABLE:
                 counts[1] += n
-        for rid, (n, available, statuses) in unwritten.stock.items():
-            if rid in record_home:
-                counts = self.stock[record_home[rid]]
-                counts[0] += n
-                counts[1] += available
-                counts[2].update(statuses)
         # what the index has of them now, to write only what differs
         self.have_docs = _have(conn, SearchDoc.__tablename__, _DOC_COLUMNS, self.before)
         self.have_holdings = _have(conn, SearchHolding.__tablename__, _HOLDING_COLUMNS, self.before,
@@ -561,14 +559,14 @@ FIELDS = ("title", "author", "subject", "other")
 
 class SqliteEngine:
     name = "sqlite-fts5"
-    # The library facet starts from the hits and looks each one's holdings
-    # up, never the other way round ("+ 0" keeps SQLite from walking the whole
-    # holdings table in partner order).
-    hit_holders = ""  # the hits carry no holders (see SearchDoc.holders)
+    hits_carry_holders = False  # see holders_of
 
     @staticmethod
     def holders_of(hits: str, where: str) -> str:
-        """The library facet's rows, one per hit (``h``) and holder (``held.partner``)."""
+        """The library facet's rows, one per hit (``h``) and holder (``held.partner``):
+        from the hits each one's holdings are looked up, never the other way
+        round ("+ 0" keeps SQLite from walking the whole holdings table in
+        partner order)."""
         return (f"{hits} JOIN (SELECT cluster_id, partner_id + 0 AS partner FROM catalog_search_holdings) "
                 f"held ON held.cluster_id = h.cluster_id{where}")
     weights = {"title": "title", "author": "author", "subject": "subject", "other": "other"}
@@ -645,7 +643,7 @@ class PostgresEngine:
     # unnested for the library facet: several times cheaper than a lookup
     # of the holdings per hit (and unnest in the select list, cheaper than
     # a lateral join to it).
-    hit_holders = ", d.holders"
+    hits_carry_holders = True
 
     @staticmethod
     def holders_of(hits: str, where: str) -> str:
@@ -1032,6 +1030,7 @@ class Searcher:
         rank."""
         q = self.query
         params: dict = {"limit": q.per_page, "offset": (q.page - 1) * q.per_page}
+        carry = self.engine.hits_carry_holders  # for the library facet (see the engines' holders_of)
         order = "tier DESC, libraries DESC, libraries_available DESC, rank, cluster_id"
         if self.plan.terms:
             params["fts_expr"] = self.engine.expression(self.plan.terms)
@@ -1044,7 +1043,7 @@ class Searcher:
                 if q.libraries else ""
             head = (
                 "WITH hits AS MATERIALIZED (SELECT d.cluster_id, d.year, d.language, d.format, d.libraries, "
-                f"d.libraries_available, {tier} AS tier{held_here}{self.engine.hit_holders} "
+                f"d.libraries_available, {tier} AS tier{held_here}{', d.holders' if carry else ''} "
                 f"FROM ({self.engine.ids_sql}) m JOIN catalog_search_docs d ON d.cluster_id = m.cluster_id), "
                 f"edge AS (SELECT h.tier, h.libraries, h.libraries_available FROM hits h{self._where(params)} "
                 "ORDER BY h.tier DESC, h.libraries DESC, h.libraries_available DESC LIMIT 1 OFFSET :last), "
@@ -1058,7 +1057,7 @@ class Searcher:
             # Browsing by filters alone: every record, in holders' order.
             head = ""
             hits = "(SELECT cluster_id, year, language, format, libraries, libraries_available, " \
-                   f"0 AS rank, 1 AS tier{self.engine.hit_holders.replace('d.', '')} FROM catalog_search_docs) h"
+                   f"0 AS rank, 1 AS tier{', holders' if carry else ''} FROM catalog_search_docs) h"
             page = (
                 "SELECT h.cluster_id, h.tier, h.libraries, h.libraries_available, h.rank "
                 f"FROM {hits}{self._where(params)}"
