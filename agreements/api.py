@@ -8,6 +8,7 @@ from flask import current_app, jsonify, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from ill import clock
 from ill.accounts import current, login_required, require_role
 from ill.api import make_blueprint
 from ill.errors import BadRequest, Forbidden
@@ -26,7 +27,7 @@ MANAGERS = ("coordinator", "admin")
 def _day_arg(name: str = "as_of") -> date:
     value = request.args.get(name)
     if not value:
-        return date.today()
+        return clock.today()
     try:
         return date.fromisoformat(value)
     except ValueError:
@@ -64,7 +65,7 @@ def _actor(user) -> service.Actor:
 @bp.get("/partners")
 @login_required
 def list_partners():
-    today = date.today()
+    today = clock.today()
     rows = db.session.scalars(select(Partner).order_by(Partner.code))
     return jsonify({"partners": [partner_service.to_dict(p, today) for p in rows]})
 
@@ -73,7 +74,7 @@ def list_partners():
 @login_required
 def get_partner(code):
     partner = partner_service.get_by_code(db.session, code)
-    return jsonify(partner_service.to_dict_full(partner, date.today()))
+    return jsonify(partner_service.to_dict_full(partner, clock.today()))
 
 
 @bp.post("/partners")
@@ -90,7 +91,7 @@ def create_partner():
     rest = {k: v for k, v in data.items() if k not in ("code", "name")}
     partner_service.update(db.session, partner, rest, current())
     db.session.commit()
-    return jsonify(partner_service.to_dict_full(partner, date.today())), 201
+    return jsonify(partner_service.to_dict_full(partner, clock.today())), 201
 
 
 @bp.patch("/partners/<code>")
@@ -99,7 +100,7 @@ def update_partner(code):
     partner = partner_service.get_by_code(db.session, code)
     changes = partner_service.update(db.session, partner, _json_body(), user)
     db.session.commit()
-    return jsonify({**partner_service.to_dict_full(partner, date.today()), "changes": changes})
+    return jsonify({**partner_service.to_dict_full(partner, clock.today()), "changes": changes})
 
 
 @bp.get("/agreements")
@@ -159,7 +160,7 @@ def create_agreement():
     user = require_role(*MANAGERS)
     agreement = service.create(db.session, _json_body(), _actor(user))
     db.session.commit()
-    return jsonify(service.to_dict(agreement, date.today())), 201
+    return jsonify(service.to_dict(agreement, clock.today())), 201
 
 
 @bp.patch("/agreements/<int:agreement_id>")
@@ -170,7 +171,7 @@ def update_agreement(agreement_id):
     version = data.pop("version", None)
     changes = service.update(db.session, agreement, data, _actor(user), version=version)
     db.session.commit()
-    return jsonify({**service.to_dict(agreement, date.today()), "changes": changes})
+    return jsonify({**service.to_dict(agreement, clock.today()), "changes": changes})
 
 
 @bp.post("/agreements/<int:agreement_id>/renew")
@@ -182,7 +183,7 @@ def renew_agreement(agreement_id):
         raise BadRequest(_("Send a JSON object in the request body."))
     new = service.renew(db.session, agreement, data, _actor(user))
     db.session.commit()
-    return jsonify(service.to_dict(new, date.today())), 201
+    return jsonify(service.to_dict(new, clock.today())), 201
 
 
 @bp.post("/agreements/<int:agreement_id>/terminate")
@@ -192,7 +193,7 @@ def terminate_agreement(agreement_id):
     data = _json_body()
     service.terminate(db.session, agreement, data.get("terminated_on"), data.get("reason", ""), _actor(user))
     db.session.commit()
-    return jsonify(service.to_dict(agreement, date.today()))
+    return jsonify(service.to_dict(agreement, clock.today()))
 
 
 @bp.post("/agreements/<int:agreement_id>/document")
@@ -212,7 +213,7 @@ def upload_document(agreement_id):
         int(current_app.config["AGREEMENTS_DOCUMENT_MAX_BYTES"]),
     )
     db.session.commit()
-    return jsonify(service.to_dict(agreement, date.today()))
+    return jsonify(service.to_dict(agreement, clock.today()))
 
 
 @bp.post("/agreements/import")

@@ -13,6 +13,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from ill import clock
 from ill.errors import ServiceError
 from ill.extensions import db
 
@@ -107,7 +108,7 @@ def agreements_add(codes, start, end, years, services, title, number):
         data["duration_years"] = years
     try:
         agreement = agreement_service.create(db.session, data, agreement_service.Actor(label="cli"))
-        day = date.today()
+        day = clock.today()
         status = status_of(agreement, day)
         db.session.commit()
     except ServiceError as exc:
@@ -166,7 +167,7 @@ def agreements_import(file: Path, party, services):
 @click.option("--status", default=None, type=click.Choice(list(STATUSES)))
 def agreements_list(as_of, fmt, status):
     """Every agreement with its status as of that day."""
-    day = _day(as_of, "--as-of") or date.today()
+    day = _day(as_of, "--as-of") or clock.today()
     rows = agreement_service.listing(db.session, day, status=status)
     dicts = [agreement_service.to_dict(a, day, s) for a, s in rows]
     if fmt == "json":

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from ill import clock
+
 from . import partners as partner_service
 from . import service, sheets
 from .models import Agreement
@@ -18,7 +20,7 @@ NETWORK_TITLE = "Jaringan Layanan Pinjam Antar Perpustakaan UINSU–UGM–UIN Su
 
 
 def load(session, today: date | None = None) -> list[str]:
-    today = today or date.today()
+    today = today or clock.today()
     actor = service.Actor(label="demo")
     if partner_service.by_code(session, "UINSU") is None:
         partner_service.upsert(session, "UINSU", "Perpustakaan UIN Sumatera Utara")

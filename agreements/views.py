@@ -17,6 +17,7 @@ from flask import (
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from ill import clock
 from ill.accounts import current, login_required, require_role
 from ill.errors import BadRequest, Forbidden, ServiceError
 from ill.extensions import db
@@ -81,7 +82,7 @@ def _staff():
 def _as_of() -> date:
     value = request.args.get("as_of")
     if not value:
-        return date.today()
+        return clock.today()
     try:
         return date.fromisoformat(value)
     except ValueError:
@@ -132,7 +133,7 @@ def partner_list():
     return render_template(
         "agreements/partners.html",
         partners=rows,
-        today=date.today(),
+        today=clock.today(),
         may_manage=user.role in MANAGERS,
         systems=[s.value for s in LibrarySystem],
         error=error,
@@ -189,7 +190,7 @@ def partner_detail(code):
                 return redirect(url_for("agreements.partner_detail", code=partner.code))
     agreements = []
     if user.is_staff:
-        rows = service.listing(db.session, date.today(), library_id=partner.id)
+        rows = service.listing(db.session, clock.today(), library_id=partner.id)
         if user.role not in MANAGERS:
             rows = [r for r in rows if user.library_id in {p.partner_id for p in r[0].parties}]
         agreements = rows
@@ -209,7 +210,7 @@ def partner_detail(code):
         ).all()
         if user.is_staff
         else [],
-        today=date.today(),
+        today=clock.today(),
     ), status
 
 
@@ -459,7 +460,7 @@ def agreement_detail(agreement_id):
         chain=service.chain(db.session, agreement),
         history=history,
         may_manage=user.role in MANAGERS,
-        today=date.today(),
+        today=clock.today(),
     )
 
 

@@ -13,7 +13,7 @@ import tempfile
 import time
 from datetime import date, timedelta
 
-from ill import create_app
+from ill import clock, create_app
 from ill.extensions import db
 
 
@@ -63,7 +63,7 @@ def main() -> None:
         clusters = [make.cluster_with_holdings({lib: [rng.choice(["available", "on_loan", "unknown"])]
                                                 for lib in rng.sample(libs, min(len(libs), 25))},
                                                title=f"Buku {n}") for n in range(args.requests)]
-        today = date.today()
+        today = clock.today()
         for _n in range(args.history):
             lender = rng.choice(libs)
             req = LoanRequest(requester_library_id=home.id, current_lender_id=lender.id, service="loan",

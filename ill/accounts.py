@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import wraps
 
 from flask import Flask, g, request
@@ -16,12 +16,9 @@ from sqlalchemy import DateTime, ForeignKey, String, func, select
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .clock import utcnow
 from .errors import BadRequest, Forbidden, NotSignedIn, TooManyRequests
 from .extensions import db, login_manager
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class Role(enum.StrEnum):

@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date
 
 import click
 from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from . import accounts
+from . import accounts, clock
 from .errors import ServiceError
 from .extensions import db
 
@@ -131,7 +130,7 @@ def tick(as_of):
     """The daily housekeeping; run it once a day from cron. Safe to run twice."""
     from . import housekeeping
 
-    day = as_of.date() if as_of else date.today()
+    day = as_of.date() if as_of else clock.today()
     for line in housekeeping.run(db.session, day):
         click.echo(line)
 

@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, select, update
 
+from . import clock
 from .accounts import Role, User, utcnow
 from .delivery_models import CopyDownload, CopyrightDeclaration, DeliveredCopy
 from .errors import BadRequest, Forbidden, NotFound, ServiceError, TooLarge, UnsupportedMedia
@@ -253,7 +254,7 @@ def gone_message(copy: DeliveredCopy) -> str:
 
     if copy.deleted_reason == "missing":
         return _("The file of this copy is missing. Ask the lending library to send it again.")
-    when = format_day(copy.deleted_at.date()) if copy.deleted_at else ""
+    when = format_day(clock.day_of(copy.deleted_at)) if copy.deleted_at else ""
     if copy.deleted_reason == "download_limit":
         return _("The copy is no longer available: it was downloaded %(n)d times, the most "
                  "allowed, and then deleted (%(day)s).", n=copy.max_downloads, day=when)
@@ -270,7 +271,7 @@ def download(session, user: User, request_id: int, address: str = "",
     file deleted once the caller commits: commit in both cases."""
     from .models import LoanRequest
 
-    day = day or date.today()
+    day = day or clock.today()
     req = session.get(LoanRequest, request_id)
     if req is None or not _visible(user, req):
         raise NotFound(_("No request %(id)s that you may see.", id=request_id))

@@ -11,10 +11,11 @@ from __future__ import annotations
 import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
 
+from . import clock
 from .errors import BadRequest, Forbidden
 
 # A request is filled for its borrower once the item or copy is on its way.
@@ -185,17 +186,10 @@ def partner_facts(session, since: date, until: date, partner_ids: Iterable[int] 
 
 
 def _day(value: datetime | date | None) -> date | None:
-    """The calendar day of a moment, on the server's calendar: the one that
-    dates a request (``created_on`` is ``date.today()``) and bounds a period.
-    The network's display time zone would put a request filled after 17:00
-    UTC a day after it was made on the same day."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        # SQLite hands back naive datetimes; they were written in UTC.
-        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
-        return aware.astimezone().date()
-    return value
+    """The network's calendar day of a moment: the calendar that dates a
+    request (``created_on`` is ``clock.today()``) and bounds a period, so a
+    request made and filled on one evening took no day."""
+    return clock.day_of(value)
 
 
 # --- patron feedback -------------------------------------------------------------

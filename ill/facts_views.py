@@ -9,7 +9,7 @@ from flask import Blueprint, Flask, Response, flash, jsonify, redirect, render_t
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from . import facts
+from . import clock, facts
 from .accounts import current, login_required
 from .api import make_blueprint
 from .errors import BadRequest
@@ -20,7 +20,7 @@ api = make_blueprint("facts_api", __name__)
 
 
 def _period() -> tuple[date, date]:
-    since, until = facts.default_period(date.today())
+    since, until = facts.default_period(clock.today())
     try:
         if request.args.get("since"):
             since = date.fromisoformat(request.args["since"])

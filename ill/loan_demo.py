@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from agreements import partners as partner_service
 
-from . import accounts
+from . import accounts, clock
 from . import requests_service as service
 from .models import LoanRequest
 
@@ -98,7 +98,7 @@ def _records(session) -> list[int]:
 
 
 def load(session, today: date | None = None) -> list[str]:
-    today = today or date.today()
+    today = today or clock.today()
     patron = accounts.find_user(session, PATRON)
     if patron is None:
         return ["loan requests: no demo patron, none made"]

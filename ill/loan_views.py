@@ -3,13 +3,11 @@ request page with its rota and history, the pick slip and the request form."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from . import clock, routing, workflow
 from . import requests_service as service
-from . import routing, workflow
 from .accounts import Role, current, login_required, roles_required
 from .errors import Forbidden, ServiceError
 from .extensions import db
@@ -106,7 +104,7 @@ def pick_slip(request_id: int):
     user = current()
     req = service.get_visible(db.session, user, request_id)
     items = _lender_items(req)
-    return render_template("loans/slip.html", req=req, items=items, today=date.today())
+    return render_template("loans/slip.html", req=req, items=items, today=clock.today())
 
 
 def _lender_items(req: LoanRequest) -> list:
@@ -172,7 +170,7 @@ def new_request():
 
         for service_name in ("loan", "copy"):
             for pid, verdict in routing.requestability(
-                db.session, user.library_id, cluster.id, service_name, date.today()
+                db.session, user.library_id, cluster.id, service_name, clock.today()
             ).items():
                 partner = db.session.get(Partner, pid)
                 availability.setdefault(partner.code, {"name": partner.name})[service_name] = verdict

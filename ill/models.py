@@ -7,6 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from . import clock
 from .accounts import utcnow
 from .extensions import db
 
@@ -43,7 +44,7 @@ class LoanRequest(db.Model):
     recalled_on: Mapped[date | None] = mapped_column(Date)
     round: Mapped[int] = mapped_column(Integer, default=0)  # routing rounds (retries)
     close_reason: Mapped[str] = mapped_column(Text, default="")
-    created_on: Mapped[date] = mapped_column(Date, default=date.today, index=True)
+    created_on: Mapped[date] = mapped_column(Date, default=clock.today, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer, nullable=False)

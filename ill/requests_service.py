@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import routing, workflow
+from . import clock, routing, workflow
 from .accounts import Role, User
 from .errors import BadRequest, Conflict, NotFound, ServiceError
 from .models import TERMINAL_STATES, LoanRequest, RequestEvent, RotaEntry
@@ -316,7 +316,7 @@ def fire(
     """Fire ``action`` on ``req`` as ``user`` (None: the tick). ``version`` is the
     version the caller saw; a different one is refused with 409."""
     params = dict(params or {})
-    day = day or date.today()
+    day = day or clock.today()
     if user is not None:
         if version in (None, ""):
             raise BadRequest(_("Send the version of the request you are answering ('version')."), field="version")
@@ -441,7 +441,7 @@ def _own_call_number(session, library_id: int, cluster_id: int) -> str:
 def create(session, user: User, data: dict, day: date | None = None) -> LoanRequest:
     """A patron's (or a librarian's) new request; routed at once unless the
     borrowing library reviews requests or it is a citation request."""
-    day = day or date.today()
+    day = day or clock.today()
     if user.role not in (Role.PATRON, Role.LIBRARIAN) or user.library_id is None:
         raise ServiceError(
             _("Only a patron or a librarian of a partner library can make a request."), status=403, code="forbidden"

@@ -27,6 +27,7 @@ from datetime import date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from . import clock
 from .errors import BadRequest, Conflict, Forbidden
 
 BORROWER, LENDER, PATRON, SYSTEM = "borrower", "lender", "patron", "system"
@@ -456,7 +457,7 @@ def allowed_actions(request, roles: frozenset[str] | set[str]) -> list[str]:
             continue
         if t.guard is not None:
             try:
-                t.guard(Context(request, action, frozenset(roles), {}, date.today()))
+                t.guard(Context(request, action, frozenset(roles), {}, clock.today()))
             except (Conflict, BadRequest):
                 continue
         out.append(action)

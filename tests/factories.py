@@ -4,7 +4,7 @@ from __future__ import annotations
 import itertools
 
 from agreements import partners as partner_service
-from ill import accounts
+from ill import accounts, clock
 
 PASSWORD = "correct horse battery"
 _seq = itertools.count(1)
@@ -54,12 +54,12 @@ def _loan_agreement(self, *partners, start=None, end=None, services=("loan", "co
                     **terms):
     """A signed agreement between ``partners`` covering ``services`` with the
     same ``terms`` (loan_period_days, renewals_allowed, response_days) each."""
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     from agreements.models import Agreement, AgreementParty, AgreementService
 
-    start = start or date.today() - timedelta(days=365)
-    end = end or date.today() + timedelta(days=2 * 365)
+    start = start or clock.today() - timedelta(days=365)
+    end = end or clock.today() + timedelta(days=2 * 365)
     agreement = Agreement(title="MoU " + " ".join(p.code for p in partners), scope_forms=[],
                           state="signed" if signed else "draft", start_date=start, end_date=end)
     agreement.parties = [AgreementParty(partner_id=p.id) for p in partners]

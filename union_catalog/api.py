@@ -3,11 +3,10 @@ Public like the pages; requestability is answered for the caller's library."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import jsonify, request, url_for
 from flask_login import current_user
 
+from ill import clock
 from ill.api import make_blueprint
 from ill.extensions import db
 
@@ -23,7 +22,7 @@ def _user():
 @bp.get("/search")
 def search():
     query = search_service.parse_query(request.args)
-    page = search_service.search(db.session, query, _user(), date.today())
+    page = search_service.search(db.session, query, _user(), clock.today())
     # One URL built, the others made from it: url_for costs as much as a row.
     if page.results:
         base = url_for("catalog_api.record", record_id=0)[: -len("0")]
@@ -43,7 +42,7 @@ def search():
 
 @bp.get("/records/<int:record_id>")
 def record(record_id: int):
-    return jsonify(search_service.record(db.session, record_id, _user(), date.today()))
+    return jsonify(search_service.record(db.session, record_id, _user(), clock.today()))
 
 
 def init_app(app) -> None:

@@ -31,6 +31,7 @@ from sqlalchemy import (
     text,
 )
 
+from ill import clock
 from ill.errors import NotFound
 
 from . import bulk, search_schema, searchtext
@@ -1179,7 +1180,7 @@ def _partners(session) -> dict[int, dict]:
 
 
 def search(session, query: Query, user=None, day: date | None = None) -> Page:
-    day = day or date.today()
+    day = day or clock.today()
     searcher = Searcher(session, query)
     total, ids, facets = searcher.run()
     results = summaries(session, ids, user, day, searcher.partners)
@@ -1312,7 +1313,7 @@ def is_staff(user) -> bool:
 
 def record(session, cluster_id: int, user=None, day: date | None = None) -> dict:
     """A union record, its members and, per library, items and requestability."""
-    day = day or date.today()
+    day = day or clock.today()
     cluster = session.get(Cluster, cluster_id)
     if cluster is None:
         raise NotFound(_("No union record with the number %(id)s.", id=cluster_id))

@@ -4,12 +4,11 @@ worked out for the signed-in user's library (and not at all for a visitor)."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from ill import clock
 from ill.extensions import db
 
 from . import search as search_service
@@ -80,7 +79,7 @@ def search():
         error, query = exc, search_service.Query(q=(request.args.get("q") or "")[:500])
     if error is None and not query.empty:
         try:
-            page = search_service.search(db.session, query, _user(), date.today())
+            page = search_service.search(db.session, query, _user(), clock.today())
         except CatalogError as exc:
             error = exc
     status = 400 if error else 200
@@ -101,7 +100,7 @@ def _partner_names() -> dict[str, str]:
 @bp.get("/records/<int:record_id>")
 def record(record_id: int):
     user = _user()
-    rec = search_service.record(db.session, record_id, user, date.today())
+    rec = search_service.record(db.session, record_id, user, clock.today())
     marc = search_service.member_marc(db.session, record_id)
     marc_views = {m["id"]: search_service.marc_lines(marc.get(m["id"])) for m in rec["members"]}
     return render_template(

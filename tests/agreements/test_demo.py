@@ -3,6 +3,7 @@ from datetime import date
 from agreements import demo, queries
 from agreements.models import Agreement
 from agreements.partners import by_code
+from ill import clock
 
 
 def test_demo_agreements(runner, session):
@@ -15,7 +16,7 @@ def test_demo_agreements(runner, session):
     session.expire_all()
     assert session.query(Agreement).count() == 17
     uinsu, ugm, suka, pnri = (by_code(session, c) for c in ("UINSU", "UGM", "UINSUKA", "PNRI"))
-    today = date.today()
+    today = clock.today()
     links = queries.links_for(session, uinsu.id, [ugm.id, suka.id, pnri.id], "loan", today)
     assert links[ugm.id].live and links[ugm.id].loan_period_days == 14
     assert links[suka.id].live

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 import pytest
 
 from agreements.models import Agreement, AgreementChange, Partner
+from ill import clock
 from tests.factories import login
 
 
@@ -15,7 +16,7 @@ def people(make):
     librarian = make.user("librarian", library=home, email="lib@example.org", locale="en")
     make.user("patron", library=home, email="pat@example.org")
     make.user("librarian", library=ugm, email="ugmlib@example.org")
-    today = date.today()
+    today = clock.today()
     make.agreement(home, ugm, end_date=today + timedelta(days=20), title="Soon A")
     make.agreement(home, far, end_date=today + timedelta(days=45), title="Soon B")
     make.agreement(ugm, far, end_date=today + timedelta(days=80), title="Soon C")
@@ -50,7 +51,7 @@ def test_dashboard_groups(client, people):
 
 def test_dashboard_as_of_another_day(client, people):
     login(client, "coord@example.org")
-    later = (date.today() + timedelta(days=50)).isoformat()
+    later = (clock.today() + timedelta(days=50)).isoformat()
     html = client.get(f"/agreements/?as_of={later}").get_data(as_text=True)
     assert "Soon A" in _section(html, "h-expired") and "Soon B" in _section(html, "h-expired")
     assert client.get("/agreements/?as_of=tomorrow").status_code == 400

@@ -3,11 +3,10 @@ spreadsheet from the dashboard, opens an agreement, and terminates it (through
 the confirmation dialog)."""
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
 from agreements import demo
+from ill import clock
 from ill.extensions import db
 from tests.factories import PASSWORD, Factory
 
@@ -47,6 +46,6 @@ def test_coordinator_imports_and_terminates(live_app, live_server, page_id, tmp_
     page.wait_for_load_state()
     assert page.get_by_text("Perjanjian diakhiri.").is_visible()
     assert "Tidak diperpanjang" in page.content()
-    assert f'value="{date.today().isoformat()}"' not in page.content()  # the form is gone
+    assert f'value="{clock.today().isoformat()}"' not in page.content()  # the form is gone
     page.goto(live_server + "/agreements/")
     page.screenshot(path=str(tmp_path / "dashboard-id.png"), full_page=True)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import io
 import os
-from datetime import date, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import select
 
-from ill import housekeeping
+from ill import clock, housekeeping
 from ill.delivery_models import CopyDownload, DeliveredCopy
 from ill.extensions import db
 from tests.factories import bearer, login
@@ -87,7 +87,7 @@ def test_copy_expires_and_the_tick_deletes_it(app, make, client, net):
     make.commit()
     assert upload(client, token, req, pdf_bytes(1)).status_code == 200
     copy = db.session.scalar(select(DeliveredCopy))
-    assert copy.available_until == date.today() + timedelta(days=app.config["DELIVERY_EXPIRY_DAYS"])
+    assert copy.available_until == clock.today() + timedelta(days=app.config["DELIVERY_EXPIRY_DAYS"])
     fetch = get_copy(client, make, net.patron)
     assert fetch(req).status_code == 200
 
@@ -115,16 +115,9 @@ def test_expired_copy_is_refused_even_before_the_tick(app, make, client, net, mo
     make.commit()
     assert upload(client, token, req, pdf_bytes(1)).status_code == 200
     copy = db.session.scalar(select(DeliveredCopy))
-    import ill.delivery as delivery
-
-    real_date = date
-
-    class Later(date):
-        @classmethod
-        def today(cls):
-            return real_date.fromordinal(copy.available_until.toordinal() + 1)
-
-    monkeypatch.setattr(delivery, "date", Later)
+    # the morning after its last day, on the network's calendar
+    later = datetime.combine(copy.available_until + timedelta(days=1), time(9), tzinfo=clock.network_zone())
+    monkeypatch.setattr(clock, "utcnow", lambda: later.astimezone(UTC))
     assert get_copy(client, make, net.patron)(req).status_code == 410
     assert stored_files(app) == []
 
@@ -284,6 +277,6 @@ def test_the_tick_sweeps_stray_files(app, make, net):
         with open(path, "wb") as f:
             f.write(b"%PDF-")
     os.utime(old, (0, 0))
-    lines = housekeeping.run(db.session, date.today())
+    lines = housekeeping.run(db.session, clock.today())
     assert "expired copies: stray file old.pdf deleted" in lines
     assert stored_files(app) == ["fresh.pdf"]

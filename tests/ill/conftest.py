@@ -5,10 +5,11 @@ agreement, and X, a library with no part in the requests."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
+from ill import clock
 from tests.factories import bearer
 
 
@@ -45,7 +46,7 @@ class Net:
 
 @pytest.fixture
 def net(client, make, session):
-    today = date.today()
+    today = clock.today()
     libs = {code: make.partner(code, f"Perpustakaan {code}") for code in ("HOME", "A", "B", "C", "D", "X")}
     make.loan_agreement(libs["HOME"], libs["A"], response_days=3, loan_period_days=21, renewals_allowed=1)
     make.loan_agreement(libs["HOME"], libs["B"], response_days=2, loan_period_days=14, renewals_allowed=0)

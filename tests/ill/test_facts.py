@@ -3,6 +3,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from ill import clock
 from ill.facts import EntryRow, RequestRow, summarise
 
 
@@ -47,7 +48,7 @@ def _full_loan(net):
     rid = net.create().get_json()["id"]
     assert net.get("home", rid).get_json()["current_lender"] == "A"
     assert net.act("a", rid, "will_supply").status_code == 200
-    due = (date.today() + timedelta(days=21)).isoformat()
+    due = (clock.today() + timedelta(days=21)).isoformat()
     assert net.act("a", rid, "loaned", due_date=due).status_code == 200
     assert net.act("home", rid, "received").status_code == 200
     return rid
@@ -100,8 +101,8 @@ def test_librarians_see_their_own_library_only_and_patrons_none(net):
 
 def test_period_bounds_the_facts(net):
     _full_loan(net)
-    past = (date.today() - timedelta(days=400)).isoformat()
-    old = (date.today() - timedelta(days=380)).isoformat()
+    past = (clock.today() - timedelta(days=400)).isoformat()
+    old = (clock.today() - timedelta(days=380)).isoformat()
     body = net.call("coord", "GET", f"/facts?since={past}&until={old}").get_json()
     rows = {r["library"]: r for r in body["libraries"]}
     assert rows["HOME"]["borrowing"]["requests"] == 0
@@ -123,21 +124,23 @@ def test_facts_page_and_csv(net, client):
 
 
 def test_a_fill_is_dated_on_the_calendar_that_dates_requests(monkeypatch):
-    """A request is dated by ``date.today()``, the server's calendar; the day
-    it was filled must be read on the same calendar, or a request made and
-    filled at 18:00 UTC would have taken a day in Jakarta's."""
+    """A request is dated by ``clock.today()``, the network's calendar; the
+    day it was filled is read on the same calendar, whatever the server's
+    time zone, or a request made and filled one evening would take a day."""
     import time
     from datetime import UTC, datetime
 
     from ill.facts import _day
 
-    evening = datetime(2026, 11, 29, 18, 0, tzinfo=UTC)
+    evening = datetime(2026, 11, 29, 18, 0, tzinfo=UTC)  # 01:00 on the 30th in Jakarta
+    monkeypatch.setattr(clock, "utcnow", lambda: evening)
     try:
-        for zone, day in (("UTC", date(2026, 11, 29)), ("Asia/Jakarta", date(2026, 11, 30))):
+        for zone in ("UTC", "Asia/Jakarta", "America/Lima"):
             monkeypatch.setenv("TZ", zone)
             time.tzset()
-            assert _day(evening) == day
-            assert _day(evening.replace(tzinfo=None)) == day  # SQLite's naive UTC
+            assert clock.today() == date(2026, 11, 30)
+            assert _day(evening) == date(2026, 11, 30)
+            assert _day(evening.replace(tzinfo=None)) == date(2026, 11, 30)  # SQLite's naive UTC
     finally:
         monkeypatch.undo()
         time.tzset()

@@ -7,6 +7,8 @@ from datetime import date, timedelta
 
 import pytest
 
+from ill import clock
+
 
 def test_a_loan_is_routed_only_to_holders_under_a_live_agreement(net):
     r = net.create()
@@ -42,7 +44,7 @@ def test_the_full_loan_path_through_the_api(net):
         assert r.get_json()["status"] == status
     body = net.get("patron", rid).get_json()
     # the due date comes from the agreement's loan period (21 days with A)
-    assert body["due_date"] == (date.today() + timedelta(days=21)).isoformat()
+    assert body["due_date"] == (clock.today() + timedelta(days=21)).isoformat()
     assert [e["to"] for e in body["events"]] == [
         "new",
         "requested",
@@ -61,7 +63,7 @@ def test_the_full_loan_path_through_the_api(net):
 
 def test_lender_sets_the_due_date(net):
     rid = net.create().get_json()["id"]
-    due = (date.today() + timedelta(days=40)).isoformat()
+    due = (clock.today() + timedelta(days=40)).isoformat()
     r = net.act("a", rid, "loaned", due_date=due)
     assert r.get_json()["due_date"] == due
     r = net.act("a", net.create(who="patron2").get_json()["id"], "loaned", due_date="soon")
@@ -242,7 +244,7 @@ def test_the_copy_path(net):
         service="copy",
         citation={"article_title": "Islam di Aceh", "pages": "12-30"},
         copyright_ack=True,
-        needed_by=(date.today() + timedelta(days=10)).isoformat(),
+        needed_by=(clock.today() + timedelta(days=10)).isoformat(),
     )
     assert r.status_code == 201, r.get_json()
     rid = r.get_json()["id"]
@@ -313,10 +315,10 @@ def test_renewal_refused_keeps_the_due_date(net):
 
 def test_recall_by_the_lender(net):
     rid = _to_checked_out(net)
-    soon = (date.today() + timedelta(days=3)).isoformat()
+    soon = (clock.today() + timedelta(days=3)).isoformat()
     body = net.act("a", rid, "recall", due_date=soon, note="needed for a course").get_json()
     assert body["status"] == "checked_out" and body["due_date"] == soon
-    assert body["recalled_on"] == date.today().isoformat()
+    assert body["recalled_on"] == clock.today().isoformat()
     assert net.act("home", rid, "recall").status_code == 403
 
 
@@ -377,7 +379,7 @@ def test_no_lender_at_all_leaves_the_request_unfilled(net):
 
 
 def test_paused_lender_is_skipped(net):
-    net.libs["A"].lending_paused_until = date.today() + timedelta(days=5)
+    net.libs["A"].lending_paused_until = clock.today() + timedelta(days=5)
     net.libs["A"].pause_reason = "stock-taking"
     net.make.commit()
     body = net.get("home", net.create().get_json()["id"]).get_json()

@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from ill import clock, workflow
 from ill import requests_service as service
-from ill import workflow
 from ill.errors import ServiceError
 from ill.extensions import db
 from ill.models import LoanRequest, RequestEvent
@@ -48,7 +48,7 @@ def test_random_actions_keep_status_events_and_version_in_step(net, steps):
     transitions = 2  # create and the routing at once
     for who, action, approve, days in steps:
         req = db.session.get(LoanRequest, rid)
-        day = date.today() + timedelta(days=days)
+        day = clock.today() + timedelta(days=days)
         user = users.get(who) if who else None
         try:
             service.fire(

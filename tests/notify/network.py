@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from agreements.models import Agreement, AgreementParty, AgreementService
-from ill import requests_service
+from ill import clock, requests_service
 from ill.extensions import db
 from union_catalog.models import Cluster, Item, SourceRecord
 
@@ -42,7 +42,7 @@ class Network:
 
 
 def _agreement(session, a, b, cost_per_page) -> Agreement:
-    today = date.today()
+    today = clock.today()
     agreement = Agreement(title=f"MoU {a.code} {b.code}", scope_forms=[], state="signed",
                           start_date=today - timedelta(days=365),
                           end_date=today + timedelta(days=730))

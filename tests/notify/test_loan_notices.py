@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import io
 from collections import Counter
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
-from ill import housekeeping, notify
+from ill import clock, housekeeping, notify
 from ill.extensions import db
 from tests.factories import bearer
 
@@ -28,7 +28,7 @@ def received(smtp_server) -> Counter:
 def test_every_notice_reaches_smtp_once_in_the_right_language(app, make, client, smtp_server):
     net = build(make)  # patron: Indonesian; lender librarians: one English, one Indonesian
     patron, lena, lintang = net.patron, net.lender_librarian, net.lender_librarian2
-    today = date.today()
+    today = clock.today()
     title = "Sejarah Islam di Nusantara"
     expected: Counter = Counter()
 
@@ -137,11 +137,11 @@ def test_tick_prints_what_it_did_from_the_command_line(app, make, runner, smtp_s
     net = build(make)
     loan = loan_request(net)
     act(net.lender_librarian, loan, "loaned",
-        due_date=(date.today() + timedelta(days=10)).isoformat())
+        due_date=(clock.today() + timedelta(days=10)).isoformat())
     act(net.borrower_librarian, loan, "received")
     act(net.borrower_librarian, loan, "checked_out")
     before = len(smtp_server.messages)
-    day = (date.today() + timedelta(days=8)).isoformat()
+    day = (clock.today() + timedelta(days=8)).isoformat()
     result = runner.invoke(args=["tick", "--as-of", day])
     assert result.exit_code == 0, result.output
     assert f"tick for {day}" in result.output

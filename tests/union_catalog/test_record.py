@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
+from ill import clock
 from tests.factories import bearer, login
 from union_catalog import search as search_service
 
@@ -201,4 +200,4 @@ def test_request_button_when_the_loan_page_exists(app, make, availability_only):
 def test_default_provider_without_a_library_is_empty(session, make, availability_only):
     book = _book(make)
     coordinator = make.user("coordinator")
-    assert search_service.requestability(session, coordinator, book.id, date.today()) == {}
+    assert search_service.requestability(session, coordinator, book.id, clock.today()) == {}

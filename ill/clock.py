@@ -1,0 +1,53 @@
+"""What time and what day it is, for the network.
+
+Moments are kept in UTC. Days (a request's date, an agreement's end, a due
+date, "as of today") are the network's: the calendar of its time zone
+(``BABEL_DEFAULT_TIMEZONE``, Asia/Jakarta by default), never the server's.
+A server that runs in UTC would otherwise still call 18 October "today"
+until 07:00 on the 19th in Medan, keep an agreement that ended on the 18th
+routable for those hours, and date a request made at 06:00 WIB the day
+before. Every "today" of the product comes from ``today()``.
+"""
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from flask import current_app, has_app_context
+
+from .config import Defaults
+
+
+def utcnow() -> datetime:
+    """Now, as an aware UTC datetime (the one clock the tests can set)."""
+    return datetime.now(UTC)
+
+
+@lru_cache(maxsize=8)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def network_zone() -> ZoneInfo:
+    """The network's time zone: the application's setting, or the default
+    one outside an application."""
+    if has_app_context():
+        return _zone(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return _zone(Defaults.BABEL_DEFAULT_TIMEZONE)
+
+
+def day_of(moment: datetime | date | None) -> date | None:
+    """The network's calendar day of a moment. A naive datetime is UTC (as
+    SQLite hands back what was written in UTC); a date is already a day."""
+    if moment is None:
+        return None
+    if not isinstance(moment, datetime):
+        return moment
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(network_zone()).date()
+
+
+def today() -> date:
+    """Today, on the network's calendar."""
+    return day_of(utcnow())
