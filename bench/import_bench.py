@@ -10,7 +10,7 @@ timed just before and just after that import, since the machine's speed
 drifts. CPU time counts the importer's reader processes too, not the
 database server.
 
-    python bench/import_bench.py [--editions N] [--exports DIR] [--pg URL]
+    python bench/import_bench.py [--editions N] [--exports DIR] [--pg URL] [--runs N]
 """
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ import argparse
 import csv
 import logging
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -217,6 +218,9 @@ def main() -> None:
     ap.add_argument("--exports", type=Path, help="use this generated folder instead")
     ap.add_argument("--pg", help="PostgreSQL URL (default: a database on 127.0.0.1:5432)")
     ap.add_argument("--no-pg", action="store_true")
+    ap.add_argument("--runs", type=int, default=1,
+                    help="import every partner this many times on each database, each run "
+                         "weighed against the bare parses either side of it; prints the median ratio")
     ap.add_argument("--memory", action="store_true",
                     help="also measure peak memory on a large and a small file")
     a = ap.parse_args()
@@ -239,22 +243,31 @@ def main() -> None:
         url = None if a.no_pg else pg_url(a.pg)
         if url:
             targets.append(("PostgreSQL", url))
-        for name, target in targets:
-            secs, n, again, cpu = import_all(target, folder, rows)
-            # the bare parse again right after: the machine's speed drifts, so
-            # each import is weighed against the parses on either side of it
-            after, _n, _r, after_cpu = bare_parse(folder, rows)
-            base, base_cpu = (bare + after) / 2, (bare_cpu + after_cpu) / 2
-            print(f"import on {name:<11} {n:7d} records {secs:7.2f} s {n / secs:9.0f} rec/s"
-                  f"  ratio {secs / base:.2f}x pymarc's bare parse ({bare:.2f} s before, "
-                  f"{after:.2f} s after)")
-            # CPU of this process and its reader processes (not the database
-            # server's): steadier on a busy machine
-            print(f"  CPU time:            {cpu:7.2f} s  ratio {cpu / base_cpu:.2f}x the bare "
-                  f"parse's {base_cpu:.2f} s CPU")
-            print(f"  again, unchanged:    {n:7d} records {again:7.2f} s {n / again:9.0f} rec/s"
-                  f"  ratio {again / base:.2f}x")
-            bare, bare_cpu = after, after_cpu
+        ratios: dict[str, list[float]] = {name: [] for name, _t in targets}
+        for run in range(a.runs):
+            if a.runs > 1:
+                print(f"-- run {run + 1} of {a.runs}")
+            for name, target in targets:
+                secs, n, again, cpu = import_all(target, folder, rows)
+                # the bare parse again right after: the machine's speed drifts, so
+                # each import is weighed against the parses on either side of it
+                after, _n, _r, after_cpu = bare_parse(folder, rows)
+                base, base_cpu = (bare + after) / 2, (bare_cpu + after_cpu) / 2
+                ratios[name].append(secs / base)
+                print(f"import on {name:<11} {n:7d} records {secs:7.2f} s {n / secs:9.0f} rec/s"
+                      f"  ratio {secs / base:.2f}x pymarc's bare parse ({bare:.2f} s before, "
+                      f"{after:.2f} s after)")
+                # CPU of this process and its reader processes (not the database
+                # server's): steadier on a busy machine
+                print(f"  CPU time:            {cpu:7.2f} s  ratio {cpu / base_cpu:.2f}x the bare "
+                      f"parse's {base_cpu:.2f} s CPU")
+                print(f"  again, unchanged:    {n:7d} records {again:7.2f} s {n / again:9.0f} rec/s"
+                      f"  ratio {again / base:.2f}x")
+                bare, bare_cpu = after, after_cpu
+        if a.runs > 1:
+            for name, values in ratios.items():
+                print(f"{name}: ratio over {len(values)} runs: median {statistics.median(values):.2f}x, "
+                      f"{min(values):.2f}x to {max(values):.2f}x")
         if a.memory:
             peak_memory(folder, rows, tmp)
 
