@@ -11,7 +11,6 @@ before. Every "today" of the product comes from ``today()``.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
@@ -24,17 +23,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-@lru_cache(maxsize=8)
-def _zone(name: str) -> ZoneInfo:
-    return ZoneInfo(name)
-
-
 def network_zone() -> ZoneInfo:
     """The network's time zone: the application's setting, or the default
-    one outside an application."""
+    one outside an application. (ZoneInfo keeps one object per name.)"""
     if has_app_context():
-        return _zone(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    return _zone(Defaults.BABEL_DEFAULT_TIMEZONE)
+        return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return ZoneInfo(Defaults.BABEL_DEFAULT_TIMEZONE)
 
 
 def day_of(moment: datetime | date | None) -> date | None:

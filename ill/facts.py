@@ -11,7 +11,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from flask_babel import gettext as _
 
@@ -177,19 +177,12 @@ def partner_facts(session, since: date, until: date, partner_ids: Iterable[int] 
         .outerjoin(RequestFeedback, RequestFeedback.request_id == LoanRequest.id)
         .where(LoanRequest.requester_library_id.in_(partners),
                LoanRequest.created_on >= since, LoanRequest.created_on <= until))
-    requests = [RequestRow(pid, created, _day(at), status, rating) for pid, created, at, status, rating in rows]
+    requests = [RequestRow(pid, created, clock.day_of(at), status, rating) for pid, created, at, status, rating in rows]
     entries = [EntryRow(pid, asked, outcome, answered) for pid, asked, outcome, answered in session.execute(
         select(RotaEntry.partner_id, RotaEntry.asked_on, RotaEntry.outcome, RotaEntry.answered_on)
         .where(RotaEntry.partner_id.in_(partners), RotaEntry.asked_on.is_not(None),
                RotaEntry.asked_on >= since, RotaEntry.asked_on <= until))]
     return summarise(partners, requests, entries)
-
-
-def _day(value: datetime | date | None) -> date | None:
-    """The network's calendar day of a moment: the calendar that dates a
-    request (``created_on`` is ``clock.today()``) and bounds a period, so a
-    request made and filled on one evening took no day."""
-    return clock.day_of(value)
 
 
 # --- patron feedback -------------------------------------------------------------

@@ -44,7 +44,10 @@ def current_language() -> str:
 
 
 def select_timezone() -> str:
-    return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+    """Times are shown in the zone whose calendar says what day it is."""
+    from . import clock
+
+    return clock.network_zone().key
 
 
 def init_app(app: Flask) -> None:

@@ -125,12 +125,11 @@ def test_facts_page_and_csv(net, client):
 
 def test_a_fill_is_dated_on_the_calendar_that_dates_requests(monkeypatch):
     """A request is dated by ``clock.today()``, the network's calendar; the
-    day it was filled is read on the same calendar, whatever the server's
+    day it was filled is read on the same calendar (``clock.day_of``, as the
+    facts read it), whatever the server's
     time zone, or a request made and filled one evening would take a day."""
     import time
     from datetime import UTC, datetime
-
-    from ill.facts import _day
 
     evening = datetime(2026, 11, 29, 18, 0, tzinfo=UTC)  # 01:00 on the 30th in Jakarta
     monkeypatch.setattr(clock, "utcnow", lambda: evening)
@@ -139,8 +138,8 @@ def test_a_fill_is_dated_on_the_calendar_that_dates_requests(monkeypatch):
             monkeypatch.setenv("TZ", zone)
             time.tzset()
             assert clock.today() == date(2026, 11, 30)
-            assert _day(evening) == date(2026, 11, 30)
-            assert _day(evening.replace(tzinfo=None)) == date(2026, 11, 30)  # SQLite's naive UTC
+            assert clock.day_of(evening) == date(2026, 11, 30)
+            assert clock.day_of(evening.replace(tzinfo=None)) == date(2026, 11, 30)  # SQLite's naive UTC
     finally:
         monkeypatch.undo()
         time.tzset()
