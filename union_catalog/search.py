@@ -251,13 +251,10 @@ def _strings(value) -> list[str]:
 
 
 def _distinct_folded(values: Iterable[str]) -> str:
-    seen, out = set(), []
-    for value in values:
-        folded = searchtext.fold(value)
-        if folded and folded not in seen:
-            seen.add(folded)
-            out.append(folded)
-    return " ".join(out)
+    """The values folded, each once, in order of first appearance."""
+    folded = dict.fromkeys(map(searchtext.fold, values))
+    folded.pop("", None)
+    return " ".join(folded)
 
 
 @dataclass
@@ -402,7 +399,7 @@ class Reindex:
             for pid in partners:
                 n_items, n_avail, statuses = stock.get((cluster_id, pid), _NO_STOCK)
                 holdings.append((cluster_id, pid, n_items, n_avail, statuses_text(statuses)))
-            idents = searchtext.identifier_tokens(
+            idents = searchtext.described_identifier_tokens(
                 list(bulk.json_value(c_isbns) or []) + [i for m in mems for i in m.isbns],
                 list(bulk.json_value(c_issns) or []) + [i for m in mems for i in m.issns],
             )

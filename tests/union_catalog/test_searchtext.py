@@ -50,3 +50,25 @@ def _fold_the_long_way(text: str) -> str:
 @given(st.text(alphabet=st.characters(max_codepoint=0x7F)) | st.text())
 def test_fold_takes_a_shortcut_for_plain_ascii_that_changes_nothing(text):
     assert searchtext.fold.__wrapped__(text) == _fold_the_long_way(text)
+
+
+_DIGITS = st.text(alphabet="0123456789", min_size=9, max_size=9)
+
+
+@settings(max_examples=300)
+@given(st.lists(_DIGITS, max_size=6), st.lists(_DIGITS.map(lambda d: d[:7]), max_size=3))
+def test_described_identifiers_are_read_as_identifier_tokens_reads_them(stems, issn_stems):
+    """What describe() keeps (valid ISBN-13 digits, ISSNs as 1234-5678) gives
+    the tokens identifier_tokens gives, though its ISBNs are not checked again."""
+    from stdnum import ean
+    from stdnum import issn as std_issn
+
+    isbns = [f"978{s}{ean.calc_check_digit('978' + s)}" for s in stems]
+    issns = [std_issn.format(s + std_issn.calc_check_digit(s)) for s in issn_stems]
+    isbns += isbns[:1]  # a number twice: one token
+    assert searchtext.described_identifier_tokens(isbns, issns) == \
+        searchtext.identifier_tokens(isbns, issns)
+    # anything else is checked as identifier_tokens checks it
+    odd = ["0-306-40615-2", "0-306-40615-3", "978-0-306-40615-7", "(pbk.)", ""]
+    assert searchtext.described_identifier_tokens(odd + isbns, issns + ["1234-5678"]) == \
+        searchtext.identifier_tokens(odd + isbns, issns + ["1234-5678"])
