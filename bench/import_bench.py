@@ -111,6 +111,9 @@ def import_all(url: str, folder: Path, rows: list[dict]
     from ill.extensions import db
     from union_catalog import importer, search
 
+    if url.startswith("sqlite:///"):  # every run starts from an empty catalogue
+        for suffix in ("", "-wal", "-shm"):
+            Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "TESTING": True})
     with app.app_context():
         if url.startswith("postgresql"):
