@@ -60,6 +60,10 @@ class Conflict(ServiceError):
     status, code = 409, "conflict"
 
 
+class Gone(ServiceError):
+    status, code = 410, "gone"
+
+
 class TooLarge(ServiceError):
     status, code = 413, "too_large"
 
@@ -97,7 +101,7 @@ def _http_messages() -> dict[int, str]:
 def _codes() -> dict[int, str]:
     return {400: "bad_request", 401: "not_signed_in", 403: "forbidden", 404: "not_found",
             405: "method_not_allowed", 409: "conflict", 413: "too_large",
-            415: "unsupported_media_type", 429: "too_many_requests", 500: "server_error"}
+            410: "gone", 415: "unsupported_media_type", 429: "too_many_requests", 500: "server_error"}
 
 
 def respond(status: int, code: str, message: str, extra: dict | None = None):

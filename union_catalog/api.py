@@ -3,7 +3,7 @@ Public like the pages; requestability is answered for the caller's library."""
 
 from __future__ import annotations
 
-from flask import jsonify, request, url_for
+from flask import jsonify, redirect, request, url_for
 from flask_login import current_user
 
 from ill import clock
@@ -42,6 +42,9 @@ def search():
 
 @bp.get("/records/<int:record_id>")
 def record(record_id: int):
+    moved = search_service.current_id(db.session, record_id)
+    if moved is not None and moved != record_id:  # merged: old links follow it
+        return redirect(url_for("catalog_api.record", record_id=moved), 301)
     return jsonify(search_service.record(db.session, record_id, _user(), clock.today()))
 
 

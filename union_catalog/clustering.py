@@ -244,6 +244,13 @@ WITHDRAWN = "Withdrawn by its library"
 _WAS_IN = re.compile(r"^Withdrawn by its library \(union record (\d+)\)\.$")
 
 
+def withdrawn_evidence(cluster_id: int | None) -> str:
+    """What a withdrawn record keeps of where it was (its match evidence): so
+    that it finds its way back if its library sends it again, and the union
+    record's page can still name it."""
+    return WITHDRAWN + (f" (union record {cluster_id})." if cluster_id else ".")
+
+
 def _returning(session, rows: dict, changed_ids: set[int]) -> dict[int, int]:
     """Records back from withdrawal, and the empty union record each left."""
     was = {}
@@ -347,7 +354,7 @@ def recluster(session, partner_id: int | None, changed_ids: set[int], withdrawn_
             if cid is not None:
                 reopened.add(cid)
             # where it was, so that it finds its way back if its library sends it again
-            leaving.append((WITHDRAWN + (f" (union record {cid})." if cid else "."), rid))
+            leaving.append((withdrawn_evidence(cid), rid))
     if leaving:
         bulk.update_rows(session.connection(), "source_records", [("cluster_id", "integer"),
                                                  ("match_evidence", "text")],

@@ -32,7 +32,7 @@ from sqlalchemy import (
 )
 
 from ill import clock
-from ill.errors import NotFound
+from ill.errors import Gone, NotFound
 
 from . import bulk, search_schema, searchtext
 from .errors import CatalogError
@@ -1308,28 +1308,52 @@ def is_staff(user) -> bool:
     )
 
 
+def current_id(session, cluster_id: int) -> int | None:
+    """Where a link to union record ``cluster_id`` leads now: to itself, or to
+    the union record it was merged into (followed to the end, since that one
+    may have been merged in turn); None when there never was such a record."""
+    seen: set[int] = set()
+    cid: int | None = cluster_id
+    while cid is not None and cid not in seen:
+        seen.add(cid)
+        row = session.execute(select(Cluster.merged_into_id).where(Cluster.id == cid)).first()
+        if row is None:
+            return None
+        if row[0] is None:
+            return cid
+        cid = row[0]
+    return cid
+
+
 def record(session, cluster_id: int, user=None, day: date | None = None) -> dict:
-    """A union record, its members and, per library, items and requestability."""
+    """A union record, its members and, per library, items and requestability.
+    A union record whose records were all withdrawn is gone for patrons and
+    visitors (410); staff see it with the records it had. A merged one is
+    reached through ``current_id`` (the pages redirect)."""
+    from .clustering import withdrawn_evidence
+
     day = day or clock.today()
     cluster = session.get(Cluster, cluster_id)
     if cluster is None:
         raise NotFound(_("No union record with the number %(id)s.", id=cluster_id))
     partners = _partners(session)
     staff = is_staff(user)
-    members = list(
-        session.scalars(
-            select(SourceRecord)
-            .where(SourceRecord.cluster_id == cluster_id)
-            .order_by(
-                SourceRecord.withdrawn_at.is_not(None),
-                SourceRecord.partner_id,
-                SourceRecord.ordinal,
-            )
-        )
-    )
-    live = [m for m in members if m.withdrawn_at is None]
+    order = (SourceRecord.withdrawn_at.is_not(None), SourceRecord.partner_id, SourceRecord.ordinal)
+    live = list(session.scalars(select(SourceRecord).where(SourceRecord.cluster_id == cluster_id)
+                                .order_by(*order)))
     if not live and not staff:
-        raise NotFound(_("No union record with the number %(id)s.", id=cluster_id))
+        raise Gone(_("Union record %(id)s was withdrawn: no partner library holds it any more.",
+                     id=cluster_id))
+    members = list(live)
+    if staff:
+        # a withdrawn record leaves its union record, and keeps where it was in
+        # its match evidence: staff still see it there, marked withdrawn
+        members += session.scalars(
+            select(SourceRecord)
+            .where(SourceRecord.cluster_id.is_(None), SourceRecord.withdrawn_at.is_not(None),
+                   SourceRecord.match_evidence == withdrawn_evidence(cluster_id))
+            .order_by(*order))
+    live = [m for m in live if m.withdrawn_at is None]
     signed_in = user is not None and getattr(user, "library_id", None)
     answers = requestability(session, user, cluster_id, day) if signed_in else {}
 
@@ -1402,6 +1426,7 @@ def record(session, cluster_id: int, user=None, day: date | None = None) -> dict
         member_rows.append(row)
     return {
         **_description(cluster),
+        "withdrawn": not live,
         "subjects": subjects,
         "members": member_rows,
         "holdings": holdings,
@@ -1409,13 +1434,10 @@ def record(session, cluster_id: int, user=None, day: date | None = None) -> dict
     }
 
 
-def member_marc(session, cluster_id: int) -> dict[int, dict]:
-    """MARC-in-JSON of each member of a cluster, by source record id."""
-    return dict(
-        session.execute(
-            select(SourceRecord.id, SourceRecord.marc).where(SourceRecord.cluster_id == cluster_id)
-        ).all()
-    )
+def member_marc(session, record_ids: Iterable[int]) -> dict[int, dict]:
+    """MARC-in-JSON of these source records (a union record's members), by id."""
+    return {rid: bulk.json_value(marc) for rid, marc in bulk.select_among(
+        session.connection(), "SELECT id, marc FROM source_records", "id", record_ids)}
 
 
 def marc_lines(marc: dict | None) -> list[tuple[str, str, str]]:

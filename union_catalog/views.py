@@ -4,7 +4,7 @@ worked out for the signed-in user's library (and not at all for a visitor)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -99,9 +99,12 @@ def _partner_names() -> dict[str, str]:
 
 @bp.get("/records/<int:record_id>")
 def record(record_id: int):
+    moved = search_service.current_id(db.session, record_id)
+    if moved is not None and moved != record_id:  # merged: old links follow it
+        return redirect(url_for("catalog.record", record_id=moved), 301)
     user = _user()
     rec = search_service.record(db.session, record_id, user, clock.today())
-    marc = search_service.member_marc(db.session, record_id)
+    marc = search_service.member_marc(db.session, [m["id"] for m in rec["members"]])
     marc_views = {m["id"]: search_service.marc_lines(marc.get(m["id"])) for m in rec["members"]}
     return render_template(
         "catalog/record.html",
