@@ -172,9 +172,19 @@ def split_records(stream, progress: Progress | None = None) -> Iterator[tuple[by
 
 
 def read_iso2709(stream, progress: Progress | None = None) -> Iterator[ReadRecord]:
+    """Every record of an ISO 2709 file. A file that ends inside a record (no
+    terminator, fewer bytes than its leader says: the export was cut short)
+    raises UnreadableTail after the records before it, so that an import
+    withdraws nothing on the strength of a partial file."""
     ordinal = 0
     for raw, terminated in split_records(stream, progress):
-        body = raw.lstrip(b"\r\n\t \x00")
+        # line breaks and NULs between records; a byte order mark before the first
+        body = raw.lstrip(b"\r\n\t \x00\xef\xbb\xbf")
+        if not terminated and body and _cut_short(body):
+            raise UnreadableTail(ordinal, (
+                f"the file ends in the middle of record {ordinal + 1}: its leader says "
+                f"{int(body[:5])} bytes, the file holds {len(body)} of them; the export "
+                "was cut short, so nothing was withdrawn"))
         if not body:
             if raw == b"" and terminated:
                 ordinal += 1
@@ -191,20 +201,51 @@ def read_iso2709(stream, progress: Progress | None = None) -> Iterator[ReadRecor
             yield rr
 
 
+def _cut_short(body: bytes) -> bool:
+    """An unterminated last record holding fewer bytes than its leader says."""
+    claimed = body[:5]
+    return claimed.isdigit() and int(claimed) > len(body) + 1
+
+
 def _unglue(body: bytes) -> Iterator[tuple[bytes, bool]]:
-    """A lost record terminator glues two records together; the leader's
-    length, where a second leader begins right after it, tells them apart."""
+    """A lost record terminator glues two records together: where a second
+    leader begins right where the first record ends, by its leader's length
+    or, when that length is wrong too, by its own directory (the end of its
+    furthest field), they are told apart."""
     while True:
-        claimed = body[:5]
-        n = int(claimed) if claimed.isdigit() else 0
-        end = n - 1  # where the missing terminator should have been
-        if (24 < end < len(body) - 24 and body[end - 1:end] == FIELD_END
-                and body[end:end + 5].isdigit() and body[end + 20:end + 24].isdigit()):
-            yield body[:end], True
-            body = body[end:]
-            continue
-        yield body, False
-        return
+        for end in (_claimed_end(body), _directory_end(body)):
+            if (end is not None and 24 < end < len(body) - 24 and body[end - 1:end] == FIELD_END
+                    and body[end:end + 5].isdigit() and body[end + 20:end + 24].isdigit()):
+                yield body[:end], True
+                body = body[end:]
+                break
+        else:
+            yield body, False
+            return
+
+
+def _claimed_end(body: bytes) -> int | None:
+    """Where the record ends (its terminator left out) by its leader's length."""
+    claimed = body[:5]
+    return int(claimed) - 1 if claimed.isdigit() else None
+
+
+def _directory_end(body: bytes) -> int | None:
+    """Where the record's data end by its own directory: the base address
+    plus the end of its furthest field; None when the directory cannot say."""
+    dir_end = body.find(FIELD_END, 24)
+    if dir_end < 0 or (dir_end - 24) % 12 or dir_end == 24:
+        return None
+    directory = body[24:dir_end]
+    if not directory.isascii():
+        return None
+    furthest = 0
+    for i in range(0, len(directory), 12):
+        length, start = directory[i + 3:i + 7], directory[i + 7:i + 12]
+        if not (length.isdigit() and start.isdigit()):
+            return None
+        furthest = max(furthest, int(start) + int(length))
+    return dir_end + 1 + furthest
 
 
 _CONTROL_TAGS = frozenset(f"{n:03d}" for n in range(10))

@@ -110,6 +110,20 @@ def test_broken_xml_withdraws_nothing(session, make, tmp_path):
     assert len(live(session, lib)) == 4
 
 
+def test_an_iso2709_export_cut_short_withdraws_nothing(session, make, tmp_path):
+    """The upload broke off in record 4: the records before it are read, none
+    after it is taken for withdrawn."""
+    lib = make.partner("UGM")
+    whole = iso(books(6))
+    run(session, lib, tmp_path, whole)
+    cut = whole[:whole.index(b"b00004") + 40]
+    r = run(session, lib, tmp_path, cut)
+    assert r["complete"] is False and r["withdrawn"] == 0 and r["imported"] == 3
+    assert r["problems"][-1]["ordinal"] == 4 and r["problems"][-1]["severity"] == "error"
+    assert "cut short" in r["problems"][-1]["defect"]
+    assert len(live(session, lib)) == 6
+
+
 def test_partner_setting_overrides_detection(session, make, tmp_path):
     lib = make.partner("UINSUKA", holdings_tag="none")
     r = run(session, lib, tmp_path, iso(books(2)))

@@ -191,12 +191,47 @@ def test_empty_record_between_terminators_is_reported(marc_dir):
     assert "empty" in recs[1].problems[0].defect
 
 
-def test_truncated_last_record(marc_dir):
+def test_a_file_cut_short_in_its_last_record_stops_there(marc_dir):
+    """The records before are read; the cut one is not taken for a whole
+    record: the file was not read to its end (an import then withdraws nothing)."""
     data = (marc_dir / "pymarc-test.dat").read_bytes()
     _f, recs = marc.open_records(io.BytesIO(data[:-200]))
+    read = []
+    with pytest.raises(marc.UnreadableTail) as cut:
+        for r in recs:
+            read.append(r)
+    assert len(read) == 9 and all(r.usable for r in read)
+    assert cut.value.after == 9 and "middle of record 10" in cut.value.message
+
+
+def test_a_last_record_without_its_terminator_but_whole_is_read(marc_dir):
+    data = (marc_dir / "pymarc-test.dat").read_bytes()
+    _f, recs = marc.open_records(io.BytesIO(data[:-1]))
     recs = list(recs)
-    assert all(r.usable for r in recs[:-1])
-    assert recs[-1].problems
+    assert len(recs) == 10 and all(r.usable for r in recs)
+    assert "without a record terminator" in recs[-1].problems[0].defect
+
+
+def test_a_byte_order_mark_before_iso2709_costs_no_record(marc_dir):
+    data = (marc_dir / "pymarc-test.dat").read_bytes()
+    _f, recs = marc.open_records(io.BytesIO(b"\xef\xbb\xbf" + data))
+    recs = list(recs)
+    assert len(recs) == 10 and all(r.usable and not r.problems for r in recs)
+
+
+def test_glued_records_are_told_apart_by_the_directory_when_the_length_is_wrong(marc_dir):
+    """A lost terminator and a wrong leader length: the first record's own
+    directory says where it ends and the second begins."""
+    data = (marc_dir / "pymarc-test.dat").read_bytes()
+    first, second, rest = data.split(marc.RECORD_END, 2)
+    glued = b"99999" + first[5:] + second + marc.RECORD_END + rest
+    _f, recs = marc.open_records(io.BytesIO(glued))
+    recs = list(recs)
+    assert len(recs) == 10 and all(r.usable for r in recs)
+    defects = " ".join(p.defect for p in recs[0].problems)
+    assert "99999" in defects and "read as two records" in defects
+    original = [r.control_number for r in marc.open_records(io.BytesIO(data))[1]]
+    assert all(original) and [r.control_number for r in recs] == original
 
 
 def test_slims_005_as_data_field_and_no_001():
