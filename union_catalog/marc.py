@@ -672,31 +672,66 @@ def _xml_tag(tag: str, rr: ReadRecord) -> str:
 
 def read_marcjson(stream, progress: Progress | None = None) -> Iterator[ReadRecord]:
     """Records of a MARC-in-JSON array (or one record, or one per line), each
-    parsed on its own so that a broken one costs only itself."""
+    parsed on its own so that a broken one costs only itself: when an object
+    does not parse and holds the start of another record (a string left
+    open, a brace missing, swallow the records after it), the broken part
+    is reported and the reading starts again at that next record."""
     ordinal = 0
-    for text in _json_objects(stream, progress):
+    objects = _json_objects(stream, progress)
+    text = next(objects, None)
+    while text is not None:
         ordinal += 1
         rr = ReadRecord(ordinal, None, encoding="utf8")
         try:
             obj = json.loads(text)
         except (ValueError, UnicodeDecodeError) as exc:
-            rr.fail(N_("not valid JSON (%(exc)s)"), exc=exc)
+            resume = _JSON_RECORD_START.search(text, 1)
+            if resume is not None:
+                rr.fail(N_("not valid JSON (%(exc)s); the records after it were read from where the "
+                           "next one starts"), exc=exc)
+            else:
+                rr.fail(N_("not valid JSON (%(exc)s)"), exc=exc)
             yield rr
+            try:
+                text = objects.send(text[resume.start():]) if resume is not None else next(objects)
+            except StopIteration:
+                text = None
             continue
         yield _json_record(obj, rr)
+        text = next(objects, None)
+
+
+# where a MARC-in-JSON record begins: an object whose first key is its leader or fields
+_JSON_RECORD_START = re.compile(rb'\{\s*"(?:leader|fields)"\s*:')
 
 
 def _json_objects(stream, progress: Progress | None) -> Iterator[bytes]:
-    """Top-level JSON objects (inside an array or not), found by brace depth."""
+    """Top-level JSON objects (inside an array or not), found by brace depth.
+    The consumer may send back bytes of the object just yielded: they are
+    read again, with a fresh count of braces, before the rest of the file."""
     depth = 0
     in_string = escaped = False
     current = bytearray()
+    pending = b""  # bytes sent back, read before the stream's next chunk
+    exhausted = False
     while True:
-        chunk = stream.read(_CHUNK)
-        if not chunk:
-            break
-        if progress is not None:
-            progress.bytes += len(chunk)
+        if pending:
+            chunk, pending = pending, b""
+        else:
+            chunk = b"" if exhausted else stream.read(_CHUNK)
+            if not chunk:
+                exhausted = True
+                if depth and current:
+                    # cut short, or a brace never closed: json.loads reports it
+                    back = yield bytes(current)
+                    current.clear()
+                    depth, in_string, escaped = 0, False, False
+                    if back:
+                        pending = back
+                        continue
+                break
+            if progress is not None:
+                progress.bytes += len(chunk)
         start = None if depth == 0 else 0
         for i, b in enumerate(chunk):
             if in_string:
@@ -717,13 +752,15 @@ def _json_objects(stream, progress: Progress | None) -> Iterator[bytes]:
                 depth -= 1
                 if depth == 0:
                     current += chunk[start:i + 1]
-                    yield bytes(current)
+                    back = yield bytes(current)
                     current.clear()
                     start = None
-        if depth and start is not None:
-            current += chunk[start:]
-    if depth and current:
-        yield bytes(current)  # cut short: json.loads reports it for this record
+                    if back:  # read again from there, then the rest of this chunk
+                        pending = back + chunk[i + 1:]
+                        break
+        else:
+            if depth and start is not None:
+                current += chunk[start:]
 
 
 def _json_record(obj, rr: ReadRecord) -> ReadRecord:

@@ -259,3 +259,33 @@ def test_lost_terminator_between_two_records(marc_dir):
     assert all(r.usable for r in recs)
     assert "no record terminator" in recs[0].problems[0].defect
     assert not recs[1].problems
+
+
+def _json_array(titles) -> bytes:
+    import json
+
+    return json.dumps([{"leader": "00000nam a2200000 a 4500",
+                        "fields": [{"001": f"j{n}"},
+                                   {"245": {"ind1": "1", "ind2": "0", "subfields": [{"a": t}]}}]}
+                       for n, t in enumerate(titles, start=1)], separators=(",", ":")).encode()
+
+
+@pytest.mark.parametrize("break_it", [
+    lambda text: text.replace(b'"Dua"', b'"Dua', 1),  # a string left open
+    lambda text: text.replace(b'"Dua"}', b'"Dua"', 1),  # a brace missing
+    lambda text: text.replace(b'"Dua"', b'"Dua" "x"', 1),  # junk inside
+], ids=["open-string", "missing-brace", "junk"])
+def test_a_broken_marc_in_json_object_costs_only_itself(break_it):
+    good = _json_array(["Satu", "Dua", "Tiga", "Empat", "Lima"])
+    broken = break_it(good)
+    assert broken != good
+    for chunk in (marc._CHUNK, 7):  # the break across reads, too
+        old = marc._CHUNK
+        marc._CHUNK = chunk
+        try:
+            recs = list(marc.open_records(io.BytesIO(broken))[1])
+        finally:
+            marc._CHUNK = old
+        assert [(r.ordinal, r.control_number, r.usable) for r in recs if r.usable] == [
+            (1, "j1", True), (3, "j3", True), (4, "j4", True), (5, "j5", True)]
+        assert len(recs) == 5 and not recs[1].usable and "not valid JSON" in recs[1].problems[0].defect
