@@ -3,6 +3,8 @@
 CSV, which names each item's record by its title alone."""
 from __future__ import annotations
 
+import re
+
 import csv
 import io
 from collections.abc import Iterator
@@ -41,29 +43,51 @@ class ItemData:
                 self.coverage, self.source)
 
 
-# Words partners write for an item's state, in English and Indonesian.
-_STATUS_WORDS = [
-    (ItemStatus.LOST, ("lost", "missing", "hilang", "lenyap")),
-    (ItemStatus.DAMAGED, ("damaged", "damage", "repair", "rusak", "perbaikan")),
-    (ItemStatus.ON_LOAN, ("on loan", "checked out", "dipinjam", "sedang dipinjam", "loaned")),
-    (ItemStatus.NOT_FOR_LOAN, ("reference only", "reference", "not for loan", "no loan",
-                               "tidak dipinjamkan", "referensi", "tandon", "baca di tempat",
-                               "restricted", "in library use only")),
-    (ItemStatus.AVAILABLE, ("available", "tersedia", "ada", "on shelf", "in")),
-]
+# Words partners write for an item's state, in English and Indonesian, matched
+# as whole words (never inside another: "dipinjam" is not "dipinjamkan"); the
+# longest phrase found wins. A phrase after a word of negation means what its
+# negated entry says, or nothing known when it has none ("tidak ada": where
+# the copy is, the phrase does not say).
+_STATUS_PHRASES = {
+    ItemStatus.LOST: ("lost", "missing", "hilang", "lenyap"),
+    ItemStatus.DAMAGED: ("damaged", "damage", "repair", "in repair", "rusak", "perbaikan",
+                         "dalam perbaikan"),
+    ItemStatus.ON_LOAN: ("on loan", "checked out", "loaned", "dipinjam", "sedang dipinjam",
+                         "sudah dipinjam"),
+    ItemStatus.NOT_FOR_LOAN: ("reference only", "reference", "not for loan", "no loan",
+                              "not loanable", "tidak dipinjamkan", "tidak dapat dipinjam",
+                              "tidak bisa dipinjam", "tidak boleh dipinjam", "referensi", "tandon",
+                              "baca di tempat", "restricted", "in library use only",
+                              "library use only"),
+    ItemStatus.AVAILABLE: ("available", "tersedia", "ada", "on shelf", "in", "di rak",
+                           "dapat dipinjam", "dapat dipinjamkan", "bisa dipinjam",
+                           "boleh dipinjam", "loanable"),
+    # said to be off the shelf, without saying why
+    ItemStatus.UNKNOWN: ("unavailable", "not available", "tidak tersedia"),
+}
+_NEGATION = frozenset({"not", "no", "non", "never", "tidak", "tak", "bukan", "belum"})
+# what a negated phrase means, where it means something sure
+_NEGATED = {"dipinjam": ItemStatus.AVAILABLE, "on loan": ItemStatus.AVAILABLE,
+            "checked out": ItemStatus.AVAILABLE, "sedang dipinjam": ItemStatus.AVAILABLE}
+_PHRASES = sorted(((tuple(p.split()), status) for status, phrases in _STATUS_PHRASES.items()
+                   for p in phrases), key=lambda ps: -len(ps[0]))
+_WORD = re.compile(r"\w+")
 
 
 def status_from_text(text: str | None, default: str = ItemStatus.UNKNOWN) -> str:
-    """An availability from a status phrase, or `default` when it says nothing known."""
-    words = (text or "").strip().casefold()
+    """An availability from a status phrase, or `default` when it says
+    nothing known ("Dapat dipinjamkan" is available, "Tidak tersedia" and
+    "not available" are not, and not on loan either: unknown)."""
+    words = _WORD.findall((text or "").casefold())
     if not words:
         return default
-    for status, phrases in _STATUS_WORDS:
-        if words in phrases:
-            return status
-    for status, phrases in _STATUS_WORDS:
-        if any(len(p) > 3 and p in words for p in phrases):
-            return status
+    for phrase, status in _PHRASES:
+        n = len(phrase)
+        for i in range(len(words) - n + 1):
+            if tuple(words[i:i + n]) == phrase:
+                if i and words[i - 1] in _NEGATION:
+                    return _NEGATED.get(" ".join(phrase), ItemStatus.UNKNOWN)
+                return status
     return default
 
 

@@ -37,9 +37,23 @@ def test_koha_952(extra, status):
     ("on loan", "on_loan"), ("Dipinjam", "on_loan"), ("reference only", "not_for_loan"),
     ("Tidak dipinjamkan", "not_for_loan"), ("hilang", "lost"), ("Rusak", "damaged"),
     ("available", "available"), ("", "unknown"), ("something odd", "unknown"),
+    # whole words, and what a negation does to them
+    ("Dapat dipinjamkan", "available"), ("Bisa dipinjam", "available"),
+    ("Tidak dapat dipinjam", "not_for_loan"), ("Tidak tersedia", "unknown"),
+    ("Not available", "unknown"), ("Unavailable", "unknown"), ("Tidak ada", "unknown"),
+    ("tidak dipinjam", "available"), ("Not on loan", "available"), ("Sedang dipinjam", "on_loan"),
+    ("Not for loan", "not_for_loan"), ("In repair", "damaged"), ("Koleksi referensi", "not_for_loan"),
 ])
 def test_status_words(text, status):
     assert holdings.status_from_text(text) == status
+
+
+def test_a_note_that_says_a_copy_is_off_the_shelf_is_not_read_as_available():
+    """852 $z: no note, or one that says nothing of the copy's state, means
+    available; "Tidak tersedia" does not."""
+    for note, status in (("Tidak tersedia", "unknown"), ("Not available", "unknown"),
+                         ("Hadiah dari alumni", "available"), ("Dapat dipinjamkan", "available")):
+        assert holdings.status_from_text(note, "available") == status
 
 
 def test_detection_and_override():
