@@ -865,8 +865,8 @@ def parse_query(args) -> Query:
         title=(args.get("title") or "").strip()[:500],
         author=(args.get("author") or "").strip()[:500],
         subject=(args.get("subject") or "").strip()[:500],
-        isbn=(args.get("isbn") or "").strip()[:100],
-        issn=(args.get("issn") or "").strip()[:100],
+        isbn=searchtext.identifier_box((args.get("isbn") or "")[:100]),
+        issn=searchtext.identifier_box((args.get("issn") or "")[:100]),
         year_from=_int_arg(args, "year_from", _l("Year from"), 0, 9999),
         year_to=_int_arg(args, "year_to", _l("Year to"), 0, 9999),
         libraries=[c.upper() for c in _list_arg(args, "library")],
@@ -884,6 +884,12 @@ def parse_query(args) -> Query:
             ),
             field="year_from",
         )
+    for name in ("q", "title", "author", "subject"):
+        value = getattr(query, name)
+        if value and not searchtext.parse_text(value):
+            raise CatalogError(
+                _("'%(value)s' has no word to search for: type letters or numbers.", value=value),
+                field=name)
     if query.isbn and not searchtext.isbn13(query.isbn):
         raise CatalogError(
             _(

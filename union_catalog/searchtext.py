@@ -111,6 +111,10 @@ def described_identifier_tokens(isbns, issns) -> list[str]:
     return list(out)
 
 
+def _is_identifier(chunk: str) -> bool:
+    return bool((looks_like_isbn(chunk) and isbn13(chunk)) or (looks_like_issn(chunk) and issn8(chunk)))
+
+
 def looks_like_isbn(chunk: str) -> bool:
     return bool(_ISBN_CHARS.match(chunk)) and len(stdnum_isbn.compact(chunk)) in (10, 13)
 
@@ -142,12 +146,34 @@ class ParsedText:
         return bool(self.terms)
 
 
+# "ISBN 978-...", "ISSN: 0378-5955", "e-ISBN 978...": the label as a title page prints it
+_ID_LABEL = re.compile(r"^(?:e-?)?(?:isbn|issn)(?:-?1[03])?:?", re.IGNORECASE)
+
+
+def identifier_box(value: str) -> str:
+    """What an ISBN or ISSN box holds, read as a title page prints it: a
+    label before the number ("ISBN 978 602 ...") and spaces between its
+    groups are left out."""
+    value = _ID_LABEL.sub("", (value or "").strip()).strip()
+    compact = re.sub(r"[\s\-]", "", value)
+    return compact if re.fullmatch(r"[0-9Xx]{8,13}", compact) else value
+
+
 def parse_text(text: str | None) -> ParsedText:
     """Read a search box. ISBNs and ISSNs, typed with or without hyphens, in
-    either ISBN form, become one canonical token each; everything else is
+    either ISBN form, become one canonical token each (a label before one,
+    "ISBN 978-..." or "ISSN:0378-5955", is left out); everything else is
     folded into words. A trailing '*' asks for words starting so."""
     parsed = ParsedText()
-    for chunk in (text or "").split():
+    chunks = (text or "").split()
+    for n, chunk in enumerate(chunks):
+        label = _ID_LABEL.match(chunk)
+        if label:
+            rest = chunk[label.end():]
+            if rest:
+                chunk = rest  # "ISBN:978-..." in one piece
+            elif n + 1 < len(chunks) and _is_identifier(chunks[n + 1].strip(",;.()[]")):
+                continue  # the label before the number
         ident = None
         bare = chunk.strip(",;.()[]")
         if looks_like_isbn(bare):

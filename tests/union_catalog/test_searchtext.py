@@ -72,3 +72,20 @@ def test_described_identifiers_are_read_as_identifier_tokens_reads_them(stems, i
     odd = ["0-306-40615-2", "0-306-40615-3", "978-0-306-40615-7", "(pbk.)", ""]
     assert searchtext.described_identifier_tokens(odd + isbns, issns + ["1234-5678"]) == \
         searchtext.identifier_tokens(odd + isbns, issns + ["1234-5678"])
+
+
+def test_an_identifiers_label_is_left_out():
+    for text in ("ISBN 978-0-306-40615-7", "isbn: 0-306-40615-2", "ISBN:9780306406157",
+                 "e-ISBN 9780306406157", "ISBN-13 978-0-306-40615-7"):
+        parsed = searchtext.parse_text(text)
+        assert [t.word for t in parsed.terms] == ["9780306406157"], text
+    assert [t.word for t in searchtext.parse_text("ISSN 0378-5955").terms] == ["03785955"]
+    # a label with no number after it is just a word
+    assert [t.word for t in searchtext.parse_text("isbn hukum").terms] == ["isbn", "hukum"]
+
+
+def test_an_identifier_box_takes_the_number_as_a_title_page_prints_it():
+    assert searchtext.identifier_box("978 0 306 40615 7") == "9780306406157"
+    assert searchtext.identifier_box("ISBN 978-0-306-40615-7") == "9780306406157"
+    assert searchtext.identifier_box("ISSN 0378-5955") == "03785955"
+    assert searchtext.identifier_box("9780306406157 (pbk.)") == "9780306406157 (pbk.)"
