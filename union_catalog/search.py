@@ -1002,17 +1002,20 @@ class Searcher:
         return (" WHERE " + " AND ".join(conds)) if conds else ""
 
     def _tier(self, params: dict) -> str:
-        """3: exact title or identifier; 2: every word in the title; 1: elsewhere."""
+        """4: an identifier, or the whole title exactly; 3: the title proper
+        (before " : ") exactly; 2: every word in the title; 1: elsewhere."""
         best = []
         for i, ident in enumerate(self.plan.identifiers):
             params[f"ident_{i}"] = f"% {ident} %"
             best.append(f"d.identifiers LIKE :ident_{i}")
         if self.plan.exact_title:
             params["exact"] = searchtext.padded(self.plan.exact_title)
-            best += ["d.title_norm = :exact", "d.title_key = :exact"]
+            best.append("d.title_norm = :exact")
         whens = ""
         if best:
-            whens += f" WHEN {' OR '.join(best)} THEN 3"
+            whens += f" WHEN {' OR '.join(best)} THEN 4"
+        if self.plan.exact_title:
+            whens += " WHEN d.title_key = :exact THEN 3"
         if self.plan.title_words:
             in_title = []
             for i, t in enumerate(self.plan.title_words):

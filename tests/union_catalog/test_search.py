@@ -165,6 +165,18 @@ def test_results_carry_the_contract_fields(client, make):
     assert all(h["requestable"] is None for h in row["holdings"])
 
 
+def test_the_whole_title_comes_before_a_title_proper_with_a_subtitle(client, make):
+    with_subtitle = make.search_cluster(
+        title="Statistika : panduan praktis",
+        holdings={"UGM": ["available"], "UINSU": ["available"], "PNRI": ["available"]})
+    whole = make.search_cluster(title="Statistika", holdings={"UQ": ["on_loan"]})
+    in_title = make.search_cluster(title="Pengantar statistika",
+                                   holdings={"UGM": ["available"], "PNRI": ["available"]})
+    make.commit()
+    for qs in ("q=statistika", "title=Statistika"):
+        assert ids(client.get(f"/api/v1/search?{qs}")) == [whole.id, with_subtitle.id, in_title.id], qs
+
+
 def test_exact_title_and_identifier_matches_come_first(client, make):
     keyword_hit = make.search_cluster(
         title="Dasar-dasar manajemen",
