@@ -134,6 +134,9 @@ def _import_export(session, partner: Partner, path: str, *, items_path: str | No
             st.problems.append({"ordinal": event[1] + 1, "control_number": "", "severity": "error",
                                 "defect": event[2]})
     if st.imported == 0:
+        if not complete and st.read == 0:  # broken before its first record
+            raise CatalogError(f"Nothing in this file could be read: {st.problems[-1]['defect']}. "
+                               "Nothing was changed.", details={"problems": st.problems[:50]})
         if fmt == "marcxml" and st.read == 0:
             raise CatalogError("No MARC record found in this XML file: it is well-formed but holds "
                                "no MARC21 (MARCXML) records.")

@@ -523,9 +523,15 @@ def read_marcxml(stream, progress: Progress | None = None) -> Iterator[ReadRecor
     guard = _PrologGuard()
     parser = XMLPullParser(events=("end",))
     ordinal = 0
+    first = True
     try:
         while True:
             data = counted.read(_XML_CHUNK)
+            if first:
+                # line breaks before the XML declaration, which must come first
+                first = False
+                if data.lstrip(b" \t\r\n").startswith(b"<?xml"):
+                    data = data.lstrip(b" \t\r\n")
             if guard.open and data:
                 guard.feed(data)
             if data:

@@ -124,6 +124,21 @@ def test_an_iso2709_export_cut_short_withdraws_nothing(session, make, tmp_path):
     assert len(live(session, lib)) == 6
 
 
+def test_marcxml_after_a_blank_line_is_read(session, make, tmp_path):
+    lib = make.partner("KEMENAG")
+    r = run(session, lib, tmp_path, b"\r\n\n" + xml(books(2)), name="a.xml")
+    assert (r["imported"], r["complete"]) == (2, True)
+
+
+def test_xml_broken_before_its_first_record_says_where(session, make, tmp_path):
+    lib = make.partner("KEMENAG")
+    broken = xml(books(2)).replace(b"<record>", b"<record><datafield tag='245'>&", 1)
+    with pytest.raises(CatalogError) as exc:
+        run(session, lib, tmp_path, broken, name="a.xml")
+    assert "XML is broken at line 1" in str(exc.value) and "holds no MARC21" not in str(exc.value)
+    assert live(session, lib) == []
+
+
 def test_partner_setting_overrides_detection(session, make, tmp_path):
     lib = make.partner("UINSUKA", holdings_tag="none")
     r = run(session, lib, tmp_path, iso(books(2)))
