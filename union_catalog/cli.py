@@ -65,14 +65,23 @@ def import_command(code, file, items, report_path):
         run = jobs.execute(db.session, run_id, progress=advance)
     if run.status != "done":
         click.echo(f"Error: {run.failure}", err=True)
-        for p in (run.report or {}).get("problems", [])[:20]:
+        problems = (run.report or {}).get("problems", [])
+        for p in problems[:20]:
             click.echo(f"  record {p['ordinal']}: {p['defect']}", err=True)
+        if report_path:  # a script reads why, as it reads a report
+            _write_report(report_path, {"partner": partner.code, "file": os.path.basename(file),
+                                        "failed": True, "error": run.failure, "imported": 0,
+                                        "problems": problems})
         sys.exit(1)
     report = run.report
     if report_path:
-        with open(report_path, "w", encoding="utf-8") as fh:
-            json.dump(report, fh, ensure_ascii=False, indent=2)
+        _write_report(report_path, report)
     _summary(report)
+
+
+def _write_report(path: str, report: dict) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump(report, fh, ensure_ascii=False, indent=2)
 
 
 def _summary(r: dict) -> None:

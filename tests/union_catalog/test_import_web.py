@@ -3,6 +3,7 @@ run, progress and the report."""
 from __future__ import annotations
 
 import io
+import json
 
 import pytest
 from sqlalchemy import func, select
@@ -168,8 +169,13 @@ def test_cli_refuses_an_unusable_file(runner, make, tmp_path):
     make.commit()
     bad = tmp_path / "letter.txt"
     bad.write_text("Dear librarian, here is our catalogue.")
-    result = runner.invoke(args=["catalog", "import", "--partner", "UGM", str(bad)])
+    report = tmp_path / "report.json"
+    result = runner.invoke(args=["catalog", "import", "--partner", "UGM", str(bad),
+                                 "--report", str(report)])
     assert result.exit_code == 1
     assert "Error:" in result.output and "not a MARC export" in result.output
+    written = json.loads(report.read_text(encoding="utf-8"))  # a script reads why
+    assert written["failed"] is True and "not a MARC export" in written["error"]
+    assert (written["partner"], written["file"], written["imported"]) == ("UGM", "letter.txt", 0)
     result = runner.invoke(args=["catalog", "import", "--partner", "NOPE", str(bad)])
     assert result.exit_code == 1 and "no partner library" in result.output
