@@ -16,6 +16,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -49,6 +50,24 @@ def _limit() -> int:
     return int(current_app.config["CATALOG_UPLOAD_MAX_BYTES"])
 
 
+# what a form's encoding adds around the files: a request this much over the
+# limit may still hold a file within it (each file is weighed once stored)
+_FORM_OVERHEAD = 64 * 1024
+
+
+def _sizes(size: int, limit: int) -> dict:
+    """A size and the limit as people read them: in MB to a tenth, or to as
+    many places as it takes for the two not to read alike, or in bytes."""
+    for places in (1, 2, 3):
+        a, b = round(size / 2**20, places), round(limit / 2**20, places)
+        if a != b:
+            pattern = "#,##0." + "0" * places
+            return {"size": _("%(n)s MB", n=format_decimal(a, format=pattern)),
+                    "limit": _("%(n)s MB", n=format_decimal(b, format=pattern))}
+    return {"size": _("%(n)s bytes", n=format_decimal(size, format="#,##0")),
+            "limit": _("%(n)s bytes", n=format_decimal(limit, format="#,##0"))}
+
+
 @bp.before_request
 def _upload_limit():
     # Exports are larger than ordinary requests: this page has its own limit.
@@ -77,10 +96,10 @@ def imports():
 def upload():
     user = require_role(*STAFF)
     # before the body is read: a file over the limit is refused at once
-    if request.content_length and request.content_length > _limit():
-        raise TooLarge(_("The upload is %(size)s MB; exports up to %(limit)s MB are accepted. "
+    if request.content_length and request.content_length > _limit() + _FORM_OVERHEAD:
+        raise TooLarge(_("The upload is %(size)s; exports up to %(limit)s are accepted. "
                          "Split the export or ask an administrator to import it from the command line.",
-                         size=request.content_length // (1024 * 1024), limit=_limit() // (1024 * 1024)))
+                         **_sizes(request.content_length, _limit())))
     from agreements.models import Partner
 
     code = (request.form.get("partner") or "").strip().upper()
@@ -100,10 +119,11 @@ def upload():
     stored = _store(export, folder)
     items_stored = _store(items, folder) if items is not None else None
     for path in (stored, items_stored):
-        if path and os.path.getsize(path) > _limit():
+        size = os.path.getsize(path) if path else 0
+        if size > _limit():
             _discard(stored, items_stored)
-            raise TooLarge(_("The file is larger than the upload limit of %(limit)s MB.",
-                             limit=_limit() // (1024 * 1024)))
+            raise TooLarge(_("The file is %(size)s, larger than the upload limit of %(limit)s.",
+                             **_sizes(size, _limit())))
     if os.path.getsize(stored) == 0:
         _discard(stored, items_stored)
         raise BadRequest(_("The file %(name)s is empty.", name=export.filename), field="file")

@@ -113,6 +113,22 @@ def test_too_large_upload_is_refused_clearly(client, make, session):
     assert session.scalar(select(func.count(ImportRun.id))) == 0
 
 
+def test_the_limit_is_the_files_not_the_forms(client, make, session, tmp_path):
+    """A file just under the limit is taken, though the form around it makes
+    the request larger; one just over it is refused, and the message's two
+    sizes do not read alike."""
+    make.partner("UGM")
+    coordinator = make.user("coordinator", locale="en")
+    make.commit()
+    login(client, coordinator.email)
+    r = upload(client, "UGM", b"0" * (200_000 - 10))
+    assert r.status_code == 303
+    r = upload(client, "UGM", b"0" * (200_000 + 10))
+    assert r.status_code == 413
+    text = r.get_data(as_text=True)
+    assert "200,010 bytes" in text and "200,000 bytes" in text
+
+
 def test_unusable_file_fails_the_run_and_changes_nothing(client, make, session):
     make.partner("UGM")
     coordinator = make.user("coordinator")
