@@ -213,15 +213,24 @@ def _unglue(body: bytes) -> Iterator[tuple[bytes, bool]]:
     or, when that length is wrong too, by its own directory (the end of its
     furthest field), they are told apart."""
     while True:
-        for end in (_claimed_end(body), _directory_end(body)):
-            if (end is not None and 24 < end < len(body) - 24 and body[end - 1:end] == FIELD_END
-                    and body[end:end + 5].isdigit() and body[end + 20:end + 24].isdigit()):
-                yield body[:end], True
-                body = body[end:]
-                break
-        else:
+        end = _claimed_end(body)
+        if end == len(body):  # the length is right: one record (the common case)
             yield body, False
             return
+        if not _second_leader_at(body, end):
+            end = _directory_end(body)
+        if _second_leader_at(body, end):
+            yield body[:end], True
+            body = body[end:]
+            continue
+        yield body, False
+        return
+
+
+def _second_leader_at(body: bytes, end: int | None) -> bool:
+    """Whether a record ends at `end` and a leader begins right after it."""
+    return (end is not None and 24 < end < len(body) - 24 and body[end - 1:end] == FIELD_END
+            and body[end:end + 5].isdigit() and body[end + 20:end + 24].isdigit())
 
 
 def _claimed_end(body: bytes) -> int | None:
