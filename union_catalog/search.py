@@ -411,6 +411,10 @@ class Reindex:
                 authors += _strings(m.data.get("authors"))
                 subjects += (_strings(m.data.get("subjects")) if "subjects" in m.data
                              else self.marc_subjects.get(m.id, []))
+            # the numbers of a whole set, and those a record prints with a
+            # wrong check digit, are found by keyword as the record gives them
+            printed = [n for m in mems for key in ("isbns_set", "isbns_invalid")
+                       for n in m.data.get(key) or ()]
             row = IndexRow(
                 cluster_id=cluster_id,
                 title=_distinct_folded(titles),
@@ -419,6 +423,7 @@ class Reindex:
                 other=" ".join(filter(None, [
                     _distinct_folded([c_publisher, c_edition]),
                     " ".join(idents),
+                    _distinct_folded(printed) if printed else "",
                     str(c_year or ""),
                 ])),
             )

@@ -49,6 +49,23 @@ def test_an_identifier_with_its_label_or_printed_with_spaces_is_found(client, ma
         assert ids(client.get("/api/v1/search", query_string=q)) == [journal.id], q
 
 
+def test_numbers_a_record_prints_wrongly_or_for_its_set_are_found_by_keyword(client, make, session):
+    from union_catalog.models import SourceRecord
+    from union_catalog.search import reindex_clusters
+
+    book = make.search_cluster(title="Sejarah peradaban Islam jilid 2", holdings={"UGM": []})
+    other = make.search_cluster(title="Sejarah peradaban Islam", holdings={"PNRI": []})
+    record = session.query(SourceRecord).filter_by(cluster_id=book.id).one()
+    record.match_data = {**record.match_data, "isbns_invalid": ["9787025144745"],
+                         "isbns_set": ["9780306406157"]}
+    session.flush()
+    reindex_clusters(session, [book.id])
+    make.commit()
+    assert ids(client.get("/api/v1/search?q=9787025144745")) == [book.id]
+    assert ids(client.get("/api/v1/search", query_string={"q": "978-0-306-40615-7"})) == [book.id]
+    assert other.id in ids(client.get("/api/v1/search?q=sejarah peradaban"))
+
+
 def test_the_page_past_the_last_says_so(client, make):
     for n in range(3):
         make.search_cluster(title=f"Hukum pidana {n}")
