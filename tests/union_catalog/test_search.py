@@ -66,6 +66,16 @@ def test_numbers_a_record_prints_wrongly_or_for_its_set_are_found_by_keyword(cli
     assert other.id in ids(client.get("/api/v1/search?q=sejarah peradaban"))
 
 
+def test_every_year_of_the_facet_can_be_chosen_on_the_page(client, make):
+    for year in range(2001, 2021):
+        make.search_cluster(title=f"Hukum adat {year}", year=year)
+    make.commit()
+    page = client.get("/catalog/search?q=hukum", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "5 more years" in page
+    for year in range(2001, 2021):
+        assert f"year_from={year}&amp;year_to={year}" in page or f"year_to={year}&amp;year_from={year}" in page, year
+
+
 def test_the_page_past_the_last_says_so(client, make):
     for n in range(3):
         make.search_cluster(title=f"Hukum pidana {n}")
