@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -99,8 +100,15 @@ class SourceRecord(db.Model):
     """One partner's MARC record, as last imported."""
 
     __tablename__ = "source_records"
-    # (partner_id, record_key) also serves every lookup by partner alone
-    __table_args__ = (UniqueConstraint("partner_id", "record_key"),)
+    # (partner_id, record_key) also serves every lookup by partner alone; a
+    # withdrawn record is found by where it was (its match evidence names
+    # its union record, whose page still lists it for staff)
+    __table_args__ = (
+        UniqueConstraint("partner_id", "record_key"),
+        Index("ix_source_records_withdrawn_evidence", "match_evidence",
+              sqlite_where=text("withdrawn_at IS NOT NULL"),
+              postgresql_where=text("withdrawn_at IS NOT NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"))
