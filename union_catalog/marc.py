@@ -530,42 +530,174 @@ def read_marcxml(stream, progress: Progress | None = None) -> Iterator[ReadRecor
 
     counted = _Counting(stream, progress)
     guard = _PrologGuard()
-    parser = XMLPullParser(events=("end",))
+    parser = XMLPullParser(events=("end", "start-ns"))
+    seen = _Seen()  # the last bytes fed, to find where a break is
+    prefixes = {""}  # those the MARC namespace was declared with ("" when default)
     ordinal = 0
     first = True
+    broken = None
     try:
-        while True:
+        while broken is None:
             data = counted.read(_XML_CHUNK)
             if first:
                 # line breaks before the XML declaration, which must come first
                 first = False
                 if data.lstrip(b" \t\r\n").startswith(b"<?xml"):
                     data = data.lstrip(b" \t\r\n")
-            if guard.open and data:
-                guard.feed(data)
-            if data:
-                parser.feed(data)
-            else:
-                parser.close()
-            for _event, elem in parser.read_events():
-                tag = elem.tag
-                if tag != _REC_NS and (tag != "record" or not any(
-                        c.tag in ("leader", "controlfield", "datafield") for c in elem)):
-                    continue
-                ordinal += 1
-                yield _xml_record(elem, ordinal)
-                elem.clear()
+            seen.add(data)
+            try:
+                if guard.open and data:
+                    guard.feed(data)
+                if data:
+                    parser.feed(data)
+                else:
+                    parser.close()
+                # the records before a break come first, then its error
+                for event, elem in parser.read_events():
+                    if event == "start-ns":
+                        if elem[1] == MARC_NS:
+                            prefixes.add(elem[0])
+                        continue
+                    tag = elem.tag
+                    if tag != _REC_NS and (tag != "record" or not any(
+                            c.tag in ("leader", "controlfield", "datafield") for c in elem)):
+                        continue
+                    ordinal += 1
+                    yield _xml_record(elem, ordinal)
+                    elem.clear()
+            except ParseError as exc:
+                if not data:  # the document ends inside an element: cut short
+                    line, col = getattr(exc, "position", (0, 0))
+                    raise UnreadableTail(ordinal, (
+                        f"the XML ends at line {line}, column {col} before its elements are "
+                        f"closed: the export was cut short after record {ordinal}")) from exc
+                broken = exc
             if not data:
                 break
-    except ParseError as exc:
-        line, col = getattr(exc, "position", (0, 0))
-        reason = getattr(exc, "msg", None) or str(exc)
-        raise UnreadableTail(
-            ordinal, f"the XML is broken at line {line}, column {col} ({reason}); "
-            f"nothing after record {ordinal} could be read") from exc
     except LookupError as exc:  # from the XML declaration
         raise CatalogError(f"This XML file cannot be read: its declaration names an encoding "
                            f"nobody knows ({exc}).") from exc
+    if broken is None:
+        return
+    line, col = getattr(broken, "position", (0, 0))
+    reason = getattr(broken, "msg", None) or str(broken)
+    where = f"the XML is broken at line {line}, column {col} ({reason})"
+    at = seen.offset(line, col)
+    if at is None or not seen.inside_record(at, prefixes):
+        raise UnreadableTail(ordinal, f"{where}; nothing after record {ordinal} could be read") from broken
+    # The break is inside a record: that one is lost, and the records after
+    # it are read one by one, each up to its end tag, like ISO 2709's up to
+    # their terminators.
+    ordinal += 1
+    rr = ReadRecord(ordinal, None, encoding="utf8")
+    rr.fail(N_("%(where)s; the records after it were read one by one"), where=where)
+    yield rr
+    yield from _xml_one_by_one(seen.after(at), counted, ordinal, prefixes)
+
+
+class _Seen:
+    """The last two chunks fed to the XML parser, and enough of what came
+    before them (lines and bytes) to turn a parse error's line and column
+    into a place among them."""
+
+    def __init__(self):
+        self.chunks: list[bytes] = []
+        self.start = 0  # offset of the first kept chunk in the document
+        self.lines_before = 0  # line breaks before it
+        self.last_break_before = -1  # offset of the last of them
+
+    def add(self, data: bytes) -> None:
+        self.chunks.append(data)
+        if len(self.chunks) > 2:
+            gone = self.chunks.pop(0)
+            n = gone.count(b"\n")
+            if n:
+                self.lines_before += n
+                self.last_break_before = self.start + gone.rindex(b"\n")
+            self.start += len(gone)
+
+    def offset(self, line: int, col: int) -> int | None:
+        """The place (in the kept bytes) of a 1-based line and 0-based column."""
+        kept = b"".join(self.chunks)
+        if line - 1 < self.lines_before:
+            return None  # before what is kept: never, since the parser stops at once
+        if line - 1 == self.lines_before:
+            line_start = self.last_break_before + 1 - self.start
+        else:
+            i, pos = self.lines_before, -1
+            while i < line - 1:
+                pos = kept.find(b"\n", pos + 1)
+                if pos < 0:
+                    return None
+                i += 1
+            line_start = pos + 1
+        return max(0, min(len(kept), line_start + col))
+
+    def inside_record(self, at: int, prefixes: set[str]) -> bool:
+        kept = b"".join(self.chunks)[:at]
+        starts = [m.end() for m in _record_tags(prefixes, True).finditer(kept)]
+        ends = [m.end() for m in _record_tags(prefixes, False).finditer(kept)]
+        return bool(starts) and (not ends or starts[-1] > ends[-1])
+
+    def after(self, at: int) -> bytes:
+        return b"".join(self.chunks)[at:]
+
+
+def _record_tags(prefixes: set[str], start: bool) -> re.Pattern:
+    """A MARC record's start (or end) tag, under any prefix it was given."""
+    names = "|".join(re.escape(p + ":" if p else "") + "record" for p in sorted(prefixes))
+    return re.compile(((r"<(?:%s)(?=[\s>/])" if start else r"</(?:%s)\s*>") % names).encode())
+
+
+def _xml_one_by_one(buffer: bytes, counted, ordinal: int, prefixes: set[str]
+                    ) -> Iterator[ReadRecord]:
+    """The MARC records of the rest of a broken document, each parsed on its
+    own (in an element that declares the MARC namespace with each prefix it
+    was given): the innermost record start tag before each end tag begins a
+    record (an OAI-PMH record holds the MARC one). One that does not parse
+    is reported and costs only itself. Parsed with no document type: a DTD
+    or an entity in the rest is an error, never obeyed."""
+    from xml.etree.ElementTree import ParseError, XMLParser
+
+    starts, ends = _record_tags(prefixes, True), _record_tags(prefixes, False)
+    declare = " ".join(f'xmlns{":" + p if p else ""}="{MARC_NS}"' for p in sorted(prefixes))
+    done = False
+    while True:
+        end = ends.search(buffer)
+        if end is None:
+            if done:
+                if starts.search(buffer):  # a record begun and never ended
+                    raise UnreadableTail(ordinal, f"the file ends inside record {ordinal + 1}: "
+                                                  "the export was cut short")
+                return
+            data = counted.read(_XML_CHUNK)
+            done = not data
+            buffer += data
+            continue
+        begin = None
+        for begin in starts.finditer(buffer, 0, end.start()):
+            pass
+        segment, buffer = (buffer[begin.start():end.end()] if begin else b""), buffer[end.end():]
+        if not segment:
+            continue  # an end tag with no start: the broken record's own
+        parser = XMLParser()
+        try:
+            parser.feed(b"<resumed " + declare.encode() + b">")
+            parser.feed(segment)
+            parser.feed(b"</resumed>")
+            root = parser.close()
+        except ParseError as exc:
+            ordinal += 1
+            rr = ReadRecord(ordinal, None, encoding="utf8")
+            rr.fail(N_("the XML of this record is broken (%(reason)s)"),
+                    reason=getattr(exc, "msg", None) or str(exc))
+            yield rr
+            continue
+        for elem in root:
+            if elem.tag == _REC_NS or (elem.tag == "record" and any(
+                    c.tag in ("leader", "controlfield", "datafield") for c in elem)):
+                ordinal += 1
+                yield _xml_record(elem, ordinal)
 
 
 class _PrologGuard:

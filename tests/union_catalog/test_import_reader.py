@@ -110,7 +110,7 @@ def test_what_the_reader_finds_wrong_reaches_the_importer(session, make, tmp_pat
     cut.write_bytes(xml(books(2)).replace(b"</collection>", b"<record><leader>broken"))
     report = _import(session, lib, cut, in_process=False)
     assert report["complete"] is False and report["withdrawn"] == 0
-    assert "XML is broken" in report["problems"][-1]["defect"]
+    assert "cut short" in report["problems"][-1]["defect"]
     assert session.query(SourceRecord).filter_by(partner_id=lib.id, withdrawn_at=None).count() == 3
 
 

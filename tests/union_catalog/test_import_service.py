@@ -106,7 +106,7 @@ def test_broken_xml_withdraws_nothing(session, make, tmp_path):
     cut = xml(recs[:2]).replace(b"</collection>", b"<record><leader>broken")
     r = run(session, lib, tmp_path, cut, name="b.xml")
     assert r["complete"] is False and r["withdrawn"] == 0
-    assert r["problems"][-1]["severity"] == "error" and "XML is broken" in r["problems"][-1]["defect"]
+    assert r["problems"][-1]["severity"] == "error" and "cut short" in r["problems"][-1]["defect"]
     assert len(live(session, lib)) == 4
 
 
@@ -132,11 +132,57 @@ def test_marcxml_after_a_blank_line_is_read(session, make, tmp_path):
 
 def test_xml_broken_before_its_first_record_says_where(session, make, tmp_path):
     lib = make.partner("KEMENAG")
-    broken = xml(books(2)).replace(b"<record>", b"<record><datafield tag='245'>&", 1)
+    broken = xml(books(2)).replace(b"<collection", b"<collection a='1' a='2'", 1)
     with pytest.raises(CatalogError) as exc:
         run(session, lib, tmp_path, broken, name="a.xml")
     assert "XML is broken at line 1" in str(exc.value) and "holds no MARC21" not in str(exc.value)
     assert live(session, lib) == []
+
+
+def test_a_broken_marcxml_record_costs_only_itself(session, make, tmp_path):
+    """A bare '&' in record 2: records 1, 3, 4 and 5 are read, the second is
+    reported by its ordinal, and the file counts as read to its end."""
+    lib = make.partner("KEMENAG")
+    whole = xml(books(5))
+    r = run(session, lib, tmp_path, whole, name="a.xml")
+    assert r["imported"] == 5
+    second = whole.index(b"b00002")
+    broken = whole[:second] + b"b&00002" + whole[second + 6:]
+    r = run(session, lib, tmp_path, broken, name="b.xml")
+    assert (r["read"], r["imported"], r["complete"]) == (5, 4, True)
+    (problem,) = [p for p in r["problems"] if p["severity"] == "error"]
+    assert problem["ordinal"] == 2 and "XML is broken at line" in problem["defect"]
+    assert "b00002" not in {x.control_number for x in live(session, lib)}
+    assert {x.control_number for x in live(session, lib)} == {"b00001", "b00003", "b00004", "b00005"}
+
+
+def test_broken_marc_records_inside_an_oai_pmh_answer_cost_only_themselves(session, make, tmp_path):
+    """OAI-PMH wraps each MARC record in a record of its own: the MARC one
+    is found inside it, and two breaks cost two records."""
+    import re
+
+    lib = make.partner("KEMENAG")
+    marc = re.findall(rb"<record>.*?</record>", xml(books(6)), re.S)
+    body = b"".join(
+        b"<record><header><identifier>oai:x:" + str(n).encode() + b"</identifier></header><metadata>"
+        + m.replace(b"<record>", b'<marc:record xmlns:marc="http://www.loc.gov/MARC21/slim">')
+        .replace(b"</record>", b"</marc:record>").replace(b"<leader", b"<marc:leader")
+        .replace(b"</leader", b"</marc:leader").replace(b"<controlfield", b"<marc:controlfield")
+        .replace(b"</controlfield", b"</marc:controlfield").replace(b"<datafield", b"<marc:datafield")
+        .replace(b"</datafield", b"</marc:datafield").replace(b"<subfield", b"<marc:subfield")
+        .replace(b"</subfield", b"</marc:subfield")
+        + b"</metadata></record>" for n, m in enumerate(marc, start=1))
+    doc = (b'<?xml version="1.0" encoding="UTF-8"?><OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/">'
+           b"<ListRecords>" + body + b"</ListRecords></OAI-PMH>")
+    r = run(session, lib, tmp_path, doc, name="oai.xml")
+    assert r["imported"] == 6
+    for cn in (b"b00002", b"b00005"):
+        at = doc.index(cn)
+        doc = doc[:at] + b"<" + doc[at:]
+    r = run(session, lib, tmp_path, doc, name="oai2.xml")
+    assert (r["imported"], r["complete"]) == (4, True)
+    assert sorted(p["ordinal"] for p in r["problems"] if p["severity"] == "error") == [2, 5]
+    assert {x.control_number for x in live(session, lib)} == {"b00001", "b00003", "b00004", "b00006"}
 
 
 def test_partner_setting_overrides_detection(session, make, tmp_path):

@@ -289,3 +289,18 @@ def test_a_broken_marc_in_json_object_costs_only_itself(break_it):
         assert [(r.ordinal, r.control_number, r.usable) for r in recs if r.usable] == [
             (1, "j1", True), (3, "j3", True), (4, "j4", True), (5, "j5", True)]
         assert len(recs) == 5 and not recs[1].usable and "not valid JSON" in recs[1].problems[0].defect
+
+
+def test_the_records_after_an_xml_break_obey_no_dtd_or_entity():
+    """Read one by one after a break, a record that smuggles a document type
+    and an external entity is broken, not obeyed; its neighbours are read."""
+    from .marcdata import books, xml
+
+    doc = xml(books(4))
+    second, third = doc.index(b"b00002"), doc.index(b"b00003")
+    doc = (doc[:second] + b"b&00002" + doc[second + 6:third]
+           + b'<!DOCTYPE r [<!ENTITY e SYSTEM "file:///etc/passwd">]>&e;' + doc[third:])
+    recs = list(marc.open_records(io.BytesIO(doc))[1])
+    assert [(r.ordinal, r.usable) for r in recs] == [(1, True), (2, False), (3, False), (4, True)]
+    assert recs[3].control_number == "b00004"
+    assert not any("root:" in str(r.as_dict) for r in recs if r.usable)
