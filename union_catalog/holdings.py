@@ -200,10 +200,13 @@ class CsvItem:
     item: ItemData
 
 
-def read_item_csv(stream) -> Iterator[CsvItem]:
+def read_item_csv(stream, notes: list[dict] | None = None) -> Iterator[CsvItem]:
     """Rows of a SLiMS item export (a binary stream): each with the title it
-    names its record by. Delimiter and encoding are detected."""
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
+    names its record by, and the line (of the file) it starts on. The
+    delimiter is detected; each line is read as UTF-8, or, where it is not
+    UTF-8, as Windows-1252 (what older SLiMS installations write), which
+    `notes` is told once: {"line", "defect"}."""
+    text = _DecodedLines(stream, notes)
     head = text.read(8192)
     if not head.strip():
         raise CatalogError("The item file is empty.")
@@ -228,7 +231,9 @@ def read_item_csv(stream) -> Iterator[CsvItem]:
         i = col.get(name)
         return row[i].strip() if i is not None and i < len(row) else ""
 
-    for n, row in enumerate(reader, start=2):
+    last = reader.line_num
+    for row in reader:
+        n, last = last + 1, reader.line_num  # a quoted title may span lines
         if not any(cell.strip() for cell in row):
             continue
         raw_status = get(row, "item_status_name")
@@ -239,6 +244,45 @@ def read_item_csv(stream) -> Iterator[CsvItem]:
             barcode=get(row, "item_code") or None, call_number=get(row, "call_number"),
             location=get(row, "location_name"), status=status,
             note=raw_status if status == ItemStatus.UNKNOWN else "", source="csv"))
+
+
+class _DecodedLines:
+    """A binary stream as text, line by line: UTF-8 (a byte order mark
+    dropped), or Windows-1252 for a line that is not UTF-8."""
+
+    def __init__(self, stream, notes: list[dict] | None):
+        self._stream = stream
+        self._notes = notes
+        self._line = 0
+        self._said = False
+
+    def readline(self) -> str:
+        raw = self._stream.readline()
+        if not raw:
+            return ""
+        self._line += 1
+        if self._line == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            if not self._said and self._notes is not None:
+                self._said = True
+                self._notes.append({"line": self._line, "barcode": "", "title": "", "defect": (
+                    "the item file is not UTF-8 from this line on: read as Windows-1252 "
+                    "(check its accented letters)")})
+            return raw.decode("cp1252", errors="replace")
+
+    def read(self, size: int) -> str:
+        out = []
+        total = 0
+        while total < size:
+            line = self.readline()
+            if not line:
+                break
+            out.append(line)
+            total += len(line)
+        return "".join(out)
 
 
 class _Chain:

@@ -318,7 +318,7 @@ def _attach_csv_items(session, st: _State, items_path: str) -> list[dict]:
     problems: list[dict] = []
     desired: dict[int, list[holdings.ItemData]] = {}
     with open(items_path, "rb") as fh:
-        for row in holdings.read_item_csv(fh):
+        for row in holdings.read_item_csv(fh, notes=problems):
             key = marc.normalise_title(row.title)
             found = st.titles.get(key, []) if key else []
             if len(found) == 1:

@@ -79,3 +79,21 @@ def test_csv_without_title_column_is_refused():
     with pytest.raises(CatalogError) as exc:
         list(holdings.read_item_csv(io.BytesIO(b"item_code,call_number\nB1,297\n")))
     assert "title" in exc.value.message
+
+
+def test_an_item_file_says_where_each_row_starts_and_reads_windows_1252():
+    """Lines, not rows: a quoted title over two lines puts the next row on
+    line 4. A line that is not UTF-8 is Windows-1252, said once."""
+    import io
+
+    data = ("item_code,title,item_status_name\n"
+            'B1,"Hukum\nIslam",\n'
+            "B2,Metodologi,No Loan\n").encode() + "B3,Fiqh Mu\u2019amalah Caf\u00e9,\n".encode("cp1252")
+    notes: list = []
+    rows = list(holdings.read_item_csv(io.BytesIO(data), notes=notes))
+    assert [(r.line, r.item.barcode) for r in rows] == [(2, "B1"), (4, "B2"), (5, "B3")]
+    assert rows[0].title == "Hukum\nIslam" and rows[2].title == "Fiqh Mu\u2019amalah Caf\u00e9"
+    assert [n["line"] for n in notes] == [5] and "Windows-1252" in notes[0]["defect"]
+    # a byte order mark is no part of the first column's name
+    rows = list(holdings.read_item_csv(io.BytesIO(b"\xef\xbb\xbf" + data[:data.index(b"B2")])))
+    assert [r.item.barcode for r in rows] == ["B1"]
