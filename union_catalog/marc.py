@@ -487,7 +487,12 @@ def _decoder(encoding: str, rr: ReadRecord) -> Callable[[bytes, str], str]:
             return b.decode("ascii")
         try:
             converter.g0, converter.g1 = converter.basic_latin, converter.ansel
-            return converter.translate(b)
+            text = converter.translate(b)
+            if "\x1b" in text:  # an escape sequence the converter did not know: left as it was
+                rr.warn(N_("field %(tag)s: a MARC-8 escape sequence that cannot be read; its "
+                           "characters may be wrong"), tag=tag)
+                text = text.replace("\x1b", "")
+            return text
         except (IndexError, TypeError, KeyError, ValueError):
             rr.warn(N_("field %(tag)s: MARC-8 that cannot be decoded; unreadable characters replaced by "
                        "\ufffd"), tag=tag)

@@ -44,6 +44,9 @@ def test_bad_marc8_escape_still_reads(marc_dir):
     assert len(recs) == 1 and recs[0].usable
     assert recs[0].encoding == "marc8"
     assert recs[0].record["245"]["a"]
+    # the escape it could not read is said, and no control character is kept
+    assert any("escape sequence" in p.defect and "260" in p.defect for p in recs[0].problems)
+    assert "\x1b" not in str(recs[0].record)
 
 
 def test_marc8_decoded_as_pymarc_decodes_it(marc_dir):
