@@ -197,12 +197,60 @@ def _with_warning(entry: dict | None, rr: marc.ReadRecord, text: str) -> dict:
 # at all raises CatalogError, whichever process read it.
 
 
+# How many records with items decide which tag a file keeps its items in,
+# among at most how many records (read ahead, so kept in memory meanwhile)
+DETECT_FROM = 200
+DETECT_WITHIN = 1000
+
+
+def file_holdings_tag(records: Iterator[marc.ReadRecord]) -> tuple[list, str, Exception | None]:
+    """Which tag a file keeps its items in, from its first records that have
+    items (the commonest; 952, 852, 949 in that order on a tie; at most
+    DETECT_WITHIN records are read ahead for it): a Koha file's
+    one copy-catalogued record with the Library of Congress's 852 does not
+    make that 852 a copy. Returns the records read to decide, the tag
+    ("auto", per record, when none of them has items) and the error that
+    stopped the reading, if one did (raised after those records)."""
+    ahead: list[marc.ReadRecord] = []
+    counts: dict[str, int] = {}
+    try:
+        for rr in records:
+            ahead.append(rr)
+            if rr.usable:
+                tag = holdings.holdings_tag_of(rr.record, "auto")
+                if tag:
+                    counts[tag] = counts.get(tag, 0) + 1
+                    if sum(counts.values()) >= DETECT_FROM:
+                        break
+            if len(ahead) >= DETECT_WITHIN:
+                break
+    except marc.UnreadableTail as exc:
+        return ahead, _commonest(counts), exc
+    return ahead, _commonest(counts), None
+
+
+def _commonest(counts: dict[str, int]) -> str:
+    if not counts:
+        return "auto"
+    return max(holdings.HOLDINGS_TAGS, key=lambda t: (counts.get(t, 0), -holdings.HOLDINGS_TAGS.index(t)))
+
+
+def _ahead_then(ahead: list, stopped: Exception | None, rest: Iterator) -> Iterator:
+    yield from ahead
+    if stopped is not None:
+        raise stopped
+    yield from rest
+
+
 def _events(path: str, setting: str, titles: bool, known: KnownDigests | None) -> Iterator[tuple]:
-    prepare = Preparer(setting, titles, known)
     with open(path, "rb") as fh:
         counter = marc.Progress()
         fmt, records = marc.open_records(fh, progress=counter)
         yield ("format", fmt)
+        if setting == "auto":  # the file's tag, not each record's
+            ahead, setting, stopped = file_holdings_tag(records)
+            records = _ahead_then(ahead, stopped, records)
+        prepare = Preparer(setting, titles, known)
         batch: list[Prepared] = []
         sizes = iter(FIRST_BATCHES)
         size = next(sizes, BATCH)

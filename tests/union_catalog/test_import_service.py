@@ -205,7 +205,9 @@ def test_852_and_949_and_serial_coverage(session, make, tmp_path):
 
     recs[0].add_field(Field(tag="866", indicators=["4", "1"], subfields=[
         Subfield("8", "0"), Subfield("a", "Vol. 1 (2010)-vol. 9 (2018)")]))
-    run(session, lib, tmp_path, iso(recs))
+    # each library's file keeps its items in one tag (see the file's tag test below)
+    run(session, lib, tmp_path, iso(recs[:1]))
+    run(session, make.partner("UGM"), tmp_path, iso(recs[1:]), name="ugm.mrc")
     items = {(i.barcode, i.status, i.call_number, i.coverage, i.source)
              for i in session.scalars(select(Item))}
     assert items == {("P1", "not_for_loan", "050 JUR", "", "852"),
@@ -245,3 +247,21 @@ def test_item_file_without_the_columns_is_refused(session, make, tmp_path):
     with pytest.raises(CatalogError) as exc:
         run(session, lib, tmp_path, iso(books(1)), items="a,b\n1,2\n")
     assert "item_code" in exc.value.message
+
+
+def test_a_files_holdings_tag_is_the_files_not_each_records(session, make, tmp_path):
+    """A Koha file (952) with one copy-catalogued record that still carries
+    the Library of Congress's 852: that 852 is no copy of this library's."""
+    from pymarc import Field, Subfield
+
+    lib = make.partner("UINRF")
+    recs = books(5)  # items in 952
+    lc = record("lc-1", "Islamic law and society")
+    lc.add_field(Field(tag="852", indicators=["0", " "], subfields=[
+        Subfield("a", "DLC"), Subfield("h", "KBP144"), Subfield("p", "LC0001")]))
+    r = run(session, lib, tmp_path, iso(recs[:2] + [lc] + recs[2:]))
+    assert r["imported"] == 6
+    barcodes = set(session.scalars(select(Item.barcode)))
+    assert "LC0001" not in barcodes and len(barcodes - {None}) == 5
+    lone = session.scalar(select(SourceRecord).where(SourceRecord.control_number == "lc-1"))
+    assert [i.status for i in lone.items] == ["unknown"]  # held, one copy, availability unknown
