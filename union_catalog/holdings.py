@@ -3,10 +3,9 @@
 CSV, which names each item's record by its title alone."""
 from __future__ import annotations
 
-import re
-
 import csv
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 

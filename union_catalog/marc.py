@@ -679,10 +679,9 @@ def _xml_one_by_one(buffer: bytes, counted, ordinal: int, prefixes: set[str]
             done = not data
             buffer += data
             continue
-        begin = None
-        for begin in starts.finditer(buffer, 0, end.start()):
-            pass
-        segment, buffer = (buffer[begin.start():end.end()] if begin else b""), buffer[end.end():]
+        begins = [m.start() for m in starts.finditer(buffer, 0, end.start())]
+        segment = buffer[begins[-1]:end.end()] if begins else b""  # the innermost start
+        buffer = buffer[end.end():]
         if not segment:
             continue  # an end tag with no start: the broken record's own
         parser = XMLParser()

@@ -86,9 +86,9 @@ def test_an_item_file_says_where_each_row_starts_and_reads_windows_1252():
     line 4. A line that is not UTF-8 is Windows-1252, said once."""
     import io
 
-    data = ("item_code,title,item_status_name\n"
-            'B1,"Hukum\nIslam",\n'
-            "B2,Metodologi,No Loan\n").encode() + "B3,Fiqh Mu\u2019amalah Caf\u00e9,\n".encode("cp1252")
+    data = (b"item_code,title,item_status_name\n"
+            b'B1,"Hukum\nIslam",\n'
+            b"B2,Metodologi,No Loan\n") + "B3,Fiqh Mu\u2019amalah Caf\u00e9,\n".encode("cp1252")
     notes: list = []
     rows = list(holdings.read_item_csv(io.BytesIO(data), notes=notes))
     assert [(r.line, r.item.barcode) for r in rows] == [(2, "B1"), (4, "B2"), (5, "B3")]
