@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from pymarc import Record
 
+from . import marc
 from .errors import CatalogError
 from .models import ItemStatus
 
@@ -267,9 +268,9 @@ class _DecodedLines:
         except UnicodeDecodeError:
             if not self._said and self._notes is not None:
                 self._said = True
-                self._notes.append({"line": self._line, "barcode": "", "title": "", "defect": (
+                self._notes.append({"line": self._line, "barcode": "", "title": "", **marc.wording(marc.N_(
                     "the item file is not UTF-8 from this line on: read as Windows-1252 "
-                    "(check its accented letters)")})
+                    "(check its accented letters)"))})
             return raw.decode("cp1252", errors="replace")
 
     def read(self, size: int) -> str:

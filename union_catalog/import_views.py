@@ -188,8 +188,9 @@ def show_json(run_id: int):
 
 
 def defect_text(problem: dict) -> str:
-    """A defective record's defects in the reader's language (the report keeps
-    English for scripts; reports from before "details" existed show that)."""
+    """A defective record's defects, or why an item was not attached, in the
+    reader's language (the report keeps English for scripts; reports from
+    before "details" existed show that)."""
     from flask_babel import gettext
 
     details = problem.get("details")

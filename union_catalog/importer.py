@@ -28,6 +28,7 @@ from .models import ImportRun, Item, SourceRecord
 log = logging.getLogger(__name__)
 
 WITHDRAW_CHUNK = 1000  # records withdrawn per statement
+SHOWN_ORDINALS = 10  # records named when a SLiMS item's title fits several
 
 ProgressFn = Callable[[int, int, int], None]  # records read, bytes read, bytes in all
 
@@ -326,13 +327,18 @@ def _attach_csv_items(session, st: _State, items_path: str) -> list[dict]:
                 continue
             where = {"line": row.line, "barcode": row.item.barcode or "", "title": row.title}
             if not key:
-                problems.append({**where, "defect": "the row names no title"})
+                problems.append({**where, **marc.wording(marc.N_("the row names no title"))})
             elif not found:
-                problems.append({**where, "defect": "no record in the export has this title"})
+                problems.append({**where, **marc.wording(marc.N_("no record in the export has this title"))})
             else:
-                ordinals = ", ".join(str(o) for _rid, o in found[:10])
-                problems.append({**where, "defect": f"{len(found)} records have this title "
-                                 f"(records {ordinals}); not attached to any"})
+                ordinals = ", ".join(str(o) for _rid, o in found[:SHOWN_ORDINALS])
+                more = len(found) - SHOWN_ORDINALS
+                problems.append({**where, **(marc.wording(
+                    marc.N_("%(count)d records have this title (records %(ordinals)s and %(more)d more); "
+                            "not attached to any"), count=len(found), ordinals=ordinals, more=more)
+                    if more > 0 else marc.wording(
+                    marc.N_("%(count)d records have this title (records %(ordinals)s); not attached to any"),
+                    count=len(found), ordinals=ordinals))})
     have: dict[int, list[tuple]] = {}
     for it in session.execute(select(Item.source_record_id, Item.barcode, Item.call_number,
                                      Item.location, Item.status, Item.note, Item.coverage,

@@ -48,8 +48,21 @@ class Problem:
 
 
 def _problem(severity: str, template: str, args: dict) -> Problem:
-    args = {k: v if isinstance(v, int | str) else str(v) for k, v in args.items()}
+    args = _plain(args)
     return Problem(severity, template % args if args else template, template, args)
+
+
+def _plain(args: dict) -> dict:
+    return {k: v if isinstance(v, int | str) else str(v) for k, v in args.items()}
+
+
+def wording(template: str, **args) -> dict:
+    """A problem as an import report keeps it: in English for scripts
+    ("defect"), and as its msgid and values ("details") for a page to say it
+    in its reader's language. template: marked with N_."""
+    args = _plain(args)
+    return {"defect": template % args if args else template,
+            "details": [{"template": template, "args": args}]}
 
 
 @dataclass

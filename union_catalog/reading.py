@@ -131,8 +131,10 @@ class Preparer:
             while f"{base}#{n}" in self.seen_keys:
                 n += 1
             key = f"{base}#{n}"
-            what = f"001 {rr.control_number!r}" if rr.control_number else "content"
-            p.problem = _with_warning(p.problem, rr, f"same {what} as record {first}; both kept")
+            said = marc.wording(marc.N_("same 001 %(control)s as record %(first)s; both kept"),
+                                control=repr(rr.control_number), first=first) if rr.control_number \
+                else marc.wording(marc.N_("same content as record %(first)s; both kept"), first=first)
+            p.problem = _with_warning(p.problem, rr, said)
         self.seen_keys[key] = rr.ordinal
         p.usable, p.key = True, key
         p.tag, items = holdings.items_of(record, self.setting)
@@ -181,12 +183,14 @@ def _problem_entry(rr: marc.ReadRecord) -> dict | None:
             "details": [{"template": p.template, "args": p.args} for p in rr.problems if p.template]}
 
 
-def _with_warning(entry: dict | None, rr: marc.ReadRecord, text: str) -> dict:
+def _with_warning(entry: dict | None, rr: marc.ReadRecord, said: dict) -> dict:
+    """The record's problem entry with one more warning (``marc.wording``)."""
     if entry is not None:
-        entry["defect"] += "; " + text
+        entry["defect"] += "; " + said["defect"]
+        entry.setdefault("details", []).extend(said["details"])
         return entry
     return {"ordinal": rr.ordinal, "control_number": rr.control_number, "severity": "warning",
-            "defect": text}
+            **said}
 
 
 # --- the stream of batches ------------------------------------------------------------

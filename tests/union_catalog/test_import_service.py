@@ -242,6 +242,16 @@ def test_slims_items_attach_by_title_and_never_guess(session, make, tmp_path):
     assert again["unchanged"] == 3 and again["items"] == r["items"] == 2
 
 
+def test_an_item_whose_title_fits_many_records_names_ten_and_counts_the_rest(session, make, tmp_path):
+    lib = make.partner("UDA", system="slims")
+    recs = [record(None, "Hukum Islam", author=f"Penulis {i}") for i in range(1, 13)]
+    r = run(session, lib, tmp_path, iso(recs), items=SLIMS_CSV)
+    why = {p["barcode"]: p for p in r["item_problems"]}["B1"]
+    assert why["defect"] == ("12 records have this title (records 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 "
+                             "and 2 more); not attached to any")
+    assert why["details"][0]["args"] == {"count": 12, "ordinals": "1, 2, 3, 4, 5, 6, 7, 8, 9, 10", "more": 2}
+
+
 def test_item_file_without_the_columns_is_refused(session, make, tmp_path):
     lib = make.partner("UDA")
     with pytest.raises(CatalogError) as exc:

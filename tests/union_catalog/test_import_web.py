@@ -12,7 +12,7 @@ from tests.factories import login
 from union_catalog import jobs
 from union_catalog.models import ImportRun, SourceRecord
 
-from .marcdata import books, iso
+from .marcdata import books, iso, record
 
 
 @pytest.fixture
@@ -195,3 +195,37 @@ def test_cli_refuses_an_unusable_file(runner, make, tmp_path):
     assert (written["partner"], written["file"], written["imported"]) == ("UGM", "letter.txt", 0)
     result = runner.invoke(args=["catalog", "import", "--partner", "NOPE", str(bad)])
     assert result.exit_code == 1 and "no partner library" in result.output
+
+
+def test_every_problem_shows_in_the_readers_language(client, make, session):
+    """Record and item problems alike: a record both repaired by the reader
+    and sharing its 001 with another shows both, and the items that could
+    not be attached say why, in Indonesian as in English."""
+    make.partner("UDA", system="slims")
+    coordinator = make.user("coordinator")
+    make.commit()
+    login(client, coordinator.email)
+    first, second, third = (record("x1", "Hukum Islam", items=[]), record("x1", "Fiqih Muamalah", items=[]),
+                            record(None, "Metodologi Penelitian", items=[]))
+    data = first.as_marc() + b"99999" + second.as_marc()[5:] + third.as_marc()
+    items = (b"item_code,call_number,coll_type_name,location_name,item_status_name,title\n"
+             b"B1,340 LUB h,Textbook,Pusat,,Hukum Islam\n"
+             b"B4,999 XXX,Textbook,Pusat,,Buku Yang Tidak Ada\n"
+             b"B5,999 XXX,Textbook,Pusat,,\n")
+    run = finish(session, upload(client, "UDA", data, items=items))
+    assert run.status == "done", run.failure
+    defect = run.report["problems"][0]["defect"]
+    assert defect.startswith("record length in the leader is 99999") and "same 001 'x1' as record 1" in defect
+    assert [p["barcode"] for p in run.report["item_problems"]] == ["B4", "B5"]
+    english = client.get(f"/catalog/imports/{run.id}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "record length in the leader is 99999" in english
+    assert "same 001 &#39;x1&#39; as record 1; both kept" in english
+    assert "no record in the export has this title" in english
+    assert "the row names no title" in english
+    indonesian = client.get(f"/catalog/imports/{run.id}", headers={"Accept-Language": "id"}).get_data(as_text=True)
+    assert "panjang cantuman di leader 99999" in indonesian
+    assert "001 &#39;x1&#39; sama dengan cantuman 1" in indonesian
+    assert "tidak ada cantuman dalam ekspor dengan judul ini" in indonesian
+    assert "baris ini tidak menyebut judul" in indonesian
+    for english_only in ("both kept", "has this title", "names no title"):
+        assert english_only not in indonesian
