@@ -30,3 +30,13 @@ def exports(shared_dir, tmp_path_factory) -> Path:
     subprocess.run([sys.executable, str(shared_dir / "bench" / "make_exports.py"), str(out),
                     "--editions", "2000"], check=True, capture_output=True)
     return out
+
+
+@pytest.fixture(scope="session")
+def default_exports(shared_dir, tmp_path_factory) -> Path:
+    """The generated set with make_exports.py's default options (17
+    partners, some 60,000 records), as the importer's issue names it."""
+    out = tmp_path_factory.mktemp("default-exports")
+    subprocess.run([sys.executable, str(shared_dir / "bench" / "make_exports.py"), str(out)],
+                   check=True, capture_output=True)
+    return out
