@@ -10,11 +10,12 @@ import time
 import click
 from flask import Flask
 from flask.cli import AppGroup
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ill.extensions import db
 
-from . import jobs
+from . import importer, jobs
 from .models import ImportRun
 
 catalog = AppGroup("catalog", help="The union catalogue: import partner exports.")
@@ -64,10 +65,11 @@ def import_command(code, file, items, report_path):
 
         run = jobs.execute(db.session, run_id, progress=advance)
     if run.status != "done":
-        click.echo(f"Error: {run.failure}", err=True)
+        click.echo(_("Error: %(failure)s", failure=run.failure), err=True)
         problems = (run.report or {}).get("problems", [])
         for p in problems[:20]:
-            click.echo(f"  record {p['ordinal']}: {p['defect']}", err=True)
+            click.echo("  " + _("record %(ordinal)s: %(defect)s", ordinal=p["ordinal"],
+                                defect=importer.defect_text(p)), err=True)
         if report_path:  # a script reads why, as it reads a report
             _write_report(report_path, {"partner": partner.code, "file": os.path.basename(file),
                                         "failed": True, "error": run.failure, "imported": 0,
@@ -85,23 +87,34 @@ def _write_report(path: str, report: dict) -> None:
 
 
 def _summary(r: dict) -> None:
-    click.echo(f"{r['partner']}: {r['file']} ({r['format']}) read {r['read']} record(s), "
-               f"imported {r['imported']} ({r['inserted']} new, {r['updated']} changed, "
-               f"{r['unchanged']} unchanged), withdrew {r['withdrawn']}, {r['items']} item(s), "
-               f"{r['seconds']} s.")
+    """What the import did, in the operator's language (the report, for
+    scripts, stays English)."""
+    click.echo(_("%(partner)s: %(file)s (%(format)s) read %(read)s record(s), imported %(imported)s "
+                 "(%(inserted)s new, %(updated)s changed, %(unchanged)s unchanged), withdrew "
+                 "%(withdrawn)s, %(items)s item(s), %(seconds)s s.",
+                 **{k: r[k] for k in ("partner", "file", "format", "read", "imported", "inserted",
+                                      "updated", "unchanged", "withdrawn", "items", "seconds")}))
     if r["errors"] or r["warnings"]:
-        click.echo(f"{r['errors']} record(s) skipped, {r['warnings']} imported with repairs:")
+        click.echo(_("%(errors)s record(s) skipped, %(warnings)s imported with repairs:",
+                     errors=r["errors"], warnings=r["warnings"]))
+        severities = {"error": _("error"), "warning": _("warning")}
+        width = max(len(w) for w in severities.values())
         for p in r["problems"][:30]:
             cn = f" (001 {p['control_number']})" if p["control_number"] else ""
-            click.echo(f"  {p['severity']:<7} record {p['ordinal']}{cn}: {p['defect']}")
+            severity = severities.get(p["severity"], p["severity"])
+            click.echo(f"  {severity:<{width}} " + _("record %(ordinal)s%(control)s: %(defect)s",
+                                                      ordinal=p["ordinal"], control=cn,
+                                                      defect=importer.defect_text(p)))
         if len(r["problems"]) > 30:
-            click.echo(f"  ... and {len(r['problems']) - 30} more (see --report).")
+            click.echo("  " + _("... and %(n)s more (see --report).", n=len(r["problems"]) - 30))
     if r.get("item_problems"):
-        click.echo(f"{len(r['item_problems'])} item(s) of the item file not attached:")
+        click.echo(_("%(n)s item(s) of the item file not attached:", n=len(r["item_problems"])))
         for p in r["item_problems"][:10]:
-            click.echo(f"  line {p['line']} {p['barcode']}: {p['defect']} ({p['title']!r})")
+            click.echo("  " + _("line %(line)s %(barcode)s: %(defect)s (%(title)s)", line=p["line"],
+                                barcode=p["barcode"], defect=importer.defect_text(p),
+                                title=repr(p["title"])))
     if not r.get("complete", True):
-        click.echo("The file could not be read to its end: no record was withdrawn.")
+        click.echo(_("The file could not be read to its end: no record was withdrawn."))
 
 
 @catalog.command("worker")

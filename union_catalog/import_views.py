@@ -24,7 +24,7 @@ from ill.accounts import Role, current, require_library_staff, require_role
 from ill.errors import BadRequest, NotFound, TooLarge
 from ill.extensions import db
 
-from . import jobs
+from . import importer, jobs
 from .models import ImportRun
 
 bp = Blueprint("catalog_imports", __name__, url_prefix="/catalog/imports",
@@ -187,25 +187,6 @@ def show_json(run_id: int):
                     "failure": run.failure, "report": run.report})
 
 
-def defect_text(problem: dict) -> str:
-    """A defective record's defects, or why an item was not attached, in the
-    reader's language (the report keeps English for scripts; reports from
-    before "details" existed show that)."""
-    from flask_babel import gettext
-
-    details = problem.get("details")
-    if not details:
-        return problem.get("defect", "")
-    parts = []
-    for detail in details:
-        template, args = detail.get("template", ""), detail.get("args") or {}
-        parts.append(gettext(template) % args if args else gettext(template))
-    text = "; ".join(parts)
-    if problem.get("severity") == "error":
-        text += " " + gettext("(record skipped)")
-    return text
-
-
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
-    app.jinja_env.filters["defect_text"] = defect_text
+    app.jinja_env.filters["defect_text"] = importer.defect_text

@@ -195,6 +195,25 @@ def _import_export(session, partner: Partner, path: str, *, items_path: str | No
     return report
 
 
+def defect_text(problem: dict) -> str:
+    """A defective record's defects, or why an item was not attached, in the
+    reader's language (the report keeps English for scripts; reports from
+    before "details" existed show that)."""
+    from flask_babel import gettext
+
+    details = problem.get("details")
+    if not details:
+        return problem.get("defect", "")
+    parts = []
+    for detail in details:
+        template, args = detail.get("template", ""), detail.get("args") or {}
+        parts.append(gettext(template) % args if args else gettext(template))
+    text = "; ".join(parts)
+    if problem.get("severity") == "error":
+        text += " " + gettext("(record skipped)")
+    return text
+
+
 def _note(st: _State, p: reading.Prepared) -> None:
     if p.encoding:
         st.encodings[p.encoding] = st.encodings.get(p.encoding, 0) + 1

@@ -6,6 +6,7 @@ import io
 import json
 
 import pytest
+from flask_babel import refresh
 from sqlalchemy import func, select
 
 from tests.factories import login
@@ -229,3 +230,42 @@ def test_every_problem_shows_in_the_readers_language(client, make, session):
     assert "baris ini tidak menyebut judul" in indonesian
     for english_only in ("both kept", "has this title", "names no title"):
         assert english_only not in indonesian
+
+
+def test_cli_summary_speaks_the_operators_language(runner, make, tmp_path, monkeypatch):
+    """`catalog import` says what it did in the operator's language (LANG),
+    problems included; the report it writes stays English for scripts."""
+    make.partner("UDA", system="slims")
+    make.commit()
+    export = tmp_path / "uda.mrc"
+    first, second = record("x1", "Hukum Islam", items=[]), record("x1", "Fiqih Muamalah", items=[])
+    export.write_bytes(first.as_marc() + b"99999" + second.as_marc()[5:])
+    items = tmp_path / "items.csv"
+    items.write_text("item_code,call_number,coll_type_name,location_name,item_status_name,title\n"
+                     "B4,999 XXX,Textbook,Pusat,,Buku Yang Tidak Ada\n", encoding="utf-8")
+    args = ["catalog", "import", "--partner", "UDA", str(export), "--items", str(items),
+            "--report", str(tmp_path / "report.json")]
+    english = runner.invoke(args=args)
+    assert english.exit_code == 0, english.output
+    assert "read 2 record(s), imported 2 (2 new, 0 changed, 0 unchanged), withdrew 0" in english.output
+    assert "0 record(s) skipped, 1 imported with repairs:" in english.output
+    assert "warning record 2 (001 x1): record length in the leader is 99999" in " ".join(english.output.split())
+    assert "same 001 'x1' as record 1; both kept" in english.output
+    assert "1 item(s) of the item file not attached:" in english.output
+    assert "line 2 B4: no record in the export has this title ('Buku Yang Tidak Ada')" in english.output
+
+    monkeypatch.setenv("LANG", "id_ID.UTF-8")
+    refresh()  # the test's application context keeps the language it chose first
+    indonesian = runner.invoke(args=args)
+    assert indonesian.exit_code == 0, indonesian.output
+    out = " ".join(indonesian.output.split())
+    assert "2 cantuman dibaca, 2 diimpor (0 baru, 0 berubah, 2 tetap), 0 ditarik" in out
+    assert "0 cantuman dilewati, 1 diimpor dengan perbaikan:" in out
+    assert "peringatan cantuman 2 (001 x1): panjang cantuman di leader 99999" in out
+    assert "001 'x1' sama dengan cantuman 1; keduanya disimpan" in out
+    assert "1 eksemplar dari berkas eksemplar tidak terpasang:" in out
+    assert "baris 2 B4: tidak ada cantuman dalam ekspor dengan judul ini ('Buku Yang Tidak Ada')" in out
+    for english_only in ("record(s)", "imported", "both kept", "not attached", "has this title"):
+        assert english_only not in indonesian.output
+    report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    assert report["problems"][0]["defect"].startswith("record length in the leader is 99999")
