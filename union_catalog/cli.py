@@ -113,6 +113,13 @@ def _summary(r: dict) -> None:
             click.echo("  " + _("line %(line)s %(barcode)s: %(defect)s (%(title)s)", line=p["line"],
                                 barcode=p["barcode"], defect=importer.defect_text(p),
                                 title=repr(p["title"])))
+    if r.get("duplicate_barcodes"):
+        click.echo(_("%(n)s barcode(s) on more than one item (imported as they are):",
+                     n=r["duplicate_barcodes_total"]))
+        for d in r["duplicate_barcodes"][:10]:
+            records = ", ".join(f"{c['ordinal']}" + (f" (001 {c['control_number']})" if c["control_number"] else "")
+                                for c in d["records"])
+            click.echo("  " + _("%(barcode)s: records %(records)s", barcode=d["barcode"], records=records))
     if not r.get("complete", True):
         click.echo(_("The file could not be read to its end: no record was withdrawn."))
 

@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
 from agreements.models import Partner
 
@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 WITHDRAW_CHUNK = 1000  # records withdrawn per statement
 SHOWN_ORDINALS = 10  # records named when a SLiMS item's title fits several
+SHOWN_DUPLICATES = 100  # barcodes on several items named in the report (all are counted)
 
 ProgressFn = Callable[[int, int, int], None]  # records read, bytes read, bytes in all
 
@@ -159,6 +160,7 @@ def _import_export(session, partner: Partner, path: str, *, items_path: str | No
     if withdrawn_ids or st.items_changed_ids:
         _index(session, st, _cluster(session, st, set(), withdrawn_ids), st.items_changed_ids)
     cluster_info = {**st.clustering, "touched": len(st.touched)}
+    duplicates, duplicates_total = _duplicate_barcodes(session, partner.id)
 
     errors = sum(1 for p in st.problems if p["severity"] == "error")
     report = {
@@ -180,6 +182,8 @@ def _import_export(session, partner: Partner, path: str, *, items_path: str | No
         "holdings_setting": setting,
         "problems": st.problems,
         "item_problems": item_problems,
+        "duplicate_barcodes": duplicates,
+        "duplicate_barcodes_total": duplicates_total,
         "clusters": cluster_info,
         "seconds": round(time.perf_counter() - started, 3),
     }
@@ -386,6 +390,31 @@ def _attach_csv_items(session, st: _State, items_path: str) -> list[dict]:
     st.items_changed_ids.update(replaced)
     st.items += sum(len(v) for v in desired.values())
     return problems
+
+
+def _duplicate_barcodes(session, partner_id: int) -> tuple[list[dict], int]:
+    """Barcodes on more than one of the library's items after this import
+    (a barcode names one copy: two items with one barcode are a cataloguing
+    slip, or two copies a circulation desk cannot tell apart), the first
+    SHOWN_DUPLICATES of them with the records that carry them, and how many
+    there are. Imported as they are; said, so that the library mends them.
+    Asked of the database once the import is written: the importer keeps
+    nothing per item across batches."""
+    live = (SourceRecord.partner_id == partner_id, SourceRecord.withdrawn_at.is_(None),
+            Item.barcode.is_not(None), Item.barcode != "")
+    barcodes = session.scalars(
+        select(Item.barcode).join(SourceRecord, SourceRecord.id == Item.source_record_id)
+        .where(*live).group_by(Item.barcode).having(func.count() > 1).order_by(Item.barcode)).all()
+    shown = barcodes[:SHOWN_DUPLICATES]
+    carriers: dict[str, list[dict]] = {b: [] for b in shown}
+    for chunk in bulk.chunks(shown, bulk.SQLITE_IDS):
+        for barcode, ordinal, control in session.execute(
+                select(Item.barcode, SourceRecord.ordinal, SourceRecord.control_number)
+                .join(SourceRecord, SourceRecord.id == Item.source_record_id)
+                .where(*live, Item.barcode.in_(chunk))
+                .order_by(Item.barcode, SourceRecord.ordinal, Item.id)):
+            carriers[barcode].append({"ordinal": ordinal, "control_number": control or ""})
+    return [{"barcode": b, "records": carriers[b]} for b in shown], len(barcodes)
 
 
 def _withdraw_missing(session, st: _State) -> set[int]:

@@ -275,3 +275,33 @@ def test_a_files_holdings_tag_is_the_files_not_each_records(session, make, tmp_p
     assert "LC0001" not in barcodes and len(barcodes - {None}) == 5
     lone = session.scalar(select(SourceRecord).where(SourceRecord.control_number == "lc-1"))
     assert [i.status for i in lone.items] == ["unknown"]  # held, one copy, availability unknown
+
+
+def test_a_barcode_on_more_than_one_item_is_reported(session, make, tmp_path):
+    """A barcode names one copy in its library: the same one on two items
+    (on two records, or twice on one) is imported as it is, and the report
+    names it with the records that carry it, so the library can mend it."""
+    lib = make.partner("UGM", holdings_tag="952")
+
+    def copy(barcode):
+        return [("a", "UGM"), ("o", "297 NAS p"), ("p", barcode)]
+
+    recs = [record("a1", "Fiqih Muamalah", items=[copy("BC1"), copy("BC2")]),
+            record("a2", "Hukum Waris", items=[copy("BC2")]),
+            record("a3", "Ushul Fiqh", items=[copy("BC3"), copy("BC3")]),
+            record("a4", "Tarikh Islam", items=[copy("BC4")])]
+    r = run(session, lib, tmp_path, iso(recs))
+    assert r["duplicate_barcodes_total"] == 2
+    assert r["duplicate_barcodes"] == [
+        {"barcode": "BC2", "records": [{"ordinal": 1, "control_number": "a1"},
+                                       {"ordinal": 2, "control_number": "a2"}]},
+        {"barcode": "BC3", "records": [{"ordinal": 3, "control_number": "a3"},
+                                       {"ordinal": 3, "control_number": "a3"}]}]
+    assert r["items"] == 6 and r["errors"] == 0 and r["warnings"] == 0  # imported all the same
+    # mended in the next export: nothing to say; another library's BC1 is its own business
+    other = make.partner("UIN", holdings_tag="952")
+    run(session, other, tmp_path, iso([record("u1", "Fiqih Muamalah", items=[copy("BC1")])]))
+    recs[1] = record("a2", "Hukum Waris", items=[copy("BC5")])
+    recs[2] = record("a3", "Ushul Fiqh", items=[copy("BC3"), copy("BC6")])
+    again = run(session, lib, tmp_path, iso(recs))
+    assert again["duplicate_barcodes"] == [] and again["duplicate_barcodes_total"] == 0

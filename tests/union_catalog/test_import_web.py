@@ -269,3 +269,31 @@ def test_cli_summary_speaks_the_operators_language(runner, make, tmp_path, monke
         assert english_only not in indonesian.output
     report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
     assert report["problems"][0]["defect"].startswith("record length in the leader is 99999")
+
+
+def test_barcodes_on_several_items_are_shown_on_the_page_and_said_by_the_command(
+        client, runner, make, session, tmp_path):
+    make.partner("UGM", holdings_tag="952")
+    coordinator = make.user("coordinator")
+    make.commit()
+    login(client, coordinator.email)
+
+    def copy(barcode):
+        return [("a", "UGM"), ("o", "297 NAS p"), ("p", barcode)]
+
+    data = iso([record("a1", "Fiqih Muamalah", items=[copy("BC1"), copy("BC2")]),
+                record("a2", "Hukum Waris", items=[copy("BC2")])])
+    run = finish(session, upload(client, "UGM", data))
+    assert run.status == "done", run.failure
+    assert run.report["duplicate_barcodes_total"] == 1
+    english = client.get(f"/catalog/imports/{run.id}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Barcodes on more than one item" in english
+    assert "<td>BC2</td><td>1 (a1), 2 (a2)</td>" in english
+    indonesian = client.get(f"/catalog/imports/{run.id}", headers={"Accept-Language": "id"}).get_data(as_text=True)
+    assert "Barkod yang dipakai lebih dari satu eksemplar" in indonesian
+    export = tmp_path / "ugm.mrc"
+    export.write_bytes(data)
+    said = runner.invoke(args=["catalog", "import", "--partner", "UGM", str(export)])
+    assert said.exit_code == 0, said.output
+    assert "1 barcode(s) on more than one item (imported as they are):" in said.output
+    assert "BC2: records 1 (001 a1), 2 (001 a2)" in said.output
