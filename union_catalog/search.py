@@ -605,9 +605,13 @@ class SqliteEngine:
 
     @staticmethod
     def expression(terms: list[tuple[str | None, searchtext.Term]]) -> str:
+        """FTS5: each word, or the words of a phrase, as one string (a
+        phrase's words are found side by side), '*' for a prefix, its
+        column before it. Words are folded to letters and digits."""
         parts = []
-        for column, term in terms:
-            phrase = f'"{term.word}"' + ("*" if term.prefix else "")
+        for group in searchtext.phrases(terms):
+            column, last = group[-1]
+            phrase = '"' + " ".join(t.word for _c, t in group) + '"' + ("*" if last.prefix else "")
             parts.append(f"{column} : {phrase}" if column else phrase)
         return " AND ".join(parts)
 
@@ -728,11 +732,16 @@ class PostgresEngine:
             conn.exec_driver_sql(f"TRUNCATE {search_schema.FTS_STAGE}")
 
     def expression(self, terms) -> str:
+        """tsquery: words joined by '&', the words of a phrase by '<->'
+        (the next position)."""
         parts = []
-        for column, term in terms:
-            # Words are folded to letters and digits, so they need no quoting.
-            flags = ("*" if term.prefix else "") + (self.weights[column] if column else "")
-            parts.append(f"{term.word}:{flags}" if flags else term.word)
+        for group in searchtext.phrases(terms):
+            words = []
+            for column, term in group:
+                # Words are folded to letters and digits, so they need no quoting.
+                flags = ("*" if term.prefix else "") + (self.weights[column] if column else "")
+                words.append(f"{term.word}:{flags}" if flags else term.word)
+            parts.append(" <-> ".join(words) if len(words) == 1 else "(" + " <-> ".join(words) + ")")
         return " & ".join(parts)
 
     ids_sql = f"SELECT cluster_id FROM {FTS_TABLE} WHERE doc @@ to_tsquery('simple', :fts_expr)"
@@ -1023,8 +1032,8 @@ class Searcher:
             whens += " WHEN d.title_key = :exact THEN 3"
         if self.plan.title_words:
             in_title = []
-            for i, t in enumerate(self.plan.title_words):
-                params[f"word_{i}"] = f"% {t.word}{'' if t.prefix else ' '}%"
+            for i, group in enumerate(searchtext.phrases(self.plan.title_words)):
+                params[f"word_{i}"] = f"% {' '.join(t.word for t in group)}{'' if group[-1].prefix else ' '}%"
                 in_title.append(f"d.title_norm LIKE :word_{i}")
             whens += f" WHEN {' AND '.join(in_title)} THEN 2"
         return f"CASE{whens} ELSE 1 END" if whens else "1"

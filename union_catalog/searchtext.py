@@ -125,10 +125,26 @@ def looks_like_issn(chunk: str) -> bool:
 
 @dataclass
 class Term:
-    """One word to find; ``prefix`` when the user ended it with '*'."""
+    """One word to find; ``prefix`` when the user ended it with '*';
+    ``follows`` when it must come right after the term before it (the
+    words of a phrase in double quotes, after its first)."""
 
     word: str
     prefix: bool = False
+    follows: bool = False
+
+
+def phrases(terms: list) -> list[list]:
+    """Items (a Term, or a (column, Term) pair) grouped as they must be
+    found: each group a word alone or the words of one phrase, in order."""
+    out: list[list] = []
+    for item in terms:
+        term = item[1] if isinstance(item, tuple) else item
+        if term.follows and out:
+            out[-1].append(item)
+        else:
+            out.append([item])
+    return out
 
 
 @dataclass
@@ -159,35 +175,56 @@ def identifier_box(value: str) -> str:
     return compact if re.fullmatch(r"[0-9Xx]{8,13}", compact) else value
 
 
+# Double quotes as keyboards and word processors type them
+_QUOTES = re.compile('["\u201c\u201d\u201e]')
+
+
+def _quoted(text: str) -> list[tuple[str, bool]]:
+    """The text in pieces, each with whether it stood between a pair of
+    double quotes; a quote left unclosed quotes nothing."""
+    parts = _QUOTES.split(text)
+    if len(parts) % 2 == 0:  # an odd number of quotes: the last one is no quote
+        parts = [*parts[:-2], parts[-2] + " " + parts[-1]]
+    return [(part, n % 2 == 1) for n, part in enumerate(parts)]
+
+
 def parse_text(text: str | None) -> ParsedText:
     """Read a search box. ISBNs and ISSNs, typed with or without hyphens, in
     either ISBN form, become one canonical token each (a label before one,
     "ISBN 978-..." or "ISSN:0378-5955", is left out); everything else is
-    folded into words. A trailing '*' asks for words starting so."""
+    folded into words. A trailing '*' asks for words starting so. Words in
+    double quotes are a phrase: found next to each other, in that order
+    (a '*' may end it)."""
     parsed = ParsedText()
-    chunks = (text or "").split()
-    for n, chunk in enumerate(chunks):
-        label = _ID_LABEL.match(chunk)
-        if label:
-            rest = chunk[label.end():]
-            if rest:
-                chunk = rest  # "ISBN:978-..." in one piece
-            elif n + 1 < len(chunks) and _is_identifier(chunks[n + 1].strip(",;.()[]")):
-                continue  # the label before the number
-        ident = None
-        bare = chunk.strip(",;.()[]")
-        if looks_like_isbn(bare):
-            ident = isbn13(bare)
-        elif looks_like_issn(bare):
-            ident = issn8(bare)
-        if ident:
-            parsed.terms.append(Term(ident))
-            parsed.identifiers.append(ident)
-            continue
-        prefix = chunk.endswith("*")
-        pieces = words(chunk)
-        for i, piece in enumerate(pieces):
-            parsed.terms.append(Term(piece, prefix=prefix and i == len(pieces) - 1))
+    for part, quoted in _quoted(text or ""):
+        chained = False  # whether the next word of this phrase follows one already read
+        chunks = part.split()
+        for n, chunk in enumerate(chunks):
+            label = _ID_LABEL.match(chunk)
+            if label:
+                rest = chunk[label.end():]
+                if rest:
+                    chunk = rest  # "ISBN:978-..." in one piece
+                elif n + 1 < len(chunks) and _is_identifier(chunks[n + 1].strip(",;.()[]")):
+                    continue  # the label before the number
+            ident = None
+            bare = chunk.strip(",;.()[]")
+            if looks_like_isbn(bare):
+                ident = isbn13(bare)
+            elif looks_like_issn(bare):
+                ident = issn8(bare)
+            if ident:
+                parsed.terms.append(Term(ident))
+                parsed.identifiers.append(ident)
+                chained = False
+                continue
+            prefix = chunk.endswith("*")
+            pieces = words(chunk)
+            for i, piece in enumerate(pieces):
+                term = Term(piece, prefix=prefix and i == len(pieces) - 1, follows=quoted and chained)
+                parsed.terms.append(term)
+                # a phrase ends with a word asked for by its start (engines take '*' last only)
+                chained = quoted and not term.prefix
     return parsed
 
 

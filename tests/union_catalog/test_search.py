@@ -302,6 +302,32 @@ def test_prefix_search(client, make):
     assert ids(client.get("/api/v1/search?q=perpus")) == []
 
 
+def test_a_phrase_in_quotes_finds_its_words_side_by_side(client, make):
+    """Words in double quotes are found next to each other, in that order;
+    with other words, a trailing '*', or in a field's own box."""
+    together = make.search_cluster(title="Sejarah peradaban Islam", author="Yatim, Badri")
+    apart = make.search_cluster(title="Peradaban dunia : sejarah Islam dan Barat", author="Yatim, Badri")
+    reversed_ = make.search_cluster(title="Peradaban sejarah Melayu")
+    make.commit()
+
+    def found(**query):
+        return set(ids(client.get("/api/v1/search", query_string=query)))
+
+    assert found(q="sejarah peradaban") == {together.id, apart.id, reversed_.id}
+    assert found(q='"sejarah peradaban"') == {together.id}
+    assert found(q='"Sejarah, peradaban!"') == {together.id}  # as a title page prints it
+    assert found(q='"sejarah islam" yatim') == {apart.id}
+    assert found(q='"peradaban isl*"') == {together.id}
+    assert found(title='"peradaban sejarah"') == {reversed_.id}
+    assert found(q='"sejarah peradaban" "islam dan barat"') == set()
+    assert found(q='"islam dan barat" "peradaban dunia"') == {apart.id}
+    # one word in quotes is that word; an unclosed quote asks for the words alone
+    assert found(q='"peradaban"') == found(q="peradaban")
+    assert found(q='"sejarah peradaban') == found(q="sejarah peradaban")
+    # the phrase whole in the title puts a record first, as its words do
+    assert ids(client.get("/api/v1/search", query_string={"q": '"sejarah islam"'}))[0] == apart.id
+
+
 def test_index_follows_changes_passed_to_reindex(client, make, session):
     from sqlalchemy import select
 

@@ -89,3 +89,34 @@ def test_an_identifier_box_takes_the_number_as_a_title_page_prints_it():
     assert searchtext.identifier_box("ISBN 978-0-306-40615-7") == "9780306406157"
     assert searchtext.identifier_box("ISSN 0378-5955") == "03785955"
     assert searchtext.identifier_box("9780306406157 (pbk.)") == "9780306406157 (pbk.)"
+
+
+def _said(parsed):
+    return [(t.word, t.prefix, t.follows) for t in parsed.terms]
+
+
+def test_words_in_double_quotes_follow_one_another():
+    assert _said(searchtext.parse_text('hukum "Sejarah, peradaban Islam" adat')) == [
+        ("hukum", False, False), ("sejarah", False, False), ("peradaban", False, True),
+        ("islam", False, True), ("adat", False, False)]
+    # typographic quotes, a phrase ended by '*', hyphenated words
+    assert _said(searchtext.parse_text("\u201ctafsir al-misb*\u201d")) == [
+        ("tafsir", False, False), ("al", False, True), ("misb", True, True)]
+    # two phrases side by side stay two; an identifier inside one stands alone
+    assert _said(searchtext.parse_text('"a b" "c d"')) == [
+        ("a", False, False), ("b", False, True), ("c", False, False), ("d", False, True)]
+    assert _said(searchtext.parse_text('"fiqih 0-306-40615-2 muamalah"')) == [
+        ("fiqih", False, False), ("9780306406157", False, False), ("muamalah", False, False)]
+    # an unclosed quote quotes nothing
+    assert _said(searchtext.parse_text('"a b" "c d')) == [
+        ("a", False, False), ("b", False, True), ("c", False, False), ("d", False, False)]
+    groups = searchtext.phrases(searchtext.parse_text('x "a b c" y').terms)
+    assert [[t.word for t in g] for g in groups] == [["x"], ["a", "b", "c"], ["y"]]
+
+
+@given(st.text(alphabet=st.sampled_from(list('abc xyz*"\u201c\u201d-'))))
+def test_quotes_change_which_words_follow_never_which_words(text):
+    plain = searchtext.parse_text(text)
+    unquoted = searchtext.parse_text(text.replace('"', " ").replace("\u201c", " ").replace("\u201d", " "))
+    assert [(t.word, t.prefix) for t in plain.terms] == [(t.word, t.prefix) for t in unquoted.terms]
+    assert not any(t.follows for t in unquoted.terms)
