@@ -733,15 +733,25 @@ class PostgresEngine:
 
     def expression(self, terms) -> str:
         """tsquery: words joined by '&', the words of a phrase by '<->'
-        (the next position)."""
+        (the next position). A document's fields are one tsvector, each
+        following the one before, so a phrase asked for in any field is
+        asked for in each field alone (by its weight): never the last word
+        of a title and the first of an author."""
         parts = []
         for group in searchtext.phrases(terms):
-            words = []
-            for column, term in group:
+            column = group[-1][0]
+            if column:
+                fields = [self.weights[column]]
+            else:
+                fields = list(self.weights.values()) if len(group) > 1 else [""]
+            alternatives = []
+            for weight in fields:
                 # Words are folded to letters and digits, so they need no quoting.
-                flags = ("*" if term.prefix else "") + (self.weights[column] if column else "")
-                words.append(f"{term.word}:{flags}" if flags else term.word)
-            parts.append(" <-> ".join(words) if len(words) == 1 else "(" + " <-> ".join(words) + ")")
+                words = [f"{t.word}:{'*' if t.prefix else ''}{weight}" if (t.prefix or weight) else t.word
+                         for _c, t in group]
+                alternatives.append(" <-> ".join(words))
+            parts.append(alternatives[0] if len(alternatives) == 1 and len(group) == 1
+                         else "(" + " | ".join(f"({a})" for a in alternatives) + ")")
         return " & ".join(parts)
 
     ids_sql = f"SELECT cluster_id FROM {FTS_TABLE} WHERE doc @@ to_tsquery('simple', :fts_expr)"

@@ -321,6 +321,8 @@ def test_a_phrase_in_quotes_finds_its_words_side_by_side(client, make):
     assert found(title='"peradaban sejarah"') == {reversed_.id}
     assert found(q='"sejarah peradaban" "islam dan barat"') == set()
     assert found(q='"islam dan barat" "peradaban dunia"') == {apart.id}
+    # a phrase never runs from one field into the next (title "... Islam", author "Yatim")
+    assert found(q='"islam yatim"') == set()
     # one word in quotes is that word; an unclosed quote asks for the words alone
     assert found(q='"peradaban"') == found(q="peradaban")
     assert found(q='"sejarah peradaban') == found(q="sejarah peradaban")
