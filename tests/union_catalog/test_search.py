@@ -650,3 +650,14 @@ def test_an_import_leaves_the_index_tables_in_shape_after_its_commit(app, make, 
         result = app.test_cli_runner().invoke(args=["catalog", "import", "--partner", "UI", path])
         assert result.exit_code == 0, result.output
         assert last_vacuum() > before
+
+
+def test_the_search_page_says_how_to_ask_for_a_phrase(client, make):
+    make.search_cluster(title="Sejarah peradaban Islam")
+    make.commit()
+    english = client.get('/catalog/search?q="sejarah peradaban"', headers={"Accept-Language": "en"})
+    page = english.get_data(as_text=True)
+    assert "are found side by side" in page and "Sejarah peradaban Islam" in page
+    assert 'value="&#34;sejarah peradaban&#34;"' in page  # the box keeps the quotes
+    indonesian = client.get("/catalog/search", headers={"Accept-Language": "id"}).get_data(as_text=True)
+    assert "dicari berdampingan" in indonesian
