@@ -356,12 +356,14 @@ def _attach_csv_items(session, st: _State, items_path: str) -> list[dict]:
             else:
                 ordinals = ", ".join(str(o) for _rid, o in found[:SHOWN_ORDINALS])
                 more = len(found) - SHOWN_ORDINALS
-                problems.append({**where, **(marc.wording(
-                    marc.N_("%(count)d records have this title (records %(ordinals)s and %(more)d more); "
-                            "not attached to any"), count=len(found), ordinals=ordinals, more=more)
-                    if more > 0 else marc.wording(
-                    marc.N_("%(count)d records have this title (records %(ordinals)s); not attached to any"),
-                    count=len(found), ordinals=ordinals))})
+                if more > 0:
+                    said = marc.wording(marc.N_("%(count)d records have this title (records %(ordinals)s "
+                                                "and %(more)d more); not attached to any"),
+                                        count=len(found), ordinals=ordinals, more=more)
+                else:
+                    said = marc.wording(marc.N_("%(count)d records have this title (records %(ordinals)s); "
+                                                "not attached to any"), count=len(found), ordinals=ordinals)
+                problems.append({**where, **said})
     have: dict[int, list[tuple]] = {}
     for it in session.execute(select(Item.source_record_id, Item.barcode, Item.call_number,
                                      Item.location, Item.status, Item.note, Item.coverage,

@@ -131,9 +131,11 @@ class Preparer:
             while f"{base}#{n}" in self.seen_keys:
                 n += 1
             key = f"{base}#{n}"
-            said = marc.wording(marc.N_("same 001 %(control)s as record %(first)s; both kept"),
-                                control=repr(rr.control_number), first=first) if rr.control_number \
-                else marc.wording(marc.N_("same content as record %(first)s; both kept"), first=first)
+            if rr.control_number:
+                said = marc.wording(marc.N_("same 001 %(control)s as record %(first)s; both kept"),
+                                    control=repr(rr.control_number), first=first)
+            else:
+                said = marc.wording(marc.N_("same content as record %(first)s; both kept"), first=first)
             p.problem = _with_warning(p.problem, rr, said)
         self.seen_keys[key] = rr.ordinal
         p.usable, p.key = True, key
