@@ -741,16 +741,13 @@ class PostgresEngine:
         for group in searchtext.phrases(terms):
             column = group[-1][0]
             if column:
-                fields = [self.weights[column]]
+                weights = [self.weights[column]]
             else:
-                fields = list(self.weights.values()) if len(group) > 1 else [""]
-            alternatives = []
-            for weight in fields:
-                # Words are folded to letters and digits, so they need no quoting.
-                words = [f"{t.word}:{'*' if t.prefix else ''}{weight}" if (t.prefix or weight) else t.word
-                         for _c, t in group]
-                alternatives.append(" <-> ".join(words))
-            parts.append(alternatives[0] if len(alternatives) == 1 and len(group) == 1
+                weights = list(self.weights.values()) if len(group) > 1 else [""]
+            # Words are folded to letters and digits, so they need no quoting.
+            alternatives = [" <-> ".join(f"{t.word}:{'*' if t.prefix else ''}{weight}" if t.prefix or weight
+                                         else t.word for _c, t in group) for weight in weights]
+            parts.append(alternatives[0] if len(alternatives) == 1
                          else "(" + " | ".join(f"({a})" for a in alternatives) + ")")
         return " & ".join(parts)
 
@@ -1042,8 +1039,9 @@ class Searcher:
             whens += " WHEN d.title_key = :exact THEN 3"
         if self.plan.title_words:
             in_title = []
-            for i, group in enumerate(searchtext.phrases(self.plan.title_words)):
-                params[f"word_{i}"] = f"% {' '.join(t.word for t in group)}{'' if group[-1].prefix else ' '}%"
+            for i, group in enumerate(searchtext.phrases([(None, t) for t in self.plan.title_words])):
+                said, last = " ".join(t.word for _c, t in group), group[-1][1]
+                params[f"word_{i}"] = f"% {said}{'' if last.prefix else ' '}%"
                 in_title.append(f"d.title_norm LIKE :word_{i}")
             whens += f" WHEN {' AND '.join(in_title)} THEN 2"
         return f"CASE{whens} ELSE 1 END" if whens else "1"

@@ -134,16 +134,15 @@ class Term:
     follows: bool = False
 
 
-def phrases(terms: list) -> list[list]:
-    """Items (a Term, or a (column, Term) pair) grouped as they must be
-    found: each group a word alone or the words of one phrase, in order."""
+def phrases(terms: list[tuple[str | None, Term]]) -> list[list[tuple[str | None, Term]]]:
+    """(column, Term) pairs grouped as they must be found: each group a word
+    alone or the words of one phrase, in order."""
     out: list[list] = []
-    for item in terms:
-        term = item[1] if isinstance(item, tuple) else item
+    for column, term in terms:
         if term.follows and out:
-            out[-1].append(item)
+            out[-1].append((column, term))
         else:
-            out.append([item])
+            out.append([(column, term)])
     return out
 
 

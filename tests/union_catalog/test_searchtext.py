@@ -110,8 +110,8 @@ def test_words_in_double_quotes_follow_one_another():
     # an unclosed quote quotes nothing
     assert _said(searchtext.parse_text('"a b" "c d')) == [
         ("a", False, False), ("b", False, True), ("c", False, False), ("d", False, False)]
-    groups = searchtext.phrases(searchtext.parse_text('x "a b c" y').terms)
-    assert [[t.word for t in g] for g in groups] == [["x"], ["a", "b", "c"], ["y"]]
+    groups = searchtext.phrases([(None, t) for t in searchtext.parse_text('x "a b c" y').terms])
+    assert [[t.word for _c, t in g] for g in groups] == [["x"], ["a", "b", "c"], ["y"]]
 
 
 @given(st.text(alphabet=st.sampled_from(list('abc xyz*"\u201c\u201d-'))))
