@@ -34,6 +34,7 @@ def search():
             "page": page.page,
             "per_page": page.per_page,
             "pages": page.pages,
+            "sort": page.query.sort,
             "results": page.results,
             "facets": page.facets,
         }

@@ -226,6 +226,10 @@ class SearchDoc(db.Model):
     # whole-word title matches that rank above keyword hits.
     title_norm: Mapped[str] = mapped_column(Text, default=" ")
     title_key: Mapped[str] = mapped_column(Text, default=" ")  # the title proper, before ' : '
+    # The folded title without its non-filing characters ('quran dan
+    # tafsirnya' for 'al-Qurʼan dan tafsirnya'): what a sort by title orders
+    # by (searchtext.sort_title).
+    title_sort: Mapped[str] = mapped_column(Text, default="", server_default="")
     identifiers: Mapped[str] = mapped_column(Text, default=" ")  # ' 978... 01261045 '
     year: Mapped[int | None] = mapped_column(Integer, index=True)
     language: Mapped[str] = mapped_column(String(3), default="", index=True)

@@ -42,6 +42,19 @@ from .search_schema import FTS_TABLE
 log = logging.getLogger(__name__)
 
 PER_PAGE = 20
+# How a search's results may be ordered (``sort``), and the order each
+# means over the hits: relevance (the default, see Searcher.statement), the
+# year (newest or oldest first) or the title as it files (SearchDoc.title_sort).
+# Records without a year, or a title, come last either way; among equals
+# the relevance's tier and holders decide, then the id.
+SORTS = {
+    "relevance": None,
+    "year_desc": "year IS NULL, year DESC, tier DESC, libraries DESC, libraries_available DESC, cluster_id",
+    "year_asc": "year IS NULL, year, tier DESC, libraries DESC, libraries_available DESC, cluster_id",
+    "title": "title_sort = '', title_sort, year IS NULL, year DESC, cluster_id",
+}
+SORT_LABELS = {"relevance": _l("Relevance"), "year_desc": _l("Newest first"),
+               "year_asc": _l("Oldest first"), "title": _l("Title (A–Z)")}
 # A reindex of this many union records (an import, a rebuild) refreshes the
 # planner's statistics of the index tables (see the engines' ``analyze``).
 ANALYZE_AFTER = 1000
@@ -432,6 +445,7 @@ class Reindex:
                 cluster_id,
                 searchtext.padded(searchtext.fold(c_title)),
                 searchtext.padded(searchtext.fold(_title_key(c_title or ""))),
+                searchtext.sort_title(c_title, searchtext.filing_keys(m.data for m in mems)),
                 searchtext.padded(" ".join(idents)),
                 c_year,
                 (c_language or "").strip().lower(),
@@ -528,6 +542,7 @@ ANALYZED = (f"catalog_search_docs (cluster_id, year, language, format, holders),
 # the tables a reindex rewrites rows of, which every search reads
 VACUUMED = "catalog_search_docs (cluster_id, year, language, format, holders), catalog_search_holdings"
 _DOC_COLUMNS = [("cluster_id", "integer"), ("title_norm", "text"), ("title_key", "text"),
+                ("title_sort", "text"),
                 ("identifiers", "text"), ("year", "integer"), ("language", "varchar"),
                 ("format", "varchar"), ("libraries", "integer"), ("libraries_available", "integer"),
                 ("words_digest", "bigint"), ("holders", "integer[]")]
@@ -805,6 +820,7 @@ class Query:
     formats: list[str] = field(default_factory=list)
     page: int = 1
     per_page: int = PER_PAGE
+    sort: str = "relevance"
 
     TEXT_FIELDS = ("q", "title", "author", "subject", "isbn", "issn")
 
@@ -832,6 +848,8 @@ class Query:
             out["format"] = list(self.formats)
         if self.per_page != PER_PAGE:
             out["per_page"] = self.per_page
+        if self.sort != "relevance":
+            out["sort"] = self.sort
         out.update(changes)
         return {k: v for k, v in out.items() if v not in (None, "", [])}
 
@@ -895,7 +913,14 @@ def parse_query(args) -> Query:
         formats=[c.lower() for c in _list_arg(args, "format")],
         page=_int_arg(args, "page", _l("Page"), 1, 100000) or 1,
         per_page=_int_arg(args, "per_page", _l("Results per page"), 1, MAX_PER_PAGE) or PER_PAGE,
+        sort=(args.get("sort") or "").strip().lower() or "relevance",
     )
+    if query.sort not in SORTS:
+        raise CatalogError(
+            _("Results cannot be sorted by '%(value)s': sort by %(choices)s.",
+              value=query.sort[:40], choices=", ".join(SORTS)),
+            field="sort",
+        )
     if query.year_from and query.year_to and query.year_from > query.year_to:
         raise CatalogError(
             _(
@@ -1056,40 +1081,54 @@ class Searcher:
         ``edge`` (tier, holders, on the shelf) of the page's last place; the
         candidates (``cand``) are the hits at or above it, and they alone are
         ranked (``ranks``). The total and the facets count the hits without a
-        rank."""
+        rank. Sorted by year or title (``SORTS``), no hit is ranked: the page
+        is the hits in that order."""
         q = self.query
         params: dict = {"limit": q.per_page, "offset": (q.page - 1) * q.per_page}
         carry = self.engine.hits_carry_holders  # for the library facet (see the engines' holders_of)
-        order = "tier DESC, libraries DESC, libraries_available DESC, rank, cluster_id"
+        sorted_by = SORTS[q.sort]  # None: by relevance
+        order = sorted_by or "tier DESC, libraries DESC, libraries_available DESC, rank, cluster_id"
+        by_title = q.sort == "title"  # the order needs the title as it files
         if self.plan.terms:
             params["fts_expr"] = self.engine.expression(self.plan.terms)
-            params["last"] = q.page * q.per_page - 1
             tier = self._tier(params)
-            edge = ["(e.tier IS NULL OR (h.tier, h.libraries, h.libraries_available) "
-                    ">= (e.tier, e.libraries, e.libraries_available))"]
             # The library filter is looked up once per hit, here, not in every count.
             held_here = f", CASE WHEN {self._held_here(params, 'd')} THEN 1 ELSE 0 END AS held_here" \
                 if q.libraries else ""
             head = (
                 "WITH hits AS MATERIALIZED (SELECT d.cluster_id, d.year, d.language, d.format, d.libraries, "
-                f"d.libraries_available, {tier} AS tier{held_here}{', d.holders' if carry else ''} "
-                f"FROM ({self.engine.ids_sql}) m JOIN catalog_search_docs d ON d.cluster_id = m.cluster_id), "
-                f"edge AS (SELECT h.tier, h.libraries, h.libraries_available FROM hits h{self._where(params)} "
-                "ORDER BY h.tier DESC, h.libraries DESC, h.libraries_available DESC LIMIT 1 OFFSET :last), "
-                "cand AS MATERIALIZED (SELECT h.cluster_id, h.tier, h.libraries, h.libraries_available "
-                f"FROM hits h LEFT JOIN edge e ON 1 = 1 WHERE {' AND '.join(self._conds(params) + edge)})"
+                f"d.libraries_available, {tier} AS tier{held_here}{', d.holders' if carry else ''}"
+                f"{', d.title_sort' if by_title else ''} "
+                f"FROM ({self.engine.ids_sql}) m JOIN catalog_search_docs d ON d.cluster_id = m.cluster_id)"
             )
-            ranks, page = self.engine.ranked(tier)
-            head += (", " + ranks) if ranks else " "
+            if sorted_by is None:
+                params["last"] = q.page * q.per_page - 1
+                edge = ["(e.tier IS NULL OR (h.tier, h.libraries, h.libraries_available) "
+                        ">= (e.tier, e.libraries, e.libraries_available))"]
+                head += (
+                    ", edge AS (SELECT h.tier, h.libraries, h.libraries_available FROM hits "
+                    f"h{self._where(params)} ORDER BY h.tier DESC, h.libraries DESC, h.libraries_available DESC "
+                    "LIMIT 1 OFFSET :last), "
+                    "cand AS MATERIALIZED (SELECT h.cluster_id, h.tier, h.libraries, h.libraries_available "
+                    f"FROM hits h LEFT JOIN edge e ON 1 = 1 WHERE {' AND '.join(self._conds(params) + edge)})"
+                )
+                ranks, page = self.engine.ranked(tier)
+                head += (", " + ranks) if ranks else " "
+            else:
+                # Sorted by year or title: no rank to work out, every hit in that order.
+                head += " "
+                page = (f"SELECT h.cluster_id, h.tier, h.libraries, h.libraries_available, 0 AS rank, "
+                        f"h.year{', h.title_sort' if by_title else ''} FROM hits h{self._where(params)}")
             hits = "hits h"
         else:
-            # Browsing by filters alone: every record, in holders' order.
+            # Browsing by filters alone: every record, in holders' order (or the one asked for).
             head = ""
             hits = "(SELECT cluster_id, year, language, format, libraries, libraries_available, " \
-                   f"0 AS rank, 1 AS tier{', holders' if carry else ''} FROM catalog_search_docs) h"
+                   f"0 AS rank, 1 AS tier{', holders' if carry else ''}{', title_sort' if by_title else ''} " \
+                   "FROM catalog_search_docs) h"
             page = (
-                "SELECT h.cluster_id, h.tier, h.libraries, h.libraries_available, h.rank "
-                f"FROM {hits}{self._where(params)}"
+                "SELECT h.cluster_id, h.tier, h.libraries, h.libraries_available, h.rank, "
+                f"h.year{', h.title_sort' if by_title else ''} FROM {hits}{self._where(params)}"
             )
         n2 = ", CAST(NULL AS VARCHAR), CAST(NULL AS INTEGER)"
         parts = [

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -230,3 +232,45 @@ def parse_text(text: str | None) -> ParsedText:
 def padded(text: str) -> str:
     """' a b c ': so that SQL LIKE '% word %' finds whole words on any engine."""
     return f" {text} " if text else " "
+
+
+# Articles a title files without when its records do not say (folded forms):
+# Arabic al-/el- first, since Indonesian Islamic titles start with them most.
+FILING_ARTICLES = frozenset(("al", "el", "the", "a", "an", "le", "la", "les", "l", "der", "die", "das"))
+NONFILING_MAX = 9  # MARC 245's second indicator counts at most nine characters
+
+
+def filing_keys(facts: Iterable[dict]) -> list[str]:
+    """A union record's records' titles proper as they file (matching.describe's
+    ``title_key``), the commonest first, then in the records' order: what
+    ``sort_title`` files its title by."""
+    counted = Counter(f.get("title_key") for f in facts)
+    counted.pop(None, None)
+    counted.pop("", None)
+    return [key for key, _n in counted.most_common()]
+
+
+def sort_title(title: str | None, filing_keys: Iterable[str | None] = ()) -> str:
+    """The folded title a union record files under in a title sort: without
+    its non-filing characters ("al-Qurʼan dan tafsirnya" files under
+    "quran dan tafsirnya", "The Qur'an" under "quran").
+
+    filing_keys: its records' titles proper as they file (``title_key`` of
+    matching.describe: 245's second indicator applied, or a leading article
+    dropped). Where one of them starts within the first characters of the
+    title, the title files from there; with none, a leading article of
+    FILING_ARTICLES is dropped, unless it is the whole title."""
+    folded = fold(title)
+    for key in filing_keys:
+        key = fold(key)
+        if not key:
+            continue
+        at = folded.find(key)
+        if at == 0:
+            return folded
+        if 0 < at <= NONFILING_MAX + 1 and folded[at - 1] == " ":
+            return folded[at:]
+    first, _space, rest = folded.partition(" ")
+    if rest and first in FILING_ARTICLES:
+        return rest
+    return folded

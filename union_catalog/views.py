@@ -89,6 +89,7 @@ def search():
         page=page,
         error=error,
         partner_names=_partner_names(),
+        sorts=search_service.SORT_LABELS,
         **_labels(),
     ), status
 

@@ -125,3 +125,34 @@ def test_the_search_index_migration_fills_what_a_reindex_writes(empty_database, 
         assert db.session.execute(query).all() == indexed
         assert db.session.execute(docs).all() == holders
         db.session.remove()
+
+
+def test_the_title_sort_migration_fills_what_a_reindex_writes(empty_database, tmp_path):
+    """0009 adds the title each union record files under (a sort by title
+    orders by it), filled by the rule a reindex writes it by."""
+    from sqlalchemy import text
+
+    from agreements import partners as partner_service
+    from tests.union_catalog.test_matching import rec
+    from tests.union_catalog.world import write
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": empty_database,
+                      "DATA_DIR": str(tmp_path)})
+    records = [rec(control="u1", title="Ha-Talmud ha-Bavli", ind2="3", author="Steinsaltz"),
+               rec(control="u2", title="al-Qurʼan dan tafsirnya", author="Departemen Agama"),
+               rec(control="u3", title="Hukum waris", author="Suparman")]
+    with app.app_context():
+        upgrade()
+        partner_service.upsert(db.session, "UGM", "UGM")
+        db.session.commit()
+        result = app.test_cli_runner().invoke(args=["catalog", "import", "--partner", "UGM",
+                                                    write(tmp_path / "ugm.mrc", records)])
+        assert result.exit_code == 0, result.output
+        query = text("SELECT cluster_id, title_sort FROM catalog_search_docs ORDER BY 1")
+        indexed = db.session.execute(query).all()
+        db.session.commit()
+        assert sorted(r[1] for r in indexed) == ["hukum waris", "quran dan tafsirnya", "talmud ha bavli"]
+        downgrade(revision="0008")
+        upgrade()
+        assert db.session.execute(query).all() == indexed
+        db.session.remove()

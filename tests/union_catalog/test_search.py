@@ -265,6 +265,7 @@ def test_pagination(client, make):
         ("library=NOPE", "library"),
         ("page=0", "page"),
         ("per_page=5000", "per_page"),
+        ("sort=price", "sort"),
         # text with no word in it would find everything
         ("q=*", "q"), ("q=!!!", "q"), ("q=%22", "q"), ("title=-", "title"), ("author=(", "author"),
     ],
@@ -661,3 +662,83 @@ def test_the_search_page_says_how_to_ask_for_a_phrase(client, make):
     assert 'value="&#34;sejarah peradaban&#34;"' in page  # the box keeps the quotes
     indonesian = client.get("/catalog/search", headers={"Accept-Language": "id"}).get_data(as_text=True)
     assert "dicari berdampingan" in indonesian
+
+
+def _sorting_world(make):
+    """Five union records that all have "islam" in them, years and titles
+    apart, one without a year."""
+    made = {
+        "quran": make.search_cluster(title="al-Qurʼan dan Islam", year=2010, holdings={"UGM": ["available"]}),
+        "zakat": make.search_cluster(title="Zakat dalam Islam", year=2019, holdings={"PNRI": []}),
+        "the": make.search_cluster(title="The spirit of Islam", year=2005,
+                                   holdings={"UGM": [], "PNRI": ["available"]}),
+        "bahasa": make.search_cluster(title="Bahasa Arab untuk studi Islam", year=None),
+        "islam": make.search_cluster(title="Islam", year=2010, holdings={"UINSU": ["on_loan"]}),
+    }
+    make.commit()
+    return {name: c.id for name, c in made.items()}
+
+
+@pytest.mark.parametrize("words", ["q=islam", "library=UGM,PNRI,UINSU"], ids=["search", "browse"])
+def test_results_can_be_sorted_by_year_or_title(client, make, words):
+    c = _sorting_world(make)
+    relevance = client.get(f"/api/v1/search?{words}&per_page=100").get_json()
+    assert relevance["sort"] == "relevance" and relevance["total"] == 5
+    expected = {
+        # no year last; the same year: relevance's tier and holders decide
+        "year_desc": [c["zakat"], c["islam"] if "q=" in words else c["quran"],
+                      c["quran"] if "q=" in words else c["islam"], c["the"], c["bahasa"]],
+        "year_asc": [c["the"], c["islam"] if "q=" in words else c["quran"],
+                     c["quran"] if "q=" in words else c["islam"], c["zakat"], c["bahasa"]],
+        # as titles file: "al-" and "The" are not filed under
+        "title": [c["bahasa"], c["islam"], c["quran"], c["the"], c["zakat"]],
+    }
+    for sort, order in expected.items():
+        whole = client.get(f"/api/v1/search?{words}&sort={sort}&per_page=100").get_json()
+        assert whole["sort"] == sort
+        assert [r["id"] for r in whole["results"]] == order, sort
+        # a sort orders the same hits, counted the same way
+        assert whole["total"] == relevance["total"] and whole["facets"] == relevance["facets"]
+        pages = []
+        for page in range(1, 7):
+            body = client.get(f"/api/v1/search?{words}&sort={sort}&per_page=2&page={page}").get_json()
+            pages += [r["id"] for r in body["results"]]
+        assert pages == order, sort
+    # the sort's name is read in any case; relevance by name is the default
+    assert ids(client.get(f"/api/v1/search?{words}&sort=TITLE&per_page=100")) == expected["title"]
+    assert ids(client.get(f"/api/v1/search?{words}&sort=relevance&per_page=100")) == \
+        [r["id"] for r in relevance["results"]]
+
+
+def test_the_search_page_offers_the_sorts_and_keeps_the_one_chosen(client, make):
+    c = _sorting_world(make)
+    page = client.get("/catalog/search?q=islam&library=UGM&page=1",
+                      headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Sort by:" in page and '<strong aria-current="true">Relevance</strong>' in page
+    link = page.split('data-sort="title"')[0].rsplit("<a ", 1)[1]
+    assert "q=islam" in link and "library=UGM" in link and "sort=title" in link and "page=" not in link
+    sorted_page = client.get("/catalog/search?q=islam&sort=title",
+                             headers={"Accept-Language": "id"}).get_data(as_text=True)
+    assert '<input type="hidden" name="sort" value="title">' in sorted_page
+    assert '<strong aria-current="true">Judul (A–Z)</strong>' in sorted_page
+    # the results in that order, and the pages' links keep it
+    assert sorted_page.index(f"/catalog/records/{c['bahasa']}") < sorted_page.index(
+        f"/catalog/records/{c['zakat']}")
+    relevance_link = sorted_page.split('data-sort="relevance"')[0].rsplit("<a ", 1)[1]
+    assert "sort=" not in relevance_link
+
+
+def test_a_title_files_as_its_records_say(world, client):
+    """245's second indicator names the characters a title files without;
+    a record that says nothing files without a leading article."""
+    from tests.union_catalog.world import book
+
+    world.load("UGM",
+               book("u1", title="Ha-Talmud ha-Bavli", ind2="3", year=2001, author="A"),
+               book("u2", title="The Talmud", ind2="0", year=2002, author="B"),
+               book("u3", title="Studi Talmud", year=2003, author="C"),
+               book("u4", title="Al-Talmud wa-al-Islam", ind2="0", year=2004, author="D"))
+    body = client.get("/api/v1/search?q=talmud&sort=title").get_json()
+    titles = [r["title"] for r in body["results"]]
+    # filed under "studi talmud", "talmud", "talmud ha bavli", "talmud wa al islam"
+    assert titles == ["Studi Talmud", "The Talmud", "Ha-Talmud ha-Bavli", "Al-Talmud wa-al-Islam"], titles

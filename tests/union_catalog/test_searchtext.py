@@ -120,3 +120,28 @@ def test_quotes_change_which_words_follow_never_which_words(text):
     unquoted = searchtext.parse_text(text.replace('"', " ").replace("\u201c", " ").replace("\u201d", " "))
     assert [(t.word, t.prefix) for t in plain.terms] == [(t.word, t.prefix) for t in unquoted.terms]
     assert not any(t.follows for t in unquoted.terms)
+
+
+def test_sort_title_files_without_non_filing_characters():
+    sort_title = searchtext.sort_title
+    # the records' own filing form (245 second indicator, or a leading article dropped)
+    assert sort_title("al-Qurʼan dan tafsirnya", ["Qurʼan dan tafsirnya"]) == "quran dan tafsirnya"
+    assert sort_title("Der Islam : eine Einführung", ["Islam"]) == "islam eine einfuhrung"
+    assert sort_title("Tafsir al-Misbah : pesan, kesan", ["tafsir al misbah"]) == "tafsir al misbah pesan kesan"
+    # a title proper found further in is not a non-filing prefix
+    assert sort_title("Kumpulan makalah seminar hukum", ["hukum"]) == "kumpulan makalah seminar hukum"
+    # no filing form known: a leading article is dropped, never the whole title
+    assert sort_title("The Qur'an", []) == "quran"
+    assert sort_title("Al-Hikam", [None, ""]) == "hikam"
+    assert sort_title("The", []) == "the"
+    assert sort_title("Sejarah peradaban Islam", []) == "sejarah peradaban islam"
+    assert sort_title("", ["x"]) == ""
+
+
+@given(st.text(max_size=40), st.lists(st.text(max_size=20), max_size=3))
+@settings(max_examples=300)
+def test_sort_title_is_a_tail_of_the_folded_title(title, keys):
+    folded = searchtext.fold(title)
+    key = searchtext.sort_title(title, keys)
+    assert folded.endswith(key)
+    assert (key == "") == (folded == "")
