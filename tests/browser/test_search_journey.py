@@ -44,6 +44,14 @@ def test_search_filter_and_open_a_record(site, page_en):
     expect(page.locator(".hit")).to_have_count(3)
     expect(page.locator("#result-count")).to_contain_text("3")
 
+    # Newest first, then by title as it files; the order chosen stays on.
+    page.click(".sort-by a:text-is('Newest first')")
+    expect(page.locator(".sort-by [aria-current=true]")).to_have_text("Newest first")
+    expect(page.locator(".hit h2 a")).to_contain_text(["Tafsir Ibnu Katsir", "Tafsīr al-Miṣbāḥ", "Tafsir al-Azhar"])
+    page.click(".sort-by a:text-is('Title (A–Z)')")
+    expect(page.locator(".hit h2 a")).to_contain_text(["Tafsir al-Azhar", "Tafsīr al-Miṣbāḥ", "Tafsir Ibnu Katsir"])
+    assert "sort=title" in page.url
+
     page.click("[data-facet=library] a:text-is('UINSU')")
     expect(page.locator(".hit")).to_have_count(2)
     titles = page.locator(".hit h2 a").all_inner_texts()
@@ -52,7 +60,7 @@ def test_search_filter_and_open_a_record(site, page_en):
     page.fill("#q", "hamka")
     page.press("#q", "Enter")
     expect(page.locator(".hit")).to_have_count(1)
-    assert "library=UINSU" in page.url
+    assert "library=UINSU" in page.url and "sort=title" in page.url
 
     page.click(".hit h2 a")
     expect(page).to_have_url(f"{base}/catalog/records/{ids['azhar']}")
