@@ -3,13 +3,15 @@ Public like the pages; requestability is answered for the caller's library."""
 
 from __future__ import annotations
 
-from flask import jsonify, redirect, request, url_for
+from flask import Response, jsonify, redirect, request, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ill import clock
 from ill.api import make_blueprint
 from ill.extensions import db
 
+from . import export
 from . import search as search_service
 
 bp = make_blueprint("catalog_api", __name__)
@@ -47,6 +49,20 @@ def record(record_id: int):
     if moved is not None and moved != record_id:  # merged: old links follow it
         return redirect(url_for("catalog_api.record", record_id=moved), 301)
     return jsonify(search_service.record(db.session, record_id, _user(), clock.today()))
+
+
+@bp.get("/records/<int:record_id>/marc")
+def record_marc(record_id: int):
+    """The union record's records (or ``member``'s) as a MARC file: ``format``
+    marcxml (the default), iso2709 or json; for copy cataloguing."""
+    moved = search_service.current_id(db.session, record_id)
+    if moved is not None and moved != record_id:
+        return redirect(url_for("catalog_api.record_marc", record_id=moved, **request.args), 301)
+    member = search_service._int_arg(request.args, "member", _l("Member record"), 1, 2**31 - 1)
+    found = export.marc_file(db.session, record_id, _user(), (request.args.get("format") or "marcxml").lower(),
+                             member)
+    return Response(found.data, mimetype=found.mimetype,
+                    headers={"Content-Disposition": f'attachment; filename="{found.filename}"'})
 
 
 def init_app(app) -> None:

@@ -16,6 +16,9 @@ from .errors import CatalogError
 from .models import ItemStatus
 
 HOLDINGS_TAGS = ("952", "852", "949")
+# Where each holdings field keeps an item's barcode (see item_from_952 and
+# friends): staff data, left out of what visitors and patrons see.
+BARCODE_SUBFIELDS = {"952": "p", "852": "p", "949": "ip"}
 SETTINGS = ("auto", "952", "852", "949", "none")
 
 

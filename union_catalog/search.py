@@ -1395,35 +1395,43 @@ def current_id(session, cluster_id: int) -> int | None:
     return cid
 
 
-def record(session, cluster_id: int, user=None, day: date | None = None) -> dict:
-    """A union record, its members and, per library, items and requestability.
-    A union record whose records were all withdrawn is gone for patrons and
-    visitors (410); staff see it with the records it had. A merged one is
-    reached through ``current_id`` (the pages redirect)."""
+def visible_members(session, cluster_id: int, staff: bool) -> list[SourceRecord]:
+    """The records of a union record that its page shows, by library and
+    position in the file: the live ones and, for staff, those withdrawn
+    from it (last, marked so). A union record whose records were all
+    withdrawn is gone for patrons and visitors (410)."""
     from .clustering import withdrawn_evidence
 
-    day = day or clock.today()
-    cluster = session.get(Cluster, cluster_id)
-    if cluster is None:
-        raise NotFound(_("No union record with the number %(id)s.", id=cluster_id))
-    partners = _partners(session)
-    staff = is_staff(user)
     order = (SourceRecord.withdrawn_at.is_not(None), SourceRecord.partner_id, SourceRecord.ordinal)
     live = list(session.scalars(select(SourceRecord).where(SourceRecord.cluster_id == cluster_id)
                                 .order_by(*order)))
     if not live and not staff:
         raise Gone(_("Union record %(id)s was withdrawn: no partner library holds it any more.",
                      id=cluster_id))
-    members = list(live)
     if staff:
         # a withdrawn record leaves its union record, and keeps where it was in
         # its match evidence: staff still see it there, marked withdrawn
-        members += session.scalars(
+        live += session.scalars(
             select(SourceRecord)
             .where(SourceRecord.cluster_id.is_(None), SourceRecord.withdrawn_at.is_not(None),
                    SourceRecord.match_evidence == withdrawn_evidence(cluster_id))
             .order_by(*order))
-    live = [m for m in live if m.withdrawn_at is None]
+    return live
+
+
+def record(session, cluster_id: int, user=None, day: date | None = None) -> dict:
+    """A union record, its members and, per library, items and requestability.
+    A union record whose records were all withdrawn is gone for patrons and
+    visitors (410); staff see it with the records it had. A merged one is
+    reached through ``current_id`` (the pages redirect)."""
+    day = day or clock.today()
+    cluster = session.get(Cluster, cluster_id)
+    if cluster is None:
+        raise NotFound(_("No union record with the number %(id)s.", id=cluster_id))
+    partners = _partners(session)
+    staff = is_staff(user)
+    members = visible_members(session, cluster_id, staff)
+    live = [m for m in members if m.withdrawn_at is None]
     signed_in = user is not None and getattr(user, "library_id", None)
     answers = requestability(session, user, cluster_id, day) if signed_in else {}
 
@@ -1510,17 +1518,22 @@ def member_marc(session, record_ids: Iterable[int]) -> dict[int, dict]:
         session.connection(), "SELECT id, marc FROM source_records", "id", record_ids)}
 
 
-def marc_lines(marc: dict | None) -> list[tuple[str, str, str]]:
-    """A MARC-in-JSON record as (tag, indicators, content) lines for reading."""
+def marc_lines(marc: dict | None, staff: bool = False) -> list[tuple[str, str, str]]:
+    """A MARC-in-JSON record as (tag, indicators, content) lines for reading;
+    items' barcodes for staff only, as on the rest of the page."""
     if not marc:
         return []
+    from .holdings import BARCODE_SUBFIELDS
+
     lines = [("LDR", "", str(marc.get("leader", "")))]
     for entry in marc.get("fields", []):
         for tag, value in entry.items():
             if isinstance(value, dict):
                 ind = f"{value.get('ind1', ' ')}{value.get('ind2', ' ')}".replace(" ", "_")
+                hidden = "" if staff else BARCODE_SUBFIELDS.get(tag, "")
                 content = " ".join(
                     f"${code} {v}" for sf in value.get("subfields", []) for code, v in sf.items()
+                    if code not in hidden
                 )
                 lines.append((tag, ind, content))
             else:

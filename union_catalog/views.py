@@ -106,12 +106,13 @@ def record(record_id: int):
     user = _user()
     rec = search_service.record(db.session, record_id, user, clock.today())
     marc = search_service.member_marc(db.session, [m["id"] for m in rec["members"]])
-    marc_views = {m["id"]: search_service.marc_lines(marc.get(m["id"])) for m in rec["members"]}
+    staff = search_service.is_staff(user)
+    marc_views = {m["id"]: search_service.marc_lines(marc.get(m["id"]), staff) for m in rec["members"]}
     return render_template(
         "catalog/record.html",
         rec=rec,
         marc_views=marc_views,
-        staff=search_service.is_staff(user),
+        staff=staff,
         **_labels(),
     )
 
