@@ -82,6 +82,24 @@ def test_the_full_text_index_is_the_same_migrated_or_made_for_the_tests(pg_serve
         pg_server.drop(made_name)
 
 
+def _imported(database: str, tmp_path, records):
+    """An app on the migrated database, with UGM's export of these records imported."""
+    from agreements import partners as partner_service
+    from tests.union_catalog.world import write
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": database,
+                      "DATA_DIR": str(tmp_path)})
+    with app.app_context():
+        upgrade()
+        partner_service.upsert(db.session, "UGM", "UGM")
+        db.session.commit()
+        result = app.test_cli_runner().invoke(args=["catalog", "import", "--partner", "UGM",
+                                                    write(tmp_path / "ugm.mrc", records)])
+        assert result.exit_code == 0, result.output
+        db.session.remove()
+    return app
+
+
 def test_the_search_index_migration_fills_what_a_reindex_writes(empty_database, tmp_path):
     """0007 adds the statuses of each library's copies and each union
     record's holders to the search index, and fills them as the index itself
@@ -89,9 +107,7 @@ def test_the_search_index_migration_fills_what_a_reindex_writes(empty_database, 
     from pymarc import Field, Subfield
     from sqlalchemy import text
 
-    from agreements import partners as partner_service
     from tests.union_catalog.test_matching import rec
-    from tests.union_catalog.world import write
 
     def held(record, *statuses):
         for n, status in enumerate(statuses):
@@ -101,18 +117,11 @@ def test_the_search_index_migration_fills_what_a_reindex_writes(empty_database, 
                 *([Subfield("7", "1")] if status == "reference" else [])]))
         return record
 
-    app = create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": empty_database,
-                      "DATA_DIR": str(tmp_path)})
     records = [held(rec(control="u1", title="Ilmu falak praktis", author="Hambali"), "in", "loan"),
                held(rec(control="u2", title="Fikih zakat", author="Qardawi"), "reference"),
                rec(control="u3", title="Hukum waris", author="Suparman")]
+    app = _imported(empty_database, tmp_path, records)
     with app.app_context():
-        upgrade()
-        partner_service.upsert(db.session, "UGM", "UGM")
-        db.session.commit()
-        result = app.test_cli_runner().invoke(args=["catalog", "import", "--partner", "UGM",
-                                                    write(tmp_path / "ugm.mrc", records)])
-        assert result.exit_code == 0, result.output
         query = text("SELECT cluster_id, partner_id, statuses FROM catalog_search_holdings ORDER BY 1, 2")
         docs = text("SELECT cluster_id, holders FROM catalog_search_docs ORDER BY 1")
         indexed = db.session.execute(query).all()
@@ -132,22 +141,13 @@ def test_the_title_sort_migration_fills_what_a_reindex_writes(empty_database, tm
     orders by it), filled by the rule a reindex writes it by."""
     from sqlalchemy import text
 
-    from agreements import partners as partner_service
     from tests.union_catalog.test_matching import rec
-    from tests.union_catalog.world import write
 
-    app = create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": empty_database,
-                      "DATA_DIR": str(tmp_path)})
     records = [rec(control="u1", title="Ha-Talmud ha-Bavli", ind2="3", author="Steinsaltz"),
                rec(control="u2", title="al-Qurʼan dan tafsirnya", author="Departemen Agama"),
                rec(control="u3", title="Hukum waris", author="Suparman")]
+    app = _imported(empty_database, tmp_path, records)
     with app.app_context():
-        upgrade()
-        partner_service.upsert(db.session, "UGM", "UGM")
-        db.session.commit()
-        result = app.test_cli_runner().invoke(args=["catalog", "import", "--partner", "UGM",
-                                                    write(tmp_path / "ugm.mrc", records)])
-        assert result.exit_code == 0, result.output
         query = text("SELECT cluster_id, title_sort FROM catalog_search_docs ORDER BY 1")
         indexed = db.session.execute(query).all()
         db.session.commit()
