@@ -230,6 +230,9 @@ class SearchDoc(db.Model):
     # tafsirnya' for 'al-Qurʼan dan tafsirnya'): what a sort by title orders
     # by (searchtext.sort_title).
     title_sort: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # ... and the main entry's name, folded, by which a sort by author orders
+    # (searchtext.sort_author).
+    author_sort: Mapped[str] = mapped_column(Text, default="", server_default="")
     identifiers: Mapped[str] = mapped_column(Text, default=" ")  # ' 978... 01261045 '
     year: Mapped[int | None] = mapped_column(Integer, index=True)
     language: Mapped[str] = mapped_column(String(3), default="", index=True)

@@ -44,17 +44,21 @@ log = logging.getLogger(__name__)
 PER_PAGE = 20
 # How a search's results may be ordered (``sort``), and the order each
 # means over the hits: relevance (the default, see Searcher.statement), the
-# year (newest or oldest first) or the title as it files (SearchDoc.title_sort).
-# Records without a year, or a title, come last either way; among equals
-# the relevance's tier and holders decide, then the id.
+# year (newest or oldest first), the title or the author as they file
+# (SearchDoc.title_sort, author_sort). Records without a year, a title or an
+# author come last; among equals the relevance's tier and holders decide
+# (by year), the year, newest first (by title), the title (by author), then the id.
 SORTS = {
     "relevance": None,
     "year_desc": "year IS NULL, year DESC, tier DESC, libraries DESC, libraries_available DESC, cluster_id",
     "year_asc": "year IS NULL, year, tier DESC, libraries DESC, libraries_available DESC, cluster_id",
     "title": "title_sort = '', title_sort, year IS NULL, year DESC, cluster_id",
+    "author": "author_sort = '', author_sort, title_sort = '', title_sort, year IS NULL, year DESC, cluster_id",
 }
+# the index's columns each order reads besides the hits' own
+SORT_COLUMNS = {"title": ("title_sort",), "author": ("author_sort", "title_sort")}
 SORT_LABELS = {"relevance": _l("Relevance"), "year_desc": _l("Newest first"),
-               "year_asc": _l("Oldest first"), "title": _l("Title (A–Z)")}
+               "year_asc": _l("Oldest first"), "title": _l("Title (A–Z)"), "author": _l("Author (A–Z)")}
 # A reindex of this many union records (an import, a rebuild) refreshes the
 # planner's statistics of the index tables (see the engines' ``analyze``).
 ANALYZE_AFTER = 1000
@@ -446,6 +450,7 @@ class Reindex:
                 searchtext.padded(searchtext.fold(c_title)),
                 searchtext.padded(searchtext.fold(_title_key(c_title or ""))),
                 searchtext.sort_title(c_title, searchtext.filing_keys(m.data for m in mems)),
+                searchtext.sort_author(c_author),
                 searchtext.padded(" ".join(idents)),
                 c_year,
                 (c_language or "").strip().lower(),
@@ -542,7 +547,7 @@ ANALYZED = (f"catalog_search_docs (cluster_id, year, language, format, holders),
 # the tables a reindex rewrites rows of, which every search reads
 VACUUMED = "catalog_search_docs (cluster_id, year, language, format, holders), catalog_search_holdings"
 _DOC_COLUMNS = [("cluster_id", "integer"), ("title_norm", "text"), ("title_key", "text"),
-                ("title_sort", "text"),
+                ("title_sort", "text"), ("author_sort", "text"),
                 ("identifiers", "text"), ("year", "integer"), ("language", "varchar"),
                 ("format", "varchar"), ("libraries", "integer"), ("libraries_available", "integer"),
                 ("words_digest", "bigint"), ("holders", "integer[]")]
@@ -1088,7 +1093,11 @@ class Searcher:
         carry = self.engine.hits_carry_holders  # for the library facet (see the engines' holders_of)
         sorted_by = SORTS[q.sort]  # None: by relevance
         order = sorted_by or "tier DESC, libraries DESC, libraries_available DESC, rank, cluster_id"
-        by_title = q.sort == "title"  # the order needs the title as it files
+        filing = SORT_COLUMNS.get(q.sort, ())  # what the order reads besides relevance's columns
+
+        def also(alias: str) -> str:
+            return "".join(f", {alias}{column}" for column in filing)
+
         if self.plan.terms:
             params["fts_expr"] = self.engine.expression(self.plan.terms)
             tier = self._tier(params)
@@ -1098,7 +1107,7 @@ class Searcher:
             head = (
                 "WITH hits AS MATERIALIZED (SELECT d.cluster_id, d.year, d.language, d.format, d.libraries, "
                 f"d.libraries_available, {tier} AS tier{held_here}{', d.holders' if carry else ''}"
-                f"{', d.title_sort' if by_title else ''} "
+                f"{also('d.')} "
                 f"FROM ({self.engine.ids_sql}) m JOIN catalog_search_docs d ON d.cluster_id = m.cluster_id)"
             )
             if sorted_by is None:
@@ -1118,17 +1127,17 @@ class Searcher:
                 # Sorted by year or title: no rank to work out, every hit in that order.
                 head += " "
                 page = (f"SELECT h.cluster_id, h.tier, h.libraries, h.libraries_available, 0 AS rank, "
-                        f"h.year{', h.title_sort' if by_title else ''} FROM hits h{self._where(params)}")
+                        f"h.year{also('h.')} FROM hits h{self._where(params)}")
             hits = "hits h"
         else:
             # Browsing by filters alone: every record, in holders' order (or the one asked for).
             head = ""
             hits = "(SELECT cluster_id, year, language, format, libraries, libraries_available, " \
-                   f"0 AS rank, 1 AS tier{', holders' if carry else ''}{', title_sort' if by_title else ''} " \
+                   f"0 AS rank, 1 AS tier{', holders' if carry else ''}{also('')} " \
                    "FROM catalog_search_docs) h"
             page = (
                 "SELECT h.cluster_id, h.tier, h.libraries, h.libraries_available, h.rank, "
-                f"h.year{', h.title_sort' if by_title else ''} FROM {hits}{self._where(params)}"
+                f"h.year{also('h.')} FROM {hits}{self._where(params)}"
             )
         n2 = ", CAST(NULL AS VARCHAR), CAST(NULL AS INTEGER)"
         parts = [

@@ -274,3 +274,15 @@ def sort_title(title: str | None, filing_keys: Iterable[str | None] = ()) -> str
     if rest and first in FILING_ARTICLES:
         return rest
     return folded
+
+
+_ARABIC_ARTICLE = re.compile(r"^\s*(?:al|el)[-\u2010\u2011]", re.IGNORECASE)
+
+
+def sort_author(author: str | None) -> str:
+    """The folded name a union record files under in a sort by author: the
+    main entry as catalogued ("Shihab, M. Quraish"), without a hyphened
+    Arabic article ("al-Ghazali, Abu Hamid" under "ghazali abu hamid").
+    Other first words stay: in names "A." is an initial and "La" a title
+    (La Ode), not articles."""
+    return fold(_ARABIC_ARTICLE.sub("", author or "", count=1))

@@ -136,22 +136,25 @@ def test_the_search_index_migration_fills_what_a_reindex_writes(empty_database, 
         db.session.remove()
 
 
-def test_the_title_sort_migration_fills_what_a_reindex_writes(empty_database, tmp_path):
-    """0009 adds the title each union record files under (a sort by title
-    orders by it), filled by the rule a reindex writes it by."""
+def test_the_sort_keys_migration_fills_what_a_reindex_writes(empty_database, tmp_path):
+    """0009 adds the title and the name each union record files under (a
+    sort by title or author orders by them), filled by the rules a reindex
+    writes them by."""
     from sqlalchemy import text
 
     from tests.union_catalog.test_matching import rec
 
     records = [rec(control="u1", title="Ha-Talmud ha-Bavli", ind2="3", author="Steinsaltz"),
-               rec(control="u2", title="al-Qurʼan dan tafsirnya", author="Departemen Agama"),
+               rec(control="u2", title="al-Qurʼan dan tafsirnya", author="al-Maraghi, Ahmad Mustafa"),
                rec(control="u3", title="Hukum waris", author="Suparman")]
     app = _imported(empty_database, tmp_path, records)
     with app.app_context():
-        query = text("SELECT cluster_id, title_sort FROM catalog_search_docs ORDER BY 1")
+        query = text("SELECT cluster_id, title_sort, author_sort FROM catalog_search_docs ORDER BY 1")
         indexed = db.session.execute(query).all()
         db.session.commit()
-        assert sorted(r[1] for r in indexed) == ["hukum waris", "quran dan tafsirnya", "talmud ha bavli"]
+        assert sorted(r[1:] for r in indexed) == [("hukum waris", "suparman"),
+                                                  ("quran dan tafsirnya", "maraghi ahmad mustafa"),
+                                                  ("talmud ha bavli", "steinsaltz")]
         downgrade(revision="0008")
         upgrade()
         assert db.session.execute(query).all() == indexed

@@ -668,12 +668,15 @@ def _sorting_world(make):
     """Five union records that all have "islam" in them, years and titles
     apart, one without a year."""
     made = {
-        "quran": make.search_cluster(title="al-Qurʼan dan Islam", year=2010, holdings={"UGM": ["available"]}),
-        "zakat": make.search_cluster(title="Zakat dalam Islam", year=2019, holdings={"PNRI": []}),
+        "quran": make.search_cluster(title="al-Qurʼan dan Islam", year=2010, holdings={"UGM": ["available"]},
+                                     author="Shihab, M. Quraish"),
+        "zakat": make.search_cluster(title="Zakat dalam Islam", year=2019, holdings={"PNRI": []},
+                                     author="al-Qaradawi, Yusuf"),
         "the": make.search_cluster(title="The spirit of Islam", year=2005,
-                                   holdings={"UGM": [], "PNRI": ["available"]}),
+                                   holdings={"UGM": [], "PNRI": ["available"]}, author="Ameer Ali"),
         "bahasa": make.search_cluster(title="Bahasa Arab untuk studi Islam", year=None),
-        "islam": make.search_cluster(title="Islam", year=2010, holdings={"UINSU": ["on_loan"]}),
+        "islam": make.search_cluster(title="Islam", year=2010, holdings={"UINSU": ["on_loan"]},
+                                     author="Rahman, Fazlur"),
     }
     make.commit()
     return {name: c.id for name, c in made.items()}
@@ -692,6 +695,8 @@ def test_results_can_be_sorted_by_year_or_title(client, make, words):
                      c["quran"] if "q=" in words else c["islam"], c["zakat"], c["bahasa"]],
         # as titles file: "al-" and "The" are not filed under
         "title": [c["bahasa"], c["islam"], c["quran"], c["the"], c["zakat"]],
+        # as names file (the main entry, without "al-"); no author last
+        "author": [c["the"], c["zakat"], c["islam"], c["quran"], c["bahasa"]],
     }
     for sort, order in expected.items():
         whole = client.get(f"/api/v1/search?{words}&sort={sort}&per_page=100").get_json()

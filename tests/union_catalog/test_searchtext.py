@@ -145,3 +145,13 @@ def test_sort_title_is_a_tail_of_the_folded_title(title, keys):
     key = searchtext.sort_title(title, keys)
     assert folded.endswith(key)
     assert (key == "") == (folded == "")
+
+
+def test_sort_author_files_without_a_hyphened_arabic_article_only():
+    assert searchtext.sort_author("al-Ghazālī, Abū Ḥāmid") == "ghazali abu hamid"
+    assert searchtext.sort_author("El-Fadl, Khaled Abou") == "fadl khaled abou"
+    assert searchtext.sort_author("Shihab, M. Quraish") == "shihab m quraish"
+    assert searchtext.sort_author("A. Hassan") == "a hassan"
+    assert searchtext.sort_author("La Ode Ida") == "la ode ida"
+    assert searchtext.sort_author("Alwi, Hasan") == "alwi hasan"
+    assert searchtext.sort_author("") == searchtext.sort_author(None) == ""
