@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -708,6 +709,28 @@ def block_keys(f: dict) -> list[str]:
     else:
         keys.append(f"py:{pub}|{vol}|{year}")  # journals and anonymous works
     return keys
+
+
+def work_key(f: dict) -> str:
+    """The work a record is an edition (or volume) of: its title proper and
+    first author, whatever its edition, volume, year and publisher say;
+    "" when it names no author (a title alone is too weak to tie editions:
+    "Pengantar ekonomi" has many authors) or is a thesis (one of a kind).
+    Records that share it are other editions of one work, never one
+    edition by it alone."""
+    authors = f.get("authors")
+    title = squash(f.get("title_key"))
+    if not authors or not authors[0] or not title or f.get("format") == "thesis":
+        return ""
+    return f"{title}|{authors[0]}"
+
+
+def common_work_key(facts: Iterable[dict]) -> str:
+    """The work a union record's records say they are editions of: the
+    commonest ``work_key`` among them (then the first), "" when none names one."""
+    counted = Counter(work_key(f) for f in facts)
+    counted.pop("", None)
+    return counted.most_common(1)[0][0] if counted else ""
 
 
 # --- clustering -----------------------------------------------------------------

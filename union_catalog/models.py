@@ -233,6 +233,11 @@ class SearchDoc(db.Model):
     # ... and the main entry's name, folded, by which a sort by author orders
     # (searchtext.sort_author).
     author_sort: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The work it is an edition (or volume) of, as its records say
+    # (matching.work_key: title proper and first author), "" when they name
+    # none: the record page lists the union records that share it as other
+    # editions.
+    work_key: Mapped[str] = mapped_column(Text, default="", server_default="", index=True)
     identifiers: Mapped[str] = mapped_column(Text, default=" ")  # ' 978... 01261045 '
     year: Mapped[int | None] = mapped_column(Integer, index=True)
     language: Mapped[str] = mapped_column(String(3), default="", index=True)

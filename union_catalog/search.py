@@ -27,6 +27,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     bindparam,
+    func,
     select,
     text,
 )
@@ -34,7 +35,7 @@ from sqlalchemy import (
 from ill import clock
 from ill.errors import Gone, NotFound
 
-from . import bulk, search_schema, searchtext
+from . import bulk, matching, search_schema, searchtext
 from .errors import CatalogError
 from .models import Cluster, Item, ItemStatus, SearchDoc, SearchHolding, SourceRecord
 from .search_schema import FTS_TABLE
@@ -451,6 +452,7 @@ class Reindex:
                 searchtext.padded(searchtext.fold(_title_key(c_title or ""))),
                 searchtext.sort_title(c_title, searchtext.filing_keys(m.data for m in mems)),
                 searchtext.sort_author(c_author),
+                matching.common_work_key(m.data for m in mems),
                 searchtext.padded(" ".join(idents)),
                 c_year,
                 (c_language or "").strip().lower(),
@@ -547,7 +549,7 @@ ANALYZED = (f"catalog_search_docs (cluster_id, year, language, format, holders),
 # the tables a reindex rewrites rows of, which every search reads
 VACUUMED = "catalog_search_docs (cluster_id, year, language, format, holders), catalog_search_holdings"
 _DOC_COLUMNS = [("cluster_id", "integer"), ("title_norm", "text"), ("title_key", "text"),
-                ("title_sort", "text"), ("author_sort", "text"),
+                ("title_sort", "text"), ("author_sort", "text"), ("work_key", "text"),
                 ("identifiers", "text"), ("year", "integer"), ("language", "varchar"),
                 ("format", "varchar"), ("libraries", "integer"), ("libraries_available", "integer"),
                 ("words_digest", "bigint"), ("holders", "integer[]")]
@@ -1404,6 +1406,30 @@ def current_id(session, cluster_id: int) -> int | None:
     return cid
 
 
+OTHER_EDITIONS_SHOWN = 20
+
+
+def other_editions(session, cluster_id: int) -> tuple[list[dict], int]:
+    """The other union records of this one's work (``SearchDoc.work_key``:
+    the same title proper and first author, another edition, volume or
+    printing), newest first, the first OTHER_EDITIONS_SHOWN of them, and how
+    many there are: where one edition cannot be had, another may."""
+    d, c = SearchDoc.__table__, Cluster.__table__
+    key = session.scalar(select(d.c.work_key).where(d.c.cluster_id == cluster_id))
+    if not key:
+        return [], 0
+    others = (d.c.work_key == key, d.c.cluster_id != cluster_id)
+    total = session.scalar(select(func.count()).select_from(d).where(*others))
+    rows = session.execute(
+        select(c.c.id, c.c.title, c.c.edition, c.c.volume, c.c.year, c.c.publisher, d.c.libraries,
+               d.c.libraries_available)
+        .join(d, d.c.cluster_id == c.c.id).where(*others)
+        .order_by(c.c.year.is_(None), c.c.year.desc(), c.c.id).limit(OTHER_EDITIONS_SHOWN))
+    return [{"id": r.id, "title": r.title, "edition": r.edition, "volume": r.volume, "year": r.year,
+             "publisher": r.publisher, "libraries": r.libraries, "available_at": r.libraries_available}
+            for r in rows], total
+
+
 def visible_members(session, cluster_id: int, staff: bool) -> list[SourceRecord]:
     """The records of a union record that its page shows, by library and
     position in the file: the live ones and, for staff, those withdrawn
@@ -1511,11 +1537,14 @@ def record(session, cluster_id: int, user=None, day: date | None = None) -> dict
             row["match_evidence"] = m.match_evidence
             row["withdrawn"] = m.withdrawn_at is not None
         member_rows.append(row)
+    editions, editions_total = other_editions(session, cluster_id)
     return {
         **_description(cluster),
         "withdrawn": not live,
         "subjects": subjects,
         "members": member_rows,
+        "other_editions": editions,
+        "other_editions_total": editions_total,
         "holdings": holdings,
         "requestable": (any(h["requestable"] for h in holdings) if signed_in else None),
     }

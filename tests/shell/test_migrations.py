@@ -159,3 +159,27 @@ def test_the_sort_keys_migration_fills_what_a_reindex_writes(empty_database, tmp
         upgrade()
         assert db.session.execute(query).all() == indexed
         db.session.remove()
+
+
+def test_the_work_key_migration_fills_what_a_reindex_writes(empty_database, tmp_path):
+    """0010 adds the work each union record is an edition of (its page lists
+    the other editions by it), filled by the rule a reindex writes it by."""
+    from sqlalchemy import text
+
+    from tests.union_catalog.test_matching import rec
+
+    records = [rec(control="u1", title="Pengantar ilmu hukum", author="Kansil, C.S.T.", edition="Ed. 2"),
+               rec(control="u2", title="Pengantar ilmu hukum", author="C.S.T. Kansil", edition="Ed. 4",
+                   year=2015),
+               rec(control="u3", title="Hukum waris", author="")]
+    app = _imported(empty_database, tmp_path, records)
+    with app.app_context():
+        query = text("SELECT cluster_id, work_key FROM catalog_search_docs ORDER BY 1")
+        indexed = db.session.execute(query).all()
+        db.session.commit()
+        keys = [r[1] for r in indexed]
+        assert len(keys) == 3 and keys[0] == keys[1] != "" and keys[2] == ""
+        downgrade(revision="0009")
+        upgrade()
+        assert db.session.execute(query).all() == indexed
+        db.session.remove()

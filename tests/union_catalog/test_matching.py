@@ -12,7 +12,7 @@ from stdnum import ean
 from stdnum import isbn as std_isbn
 
 from union_catalog import matching
-from union_catalog.matching import cluster, compare, describe
+from union_catalog.matching import cluster, compare, describe, work_key
 
 
 def make_isbn13(body: str) -> str:
@@ -357,3 +357,15 @@ def test_scale_of_blocks_stays_linear():
         records.append((i, str(i), f))
     groups = cluster(records).groups
     assert len(groups) > 100
+
+
+def test_editions_and_volumes_of_one_work_share_its_work_key():
+    first = describe(rec("Pengantar ilmu hukum", author="Kansil, C.S.T.", edition="Cet. 3", year=2001))
+    later = describe(rec("Pengantar ilmu hukum", author="C.S.T. Kansil", edition="Ed. rev.", year=2015,
+                         publisher="Balai Pustaka"))
+    volume = describe(rec("Pengantar ilmu hukum", author="Kansil, C.S.T.", title_n="Jilid 2"))
+    assert work_key(first) == work_key(later) == work_key(volume) != ""
+    # another author's book of that title is another work; no author, no work
+    assert work_key(describe(rec("Pengantar ilmu hukum", author="Mertokusumo, Sudikno"))) != work_key(first)
+    assert work_key(describe(rec("Pengantar ilmu hukum", author=""))) == ""
+    assert work_key(describe(rec("Pengantar ilmu hukum", author="Kansil, C.S.T.", thesis=True))) == ""
