@@ -719,10 +719,10 @@ def work_key(f: dict) -> str:
     Records that share it are other editions of one work, never one
     edition by it alone."""
     authors = f.get("authors")
-    title = squash(f.get("title_key"))
-    if not authors or not authors[0] or not title or f.get("format") == "thesis":
+    if not authors or not authors[0] or f.get("format") == "thesis":
         return ""
-    return f"{title}|{authors[0]}"
+    title = squash(f.get("title_key"))
+    return f"{title}|{authors[0]}" if title else ""
 
 
 def common_work_key(facts: Iterable[dict]) -> str:
