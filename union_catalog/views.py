@@ -94,6 +94,22 @@ def search():
     ), status
 
 
+@bp.get("/isbn/<path:number>", defaults={"kind": "isbn"})
+@bp.get("/issn/<path:number>", defaults={"kind": "issn"})
+def by_identifier(number: str, kind: str):
+    """A link by ISBN or ISSN (from a reading list, another catalogue, a
+    partner's OPAC): to the one union record with that number, else to the
+    search for it, which says what it found or what is wrong with the number."""
+    try:
+        query = search_service.parse_query({kind: number})
+        page = search_service.search(db.session, query, _user(), clock.today())
+    except CatalogError:
+        page = None
+    if page is not None and page.total == 1 and page.results:
+        return redirect(url_for("catalog.record", record_id=page.results[0]["id"]))
+    return redirect(url_for("catalog.search", **{kind: number}))
+
+
 def _partner_names() -> dict[str, str]:
     return {p["code"]: p["name"] for p in search_service._partners(db.session).values()}
 

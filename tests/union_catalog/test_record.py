@@ -289,3 +289,22 @@ def test_staff_see_a_withdrawn_member_beside_the_live_ones(client, make, session
     visitor = client.get(f"/api/v1/records/{book.id}").get_json()
     assert {m["partner"] for m in visitor["members"]} == {"UGM", "UINSU"}
     assert "withdrawn" not in visitor["members"][0]
+
+
+def test_a_link_by_isbn_or_issn_leads_to_its_record_or_the_search(client, make):
+    book = make.search_cluster(title="Metodologi penelitian", isbns=["9780306406157"])
+    journal = make.search_cluster(title="Jurnal Iqra'", issns=["2551-976X"], format="serial")
+    make.search_cluster(title="Hukum adat", isbns=["9789793062792"])
+    make.search_cluster(title="Hukum adat (cetak ulang)", isbns=["9789793062792"])
+    make.commit()
+    for path, to in (("/catalog/isbn/0-306-40615-2", f"/catalog/records/{book.id}"),
+                     ("/catalog/isbn/9780306406157", f"/catalog/records/{book.id}"),
+                     ("/catalog/issn/2551-976x", f"/catalog/records/{journal.id}"),
+                     # two union records with the number, none, or not a number: the search says
+                     ("/catalog/isbn/978-979-3062-79-2", "/catalog/search?isbn=978-979-3062-79-2"),
+                     ("/catalog/isbn/9786020000000", "/catalog/search?isbn=9786020000000"),
+                     ("/catalog/isbn/12345", "/catalog/search?isbn=12345")):
+        resp = client.get(path)
+        assert resp.status_code == 302 and resp.headers["Location"] == to, (path, resp.headers.get("Location"))
+    page = client.get("/catalog/search?isbn=12345", headers={"Accept-Language": "en"})
+    assert page.status_code == 400 and "is not a valid ISBN" in page.get_data(as_text=True)
