@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -244,10 +243,14 @@ def filing_keys(facts: Iterable[dict]) -> list[str]:
     """A union record's records' titles proper as they file (matching.describe's
     ``title_key``), the commonest first, then in the records' order: what
     ``sort_title`` files its title by."""
-    counted = Counter(f.get("title_key") for f in facts)
-    counted.pop(None, None)
-    counted.pop("", None)
-    return [key for key, _n in counted.most_common()]
+    counted: dict[str, int] = {}  # a plain count: Counter costs more than it saves on a few records
+    for f in facts:
+        key = f.get("title_key")
+        if key:
+            counted[key] = counted.get(key, 0) + 1
+    if len(counted) < 2:
+        return list(counted)
+    return sorted(counted, key=counted.__getitem__, reverse=True)  # stable: ties in the records' order
 
 
 def sort_title(title: str | None, filing_keys: Iterable[str | None] = ()) -> str:
