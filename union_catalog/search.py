@@ -1088,8 +1088,8 @@ class Searcher:
         ``edge`` (tier, holders, on the shelf) of the page's last place; the
         candidates (``cand``) are the hits at or above it, and they alone are
         ranked (``ranks``). The total and the facets count the hits without a
-        rank. Sorted by year or title (``SORTS``), no hit is ranked: the page
-        is the hits in that order."""
+        rank. Sorted by year, title or author (``SORTS``), no hit is ranked:
+        the page is the hits in that order."""
         q = self.query
         params: dict = {"limit": q.per_page, "offset": (q.page - 1) * q.per_page}
         carry = self.engine.hits_carry_holders  # for the library facet (see the engines' holders_of)
@@ -1126,7 +1126,7 @@ class Searcher:
                 ranks, page = self.engine.ranked(tier)
                 head += (", " + ranks) if ranks else " "
             else:
-                # Sorted by year or title: no rank to work out, every hit in that order.
+                # Sorted by year, title or author: no rank to work out, every hit in that order.
                 head += " "
                 page = (f"SELECT h.cluster_id, h.tier, h.libraries, h.libraries_available, 0 AS rank, "
                         f"h.year{also('h.')} FROM hits h{self._where(params)}")
