@@ -4,6 +4,7 @@ the confirmation dialog)."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from agreements import demo
 from ill import clock
@@ -26,25 +27,25 @@ def test_coordinator_imports_and_terminates(live_app, live_server, page_id, tmp_
     page.click("form.form button[type=submit]")
     page.wait_for_url(live_server + "/")
     page.get_by_role("link", name="Perjanjian").first.click()
-    assert page.get_by_role("heading", name="Perjanjian", exact=True).is_visible()
+    expect(page.get_by_role("heading", name="Perjanjian", exact=True)).to_be_visible()
     page.set_input_files("#file", str(demo.TABLE))
     page.select_option("#party", "UINSU")
     page.get_by_role("button", name="Impor").click()
     page.wait_for_load_state()
-    assert "16 perjanjian dibuat, 16 mitra baru" in page.content()
+    expect(page.locator("main")).to_contain_text("16 perjanjian dibuat, 16 mitra baru")
     page.screenshot(path=str(tmp_path / "import-id.png"), full_page=True)
     page.get_by_role("link", name="Kembali ke daftar perjanjian").click()
     page.wait_for_load_state()
     unknown = page.locator("section[aria-labelledby=h-unknown]")
-    assert unknown.get_by_text("Universitas Gadjah Mada").is_visible()
+    expect(unknown.get_by_text("Universitas Gadjah Mada")).to_be_visible()
     unknown.get_by_role("link", name="Universitas Gadjah Mada").first.click()
     page.wait_for_load_state()
-    assert "tidak diketahui" in page.content()
+    expect(page.locator("main")).to_contain_text("tidak diketahui")
     page.once("dialog", lambda dialog: dialog.accept())
     page.fill("#reason", "Tidak diperpanjang")
     page.get_by_role("button", name="Akhiri").click()
     page.wait_for_load_state()
-    assert page.get_by_text("Perjanjian diakhiri.").is_visible()
+    expect(page.get_by_text("Perjanjian diakhiri.")).to_be_visible()
     assert "Tidak diperpanjang" in page.content()
     assert f'value="{clock.today().isoformat()}"' not in page.content()  # the form is gone
     page.goto(live_server + "/agreements/")

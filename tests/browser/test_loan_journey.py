@@ -4,6 +4,7 @@ from the record, the lending library supplies, the borrowing library receives.""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from ill.extensions import db
 from tests.factories import PASSWORD, Factory
@@ -46,14 +47,14 @@ def _act(page, action):
 def test_patron_requests_lender_supplies_borrower_receives(browser, live_server, world, tmp_path):
     context, page = _signed_in(browser, live_server, world["emails"]["patron"])
     page.goto(f"{live_server}/requests/new?record_id={world['record_id']}")
-    assert page.get_by_text("Hikayat Raja Pasai").first.is_visible()
+    expect(page.get_by_text("Hikayat Raja Pasai").first).to_be_visible()
     page.fill("#note", "for my thesis")
     page.click("form.form button[type=submit]")
     page.wait_for_url(f"{live_server}/requests/*")
-    assert page.get_attribute("#request-status", "data-status") == "requested"
+    expect(page.locator("#request-status")).to_have_attribute("data-status", "requested")
     request_url = page.url
     page.goto(live_server + "/requests/mine")
-    assert page.get_by_text("Hikayat Raja Pasai").is_visible()
+    expect(page.get_by_text("Hikayat Raja Pasai")).to_be_visible()
     context.close()
 
     context, page = _signed_in(browser, live_server, world["emails"]["lender"])
@@ -62,9 +63,9 @@ def test_patron_requests_lender_supplies_borrower_receives(browser, live_server,
     page.goto(request_url)
     assert "for my thesis" in page.content()
     _act(page, "will_supply")
-    assert page.get_attribute("#request-status", "data-status") == "will_supply"
+    expect(page.locator("#request-status")).to_have_attribute("data-status", "will_supply")
     _act(page, "loaned")
-    assert page.get_attribute("#request-status", "data-status") == "loaned"
+    expect(page.locator("#request-status")).to_have_attribute("data-status", "loaned")
     page.screenshot(path=str(tmp_path / "lender.png"), full_page=True)
     context.close()
 
@@ -73,7 +74,7 @@ def test_patron_requests_lender_supplies_borrower_receives(browser, live_server,
     assert "Hikayat Raja Pasai" in page.content()
     page.goto(request_url)
     _act(page, "received")
-    assert page.get_attribute("#request-status", "data-status") == "received"
+    expect(page.locator("#request-status")).to_have_attribute("data-status", "received")
     history = page.locator("table").last.inner_text()
     assert "Received" in history and "Shipped" in history and "Will supply" in history
     context.close()
