@@ -213,6 +213,9 @@ class ClusterDecision(db.Model):
 HOLDERS_TYPE = JSON().with_variant(ARRAY(Integer), "postgresql")
 
 
+FILING_TEXT = Text().with_variant(Text(collation="C"), "postgresql")
+
+
 class SearchDoc(db.Model):
     """What search filters, facets and ranks a union record by, kept current by
     ``union_catalog.search.reindex_clusters`` (the words themselves live in the
@@ -229,10 +232,14 @@ class SearchDoc(db.Model):
     # The folded title without its non-filing characters ('quran dan
     # tafsirnya' for 'al-Qurʼan dan tafsirnya'): what a sort by title orders
     # by (searchtext.sort_title).
-    title_sort: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Compared byte by byte on either database ("C" on PostgreSQL, whatever
+    # the database's own collation): a space files before any letter, word by
+    # word as catalogues file ("ilmu zakat" before "ilmuwan"), where a
+    # language's collation may skip spaces and file letter by letter.
+    title_sort: Mapped[str] = mapped_column(FILING_TEXT, default="", server_default="")
     # ... and the main entry's name, folded, by which a sort by author orders
     # (searchtext.sort_author).
-    author_sort: Mapped[str] = mapped_column(Text, default="", server_default="")
+    author_sort: Mapped[str] = mapped_column(FILING_TEXT, default="", server_default="")
     # The work it is an edition (or volume) of, as its records say
     # (matching.work_key: title proper and first author), "" when they name
     # none: the record page lists the union records that share it as other

@@ -32,8 +32,10 @@ def upgrade():
     from union_catalog.searchtext import filing_keys, sort_author, sort_title
 
     with op.batch_alter_table('catalog_search_docs', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('title_sort', sa.Text(), nullable=False, server_default=''))
-        batch_op.add_column(sa.Column('author_sort', sa.Text(), nullable=False, server_default=''))
+        # compared byte by byte, whatever the database's collation (see SearchDoc.title_sort)
+        filing = sa.Text().with_variant(sa.Text(collation="C"), "postgresql")
+        batch_op.add_column(sa.Column('title_sort', filing, nullable=False, server_default=''))
+        batch_op.add_column(sa.Column('author_sort', filing, nullable=False, server_default=''))
     conn = op.get_bind()
     described = {cid: (title, author) for cid, title, author in conn.execute(sa.text(
         "SELECT c.id, c.title, c.author FROM clusters c JOIN catalog_search_docs d ON d.cluster_id = c.id"))}

@@ -183,3 +183,36 @@ def test_the_work_key_migration_fills_what_a_reindex_writes(empty_database, tmp_
         upgrade()
         assert db.session.execute(query).all() == indexed
         db.session.remove()
+
+
+def test_the_filing_keys_compare_byte_by_byte_on_postgresql(pg_server):
+    """A sort by title or author files word by word ("ilmu zakat" before
+    "ilmuwan") on any PostgreSQL, whatever its own collation: the two
+    columns are "C", migrated or made for the tests."""
+    from sqlalchemy import create_engine, text
+
+    def collations(url: str) -> dict:
+        engine = create_engine(url)
+        try:
+            with engine.connect() as conn:
+                return dict(conn.execute(text(
+                    "SELECT column_name, collation_name FROM information_schema.columns "
+                    "WHERE table_name = 'catalog_search_docs' AND column_name IN ('title_sort', 'author_sort')")).all())
+        finally:
+            engine.dispose()
+
+    migrated_name, migrated = pg_server.create_database()
+    made_name, made = pg_server.create_database()
+    try:
+        app = create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": migrated})
+        with app.app_context():
+            upgrade()
+            db.engine.dispose()
+        app = create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": made})
+        with app.app_context():
+            db.create_all()
+            db.engine.dispose()
+        assert collations(migrated) == collations(made) == {"title_sort": "C", "author_sort": "C"}
+    finally:
+        pg_server.drop(migrated_name)
+        pg_server.drop(made_name)
