@@ -1409,25 +1409,33 @@ def current_id(session, cluster_id: int) -> int | None:
 OTHER_EDITIONS_SHOWN = 20
 
 
-def other_editions(session, cluster_id: int) -> tuple[list[dict], int]:
+def other_editions(session, cluster_id: int, user=None, day: date | None = None
+                   ) -> tuple[list[dict], int]:
     """The other union records of this one's work (``SearchDoc.work_key``:
     the same title proper and first author, another edition, volume or
     printing), newest first, the first OTHER_EDITIONS_SHOWN of them, and how
-    many there are: where one edition cannot be had, another may."""
+    many there are: where one edition cannot be had, another may. Each says
+    how many libraries hold it and have a copy on the shelf, and, for a
+    signed-in user of a library, whether it can be requested (as a search
+    result says: ``summaries``); null for others."""
     d, c = SearchDoc.__table__, Cluster.__table__
     key = session.scalar(select(d.c.work_key).where(d.c.cluster_id == cluster_id))
     if not key:
         return [], 0
     others = (d.c.work_key == key, d.c.cluster_id != cluster_id)
     total = session.scalar(select(func.count()).select_from(d).where(*others))
-    rows = session.execute(
-        select(c.c.id, c.c.title, c.c.edition, c.c.volume, c.c.year, c.c.publisher, d.c.libraries,
-               d.c.libraries_available)
-        .join(d, d.c.cluster_id == c.c.id).where(*others)
-        .order_by(c.c.year.is_(None), c.c.year.desc(), c.c.id).limit(OTHER_EDITIONS_SHOWN))
-    return [{"id": r.id, "title": r.title, "edition": r.edition, "volume": r.volume, "year": r.year,
-             "publisher": r.publisher, "libraries": r.libraries, "available_at": r.libraries_available}
-            for r in rows], total
+    volumes = dict(session.execute(
+        select(c.c.id, c.c.volume).join(d, d.c.cluster_id == c.c.id).where(*others)
+        .order_by(c.c.year.is_(None), c.c.year.desc(), c.c.id).limit(OTHER_EDITIONS_SHOWN)).all())
+    out = []
+    for row in summaries(session, list(volumes), user, day or clock.today()):
+        held = row.pop("holdings")
+        requestable = [h["requestable"] for h in held if h["requestable"] is not None]
+        out.append({**{k: row[k] for k in ("id", "title", "edition", "publisher", "year")},
+                    "volume": volumes[row["id"]] or "", "libraries": len(held),
+                    "available_at": sum(1 for h in held if h["available"]),
+                    "requestable": any(requestable) if requestable else None})
+    return out, total
 
 
 def visible_members(session, cluster_id: int, staff: bool) -> list[SourceRecord]:
@@ -1537,7 +1545,7 @@ def record(session, cluster_id: int, user=None, day: date | None = None) -> dict
             row["match_evidence"] = m.match_evidence
             row["withdrawn"] = m.withdrawn_at is not None
         member_rows.append(row)
-    editions, editions_total = other_editions(session, cluster_id)
+    editions, editions_total = other_editions(session, cluster_id, user if signed_in else None, day)
     return {
         **_description(cluster),
         "withdrawn": not live,

@@ -3,9 +3,22 @@
 first author, kept current by imports like the rest of the index."""
 from __future__ import annotations
 
+from pymarc import Field, Subfield
+
+from tests.factories import bearer
+
 from .world import book
 
 TITLE = "Pengantar ilmu hukum"
+
+
+def held(record, status: str):
+    """The record with one Koha item (952) of that status ("" on the shelf)."""
+    record.add_field(Field(tag="952", indicators=[" ", " "], subfields=[
+        Subfield("a", "PUSAT"), Subfield("p", f"B-{record['001'].data}"),
+        *([Subfield("q", "2026-11-01")] if status == "on loan" else []),
+        *([Subfield("1", "1")] if status == "lost" else [])]))
+    return record
 
 
 def _world(world):
@@ -48,3 +61,26 @@ def test_the_list_follows_the_imports(world, client):
                            publisher="Balai Pustaka", title_n="Jilid 2", volume="2"))  # u1 withdrawn
     body = client.get(f"/api/v1/records/{ids['p1']}").get_json()
     assert [e["id"] for e in body["other_editions"]] == [ids["u2"]]
+
+
+def test_a_signed_in_reader_sees_which_other_editions_can_be_requested(world, client, make):
+    from union_catalog import search as search_service
+
+    before = search_service.requestability_provider()
+    search_service.set_requestability_provider(search_service.availability_requestability)
+    try:
+        world.load("PNRI", held(book("p1", title=TITLE, author="Kansil, C.S.T.", edition="Ed. 2", year=2001,
+                                     publisher="Balai Pustaka"), "on loan"))
+        world.load("UGM", held(book("u1", title=TITLE, author="C.S.T. Kansil", edition="Ed. 4", year=2015,
+                                    publisher="Rineka Cipta"), ""),
+                   held(book("u2", title=TITLE, author="Kansil, C.S.T.", edition="Ed. 3", year=2009,
+                             publisher="Rineka Cipta"), "lost"))
+        p1, u1, u2 = (world.cluster_of(*k) for k in (("PNRI", "p1"), ("UGM", "u1"), ("UGM", "u2")))
+        visitor = client.get(f"/api/v1/records/{p1}").get_json()["other_editions"]
+        assert [(e["id"], e["requestable"]) for e in visitor] == [(u1, None), (u2, None)]
+        token = make.token(make.user("patron", library="UINSU"))
+        make.commit()
+        answer = client.get(f"/api/v1/records/{p1}", headers=bearer(token)).get_json()
+        assert [(e["id"], e["requestable"]) for e in answer["other_editions"]] == [(u1, True), (u2, False)]
+    finally:
+        search_service.set_requestability_provider(before)
