@@ -3,12 +3,15 @@ imports, and one import's progress and report. Coordinators import for any
 partner; a librarian only for their own library."""
 from __future__ import annotations
 
+import csv
+import io
 import os
 import uuid
 
 from flask import (
     Blueprint,
     Flask,
+    Response,
     current_app,
     jsonify,
     redirect,
@@ -185,6 +188,19 @@ def show_json(run_id: int):
                     "user": run.user.email if run.user else None,
                     "progress": jobs.progress_of(run) if run.status == "running" else None,
                     "failure": run.failure, "report": run.report})
+
+
+@bp.get("/<int:run_id>-problems.csv")
+def problems_csv(run_id: int):
+    """The import's problems as a spreadsheet (UTF-8 with a byte order mark,
+    so that spreadsheet programs read it as such), in the reader's language."""
+    run = _run_for(run_id)
+    out = io.StringIO()
+    out.write("\ufeff")
+    csv.writer(out).writerows(importer.problem_rows(run.report or {}))
+    name = f"import-{run.id}-{run.partner.code}-problems.csv"
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 def init_app(app: Flask) -> None:

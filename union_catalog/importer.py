@@ -218,6 +218,33 @@ def defect_text(problem: dict) -> str:
     return text
 
 
+def problem_rows(report: dict) -> list[list]:
+    """Every problem of an import's report as rows of a worklist, in the
+    reader's language, for the library to mend them in its own system: what
+    (a record, an item of the item file, a barcode), where (the record's
+    position in the file and its 001, or the item file's line), the barcode
+    and title where known, what became of it, and what is wrong. The first
+    row names the columns."""
+    from flask_babel import gettext
+
+    rows: list[list] = [[gettext("Problem with"), gettext("Record"), gettext("Line of the item file"),
+                         gettext("001"), gettext("Barcode"), gettext("Title"), gettext("Outcome"),
+                         gettext("What is wrong")]]
+    for p in report.get("problems") or []:
+        outcome = gettext("skipped") if p.get("severity") == "error" else gettext("imported, repaired")
+        rows.append([gettext("record"), p.get("ordinal"), "", p.get("control_number") or "", "", "",
+                     outcome, defect_text(p)])
+    for p in report.get("item_problems") or []:
+        rows.append([gettext("item"), "", p.get("line"), "", p.get("barcode") or "", p.get("title") or "",
+                     gettext("not attached"), defect_text(p)])
+    for d in report.get("duplicate_barcodes") or []:
+        for r in d.get("records") or []:
+            rows.append([gettext("barcode"), r.get("ordinal"), "", r.get("control_number") or "",
+                         d.get("barcode"), "", gettext("imported as it is"),
+                         gettext("the same barcode is on more than one item")])
+    return rows
+
+
 def _note(st: _State, p: reading.Prepared) -> None:
     if p.encoding:
         st.encodings[p.encoding] = st.encodings.get(p.encoding, 0) + 1

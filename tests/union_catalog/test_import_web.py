@@ -297,3 +297,34 @@ def test_barcodes_on_several_items_are_shown_on_the_page_and_said_by_the_command
     assert said.exit_code == 0, said.output
     assert "1 barcode(s) on more than one item (imported as they are):" in said.output
     assert "BC2: records 1 (001 a1), 2 (001 a2)" in said.output
+
+
+def test_the_problems_download_as_a_worklist_in_the_readers_language(client, make, session):
+    import csv
+
+    make.partner("UGM")
+    other = make.user("librarian", library=make.partner("PNRI"))
+    coordinator = make.user("coordinator")
+    make.commit()
+    login(client, coordinator.email)
+    data = iso(books(3))
+    data = b"99999" + data[5:]  # the first record's leader lies about its length
+    run = finish(session, upload(client, "UGM", data))
+    page = client.get(f"/catalog/imports/{run.id}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert f"/catalog/imports/{run.id}-problems.csv" in page
+    resp = client.get(f"/catalog/imports/{run.id}-problems.csv", headers={"Accept-Language": "en"})
+    assert resp.status_code == 200 and resp.mimetype == "text/csv"
+    assert resp.headers["Content-Disposition"] == f'attachment; filename="import-{run.id}-UGM-problems.csv"'
+    text = resp.get_data(as_text=True)
+    assert text.startswith("\ufeff")  # spreadsheet programs read it as UTF-8
+    rows = list(csv.reader(io.StringIO(text[1:])))
+    assert rows[0][0] == "Problem with" and rows[0][-1] == "What is wrong"
+    assert rows[1][:2] == ["record", "1"] and rows[1][6] == "imported, repaired"
+    assert rows[1][7].startswith("record length in the leader is 99999")
+    indonesian = client.get(f"/catalog/imports/{run.id}-problems.csv",
+                            headers={"Accept-Language": "id"}).get_data(as_text=True)
+    assert indonesian.startswith("\ufeffMasalah pada,") and "panjang cantuman di leader 99999" in indonesian
+    # another library's librarian may not read it
+    client.post("/logout")
+    login(client, other.email)
+    assert client.get(f"/catalog/imports/{run.id}-problems.csv").status_code == 403
