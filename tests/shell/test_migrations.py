@@ -59,9 +59,10 @@ def _fts_index(url: str) -> list[tuple]:
         engine.dispose()
 
 
-def test_the_full_text_index_is_the_same_migrated_or_made_for_the_tests(pg_server):
-    """The full-text table has no model: its DDL lives twice, in the migrations
-    and in union_catalog.search_schema. Both must build the same thing."""
+@pytest.fixture
+def migrated_and_made(pg_server):
+    """Two PostgreSQL databases: one built by the migrations, one as the
+    tests build theirs (the models and the full-text table); their URLs."""
     migrated_name, migrated = pg_server.create_database()
     made_name, made = pg_server.create_database()
     try:
@@ -75,11 +76,18 @@ def test_the_full_text_index_is_the_same_migrated_or_made_for_the_tests(pg_serve
             schema_extras.create_all(db.session)
             db.session.commit()
             db.engine.dispose()
-        assert _fts_index(migrated) == _fts_index(made)
-        assert any("fastupdate=on" in (opts or []) for _n, opts, _d in _fts_index(made))
+        yield migrated, made
     finally:
         pg_server.drop(migrated_name)
         pg_server.drop(made_name)
+
+
+def test_the_full_text_index_is_the_same_migrated_or_made_for_the_tests(migrated_and_made):
+    """The full-text table has no model: its DDL lives twice, in the migrations
+    and in union_catalog.search_schema. Both must build the same thing."""
+    migrated, made = migrated_and_made
+    assert _fts_index(migrated) == _fts_index(made)
+    assert any("fastupdate=on" in (opts or []) for _n, opts, _d in _fts_index(made))
 
 
 def _imported(database: str, tmp_path, records):
@@ -185,7 +193,7 @@ def test_the_work_key_migration_fills_what_a_reindex_writes(empty_database, tmp_
         db.session.remove()
 
 
-def test_the_filing_keys_compare_byte_by_byte_on_postgresql(pg_server):
+def test_the_filing_keys_compare_byte_by_byte_on_postgresql(migrated_and_made):
     """A sort by title or author files word by word ("ilmu zakat" before
     "ilmuwan") on any PostgreSQL, whatever its own collation: the two
     columns are "C", migrated or made for the tests."""
@@ -201,18 +209,5 @@ def test_the_filing_keys_compare_byte_by_byte_on_postgresql(pg_server):
         finally:
             engine.dispose()
 
-    migrated_name, migrated = pg_server.create_database()
-    made_name, made = pg_server.create_database()
-    try:
-        app = create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": migrated})
-        with app.app_context():
-            upgrade()
-            db.engine.dispose()
-        app = create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": made})
-        with app.app_context():
-            db.create_all()
-            db.engine.dispose()
-        assert collations(migrated) == collations(made) == {"title_sort": "C", "author_sort": "C"}
-    finally:
-        pg_server.drop(migrated_name)
-        pg_server.drop(made_name)
+    migrated, made = migrated_and_made
+    assert collations(migrated) == collations(made) == {"title_sort": "C", "author_sort": "C"}
