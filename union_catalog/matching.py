@@ -37,7 +37,12 @@ _CACHED = 1 << 15
 # space: "Iḥyāʼ ʻulūm" and "Ihya' 'ulum" and "Ihya ulum" are one title.
 _MARKS = dict.fromkeys(map(ord, "ʻʼʾʿ'`´‘’ʹʺ\u02b9\u02bb\u02bc\u02bd\u02be\u02bf"), None)
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
-_LEADING_ARTICLE = re.compile(r"^(?:al-|el-|the |an |a |le |la |les |l'|der |die |das )", re.I)
+# Articles a title proper files without when its record does not say how many
+# characters to skip (245's second indicator), as written before the next word:
+# the one list for matching's title keys and for the sort by title
+# (searchtext.FILING_ARTICLES).
+LEADING_ARTICLES = ("al-", "el-", "the ", "an ", "a ", "le ", "la ", "les ", "l'", "der ", "die ", "das ")
+_LEADING_ARTICLE = re.compile("^(?:" + "|".join(map(re.escape, LEADING_ARTICLES)) + ")", re.I)
 
 
 @lru_cache(maxsize=_CACHED)

@@ -16,6 +16,8 @@ from functools import lru_cache
 from stdnum import isbn as stdnum_isbn
 from stdnum import issn as stdnum_issn
 
+from .matching import LEADING_ARTICLES
+
 # Marks that transliteration and typing put inside words: ʻayn and hamza
 # (ʻ ʼ ʿ ʾ), apostrophes and their look-alikes. Removing them rather than
 # splitting keeps "Qurʼan", "Qur'an" and "Quran" one word.
@@ -233,9 +235,9 @@ def padded(text: str) -> str:
     return f" {text} " if text else " "
 
 
-# Articles a title files without when its records do not say (folded forms):
-# Arabic al-/el- first, since Indonesian Islamic titles start with them most.
-FILING_ARTICLES = frozenset(("al", "el", "the", "a", "an", "le", "la", "les", "l", "der", "die", "das"))
+# The leading articles a title files without when its records do not say,
+# folded: matching's list, which its title keys drop too.
+FILING_ARTICLES = frozenset(fold(article) for article in LEADING_ARTICLES)
 NONFILING_MAX = 9  # MARC 245's second indicator counts at most nine characters
 
 
