@@ -25,7 +25,7 @@ from sqlalchemy import bindparam, delete, select, update
 
 from ill.errors import BadRequest, Conflict, NotFound
 
-from . import bulk, matching, search
+from . import bulk, marc, matching, search
 from .models import Cluster, ClusterDecision, MatchKey, SourceRecord
 
 CHUNK = bulk.SQLITE_IDS
@@ -519,10 +519,6 @@ def _stamp() -> dict:
 def refresh_facts(session, batch: int = 500) -> int:
     """Describe every live record again from its stored MARC (after describe()
     changed); returns how many records' facts changed."""
-    import json
-
-    import pymarc
-
     changed = 0
     last = 0
     table = SourceRecord.__table__
@@ -534,10 +530,9 @@ def refresh_facts(session, batch: int = 500) -> int:
             return changed
         last = rows[-1].id
         params = []
-        for rid, marc, old in rows:
-            try:
-                record = next(iter(pymarc.JSONReader(json.dumps(marc))))
-            except Exception:  # noqa: BLE001 - a record pymarc cannot rebuild keeps its facts
+        for rid, stored, old in rows:
+            record = marc.record_from_json(bulk.json_value(stored) or {})
+            if record is None:  # a record that cannot be rebuilt keeps its facts
                 continue
             new = matching.describe(record)
             if new != old:

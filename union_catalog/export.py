@@ -4,7 +4,7 @@ system instead of keying it again.
 
 Each record goes out as its library sent it (as the importer read it:
 decoded, in UTF-8, leader position 9 saying so), less that library's
-holdings and items (HOLDINGS_TAGS), which describe its copies, not the
+holdings and items (holdings.COPY_TAGS), which describe its copies, not the
 edition, and which the taking library would otherwise load as copies of
 its own. One record or every record of the union record that its page
 shows, as MARCXML, ISO 2709 or MARC-in-JSON.
@@ -17,21 +17,15 @@ from dataclasses import dataclass
 
 import pymarc
 from flask_babel import gettext as _
-from sqlalchemy import select
 
-from agreements.models import Partner
 from ill.errors import NotFound
 from ill.jsoncodec import dumps
 
-from . import bulk
+from . import bulk, marc
 from .errors import CatalogError
-from .models import Cluster
-from .search import is_staff, visible_members
+from .holdings import COPY_TAGS
+from .search import _partners, is_staff, visible_members
 
-# MARC 21 holdings and item fields: location (852), textual holdings
-# (866-868), item information (876-878), and the local item fields of Koha
-# (952) and others (949).
-HOLDINGS_TAGS = frozenset(("852", "866", "867", "868", "876", "877", "878", "949", "952"))
 ISO2709_MAX = 99999  # bytes a record may have: its length is five digits
 
 
@@ -55,10 +49,10 @@ class MarcFile:
     filename: str
 
 
-def bibliographic(marc: dict) -> dict:
+def bibliographic(stored: dict) -> dict:
     """A record's MARC-in-JSON without holdings and items, its leader saying UTF-8."""
-    leader = str(marc.get("leader") or "").ljust(24)[:24]
-    fields = [f for f in marc.get("fields", []) if not any(tag in HOLDINGS_TAGS for tag in f)]
+    leader = str(stored.get("leader") or "").ljust(24)[:24]
+    fields = [f for f in stored.get("fields", []) if not any(tag in COPY_TAGS for tag in f)]
     return {"leader": leader[:9] + "a" + leader[10:], "fields": fields}
 
 
@@ -70,14 +64,12 @@ def marc_file(session, cluster_id: int, user, fmt: str = "marcxml", member: int 
     if fmt not in FORMATS:
         raise CatalogError(_("MARC records can be downloaded as %(formats)s, not '%(value)s'.",
                              formats=", ".join(FORMATS), value=str(fmt)[:40]), field="format")
-    if session.get(Cluster, cluster_id) is None:
-        raise NotFound(_("No union record with the number %(id)s.", id=cluster_id))
     members = visible_members(session, cluster_id, is_staff(user))
     if member is not None:
         members = [m for m in members if m.id == member]
         if not members:
             raise NotFound(_("Union record %(id)s has no record %(member)s.", id=cluster_id, member=member))
-    codes = dict(session.execute(select(Partner.id, Partner.code)).all())
+    codes = {pid: p["code"] for pid, p in _partners(session).items()}
     records = [bibliographic(bulk.json_value(m.marc) or {}) for m in members]
     if member is not None:
         one = members[0]
@@ -94,18 +86,14 @@ def marc_file(session, cluster_id: int, user, fmt: str = "marcxml", member: int 
         buffer = io.BytesIO()
         writer = pymarc.XMLWriter(buffer)
         for r in records:
-            writer.write(_pymarc(r))
+            writer.write(marc.record_from_json(r))
         writer.close(close_fh=False)
         data = buffer.getvalue()
     return MarcFile(data, kind.mimetype, f"{name}.{kind.extension}")
 
 
-def _pymarc(marc: dict) -> pymarc.Record:
-    return next(iter(pymarc.JSONReader(dumps(marc))))
-
-
-def _iso2709(marc: dict, member, codes: dict) -> bytes:
-    data = _pymarc(marc).as_marc()
+def _iso2709(record: dict, member, codes: dict) -> bytes:
+    data = marc.record_from_json(record).as_marc()
     if len(data) > ISO2709_MAX:
         raise CatalogError(
             _("%(library)s's record %(n)d is too long for ISO 2709 (%(size)d bytes, at most %(max)d): "

@@ -16,6 +16,11 @@ from .errors import CatalogError
 from .models import ItemStatus
 
 HOLDINGS_TAGS = ("952", "852", "949")
+# Every field of a record that describes its library's copies rather than the
+# edition: the item fields above, MARC 21's textual holdings (866-868) and
+# item information (876-878). A record leaving for another catalogue leaves
+# them behind (export.bibliographic).
+COPY_TAGS = frozenset((*HOLDINGS_TAGS, "866", "867", "868", "876", "877", "878"))
 # Where each holdings field keeps an item's barcode (see item_from_952 and
 # friends): staff data, left out of what visitors and patrons see.
 BARCODE_SUBFIELDS = {"952": "p", "852": "p", "949": "ip"}

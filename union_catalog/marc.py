@@ -927,6 +927,13 @@ def _json_objects(stream, progress: Progress | None) -> Iterator[bytes]:
                 current += chunk[start:]
 
 
+def record_from_json(obj: dict) -> Record | None:
+    """A pymarc Record again from the MARC-in-JSON the catalogue stores (as
+    the importer read it), read the way an export's MARC-in-JSON is; None
+    when it is not a usable record."""
+    return _json_record(obj, ReadRecord(0, None, encoding="utf8")).record
+
+
 def _json_record(obj, rr: ReadRecord) -> ReadRecord:
     if not isinstance(obj, dict) or not isinstance(obj.get("fields"), list):
         rr.fail(N_("not a MARC-in-JSON record (no list of fields)"))

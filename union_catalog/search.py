@@ -1441,8 +1441,10 @@ def other_editions(session, cluster_id: int, user=None, day: date | None = None
 def visible_members(session, cluster_id: int, staff: bool) -> list[SourceRecord]:
     """The records of a union record that its page shows, by library and
     position in the file: the live ones and, for staff, those withdrawn
-    from it (last, marked so). A union record whose records were all
-    withdrawn is gone for patrons and visitors (410)."""
+    from it (last, marked so). No such union record: 404; one whose records
+    were all withdrawn is gone for patrons and visitors (410)."""
+    if session.get(Cluster, cluster_id) is None:
+        raise NotFound(_("No union record with the number %(id)s.", id=cluster_id))
     from .clustering import withdrawn_evidence
 
     order = (SourceRecord.withdrawn_at.is_not(None), SourceRecord.partner_id, SourceRecord.ordinal)
@@ -1468,12 +1470,10 @@ def record(session, cluster_id: int, user=None, day: date | None = None) -> dict
     visitors (410); staff see it with the records it had. A merged one is
     reached through ``current_id`` (the pages redirect)."""
     day = day or clock.today()
-    cluster = session.get(Cluster, cluster_id)
-    if cluster is None:
-        raise NotFound(_("No union record with the number %(id)s.", id=cluster_id))
-    partners = _partners(session)
     staff = is_staff(user)
     members = visible_members(session, cluster_id, staff)
+    cluster = session.get(Cluster, cluster_id)  # read by visible_members: no second query
+    partners = _partners(session)
     live = [m for m in members if m.withdrawn_at is None]
     signed_in = user is not None and getattr(user, "library_id", None)
     answers = requestability(session, user, cluster_id, day) if signed_in else {}
