@@ -206,3 +206,4 @@ def problems_csv(run_id: int):
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.jinja_env.filters["defect_text"] = importer.defect_text
+    app.jinja_env.filters["outcome_text"] = importer.outcome_text

@@ -218,6 +218,13 @@ def defect_text(problem: dict) -> str:
     return text
 
 
+def outcome_text(problem: dict) -> str:
+    """What became of a defective record, in the reader's language."""
+    from flask_babel import gettext
+
+    return gettext("skipped") if problem.get("severity") == "error" else gettext("imported, repaired")
+
+
 def problem_rows(report: dict) -> list[list]:
     """Every problem of an import's report as rows of a worklist, in the
     reader's language, for the library to mend them in its own system: what
@@ -231,9 +238,8 @@ def problem_rows(report: dict) -> list[list]:
                          gettext("001"), gettext("Barcode"), gettext("Title"), gettext("Outcome"),
                          gettext("What is wrong")]]
     for p in report.get("problems") or []:
-        outcome = gettext("skipped") if p.get("severity") == "error" else gettext("imported, repaired")
         rows.append([gettext("record"), p.get("ordinal"), "", p.get("control_number") or "", "", "",
-                     outcome, defect_text(p)])
+                     outcome_text(p), defect_text(p)])
     for p in report.get("item_problems") or []:
         rows.append([gettext("item"), "", p.get("line"), "", p.get("barcode") or "", p.get("title") or "",
                      gettext("not attached"), defect_text(p)])

@@ -37,6 +37,7 @@ from ill.errors import Gone, NotFound
 
 from . import bulk, matching, search_schema, searchtext
 from .errors import CatalogError
+from .holdings import BARCODE_SUBFIELDS
 from .models import Cluster, Item, ItemStatus, SearchDoc, SearchHolding, SourceRecord
 from .search_schema import FTS_TABLE
 
@@ -1423,10 +1424,12 @@ def other_editions(session, cluster_id: int, user=None, day: date | None = None
     if not key:
         return [], 0
     others = (d.c.work_key == key, d.c.cluster_id != cluster_id)
-    total = session.scalar(select(func.count()).select_from(d).where(*others))
     volumes = dict(session.execute(
         select(c.c.id, c.c.volume).join(d, d.c.cluster_id == c.c.id).where(*others)
         .order_by(c.c.year.is_(None), c.c.year.desc(), c.c.id).limit(OTHER_EDITIONS_SHOWN)).all())
+    # counted only when the page is full: most works have a few editions
+    total = len(volumes) if len(volumes) < OTHER_EDITIONS_SHOWN else session.scalar(
+        select(func.count()).select_from(d).where(*others))
     out = []
     for row in summaries(session, list(volumes), user, day or clock.today()):
         held = row.pop("holdings")
@@ -1545,7 +1548,7 @@ def record(session, cluster_id: int, user=None, day: date | None = None) -> dict
             row["match_evidence"] = m.match_evidence
             row["withdrawn"] = m.withdrawn_at is not None
         member_rows.append(row)
-    editions, editions_total = other_editions(session, cluster_id, user if signed_in else None, day)
+    editions, editions_total = other_editions(session, cluster_id, user, day)
     return {
         **_description(cluster),
         "withdrawn": not live,
@@ -1569,8 +1572,6 @@ def marc_lines(marc: dict | None, staff: bool = False) -> list[tuple[str, str, s
     items' barcodes for staff only, as on the rest of the page."""
     if not marc:
         return []
-    from .holdings import BARCODE_SUBFIELDS
-
     lines = [("LDR", "", str(marc.get("leader", "")))]
     for entry in marc.get("fields", []):
         for tag, value in entry.items():

@@ -100,13 +100,12 @@ def by_identifier(number: str, kind: str):
     """A link by ISBN or ISSN (from a reading list, another catalogue, a
     partner's OPAC): to the one union record with that number, else to the
     search for it, which says what it found or what is wrong with the number."""
-    try:
-        query = search_service.parse_query({kind: number})
-        page = search_service.search(db.session, query, _user(), clock.today())
+    try:  # the hits alone: no page of results is shown here
+        total, ids, _facets = search_service.Searcher(db.session, search_service.parse_query({kind: number})).run()
     except CatalogError:
-        page = None
-    if page is not None and page.total == 1 and page.results:
-        return redirect(url_for("catalog.record", record_id=page.results[0]["id"]))
+        total, ids = 0, []
+    if total == 1 and ids:
+        return redirect(url_for("catalog.record", record_id=ids[0]))
     return redirect(url_for("catalog.search", **{kind: number}))
 
 

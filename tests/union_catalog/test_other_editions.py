@@ -84,3 +84,14 @@ def test_a_signed_in_reader_sees_which_other_editions_can_be_requested(world, cl
         assert [(e["id"], e["requestable"]) for e in answer["other_editions"]] == [(u1, True), (u2, False)]
     finally:
         search_service.set_requestability_provider(before)
+
+
+def test_a_full_list_says_how_many_there_are_in_all(world, client, monkeypatch):
+    from union_catalog import search as search_service
+
+    ids = _world(world)
+    monkeypatch.setattr(search_service, "OTHER_EDITIONS_SHOWN", 1)
+    body = client.get(f"/api/v1/records/{ids['p1']}").get_json()
+    assert [e["id"] for e in body["other_editions"]] == [ids["u1"]] and body["other_editions_total"] == 2
+    page = client.get(f"/catalog/records/{ids['p1']}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "1 of 2 shown, newest first." in page
