@@ -59,6 +59,7 @@ SORTS = {
 }
 # the index's columns each order reads besides the hits' own
 SORT_COLUMNS = {"title": ("title_sort",), "author": ("author_sort", "title_sort")}
+DEFAULT_SORT = "relevance"
 SORT_LABELS = {"relevance": _l("Relevance"), "year_desc": _l("Newest first"),
                "year_asc": _l("Oldest first"), "title": _l("Title (A–Z)"), "author": _l("Author (A–Z)")}
 # A reindex of this many union records (an import, a rebuild) refreshes the
@@ -828,7 +829,7 @@ class Query:
     formats: list[str] = field(default_factory=list)
     page: int = 1
     per_page: int = PER_PAGE
-    sort: str = "relevance"
+    sort: str = DEFAULT_SORT
 
     TEXT_FIELDS = ("q", "title", "author", "subject", "isbn", "issn")
 
@@ -856,9 +857,10 @@ class Query:
             out["format"] = list(self.formats)
         if self.per_page != PER_PAGE:
             out["per_page"] = self.per_page
-        if self.sort != "relevance":
-            out["sort"] = self.sort
+        out["sort"] = self.sort
         out.update(changes)
+        if out["sort"] == DEFAULT_SORT:  # said by saying nothing
+            del out["sort"]
         return {k: v for k, v in out.items() if v not in (None, "", [])}
 
     def toggled(self, facet: str, value: str) -> dict:
@@ -921,7 +923,7 @@ def parse_query(args) -> Query:
         formats=[c.lower() for c in _list_arg(args, "format")],
         page=_int_arg(args, "page", _l("Page"), 1, 100000) or 1,
         per_page=_int_arg(args, "per_page", _l("Results per page"), 1, MAX_PER_PAGE) or PER_PAGE,
-        sort=(args.get("sort") or "").strip().lower() or "relevance",
+        sort=(args.get("sort") or "").strip().lower() or DEFAULT_SORT,
     )
     if query.sort not in SORTS:
         raise CatalogError(
