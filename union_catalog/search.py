@@ -1412,8 +1412,8 @@ def current_id(session, cluster_id: int) -> int | None:
 OTHER_EDITIONS_SHOWN = 20
 
 
-def other_editions(session, cluster_id: int, user=None, day: date | None = None
-                   ) -> tuple[list[dict], int]:
+def other_editions(session, cluster_id: int, user=None, day: date | None = None,
+                   partners: dict | None = None) -> tuple[list[dict], int]:
     """The other union records of this one's work (``SearchDoc.work_key``:
     the same title proper and first author, another edition, volume or
     printing), newest first, the first OTHER_EDITIONS_SHOWN of them, and how
@@ -1422,10 +1422,8 @@ def other_editions(session, cluster_id: int, user=None, day: date | None = None
     signed-in user of a library, whether it can be requested (as a search
     result says: ``summaries``); null for others."""
     d, c = SearchDoc.__table__, Cluster.__table__
-    key = session.scalar(select(d.c.work_key).where(d.c.cluster_id == cluster_id))
-    if not key:
-        return [], 0
-    others = (d.c.work_key == key, d.c.cluster_id != cluster_id)
+    own = select(d.c.work_key).where(d.c.cluster_id == cluster_id, d.c.work_key != "").scalar_subquery()
+    others = (d.c.work_key == own, d.c.cluster_id != cluster_id)
     volumes = dict(session.execute(
         select(c.c.id, c.c.volume).join(d, d.c.cluster_id == c.c.id).where(*others)
         .order_by(c.c.year.is_(None), c.c.year.desc(), c.c.id).limit(OTHER_EDITIONS_SHOWN)).all())
@@ -1433,7 +1431,7 @@ def other_editions(session, cluster_id: int, user=None, day: date | None = None
     total = len(volumes) if len(volumes) < OTHER_EDITIONS_SHOWN else session.scalar(
         select(func.count()).select_from(d).where(*others))
     out = []
-    for row in summaries(session, list(volumes), user, day or clock.today()):
+    for row in summaries(session, list(volumes), user, day or clock.today(), partners):
         held = row.pop("holdings")
         requestable = [h["requestable"] for h in held if h["requestable"] is not None]
         out.append({**{k: row[k] for k in ("id", "title", "edition", "publisher", "year")},
@@ -1550,7 +1548,7 @@ def record(session, cluster_id: int, user=None, day: date | None = None) -> dict
             row["match_evidence"] = m.match_evidence
             row["withdrawn"] = m.withdrawn_at is not None
         member_rows.append(row)
-    editions, editions_total = other_editions(session, cluster_id, user, day)
+    editions, editions_total = other_editions(session, cluster_id, user, day, partners)
     return {
         **_description(cluster),
         "withdrawn": not live,
