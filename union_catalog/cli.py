@@ -18,7 +18,7 @@ from ill.extensions import db
 from . import importer, jobs
 from .models import ImportRun
 
-catalog = AppGroup("catalog", help="The union catalogue: import partner exports.")
+catalog = AppGroup("catalog", help="The union catalogue: import partner exports, harvest over OAI-PMH.")
 
 
 def _partner(code: str):
@@ -53,25 +53,34 @@ def import_command(code, file, items, report_path):
                     worker=jobs.worker_name())
     db.session.add(run)
     db.session.commit()
-    run_id = run.id
     total = os.path.getsize(file)
-    with click.progressbar(length=total, label=f"{partner.code} {os.path.basename(file)}",
-                           file=sys.stderr, show_pos=False) as bar:
+    _run(partner, run.id, os.path.basename(file), report_path, total)
+
+
+def _run(partner, run_id: int, label: str, report_path: str | None, total: int | None = None) -> None:
+    """Run one import (of a file, or harvest then import), with a progress
+    bar, then say what it did; exit 1 when it failed."""
+    with click.progressbar(length=total or 0, label=f"{partner.code} {label}", file=sys.stderr,
+                           show_pos=total is None) as bar:
         last = [0]
 
         def advance(read, done, _total):
+            if total is None:  # harvesting: records so far, the file's size unknown
+                bar.update(max(0, read - last[0]))
+                last[0] = read
+                return
             bar.update(max(0, done - last[0]))
             last[0] = done
 
         run = jobs.execute(db.session, run_id, progress=advance)
     if run.status != "done":
-        click.echo(_("Error: %(failure)s", failure=run.failure), err=True)
+        click.echo(_("Error: %(failure)s", failure=jobs.failure_text(run)), err=True)
         problems = (run.report or {}).get("problems", [])
         for p in problems[:20]:
             click.echo("  " + _("record %(ordinal)s: %(defect)s", ordinal=p["ordinal"],
                                 defect=importer.defect_text(p)), err=True)
         if report_path:  # a script reads why, as it reads a report
-            _write_report(report_path, {"partner": partner.code, "file": os.path.basename(file),
+            _write_report(report_path, {"partner": partner.code, "file": label,
                                         "failed": True, "error": run.failure, "imported": 0,
                                         "problems": problems})
         sys.exit(1)
@@ -79,6 +88,65 @@ def import_command(code, file, items, report_path):
     if report_path:
         _write_report(report_path, report)
     _summary(report)
+
+
+@catalog.command("harvest")
+@click.option("--partner", "code", help="The partner's code, e.g. UINSU.")
+@click.option("--url", help="The OAI-PMH base URL (default: the partner's, as set on the imports page).")
+@click.option("--prefix", help="The metadataPrefix of its MARC records (default marc21).")
+@click.option("--set", "set_spec", help="Harvest this set only.")
+@click.option("--due", is_flag=True, help="Harvest every partner whose harvest is due (for a daily cron job).")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, writable=True),
+              help="Write the import report (JSON) to this file.")
+def harvest_command(code, url, prefix, set_spec, due, report_path):
+    """Harvest a partner's catalogue over OAI-PMH and import it.
+
+    A full harvest, imported as an export is: it replaces the partner's
+    previous records and holdings as one unit, and a record the repository
+    no longer gives is withdrawn. Exit 0 when it was imported."""
+    from ill.accounts import utcnow
+
+    from . import harvest as harvesting
+
+    jobs.recover_interrupted(db.session)
+    db.session.commit()
+    if due:
+        if code or url:
+            raise click.UsageError("--due harvests every partner that is due: give no --partner or --url.")
+        failed = 0
+        for source in harvesting.due(db.session, utcnow()):
+            run = harvesting.queue(db.session, source.partner, url=source.url,
+                                   prefix=source.metadata_prefix, set_spec=source.set_spec,
+                                   status="running")
+            run.worker = jobs.worker_name()
+            db.session.commit()
+            run = jobs.execute(db.session, run.id)
+            failed += run.status != "done"
+            click.echo(f"{run.partner.code} {run.filename}: {run.status}"
+                       + (f" ({jobs.failure_text(run)})" if run.status != "done" else
+                          f" read {run.read}, imported {run.imported}, withdrew {run.withdrawn}"))
+        sys.exit(1 if failed else 0)
+    if not code:
+        raise click.UsageError("Give --partner CODE (or --due).")
+    partner = _partner(code)
+    source = harvesting.source_of(db.session, partner.id)
+    if not url and source is None:
+        click.echo(_("Error: %(code)s has no OAI-PMH address: give --url, or set it on the imports "
+                     "page.", code=partner.code), err=True)
+        sys.exit(1)
+    try:
+        run = harvesting.queue(
+            db.session, partner, url=url or source.url,
+            prefix=prefix if prefix is not None else (source.metadata_prefix if source and not url else ""),
+            set_spec=set_spec if set_spec is not None else (source.set_spec if source and not url else ""),
+            status="running")
+    except harvesting.HarvestError as exc:
+        click.echo(_("Error: %(failure)s", failure=harvesting.failure_text(exc.details["failure"])),
+                   err=True)
+        sys.exit(1)
+    run.worker = jobs.worker_name()
+    db.session.commit()
+    _run(partner, run.id, run.filename, report_path)
 
 
 def _write_report(path: str, report: dict) -> None:
@@ -122,6 +190,12 @@ def _summary(r: dict) -> None:
             click.echo("  " + _("%(barcode)s: records %(records)s", barcode=d["barcode"], records=records))
     if not r.get("complete", True):
         click.echo(_("The file could not be read to its end: no record was withdrawn."))
+    h = r.get("harvest")
+    if h:
+        click.echo(_("Harvested %(records)s record(s) in %(pages)s page(s) from %(url)s; %(deleted)s "
+                     "listed as deleted, %(other)s in another format (not imported).",
+                     records=h["records"], pages=h["pages"], url=h["url"], deleted=h["deleted"],
+                     other=h["not_marc"]))
 
 
 @catalog.command("worker")

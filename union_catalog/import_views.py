@@ -13,6 +13,7 @@ from flask import (
     Flask,
     Response,
     current_app,
+    flash,
     jsonify,
     redirect,
     render_template,
@@ -27,7 +28,7 @@ from ill.accounts import Role, current, require_library_staff, require_role
 from ill.errors import BadRequest, NotFound, TooLarge
 from ill.extensions import db
 
-from . import importer, jobs
+from . import harvest, importer, jobs
 from .models import ImportRun
 
 bp = Blueprint("catalog_imports", __name__, url_prefix="/catalog/imports",
@@ -90,9 +91,79 @@ def imports():
 
         stmt = stmt.join(Partner, Partner.id == ImportRun.partner_id).where(Partner.code == partner_code)
     runs = db.session.scalars(stmt).all()
+    sources = _sources_for(partners)
+    editing = None
+    if len(partners) == 1:
+        editing = partners[0]
+    elif partner_code:
+        editing = next((p for p in partners if p.code == partner_code), None)
     return render_template("union_catalog/imports.html", runs=runs, partners=partners,
                            partner_code=partner_code, limit_mb=_limit() // (1024 * 1024),
-                           progress_of=jobs.progress_of)
+                           progress_of=jobs.progress_of, sources=sources, editing=editing,
+                           editing_source=sources.get(editing.id) if editing else None)
+
+
+def _sources_for(partners) -> dict:
+    from .models import HarvestSource
+
+    ids = [p.id for p in partners]
+    if not ids:
+        return {}
+    return {s.partner_id: s for s in db.session.scalars(
+        select(HarvestSource).where(HarvestSource.partner_id.in_(ids)))}
+
+
+def _partner_from_form(user):
+    from agreements.models import Partner
+
+    code = (request.form.get("partner") or "").strip().upper()
+    if not code and user.library is not None and not _is_network_staff(user):
+        code = user.library.code
+    partner = db.session.scalar(select(Partner).where(Partner.code == code)) if code else None
+    if partner is None:
+        raise BadRequest(_("Choose the partner library."), field="partner")
+    require_library_staff(partner.id)
+    return partner
+
+
+def _harvest_error(exc: harvest.HarvestError, field: str | None = None) -> BadRequest:
+    return BadRequest(harvest.failure_text(exc.details.get("failure"), exc.message), field=field)
+
+
+@bp.post("/harvest-source")
+def save_harvest_source():
+    """Where a library's catalogue is harvested from, and how often; an
+    empty address stops harvesting it."""
+    user = require_role(*STAFF)
+    partner = _partner_from_form(user)
+    form = request.form
+    try:
+        source = harvest.save_source(db.session, partner, url=form.get("url", ""),
+                                     prefix=form.get("metadata_prefix", ""), set_spec=form.get("set", ""),
+                                     every_days=form.get("every_days", "0"), actor=user.email)
+    except harvest.HarvestError as exc:
+        db.session.rollback()
+        raise _harvest_error(exc) from None
+    db.session.commit()
+    flash(_("Harvesting of %(code)s saved.", code=partner.code) if source is not None
+          else _("%(code)s is no longer harvested.", code=partner.code), "success")
+    return redirect(url_for("catalog_imports.imports", partner=partner.code) + "#harvest-heading", code=303)
+
+
+@bp.post("/harvest")
+def harvest_now():
+    """Harvest a library's catalogue now, in the background, and import it."""
+    user = require_role(*STAFF)
+    partner = _partner_from_form(user)
+    source = harvest.source_of(db.session, partner.id)
+    if source is None:
+        raise BadRequest(_("%(code)s has no OAI-PMH address yet: set it first.", code=partner.code),
+                         field="partner")
+    run = harvest.queue(db.session, partner, url=source.url, prefix=source.metadata_prefix,
+                        set_spec=source.set_spec, user=user)
+    db.session.commit()
+    jobs.start(current_app._get_current_object(), run.id)
+    return redirect(url_for("catalog_imports.show", run_id=run.id), code=303)
 
 
 @bp.post("/")
@@ -207,3 +278,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.jinja_env.filters["defect_text"] = importer.defect_text
     app.jinja_env.filters["outcome_text"] = importer.outcome_text
+    app.jinja_env.filters["failure_text"] = jobs.failure_text

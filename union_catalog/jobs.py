@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from ill.accounts import utcnow
 from ill.errors import ServiceError
 
-from . import importer, search
+from . import harvest, importer, search
 from .models import ImportRun
 
 log = logging.getLogger(__name__)
@@ -49,6 +49,8 @@ def progress_of(run: ImportRun) -> dict | None:
         return None
     if data.get("total"):
         data["percent"] = min(100, int(100 * data["bytes"] / data["total"]))
+    elif data.get("expected"):  # harvesting: records so far of those the repository announced
+        data["percent"] = min(100, int(100 * data["read"] / data["expected"]))
     return data
 
 
@@ -80,16 +82,29 @@ def execute(session, run_id: int, progress=None) -> ImportRun:
     if run.status != "running":
         run.status, run.started_at, run.worker = "running", utcnow(), worker_name()
         session.commit()
+    harvested_to = None
     try:
+        harvested = None
+        if run.harvest and not run.stored_path:
+            harvested_to = uploads_dir() / f"harvest-{run_id}.xml"
+            harvested = _harvest(run, harvested_to, progress)
+            run.stored_path = str(harvested_to)
         report = importer.import_export(session, run.partner, run.stored_path,
                                         items_path=run.items_stored_path, run=run, filename=run.filename,
                                         progress=_progress_writer(run_id, progress))
+        if harvested is not None:
+            report["harvest"] = harvested
+            run.report = dict(report)
         run.status, run.finished_at = "done", utcnow()
         session.commit()
     except ServiceError as exc:
-        _failed(session, run_id, exc.message, exc.details.get("problems"))
+        if harvested_to is not None:
+            harvested_to.unlink(missing_ok=True)
+        _failed(session, run_id, exc.message, exc.details.get("problems"), exc.details.get("failure"))
     except Exception:  # noqa: BLE001 - a failed run is recorded, never lost
         log.exception("import run %s failed", run_id)
+        if harvested_to is not None:
+            harvested_to.unlink(missing_ok=True)
         _failed(session, run_id, "The import stopped on an unexpected error; nothing was changed. "
                 "The team can find the details in the log.", None,
                 tb=traceback.format_exc(limit=5))
@@ -103,12 +118,42 @@ def execute(session, run_id: int, progress=None) -> ImportRun:
     return session.get(ImportRun, run_id)
 
 
-def _failed(session, run_id: int, message: str, problems, tb: str | None = None) -> None:
+def _harvest(run: ImportRun, path: Path, progress=None) -> dict:
+    """Harvest what the run names into path, with its progress on the page."""
+    out = _progress_path(run.id)
+
+    def advance(records: int, pages: int, expected: int | None) -> None:
+        tmp = out.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"harvest": True, "read": records, "pages": pages,
+                                   "expected": expected}))
+        os.replace(tmp, out)
+        if progress:
+            progress(records, 0, 0)
+
+    h = run.harvest
+    got = harvest.harvest(h["url"], str(path), prefix=h.get("metadata_prefix", ""),
+                          set_spec=h.get("set", ""), progress=advance,
+                          timeout=float(current_app.config.get("CATALOG_HARVEST_TIMEOUT", 120)))
+    if got.records == 0:
+        raise harvest.HarvestError(
+            harvest.N_("The harvest found no MARC record (%(deleted)s listed as deleted, %(other)s in "
+                       "another format). Nothing was changed."),
+            deleted=got.deleted, other=len(got.not_marc))
+    return got.as_dict()
+
+
+def failure_text(run: ImportRun) -> str:
+    """Why a run failed, in the reader's language where the failure says how."""
+    return harvest.failure_text((run.report or {}).get("failure"), run.failure or "")
+
+
+def _failed(session, run_id: int, message: str, problems, failure: dict | None = None,
+            tb: str | None = None) -> None:
     session.rollback()
     run = session.get(ImportRun, run_id)
     run.status, run.finished_at, run.failure = "failed", utcnow(), message
-    if problems:
-        run.report = {"problems": problems}
+    if problems or failure:
+        run.report = {"problems": problems or [], **({"failure": failure} if failure else {})}
     if tb:
         log.error("import run %s: %s", run_id, tb)
     session.commit()

@@ -66,9 +66,30 @@ class ImportRun(db.Model):
     failure: Mapped[str | None] = mapped_column(Text)
     # host:pid of the process running it, to tell an interrupted run from a live one.
     worker: Mapped[str | None] = mapped_column(String(100))
+    # A harvest over OAI-PMH rather than an uploaded file: {"url", "metadata_prefix", "set"}.
+    harvest: Mapped[dict | None] = mapped_column(JSON)
 
     partner = relationship("Partner")
     user = relationship("User")
+
+
+class HarvestSource(db.Model):
+    """Where a partner's catalogue can be harvested over OAI-PMH, instead of
+    its sending exports, and how often (``union_catalog.harvest``)."""
+
+    __tablename__ = "catalog_harvest_sources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"), unique=True)
+    url: Mapped[str] = mapped_column(String(500))
+    metadata_prefix: Mapped[str] = mapped_column(String(100), default="marc21")
+    set_spec: Mapped[str] = mapped_column(String(200), default="")
+    # Days between harvests for `flask catalog harvest --due`; 0: only when asked.
+    every_days: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(254), default="")
+
+    partner = relationship("Partner")
 
 
 class Cluster(db.Model):

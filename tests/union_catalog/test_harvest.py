@@ -1,0 +1,349 @@
+"""Harvesting a partner's catalogue over OAI-PMH, from a real local HTTP server."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from union_catalog import harvest, jobs
+from union_catalog.harvest import HarvestError
+from union_catalog.models import ImportRun, SourceRecord
+
+from .marcdata import books, record
+from .oai_server import Repository, Server
+
+
+def no_sleep(_seconds):
+    pass
+
+
+def live_titles(session, partner):
+    return sorted(session.scalars(select(SourceRecord.title).where(
+        SourceRecord.partner_id == partner.id, SourceRecord.withdrawn_at.is_(None))))
+
+
+def harvest_run(session, partner, url, **kw):
+    run = harvest.queue(session, partner, url=url, status="running", **kw)
+    session.commit()
+    return jobs.execute(session, run.id)
+
+
+# --- the protocol, without a database ----------------------------------------
+
+def test_every_page_is_followed_and_deleted_records_are_counted(tmp_path):
+    recs = books(5)
+    repo = Repository([recs[0], ("deleted", "x1"), *recs[1:], ("deleted", "x2")], page_size=2)
+    out = tmp_path / "h.xml"
+    with Server(repo) as server:
+        got = harvest.harvest(server.url, str(out), sleep=no_sleep)
+    assert (got.pages, got.records, got.deleted) == (4, 5, 2)
+    assert repo.requests[0] == {"verb": "ListRecords", "metadataPrefix": "marc21"}
+    assert all(set(r) == {"verb", "resumptionToken"} for r in repo.requests[1:])
+    from union_catalog import marc
+
+    with open(out, "rb") as fh:
+        fmt, records = marc.open_records(fh)
+        read = [r for r in records if r.usable]
+    assert fmt == "marcxml"
+    assert [r.control_number for r in read] == [f"b{i:05d}" for i in range(1, 6)]
+    assert read[0].record["245"]["a"] == "Pengantar Ilmu 1"
+
+
+def test_a_set_and_a_prefix_are_asked_for(tmp_path):
+    repo = Repository(books(4), formats=("marcxml",))
+    repo.sets = {"skripsi": {1, 3}}
+    with Server(repo) as server:
+        got = harvest.harvest(server.url, str(tmp_path / "h.xml"), prefix="marcxml", set_spec="skripsi")
+    assert got.records == 2
+    assert repo.requests[0] == {"verb": "ListRecords", "metadataPrefix": "marcxml", "set": "skripsi"}
+
+
+def test_a_format_the_repository_does_not_give_names_those_it_does(tmp_path):
+    repo = Repository(books(2), formats=("oai_dc", "marcxml"))
+    with Server(repo) as server, pytest.raises(HarvestError) as err:
+        harvest.harvest(server.url, str(tmp_path / "h.xml"))
+    assert "'marc21'" in err.value.message and "oai_dc, marcxml" in err.value.message
+
+
+def test_no_records_in_a_set_says_so(tmp_path):
+    repo = Repository(books(2))
+    with Server(repo) as server, pytest.raises(HarvestError, match="no records .* in the set 'kosong'"):
+        harvest.harvest(server.url, str(tmp_path / "h.xml"), set_spec="kosong")
+
+
+def test_a_busy_repository_is_asked_again_after_the_wait_it_names(tmp_path):
+    repo = Repository(books(3), page_size=2)
+    repo.queued = [(503, b"busy", {"Retry-After": "7"}), (502, b"bad gateway", {})]
+    waits = []
+    with Server(repo) as server:
+        got = harvest.harvest(server.url, str(tmp_path / "h.xml"), sleep=waits.append)
+    assert got.records == 3
+    assert waits == [7.0, 4]  # as asked, then the second backoff step
+
+
+def test_a_repository_that_keeps_failing_fails_the_harvest(tmp_path):
+    repo = Repository(books(3), page_size=2)
+    with Server(repo) as server:
+        first = repo.answer  # the first page answers; every later request fails
+
+        def failing(params):
+            if "resumptionToken" in params:
+                return 500, b"oops", {}
+            return first(params)
+
+        repo.answer = failing
+        with pytest.raises(HarvestError, match="HTTP 500 for page 2"):
+            harvest.harvest(server.url, str(tmp_path / "h.xml"), sleep=no_sleep, retries=2)
+
+
+def test_a_repeated_resumption_token_stops_the_harvest(tmp_path):
+    repo = Repository(books(5), page_size=2)
+    repo.repeat_token = True
+    with Server(repo) as server, pytest.raises(HarvestError, match="twice"):
+        harvest.harvest(server.url, str(tmp_path / "h.xml"))
+    assert len(repo.requests) == 2  # the second page named itself again
+
+
+def test_a_page_with_a_dtd_is_refused(tmp_path):
+    repo = Repository(books(1))
+    bomb = (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]>'
+            b'<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"><ListRecords>&a;</ListRecords></OAI-PMH>')
+    repo.queued = [(200, bomb, {})]
+    with Server(repo) as server, pytest.raises(HarvestError, match="DTD"):
+        harvest.harvest(server.url, str(tmp_path / "h.xml"))
+
+
+def test_records_in_another_format_are_counted_by_identifier(tmp_path):
+    repo = Repository([*books(2), ("dc", "dc-1")])
+    with Server(repo) as server:
+        got = harvest.harvest(server.url, str(tmp_path / "h.xml"))
+    assert got.records == 2 and got.not_marc == ["oai:test:dc-1"]
+
+
+@pytest.mark.parametrize("url", ["ftp://x/oai", "oai.example.org", "http://x/oai?verb=Identify", ""])
+def test_a_base_url_must_be_one(url):
+    with pytest.raises(HarvestError, match="not an OAI-PMH base URL"):
+        harvest.check_url(url)
+
+
+def test_an_unreachable_repository_is_named(tmp_path):
+    with pytest.raises(HarvestError, match="could not be reached for page 1"):
+        harvest.harvest("http://127.0.0.1:9/oai", str(tmp_path / "h.xml"), sleep=no_sleep, retries=1)
+
+
+# --- harvest and import, on both databases -------------------------------------
+
+def test_a_harvest_imports_and_a_second_one_withdraws_what_the_partner_deleted(session, make, app):
+    lib = make.partner("UINSU", holdings_tag="952")
+    recs = books(5)
+    repo = Repository(recs, page_size=2)
+    with Server(repo) as server:
+        run = harvest_run(session, lib, server.url)
+        assert run.status == "done", run.failure
+        assert run.report["harvest"] == {
+            "url": server.url, "metadata_prefix": "marc21", "set": "", "pages": 3, "records": 5,
+            "deleted": 0, "not_marc": 0, "not_marc_identifiers": []}
+        assert (run.read, run.imported, run.items) == (5, 5, 5)
+        assert run.filename == "OAI-PMH 127.0.0.1/oai"
+        assert len(live_titles(session, lib)) == 5
+        repo.records = [recs[0], ("deleted", "b2"), *recs[2:]]
+        again = harvest_run(session, lib, server.url)
+    assert again.status == "done", again.failure
+    assert (again.withdrawn, again.unchanged, again.report["harvest"]["deleted"]) == (1, 4, 1)
+    assert "Pengantar Ilmu 2" not in live_titles(session, lib)
+
+
+def test_a_harvest_that_fails_midway_changes_nothing(session, make, app):
+    lib = make.partner("UINSU")
+    with Server(Repository(books(3), page_size=2)) as server:
+        assert harvest_run(session, lib, server.url).status == "done"
+    before = live_titles(session, lib)
+    repo = Repository([record("n1", "Fikih zakat"), *books(3)], page_size=2)
+    repo.answer = _failing_after_first(repo)
+    app.config["CATALOG_HARVEST_TIMEOUT"] = 5
+    with Server(repo) as server:
+        run = harvest_run(session, lib, server.url)
+    assert run.status == "failed"
+    assert "HTTP 404 for page 2" in run.failure
+    assert jobs.failure_text(run) == run.failure
+    assert live_titles(session, lib) == before
+    assert run.stored_path is None
+    # the good harvest's file is kept, as an upload is; the broken one's is not
+    assert [p.name for p in jobs.uploads_dir().glob("harvest-*")] == [f"harvest-{run.id - 1}.xml"]
+
+
+def _failing_after_first(repo):
+    first = repo.answer
+
+    def answer(params):
+        return (404, b"gone", {}) if "resumptionToken" in params else first(params)
+
+    return answer
+
+
+def test_a_harvest_of_nothing_but_deleted_records_withdraws_nothing(session, make, app):
+    lib = make.partner("UINSU")
+    with Server(Repository(books(2))) as server:
+        harvest_run(session, lib, server.url)
+    with Server(Repository([("deleted", "a"), ("deleted", "b")])) as server:
+        run = harvest_run(session, lib, server.url)
+    assert run.status == "failed" and "no MARC record (2 listed as deleted" in run.failure
+    assert len(live_titles(session, lib)) == 2
+
+
+def test_a_failure_reads_in_indonesian(session, make, app):
+    lib = make.partner("UINSU")
+    with Server(Repository(books(2), formats=("oai_dc",))) as server:
+        run = harvest_run(session, lib, server.url)
+    from flask_babel import force_locale
+
+    with app.test_request_context(), force_locale("id"):
+        text = jobs.failure_text(run)
+    assert "'marc21'" in text and "oai_dc" in text and text != run.failure
+
+
+def test_sources_fall_due_by_their_days_since_the_last_good_harvest(session, make, app):
+    from datetime import timedelta
+
+    from ill.accounts import utcnow
+
+    a, b, c = make.partner("AAA"), make.partner("BBB"), make.partner("CCC")
+    with Server(Repository(books(2))) as server:
+        harvest.save_source(session, a, url=server.url, every_days=7)
+        harvest.save_source(session, b, url=server.url, every_days=0)  # only when asked
+        harvest.save_source(session, c, url=server.url, every_days=1)
+        session.commit()
+        now = utcnow()
+        assert [s.partner_id for s in harvest.due(session, now)] == [a.id, c.id]
+        harvest_run(session, a, server.url)
+        assert [s.partner_id for s in harvest.due(session, now)] == [c.id]
+        assert [s.partner_id for s in harvest.due(session, now + timedelta(days=7))] == [a.id, c.id]
+        harvest.queue(session, c, url=server.url)  # waiting for the worker
+        session.commit()
+        assert [s.partner_id for s in harvest.due(session, now + timedelta(days=7))] == [a.id]
+
+
+@pytest.mark.parametrize("field,value,message", [
+    ("url", "oai.example.org", "not an OAI-PMH base URL"),
+    ("prefix", "marc 21", "not a valid OAI-PMH metadataPrefix"),
+    ("set_spec", "a/b", "not a valid OAI-PMH set"),
+    ("every_days", "weekly", "Harvest every"),
+])
+def test_a_source_is_checked_before_it_is_saved(session, make, field, value, message):
+    lib = make.partner("UINSU")
+    args = {"url": "http://oai.example.org/cgi-bin/koha/oai.pl", "prefix": "", "set_spec": "",
+            "every_days": 0, field: value}
+    with pytest.raises(HarvestError, match=message):
+        harvest.save_source(session, lib, **args)
+    assert session.scalar(select(ImportRun.id)) is None and harvest.source_of(session, lib.id) is None
+
+
+# --- the command line ------------------------------------------------------------
+
+def test_the_command_harvests_imports_and_reports(session, make, runner, tmp_path):
+    import json
+
+    make.partner("UINSU")
+    with Server(Repository([*books(3), ("deleted", "z")], page_size=2)) as server:
+        out = tmp_path / "r.json"
+        result = runner.invoke(args=["catalog", "harvest", "--partner", "uinsu", "--url", server.url,
+                                     "--report", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "imported 3" in result.output
+    assert f"Harvested 3 record(s) in 2 page(s) from {server.url}; 1 listed as deleted" in result.output
+    report = json.loads(out.read_text())
+    assert report["imported"] == 3 and report["harvest"]["deleted"] == 1
+
+
+def test_the_command_needs_an_address_and_says_why_it_failed(session, make, runner):
+    lib = make.partner("UINSU")
+    result = runner.invoke(args=["catalog", "harvest", "--partner", "UINSU"])
+    assert result.exit_code == 1 and "UINSU has no OAI-PMH address" in result.output
+    with Server(Repository(books(1))) as server:
+        harvest.save_source(session, lib, url=server.url, set_spec="none-such")
+        session.commit()
+        result = runner.invoke(args=["catalog", "harvest", "--partner", "UINSU"])
+    assert result.exit_code == 1
+    assert "no records in the format 'marc21' in the set 'none-such'" in result.output
+    assert session.scalar(select(ImportRun.status)) == "failed"
+
+
+def test_the_daily_command_harvests_those_due(session, make, runner):
+    a, b = make.partner("AAA"), make.partner("BBB")
+    with Server(Repository(books(2))) as server:
+        harvest.save_source(session, a, url=server.url, every_days=7)
+        harvest.save_source(session, b, url=server.url)
+        session.commit()
+        first = runner.invoke(args=["catalog", "harvest", "--due"])
+        second = runner.invoke(args=["catalog", "harvest", "--due"])
+    assert first.exit_code == 0, first.output
+    assert "AAA OAI-PMH 127.0.0.1/oai: done read 2, imported 2" in first.output
+    assert "BBB" not in first.output
+    assert second.exit_code == 0 and second.output == ""
+    assert live_titles(session, a) == ["Pengantar Ilmu 1", "Pengantar Ilmu 2"]
+
+
+# --- the imports page ------------------------------------------------------------
+
+def _finish(session, response):
+    assert response.status_code == 303, response.get_data(as_text=True)
+    run_id = int(response.headers["Location"].rstrip("/").rsplit("/", 1)[-1])
+    jobs.wait(run_id, timeout=60)
+    session.expire_all()
+    return session.get(ImportRun, run_id)
+
+
+def test_a_librarian_sets_the_address_and_harvests_from_the_page(client, make, session):
+    from tests.factories import login
+
+    lib = make.partner("UINSU")
+    user = make.user("librarian", library=lib)
+    make.commit()
+    login(client, user.email)
+    with Server(Repository(books(3), page_size=2)) as server:
+        saved = client.post("/catalog/imports/harvest-source",
+                            data={"url": server.url, "metadata_prefix": "marc21", "set": "",
+                                  "every_days": "7"})
+        assert saved.status_code == 303
+        page = client.get(saved.headers["Location"]).get_data(as_text=True)
+        assert server.url in page and "Panen sekarang" in page  # the default language
+        source = harvest.source_of(session, lib.id)
+        assert (source.every_days, source.updated_by) == (7, user.email)
+        run = _finish(session, client.post("/catalog/imports/harvest", data={"partner": "UINSU"}))
+    assert run.status == "done", run.failure
+    assert (run.imported, run.user_id) == (3, user.id)
+    shown = client.get(f"/catalog/imports/{run.id}").get_data(as_text=True)
+    assert "Dipanen 3 cantuman dalam 2 halaman" in shown and server.url in shown
+    assert "OAI-PMH 127.0.0.1/oai" in client.get("/catalog/imports/").get_data(as_text=True)
+
+
+def test_a_bad_address_is_refused_by_name_and_nothing_is_saved(client, make, session):
+    from tests.factories import login
+
+    lib = make.partner("UINSU")
+    user = make.user("librarian", library=lib)
+    make.commit()
+    login(client, user.email, headers={"Accept-Language": "id"})
+    resp = client.post("/catalog/imports/harvest-source", data={"url": "katalog.uinsu.ac.id/oai"},
+                       headers={"Accept": "application/json"})
+    assert resp.status_code == 400
+    assert "katalog.uinsu.ac.id/oai" in resp.get_json()["error"]["message"]
+    assert harvest.source_of(session, lib.id) is None
+
+
+def test_only_that_library_and_coordinators_harvest_it(client, make, session):
+    from tests.factories import login
+
+    own, other = make.partner("UINSU"), make.partner("UGM")
+    harvest.save_source(session, own, url="http://127.0.0.1:9/oai")
+    stranger = make.user("librarian", library=other)
+    patron = make.user("patron", library=own)
+    make.commit()
+    login(client, stranger.email)
+    assert client.post("/catalog/imports/harvest", data={"partner": "UINSU"}).status_code == 403
+    assert client.post("/catalog/imports/harvest-source",
+                       data={"partner": "UINSU", "url": "http://evil.example/oai"}).status_code == 403
+    client.post("/logout")
+    login(client, patron.email)
+    assert client.post("/catalog/imports/harvest", data={"partner": "UINSU"}).status_code == 403
+    assert session.scalar(select(ImportRun.id)) is None
+    assert harvest.source_of(session, own.id).url == "http://127.0.0.1:9/oai"

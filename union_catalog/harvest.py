@@ -1,0 +1,378 @@
+"""Harvesting a partner's catalogue over OAI-PMH, as an export.
+
+Koha, INLISLite and other systems answer OAI-PMH (``ListRecords``) with
+MARC21 slim records, a page at a time, each page naming the next by a
+resumption token. A harvest asks for the whole list (no ``from``: a full
+harvest, so that a record the partner deleted is simply absent) and writes
+its MARC records, in the order given, to one MARCXML collection on disk.
+That file is then imported as any export is (``importer.import_export``):
+the same report, the same replace-as-a-unit. A harvest that fails midway
+writes nothing to the catalogue.
+
+Each page is read whole (a page is tens or hundreds of records) by
+defusedxml's parser: no DTD, no entity, nothing fetched. Records are written
+as they come, so memory does not grow with the catalogue.
+
+Errors are HarvestError: a message in English for scripts and logs, and its
+msgid and values (``details["failure"]``) for a page to say it in its
+reader's language (``failure_text``)."""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+from xml.sax.saxutils import escape, quoteattr
+
+from .errors import CatalogError
+from .marc import MARC_NS, N_
+
+OAI_NS = "http://www.openarchives.org/OAI/2.0/"
+_OAI = "{" + OAI_NS + "}"
+DEFAULT_PREFIX = "marc21"
+# metadataPrefix and setSpec are tokens (OAI-PMH 2.0, 3.5 and 4.6)
+_TOKEN_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.!~*'():")
+USER_AGENT = "ill-union-catalog-harvester (OAI-PMH 2.0)"
+
+
+class HarvestError(CatalogError):
+    def __init__(self, template: str, **args):
+        message = template % args if args else template
+        super().__init__(message, details={"failure": {"template": template, "args": args}})
+
+
+def failure_text(failure: dict | None, fallback: str = "") -> str:
+    """A harvest's failure in the reader's language."""
+    from flask_babel import gettext
+
+    if not failure or not failure.get("template"):
+        return fallback
+    args = failure.get("args") or {}
+    return gettext(failure["template"]) % args if args else gettext(failure["template"])
+
+
+def check_url(url: str) -> str:
+    url = (url or "").strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise HarvestError(N_("'%(url)s' is not an OAI-PMH base URL: give one beginning with http:// "
+                              "or https://, as the library's system shows it."), url=url)
+    if parts.query or parts.fragment:
+        raise HarvestError(N_("'%(url)s' is not an OAI-PMH base URL: give it without '?' and what "
+                              "follows (verb=..., metadataPrefix=...)."), url=url)
+    return url
+
+
+def check_token(value: str, what: str) -> str:
+    value = (value or "").strip()
+    if value and not set(value) <= _TOKEN_CHARS:
+        raise HarvestError(N_("'%(value)s' is not a valid OAI-PMH %(what)s: use letters, digits "
+                              "and - _ . ! ~ * ' ( ) : only."), value=value, what=what)
+    return value
+
+
+@dataclass
+class Harvested:
+    """What a harvest fetched."""
+
+    url: str
+    prefix: str
+    set_spec: str
+    pages: int = 0
+    records: int = 0
+    deleted: int = 0  # records the repository lists as deleted: not written
+    not_marc: list[str] = field(default_factory=list)  # identifiers of records in another format
+    bytes: int = 0
+
+    def as_dict(self) -> dict:
+        return {"url": self.url, "metadata_prefix": self.prefix, "set": self.set_spec,
+                "pages": self.pages, "records": self.records, "deleted": self.deleted,
+                "not_marc": len(self.not_marc), "not_marc_identifiers": self.not_marc[:50]}
+
+
+ProgressFn = Callable[[int, int, int | None], None]  # records, pages, completeListSize
+
+
+def harvest(url: str, out_path: str, *, prefix: str = DEFAULT_PREFIX, set_spec: str = "",
+            http=None, progress: ProgressFn | None = None, timeout: float = 120.0,
+            max_page_bytes: int = 64 << 20, retries: int = 3, max_wait: float = 300.0,
+            sleep: Callable[[float], None] = time.sleep) -> Harvested:
+    """Harvest every record of the repository at url (in prefix, of set_spec
+    when given) into out_path as a MARCXML collection."""
+    import requests
+
+    url = check_url(url)
+    prefix = check_token(prefix, "metadataPrefix") or DEFAULT_PREFIX
+    set_spec = check_token(set_spec, "set")
+    http = http or requests.Session()
+    done = Harvested(url=url, prefix=prefix, set_spec=set_spec)
+    params = {"verb": "ListRecords", "metadataPrefix": prefix}
+    if set_spec:
+        params["set"] = set_spec
+    tokens_seen: set[str] = set()
+    with open(out_path, "w", encoding="utf-8", newline="\n") as out:
+        out.write(f'<?xml version="1.0" encoding="UTF-8"?>\n<collection xmlns="{MARC_NS}">\n')
+        while True:
+            page = _fetch(http, url, params, done.pages + 1, timeout, max_page_bytes, retries,
+                          max_wait, sleep)
+            done.pages += 1
+            done.bytes += len(page)
+            root = _parse(page, done.pages)
+            _raise_oai_error(root, done, http, timeout)
+            listing = root.find(_OAI + "ListRecords")
+            if listing is None:
+                raise HarvestError(N_("Page %(page)s of the harvest is not an OAI-PMH ListRecords "
+                                      "answer: is %(url)s the repository's base URL?"),
+                                   page=done.pages, url=url)
+            for record in listing.iter(_OAI + "record"):
+                _write_record(out, record, done)
+            if progress:
+                progress(done.records, done.pages, _list_size(listing))
+            token_elem = listing.find(_OAI + "resumptionToken")
+            token = (token_elem.text or "").strip() if token_elem is not None else ""
+            if not token:
+                break
+            if token in tokens_seen:
+                raise HarvestError(N_("The repository gave the resumption token '%(token)s' twice "
+                                      "(page %(page)s): the harvest stopped rather than loop."),
+                                   token=token[:100], page=done.pages)
+            tokens_seen.add(token)
+            params = {"verb": "ListRecords", "resumptionToken": token}
+        out.write("</collection>\n")
+    return done
+
+
+def _fetch(http, url: str, params: dict, page: int, timeout: float, limit: int, retries: int,
+           max_wait: float, sleep) -> bytes:
+    """One page. A 503 (the repository's way to say "later", with
+    Retry-After), another 5xx or a broken connection is tried again, a few
+    times; anything else fails the harvest with what went wrong."""
+    import requests
+
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            resp = http.get(url, params=params, timeout=timeout, stream=True,
+                            headers={"User-Agent": USER_AGENT})
+        except requests.RequestException as exc:
+            if attempt <= retries:
+                sleep(min(max_wait, 2 ** attempt))
+                continue
+            raise HarvestError(N_("The repository at %(url)s could not be reached for page %(page)s "
+                                  "(%(error)s). Nothing was changed."),
+                               url=url, page=page, error=exc.__class__.__name__) from None
+        with resp:
+            if resp.status_code >= 500 and attempt <= retries:
+                sleep(min(max_wait, _retry_after(resp) or 2 ** attempt))
+                continue
+            if resp.status_code != 200:
+                raise HarvestError(N_("The repository answered HTTP %(status)s for page %(page)s of "
+                                      "the harvest (%(url)s). Nothing was changed."),
+                                   status=resp.status_code, page=page, url=url)
+            body = bytearray()
+            for chunk in resp.iter_content(1 << 16):
+                body += chunk
+                if len(body) > limit:
+                    raise HarvestError(N_("Page %(page)s of the harvest is larger than %(mb)s MB: "
+                                          "refused."), page=page, mb=limit >> 20)
+            return bytes(body)
+
+
+def _retry_after(resp) -> float | None:
+    value = resp.headers.get("Retry-After", "").strip()
+    return float(value) if value.isdigit() else None
+
+
+def _parse(page: bytes, number: int):
+    from xml.etree.ElementTree import ParseError
+
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import fromstring
+
+    try:
+        return fromstring(page, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException as exc:
+        raise HarvestError(N_("Page %(page)s of the harvest was refused: it declares a DTD, entities "
+                              "or external references (%(kind)s), which OAI-PMH never needs."),
+                           page=number, kind=exc.__class__.__name__) from None
+    except ParseError as exc:
+        raise HarvestError(N_("Page %(page)s of the harvest is not well-formed XML (%(error)s). "
+                              "Nothing was changed."), page=number, error=str(exc)) from None
+
+
+def _raise_oai_error(root, done: Harvested, http, timeout: float) -> None:
+    error = root.find(_OAI + "error")
+    if error is None:
+        return
+    code, text = error.get("code", ""), (error.text or "").strip()
+    if code == "noRecordsMatch" and done.pages == 1:
+        if done.set_spec:
+            raise HarvestError(N_("The repository has no records in the format '%(prefix)s' in the "
+                                  "set '%(set)s'. Nothing was changed."),
+                               prefix=done.prefix, set=done.set_spec)
+        raise HarvestError(N_("The repository has no records in the format '%(prefix)s'. Nothing was "
+                              "changed."), prefix=done.prefix)
+    if code == "cannotDisseminateFormat":
+        offered = _formats(http, done.url, timeout)
+        raise HarvestError(N_("The repository does not give records in the format '%(prefix)s'. "
+                              "It gives: %(formats)s. Choose the MARC one (often marc21 or marcxml)."),
+                           prefix=done.prefix, formats=", ".join(offered) or "?")
+    if code == "badResumptionToken":
+        raise HarvestError(N_("The repository no longer knows the resumption token of page %(page)s "
+                              "(it may have expired): harvest again. Nothing was changed."),
+                           page=done.pages)
+    raise HarvestError(N_("The repository answered page %(page)s with the OAI-PMH error %(code)s: "
+                          "%(text)s. Nothing was changed."), page=done.pages, code=code, text=text[:300])
+
+
+def _formats(http, url: str, timeout: float) -> list[str]:
+    """The metadata prefixes a repository offers; empty when it will not say."""
+    try:
+        resp = http.get(url, params={"verb": "ListMetadataFormats"}, timeout=timeout,
+                        headers={"User-Agent": USER_AGENT})
+        root = _parse(resp.content, 1)
+    except Exception:  # noqa: BLE001 - only a hint for the message
+        return []
+    return [(e.text or "").strip() for e in root.iter(_OAI + "metadataPrefix")]
+
+
+def _list_size(listing) -> int | None:
+    token = listing.find(_OAI + "resumptionToken")
+    size = token.get("completeListSize", "") if token is not None else ""
+    return int(size) if size.isdigit() else None
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _write_record(out, record, done: Harvested) -> None:
+    header = record.find(_OAI + "header")
+    if header is not None and header.get("status") == "deleted":
+        done.deleted += 1
+        return
+    metadata = record.find(_OAI + "metadata")
+    marc = None
+    for elem in (metadata if metadata is not None else ()):
+        if _local(elem.tag) == "record":
+            marc = elem
+        elif _local(elem.tag) == "collection":
+            marc = next((e for e in elem if _local(e.tag) == "record"), None)
+        break
+    if marc is None:
+        identifier = header.findtext(_OAI + "identifier", "") if header is not None else ""
+        done.not_marc.append(identifier.strip())
+        return
+    # written anew in the MARC namespace, whatever prefix (or none) the
+    # repository gave it; anything but MARC's own elements is left out
+    parts = ["<record>"]
+    for elem in marc:
+        name = _local(elem.tag)
+        if name == "leader":
+            parts.append(f"<leader>{escape(elem.text or '')}</leader>")
+        elif name == "controlfield":
+            parts.append(f"<controlfield tag={quoteattr(elem.get('tag', ''))}>"
+                         f"{escape(elem.text or '')}</controlfield>")
+        elif name == "datafield":
+            parts.append(f"<datafield tag={quoteattr(elem.get('tag', ''))} "
+                         f"ind1={quoteattr(elem.get('ind1', ' '))} ind2={quoteattr(elem.get('ind2', ' '))}>")
+            for sub in elem:
+                if _local(sub.tag) == "subfield":
+                    parts.append(f"<subfield code={quoteattr(sub.get('code', ''))}>"
+                                 f"{escape(sub.text or '')}</subfield>")
+            parts.append("</datafield>")
+    parts.append("</record>\n")
+    out.write("".join(parts))
+    done.records += 1
+
+
+# --- where each partner is harvested from ------------------------------------
+
+def source_of(session, partner_id: int):
+    from sqlalchemy import select
+
+    from .models import HarvestSource
+
+    return session.scalar(select(HarvestSource).where(HarvestSource.partner_id == partner_id))
+
+
+def save_source(session, partner, *, url: str, prefix: str = "", set_spec: str = "",
+                every_days: int | str = 0, actor: str = ""):
+    """Where and how often a partner is harvested; an empty url removes it.
+    Returns the source, or None when removed."""
+    from .models import HarvestSource
+
+    source = source_of(session, partner.id)
+    if not (url or "").strip():
+        if source is not None:
+            session.delete(source)
+        return None
+    url = check_url(url)
+    prefix = check_token(prefix, "metadataPrefix") or DEFAULT_PREFIX
+    set_spec = check_token(set_spec, "set")
+    try:
+        days = int(str(every_days).strip() or 0)
+    except ValueError:
+        days = -1
+    if not 0 <= days <= 366:
+        raise HarvestError(N_("Harvest every: give a number of days from 0 (only when asked) to 366, "
+                              "not '%(value)s'."), value=str(every_days))
+    if source is None:
+        source = HarvestSource(partner_id=partner.id)
+        session.add(source)
+    source.url, source.metadata_prefix, source.set_spec = url, prefix, set_spec
+    source.every_days, source.updated_by = days, actor
+    return source
+
+
+def describe(url: str) -> str:
+    """How an import run made by a harvest is named in lists of imports."""
+    parts = urlsplit(url)
+    return f"OAI-PMH {parts.hostname}{parts.path}"[:255]
+
+
+def queue(session, partner, *, url: str, prefix: str = "", set_spec: str = "", user=None,
+          status: str = "queued"):
+    """An import run that harvests first (``jobs.execute`` runs it)."""
+    from .models import ImportRun
+
+    url = check_url(url)
+    prefix = check_token(prefix, "metadataPrefix") or DEFAULT_PREFIX
+    set_spec = check_token(set_spec, "set")
+    run = ImportRun(partner_id=partner.id, user_id=user.id if user is not None else None,
+                    filename=describe(url), status=status,
+                    harvest={"url": url, "metadata_prefix": prefix, "set": set_spec})
+    session.add(run)
+    return run
+
+
+def due(session, now) -> list:
+    """Sources harvested every so many days whose last good harvest is that
+    old (or that have none), and that have no import waiting or running."""
+    from datetime import timedelta
+
+    from sqlalchemy import func, select
+
+    from .models import HarvestSource, ImportRun
+
+    last = dict(session.execute(
+        select(ImportRun.partner_id, func.max(ImportRun.finished_at))
+        .where(ImportRun.status == "done", ImportRun.harvest.is_not(None))
+        .group_by(ImportRun.partner_id)).all())
+    busy = set(session.scalars(select(ImportRun.partner_id).where(
+        ImportRun.status.in_(("queued", "running")))))
+    out = []
+    for source in session.scalars(select(HarvestSource).where(HarvestSource.every_days > 0)
+                                  .order_by(HarvestSource.id)):
+        if source.partner_id in busy:
+            continue
+        when = last.get(source.partner_id)
+        if when is not None and when.tzinfo is None:  # SQLite gives it back naive, in UTC
+            from datetime import UTC
+
+            when = when.replace(tzinfo=UTC)
+        # a little slack, so that a daily cron job's harvest is due each day
+        if when is None or now - when >= timedelta(days=source.every_days) - timedelta(hours=1):
+            out.append(source)
+    return out
