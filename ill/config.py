@@ -56,6 +56,7 @@ class Defaults:
     # production may set False and run `flask --app ill catalog worker`.
     CATALOG_RUN_JOBS_IN_PROCESS = True
     CATALOG_UPLOAD_KEEP_DAYS = 30  # uploaded exports are deleted after this
+    CATALOG_HARVEST_TIMEOUT = 120  # seconds to wait for one page of an OAI-PMH harvest
 
     # Agreements
     AGREEMENTS_WARNING_DAYS = 90
