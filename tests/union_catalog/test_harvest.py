@@ -119,6 +119,27 @@ def test_records_in_another_format_are_counted_by_identifier(tmp_path):
     assert got.records == 2 and got.not_marc == ["oai:test:dc-1"]
 
 
+def test_a_real_repository_s_answer_is_harvested_whole(tmp_path, shared_dir):
+    """A record from a real shared index's OAI-PMH repository (ReShare's,
+    its GetRecord answer served as the one page of a ListRecords): every
+    field arrives, its holdings of several libraries in 999 too."""
+    from union_catalog import marc
+
+    answer = (shared_dir / "data" / "marc" / "modrs-oai-getrecord-bibrecord_01.xml").read_bytes()
+    repo = Repository()
+    repo.queued = [(200, answer.replace(b"GetRecord>", b"ListRecords>"), {})]
+    with Server(repo) as server:
+        got = harvest.harvest(server.url, str(tmp_path / "h.xml"))
+    assert (got.pages, got.records) == (1, 1)
+    with open(tmp_path / "h.xml", "rb") as fh:
+        [read] = list(marc.open_records(fh)[1])
+    with open(shared_dir / "data" / "marc" / "modrs-oai-getrecord-bibrecord_01.xml", "rb") as fh:
+        [original] = list(marc.open_records(fh)[1])
+    assert read.control_number == "3aa73fef-09fd-4f71-9246-ec0e50d35ef4"
+    assert read.record.as_json() == original.record.as_json()
+    assert len(read.record.get_fields("999")) > 1
+
+
 @pytest.mark.parametrize("url", ["ftp://x/oai", "oai.example.org", "http://x/oai?verb=Identify", ""])
 def test_a_base_url_must_be_one(url):
     with pytest.raises(HarvestError, match="not an OAI-PMH base URL"):
