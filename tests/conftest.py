@@ -106,6 +106,9 @@ def app(request, db_kind, tmp_path, app_config):
     else:
         cfg["DATABASE_URL"] = request.getfixturevalue("pg_database")
     cfg.update(app_config)
+    from union_catalog import suggest
+
+    suggest.forget()  # a vocabulary read in an earlier test, of a database now emptied
     application = create_app(cfg)
     application.test_client_class = IsolatedClient
     with application.app_context():

@@ -39,6 +39,7 @@ def search():
             "sort": page.query.sort,
             "results": page.results,
             "facets": page.facets,
+            **({"did_you_mean": page.suggestion} if page.suggestion else {}),
         }
     )
 

@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from ill.accounts import utcnow
 from ill.errors import ServiceError
 
-from . import harvest, importer, search
+from . import harvest, importer, search, suggest
 from .models import ImportRun
 
 log = logging.getLogger(__name__)
@@ -110,6 +110,7 @@ def execute(session, run_id: int, progress=None) -> ImportRun:
                 tb=traceback.format_exc(limit=5))
     else:  # committed: the index's upkeep, which never fails the run
         search.upkeep_after_commit(session, report["clusters"]["touched"])
+        suggest.forget()  # the index's words may have changed
     finally:
         try:
             _progress_path(run_id).unlink(missing_ok=True)

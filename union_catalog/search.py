@@ -1006,6 +1006,8 @@ class Page:
     results: list[dict]
     facets: dict[str, dict]
     query: Query
+    # a spelling that finds more, for a search that finds little (``suggest``)
+    suggestion: dict | None = None
 
     @property
     def pages(self) -> int:
@@ -1265,6 +1267,8 @@ def search(session, query: Query, user=None, day: date | None = None) -> Page:
     searcher = Searcher(session, query)
     total, ids, facets = searcher.run()
     results = summaries(session, ids, user, day, searcher.partners)
+    from . import suggest
+
     return Page(
         total=total,
         page=query.page,
@@ -1272,6 +1276,7 @@ def search(session, query: Query, user=None, day: date | None = None) -> Page:
         results=results,
         facets=facets,
         query=query,
+        suggestion=suggest.suggestion(session, query, total),
     )
 
 

@@ -1,0 +1,155 @@
+"""Did you mean ...? A spelling the catalogue knows, for a search that
+finds little.
+
+A search that finds fewer than ``BELOW`` union records is looked at word by
+word. A word the index holds in ``COMMON`` or more union records is left
+alone; another is compared with the index's own words that begin with the
+same letter (as Solr's spellchecker does: a first letter is rarely the
+mistake) and are at most two edits away (a letter added, dropped, changed,
+or two swapped). Among them the closest wins, then the one in most union
+records, and only one held at least ten times as often as the word typed: a
+rare spelling of a common word ("hadits", "hadith" for "hadis"; "perpustakan"
+for "perpustakaan"), never one rare word for another. The suggestion is
+kept only if, searched with the same filters, it finds more than the search
+did.
+
+The index's words (FTS5's vocabulary, PostgreSQL's ``ts_stat``) are read
+once and kept per database for ``MAX_AGE`` seconds, or until an import run
+by this process ends (``forget``). A suggestion is searched before it is
+shown, so words a little out of date cost at most a suggestion not made.
+They are folded as the index folds them, and so is the query, so case and
+diacritics never count as edits."""
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections import defaultdict
+from dataclasses import replace
+
+from . import searchtext
+
+BELOW = 10  # a search with fewer hits than this gets a suggestion where one helps
+COMMON = 50  # a word in this many union records or more is not misspelled
+MIN_LENGTH = 4
+MAX_EDITS = 2
+MORE_OFTEN = 10  # how much more often the suggested word must be held
+MAX_AGE = 300.0  # seconds a vocabulary is kept at most
+FIELDS = ("q", "title", "author", "subject")
+
+_lock = threading.Lock()
+_cache: dict[str, tuple[float, dict[str, int], dict[str, list[str]]]] = {}
+
+
+def _read(session) -> dict[str, int]:
+    from .search_schema import FTS_TABLE
+
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        rows = conn.exec_driver_sql(f"SELECT word, ndoc FROM ts_stat('SELECT doc FROM {FTS_TABLE}')")
+    else:
+        conn.exec_driver_sql(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{FTS_TABLE}_vocab "
+                             f"USING fts5vocab(main, {FTS_TABLE}, row)")
+        rows = conn.exec_driver_sql(f"SELECT term, doc FROM temp.{FTS_TABLE}_vocab")
+    return {word: n for word, n in rows if word and not word[0].isdigit()}
+
+
+def vocabulary(session) -> tuple[dict[str, int], dict[str, list[str]]]:
+    """The index's words with how many union records hold each, and the words
+    by their first letter."""
+    key = str(session.get_bind().url)
+    now = time.monotonic()
+    cached = _cache.get(key)
+    if cached and now - cached[0] < MAX_AGE:
+        return cached[1], cached[2]
+    words = _read(session)
+    by_letter: dict[str, list[str]] = defaultdict(list)
+    for word in words:
+        by_letter[word[0]].append(word)
+    with _lock:
+        _cache[key] = (now, words, dict(by_letter))
+    return words, by_letter
+
+
+def forget() -> None:
+    """Drop every cached vocabulary (tests, after a database is emptied)."""
+    with _lock:
+        _cache.clear()
+
+
+def better_word(word: str, words: dict[str, int], by_letter: dict[str, list[str]]) -> str | None:
+    """The spelling the index holds far more often, at most two edits from
+    word, or None."""
+    from rapidfuzz import process
+    from rapidfuzz.distance import OSA
+
+    held = words.get(word, 0)
+    if len(word) < MIN_LENGTH or held >= COMMON or word.isdigit():
+        return None
+    floor = max(1, held * MORE_OFTEN)
+    best = None
+    for candidate, edits, _i in process.extract(word, by_letter.get(word[0], ()), scorer=OSA.distance,
+                                                score_cutoff=MAX_EDITS, limit=None):
+        n = words[candidate]
+        if candidate == word or n < floor:
+            continue
+        rank = (edits, -n, candidate)
+        if best is None or rank < best:
+            best = rank
+    return best[2] if best else None
+
+
+_CHUNK = re.compile(r"\S+")
+_EDGES = re.compile(r"^(\W*)(.*?)(\W*)$", re.DOTALL)
+
+
+def _checked_words(text: str):
+    """The folded words of text that a spelling check looks at."""
+    for raw in _CHUNK.findall(text or ""):
+        _lead, body, tail = _EDGES.match(raw).groups()
+        if tail.endswith("*") or searchtext.looks_like_isbn(body) or searchtext.looks_like_issn(body):
+            continue
+        yield from (w for w in searchtext.words(body) if len(w) >= MIN_LENGTH and not w.isdigit())
+
+
+def _may_be_misspelled(text: str) -> bool:
+    """Whether text has a word to check (before the vocabulary is read)."""
+    return next(_checked_words(text), None) is not None
+
+
+def respell(text: str, words: dict[str, int], by_letter: dict[str, list[str]]) -> str:
+    """text with each misspelled word replaced, the rest as typed (quotes,
+    a trailing * and identifiers kept)."""
+    def chunk(m: re.Match) -> str:
+        raw = m.group(0)
+        lead, body, tail = _EDGES.match(raw).groups()
+        if tail.endswith("*") or searchtext.looks_like_isbn(body) or searchtext.looks_like_issn(body):
+            return raw
+        folded = searchtext.words(body)
+        better = [better_word(w, words, by_letter) or w for w in folded]
+        return raw if better == folded else lead + " ".join(better) + tail
+
+    return _CHUNK.sub(chunk, text)
+
+
+def suggestion(session, query, total: int) -> dict | None:
+    """{"query": {field: text}, "total": n} for a search of total hits, or None."""
+    from .search import Searcher
+
+    if total >= BELOW or not any(_may_be_misspelled(getattr(query, f)) for f in FIELDS):
+        return None
+    words, by_letter = vocabulary(session)
+    changed = {}
+    for name in FIELDS:
+        text = getattr(query, name)
+        if text:
+            better = respell(text, words, by_letter)
+            if better != text:
+                changed[name] = better
+    if not changed:
+        return None
+    suggested = replace(query, page=1, **changed)
+    found, _ids, _facets = Searcher(session, suggested).run()
+    if found <= total:
+        return None
+    return {"query": suggested.args(page=None), "total": found}
