@@ -57,6 +57,10 @@ class Defaults:
     CATALOG_RUN_JOBS_IN_PROCESS = True
     CATALOG_UPLOAD_KEEP_DAYS = 30  # uploaded exports are deleted after this
     CATALOG_HARVEST_TIMEOUT = 120  # seconds to wait for one page of an OAI-PMH harvest
+    # An import may withdraw this share of a partner's records (and at least
+    # this many) without being told it may (importer.withdrawal_limit).
+    CATALOG_WITHDRAW_PERCENT = 20
+    CATALOG_WITHDRAW_MIN = 50
 
     # Agreements
     AGREEMENTS_WARNING_DAYS = 90

@@ -38,7 +38,10 @@ def _partner(code: str):
               help="SLiMS item export (CSV) to attach to the records by title.")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, writable=True),
               help="Write the import report (JSON) to this file.")
-def import_command(code, file, items, report_path):
+@click.option("--allow-withdrawals", is_flag=True,
+              help="Withdraw the records missing from the export however many they are "
+                   "(otherwise an import that would withdraw a large part of them stops).")
+def import_command(code, file, items, report_path, allow_withdrawals):
     """Import one partner's MARC export (ISO 2709, MARCXML or MARC-in-JSON).
 
     It replaces the partner's previous records and holdings as one unit.
@@ -50,7 +53,7 @@ def import_command(code, file, items, report_path):
                     stored_path=os.path.abspath(file), status="running",
                     items_filename=os.path.basename(items) if items else None,
                     items_stored_path=os.path.abspath(items) if items else None,
-                    worker=jobs.worker_name())
+                    worker=jobs.worker_name(), allow_withdrawals=allow_withdrawals)
     db.session.add(run)
     db.session.commit()
     total = os.path.getsize(file)
@@ -75,6 +78,8 @@ def _run(partner, run_id: int, label: str, report_path: str | None, total: int |
         run = jobs.execute(db.session, run_id, progress=advance)
     if run.status != "done":
         click.echo(_("Error: %(failure)s", failure=jobs.failure_text(run)), err=True)
+        if jobs.failure_kind(run) == "too_many_withdrawals":
+            click.echo(_("To withdraw them, run the command again with --allow-withdrawals."), err=True)
         problems = (run.report or {}).get("problems", [])
         for p in problems[:20]:
             click.echo("  " + _("record %(ordinal)s: %(defect)s", ordinal=p["ordinal"],
@@ -98,7 +103,9 @@ def _run(partner, run_id: int, label: str, report_path: str | None, total: int |
 @click.option("--due", is_flag=True, help="Harvest every partner whose harvest is due (for a daily cron job).")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, writable=True),
               help="Write the import report (JSON) to this file.")
-def harvest_command(code, url, prefix, set_spec, due, report_path):
+@click.option("--allow-withdrawals", is_flag=True,
+              help="Withdraw the records the repository no longer gives however many they are.")
+def harvest_command(code, url, prefix, set_spec, due, report_path, allow_withdrawals):
     """Harvest a partner's catalogue over OAI-PMH and import it.
 
     A full harvest, imported as an export is: it replaces the partner's
@@ -140,8 +147,9 @@ def harvest_command(code, url, prefix, set_spec, due, report_path):
             prefix=prefix if prefix is not None else (source.metadata_prefix if source and not url else ""),
             set_spec=set_spec if set_spec is not None else (source.set_spec if source and not url else ""),
             status="running")
+        run.allow_withdrawals = allow_withdrawals
     except harvesting.HarvestError as exc:
-        click.echo(_("Error: %(failure)s", failure=harvesting.failure_text(exc.details["failure"])),
+        click.echo(_("Error: %(failure)s", failure=importer.failure_text(exc.details["failure"])),
                    err=True)
         sys.exit(1)
     run.worker = jobs.worker_name()

@@ -15,7 +15,7 @@ as they come, so memory does not grow with the catalogue.
 
 Errors are HarvestError: a message in English for scripts and logs, and its
 msgid and values (``details["failure"]``) for a page to say it in its
-reader's language (``failure_text``)."""
+reader's language (``importer.failure_text``)."""
 from __future__ import annotations
 
 import time
@@ -39,16 +39,6 @@ class HarvestError(CatalogError):
     def __init__(self, template: str, **args):
         message = template % args if args else template
         super().__init__(message, details={"failure": {"template": template, "args": args}})
-
-
-def failure_text(failure: dict | None, fallback: str = "") -> str:
-    """A harvest's failure in the reader's language."""
-    from flask_babel import gettext
-
-    if not failure or not failure.get("template"):
-        return fallback
-    args = failure.get("args") or {}
-    return gettext(failure["template"]) % args if args else gettext(failure["template"])
 
 
 def check_url(url: str) -> str:

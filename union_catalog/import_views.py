@@ -25,7 +25,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ill.accounts import Role, current, require_library_staff, require_role
-from ill.errors import BadRequest, NotFound, TooLarge
+from ill.errors import BadRequest, Conflict, NotFound, TooLarge
 from ill.extensions import db
 
 from . import harvest, importer, jobs
@@ -127,7 +127,7 @@ def _partner_from_form(user):
 
 
 def _harvest_error(exc: harvest.HarvestError, field: str | None = None) -> BadRequest:
-    return BadRequest(harvest.failure_text(exc.details.get("failure"), exc.message), field=field)
+    return BadRequest(importer.failure_text(exc.details.get("failure"), exc.message), field=field)
 
 
 @bp.post("/harvest-source")
@@ -204,7 +204,8 @@ def upload():
     run = ImportRun(partner_id=partner.id, user_id=user.id, filename=_display_name(export.filename),
                     stored_path=stored, status="queued",
                     items_filename=_display_name(items.filename) if items is not None else None,
-                    items_stored_path=items_stored)
+                    items_stored_path=items_stored,
+                    allow_withdrawals=request.form.get("allow_withdrawals") in ("1", "on", "true"))
     db.session.add(run)
     db.session.commit()
     jobs.start(current_app._get_current_object(), run.id)
@@ -249,6 +250,34 @@ def show(run_id: int):
                            progress=jobs.progress_of(run) if run.status == "running" else None)
 
 
+@bp.post("/<int:run_id>/again")
+def again(run_id: int):
+    """Run a failed import again, the same file (or harvest) allowing the
+    withdrawals it stopped at: someone has looked and says the library
+    really no longer holds those records."""
+    user = require_role(*STAFF)
+    old = _run_for(run_id)
+    if old.status != "failed" or jobs.failure_kind(old) != "too_many_withdrawals":
+        raise Conflict(_("Only an import that stopped at its withdrawals can be run again from here."))
+    if old.harvest:
+        run = harvest.queue(db.session, old.partner, url=old.harvest["url"],
+                            prefix=old.harvest.get("metadata_prefix", ""),
+                            set_spec=old.harvest.get("set", ""), user=user)
+    else:
+        if not old.stored_path or not os.path.exists(old.stored_path) or (
+                old.items_stored_path and not os.path.exists(old.items_stored_path)):
+            raise Conflict(_("The file of this import is no longer kept: upload it again, ticking "
+                             "the box that allows the withdrawals."))
+        run = ImportRun(partner_id=old.partner_id, user_id=user.id, filename=old.filename,
+                        stored_path=old.stored_path, items_filename=old.items_filename,
+                        items_stored_path=old.items_stored_path, status="queued")
+        db.session.add(run)
+    run.allow_withdrawals = True
+    db.session.commit()
+    jobs.start(current_app._get_current_object(), run.id)
+    return redirect(url_for("catalog_imports.show", run_id=run.id), code=303)
+
+
 @bp.get("/<int:run_id>.json")
 def show_json(run_id: int):
     run = _run_for(run_id)
@@ -279,3 +308,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["defect_text"] = importer.defect_text
     app.jinja_env.filters["outcome_text"] = importer.outcome_text
     app.jinja_env.filters["failure_text"] = jobs.failure_text
+    app.jinja_env.filters["failure_kind"] = jobs.failure_kind

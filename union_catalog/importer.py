@@ -41,6 +41,8 @@ class _State:
     run: ImportRun | None
     now: object
     first: bool = False  # the partner has no records yet
+    allow_withdrawals: bool = False  # more than withdrawal_limit() may be withdrawn
+    live_before: int = 0  # the partner's live records before this import
     read: int = 0
     imported: int = 0
     inserted: int = 0
@@ -62,9 +64,12 @@ class _State:
 
 def import_export(session, partner: Partner, path: str, *, items_path: str | None = None,
                   run: ImportRun | None = None, filename: str | None = None,
-                  progress: ProgressFn | None = None, in_process: bool | None = None) -> dict:
+                  progress: ProgressFn | None = None, in_process: bool | None = None,
+                  allow_withdrawals: bool = False) -> dict:
     """Import the export at `path` (and a SLiMS item CSV) for `partner`;
-    returns the report. Raises CatalogError when the file is unusable, in
+    returns the report. Withdrawing more of the partner's records than
+    ``withdrawal_limit`` allows raises CatalogError (409) unless
+    allow_withdrawals. Raises CatalogError when the file is unusable, in
     which case the caller rolls back and nothing has changed. Once it has
     committed, the caller calls ``search.upkeep_after_commit(session,
     report["clusters"]["touched"])`` (as ``jobs.execute`` does). in_process:
@@ -82,7 +87,8 @@ def import_export(session, partner: Partner, path: str, *, items_path: str | Non
     gc.disable()
     try:
         return _import_export(session, partner, path, items_path=items_path, run=run,
-                              filename=filename, progress=progress, in_process=in_process)
+                              filename=filename, progress=progress, in_process=in_process,
+                              allow_withdrawals=allow_withdrawals)
     finally:
         if was_enabled:
             gc.enable()
@@ -95,7 +101,8 @@ def _collect_young() -> None:
 
 def _import_export(session, partner: Partner, path: str, *, items_path: str | None,
                    run: ImportRun | None, filename: str | None,
-                   progress: ProgressFn | None, in_process: bool | None) -> dict:
+                   progress: ProgressFn | None, in_process: bool | None,
+                   allow_withdrawals: bool = False) -> dict:
     started = time.perf_counter()
     # One import per partner at a time: the second waits here (PostgreSQL);
     # SQLite has a single writer anyway.
@@ -103,7 +110,8 @@ def _import_export(session, partner: Partner, path: str, *, items_path: str | No
     setting = partner.holdings_tag if partner.holdings_tag in holdings.SETTINGS else "auto"
     from ill.accounts import utcnow
 
-    st = _State(partner=partner, setting=setting, run=run, now=utcnow())
+    st = _State(partner=partner, setting=setting, run=run, now=utcnow(),
+                allow_withdrawals=allow_withdrawals)
     if items_path:
         st.titles = {}
     total = os.path.getsize(path)
@@ -112,6 +120,8 @@ def _import_export(session, partner: Partner, path: str, *, items_path: str | No
     known = reading.KnownDigests(session.execute(select(
         SourceRecord.record_key, SourceRecord.content_hash).where(
         SourceRecord.partner_id == partner.id, SourceRecord.withdrawn_at.is_(None))))
+    st.live_before = session.scalar(select(func.count()).select_from(SourceRecord).where(
+        SourceRecord.partner_id == partner.id, SourceRecord.withdrawn_at.is_(None)))
     # a partner's first import has no record of its own to look up, withdrawn or not
     st.first = session.scalar(select(SourceRecord.id).where(
         SourceRecord.partner_id == partner.id).limit(1)) is None
@@ -216,6 +226,18 @@ def defect_text(problem: dict) -> str:
     if problem.get("severity") == "error":
         text += " " + gettext("(record skipped)")
     return text
+
+
+def failure_text(failure: dict | None, fallback: str = "") -> str:
+    """Why an import failed, in the reader's language, from the msgid and
+    values a failure keeps (``details["failure"]`` of its CatalogError);
+    fallback (the English message) for a failure that keeps none."""
+    from flask_babel import gettext
+
+    if not failure or not failure.get("template"):
+        return fallback
+    args = failure.get("args") or {}
+    return gettext(failure["template"]) % args if args else gettext(failure["template"])
 
 
 def outcome_text(problem: dict) -> str:
@@ -452,10 +474,35 @@ def _duplicate_barcodes(session, partner_id: int) -> tuple[list[dict], int]:
     return [{"barcode": b, "records": carriers[b]} for b in shown], len(barcodes)
 
 
+def withdrawal_limit(live: int) -> int:
+    """How many of a partner's `live` records one import may withdraw
+    unless told it may withdraw more: CATALOG_WITHDRAW_PERCENT of them (20),
+    and never fewer than CATALOG_WITHDRAW_MIN (50). An export of part of a
+    catalogue (one branch, one year, a harvest of the wrong set) would
+    otherwise withdraw the rest without a word."""
+    from flask import current_app, has_app_context
+
+    config = current_app.config if has_app_context() else {}
+    percent = float(config.get("CATALOG_WITHDRAW_PERCENT", 20))
+    return max(int(config.get("CATALOG_WITHDRAW_MIN", 50)), int(live * percent / 100))
+
+
 def _withdraw_missing(session, st: _State) -> set[int]:
     current = session.scalars(select(SourceRecord.id).where(
         SourceRecord.partner_id == st.partner.id, SourceRecord.withdrawn_at.is_(None))).all()
     gone = [rid for rid in current if rid not in st.seen_ids]
+    live = st.live_before
+    if not st.allow_withdrawals and len(gone) > withdrawal_limit(live):
+        template = marc.N_("This export would withdraw %(gone)s of the %(live)s records %(code)s has in the "
+                      "union catalogue (%(percent)s%%), more than an import withdraws unasked, so "
+                      "nothing was changed. An export of part of a catalogue (one branch, one year, "
+                      "the wrong set) does this. If the library really no longer holds them, import "
+                      "it again allowing the withdrawals.")
+        args = {"gone": len(gone), "live": live, "code": st.partner.code,
+                "percent": round(100 * len(gone) / max(live, 1))}
+        raise CatalogError(template % args, code="too_many_withdrawals", status=409,
+                           details={"failure": {"template": template, "args": args,
+                                                "kind": "too_many_withdrawals"}})
     for i in range(0, len(gone), WITHDRAW_CHUNK):
         chunk = gone[i:i + WITHDRAW_CHUNK]
         session.execute(update(SourceRecord).where(SourceRecord.id.in_(chunk))

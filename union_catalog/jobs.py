@@ -91,7 +91,8 @@ def execute(session, run_id: int, progress=None) -> ImportRun:
             run.stored_path = str(harvested_to)
         report = importer.import_export(session, run.partner, run.stored_path,
                                         items_path=run.items_stored_path, run=run, filename=run.filename,
-                                        progress=_progress_writer(run_id, progress))
+                                        progress=_progress_writer(run_id, progress),
+                                        allow_withdrawals=run.allow_withdrawals)
         if harvested is not None:
             report["harvest"] = harvested
             run.report = dict(report)
@@ -145,7 +146,12 @@ def _harvest(run: ImportRun, path: Path, progress=None) -> dict:
 
 def failure_text(run: ImportRun) -> str:
     """Why a run failed, in the reader's language where the failure says how."""
-    return harvest.failure_text((run.report or {}).get("failure"), run.failure or "")
+    return importer.failure_text((run.report or {}).get("failure"), run.failure or "")
+
+
+def failure_kind(run: ImportRun) -> str:
+    """What kind of failure a run had, where it says (``too_many_withdrawals``)."""
+    return ((run.report or {}).get("failure") or {}).get("kind", "")
 
 
 def _failed(session, run_id: int, message: str, problems, failure: dict | None = None,

@@ -68,6 +68,8 @@ class ImportRun(db.Model):
     worker: Mapped[str | None] = mapped_column(String(100))
     # A harvest over OAI-PMH rather than an uploaded file: {"url", "metadata_prefix", "set"}.
     harvest: Mapped[dict | None] = mapped_column(JSON)
+    # May withdraw more of the partner's records than importer.withdrawal_limit allows.
+    allow_withdrawals: Mapped[bool] = mapped_column(default=False)
 
     partner = relationship("Partner")
     user = relationship("User")

@@ -1,10 +1,14 @@
-"""catalog_harvest_sources and import_runs.harvest: harvesting over OAI-PMH
+"""catalog_harvest_sources, import_runs.harvest and allow_withdrawals
+
+Harvesting over OAI-PMH, and a guard against mass withdrawals.
 
 A partner's catalogue can be harvested from its system's OAI-PMH
 repository instead of sent as an export: where (base URL, metadata prefix,
 set) and how often live in catalog_harvest_sources, one row per partner.
 An import run made by a harvest keeps what it harvested in
-import_runs.harvest.
+import_runs.harvest. An import that would withdraw a large part of a
+partner's records stops unless its run allows it
+(import_runs.allow_withdrawals).
 
 Revision ID: 0011
 Revises: 0010
@@ -35,9 +39,12 @@ def upgrade():
     sa.UniqueConstraint('partner_id', name=op.f('uq_catalog_harvest_sources_partner_id'))
     )
     op.add_column('import_runs', sa.Column('harvest', sa.JSON(), nullable=True))
+    op.add_column('import_runs', sa.Column('allow_withdrawals', sa.Boolean(), nullable=False,
+                                           server_default=sa.false()))
 
 
 def downgrade():
     # not batch mode: on SQLite it would copy import_runs, which records refer to
+    op.execute("ALTER TABLE import_runs DROP COLUMN allow_withdrawals")
     op.execute("ALTER TABLE import_runs DROP COLUMN harvest")
     op.drop_table('catalog_harvest_sources')

@@ -50,7 +50,8 @@ def test_kill_9_midway_leaves_the_catalogue_as_it_was(app, make, session, tmp_pa
 
     big = tmp_path / "big.mrc"
     big.write_bytes(iso(books(6000, prefix="z")))  # replaces every record of the first
-    proc = subprocess.Popen(flask + [str(big)], env=_env(app), cwd=ROOT,
+    replace_all = flask + ["--allow-withdrawals"]  # which is more than an import withdraws unasked
+    proc = subprocess.Popen(replace_all + [str(big)], env=_env(app), cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     uploads = Path(app.config["DATA_DIR"]) / "uploads"
     deadline = time.time() + 120
@@ -73,7 +74,7 @@ def test_kill_9_midway_leaves_the_catalogue_as_it_was(app, make, session, tmp_pa
 
     assert _counts(session) == before
 
-    again = subprocess.run(flask + [str(big)], env=_env(app), cwd=ROOT, capture_output=True,
+    again = subprocess.run(replace_all + [str(big)], env=_env(app), cwd=ROOT, capture_output=True,
                            text=True, timeout=300)
     assert again.returncode == 0, again.stderr
     total, withdrawn, items, _ = _counts(session)
