@@ -100,7 +100,8 @@ def imports():
     return render_template("union_catalog/imports.html", runs=runs, partners=partners,
                            partner_code=partner_code, limit_mb=_limit() // (1024 * 1024),
                            progress_of=jobs.progress_of, sources=sources, editing=editing,
-                           editing_source=sources.get(editing.id) if editing else None)
+                           editing_source=sources.get(editing.id) if editing else None,
+                           last_harvests=_last_harvests(list(sources)))
 
 
 def _sources_for(partners) -> dict:
@@ -111,6 +112,18 @@ def _sources_for(partners) -> dict:
         return {}
     return {s.partner_id: s for s in db.session.scalars(
         select(HarvestSource).where(HarvestSource.partner_id.in_(ids)))}
+
+
+def _last_harvests(partner_ids: list[int]) -> dict:
+    """Each partner's latest harvest run."""
+    from sqlalchemy import func
+
+    if not partner_ids:
+        return {}
+    latest = (select(func.max(ImportRun.id)).where(ImportRun.harvest.is_not(None),
+                                                   ImportRun.partner_id.in_(partner_ids))
+              .group_by(ImportRun.partner_id))
+    return {r.partner_id: r for r in db.session.scalars(select(ImportRun).where(ImportRun.id.in_(latest)))}
 
 
 def _partner_from_form(user):

@@ -334,7 +334,12 @@ def test_a_librarian_sets_the_address_and_harvests_from_the_page(client, make, s
     assert (run.imported, run.user_id) == (3, user.id)
     shown = client.get(f"/catalog/imports/{run.id}").get_data(as_text=True)
     assert "Dipanen 3 cantuman dalam 2 halaman" in shown and server.url in shown
-    assert "OAI-PMH 127.0.0.1/oai" in client.get("/catalog/imports/").get_data(as_text=True)
+    listing = client.get("/catalog/imports/").get_data(as_text=True)
+    assert "OAI-PMH 127.0.0.1/oai" in listing
+    # the source's row links its last harvest, with how it ended
+    row = listing[listing.index(server.url):]
+    row = row[:row.index("</tr>")]
+    assert f"/catalog/imports/{run.id}" in row and "selesai" in row
 
 
 def test_a_bad_address_is_refused_by_name_and_nothing_is_saved(client, make, session):
