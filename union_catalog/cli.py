@@ -41,7 +41,9 @@ def _partner(code: str):
 @click.option("--allow-withdrawals", is_flag=True,
               help="Withdraw the records missing from the export however many they are "
                    "(otherwise an import that would withdraw a large part of them stops).")
-def import_command(code, file, items, report_path, allow_withdrawals):
+@click.option("--check", "check_only", is_flag=True,
+              help="Work out and report what the import would do, and change nothing.")
+def import_command(code, file, items, report_path, allow_withdrawals, check_only):
     """Import one partner's MARC export (ISO 2709, MARCXML or MARC-in-JSON).
 
     It replaces the partner's previous records and holdings as one unit.
@@ -53,7 +55,8 @@ def import_command(code, file, items, report_path, allow_withdrawals):
                     stored_path=os.path.abspath(file), status="running",
                     items_filename=os.path.basename(items) if items else None,
                     items_stored_path=os.path.abspath(items) if items else None,
-                    worker=jobs.worker_name(), allow_withdrawals=allow_withdrawals)
+                    worker=jobs.worker_name(), allow_withdrawals=allow_withdrawals,
+                    check_only=check_only)
     db.session.add(run)
     db.session.commit()
     total = os.path.getsize(file)
@@ -76,7 +79,7 @@ def _run(partner, run_id: int, label: str, report_path: str | None, total: int |
             last[0] = done
 
         run = jobs.execute(db.session, run_id, progress=advance)
-    if run.status != "done":
+    if run.status not in ("done", "checked"):
         click.echo(_("Error: %(failure)s", failure=jobs.failure_text(run)), err=True)
         if jobs.failure_kind(run) == "too_many_withdrawals":
             click.echo(_("To withdraw them, run the command again with --allow-withdrawals."), err=True)
@@ -91,7 +94,9 @@ def _run(partner, run_id: int, label: str, report_path: str | None, total: int |
         sys.exit(1)
     report = run.report
     if report_path:
-        _write_report(report_path, report)
+        _write_report(report_path, {**report, "checked_only": True} if run.status == "checked" else report)
+    if run.status == "checked":
+        click.echo(_("Checked only: nothing was changed. Imported, the file would give:"))
     _summary(report)
 
 

@@ -218,7 +218,8 @@ def upload():
                     stored_path=stored, status="queued",
                     items_filename=_display_name(items.filename) if items is not None else None,
                     items_stored_path=items_stored,
-                    allow_withdrawals=request.form.get("allow_withdrawals") in ("1", "on", "true"))
+                    allow_withdrawals=request.form.get("allow_withdrawals") in ("1", "on", "true"),
+                    check_only=request.form.get("check_only") in ("1", "on", "true"))
     db.session.add(run)
     db.session.commit()
     jobs.start(current_app._get_current_object(), run.id)
@@ -263,6 +264,32 @@ def show(run_id: int):
                            progress=jobs.progress_of(run) if run.status == "running" else None)
 
 
+def _same_file(old: ImportRun, user) -> ImportRun:
+    """A new queued run of an earlier run's stored file(s)."""
+    if not old.stored_path or not os.path.exists(old.stored_path) or (
+            old.items_stored_path and not os.path.exists(old.items_stored_path)):
+        raise Conflict(_("The file of this import is no longer kept: upload it again."))
+    run = ImportRun(partner_id=old.partner_id, user_id=user.id, filename=old.filename,
+                    stored_path=old.stored_path, items_filename=old.items_filename,
+                    items_stored_path=old.items_stored_path, status="queued")
+    db.session.add(run)
+    return run
+
+
+@bp.post("/<int:run_id>/import")
+def import_checked(run_id: int):
+    """Import for real a file that was checked only."""
+    user = require_role(*STAFF)
+    old = _run_for(run_id)
+    if old.status != "checked":
+        raise Conflict(_("Only a checked import can be imported from here."))
+    run = _same_file(old, user)
+    run.allow_withdrawals = old.allow_withdrawals
+    db.session.commit()
+    jobs.start(current_app._get_current_object(), run.id)
+    return redirect(url_for("catalog_imports.show", run_id=run.id), code=303)
+
+
 @bp.post("/<int:run_id>/again")
 def again(run_id: int):
     """Run a failed import again, the same file (or harvest) allowing the
@@ -277,14 +304,7 @@ def again(run_id: int):
                             prefix=old.harvest.get("metadata_prefix", ""),
                             set_spec=old.harvest.get("set", ""), user=user)
     else:
-        if not old.stored_path or not os.path.exists(old.stored_path) or (
-                old.items_stored_path and not os.path.exists(old.items_stored_path)):
-            raise Conflict(_("The file of this import is no longer kept: upload it again, ticking "
-                             "the box that allows the withdrawals."))
-        run = ImportRun(partner_id=old.partner_id, user_id=user.id, filename=old.filename,
-                        stored_path=old.stored_path, items_filename=old.items_filename,
-                        items_stored_path=old.items_stored_path, status="queued")
-        db.session.add(run)
+        run = _same_file(old, user)
     run.allow_withdrawals = True
     db.session.commit()
     jobs.start(current_app._get_current_object(), run.id)

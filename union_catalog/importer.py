@@ -200,13 +200,18 @@ def _import_export(session, partner: Partner, path: str, *, items_path: str | No
     if items_path:
         report["items_file"] = os.path.basename(items_path)
     if run is not None:
-        run.format = fmt
-        run.read, run.imported, run.unchanged = st.read, st.imported, st.unchanged
-        run.withdrawn, run.items = len(withdrawn_ids), st.items
-        run.errors, run.warnings = errors, len(st.problems) - errors
-        run.progress = st.read
-        run.report = report
+        record_on_run(run, report)
     return report
+
+
+def record_on_run(run: ImportRun, report: dict) -> None:
+    """The report's counts on its run, for the history's columns."""
+    run.format = report["format"]
+    run.read, run.imported, run.unchanged = report["read"], report["imported"], report["unchanged"]
+    run.withdrawn, run.items = report["withdrawn"], report["items"]
+    run.errors, run.warnings = report["errors"], report["warnings"]
+    run.progress = report["read"]
+    run.report = report
 
 
 def defect_text(problem: dict) -> str:

@@ -25,6 +25,10 @@ log = logging.getLogger(__name__)
 
 _threads: dict[int, threading.Thread] = {}
 
+# How a run ends: imported, stopped with nothing changed, or checked (what it
+# would do, worked out and rolled back).
+FINISHED = ("done", "failed", "checked")
+
 
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
@@ -96,6 +100,15 @@ def execute(session, run_id: int, progress=None) -> ImportRun:
         if harvested is not None:
             report["harvest"] = harvested
             run.report = dict(report)
+        if run.check_only:  # what it would do, and nothing done
+            session.rollback()
+            if harvested_to is not None:
+                harvested_to.unlink(missing_ok=True)
+            run = session.get(ImportRun, run_id)
+            importer.record_on_run(run, report)
+            run.status, run.finished_at = "checked", utcnow()
+            session.commit()
+            return run
         run.status, run.finished_at = "done", utcnow()
         session.commit()
     except ServiceError as exc:
@@ -194,7 +207,7 @@ def tick(session, day) -> list[str]:
     cutoff = utcnow() - timedelta(days=keep)
     folder = uploads_dir().resolve()
     purged = 0
-    for run in session.scalars(select(ImportRun).where(ImportRun.status.in_(("done", "failed")),
+    for run in session.scalars(select(ImportRun).where(ImportRun.status.in_(FINISHED),
                                                        ImportRun.finished_at < cutoff,
                                                        ImportRun.stored_path.is_not(None))):
         for attr in ("stored_path", "items_stored_path"):

@@ -50,7 +50,7 @@ class ImportRun(db.Model):
     stored_path: Mapped[str | None] = mapped_column(String(500))
     items_stored_path: Mapped[str | None] = mapped_column(String(500))
     format: Mapped[str | None] = mapped_column(String(20))
-    status: Mapped[str] = mapped_column(String(20), default="queued")  # queued running done failed
+    status: Mapped[str] = mapped_column(String(20), default="queued")  # queued running done failed checked
     progress: Mapped[int] = mapped_column(Integer, default=0)  # records read so far
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -70,6 +70,8 @@ class ImportRun(db.Model):
     harvest: Mapped[dict | None] = mapped_column(JSON)
     # May withdraw more of the partner's records than importer.withdrawal_limit allows.
     allow_withdrawals: Mapped[bool] = mapped_column(default=False)
+    # Work out what the import would do and roll it back (status "checked").
+    check_only: Mapped[bool] = mapped_column(default=False)
 
     partner = relationship("Partner")
     user = relationship("User")

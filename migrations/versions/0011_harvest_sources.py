@@ -1,6 +1,7 @@
-"""catalog_harvest_sources, import_runs.harvest and allow_withdrawals
+"""catalog_harvest_sources; import_runs.harvest, allow_withdrawals, check_only
 
-Harvesting over OAI-PMH, and a guard against mass withdrawals.
+Harvesting over OAI-PMH, a guard against mass withdrawals, and checking an
+export before importing it.
 
 A partner's catalogue can be harvested from its system's OAI-PMH
 repository instead of sent as an export: where (base URL, metadata prefix,
@@ -8,7 +9,8 @@ set) and how often live in catalog_harvest_sources, one row per partner.
 An import run made by a harvest keeps what it harvested in
 import_runs.harvest. An import that would withdraw a large part of a
 partner's records stops unless its run allows it
-(import_runs.allow_withdrawals).
+(import_runs.allow_withdrawals). A run with import_runs.check_only works
+out what the import would do, reports it and rolls it back.
 
 Revision ID: 0011
 Revises: 0010
@@ -41,10 +43,13 @@ def upgrade():
     op.add_column('import_runs', sa.Column('harvest', sa.JSON(), nullable=True))
     op.add_column('import_runs', sa.Column('allow_withdrawals', sa.Boolean(), nullable=False,
                                            server_default=sa.false()))
+    op.add_column('import_runs', sa.Column('check_only', sa.Boolean(), nullable=False,
+                                           server_default=sa.false()))
 
 
 def downgrade():
     # not batch mode: on SQLite it would copy import_runs, which records refer to
+    op.execute("ALTER TABLE import_runs DROP COLUMN check_only")
     op.execute("ALTER TABLE import_runs DROP COLUMN allow_withdrawals")
     op.execute("ALTER TABLE import_runs DROP COLUMN harvest")
     op.drop_table('catalog_harvest_sources')

@@ -1,0 +1,102 @@
+"""Checking an export before importing it (both engines): the import is
+worked out whole, reported, and rolled back; then imported from its page."""
+from __future__ import annotations
+
+import io
+import json
+
+from sqlalchemy import func, select
+
+from tests.factories import login
+from union_catalog import jobs
+from union_catalog.models import ImportRun, Item, SearchDoc, SourceRecord
+
+from .marcdata import books, iso
+
+
+def counts(session):
+    session.expire_all()
+    return (session.scalar(select(func.count()).select_from(SourceRecord).where(SourceRecord.withdrawn_at.is_(None))),
+            session.scalar(select(func.count()).select_from(Item)),
+            session.scalar(select(func.count()).select_from(SearchDoc)))
+
+
+def test_the_command_checks_and_changes_nothing(session, make, runner, tmp_path):
+    make.partner("UGM")
+    make.commit()
+    first = tmp_path / "first.mrc"
+    first.write_bytes(iso(books(5)))
+    assert runner.invoke(args=["catalog", "import", "--partner", "UGM", str(first)]).exit_code == 0
+    before = counts(session)
+    recs = books(7)
+    recs[0]["245"]["a"] = "Pengantar Ilmu Hukum"
+    second = tmp_path / "second.mrc"
+    second.write_bytes(iso(recs[:6]))
+    report = tmp_path / "r.json"
+    result = runner.invoke(args=["catalog", "import", "--partner", "UGM", str(second), "--check",
+                                 "--report", str(report)])
+    assert result.exit_code == 0, result.output
+    assert "Checked only: nothing was changed" in result.output
+    assert "imported 6 (1 new, 1 changed, 4 unchanged)" in result.output
+    assert counts(session) == before
+    data = json.loads(report.read_text())
+    assert data["checked_only"] is True and data["inserted"] == 1
+    run = session.scalars(select(ImportRun).order_by(ImportRun.id.desc())).first()
+    assert (run.status, run.read, run.imported, run.check_only) == ("checked", 6, 6, True)
+
+
+def test_a_first_import_checked_leaves_nothing_to_find(session, make, runner, tmp_path, client):
+    make.partner("UGM")
+    make.commit()
+    path = tmp_path / "ugm.mrc"
+    path.write_bytes(iso(books(3)))
+    result = runner.invoke(args=["catalog", "import", "--partner", "UGM", str(path), "--check"])
+    assert result.exit_code == 0, result.output
+    assert counts(session) == (0, 0, 0)
+    assert client.get("/api/v1/search?q=pengantar").get_json()["total"] == 0
+
+
+def _finish(session, response) -> ImportRun:
+    assert response.status_code == 303, response.get_data(as_text=True)
+    run_id = int(response.headers["Location"].rstrip("/").rsplit("/", 1)[-1])
+    jobs.wait(run_id, timeout=60)
+    session.expire_all()
+    return session.get(ImportRun, run_id)
+
+
+def test_the_page_checks_then_imports_for_that_library_only(client, make, session):
+    lib = make.partner("UGM")
+    librarian = make.user("librarian", library=lib)
+    stranger = make.user("librarian", library=make.partner("PNRI"))
+    make.commit()
+    login(client, librarian.email)
+    checked = _finish(session, client.post(
+        "/catalog/imports/", data={"partner": "UGM", "file": (io.BytesIO(iso(books(4))), "ugm.mrc"),
+                                   "check_only": "1"}, content_type="multipart/form-data"))
+    assert checked.status == "checked" and checked.imported == 4
+    assert counts(session) == (0, 0, 0)
+    page = client.get(f"/catalog/imports/{checked.id}").get_data(as_text=True)
+    assert "Hanya diperiksa" in page and f"/catalog/imports/{checked.id}/import" in page
+    history = client.get("/catalog/imports/").get_data(as_text=True)
+    assert "diperiksa, tidak ada yang diubah" in history
+    client.post("/logout")
+    login(client, stranger.email)
+    assert client.post(f"/catalog/imports/{checked.id}/import").status_code == 403
+    client.post("/logout")
+    login(client, librarian.email)
+    run = _finish(session, client.post(f"/catalog/imports/{checked.id}/import"))
+    assert run.status == "done" and (run.imported, run.user_id) == (4, librarian.id)
+    assert counts(session)[:2] == (4, 4)
+    assert client.post(f"/catalog/imports/{run.id}/import").status_code == 409
+
+
+def test_a_check_that_would_withdraw_too_much_says_so_and_changes_nothing(session, make, runner, tmp_path):
+    make.partner("UGM")
+    make.commit()
+    path = tmp_path / "ugm.mrc"
+    path.write_bytes(iso(books(100)))
+    assert runner.invoke(args=["catalog", "import", "--partner", "UGM", str(path)]).exit_code == 0
+    path.write_bytes(iso(books(10)))
+    result = runner.invoke(args=["catalog", "import", "--partner", "UGM", str(path), "--check"])
+    assert result.exit_code == 1 and "would withdraw 90 of the 100" in result.output
+    assert counts(session)[0] == 100
