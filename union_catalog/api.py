@@ -11,7 +11,7 @@ from ill import clock
 from ill.api import make_blueprint
 from ill.extensions import db
 
-from . import export
+from . import citation, export
 from . import search as search_service
 
 bp = make_blueprint("catalog_api", __name__)
@@ -64,6 +64,21 @@ def record_marc(record_id: int):
                              member)
     return Response(found.data, mimetype=found.mimetype,
                     headers={"Content-Disposition": f'attachment; filename="{found.filename}"'})
+
+
+@bp.get("/records/<int:record_id>/citation")
+def record_citation(record_id: int):
+    """The union record as a citation for a reference manager: ``format``
+    ris (the default) or bibtex."""
+    moved = search_service.current_id(db.session, record_id)
+    if moved is not None and moved != record_id:
+        return redirect(url_for("catalog_api.record_citation", record_id=moved, **request.args), 301)
+    fmt = citation.check_format((request.args.get("format") or "ris").lower())
+    cite = citation.of(db.session, record_id, _user(),
+                       url=url_for("catalog.record", record_id=record_id, _external=True))
+    text, mimetype, extension = citation.render(cite, fmt)
+    return Response(text, mimetype=f"{mimetype}; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="record-{record_id}.{extension}"'})
 
 
 def init_app(app) -> None:

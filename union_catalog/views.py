@@ -11,6 +11,7 @@ from flask_login import current_user
 from ill import clock
 from ill.extensions import db
 
+from . import citation
 from . import search as search_service
 from .errors import CatalogError
 
@@ -123,11 +124,13 @@ def record(record_id: int):
     marc = search_service.member_marc(db.session, [m["id"] for m in rec["members"]])
     staff = search_service.is_staff(user)
     marc_views = {m["id"]: search_service.marc_lines(marc.get(m["id"]), staff) for m in rec["members"]}
+    cite = citation.of(db.session, record_id, user)
     return render_template(
         "catalog/record.html",
         rec=rec,
         marc_views=marc_views,
         staff=staff,
+        citation_tags=citation.meta_tags(cite),
         **_labels(),
     )
 

@@ -1,0 +1,164 @@
+"""A union record as a citation, for reference managers (Zotero, Mendeley,
+EndNote take RIS; LaTeX writers BibTeX), and as the meta tags Zotero's
+browser connector reads off the record page (Highwire Press ``citation_*``).
+
+The description is the union record's (title, main author, year,
+publisher, edition, identifiers, language, subjects); the other authors
+(700 ``$a``) and the place of publication (264/260 ``$a``) come from the
+first of its records that has them, as its page lists them."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from flask_babel import gettext as _
+
+from . import search
+from .errors import CatalogError
+from .models import Cluster, SourceRecord
+
+# RIS reference types (RIS format specification, Research Information Systems)
+RIS_TYPES = {"book": "BOOK", "serial": "JFULL", "thesis": "THES", "map": "MAP", "score": "MUSIC",
+             "visual": "VIDEO", "audio": "SOUND", "computer": "COMP"}
+BIBTEX_TYPES = {"book": "book", "thesis": "phdthesis", "serial": "periodical"}
+FORMATS = ("ris", "bibtex")
+
+
+@dataclass
+class Citation:
+    id: int
+    title: str
+    authors: list[str] = field(default_factory=list)
+    year: int | None = None
+    publisher: str = ""
+    place: str = ""
+    edition: str = ""
+    isbn: list[str] = field(default_factory=list)
+    issn: list[str] = field(default_factory=list)
+    language: str = ""
+    format: str = "book"
+    subjects: list[str] = field(default_factory=list)
+    url: str = ""
+
+
+def _sub(record: dict, tags: tuple[str, ...], code: str) -> list[str]:
+    out = []
+    for f in record.get("fields", []):
+        for tag, value in f.items():
+            if tag in tags and isinstance(value, dict):
+                for sub in value.get("subfields", []):
+                    if code in sub and sub[code].strip():
+                        out.append(sub[code])
+    return out
+
+
+def _clean(text: str) -> str:
+    """ISBD punctuation off the ends: 'Medan :' -> 'Medan'."""
+    return re.sub(r"[\s/:;,=.\[\]]+$", "", re.sub(r"^[\s\[]+", "", text or "")).strip()
+
+
+def of(session, cluster_id: int, user=None, url: str = "") -> Citation:
+    """The citation of a union record its page shows (404, 410 as the page)."""
+    members: list[SourceRecord] = search.visible_members(session, cluster_id, search.is_staff(user))
+    cluster = session.get(Cluster, cluster_id)
+    cite = Citation(id=cluster.id, title=_clean(cluster.title), year=cluster.year,
+                    publisher=_clean(cluster.publisher), edition=_clean(cluster.edition),
+                    isbn=list(cluster.isbns or []), issn=list(cluster.issns or []),
+                    language=cluster.language or "", format=cluster.format or "book", url=url)
+    if cluster.author:
+        cite.authors.append(_clean(cluster.author))
+    live = [m for m in members if m.withdrawn_at is None] or members
+    for m in live:
+        others = [_clean(a) for a in _sub(m.marc or {}, ("700",), "a")]
+        if others:
+            cite.authors += [a for a in others if a and a not in cite.authors]
+            break
+    for m in live:
+        places = [_clean(p) for p in _sub(m.marc or {}, ("264", "260"), "a")]
+        if places and places[0]:
+            cite.place = places[0]
+            break
+    for m in live:
+        data = m.match_data or {}
+        for s in data.get("subjects") or []:
+            if s not in cite.subjects:
+                cite.subjects.append(s)
+    return cite
+
+
+def ris(c: Citation) -> str:
+    lines = [("TY", RIS_TYPES.get(c.format, "GEN")), ("TI", c.title)]
+    lines += [("AU", a) for a in c.authors]
+    if c.year:
+        lines.append(("PY", str(c.year)))
+    lines += [(tag, value) for tag, value in (("ET", c.edition), ("PB", c.publisher), ("CY", c.place),
+                                              ("LA", c.language)) if value]
+    lines += [("SN", n) for n in [*c.isbn, *c.issn]]
+    lines += [("KW", s) for s in c.subjects]
+    if c.url:
+        lines.append(("UR", c.url))
+    lines.append(("ER", ""))
+    # "TAG  - value", one per line, CRLF as the specification has it
+    return "".join(f"{tag}  - {' '.join(str(value).split())}\r\n" for tag, value in lines)
+
+
+_BIBTEX_SPECIAL = str.maketrans({"{": r"\{", "}": r"\}", "\\": r"\textbackslash{}", "%": r"\%",
+                                 "&": r"\&", "#": r"\#", "$": r"\$", "_": r"\_", "~": r"\~{}",
+                                 "^": r"\^{}"})
+
+
+def _bib(value: str) -> str:
+    return " ".join(str(value).split()).translate(_BIBTEX_SPECIAL)
+
+
+def bibtex_key(c: Citation) -> str:
+    """First author's surname, year, first word of the title: 'shihab2002tafsir'."""
+    def ascii_word(text: str) -> str:
+        text = unicodedata.normalize("NFKD", text)
+        return re.sub(r"[^a-z0-9]", "", "".join(ch for ch in text if not unicodedata.combining(ch)).lower())
+
+    surname = ascii_word(re.split(r"[,\s]", c.authors[0].strip(), maxsplit=1)[0]) if c.authors else ""
+    words = [ascii_word(w) for w in c.title.split()]
+    first = next((w for w in words if len(w) > 3), next((w for w in words if w), ""))
+    return (surname + str(c.year or "") + first) or f"record{c.id}"
+
+
+def bibtex(c: Citation) -> str:
+    # the title in a second pair of braces keeps its capitals as catalogued
+    fields = [("title", "{" + _bib(c.title) + "}"),
+              ("author", " and ".join(_bib(a) for a in c.authors)),
+              ("year", str(c.year or "")), ("edition", _bib(c.edition)),
+              ("school" if c.format == "thesis" else "publisher", _bib(c.publisher)),
+              ("address", _bib(c.place)), ("isbn", ", ".join(c.isbn)), ("issn", ", ".join(c.issn)),
+              ("language", c.language), ("keywords", _bib(", ".join(c.subjects))), ("url", c.url)]
+    body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields if value)
+    return f"@{BIBTEX_TYPES.get(c.format, 'misc')}{{{bibtex_key(c)},\n{body}\n}}\n"
+
+
+def check_format(fmt: str) -> str:
+    if fmt not in FORMATS:
+        raise CatalogError(_("format: use one of %(formats)s.", formats=", ".join(FORMATS)), field="format")
+    return fmt
+
+
+def render(c: Citation, fmt: str) -> tuple[str, str, str]:
+    """(text, mimetype, file extension) of the citation in fmt."""
+    if check_format(fmt) == "ris":
+        return ris(c), "application/x-research-info-systems", "ris"
+    return bibtex(c), "application/x-bibtex", "bib"
+
+
+def meta_tags(c: Citation) -> list[tuple[str, str]]:
+    """Highwire Press tags for the record page, as Zotero reads them."""
+    tags = [("citation_title", c.title)]
+    tags += [("citation_author", a) for a in c.authors]
+    if c.year:
+        tags.append(("citation_publication_date", str(c.year)))
+    tags += [(name, value) for name, value in (("citation_publisher", c.publisher),
+                                                ("citation_language", c.language)) if value]
+    if c.format == "thesis" and c.publisher:
+        tags.append(("citation_dissertation_institution", c.publisher))
+    tags += [("citation_isbn", n) for n in c.isbn] + [("citation_issn", n) for n in c.issn]
+    tags += [("citation_keywords", s) for s in c.subjects]
+    return tags
