@@ -4,7 +4,8 @@ worked out for the signed-in user's library (and not at all for a visitor)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -108,6 +109,25 @@ def by_identifier(number: str, kind: str):
     if total == 1 and ids:
         return redirect(url_for("catalog.record", record_id=ids[0]))
     return redirect(url_for("catalog.search", **{kind: number}))
+
+
+@bp.get("/opensearch.xml")
+def opensearch():
+    """An OpenSearch description, so that a browser can add the union
+    catalogue to its search engines (the pages link it from their head)."""
+    from xml.sax.saxutils import escape, quoteattr
+
+    template = url_for("catalog.search", _external=True) + "?q={searchTerms}"
+    name = escape(str(_("Union catalogue"))[:16])
+    description = escape(_("Search the union catalogue of the network"))
+    body = ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<OpenSearchDescription xmlns="http://a9.com/-/spec/opensearch/1.1/">\n'
+            f"  <ShortName>{name}</ShortName>\n"
+            f"  <Description>{description}</Description>\n"
+            "  <InputEncoding>UTF-8</InputEncoding>\n"
+            f'  <Url type="text/html" method="get" template={quoteattr(template)}/>\n'
+            "</OpenSearchDescription>\n")
+    return Response(body, mimetype="application/opensearchdescription+xml")
 
 
 def _partner_names() -> dict[str, str]:

@@ -747,3 +747,14 @@ def test_a_title_files_as_its_records_say(world, client):
     titles = [r["title"] for r in body["results"]]
     # filed under "studi talmud", "talmud", "talmud ha bavli", "talmud wa al islam"
     assert titles == ["Studi Talmud", "The Talmud", "Ha-Talmud ha-Bavli", "Al-Talmud wa-al-Islam"], titles
+
+
+def test_browsers_can_add_the_catalogue_as_a_search_engine(client):
+    page = client.get("/catalog/search").get_data(as_text=True)
+    assert 'rel="search" type="application/opensearchdescription+xml" href="/catalog/opensearch.xml"' in page
+    resp = client.get("/catalog/opensearch.xml")
+    assert resp.status_code == 200 and resp.mimetype == "application/opensearchdescription+xml"
+    from xml.etree.ElementTree import fromstring
+
+    url = fromstring(resp.data).find("{http://a9.com/-/spec/opensearch/1.1/}Url")
+    assert url.get("template") == "http://localhost/catalog/search?q={searchTerms}"
