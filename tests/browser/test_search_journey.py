@@ -66,3 +66,23 @@ def test_search_filter_and_open_a_record(site, page_en):
     expect(page).to_have_url(f"{base}/catalog/records/{ids['azhar']}")
     expect(page.locator("h1")).to_have_text("Tafsir al-Azhar")
     expect(page.locator("#holdings tr[data-library=UINSU]")).to_contain_text("UINSU")
+
+
+def test_a_misspelled_search_offers_the_catalogue_s_spelling_and_a_record_cites(site, page_en):
+    base, ids = site
+    page = page_en
+    page.goto(base + "/catalog/search?q=tafsr+azhar")
+    expect(page.locator("#result-count")).to_contain_text("0")
+    suggestion = page.locator("#did-you-mean a")
+    expect(suggestion).to_have_text("tafsir azhar")
+    expect(page.locator("#did-you-mean")).to_contain_text("(1 union record)")
+    suggestion.click()
+    expect(page.locator(".hit")).to_have_count(1)
+    page.click(".hit h2 a")
+    expect(page).to_have_url(f"{base}/catalog/records/{ids['azhar']}")
+    with page.expect_download() as download:
+        page.click("#cite-ris")
+    assert download.value.suggested_filename == f"record-{ids['azhar']}.ris"
+    with open(download.value.path(), encoding="utf-8", newline="") as fh:
+        ris = fh.read()
+    assert ris.startswith("TY  - BOOK\r\nTI  - Tafsir al-Azhar\r\nAU  - Hamka\r\n")
