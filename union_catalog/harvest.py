@@ -94,7 +94,11 @@ def harvest(url: str, out_path: str, *, prefix: str = DEFAULT_PREFIX, set_spec: 
     url = check_url(url)
     prefix = check_token(prefix, "metadataPrefix") or DEFAULT_PREFIX
     set_spec = check_token(set_spec, "set")
-    http = http or requests.Session()
+    if http is None:  # one connection kept open for every page, closed at the end
+        with requests.Session() as session:
+            return harvest(url, out_path, prefix=prefix, set_spec=set_spec, http=session,
+                           progress=progress, timeout=timeout, max_page_bytes=max_page_bytes,
+                           retries=retries, max_wait=max_wait, sleep=sleep)
     done = Harvested(url=url, prefix=prefix, set_spec=set_spec)
     params = {"verb": "ListRecords", "metadataPrefix": prefix}
     if set_spec:
