@@ -126,7 +126,9 @@ def _last_harvests(partner_ids: list[int]) -> dict:
     return {r.partner_id: r for r in db.session.scalars(select(ImportRun).where(ImportRun.id.in_(latest)))}
 
 
-def _partner_from_form(user):
+def _partner_from_form(user, missing: str | None = None):
+    """The library a form acts for (a librarian's own when not named), if
+    the user may act for it; missing: what to say when there is none."""
     from agreements.models import Partner
 
     code = (request.form.get("partner") or "").strip().upper()
@@ -134,7 +136,7 @@ def _partner_from_form(user):
         code = user.library.code
     partner = db.session.scalar(select(Partner).where(Partner.code == code)) if code else None
     if partner is None:
-        raise BadRequest(_("Choose the partner library."), field="partner")
+        raise BadRequest(missing or _("Choose the partner library."), field="partner")
     require_library_staff(partner.id)
     return partner
 
@@ -187,15 +189,7 @@ def upload():
         raise TooLarge(_("The upload is %(size)s; exports up to %(limit)s are accepted. "
                          "Split the export or ask an administrator to import it from the command line.",
                          **_sizes(request.content_length, _limit())))
-    from agreements.models import Partner
-
-    code = (request.form.get("partner") or "").strip().upper()
-    if not code and user.library is not None and not _is_network_staff(user):
-        code = user.library.code
-    partner = db.session.scalar(select(Partner).where(Partner.code == code)) if code else None
-    if partner is None:
-        raise BadRequest(_("Choose the partner library this export comes from."), field="partner")
-    require_library_staff(partner.id)
+    partner = _partner_from_form(user, _("Choose the partner library this export comes from."))
     export = request.files.get("file")
     if export is None or not export.filename:
         raise BadRequest(_("Choose the MARC export file to upload."), field="file")

@@ -10,6 +10,7 @@ from union_catalog.models import ImportRun, SourceRecord
 
 from .marcdata import books, record
 from .oai_server import Repository, Server
+from .runs import finish
 
 
 def no_sleep(_seconds):
@@ -305,14 +306,6 @@ def test_the_daily_command_harvests_those_due(session, make, runner):
 
 # --- the imports page ------------------------------------------------------------
 
-def _finish(session, response):
-    assert response.status_code == 303, response.get_data(as_text=True)
-    run_id = int(response.headers["Location"].rstrip("/").rsplit("/", 1)[-1])
-    jobs.wait(run_id, timeout=60)
-    session.expire_all()
-    return session.get(ImportRun, run_id)
-
-
 def test_a_librarian_sets_the_address_and_harvests_from_the_page(client, make, session):
     from tests.factories import login
 
@@ -329,7 +322,7 @@ def test_a_librarian_sets_the_address_and_harvests_from_the_page(client, make, s
         assert server.url in page and "Panen sekarang" in page  # the default language
         source = harvest.source_of(session, lib.id)
         assert (source.every_days, source.updated_by) == (7, user.email)
-        run = _finish(session, client.post("/catalog/imports/harvest", data={"partner": "UINSU"}))
+        run = finish(session, client.post("/catalog/imports/harvest", data={"partner": "UINSU"}))
     assert run.status == "done", run.failure
     assert (run.imported, run.user_id) == (3, user.id)
     shown = client.get(f"/catalog/imports/{run.id}").get_data(as_text=True)

@@ -2,16 +2,15 @@
 worked out whole, reported, and rolled back; then imported from its page."""
 from __future__ import annotations
 
-import io
 import json
 
 from sqlalchemy import func, select
 
 from tests.factories import login
-from union_catalog import jobs
 from union_catalog.models import ImportRun, Item, SearchDoc, SourceRecord
 
 from .marcdata import books, iso
+from .runs import finish, upload
 
 
 def counts(session):
@@ -56,23 +55,13 @@ def test_a_first_import_checked_leaves_nothing_to_find(session, make, runner, tm
     assert client.get("/api/v1/search?q=pengantar").get_json()["total"] == 0
 
 
-def _finish(session, response) -> ImportRun:
-    assert response.status_code == 303, response.get_data(as_text=True)
-    run_id = int(response.headers["Location"].rstrip("/").rsplit("/", 1)[-1])
-    jobs.wait(run_id, timeout=60)
-    session.expire_all()
-    return session.get(ImportRun, run_id)
-
-
 def test_the_page_checks_then_imports_for_that_library_only(client, make, session):
     lib = make.partner("UGM")
     librarian = make.user("librarian", library=lib)
     stranger = make.user("librarian", library=make.partner("PNRI"))
     make.commit()
     login(client, librarian.email)
-    checked = _finish(session, client.post(
-        "/catalog/imports/", data={"partner": "UGM", "file": (io.BytesIO(iso(books(4))), "ugm.mrc"),
-                                   "check_only": "1"}, content_type="multipart/form-data"))
+    checked = finish(session, upload(client, "UGM", iso(books(4)), check_only="1"))
     assert checked.status == "checked" and checked.imported == 4
     assert counts(session) == (0, 0, 0)
     page = client.get(f"/catalog/imports/{checked.id}").get_data(as_text=True)
@@ -84,7 +73,7 @@ def test_the_page_checks_then_imports_for_that_library_only(client, make, sessio
     assert client.post(f"/catalog/imports/{checked.id}/import").status_code == 403
     client.post("/logout")
     login(client, librarian.email)
-    run = _finish(session, client.post(f"/catalog/imports/{checked.id}/import"))
+    run = finish(session, client.post(f"/catalog/imports/{checked.id}/import"))
     assert run.status == "done" and (run.imported, run.user_id) == (4, librarian.id)
     assert counts(session)[:2] == (4, 4)
     assert client.post(f"/catalog/imports/{run.id}/import").status_code == 409

@@ -14,26 +14,12 @@ from union_catalog import jobs
 from union_catalog.models import ImportRun, SourceRecord
 
 from .marcdata import books, iso, record
+from .runs import finish, upload
 
 
 @pytest.fixture
 def app_config():
     return {"CATALOG_UPLOAD_MAX_BYTES": 200_000}
-
-
-def upload(client, code, data: bytes, name="export.mrc", items: bytes | None = None):
-    form = {"partner": code, "file": (io.BytesIO(data), name)}
-    if items is not None:
-        form["items"] = (io.BytesIO(items), "items.csv")
-    return client.post("/catalog/imports/", data=form, content_type="multipart/form-data")
-
-
-def finish(session, response) -> ImportRun:
-    assert response.status_code == 303, response.get_data(as_text=True)
-    run_id = int(response.headers["Location"].rstrip("/").rsplit("/", 1)[-1])
-    jobs.wait(run_id, timeout=60)
-    session.expire_all()
-    return session.get(ImportRun, run_id)
 
 
 def test_librarian_imports_for_own_library(client, make, session):

@@ -3,18 +3,17 @@ engines): an import that would withdraw more than a fifth of a partner's
 records (and more than 50) stops, and changes nothing, until someone allows it."""
 from __future__ import annotations
 
-import io
-
 import pytest
 from sqlalchemy import func, select
 
 from tests.factories import login
 from union_catalog import importer, jobs
 from union_catalog.errors import CatalogError
-from union_catalog.models import ImportRun, SourceRecord
+from union_catalog.models import SourceRecord
 
 from .marcdata import books, iso
 from .oai_server import Repository, Server
+from .runs import finish, upload
 
 
 def live(session, partner) -> int:
@@ -76,19 +75,6 @@ def test_the_command_says_how_to_allow_it(session, make, runner, tmp_path):
     assert "withdrew 90" in result.output and live(session, lib) == 10
 
 
-def _finish(session, response) -> ImportRun:
-    assert response.status_code == 303, response.get_data(as_text=True)
-    run_id = int(response.headers["Location"].rstrip("/").rsplit("/", 1)[-1])
-    jobs.wait(run_id, timeout=60)
-    session.expire_all()
-    return session.get(ImportRun, run_id)
-
-
-def _upload(client, data: bytes, **form):
-    return client.post("/catalog/imports/", data={"partner": "UGM", "file": (io.BytesIO(data), "ugm.mrc"),
-                                                  **form}, content_type="multipart/form-data")
-
-
 def test_the_page_runs_it_again_allowing_them_for_that_library_only(client, make, session, tmp_path):
     lib = make.partner("UGM")
     make.partner("UINSU")
@@ -98,7 +84,7 @@ def test_the_page_runs_it_again_allowing_them_for_that_library_only(client, make
     stranger = make.user("librarian", library=make.partner("PNRI"))
     make.commit()
     login(client, librarian.email)
-    failed = _finish(session, _upload(client, iso(recs[:20])))
+    failed = finish(session, upload(client, "UGM", iso(recs[:20])))
     assert failed.status == "failed" and live(session, lib) == 100
     page = client.get(f"/catalog/imports/{failed.id}").get_data(as_text=True)
     assert "menarik 80 dari 100 cantuman" in page  # in the page's language
@@ -108,7 +94,7 @@ def test_the_page_runs_it_again_allowing_them_for_that_library_only(client, make
     assert client.post(f"/catalog/imports/{failed.id}/again").status_code == 403
     client.post("/logout")
     login(client, librarian.email)
-    run = _finish(session, client.post(f"/catalog/imports/{failed.id}/again"))
+    run = finish(session, client.post(f"/catalog/imports/{failed.id}/again"))
     assert run.status == "done", run.failure
     assert (run.withdrawn, run.allow_withdrawals, run.user_id) == (80, True, librarian.id)
     assert live(session, lib) == 20
@@ -123,7 +109,7 @@ def test_the_upload_form_can_allow_them_at_once(client, make, session, tmp_path)
     coordinator = make.user("coordinator")
     make.commit()
     login(client, coordinator.email)
-    run = _finish(session, _upload(client, iso(recs[:20]), allow_withdrawals="1"))
+    run = finish(session, upload(client, "UGM", iso(recs[:20]), allow_withdrawals="1"))
     assert run.status == "done" and run.withdrawn == 80
 
 
@@ -146,6 +132,6 @@ def test_a_harvest_of_the_wrong_set_stops_and_is_harvested_again_when_allowed(cl
         assert failed.status == "failed" and jobs.failure_kind(failed) == "too_many_withdrawals"
         assert live(session, lib) == 100
         login(client, coordinator.email)
-        again = _finish(session, client.post(f"/catalog/imports/{failed.id}/again"))
+        again = finish(session, client.post(f"/catalog/imports/{failed.id}/again"))
     assert again.status == "done" and again.harvest["url"] == server.url
     assert again.withdrawn == 90 and live(session, lib) == 10
