@@ -195,8 +195,9 @@ def recover_interrupted(session) -> int:
 
 
 def tick(session, day) -> list[str]:
-    """Housekeeping: runs interrupted by a dead process are marked failed, and
-    uploaded files of runs finished long ago are deleted (the report stays)."""
+    """Housekeeping: runs interrupted by a dead process are marked failed,
+    uploaded files of runs finished long ago are deleted (the report stays),
+    and so are the partial files of harvests interrupted midway."""
     from datetime import timedelta
 
     lines = []
@@ -219,6 +220,16 @@ def tick(session, day) -> list[str]:
                 purged += 1
     if purged:
         lines.append(f"{purged} uploaded file(s) older than {keep} days deleted")
+    # a harvest whose process died midway left its partial file, which no run names
+    partial = 0
+    for path in folder.glob("harvest-*.xml"):
+        run_id = path.stem.removeprefix("harvest-")
+        run = session.get(ImportRun, int(run_id)) if run_id.isdigit() else None
+        if run is None or (run.status in FINISHED and run.stored_path != str(path)):
+            path.unlink(missing_ok=True)
+            partial += 1
+    if partial:
+        lines.append(f"{partial} harvested file(s) of interrupted harvests deleted")
     return lines
 
 

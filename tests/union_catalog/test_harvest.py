@@ -366,3 +366,24 @@ def test_only_that_library_and_coordinators_harvest_it(client, make, session):
     assert client.post("/catalog/imports/harvest", data={"partner": "UINSU"}).status_code == 403
     assert session.scalar(select(ImportRun.id)) is None
     assert harvest.source_of(session, own.id).url == "http://127.0.0.1:9/oai"
+
+
+def test_tick_deletes_what_an_interrupted_harvest_left_and_keeps_the_rest(app, runner, make, session):
+    lib = make.partner("UGM")
+    make.commit()
+    folder = jobs.uploads_dir()
+    dead = harvest.queue(session, lib, url="http://127.0.0.1:9/oai", status="running")
+    dead.worker = jobs.worker_name().rsplit(":", 1)[0] + ":999999999"  # a process gone
+    running = harvest.queue(session, lib, url="http://127.0.0.1:9/oai", status="running")
+    running.worker = jobs.worker_name()
+    kept = harvest.queue(session, lib, url="http://127.0.0.1:9/oai", status="done")
+    session.commit()
+    for run in (dead, running, kept):
+        (folder / f"harvest-{run.id}.xml").write_text("<collection/>")
+    kept.stored_path = str(folder / f"harvest-{kept.id}.xml")
+    session.commit()
+    result = runner.invoke(args=["tick"])
+    assert result.exit_code == 0, result.output
+    assert "1 harvested file(s) of interrupted harvests deleted" in result.output
+    assert sorted(p.name for p in folder.glob("harvest-*")) == sorted([f"harvest-{running.id}.xml",
+                                                                        f"harvest-{kept.id}.xml"])
