@@ -95,6 +95,14 @@ MESSAGES: dict[str, Kind] = {
     "agreement_expired": Kind(
         _l("Agreement ended: %(title)s"), "mail/agreement_expired.txt",
         _l("A cooperation agreement has ended"), COORDINATOR, must_know=True),
+    # A scheduled harvest that failed (sent by the union catalogue): to the
+    # library's librarians, and to coordinators
+    "harvest_failed": Kind(
+        _l("Harvest of %(library)s failed"), "mail/harvest_failed.txt",
+        _l("A scheduled harvest of my library's catalogue fails"), LIBRARIAN),
+    "partner_harvest_failed": Kind(
+        _l("Harvest of %(library)s failed"), "mail/harvest_failed.txt",
+        _l("A scheduled harvest of a partner's catalogue fails"), COORDINATOR),
 }
 
 

@@ -134,6 +134,9 @@ def harvest_command(code, url, prefix, set_spec, due, report_path, allow_withdra
             db.session.commit()
             run = jobs.execute(db.session, run.id)
             failed += run.status != "done"
+            if run.status != "done":  # no one watches a cron job's page
+                harvesting.tell_failure(db.session, run)
+                db.session.commit()
             click.echo(f"{run.partner.code} {run.filename}: {run.status}"
                        + (f" ({jobs.failure_text(run)})" if run.status != "done" else
                           f" read {run.read}, imported {run.imported}, withdrew {run.withdrawn}"))

@@ -370,3 +370,18 @@ def due(session, now) -> list:
         if when is None or now - when >= timedelta(days=source.every_days) - timedelta(hours=1):
             out.append(source)
     return out
+
+
+def tell_failure(session, run) -> int:
+    """A scheduled harvest failed, with no one watching its page: the
+    library's librarians and the coordinators are told, by notice and mail
+    (after the caller's commit). Returns how many were told."""
+    from ill import notify
+
+    context = {"library": f"{run.partner.name} ({run.partner.code})", "run": run, "url": run.harvest["url"],
+               "link": notify.site_url("catalog_imports.show", run_id=run.id)}
+    told = notify.notify_library(session, run.partner_id, "harvest_failed",
+                                 dedupe_key=f"harvest_failed:{run.id}", **context)
+    told += notify.notify_coordinators(session, "partner_harvest_failed",
+                                       dedupe_key=f"harvest_failed:{run.id}", **context)
+    return len(told)

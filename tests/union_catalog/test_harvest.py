@@ -387,3 +387,28 @@ def test_tick_deletes_what_an_interrupted_harvest_left_and_keeps_the_rest(app, r
     assert "1 harvested file(s) of interrupted harvests deleted" in result.output
     assert sorted(p.name for p in folder.glob("harvest-*")) == sorted([f"harvest-{running.id}.xml",
                                                                         f"harvest-{kept.id}.xml"])
+
+
+def test_a_scheduled_harvest_that_fails_tells_the_library_and_the_coordinators(session, make, runner):
+    from ill import notify
+
+    lib = make.partner("UGM", name="Perpustakaan UGM")
+    librarian = make.user("librarian", library=lib)
+    other_library = make.user("librarian", library=make.partner("PNRI"))
+    coordinator = make.user("coordinator")
+    make.commit()
+    with Server(Repository(books(2), formats=("oai_dc",))) as server:
+        harvest.save_source(session, lib, url=server.url, every_days=1)
+        session.commit()
+        result = runner.invoke(args=["catalog", "harvest", "--due"])
+    assert result.exit_code == 1 and "UGM" in result.output and "failed" in result.output
+    notices = {n.user_id: n for n in session.scalars(select(notify.Notice))}
+    assert set(notices) == {librarian.id, coordinator.id}
+    assert other_library.id not in notices
+    body = notices[librarian.id].body
+    assert "Perpustakaan UGM (UGM)" in notices[librarian.id].subject
+    assert server.url in body and "oai_dc" in body  # why, in the reader's language
+    run = session.scalar(select(ImportRun))
+    assert notices[coordinator.id].link.endswith(f"/catalog/imports/{run.id}")
+    mails = session.scalars(select(notify.OutboxMail)).all()
+    assert sorted(m.to_addr for m in mails) == sorted([librarian.email, coordinator.email])
