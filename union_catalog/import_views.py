@@ -314,7 +314,10 @@ def show_json(run_id: int):
                     "finished_at": run.finished_at.isoformat() if run.finished_at else None,
                     "user": run.user.email if run.user else None,
                     "progress": jobs.progress_of(run) if run.status == "running" else None,
-                    "failure": run.failure, "report": run.report})
+                    "harvest": run.harvest, "check_only": run.check_only,
+                    "allow_withdrawals": run.allow_withdrawals,
+                    "failure": run.failure, "failure_kind": jobs.failure_kind(run) or None,
+                    "report": run.report})
 
 
 @bp.get("/<int:run_id>-problems.csv")

@@ -89,6 +89,9 @@ def test_the_page_runs_it_again_allowing_them_for_that_library_only(client, make
     page = client.get(f"/catalog/imports/{failed.id}").get_data(as_text=True)
     assert "menarik 80 dari 100 cantuman" in page  # in the page's language
     assert f"/catalog/imports/{failed.id}/again" in page
+    data = client.get(f"/catalog/imports/{failed.id}.json").get_json()
+    assert (data["status"], data["failure_kind"], data["allow_withdrawals"]) == (
+        "failed", "too_many_withdrawals", False)
     client.post("/logout")
     login(client, stranger.email)
     assert client.post(f"/catalog/imports/{failed.id}/again").status_code == 403
