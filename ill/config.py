@@ -61,6 +61,9 @@ class Defaults:
     # this many) without being told it may (importer.withdrawal_limit).
     CATALOG_WITHDRAW_PERCENT = 20
     CATALOG_WITHDRAW_MIN = 50
+    # Seconds a search waits for the index's words when first reading them for
+    # spelling suggestions (union_catalog.suggest); later searches have them.
+    CATALOG_SUGGEST_WAIT = 0.1
 
     # Agreements
     AGREEMENTS_WARNING_DAYS = 90

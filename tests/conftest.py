@@ -80,6 +80,7 @@ def _base_config(tmp_path: Path) -> dict:
         "MAIL_BACKEND": "memory",
         "DATA_DIR": str(tmp_path / "data"),
         "CATALOG_RUN_JOBS_IN_PROCESS": True,
+        "CATALOG_SUGGEST_WAIT": 30,  # a test's search waits for the words it may suggest
         "SERVER_NAME": None,
     }
 

@@ -14,13 +14,15 @@ kept only if, searched with the same filters, it finds more than the search
 did.
 
 The index's words (FTS5's vocabulary, PostgreSQL's ``ts_stat``) are read
-once and kept per database for ``MAX_AGE`` seconds, or until an import run
-by this process ends (``forget``). A suggestion is searched before it is
+in a thread, once, and kept per database for ``MAX_AGE`` seconds, or until
+an import run by this process ends (``forget``); a search waits for them at
+most ``CATALOG_SUGGEST_WAIT`` seconds (``vocabulary``). A suggestion is searched before it is
 shown, so words a little out of date cost at most a suggestion not made.
 They are folded as the index folds them, and so is the query, so case and
 diacritics never count as edits."""
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -28,6 +30,8 @@ from collections import defaultdict
 from dataclasses import replace
 
 from . import searchtext
+
+log = logging.getLogger(__name__)
 
 BELOW = 10  # a search with fewer hits than this gets a suggestion where one helps
 COMMON = 50  # a word in this many union records or more is not misspelled
@@ -39,12 +43,13 @@ FIELDS = ("q", "title", "author", "subject")
 
 _lock = threading.Lock()
 _cache: dict[str, tuple[float, dict[str, int], dict[str, list[str]]]] = {}
+_reading: dict[str, threading.Thread] = {}
+_generation = [0]  # forget() moves it on: a read begun before is not kept
 
 
-def _read(session) -> dict[str, int]:
+def _read(conn) -> dict[str, int]:
     from .search_schema import FTS_TABLE
 
-    conn = session.connection()
     if conn.dialect.name == "postgresql":
         rows = conn.exec_driver_sql(f"SELECT word, ndoc FROM ts_stat('SELECT doc FROM {FTS_TABLE}')")
     else:
@@ -54,27 +59,59 @@ def _read(session) -> dict[str, int]:
     return {word: n for word, n in rows if word and not word[0].isdigit()}
 
 
-def vocabulary(session) -> tuple[dict[str, int], dict[str, list[str]]]:
-    """The index's words with how many union records hold each, and the words
-    by their first letter."""
-    key = str(session.get_bind().url)
-    now = time.monotonic()
-    cached = _cache.get(key)
-    if cached and now - cached[0] < MAX_AGE:
-        return cached[1], cached[2]
-    words = _read(session)
-    by_letter: dict[str, list[str]] = defaultdict(list)
-    for word in words:
-        by_letter[word[0]].append(word)
+def _load(engine, key: str, generation: int) -> None:
+    """Read the vocabulary on a connection of its own and keep it."""
+    try:
+        with engine.connect() as conn:
+            words = _read(conn)
+            conn.rollback()
+    except Exception:  # noqa: BLE001 - no suggestion is better than a failed search
+        log.warning("reading the search index's words for suggestions failed", exc_info=True)
+        words = None
     with _lock:
-        _cache[key] = (now, words, dict(by_letter))
-    return words, by_letter
+        if _reading.get(key) is threading.current_thread():
+            _reading.pop(key)
+        if words is not None and generation == _generation[0]:
+            by_letter: dict[str, list[str]] = defaultdict(list)
+            for word in words:
+                by_letter[word[0]].append(word)
+            _cache[key] = (time.monotonic(), words, dict(by_letter))
+
+
+def vocabulary(session, wait: float = 0.1) -> tuple[dict[str, int], dict[str, list[str]]] | None:
+    """The index's words with how many union records hold each, and the words
+    by their first letter; None while they are first being read.
+
+    They are read in a thread of their own (PostgreSQL's ts_stat reads every
+    document: 0.4 s for 100,000 union records), waited for at most `wait`
+    seconds: a small catalogue's words come at once, a large one's are ready
+    for the searches after. Once MAX_AGE old they are read again the same
+    way, and the old ones serve meanwhile."""
+    engine = session.get_bind()
+    key = str(engine.url)
+    with _lock:
+        cached = _cache.get(key)
+        fresh = cached is not None and time.monotonic() - cached[0] < MAX_AGE
+        thread = _reading.get(key)
+        if not fresh and thread is None:
+            thread = threading.Thread(target=_load, args=(engine, key, _generation[0]), daemon=True,
+                                      name="search-vocabulary")
+            _reading[key] = thread
+            thread.start()
+    if not fresh and thread is not None and wait > 0:
+        thread.join(wait)
+        with _lock:
+            cached = _cache.get(key)
+    return (cached[1], cached[2]) if cached else None
 
 
 def forget() -> None:
-    """Drop every cached vocabulary (tests, after a database is emptied)."""
+    """Drop every kept vocabulary, and any being read (after an import, and
+    in tests after a database is emptied)."""
     with _lock:
         _cache.clear()
+        _reading.clear()
+        _generation[0] += 1
 
 
 def better_word(word: str, words: dict[str, int], by_letter: dict[str, list[str]]) -> str | None:
@@ -138,7 +175,13 @@ def suggestion(session, query, total: int) -> dict | None:
 
     if total >= BELOW or not any(_may_be_misspelled(getattr(query, f)) for f in FIELDS):
         return None
-    words, by_letter = vocabulary(session)
+    from flask import current_app, has_app_context
+
+    wait = float(current_app.config.get("CATALOG_SUGGEST_WAIT", 0.1)) if has_app_context() else 0.1
+    found_words = vocabulary(session, wait)
+    if found_words is None:  # still being read: this search goes without
+        return None
+    words, by_letter = found_words
     changed = {}
     for name in FIELDS:
         text = getattr(query, name)

@@ -42,6 +42,7 @@ def live_app(tmp_path):
     app = create_app({
         "TESTING": True, "SECRET_KEY": "browser-test", "DATABASE_URL": f"sqlite:///{tmp_path / 'live.sqlite3'}",
         "MAIL_BACKEND": "memory", "DATA_DIR": str(tmp_path / "data"), "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
+        "CATALOG_SUGGEST_WAIT": 30,  # a search waits for the words it may suggest
     })
     with app.app_context():
         from ill import schema_extras

@@ -90,3 +90,18 @@ def test_a_word_held_often_enough_is_never_respelled():
     assert suggest.better_word("hadits", words, {"h": ["hadis", "hadits"]}) is None
     words["hadits"] = 20  # and a word held a little less often is not overruled either
     assert suggest.better_word("hadits", {"hadis": 150, "hadits": 20}, {"h": ["hadis", "hadits"]}) is None
+
+
+def test_a_catalogue_s_words_are_read_in_the_background_and_kept(app, make, session):
+    hadis_catalogue(make)
+    suggest.forget()
+    assert suggest.vocabulary(session, wait=0) is None  # being read: that search goes without
+    for thread in list(suggest._reading.values()):
+        thread.join(30)
+    words, by_letter = suggest.vocabulary(session, wait=0)
+    assert words["hadis"] == 12 and "hadis" in by_letter["h"]
+    make.search_cluster(title="Hadits pilihan")  # kept until they are old or forgotten
+    make.commit()
+    assert suggest.vocabulary(session, wait=0)[0].get("hadits") is None
+    suggest.forget()
+    assert suggest.vocabulary(session, wait=30)[0]["hadits"] == 1
