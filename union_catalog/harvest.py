@@ -168,8 +168,9 @@ def _fetch(http, url: str, params: dict, page: int, timeout: float, limit: int, 
             for chunk in resp.iter_content(1 << 16):
                 body += chunk
                 if len(body) > limit:
-                    raise HarvestError(N_("Page %(page)s of the harvest is larger than %(mb)s MB: "
-                                          "refused."), page=page, mb=limit >> 20)
+                    size = f"{limit >> 20} MB" if limit >= 1 << 20 else f"{limit >> 10} KB"
+                    raise HarvestError(N_("Page %(page)s of the harvest is larger than %(size)s: "
+                                          "refused."), page=page, size=size)
             return bytes(body)
 
 

@@ -113,6 +113,31 @@ def test_a_page_with_a_dtd_is_refused(tmp_path):
         harvest.harvest(server.url, str(tmp_path / "h.xml"))
 
 
+OAI_ENVELOPE = (b'<?xml version="1.0" encoding="UTF-8"?>'
+                b'<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/">%s</OAI-PMH>')
+
+
+@pytest.mark.parametrize("answer,message", [
+    (OAI_ENVELOPE % b'<error code="badResumptionToken">expired</error>',
+     "no longer knows the resumption token of page 2"),
+    (OAI_ENVELOPE % b"<Identify><repositoryName>x</repositoryName></Identify>",
+     "Page 2 of the harvest is not an OAI-PMH ListRecords answer"),
+    (b"<html><body>Katalog sedang dalam perbaikan</body>", "Page 2 of the harvest is not well-formed XML"),
+    (OAI_ENVELOPE % (b"<ListRecords>" + b" " * 30000 + b"</ListRecords>"),
+     "Page 2 of the harvest is larger than 19 KB: refused"),
+])
+def test_a_bad_later_page_fails_the_harvest_by_its_number(tmp_path, answer, message):
+    repo = Repository(books(3), page_size=2)
+    first = repo.answer
+
+    def answer_for(params):
+        return (200, answer, {}) if "resumptionToken" in params else first(params)
+
+    repo.answer = answer_for
+    with Server(repo) as server, pytest.raises(HarvestError, match=message):
+        harvest.harvest(server.url, str(tmp_path / "h.xml"), max_page_bytes=20000)
+
+
 def test_records_in_another_format_are_counted_by_identifier(tmp_path):
     repo = Repository([*books(2), ("dc", "dc-1")])
     with Server(repo) as server:
