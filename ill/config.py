@@ -57,6 +57,7 @@ class Defaults:
     CATALOG_RUN_JOBS_IN_PROCESS = True
     CATALOG_UPLOAD_KEEP_DAYS = 30  # uploaded exports are deleted after this
     CATALOG_HARVEST_TIMEOUT = 120  # seconds to wait for one page of an OAI-PMH harvest
+    CATALOG_HARVEST_CHECK_TIMEOUT = 15  # ... and for the check of an address as it is saved
     # An import may withdraw this share of a partner's records (and at least
     # this many) without being told it may (importer.withdrawal_limit).
     CATALOG_WITHDRAW_PERCENT = 20

@@ -232,6 +232,28 @@ def _formats(http, url: str, timeout: float) -> list[str]:
     return [(e.text or "").strip() for e in root.iter(_OAI + "metadataPrefix")]
 
 
+def identify(url: str, prefix: str = DEFAULT_PREFIX, *, http=None, timeout: float = 15.0) -> dict:
+    """What a repository says of itself (``Identify``) and which formats it
+    offers (``ListMetadataFormats``), to check an address when it is set:
+    {"name", "deleted_record", "formats", "offers_prefix"}. Raises
+    HarvestError when it does not answer as an OAI-PMH repository."""
+    import requests
+
+    url = check_url(url)
+    if http is None:
+        with requests.Session() as session:
+            return identify(url, prefix, http=session, timeout=timeout)
+    root = _parse(_fetch(http, url, {"verb": "Identify"}, 1, timeout, 1 << 20, 0, 0, time.sleep), 1)
+    about = root.find(_OAI + "Identify")
+    if about is None:
+        raise HarvestError(N_("%(url)s did not answer as an OAI-PMH repository (no Identify answer): "
+                              "is it the repository's base URL?"), url=url)
+    formats = _formats(http, url, timeout)
+    return {"name": (about.findtext(_OAI + "repositoryName") or "").strip(),
+            "deleted_record": (about.findtext(_OAI + "deletedRecord") or "").strip(),
+            "formats": formats, "offers_prefix": prefix in formats}
+
+
 def _list_size(listing) -> int | None:
     token = listing.find(_OAI + "resumptionToken")
     size = token.get("completeListSize", "") if token is not None else ""

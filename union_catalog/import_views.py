@@ -162,7 +162,30 @@ def save_harvest_source():
     db.session.commit()
     flash(_("Harvesting of %(code)s saved.", code=partner.code) if source is not None
           else _("%(code)s is no longer harvested.", code=partner.code), "success")
+    if source is not None:
+        _check_source(source)
     return redirect(url_for("catalog_imports.imports", partner=partner.code) + "#harvest-heading", code=303)
+
+
+def _check_source(source) -> None:
+    """Ask the repository at once what it is and offers, so that a wrong
+    address or format shows now rather than at the first harvest. Saved
+    either way: a repository may be down for a while."""
+    timeout = float(current_app.config.get("CATALOG_HARVEST_CHECK_TIMEOUT", 15))
+    try:
+        found = harvest.identify(source.url, source.metadata_prefix, timeout=timeout)
+    except harvest.HarvestError as exc:
+        flash(_("The address is saved, but the repository did not answer as it should: %(why)s",
+                why=importer.failure_text(exc.details.get("failure"), exc.message)), "warning")
+        return
+    if not found["offers_prefix"]:
+        flash(_("The repository (%(name)s) does not give records in the format '%(prefix)s'. It gives: "
+                "%(formats)s. Choose the MARC one (often marc21 or marcxml).",
+                name=found["name"] or source.url, prefix=source.metadata_prefix,
+                formats=", ".join(found["formats"]) or "?"), "warning")
+    else:
+        flash(_("The repository answers: %(name)s, with records in '%(prefix)s'.",
+                name=found["name"] or source.url, prefix=source.metadata_prefix), "success")
 
 
 @bp.post("/harvest")

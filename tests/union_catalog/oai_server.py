@@ -30,6 +30,10 @@ class Repository:
         if self.queued:
             return self.queued.pop(0)
         verb = params.get("verb")
+        if verb == "Identify":
+            return 200, _envelope("<Identify><repositoryName>Katalog Uji</repositoryName>"
+                                  "<baseURL>http://x/oai</baseURL><protocolVersion>2.0</protocolVersion>"
+                                  "<deletedRecord>transient</deletedRecord></Identify>"), {}
         if verb == "ListMetadataFormats":
             body = "".join(f"<metadataFormat><metadataPrefix>{f}</metadataPrefix></metadataFormat>"
                            for f in self.formats)

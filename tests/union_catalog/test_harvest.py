@@ -437,3 +437,38 @@ def test_a_scheduled_harvest_that_fails_tells_the_library_and_the_coordinators(s
     assert notices[coordinator.id].link.endswith(f"/catalog/imports/{run.id}")
     mails = session.scalars(select(notify.OutboxMail)).all()
     assert sorted(m.to_addr for m in mails) == sorted([librarian.email, coordinator.email])
+
+
+def test_a_repository_says_what_it_is_and_offers(tmp_path):
+    with Server(Repository(books(1), formats=("marc21", "oai_dc"))) as server:
+        found = harvest.identify(server.url)
+    assert found == {"name": "Katalog Uji", "deleted_record": "transient",
+                     "formats": ["marc21", "oai_dc"], "offers_prefix": True}
+    with pytest.raises(HarvestError, match="could not be reached"):
+        harvest.identify("http://127.0.0.1:9/oai")
+
+
+def test_saving_an_address_checks_it_at_once_and_saves_it_either_way(client, make, session):
+    from tests.factories import login
+
+    lib = make.partner("UINSU")
+    user = make.user("librarian", library=lib)
+    make.commit()
+    login(client, user.email)
+    english = {"Accept-Language": "en"}
+
+    def save(url, prefix="marc21"):
+        resp = client.post("/catalog/imports/harvest-source", headers=english,
+                           data={"url": url, "metadata_prefix": prefix, "every_days": "0"})
+        assert resp.status_code == 303
+        return client.get(resp.headers["Location"], headers=english).get_data(as_text=True)
+
+    with Server(Repository(books(1), formats=("marcxml", "oai_dc"))) as server:
+        page = save(server.url, "marcxml")
+        assert "The repository answers: Katalog Uji, with records in &#39;marcxml&#39;." in page
+        page = save(server.url, "marc21")
+        assert "does not give records in the format &#39;marc21&#39;. It gives: marcxml, oai_dc." in page
+    page = save("http://127.0.0.1:9/oai")
+    assert "The address is saved, but the repository did not answer as it should" in page
+    assert "could not be reached" in page
+    assert harvest.source_of(session, lib.id).url == "http://127.0.0.1:9/oai"
