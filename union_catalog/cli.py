@@ -157,7 +157,7 @@ def harvest_command(code, url, prefix, set_spec, due, report_path, allow_withdra
             status="running")
         run.allow_withdrawals = allow_withdrawals
     except harvesting.HarvestError as exc:
-        click.echo(_("Error: %(failure)s", failure=importer.failure_text(exc.details["failure"])),
+        click.echo(_("Error: %(failure)s", failure=exc.localized()),
                    err=True)
         sys.exit(1)
     run.worker = jobs.worker_name()

@@ -15,7 +15,7 @@ as they come, so memory does not grow with the catalogue.
 
 Errors are HarvestError: a message in English for scripts and logs, and its
 msgid and values (``details["failure"]``) for a page to say it in its
-reader's language (``importer.failure_text``)."""
+reader's language (``errors.failure_text``)."""
 from __future__ import annotations
 
 import time
@@ -36,19 +36,17 @@ USER_AGENT = "ill-union-catalog-harvester (OAI-PMH 2.0)"
 
 
 class HarvestError(CatalogError):
-    def __init__(self, template: str, **args):
-        message = template % args if args else template
-        super().__init__(message, details={"failure": {"template": template, "args": args}})
+    """A harvest that cannot go on: raised as ``HarvestError.said(N_(...), ...)``."""
 
 
 def check_url(url: str) -> str:
     url = (url or "").strip()
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise HarvestError(N_("'%(url)s' is not an OAI-PMH base URL: give one beginning with http:// "
+        raise HarvestError.said(N_("'%(url)s' is not an OAI-PMH base URL: give one beginning with http:// "
                               "or https://, as the library's system shows it."), url=url)
     if parts.query or parts.fragment:
-        raise HarvestError(N_("'%(url)s' is not an OAI-PMH base URL: give it without '?' and what "
+        raise HarvestError.said(N_("'%(url)s' is not an OAI-PMH base URL: give it without '?' and what "
                               "follows (verb=..., metadataPrefix=...)."), url=url)
     return url
 
@@ -56,7 +54,7 @@ def check_url(url: str) -> str:
 def check_token(value: str, what: str) -> str:
     value = (value or "").strip()
     if value and not set(value) <= _TOKEN_CHARS:
-        raise HarvestError(N_("'%(value)s' is not a valid OAI-PMH %(what)s: use letters, digits "
+        raise HarvestError.said(N_("'%(value)s' is not a valid OAI-PMH %(what)s: use letters, digits "
                               "and - _ . ! ~ * ' ( ) : only."), value=value, what=what)
     return value
 
@@ -115,7 +113,7 @@ def harvest(url: str, out_path: str, *, prefix: str = DEFAULT_PREFIX, set_spec: 
             _raise_oai_error(root, done, http, timeout)
             listing = root.find(_OAI + "ListRecords")
             if listing is None:
-                raise HarvestError(N_("Page %(page)s of the harvest is not an OAI-PMH ListRecords "
+                raise HarvestError.said(N_("Page %(page)s of the harvest is not an OAI-PMH ListRecords "
                                       "answer: is %(url)s the repository's base URL?"),
                                    page=done.pages, url=url)
             for record in listing.iter(_OAI + "record"):
@@ -127,7 +125,7 @@ def harvest(url: str, out_path: str, *, prefix: str = DEFAULT_PREFIX, set_spec: 
             if not token:
                 break
             if token in tokens_seen:
-                raise HarvestError(N_("The repository gave the resumption token '%(token)s' twice "
+                raise HarvestError.said(N_("The repository gave the resumption token '%(token)s' twice "
                                       "(page %(page)s): the harvest stopped rather than loop."),
                                    token=token[:100], page=done.pages)
             tokens_seen.add(token)
@@ -153,7 +151,7 @@ def _fetch(http, url: str, params: dict, page: int, timeout: float, limit: int, 
             if attempt <= retries:
                 sleep(min(max_wait, 2 ** attempt))
                 continue
-            raise HarvestError(N_("The repository at %(url)s could not be reached for page %(page)s "
+            raise HarvestError.said(N_("The repository at %(url)s could not be reached for page %(page)s "
                                   "(%(error)s). Nothing was changed."),
                                url=url, page=page, error=exc.__class__.__name__) from None
         with resp:
@@ -161,7 +159,7 @@ def _fetch(http, url: str, params: dict, page: int, timeout: float, limit: int, 
                 sleep(min(max_wait, _retry_after(resp) or 2 ** attempt))
                 continue
             if resp.status_code != 200:
-                raise HarvestError(N_("The repository answered HTTP %(status)s for page %(page)s of "
+                raise HarvestError.said(N_("The repository answered HTTP %(status)s for page %(page)s of "
                                       "the harvest (%(url)s). Nothing was changed."),
                                    status=resp.status_code, page=page, url=url)
             body = bytearray()
@@ -169,7 +167,7 @@ def _fetch(http, url: str, params: dict, page: int, timeout: float, limit: int, 
                 body += chunk
                 if len(body) > limit:
                     size = f"{limit >> 20} MB" if limit >= 1 << 20 else f"{limit >> 10} KB"
-                    raise HarvestError(N_("Page %(page)s of the harvest is larger than %(size)s: "
+                    raise HarvestError.said(N_("Page %(page)s of the harvest is larger than %(size)s: "
                                           "refused."), page=page, size=size)
             return bytes(body)
 
@@ -188,11 +186,11 @@ def _parse(page: bytes, number: int):
     try:
         return fromstring(page, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as exc:
-        raise HarvestError(N_("Page %(page)s of the harvest was refused: it declares a DTD, entities "
+        raise HarvestError.said(N_("Page %(page)s of the harvest was refused: it declares a DTD, entities "
                               "or external references (%(kind)s), which OAI-PMH never needs."),
                            page=number, kind=exc.__class__.__name__) from None
     except ParseError as exc:
-        raise HarvestError(N_("Page %(page)s of the harvest is not well-formed XML (%(error)s). "
+        raise HarvestError.said(N_("Page %(page)s of the harvest is not well-formed XML (%(error)s). "
                               "Nothing was changed."), page=number, error=str(exc)) from None
 
 
@@ -203,21 +201,21 @@ def _raise_oai_error(root, done: Harvested, http, timeout: float) -> None:
     code, text = error.get("code", ""), (error.text or "").strip()
     if code == "noRecordsMatch" and done.pages == 1:
         if done.set_spec:
-            raise HarvestError(N_("The repository has no records in the format '%(prefix)s' in the "
+            raise HarvestError.said(N_("The repository has no records in the format '%(prefix)s' in the "
                                   "set '%(set)s'. Nothing was changed."),
                                prefix=done.prefix, set=done.set_spec)
-        raise HarvestError(N_("The repository has no records in the format '%(prefix)s'. Nothing was "
+        raise HarvestError.said(N_("The repository has no records in the format '%(prefix)s'. Nothing was "
                               "changed."), prefix=done.prefix)
     if code == "cannotDisseminateFormat":
         offered = _formats(http, done.url, timeout)
-        raise HarvestError(N_("The repository does not give records in the format '%(prefix)s'. "
+        raise HarvestError.said(N_("The repository does not give records in the format '%(prefix)s'. "
                               "It gives: %(formats)s. Choose the MARC one (often marc21 or marcxml)."),
                            prefix=done.prefix, formats=", ".join(offered) or "?")
     if code == "badResumptionToken":
-        raise HarvestError(N_("The repository no longer knows the resumption token of page %(page)s "
+        raise HarvestError.said(N_("The repository no longer knows the resumption token of page %(page)s "
                               "(it may have expired): harvest again. Nothing was changed."),
                            page=done.pages)
-    raise HarvestError(N_("The repository answered page %(page)s with the OAI-PMH error %(code)s: "
+    raise HarvestError.said(N_("The repository answered page %(page)s with the OAI-PMH error %(code)s: "
                           "%(text)s. Nothing was changed."), page=done.pages, code=code, text=text[:300])
 
 
@@ -246,7 +244,7 @@ def identify(url: str, prefix: str = DEFAULT_PREFIX, *, http=None, timeout: floa
     root = _parse(_fetch(http, url, {"verb": "Identify"}, 1, timeout, 1 << 20, 0, 0, time.sleep), 1)
     about = root.find(_OAI + "Identify")
     if about is None:
-        raise HarvestError(N_("%(url)s did not answer as an OAI-PMH repository (no Identify answer): "
+        raise HarvestError.said(N_("%(url)s did not answer as an OAI-PMH repository (no Identify answer): "
                               "is it the repository's base URL?"), url=url)
     formats = _formats(http, url, timeout)
     return {"name": (about.findtext(_OAI + "repositoryName") or "").strip(),
@@ -333,7 +331,7 @@ def save_source(session, partner, *, url: str, prefix: str = "", set_spec: str =
     except ValueError:
         days = -1
     if not 0 <= days <= 366:
-        raise HarvestError(N_("Harvest every: give a number of days from 0 (only when asked) to 366, "
+        raise HarvestError.said(N_("Harvest every: give a number of days from 0 (only when asked) to 366, "
                               "not '%(value)s'."), value=str(every_days))
     if source is None:
         source = HarvestSource(partner_id=partner.id)

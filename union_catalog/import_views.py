@@ -141,10 +141,6 @@ def _partner_from_form(user, missing: str | None = None):
     return partner
 
 
-def _harvest_error(exc: harvest.HarvestError, field: str | None = None) -> BadRequest:
-    return BadRequest(importer.failure_text(exc.details.get("failure"), exc.message), field=field)
-
-
 @bp.post("/harvest-source")
 def save_harvest_source():
     """Where a library's catalogue is harvested from, and how often; an
@@ -158,7 +154,7 @@ def save_harvest_source():
                                      every_days=form.get("every_days", "0"), actor=user.email)
     except harvest.HarvestError as exc:
         db.session.rollback()
-        raise _harvest_error(exc) from None
+        raise BadRequest(exc.localized()) from None
     db.session.commit()
     flash(_("Harvesting of %(code)s saved.", code=partner.code) if source is not None
           else _("%(code)s is no longer harvested.", code=partner.code), "success")
@@ -176,7 +172,7 @@ def _check_source(source) -> None:
         found = harvest.identify(source.url, source.metadata_prefix, timeout=timeout)
     except harvest.HarvestError as exc:
         flash(_("The address is saved, but the repository did not answer as it should: %(why)s",
-                why=importer.failure_text(exc.details.get("failure"), exc.message)), "warning")
+                why=exc.localized()), "warning")
         return
     if not found["offers_prefix"]:
         flash(_("The repository (%(name)s) does not give records in the format '%(prefix)s'. It gives: "

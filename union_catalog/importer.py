@@ -233,18 +233,6 @@ def defect_text(problem: dict) -> str:
     return text
 
 
-def failure_text(failure: dict | None, fallback: str = "") -> str:
-    """Why an import failed, in the reader's language, from the msgid and
-    values a failure keeps (``details["failure"]`` of its CatalogError);
-    fallback (the English message) for a failure that keeps none."""
-    from flask_babel import gettext
-
-    if not failure or not failure.get("template"):
-        return fallback
-    args = failure.get("args") or {}
-    return gettext(failure["template"]) % args if args else gettext(failure["template"])
-
-
 def outcome_text(problem: dict) -> str:
     """What became of a defective record, in the reader's language."""
     from flask_babel import gettext
@@ -498,16 +486,15 @@ def _withdraw_missing(session, st: _State) -> set[int]:
     gone = [rid for rid in current if rid not in st.seen_ids]
     live = st.live_before
     if not st.allow_withdrawals and len(gone) > withdrawal_limit(live):
-        template = marc.N_("This export would withdraw %(gone)s of the %(live)s records %(code)s has in the "
-                      "union catalogue (%(percent)s%%), more than an import withdraws unasked, so "
-                      "nothing was changed. An export of part of a catalogue (one branch, one year, "
-                      "the wrong set) does this. If the library really no longer holds them, import "
-                      "it again allowing the withdrawals.")
-        args = {"gone": len(gone), "live": live, "code": st.partner.code,
-                "percent": round(100 * len(gone) / max(live, 1))}
-        raise CatalogError(template % args, code="too_many_withdrawals", status=409,
-                           details={"failure": {"template": template, "args": args,
-                                                "kind": "too_many_withdrawals"}})
+        raise CatalogError.said(
+            marc.N_("This export would withdraw %(gone)s of the %(live)s records %(library)s has in the "
+                    "union catalogue (%(percent)s%%), more than an import withdraws unasked, so "
+                    "nothing was changed. An export of part of a catalogue (one branch, one year, "
+                    "the wrong set) does this. If the library really no longer holds them, import "
+                    "it again allowing the withdrawals."),
+            as_kind="too_many_withdrawals", as_code="too_many_withdrawals", as_status=409,
+            gone=len(gone), live=live, library=st.partner.code,
+            percent=round(100 * len(gone) / max(live, 1)))
     for i in range(0, len(gone), WITHDRAW_CHUNK):
         chunk = gone[i:i + WITHDRAW_CHUNK]
         session.execute(update(SourceRecord).where(SourceRecord.id.in_(chunk))

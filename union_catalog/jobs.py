@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from ill.accounts import utcnow
 from ill.errors import ServiceError
 
-from . import harvest, importer, search, suggest
+from . import errors, harvest, importer, search, suggest
 from .models import ImportRun
 
 log = logging.getLogger(__name__)
@@ -150,7 +150,7 @@ def _harvest(run: ImportRun, path: Path, progress=None) -> dict:
                           set_spec=h.get("set", ""), progress=advance,
                           timeout=float(current_app.config.get("CATALOG_HARVEST_TIMEOUT", 120)))
     if got.records == 0:
-        raise harvest.HarvestError(
+        raise harvest.HarvestError.said(
             harvest.N_("The harvest found no MARC record (%(deleted)s listed as deleted, %(other)s in "
                        "another format). Nothing was changed."),
             deleted=got.deleted, other=len(got.not_marc))
@@ -159,7 +159,7 @@ def _harvest(run: ImportRun, path: Path, progress=None) -> dict:
 
 def failure_text(run: ImportRun) -> str:
     """Why a run failed, in the reader's language where the failure says how."""
-    return importer.failure_text((run.report or {}).get("failure"), run.failure or "")
+    return errors.failure_text((run.report or {}).get("failure"), run.failure or "")
 
 
 def failure_kind(run: ImportRun) -> str:
