@@ -9,14 +9,14 @@ first of its records that has them, as its page lists them."""
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 
-from . import search
+from . import bulk, search, searchtext
 from .errors import CatalogError
-from .models import Cluster, SourceRecord
+from .matching import strip_isbd
+from .models import Cluster
 
 # RIS reference types (RIS format specification, Research Information Systems)
 RIS_TYPES = {"book": "BOOK", "serial": "JFULL", "thesis": "THES", "map": "MAP", "score": "MUSIC",
@@ -53,37 +53,42 @@ def _sub(record: dict, tags: tuple[str, ...], code: str) -> list[str]:
     return out
 
 
-def _clean(text: str) -> str:
-    """ISBD punctuation off the ends: 'Medan :' -> 'Medan'."""
-    return re.sub(r"[\s/:;,=.\[\]]+$", "", re.sub(r"^[\s\[]+", "", text or "")).strip()
-
-
 def of(session, cluster_id: int, user=None, url: str = "") -> Citation:
     """The citation of a union record its page shows (404, 410 as the page)."""
-    members: list[SourceRecord] = search.visible_members(session, cluster_id, search.is_staff(user))
-    cluster = session.get(Cluster, cluster_id)
-    cite = Citation(id=cluster.id, title=_clean(cluster.title), year=cluster.year,
-                    publisher=_clean(cluster.publisher), edition=_clean(cluster.edition),
-                    isbn=list(cluster.isbns or []), issn=list(cluster.issns or []),
-                    language=cluster.language or "", format=cluster.format or "book", url=url)
-    if cluster.author:
-        cite.authors.append(_clean(cluster.author))
+    members = search.visible_members(session, cluster_id, search.is_staff(user))
     live = [m for m in members if m.withdrawn_at is None] or members
-    for m in live:
-        others = [_clean(a) for a in _sub(m.marc or {}, ("700",), "a")]
+    cluster = session.get(Cluster, cluster_id)  # read by visible_members: no second query
+    description = {**search._description(cluster), "subjects": search.record_subjects(live)}
+    return _cite(description, [bulk.json_value(m.marc) for m in live], url)
+
+
+def from_record(rec: dict, marcs: dict[int, dict], url: str = "") -> Citation:
+    """The citation of a union record as its page has it already
+    (``search.record``) with its records' MARC by id: nothing read again."""
+    live = [m["id"] for m in rec["members"] if not m.get("withdrawn")] or [m["id"] for m in rec["members"]]
+    return _cite(rec, [marcs.get(rid) for rid in live], url)
+
+
+def _cite(description: dict, marcs: list[dict | None], url: str) -> Citation:
+    """description: the union record's (``search._description`` and its
+    subjects); marcs: its live records' MARC-in-JSON, in the page's order."""
+    d = description
+    cite = Citation(id=d["id"], title=strip_isbd(d["title"]), year=d["year"],
+                    publisher=strip_isbd(d["publisher"]), edition=strip_isbd(d["edition"]),
+                    isbn=list(d["isbn"]), issn=list(d["issn"]), language=d["language"] or "",
+                    format=d["format"] or "book", subjects=list(d["subjects"]), url=url)
+    if d["author"]:
+        cite.authors.append(strip_isbd(d["author"]))
+    for marc in marcs:
+        others = [strip_isbd(a) for a in _sub(marc or {}, ("700",), "a")]
         if others:
             cite.authors += [a for a in others if a and a not in cite.authors]
             break
-    for m in live:
-        places = [_clean(p) for p in _sub(m.marc or {}, ("264", "260"), "a")]
+    for marc in marcs:
+        places = [strip_isbd(p) for p in _sub(marc or {}, ("264", "260"), "a")]
         if places and places[0]:
             cite.place = places[0]
             break
-    for m in live:
-        data = m.match_data or {}
-        for s in data.get("subjects") or []:
-            if s not in cite.subjects:
-                cite.subjects.append(s)
     return cite
 
 
@@ -115,8 +120,7 @@ def _bib(value: str) -> str:
 def bibtex_key(c: Citation) -> str:
     """First author's surname, year, first word of the title: 'shihab2002tafsir'."""
     def ascii_word(text: str) -> str:
-        text = unicodedata.normalize("NFKD", text)
-        return re.sub(r"[^a-z0-9]", "", "".join(ch for ch in text if not unicodedata.combining(ch)).lower())
+        return re.sub(r"[^a-z0-9]", "", searchtext.fold(text))
 
     surname = ascii_word(re.split(r"[,\s]", c.authors[0].strip(), maxsplit=1)[0]) if c.authors else ""
     words = [ascii_word(w) for w in c.title.split()]

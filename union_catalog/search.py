@@ -1472,6 +1472,18 @@ def visible_members(session, cluster_id: int, staff: bool) -> list[SourceRecord]
     return live
 
 
+def record_subjects(members: Iterable[SourceRecord]) -> list[str]:
+    """A union record's subjects: its records' headings, each once, in order
+    (from their facts, or their MARC where the facts predate subjects)."""
+    subjects: list[str] = []
+    for m in members:
+        data = m.match_data or {}
+        for s in _strings(data.get("subjects")) if "subjects" in data else _marc_subjects(m.marc):
+            if s not in subjects:
+                subjects.append(s)
+    return subjects
+
+
 def record(session, cluster_id: int, user=None, day: date | None = None) -> dict:
     """A union record, its members and, per library, items and requestability.
     A union record whose records were all withdrawn is gone for patrons and
@@ -1530,12 +1542,7 @@ def record(session, cluster_id: int, user=None, day: date | None = None) -> dict
         )
     holdings.sort(key=lambda h: (not h["requestable"], -h["available"], h["library"]))
 
-    subjects: list[str] = []
-    for m in live:
-        data = m.match_data or {}
-        for s in _strings(data.get("subjects")) if "subjects" in data else _marc_subjects(m.marc):
-            if s not in subjects:
-                subjects.append(s)
+    subjects = record_subjects(live)
     member_rows = []
     for m in members if staff else live:
         row = {

@@ -144,7 +144,7 @@ def record(record_id: int):
     marc = search_service.member_marc(db.session, [m["id"] for m in rec["members"]])
     staff = search_service.is_staff(user)
     marc_views = {m["id"]: search_service.marc_lines(marc.get(m["id"]), staff) for m in rec["members"]}
-    cite = citation.of(db.session, record_id, user)
+    cite = citation.from_record(rec, marc)
     return render_template(
         "catalog/record.html",
         rec=rec,
