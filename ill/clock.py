@@ -23,6 +23,14 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(value: datetime | None) -> datetime | None:
+    """A stored moment, aware: SQLite hands back naive datetimes, and every
+    stored time is UTC."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
 def network_zone() -> ZoneInfo:
     """The network's time zone: the application's setting, or the default
     one outside an application. (ZoneInfo keeps one object per name.)"""
@@ -38,8 +46,7 @@ def day_of(moment: datetime | date | None) -> date | None:
         return None
     if not isinstance(moment, datetime):
         return moment
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return aware.astimezone(network_zone()).date()
+    return as_utc(moment).astimezone(network_zone()).date()
 
 
 def today() -> date:

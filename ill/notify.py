@@ -14,7 +14,7 @@ import logging
 import smtplib
 import sys
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
@@ -36,6 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from .accounts import Role, User, utcnow
+from .clock import as_utc
 from .extensions import db
 
 log = logging.getLogger(__name__)
@@ -393,13 +394,6 @@ class _MemoryBackend:
 
 
 BACKENDS = {"smtp": _SmtpBackend, "console": _ConsoleBackend, "memory": _MemoryBackend}
-
-
-def as_utc(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; every stored time is UTC."""
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
 
 
 def backoff(attempts: int) -> timedelta:

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape, quoteattr
 
+from ill import clock
+
 from .errors import CatalogError
 from .marc import MARC_NS, N_
 
@@ -59,6 +61,12 @@ def check_token(value: str, what: str) -> str:
     return value
 
 
+def settings(url: str, prefix: str = "", set_spec: str = "") -> tuple[str, str, str]:
+    """A harvest's base URL, metadataPrefix (marc21 when none) and set, checked."""
+    return (check_url(url), check_token(prefix, "metadataPrefix") or DEFAULT_PREFIX,
+            check_token(set_spec, "set"))
+
+
 @dataclass
 class Harvested:
     """What a harvest fetched."""
@@ -89,9 +97,7 @@ def harvest(url: str, out_path: str, *, prefix: str = DEFAULT_PREFIX, set_spec: 
     when given) into out_path as a MARCXML collection."""
     import requests
 
-    url = check_url(url)
-    prefix = check_token(prefix, "metadataPrefix") or DEFAULT_PREFIX
-    set_spec = check_token(set_spec, "set")
+    url, prefix, set_spec = settings(url, prefix, set_spec)
     if http is None:  # one connection kept open for every page, closed at the end
         with requests.Session() as session:
             return harvest(url, out_path, prefix=prefix, set_spec=set_spec, http=session,
@@ -323,9 +329,7 @@ def save_source(session, partner, *, url: str, prefix: str = "", set_spec: str =
         if source is not None:
             session.delete(source)
         return None
-    url = check_url(url)
-    prefix = check_token(prefix, "metadataPrefix") or DEFAULT_PREFIX
-    set_spec = check_token(set_spec, "set")
+    url, prefix, set_spec = settings(url, prefix, set_spec)
     try:
         days = int(str(every_days).strip() or 0)
     except ValueError:
@@ -352,9 +356,7 @@ def queue(session, partner, *, url: str, prefix: str = "", set_spec: str = "", u
     """An import run that harvests first (``jobs.execute`` runs it)."""
     from .models import ImportRun
 
-    url = check_url(url)
-    prefix = check_token(prefix, "metadataPrefix") or DEFAULT_PREFIX
-    set_spec = check_token(set_spec, "set")
+    url, prefix, set_spec = settings(url, prefix, set_spec)
     run = ImportRun(partner_id=partner.id, user_id=user.id if user is not None else None,
                     filename=describe(url), status=status,
                     harvest={"url": url, "metadata_prefix": prefix, "set": set_spec})
@@ -382,11 +384,7 @@ def due(session, now) -> list:
                                   .order_by(HarvestSource.id)):
         if source.partner_id in busy:
             continue
-        when = last.get(source.partner_id)
-        if when is not None and when.tzinfo is None:  # SQLite gives it back naive, in UTC
-            from datetime import UTC
-
-            when = when.replace(tzinfo=UTC)
+        when = clock.as_utc(last.get(source.partner_id))
         # a little slack, so that a daily cron job's harvest is due each day
         if when is None or now - when >= timedelta(days=source.every_days) - timedelta(hours=1):
             out.append(source)
