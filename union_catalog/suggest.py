@@ -140,18 +140,20 @@ _CHUNK = re.compile(r"\S+")
 _EDGES = re.compile(r"^(\W*)(.*?)(\W*)$", re.DOTALL)
 
 
-def _checked_words(text: str):
-    """The folded words of text that a spelling check looks at."""
-    for raw in _CHUNK.findall(text or ""):
-        _lead, body, tail = _EDGES.match(raw).groups()
-        if tail.endswith("*") or searchtext.looks_like_isbn(body) or searchtext.looks_like_issn(body):
-            continue
-        yield from (w for w in searchtext.words(body) if len(w) >= MIN_LENGTH and not w.isdigit())
+def _body(raw: str) -> tuple[str, str, str] | None:
+    """A typed chunk as (what leads, its text, what trails), or None for one
+    a spelling check leaves as typed: a prefix (``perpus*``), an ISBN, an ISSN."""
+    lead, body, tail = _EDGES.match(raw).groups()
+    if tail.endswith("*") or searchtext.looks_like_isbn(body) or searchtext.looks_like_issn(body):
+        return None
+    return lead, body, tail
 
 
 def _may_be_misspelled(text: str) -> bool:
     """Whether text has a word to check (before the vocabulary is read)."""
-    return next(_checked_words(text), None) is not None
+    return any(len(w) >= MIN_LENGTH and not w.isdigit()
+               for raw in _CHUNK.findall(text or "") if (parts := _body(raw))
+               for w in searchtext.words(parts[1]))
 
 
 def respell(text: str, words: dict[str, int], by_letter: dict[str, list[str]]) -> str:
@@ -159,9 +161,10 @@ def respell(text: str, words: dict[str, int], by_letter: dict[str, list[str]]) -
     a trailing * and identifiers kept)."""
     def chunk(m: re.Match) -> str:
         raw = m.group(0)
-        lead, body, tail = _EDGES.match(raw).groups()
-        if tail.endswith("*") or searchtext.looks_like_isbn(body) or searchtext.looks_like_issn(body):
+        parts = _body(raw)
+        if parts is None:
             return raw
+        lead, body, tail = parts
         folded = searchtext.words(body)
         better = [better_word(w, words, by_letter) or w for w in folded]
         return raw if better == folded else lead + " ".join(better) + tail
