@@ -733,17 +733,23 @@ def work_key(f: dict) -> str:
     return f"{title}|{authors[0]}" if title else ""
 
 
+def commonest(values: Iterable[str]) -> list[str]:
+    """The values that are not empty, each once, the commonest first; ties
+    in the order they first come (a union record's records agreeing)."""
+    counted: dict[str, int] = {}  # a plain count: Counter costs more than it saves on a few records
+    for value in values:
+        if value:
+            counted[value] = counted.get(value, 0) + 1
+    if len(counted) < 2:
+        return list(counted)
+    return sorted(counted, key=counted.__getitem__, reverse=True)  # stable
+
+
 def common_work_key(facts: Iterable[dict]) -> str:
     """The work a union record's records say they are editions of: the
     commonest ``work_key`` among them (then the first), "" when none names one."""
-    counted: dict[str, int] = {}  # a plain count: Counter costs more than it saves on a few records
-    for f in facts:
-        key = f["work_key"] if "work_key" in f else work_key(f)
-        if key:
-            counted[key] = counted.get(key, 0) + 1
-    if len(counted) < 2:
-        return next(iter(counted), "")
-    return max(counted, key=counted.__getitem__)  # the first of the commonest
+    keys = commonest(f["work_key"] if "work_key" in f else work_key(f) for f in facts)
+    return keys[0] if keys else ""
 
 
 # --- clustering -----------------------------------------------------------------
