@@ -44,6 +44,12 @@ def login(client, email: str, password: str = PASSWORD, **extra):
     return client.post("/login", data={"email": email, "password": password, **extra})
 
 
+def switch_to(client, email: str, password: str = PASSWORD):
+    """Sign out whoever is signed in on this client, and sign in as email."""
+    client.post("/logout")
+    return login(client, email, password)
+
+
 def bearer(token: str) -> dict:
     return {"Authorization": f"Bearer {token}"}
 

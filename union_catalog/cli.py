@@ -149,11 +149,12 @@ def harvest_command(code, url, prefix, set_spec, due, report_path, allow_withdra
         click.echo(_("Error: %(code)s has no OAI-PMH address: give --url, or set it on the imports "
                      "page.", code=partner.code), err=True)
         sys.exit(1)
+    saved = source if not url else None  # a URL given names a repository of its own
     try:
         run = harvesting.queue(
             db.session, partner, url=url or source.url,
-            prefix=prefix if prefix is not None else (source.metadata_prefix if source and not url else ""),
-            set_spec=set_spec if set_spec is not None else (source.set_spec if source and not url else ""),
+            prefix=prefix if prefix is not None else (saved.metadata_prefix if saved else ""),
+            set_spec=set_spec if set_spec is not None else (saved.set_spec if saved else ""),
             status="running")
         run.allow_withdrawals = allow_withdrawals
     except harvesting.HarvestError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from tests.factories import login, switch_to
 from union_catalog import harvest, jobs
 from union_catalog.harvest import HarvestError
 from union_catalog.models import ImportRun, SourceRecord
@@ -332,8 +333,6 @@ def test_the_daily_command_harvests_those_due(session, make, runner):
 # --- the imports page ------------------------------------------------------------
 
 def test_a_librarian_sets_the_address_and_harvests_from_the_page(client, make, session):
-    from tests.factories import login
-
     lib = make.partner("UINSU")
     user = make.user("librarian", library=lib)
     make.commit()
@@ -361,8 +360,6 @@ def test_a_librarian_sets_the_address_and_harvests_from_the_page(client, make, s
 
 
 def test_a_bad_address_is_refused_by_name_and_nothing_is_saved(client, make, session):
-    from tests.factories import login
-
     lib = make.partner("UINSU")
     user = make.user("librarian", library=lib)
     make.commit()
@@ -375,8 +372,6 @@ def test_a_bad_address_is_refused_by_name_and_nothing_is_saved(client, make, ses
 
 
 def test_only_that_library_and_coordinators_harvest_it(client, make, session):
-    from tests.factories import login
-
     own, other = make.partner("UINSU"), make.partner("UGM")
     harvest.save_source(session, own, url="http://127.0.0.1:9/oai")
     stranger = make.user("librarian", library=other)
@@ -386,8 +381,7 @@ def test_only_that_library_and_coordinators_harvest_it(client, make, session):
     assert client.post("/catalog/imports/harvest", data={"partner": "UINSU"}).status_code == 403
     assert client.post("/catalog/imports/harvest-source",
                        data={"partner": "UINSU", "url": "http://evil.example/oai"}).status_code == 403
-    client.post("/logout")
-    login(client, patron.email)
+    switch_to(client, patron.email)
     assert client.post("/catalog/imports/harvest", data={"partner": "UINSU"}).status_code == 403
     assert session.scalar(select(ImportRun.id)) is None
     assert harvest.source_of(session, own.id).url == "http://127.0.0.1:9/oai"
@@ -449,8 +443,6 @@ def test_a_repository_says_what_it_is_and_offers(tmp_path):
 
 
 def test_saving_an_address_checks_it_at_once_and_saves_it_either_way(client, make, session):
-    from tests.factories import login
-
     lib = make.partner("UINSU")
     user = make.user("librarian", library=lib)
     make.commit()

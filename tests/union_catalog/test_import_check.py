@@ -6,7 +6,7 @@ import json
 
 from sqlalchemy import func, select
 
-from tests.factories import login
+from tests.factories import login, switch_to
 from union_catalog.models import ImportRun, Item, SearchDoc, SourceRecord
 
 from .marcdata import books, iso
@@ -20,20 +20,22 @@ def counts(session):
             session.scalar(select(func.count()).select_from(SearchDoc)))
 
 
+def cli_import(runner, tmp_path, records, *options, name="ugm.mrc"):
+    """UGM's export of records, imported by the command line with options."""
+    path = tmp_path / name
+    path.write_bytes(iso(records))
+    return runner.invoke(args=["catalog", "import", "--partner", "UGM", str(path), *options])
+
+
 def test_the_command_checks_and_changes_nothing(session, make, runner, tmp_path):
     make.partner("UGM")
     make.commit()
-    first = tmp_path / "first.mrc"
-    first.write_bytes(iso(books(5)))
-    assert runner.invoke(args=["catalog", "import", "--partner", "UGM", str(first)]).exit_code == 0
+    assert cli_import(runner, tmp_path, books(5), name="first.mrc").exit_code == 0
     before = counts(session)
     recs = books(7)
     recs[0]["245"]["a"] = "Pengantar Ilmu Hukum"
-    second = tmp_path / "second.mrc"
-    second.write_bytes(iso(recs[:6]))
     report = tmp_path / "r.json"
-    result = runner.invoke(args=["catalog", "import", "--partner", "UGM", str(second), "--check",
-                                 "--report", str(report)])
+    result = cli_import(runner, tmp_path, recs[:6], "--check", "--report", str(report), name="second.mrc")
     assert result.exit_code == 0, result.output
     assert "Checked only: nothing was changed" in result.output
     assert "imported 6 (1 new, 1 changed, 4 unchanged)" in result.output
@@ -47,9 +49,7 @@ def test_the_command_checks_and_changes_nothing(session, make, runner, tmp_path)
 def test_a_first_import_checked_leaves_nothing_to_find(session, make, runner, tmp_path, client):
     make.partner("UGM")
     make.commit()
-    path = tmp_path / "ugm.mrc"
-    path.write_bytes(iso(books(3)))
-    result = runner.invoke(args=["catalog", "import", "--partner", "UGM", str(path), "--check"])
+    result = cli_import(runner, tmp_path, books(3), "--check")
     assert result.exit_code == 0, result.output
     assert counts(session) == (0, 0, 0)
     assert client.get("/api/v1/search?q=pengantar").get_json()["total"] == 0
@@ -68,11 +68,9 @@ def test_the_page_checks_then_imports_for_that_library_only(client, make, sessio
     assert "Hanya diperiksa" in page and f"/catalog/imports/{checked.id}/import" in page
     history = client.get("/catalog/imports/").get_data(as_text=True)
     assert "diperiksa, tidak ada yang diubah" in history
-    client.post("/logout")
-    login(client, stranger.email)
+    switch_to(client, stranger.email)
     assert client.post(f"/catalog/imports/{checked.id}/import").status_code == 403
-    client.post("/logout")
-    login(client, librarian.email)
+    switch_to(client, librarian.email)
     run = finish(session, client.post(f"/catalog/imports/{checked.id}/import"))
     assert run.status == "done" and (run.imported, run.user_id) == (4, librarian.id)
     assert counts(session)[:2] == (4, 4)
@@ -82,10 +80,7 @@ def test_the_page_checks_then_imports_for_that_library_only(client, make, sessio
 def test_a_check_that_would_withdraw_too_much_says_so_and_changes_nothing(session, make, runner, tmp_path):
     make.partner("UGM")
     make.commit()
-    path = tmp_path / "ugm.mrc"
-    path.write_bytes(iso(books(100)))
-    assert runner.invoke(args=["catalog", "import", "--partner", "UGM", str(path)]).exit_code == 0
-    path.write_bytes(iso(books(10)))
-    result = runner.invoke(args=["catalog", "import", "--partner", "UGM", str(path), "--check"])
+    assert cli_import(runner, tmp_path, books(100)).exit_code == 0
+    result = cli_import(runner, tmp_path, books(10), "--check")
     assert result.exit_code == 1 and "would withdraw 90 of the 100" in result.output
     assert counts(session)[0] == 100

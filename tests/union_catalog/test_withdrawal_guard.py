@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from tests.factories import login
+from tests.factories import login, switch_to
 from union_catalog import importer, jobs
 from union_catalog.errors import CatalogError
 from union_catalog.models import SourceRecord
@@ -92,11 +92,9 @@ def test_the_page_runs_it_again_allowing_them_for_that_library_only(client, make
     data = client.get(f"/catalog/imports/{failed.id}.json").get_json()
     assert (data["status"], data["failure_kind"], data["allow_withdrawals"]) == (
         "failed", "too_many_withdrawals", False)
-    client.post("/logout")
-    login(client, stranger.email)
+    switch_to(client, stranger.email)
     assert client.post(f"/catalog/imports/{failed.id}/again").status_code == 403
-    client.post("/logout")
-    login(client, librarian.email)
+    switch_to(client, librarian.email)
     run = finish(session, client.post(f"/catalog/imports/{failed.id}/again"))
     assert run.status == "done", run.failure
     assert (run.withdrawn, run.allow_withdrawals, run.user_id) == (80, True, librarian.id)
