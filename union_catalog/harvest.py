@@ -94,7 +94,8 @@ def harvest(url: str, out_path: str, *, prefix: str = DEFAULT_PREFIX, set_spec: 
             max_page_bytes: int = 64 << 20, retries: int = 3, max_wait: float = 300.0,
             sleep: Callable[[float], None] = time.sleep) -> Harvested:
     """Harvest every record of the repository at url (in prefix, of set_spec
-    when given) into out_path as a MARCXML collection."""
+    when given) into out_path as a MARCXML collection; HarvestError when it
+    cannot, or when it finds no MARC record at all."""
     import requests
 
     url, prefix, set_spec = settings(url, prefix, set_spec)
@@ -137,6 +138,10 @@ def harvest(url: str, out_path: str, *, prefix: str = DEFAULT_PREFIX, set_spec: 
             tokens_seen.add(token)
             params = {"verb": "ListRecords", "resumptionToken": token}
         out.write("</collection>\n")
+    if done.records == 0:  # imported, it would withdraw the library's whole catalogue
+        raise HarvestError.said(N_("The harvest found no MARC record (%(deleted)s listed as deleted, "
+                                   "%(other)s in another format). Nothing was changed."),
+                                deleted=done.deleted, other=len(done.not_marc))
     return done
 
 

@@ -149,11 +149,6 @@ def _harvest(run: ImportRun, path: Path, progress=None) -> dict:
     got = harvest.harvest(h["url"], str(path), prefix=h.get("metadata_prefix", ""),
                           set_spec=h.get("set", ""), progress=advance,
                           timeout=float(current_app.config.get("CATALOG_HARVEST_TIMEOUT", 120)))
-    if got.records == 0:
-        raise harvest.HarvestError.said(
-            harvest.N_("The harvest found no MARC record (%(deleted)s listed as deleted, %(other)s in "
-                       "another format). Nothing was changed."),
-            deleted=got.deleted, other=len(got.not_marc))
     return got.as_dict()
 
 

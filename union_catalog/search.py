@@ -35,7 +35,7 @@ from sqlalchemy import (
 from ill import clock
 from ill.errors import Gone, NotFound
 
-from . import bulk, matching, search_schema, searchtext
+from . import bulk, matching, search_schema, searchtext, suggest
 from .errors import CatalogError
 from .holdings import BARCODE_SUBFIELDS
 from .models import Cluster, Item, ItemStatus, SearchDoc, SearchHolding, SourceRecord
@@ -1267,8 +1267,6 @@ def search(session, query: Query, user=None, day: date | None = None) -> Page:
     searcher = Searcher(session, query)
     total, ids, facets = searcher.run()
     results = summaries(session, ids, user, day, searcher.partners)
-    from . import suggest
-
     return Page(
         total=total,
         page=query.page,
