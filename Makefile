@@ -35,13 +35,17 @@ run: install instance/config.py
 	@echo "Serving on http://$(HOST):$(PORT)/"
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-# Debian's Chromium for the browser tests; never a downloaded browser.
+# Debian's programs the tests drive as users would: Chromium for the browser
+# tests (never a downloaded browser) and YAZ's yaz-client, the SRU client
+# library systems' copy cataloguing is built on.
 browser:
-	@if [ ! -x /usr/bin/chromium ]; then \
+	@missing=""; [ -x /usr/bin/chromium ] || missing=" chromium"; \
+	[ -x /usr/bin/yaz-client ] || missing="$$missing yaz"; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-	      || echo "could not install chromium: browser tests will skip"; \
-	  else echo "chromium is missing (apt-get install chromium): browser tests will skip"; fi; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
+	      || echo "could not install$$missing: their tests will skip"; \
+	  else echo "missing (apt-get install$$missing): their tests will skip"; fi; \
 	fi
 
 lint: $(VENV)/.installed

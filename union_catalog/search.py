@@ -830,8 +830,15 @@ class Query:
     page: int = 1
     per_page: int = PER_PAGE
     sort: str = DEFAULT_SORT
+    # the first hit's position (0-based) where it is not a page's first: SRU's startRecord
+    start: int | None = None
 
     TEXT_FIELDS = ("q", "title", "author", "subject", "isbn", "issn")
+
+    @property
+    def offset(self) -> int:
+        """How many hits come before the first one shown."""
+        return self.start if self.start is not None else (self.page - 1) * self.per_page
 
     @property
     def empty(self) -> bool:
@@ -1096,7 +1103,7 @@ class Searcher:
         rank. Sorted by year, title or author (``SORTS``), no hit is ranked:
         the page is the hits in that order."""
         q = self.query
-        params: dict = {"limit": q.per_page, "offset": (q.page - 1) * q.per_page}
+        params: dict = {"limit": q.per_page, "offset": q.offset}
         carry = self.engine.hits_carry_holders  # for the library facet (see the engines' holders_of)
         sorted_by = SORTS[q.sort]  # None: by relevance
         order = sorted_by or "tier DESC, libraries DESC, libraries_available DESC, rank, cluster_id"
@@ -1118,7 +1125,7 @@ class Searcher:
                 f"FROM ({self.engine.ids_sql}) m JOIN catalog_search_docs d ON d.cluster_id = m.cluster_id)"
             )
             if sorted_by is None:
-                params["last"] = q.page * q.per_page - 1
+                params["last"] = q.offset + q.per_page - 1
                 edge = ["(e.tier IS NULL OR (h.tier, h.libraries, h.libraries_available) "
                         ">= (e.tier, e.libraries, e.libraries_available))"]
                 head += (

@@ -12,7 +12,7 @@ from flask_login import current_user
 from ill import clock
 from ill.extensions import db
 
-from . import citation
+from . import citation, sru
 from . import search as search_service
 from .errors import CatalogError
 
@@ -128,6 +128,17 @@ def opensearch():
             f'  <Url type="text/html" method="get" template={quoteattr(template)}/>\n'
             "</OpenSearchDescription>\n")
     return Response(body, mimetype="application/opensearchdescription+xml")
+
+
+@bp.get("/sru")
+def sru_server():
+    """The union catalogue as an SRU 1.2 server (``union_catalog.sru``), for
+    other library systems' copy cataloguing: searchRetrieve in CQL, records
+    in MARCXML or Dublin Core, and explain. Public, like the search page."""
+    body = sru.answer(db.session, request.args, request.path,
+                              request.host.split(":")[0], request.host.partition(":")[2] or
+                              (443 if request.scheme == "https" else 80))
+    return Response(body, mimetype="text/xml", headers={"Content-Type": "text/xml; charset=utf-8"})
 
 
 def _partner_names() -> dict[str, str]:
