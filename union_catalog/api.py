@@ -40,6 +40,7 @@ def search():
             "results": page.results,
             "facets": page.facets,
             **({"did_you_mean": page.suggestion} if page.suggestion else {}),
+            **({"also_spelled": page.also_spelled} if page.also_spelled else {}),
         }
     )
 

@@ -635,7 +635,10 @@ class SqliteEngine:
         parts = []
         for group in searchtext.phrases(terms):
             column, last = group[-1]
-            phrase = '"' + " ".join(t.word for _c, t in group) + '"' + ("*" if last.prefix else "")
+            if last.variants:  # a word alone, found in any of its spellings
+                phrase = "(" + " OR ".join(f'"{w}"' for w in last.spellings) + ")"
+            else:
+                phrase = '"' + " ".join(t.word for _c, t in group) + '"' + ("*" if last.prefix else "")
             parts.append(f"{column} : {phrase}" if column else phrase)
         return " AND ".join(parts)
 
@@ -768,9 +771,12 @@ class PostgresEngine:
                 weights = [self.weights[column]]
             else:
                 weights = list(self.weights.values()) if len(group) > 1 else [""]
-            # Words are folded to letters and digits, so they need no quoting.
-            alternatives = [" <-> ".join(f"{t.word}:{'*' if t.prefix else ''}{weight}" if t.prefix or weight
-                                         else t.word for _c, t in group) for weight in weights]
+            # Words are folded to letters and digits, so they need no quoting;
+            # a word alone is found in any of its spellings.
+            alternatives = [" <-> ".join(
+                f"{t.word}:{'*' if t.prefix else ''}{weight}" if t.prefix or (weight and not t.variants)
+                else "(" + " | ".join(f"{w}{':' + weight if weight else ''}" for w in t.spellings) + ")"
+                if t.variants else t.word for _c, t in group) for weight in weights]
             parts.append(alternatives[0] if len(alternatives) == 1
                          else "(" + " | ".join(f"({a})" for a in alternatives) + ")")
         return " & ".join(parts)
@@ -1015,6 +1021,8 @@ class Page:
     query: Query
     # a spelling that finds more, for a search that finds little (``suggest``)
     suggestion: dict | None = None
+    # the words typed that were also searched in other spellings: {word: [spellings]}
+    also_spelled: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def pages(self) -> int:
@@ -1084,7 +1092,15 @@ class Searcher:
         if self.plan.title_words:
             in_title = []
             for i, group in enumerate(searchtext.phrases([(None, t) for t in self.plan.title_words])):
-                said, last = " ".join(t.word for _c, t in group), group[-1][1]
+                last = group[-1][1]
+                if last.variants:  # a word alone: any of its spellings in the title
+                    tests = []
+                    for j, spelling in enumerate(last.spellings):
+                        params[f"word_{i}_{j}"] = f"% {spelling} %"
+                        tests.append(f"d.title_norm LIKE :word_{i}_{j}")
+                    in_title.append(f"({' OR '.join(tests)})")
+                    continue
+                said = " ".join(t.word for _c, t in group)
                 params[f"word_{i}"] = f"% {said}{'' if last.prefix else ' '}%"
                 in_title.append(f"d.title_norm LIKE :word_{i}")
             whens += f" WHEN {' AND '.join(in_title)} THEN 2"
@@ -1274,6 +1290,7 @@ def search(session, query: Query, user=None, day: date | None = None) -> Page:
     searcher = Searcher(session, query)
     total, ids, facets = searcher.run()
     results = summaries(session, ids, user, day, searcher.partners)
+    also_spelled = {t.word: list(t.variants) for _c, t in searcher.plan.terms if t.variants}
     return Page(
         total=total,
         page=query.page,
@@ -1282,6 +1299,7 @@ def search(session, query: Query, user=None, day: date | None = None) -> Page:
         facets=facets,
         query=query,
         suggestion=suggest.suggestion(session, query, total),
+        also_spelled=also_spelled,
     )
 
 

@@ -16,6 +16,7 @@ from functools import lru_cache
 from stdnum import isbn as stdnum_isbn
 from stdnum import issn as stdnum_issn
 
+from . import variants
 from .matching import LEADING_ARTICLES, commonest
 
 # Marks that transliteration and typing put inside words: ʻayn and hamza
@@ -130,11 +131,17 @@ def looks_like_issn(chunk: str) -> bool:
 class Term:
     """One word to find; ``prefix`` when the user ended it with '*';
     ``follows`` when it must come right after the term before it (the
-    words of a phrase in double quotes, after its first)."""
+    words of a phrase in double quotes, after its first); ``variants``,
+    its other spellings, found as well (``variants.of``)."""
 
     word: str
     prefix: bool = False
     follows: bool = False
+    variants: tuple[str, ...] = ()
+
+    @property
+    def spellings(self) -> tuple[str, ...]:
+        return (self.word, *self.variants)
 
 
 def phrases(terms: list[tuple[str | None, Term]]) -> list[list[tuple[str | None, Term]]]:
@@ -196,7 +203,8 @@ def parse_text(text: str | None) -> ParsedText:
     "ISBN 978-..." or "ISSN:0378-5955", is left out); everything else is
     folded into words. A trailing '*' asks for words starting so. Words in
     double quotes are a phrase: found next to each other, in that order
-    (a '*' may end it)."""
+    (a '*' may end it). A word outside quotes also finds its other
+    spellings (``variants``)."""
     parsed = ParsedText()
     for part, quoted in _quoted(text or ""):
         chained = False  # whether the next word of this phrase follows one already read
@@ -223,7 +231,10 @@ def parse_text(text: str | None) -> ParsedText:
             prefix = chunk.endswith("*")
             pieces = words(chunk)
             for i, piece in enumerate(pieces):
-                term = Term(piece, prefix=prefix and i == len(pieces) - 1, follows=quoted and chained)
+                last = prefix and i == len(pieces) - 1
+                # a word in quotes, or asked for by its start, is searched as typed
+                term = Term(piece, prefix=last, follows=quoted and chained,
+                            variants=() if quoted or last else variants.of(piece))
                 parsed.terms.append(term)
                 # a phrase ends with a word asked for by its start (engines take '*' last only)
                 chained = quoted and not term.prefix
