@@ -110,12 +110,16 @@ def _run(partner, run_id: int, label: str, report_path: str | None, total: int |
               help="Write the import report (JSON) to this file.")
 @click.option("--allow-withdrawals", is_flag=True,
               help="Withdraw the records the repository no longer gives however many they are.")
-def harvest_command(code, url, prefix, set_spec, due, report_path, allow_withdrawals):
+@click.option("--full", is_flag=True, help="A full harvest, even where the partner's are incremental.")
+def harvest_command(code, url, prefix, set_spec, due, report_path, allow_withdrawals, full):
     """Harvest a partner's catalogue over OAI-PMH and import it.
 
-    A full harvest, imported as an export is: it replaces the partner's
+    A full harvest is imported as an export is: it replaces the partner's
     previous records and holdings as one unit, and a record the repository
-    no longer gives is withdrawn. Exit 0 when it was imported."""
+    no longer gives is withdrawn. Where the partner's source is set to
+    harvest only what changed (and the repository keeps its deletions), an
+    incremental one imports the changes and withdraws the records listed as
+    deleted. Exit 0 when it was imported."""
     from ill.accounts import utcnow
 
     from . import harvest as harvesting
@@ -127,9 +131,7 @@ def harvest_command(code, url, prefix, set_spec, due, report_path, allow_withdra
             raise click.UsageError("--due harvests every partner that is due: give no --partner or --url.")
         failed = 0
         for source in harvesting.due(db.session, utcnow()):
-            run = harvesting.queue(db.session, source.partner, url=source.url,
-                                   prefix=source.metadata_prefix, set_spec=source.set_spec,
-                                   status="running")
+            run = harvesting.queue_source(db.session, source, status="running")
             run.worker = jobs.worker_name()
             db.session.commit()
             run = jobs.execute(db.session, run.id)
@@ -151,11 +153,14 @@ def harvest_command(code, url, prefix, set_spec, due, report_path, allow_withdra
         sys.exit(1)
     saved = source if not url else None  # a URL given names a repository of its own
     try:
-        run = harvesting.queue(
-            db.session, partner, url=url or source.url,
-            prefix=prefix if prefix is not None else (saved.metadata_prefix if saved else ""),
-            set_spec=set_spec if set_spec is not None else (saved.set_spec if saved else ""),
-            status="running")
+        if saved is not None and prefix is None and set_spec is None:  # the source as it is set
+            run = harvesting.queue_source(db.session, saved, status="running", full=full)
+        else:
+            run = harvesting.queue(
+                db.session, partner, url=url or source.url,
+                prefix=prefix if prefix is not None else (saved.metadata_prefix if saved else ""),
+                set_spec=set_spec if set_spec is not None else (saved.set_spec if saved else ""),
+                status="running")
         run.allow_withdrawals = allow_withdrawals
     except harvesting.HarvestError as exc:
         click.echo(_("Error: %(failure)s", failure=exc.localized()),

@@ -2,12 +2,21 @@
 
 Koha, INLISLite and other systems answer OAI-PMH (``ListRecords``) with
 MARC21 slim records, a page at a time, each page naming the next by a
-resumption token. A harvest asks for the whole list (no ``from``: a full
-harvest, so that a record the partner deleted is simply absent) and writes
-its MARC records, in the order given, to one MARCXML collection on disk.
-That file is then imported as any export is (``importer.import_export``):
-the same report, the same replace-as-a-unit. A harvest that fails midway
-writes nothing to the catalogue.
+resumption token. A full harvest asks for the whole list (no ``from``, so
+that a record the partner deleted is simply absent) and writes its MARC
+records, in the order given, to one MARCXML collection on disk, each with
+its identifier in the repository (an ``oai:identifier`` attribute). That
+file is then imported as any export is (``importer.import_export``): the
+same report, the same replace-as-a-unit. A harvest that fails midway writes
+nothing to the catalogue.
+
+An incremental harvest (``since``: the ``responseDate`` of the last harvest
+imported) asks only for what changed since (``from``), deletions included,
+which it writes as empty records marked ``oai:status="deleted"``; imported
+with ``incremental``, it withdraws those and nothing else. It is only as
+good as the repository's memory of deletions: ``plan`` makes one only where
+the repository keeps them (``deletedRecord`` persistent or transient) and
+a full harvest every so many days all the same.
 
 Each page is read whole (a page is tens or hundreds of records) by
 defusedxml's parser: no DTD, no entity, nothing fetched. Records are written
@@ -27,9 +36,8 @@ from xml.sax.saxutils import escape, quoteattr
 from ill import clock
 
 from .errors import CatalogError
-from .marc import MARC_NS, N_
+from .marc import MARC_NS, N_, OAI_NS
 
-OAI_NS = "http://www.openarchives.org/OAI/2.0/"
 _OAI = "{" + OAI_NS + "}"
 DEFAULT_PREFIX = "marc21"
 # metadataPrefix and setSpec are tokens (OAI-PMH 2.0, 3.5 and 4.6)
@@ -74,14 +82,17 @@ class Harvested:
     url: str
     prefix: str
     set_spec: str
+    since: str = ""  # an incremental harvest's ``from``; "" for a full one
     pages: int = 0
     records: int = 0
-    deleted: int = 0  # records the repository lists as deleted: not written
+    deleted: int = 0  # records the repository lists as deleted (written as markers when incremental)
     not_marc: list[str] = field(default_factory=list)  # identifiers of records in another format
     bytes: int = 0
+    response_date: str = ""  # the repository's time of the first page: the next one's ``since``
 
     def as_dict(self) -> dict:
         return {"url": self.url, "metadata_prefix": self.prefix, "set": self.set_spec,
+                "since": self.since, "response_date": self.response_date,
                 "pages": self.pages, "records": self.records, "deleted": self.deleted,
                 "not_marc": len(self.not_marc), "not_marc_identifiers": self.not_marc[:50]}
 
@@ -90,33 +101,42 @@ ProgressFn = Callable[[int, int, int | None], None]  # records, pages, completeL
 
 
 def harvest(url: str, out_path: str, *, prefix: str = DEFAULT_PREFIX, set_spec: str = "",
-            http=None, progress: ProgressFn | None = None, timeout: float = 120.0,
+            since: str = "", http=None, progress: ProgressFn | None = None, timeout: float = 120.0,
             max_page_bytes: int = 64 << 20, retries: int = 3, max_wait: float = 300.0,
             sleep: Callable[[float], None] = time.sleep) -> Harvested:
     """Harvest every record of the repository at url (in prefix, of set_spec
-    when given) into out_path as a MARCXML collection; HarvestError when it
-    cannot, or when it finds no MARC record at all."""
+    when given) into out_path as a MARCXML collection; or, since a moment
+    (the responseDate of an earlier harvest), what changed since, deletions
+    included. HarvestError when it cannot, or when a full harvest finds no
+    MARC record at all."""
     import requests
 
     url, prefix, set_spec = settings(url, prefix, set_spec)
     if http is None:  # one connection kept open for every page, closed at the end
         with requests.Session() as session:
-            return harvest(url, out_path, prefix=prefix, set_spec=set_spec, http=session,
+            return harvest(url, out_path, prefix=prefix, set_spec=set_spec, since=since, http=session,
                            progress=progress, timeout=timeout, max_page_bytes=max_page_bytes,
                            retries=retries, max_wait=max_wait, sleep=sleep)
-    done = Harvested(url=url, prefix=prefix, set_spec=set_spec)
+    done = Harvested(url=url, prefix=prefix, set_spec=set_spec, since=since)
     params = {"verb": "ListRecords", "metadataPrefix": prefix}
     if set_spec:
         params["set"] = set_spec
+    if since:
+        params["from"] = _in_granularity(since, http, url, timeout)
     tokens_seen: set[str] = set()
     with open(out_path, "w", encoding="utf-8", newline="\n") as out:
-        out.write(f'<?xml version="1.0" encoding="UTF-8"?>\n<collection xmlns="{MARC_NS}">\n')
+        out.write(f'<?xml version="1.0" encoding="UTF-8"?>\n'
+                  f'<collection xmlns="{MARC_NS}" xmlns:oai="{OAI_NS}">\n')
         while True:
             page = _fetch(http, url, params, done.pages + 1, timeout, max_page_bytes, retries,
                           max_wait, sleep)
             done.pages += 1
             done.bytes += len(page)
             root = _parse(page, done.pages)
+            if done.pages == 1:
+                done.response_date = (root.findtext(_OAI + "responseDate") or "").strip()
+            if since and done.pages == 1 and _error_code(root) == "noRecordsMatch":
+                break  # nothing changed since
             _raise_oai_error(root, done, http, timeout)
             listing = root.find(_OAI + "ListRecords")
             if listing is None:
@@ -138,7 +158,7 @@ def harvest(url: str, out_path: str, *, prefix: str = DEFAULT_PREFIX, set_spec: 
             tokens_seen.add(token)
             params = {"verb": "ListRecords", "resumptionToken": token}
         out.write("</collection>\n")
-    if done.records == 0:  # imported, it would withdraw the library's whole catalogue
+    if done.records == 0 and not since:  # imported, it would withdraw the library's whole catalogue
         raise HarvestError.said(N_("The harvest found no MARC record (%(deleted)s listed as deleted, "
                                    "%(other)s in another format). Nothing was changed."),
                                 deleted=done.deleted, other=len(done.not_marc))
@@ -205,6 +225,22 @@ def _parse(page: bytes, number: int):
                               "Nothing was changed."), page=number, error=str(exc)) from None
 
 
+def _error_code(root) -> str:
+    error = root.find(_OAI + "error")
+    return error.get("code", "") if error is not None else ""
+
+
+def _in_granularity(since: str, http, url: str, timeout: float) -> str:
+    """``since`` as the repository takes ``from``: a day alone where its
+    granularity is days (Identify), else the full UTC time."""
+    try:
+        root = _parse(_fetch(http, url, {"verb": "Identify"}, 1, timeout, 1 << 20, 1, 5, time.sleep), 1)
+        granularity = (root.findtext(f"{_OAI}Identify/{_OAI}granularity") or "").strip()
+    except HarvestError:
+        granularity = ""
+    return since[:10] if granularity == "YYYY-MM-DD" or not granularity else since
+
+
 def _raise_oai_error(root, done: Harvested, http, timeout: float) -> None:
     error = root.find(_OAI + "error")
     if error is None:
@@ -260,6 +296,7 @@ def identify(url: str, prefix: str = DEFAULT_PREFIX, *, http=None, timeout: floa
     formats = _formats(http, url, timeout)
     return {"name": (about.findtext(_OAI + "repositoryName") or "").strip(),
             "deleted_record": (about.findtext(_OAI + "deletedRecord") or "").strip(),
+            "granularity": (about.findtext(_OAI + "granularity") or "").strip(),
             "formats": formats, "offers_prefix": prefix in formats}
 
 
@@ -275,8 +312,11 @@ def _local(tag: str) -> str:
 
 def _write_record(out, record, done: Harvested) -> None:
     header = record.find(_OAI + "header")
+    identifier = (header.findtext(_OAI + "identifier") or "").strip() if header is not None else ""
     if header is not None and header.get("status") == "deleted":
         done.deleted += 1
+        if done.since and identifier:  # the importer withdraws the record it names
+            out.write(f'<record oai:identifier={quoteattr(identifier)} oai:status="deleted"/>\n')
         return
     metadata = record.find(_OAI + "metadata")
     marc = None
@@ -287,12 +327,12 @@ def _write_record(out, record, done: Harvested) -> None:
             marc = next((e for e in elem if _local(e.tag) == "record"), None)
         break
     if marc is None:
-        identifier = header.findtext(_OAI + "identifier", "") if header is not None else ""
-        done.not_marc.append(identifier.strip())
+        done.not_marc.append(identifier)
         return
     # written anew in the MARC namespace, whatever prefix (or none) the
-    # repository gave it; anything but MARC's own elements is left out
-    parts = ["<record>"]
+    # repository gave it, with its identifier; anything but MARC's own
+    # elements is left out
+    parts = [f"<record oai:identifier={quoteattr(identifier)}>" if identifier else "<record>"]
     for elem in marc:
         name = _local(elem.tag)
         if name == "leader":
@@ -324,9 +364,11 @@ def source_of(session, partner_id: int):
 
 
 def save_source(session, partner, *, url: str, prefix: str = "", set_spec: str = "",
-                every_days: int | str = 0, actor: str = ""):
-    """Where and how often a partner is harvested; an empty url removes it.
-    Returns the source, or None when removed."""
+                every_days: int | str = 0, actor: str = "", incremental: bool = False,
+                full_every_days: int | str = 30):
+    """Where and how often a partner is harvested (and whether only its
+    changes, with a full harvest every ``full_every_days``); an empty url
+    removes it. Returns the source, or None when removed."""
     from .models import HarvestSource
 
     source = source_of(session, partner.id)
@@ -335,19 +377,29 @@ def save_source(session, partner, *, url: str, prefix: str = "", set_spec: str =
             session.delete(source)
         return None
     url, prefix, set_spec = settings(url, prefix, set_spec)
-    try:
-        days = int(str(every_days).strip() or 0)
-    except ValueError:
-        days = -1
-    if not 0 <= days <= 366:
-        raise HarvestError.said(N_("Harvest every: give a number of days from 0 (only when asked) to 366, "
-                              "not '%(value)s'."), value=str(every_days))
+    days = _days(every_days, 0, N_("Harvest every: give a number of days from 0 (only when asked) to 366, "
+                                   "not '%(value)s'."))
+    full_days = _days(full_every_days, 1, N_("A full harvest every: give a number of days from 1 to 366, "
+                                             "not '%(value)s'."))
     if source is None:
         source = HarvestSource(partner_id=partner.id)
         session.add(source)
+    if (source.url, source.metadata_prefix) != (url, prefix):
+        source.deleted_record = ""  # not known of this repository until it is asked
     source.url, source.metadata_prefix, source.set_spec = url, prefix, set_spec
     source.every_days, source.updated_by = days, actor
+    source.incremental, source.full_every_days = bool(incremental), full_days
     return source
+
+
+def _days(value, low: int, message: str) -> int:
+    try:
+        days = int(str(value).strip() or low)
+    except ValueError:
+        days = -1
+    if not low <= days <= 366:
+        raise HarvestError.said(message, value=str(value))
+    return days
 
 
 def describe(url: str) -> str:
@@ -356,17 +408,64 @@ def describe(url: str) -> str:
     return f"OAI-PMH {parts.hostname}{parts.path}"[:255]
 
 
-def queue(session, partner, *, url: str, prefix: str = "", set_spec: str = "", user=None,
-          status: str = "queued"):
-    """An import run that harvests first (``jobs.execute`` runs it)."""
+def queue(session, partner, *, url: str, prefix: str = "", set_spec: str = "", since: str = "",
+          user=None, status: str = "queued"):
+    """An import run that harvests first (``jobs.execute`` runs it): all of
+    the repository, or what changed since ``since`` (see ``plan``)."""
     from .models import ImportRun
 
     url, prefix, set_spec = settings(url, prefix, set_spec)
     run = ImportRun(partner_id=partner.id, user_id=user.id if user is not None else None,
                     filename=describe(url), status=status,
-                    harvest={"url": url, "metadata_prefix": prefix, "set": set_spec})
+                    harvest={"url": url, "metadata_prefix": prefix, "set": set_spec, "since": since})
     session.add(run)
     return run
+
+
+def queue_source(session, source, *, user=None, status: str = "queued", full: bool = False, now=None):
+    """An import run harvesting a partner's source as it is set: incremental
+    where ``plan`` says it may be (never when ``full``)."""
+    from ill.accounts import utcnow
+
+    since = "" if full else plan(session, source, now or utcnow())
+    return queue(session, source.partner, url=source.url, prefix=source.metadata_prefix,
+                 set_spec=source.set_spec, since=since, user=user, status=status)
+
+
+KEEPS_DELETIONS = ("persistent", "transient")
+
+
+def plan(session, source, now) -> str:
+    """The ``since`` of a source's next harvest, "" for a full one. It is
+    incremental only when the source asks for it, the repository said it
+    keeps its deletions (``deletedRecord`` persistent, or transient: kept
+    for a while), the last harvest imported was of the same repository,
+    format and set (its ``response_date`` is the ``since``), and the last
+    full one is less than ``full_every_days`` old: a deletion a transient
+    repository forgot, or a change a repository failed to stamp, lasts
+    until that full harvest at most."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from .models import ImportRun
+
+    if not source.incremental or source.deleted_record not in KEEPS_DELETIONS:
+        return ""
+    same = {"url": source.url, "metadata_prefix": source.metadata_prefix, "set": source.set_spec}
+    since = ""
+    for run in session.scalars(select(ImportRun).where(
+            ImportRun.partner_id == source.partner_id, ImportRun.status == "done",
+            ImportRun.harvest.is_not(None)).order_by(ImportRun.finished_at.desc(), ImportRun.id.desc())
+            .limit(400)):
+        h = run.harvest or {}
+        if any(h.get(k, "") != v for k, v in same.items()) or not h.get("response_date"):
+            return ""  # harvested otherwise since: begin again
+        since = since or h["response_date"]
+        if not h.get("since"):  # the last full harvest
+            fresh = now - clock.as_utc(run.finished_at) < timedelta(days=source.full_every_days)
+            return since if fresh else ""
+    return ""
 
 
 def due(session, now) -> list:

@@ -151,7 +151,9 @@ def save_harvest_source():
     try:
         source = harvest.save_source(db.session, partner, url=form.get("url", ""),
                                      prefix=form.get("metadata_prefix", ""), set_spec=form.get("set", ""),
-                                     every_days=form.get("every_days", "0"), actor=user.email)
+                                     every_days=form.get("every_days", "0"), actor=user.email,
+                                     incremental=form.get("incremental") == "1",
+                                     full_every_days=form.get("full_every_days", "30"))
     except harvest.HarvestError as exc:
         db.session.rollback()
         raise BadRequest(exc.localized()) from None
@@ -174,6 +176,8 @@ def _check_source(source) -> None:
         flash(_("The address is saved, but the repository did not answer as it should: %(why)s",
                 why=exc.localized()), "warning")
         return
+    source.deleted_record = found["deleted_record"][:20]
+    db.session.commit()
     if not found["offers_prefix"]:
         flash(_("The repository (%(name)s) does not give records in the format '%(prefix)s'. It gives: "
                 "%(formats)s. Choose the MARC one (often marc21 or marcxml).",
@@ -182,6 +186,10 @@ def _check_source(source) -> None:
     else:
         flash(_("The repository answers: %(name)s, with records in '%(prefix)s'.",
                 name=found["name"] or source.url, prefix=source.metadata_prefix), "success")
+    if source.incremental and source.deleted_record not in harvest.KEEPS_DELETIONS:
+        flash(_("The repository does not keep its deletions (deletedRecord: %(said)s): only what changed "
+                "cannot be harvested from it, so every harvest of it is a full one.",
+                said=source.deleted_record or "?"), "warning")
 
 
 @bp.post("/harvest")
@@ -193,8 +201,7 @@ def harvest_now():
     if source is None:
         raise BadRequest(_("%(code)s has no OAI-PMH address yet: set it first.", code=partner.code),
                          field="partner")
-    run = harvest.queue(db.session, partner, url=source.url, prefix=source.metadata_prefix,
-                        set_spec=source.set_spec, user=user)
+    run = harvest.queue_source(db.session, source, user=user, full=request.form.get("full") == "1")
     db.session.commit()
     jobs.start(current_app._get_current_object(), run.id)
     return redirect(url_for("catalog_imports.show", run_id=run.id), code=303)
@@ -284,7 +291,8 @@ def _same_file(old: ImportRun, user) -> ImportRun:
         raise Conflict(_("The file of this import is no longer kept: upload it again."))
     run = ImportRun(partner_id=old.partner_id, user_id=user.id, filename=old.filename,
                     stored_path=old.stored_path, items_filename=old.items_filename,
-                    items_stored_path=old.items_stored_path, status="queued")
+                    items_stored_path=old.items_stored_path, status="queued",
+                    harvest=dict(old.harvest) if old.harvest else None)  # an incremental one stays so
     db.session.add(run)
     return run
 
@@ -315,7 +323,7 @@ def again(run_id: int):
     if old.harvest:
         run = harvest.queue(db.session, old.partner, url=old.harvest["url"],
                             prefix=old.harvest.get("metadata_prefix", ""),
-                            set_spec=old.harvest.get("set", ""), user=user)
+                            set_spec=old.harvest.get("set", ""), since=old.harvest.get("since", ""), user=user)
     else:
         run = _same_file(old, user)
     run.allow_withdrawals = True

@@ -42,6 +42,12 @@ class _State:
     now: object
     first: bool = False  # the partner has no records yet
     allow_withdrawals: bool = False  # more than withdrawal_limit() may be withdrawn
+    # an incremental harvest's changes: records missing from it are not
+    # withdrawn, those it lists as deleted are (their identifiers), and so
+    # are those a record it sends under another key replaces (``resent``)
+    incremental: bool = False
+    deleted: set[str] = field(default_factory=set)
+    resent: set[str] = field(default_factory=set)
     live_before: int = 0  # the partner's live records before this import
     read: int = 0
     imported: int = 0
@@ -65,9 +71,12 @@ class _State:
 def import_export(session, partner: Partner, path: str, *, items_path: str | None = None,
                   run: ImportRun | None = None, filename: str | None = None,
                   progress: ProgressFn | None = None, in_process: bool | None = None,
-                  allow_withdrawals: bool = False) -> dict:
+                  allow_withdrawals: bool = False, incremental: bool = False) -> dict:
     """Import the export at `path` (and a SLiMS item CSV) for `partner`;
-    returns the report. Withdrawing more of the partner's records than
+    returns the report. incremental: the file is an incremental harvest's
+    (``harvest.harvest`` with ``since``), only what changed: nothing is
+    withdrawn for being missing from it, only what it lists as deleted.
+    Withdrawing more of the partner's records than
     ``withdrawal_limit`` allows raises CatalogError (409) unless
     allow_withdrawals. Raises CatalogError when the file is unusable, in
     which case the caller rolls back and nothing has changed. Once it has
@@ -88,7 +97,7 @@ def import_export(session, partner: Partner, path: str, *, items_path: str | Non
     try:
         return _import_export(session, partner, path, items_path=items_path, run=run,
                               filename=filename, progress=progress, in_process=in_process,
-                              allow_withdrawals=allow_withdrawals)
+                              allow_withdrawals=allow_withdrawals, incremental=incremental)
     finally:
         if was_enabled:
             gc.enable()
@@ -102,7 +111,7 @@ def _collect_young() -> None:
 def _import_export(session, partner: Partner, path: str, *, items_path: str | None,
                    run: ImportRun | None, filename: str | None,
                    progress: ProgressFn | None, in_process: bool | None,
-                   allow_withdrawals: bool = False) -> dict:
+                   allow_withdrawals: bool = False, incremental: bool = False) -> dict:
     started = time.perf_counter()
     # One import per partner at a time: the second waits here (PostgreSQL);
     # SQLite has a single writer anyway.
@@ -111,7 +120,7 @@ def _import_export(session, partner: Partner, path: str, *, items_path: str | No
     from ill.accounts import utcnow
 
     st = _State(partner=partner, setting=setting, run=run, now=utcnow(),
-                allow_withdrawals=allow_withdrawals)
+                allow_withdrawals=allow_withdrawals, incremental=incremental)
     if items_path:
         st.titles = {}
     total = os.path.getsize(path)
@@ -134,6 +143,9 @@ def _import_export(session, partner: Partner, path: str, *, items_path: str | No
             _, batch, done = event
             usable = []
             for p in batch:
+                if p.deleted:  # a harvest's deletion marker, not a record
+                    st.deleted.add(p.deleted)
+                    continue
                 st.read += 1
                 _note(st, p)
                 if p.usable:
@@ -146,7 +158,7 @@ def _import_export(session, partner: Partner, path: str, *, items_path: str | No
             complete = False
             st.problems.append({"ordinal": event[1] + 1, "control_number": "", "severity": "error",
                                 "defect": event[2]})
-    if st.imported == 0:
+    if st.imported == 0 and not (st.incremental and complete):  # nothing changed is news too
         if not complete and st.read == 0:  # broken before its first record
             raise CatalogError(f"Nothing in this file could be read: {st.problems[-1]['defect']}. "
                                "Nothing was changed.", details={"problems": st.problems[:50]})
@@ -164,7 +176,7 @@ def _import_export(session, partner: Partner, path: str, *, items_path: str | No
 
     withdrawn_ids: set[int] = set()
     if complete:
-        withdrawn_ids = _withdraw_missing(session, st)
+        withdrawn_ids = _withdraw_named(session, st) if st.incremental else _withdraw_missing(session, st)
     else:
         log.warning("import of %s not read to its end: nothing withdrawn", path)
 
@@ -184,6 +196,8 @@ def _import_export(session, partner: Partner, path: str, *, items_path: str | No
         "updated": st.updated,
         "unchanged": st.unchanged,
         "withdrawn": len(withdrawn_ids),
+        "incremental": st.incremental,
+        **({"listed_deleted": len(st.deleted)} if st.incremental else {}),
         "items": st.items,
         "errors": errors,
         "warnings": len(st.problems) - errors,
@@ -350,6 +364,8 @@ def _flush(session, st: _State, batch: list[reading.Prepared]) -> None:
     for row in batch:
         rid = row.values["id"]
         st.seen_ids.add(rid)
+        if st.incremental and row.values["harvest_identifier"]:
+            st.resent.add(row.values["harvest_identifier"])
         st.items += len(row.items)
         if st.titles is not None:
             if not row.items:
@@ -372,7 +388,7 @@ _RECORD_COLUMNS = [
     ("record_key", "varchar"), ("control_number", "varchar"), ("ordinal", "integer"),
     ("content_hash", "varchar"), ("marc", "json"), ("title", "text"), ("author", "text"),
     ("year", "integer"), ("isbns", "json"), ("issns", "json"), ("match_data", "json"),
-    ("import_run_id", "integer"), ("updated_at", "timestamptz")]
+    ("import_run_id", "integer"), ("updated_at", "timestamptz"), ("harvest_identifier", "varchar")]
 _INSERT_COLUMNS = [*_RECORD_COLUMNS, ("partner_id", "integer"), ("created_at", "timestamptz"),
                    ("cluster_id", "integer"), ("match_evidence", "text")]
 _ITEM_COLUMNS = [("source_record_id", "integer"),
@@ -382,7 +398,8 @@ _ITEM_COLUMNS = [("source_record_id", "integer"),
 
 def _record_values(v: dict, run_id: int | None, now) -> tuple:
     return (v["record_key"], v["control_number"], v["ordinal"], v["content_hash"], v["marc"],
-            v["title"], v["author"], v["year"], v["isbns"], v["issns"], v["match_data"], run_id, now)
+            v["title"], v["author"], v["year"], v["isbns"], v["issns"], v["match_data"], run_id, now,
+            v["harvest_identifier"])
 
 
 def _attach_csv_items(session, st: _State, items_path: str) -> list[dict]:
@@ -482,9 +499,27 @@ def withdrawal_limit(live: int) -> int:
 
 
 def _withdraw_missing(session, st: _State) -> set[int]:
+    """A whole export's withdrawals: the partner's live records it did not hold."""
     current = session.scalars(select(SourceRecord.id).where(
         SourceRecord.partner_id == st.partner.id, SourceRecord.withdrawn_at.is_(None))).all()
-    gone = [rid for rid in current if rid not in st.seen_ids]
+    return _withdraw(session, st, [rid for rid in current if rid not in st.seen_ids])
+
+
+def _withdraw_named(session, st: _State) -> set[int]:
+    """An incremental harvest's withdrawals: the live records with an
+    identifier it lists as deleted, or one it sent a record of that this
+    import did not write to them (sent again under another 001: replaced)."""
+    named = st.deleted | st.resent
+    if not named:
+        return set()
+    rows = bulk.select_among(session.connection(), "SELECT id FROM source_records", "harvest_identifier",
+                             named, pg_type="varchar",
+                             tail=f" AND partner_id = {int(st.partner.id)} AND harvest_identifier IS NOT NULL"
+                                  " AND withdrawn_at IS NULL")
+    return _withdraw(session, st, [rid for (rid,) in rows if rid not in st.seen_ids])
+
+
+def _withdraw(session, st: _State, gone: list[int]) -> set[int]:
     live = st.live_before
     if not st.allow_withdrawals and len(gone) > withdrawal_limit(live):
         raise CatalogError.said(

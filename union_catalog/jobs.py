@@ -93,10 +93,13 @@ def execute(session, run_id: int, progress=None) -> ImportRun:
             harvested_to = uploads_dir() / f"harvest-{run_id}.xml"
             harvested = _harvest(run, harvested_to, progress)
             run.stored_path = str(harvested_to)
+            # the repository's time, from which the next incremental harvest asks
+            run.harvest = {**run.harvest, "response_date": harvested["response_date"]}
         report = importer.import_export(session, run.partner, run.stored_path,
                                         items_path=run.items_stored_path, run=run, filename=run.filename,
                                         progress=_progress_writer(run_id, progress),
-                                        allow_withdrawals=run.allow_withdrawals)
+                                        allow_withdrawals=run.allow_withdrawals,
+                                        incremental=bool((run.harvest or {}).get("since")))
         if harvested is not None:
             report["harvest"] = harvested
             run.report = dict(report)
@@ -147,7 +150,7 @@ def _harvest(run: ImportRun, path: Path, progress=None) -> dict:
 
     h = run.harvest
     got = harvest.harvest(h["url"], str(path), prefix=h.get("metadata_prefix", ""),
-                          set_spec=h.get("set", ""), progress=advance,
+                          set_spec=h.get("set", ""), since=h.get("since", ""), progress=advance,
                           timeout=float(current_app.config.get("CATALOG_HARVEST_TIMEOUT", 120)))
     return got.as_dict()
 

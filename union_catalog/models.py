@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
@@ -90,6 +91,13 @@ class HarvestSource(db.Model):
     set_spec: Mapped[str] = mapped_column(String(200), default="")
     # Days between harvests for `flask catalog harvest --due`; 0: only when asked.
     every_days: Mapped[int] = mapped_column(Integer, default=0)
+    # Harvest only what changed since the last harvest (OAI-PMH ``from``),
+    # with a full harvest every full_every_days days (``harvest.plan``).
+    incremental: Mapped[bool] = mapped_column(Boolean, default=False)
+    full_every_days: Mapped[int] = mapped_column(Integer, default=30)
+    # What the repository said of deleted records when last asked (Identify:
+    # no, transient, persistent; "" before it was asked)
+    deleted_record: Mapped[str] = mapped_column(String(20), default="")
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
     updated_by: Mapped[str] = mapped_column(String(254), default="")
 
@@ -133,6 +141,11 @@ class SourceRecord(db.Model):
         Index("ix_source_records_withdrawn_evidence", "match_evidence",
               sqlite_where=text("withdrawn_at IS NOT NULL"),
               postgresql_where=text("withdrawn_at IS NOT NULL")),
+        # a harvested record by its identifier in the repository, for the
+        # deletions an incremental harvest lists (file imports leave it empty)
+        Index("ix_source_records_harvest_identifier", "partner_id", "harvest_identifier",
+              sqlite_where=text("harvest_identifier IS NOT NULL"),
+              postgresql_where=text("harvest_identifier IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -154,6 +167,8 @@ class SourceRecord(db.Model):
     cluster_id: Mapped[int | None] = mapped_column(ForeignKey("clusters.id"), index=True)
     match_evidence: Mapped[str | None] = mapped_column(Text)
     import_run_id: Mapped[int | None] = mapped_column(ForeignKey("import_runs.id"))
+    # The record's identifier in the OAI-PMH repository it was harvested from.
+    harvest_identifier: Mapped[str | None] = mapped_column(String(500))
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)

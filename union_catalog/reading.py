@@ -63,6 +63,7 @@ class Prepared:
     tag: str | None = None
     title_key: str = ""
     unchanged: bool = False  # as the partner's current record: only key and hash sent
+    deleted: str = ""  # a harvest's deletion: the identifier the repository lists as deleted
 
 
 class KnownDigests:
@@ -118,6 +119,8 @@ class Preparer:
         self.seen_keys: dict[str, int] = {}  # key -> ordinal
 
     def __call__(self, rr: marc.ReadRecord) -> Prepared:
+        if rr.deleted:
+            return Prepared(rr.ordinal, "", "", deleted=rr.harvest_identifier)
         p = Prepared(rr.ordinal, rr.control_number, rr.encoding, problem=_problem_entry(rr))
         if not rr.usable:
             return p
@@ -141,12 +144,16 @@ class Preparer:
         p.usable, p.key = True, key
         p.tag, items = holdings.items_of(record, self.setting)
         p.items = [it.as_tuple() for it in items]
-        content_hash = marc.content_hash(rr, self.setting)
+        # a harvested record's identifier is part of what was received: a
+        # record that gains one (first harvested after file exports) is changed
+        extra = f"{self.setting}\0{rr.harvest_identifier}" if rr.harvest_identifier else self.setting
+        content_hash = marc.content_hash(rr, extra)
         p.values = {
             "record_key": key,
             "control_number": rr.control_number[:100] or None,
             "ordinal": rr.ordinal,
             "content_hash": content_hash,
+            "harvest_identifier": rr.harvest_identifier[:500] or None,
         }
         if self.titles:
             p.title_key = marc.normalise_title(marc.record_title(record))

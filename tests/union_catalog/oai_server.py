@@ -1,11 +1,13 @@
 """A small OAI-PMH repository on a real local HTTP server, for harvest tests.
 
-It answers ListRecords a page at a time with resumption tokens, and
-ListMetadataFormats; a test changes its records, its page size, or queues
-answers (a status, a body) for the next requests."""
+It answers ListRecords a page at a time with resumption tokens (and
+``from``, for records given as Stamped), Identify and ListMetadataFormats;
+a test changes its records, its page size, its clock, or queues answers (a
+status, a body) for the next requests."""
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import escape
@@ -15,11 +17,25 @@ from pymarc import record_to_xml
 OAI = "http://www.openarchives.org/OAI/2.0/"
 
 
+@dataclass
+class Stamped:
+    """A record with its own identifier and datestamp (``from`` compares
+    the datestamp); record None: listed as deleted."""
+
+    identifier: str
+    datestamp: str
+    record: object = None
+
+
 class Repository:
-    def __init__(self, records=None, page_size: int = 2, formats=("marc21", "oai_dc")):
-        self.records = list(records or [])  # pymarc Records, or ("deleted", id), or ("dc", id)
+    def __init__(self, records=None, page_size: int = 2, formats=("marc21", "oai_dc"),
+                 deleted_record: str = "transient", granularity: str = "YYYY-MM-DDThh:mm:ssZ"):
+        # pymarc Records, or ("deleted", id), or ("dc", id), or Stamped
+        self.records = list(records or [])
         self.page_size = page_size
         self.formats = formats
+        self.deleted_record, self.granularity = deleted_record, granularity
+        self.now = "2026-12-07T00:00:00Z"  # responseDate
         self.sets = {}  # setSpec -> indexes of records in it
         self.queued: list[tuple[int, bytes, dict]] = []  # answers given before the real ones
         self.requests: list[dict] = []
@@ -31,44 +47,57 @@ class Repository:
             return self.queued.pop(0)
         verb = params.get("verb")
         if verb == "Identify":
-            return 200, _envelope("<Identify><repositoryName>Katalog Uji</repositoryName>"
-                                  "<baseURL>http://x/oai</baseURL><protocolVersion>2.0</protocolVersion>"
-                                  "<deletedRecord>transient</deletedRecord></Identify>"), {}
+            return 200, self.envelope(
+                "<Identify><repositoryName>Katalog Uji</repositoryName>"
+                "<baseURL>http://x/oai</baseURL><protocolVersion>2.0</protocolVersion>"
+                f"<deletedRecord>{self.deleted_record}</deletedRecord>"
+                f"<granularity>{self.granularity}</granularity></Identify>"), {}
         if verb == "ListMetadataFormats":
             body = "".join(f"<metadataFormat><metadataPrefix>{f}</metadataPrefix></metadataFormat>"
                            for f in self.formats)
-            return 200, _envelope(f"<ListMetadataFormats>{body}</ListMetadataFormats>"), {}
+            return 200, self.envelope(f"<ListMetadataFormats>{body}</ListMetadataFormats>"), {}
         if verb != "ListRecords":
-            return 200, _envelope('<error code="badVerb">Illegal verb</error>'), {}
+            return 200, self.envelope('<error code="badVerb">Illegal verb</error>'), {}
         if "resumptionToken" in params:
-            prefix, set_spec, start = params["resumptionToken"].split("|")
+            prefix, set_spec, since, start = params["resumptionToken"].split("|")
             start = int(start)
         else:
-            prefix, set_spec, start = params.get("metadataPrefix", ""), params.get("set", ""), 0
+            prefix, set_spec, since, start = (params.get("metadataPrefix", ""), params.get("set", ""),
+                                              params.get("from", ""), 0)
         if prefix not in self.formats:
-            return 200, _envelope('<error code="cannotDisseminateFormat">no such format</error>'), {}
+            return 200, self.envelope('<error code="cannotDisseminateFormat">no such format</error>'), {}
+        if since and len(since) != len("YYYY-MM-DD") and self.granularity == "YYYY-MM-DD":
+            return 200, self.envelope('<error code="badArgument">from: days only</error>'), {}
         chosen = [r for i, r in enumerate(self.records) if not set_spec or i in self.sets.get(set_spec, ())]
+        if since:
+            chosen = [r for r in chosen if isinstance(r, Stamped) and r.datestamp[:len(since)] >= since]
         if not chosen:
-            return 200, _envelope('<error code="noRecordsMatch">nothing</error>'), {}
+            return 200, self.envelope('<error code="noRecordsMatch">nothing</error>'), {}
         page = chosen[start:start + self.page_size]
         body = "".join(_record(r, start + n) for n, r in enumerate(page))
         nxt = start + self.page_size
         if nxt < len(chosen):
-            token = f"{prefix}|{set_spec}|{start if self.repeat_token else nxt}"
+            token = f"{prefix}|{set_spec}|{since}|{start if self.repeat_token else nxt}"
             body += (f'<resumptionToken completeListSize="{len(chosen)}" cursor="{start}">'
                      f"{escape(token)}</resumptionToken>")
         elif start:
             body += f'<resumptionToken completeListSize="{len(chosen)}" cursor="{start}"/>'
-        return 200, _envelope(f"<ListRecords>{body}</ListRecords>"), {}
+        return 200, self.envelope(f"<ListRecords>{body}</ListRecords>"), {}
 
-
-def _envelope(inner: str) -> bytes:
-    return (f'<?xml version="1.0" encoding="UTF-8"?><OAI-PMH xmlns="{OAI}">'
-            f"<responseDate>2026-12-07T00:00:00Z</responseDate><request>http://x/oai</request>"
-            f"{inner}</OAI-PMH>").encode()
+    def envelope(self, inner: str) -> bytes:
+        return (f'<?xml version="1.0" encoding="UTF-8"?><OAI-PMH xmlns="{OAI}">'
+                f"<responseDate>{self.now}</responseDate><request>http://x/oai</request>"
+                f"{inner}</OAI-PMH>").encode()
 
 
 def _record(r, n: int) -> str:
+    if isinstance(r, Stamped):
+        if r.record is None:
+            return (f'<record><header status="deleted"><identifier>{escape(r.identifier)}</identifier>'
+                    f"<datestamp>{r.datestamp}</datestamp></header></record>")
+        return _record(r.record, n).replace(f"<identifier>oai:test:{n}</identifier>",
+                                            f"<identifier>{escape(r.identifier)}</identifier>", 1).replace(
+            "<datestamp>2026-01-01</datestamp>", f"<datestamp>{r.datestamp}</datestamp>", 1)
     if isinstance(r, tuple) and r[0] == "deleted":
         return (f'<record><header status="deleted"><identifier>oai:test:{r[1]}</identifier>'
                 "<datestamp>2026-01-01</datestamp></header></record>")

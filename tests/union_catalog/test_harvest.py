@@ -189,7 +189,8 @@ def test_a_harvest_imports_and_a_second_one_withdraws_what_the_partner_deleted(s
         assert run.status == "done", run.failure
         assert run.report["harvest"] == {
             "url": server.url, "metadata_prefix": "marc21", "set": "", "pages": 3, "records": 5,
-            "deleted": 0, "not_marc": 0, "not_marc_identifiers": []}
+            "deleted": 0, "not_marc": 0, "not_marc_identifiers": [], "since": "",
+            "response_date": "2026-12-07T00:00:00Z"}
         assert (run.read, run.imported, run.items) == (5, 5, 5)
         assert run.filename == "OAI-PMH 127.0.0.1/oai"
         assert len(live_titles(session, lib)) == 5
@@ -436,7 +437,7 @@ def test_a_scheduled_harvest_that_fails_tells_the_library_and_the_coordinators(s
 def test_a_repository_says_what_it_is_and_offers(tmp_path):
     with Server(Repository(books(1), formats=("marc21", "oai_dc"))) as server:
         found = harvest.identify(server.url)
-    assert found == {"name": "Katalog Uji", "deleted_record": "transient",
+    assert found == {"name": "Katalog Uji", "deleted_record": "transient", "granularity": "YYYY-MM-DDThh:mm:ssZ",
                      "formats": ["marc21", "oai_dc"], "offers_prefix": True}
     with pytest.raises(HarvestError, match="could not be reached"):
         harvest.identify("http://127.0.0.1:9/oai")
