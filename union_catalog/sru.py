@@ -177,17 +177,11 @@ def read_request(args) -> Request:
 
 
 def _number(args, name: str, default: int, low: int) -> int:
-    raw = (args.get(name) or "").strip()
-    if not raw:
-        return default
     try:
-        value = int(raw)
-    except ValueError:
-        value = None
-    if value is None or value < low:
-        raise Diagnostic(6, name, _("Unsupported parameter value: %(name)s must be a whole number of at least "
-                                    "%(low)d, not '%(value)s'.", name=name, low=low, value=raw[:40]))
-    return value
+        value = search_service._int_arg(args, name, name, low, 2**31 - 1)
+    except CatalogError as exc:
+        raise Diagnostic(6, name, _("Unsupported parameter value: %(why)s", why=str(exc))) from None
+    return default if value is None else value
 
 
 # --- CQL to a search ----------------------------------------------------------------

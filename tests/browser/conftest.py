@@ -3,14 +3,13 @@ Playwright (never a downloaded browser), the app served on 127.0.0.1."""
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from ill import create_app
 from ill.extensions import db
+from tests.live import served
 
 CHROMIUM = os.environ.get("ILL_TEST_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -55,12 +54,8 @@ def live_app(tmp_path):
 
 @pytest.fixture
 def live_server(live_app):
-    server = make_server("127.0.0.1", 0, live_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    with served(live_app) as url:
+        yield url
 
 
 @pytest.fixture

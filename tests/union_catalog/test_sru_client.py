@@ -6,10 +6,10 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import threading
 
 import pytest
-from werkzeug.serving import make_server
+
+from tests.live import served as serve
 
 from .test_matching import ISBN
 from .test_sru import _world
@@ -23,12 +23,8 @@ def served(app):
         if os.environ.get("CI") == "true":
             pytest.fail("yaz-client is missing: install Debian's yaz package (make browser)")
         pytest.skip("yaz-client is missing: install Debian's yaz package (make browser)")
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    with serve(app) as url:
+        yield url
 
 
 def yaz(url: str, *commands: str) -> str:
