@@ -45,6 +45,21 @@ def search():
     )
 
 
+@bp.get("/search/citations")
+def search_citations():
+    """The results of a search (the page asked for, as ``/search`` gives
+    it) as one citation file: ``as`` ris (the default) or bibtex (not
+    ``format``, which is the search's filter by format)."""
+    fmt = citation.check_format((request.args.get("as") or "ris").lower(), "as")
+    query = search_service.parse_query(request.args)
+    page = search_service.search(db.session, query, _user(), clock.today())
+    base = url_for("catalog.record", record_id=0, _external=True)[: -len("0")]
+    cites = citation.of_many(db.session, [row["id"] for row in page.results], lambda cid: f"{base}{cid}")
+    text, mimetype, extension = citation.render_many(cites, fmt)
+    return Response(text, mimetype=f"{mimetype}; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="search-results.{extension}"'})
+
+
 @bp.get("/records/<int:record_id>")
 def record(record_id: int):
     moved = search_service.current_id(db.session, record_id)

@@ -62,6 +62,31 @@ def of(session, cluster_id: int, user=None, url: str = "") -> Citation:
     return _cite(description, [bulk.json_value(m.marc) for m in live], url)
 
 
+def of_many(session, cluster_ids: list[int], url_of) -> list[Citation]:
+    """The citations of several union records (a page of search results),
+    in the order given, each as ``of`` gives it to a patron: from its live
+    records (a union record without any is left out); ``url_of(id)`` its
+    page's address. Two queries, however many."""
+    from sqlalchemy import select
+
+    from .models import SourceRecord
+
+    clusters = {c.id: c for c in session.scalars(select(Cluster).where(Cluster.id.in_(cluster_ids)))}
+    members: dict[int, list] = {}
+    for m in session.scalars(select(SourceRecord).where(
+            SourceRecord.cluster_id.in_(cluster_ids), SourceRecord.withdrawn_at.is_(None))
+            .order_by(SourceRecord.partner_id, SourceRecord.ordinal)):
+        members.setdefault(m.cluster_id, []).append(m)
+    out = []
+    for cid in cluster_ids:
+        live = members.get(cid)
+        if cid not in clusters or not live:
+            continue
+        description = {**search._description(clusters[cid]), "subjects": search.record_subjects(live)}
+        out.append(_cite(description, [bulk.json_value(m.marc) for m in live], url_of(cid)))
+    return out
+
+
 def from_record(rec: dict, marcs: dict[int, dict], url: str = "") -> Citation:
     """The citation of a union record as its page has it already
     (``search.record``) with its records' MARC by id: nothing read again."""
@@ -128,7 +153,7 @@ def bibtex_key(c: Citation) -> str:
     return (surname + str(c.year or "") + first) or f"record{c.id}"
 
 
-def bibtex(c: Citation) -> str:
+def bibtex(c: Citation, key: str = "") -> str:
     # the title in a second pair of braces keeps its capitals as catalogued
     fields = [("title", "{" + _bib(c.title) + "}"),
               ("author", " and ".join(_bib(a) for a in c.authors)),
@@ -137,12 +162,14 @@ def bibtex(c: Citation) -> str:
               ("address", _bib(c.place)), ("isbn", ", ".join(c.isbn)), ("issn", ", ".join(c.issn)),
               ("language", c.language), ("keywords", _bib(", ".join(c.subjects))), ("url", c.url)]
     body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields if value)
-    return f"@{BIBTEX_TYPES.get(c.format, 'misc')}{{{bibtex_key(c)},\n{body}\n}}\n"
+    return f"@{BIBTEX_TYPES.get(c.format, 'misc')}{{{key or bibtex_key(c)},\n{body}\n}}\n"
 
 
-def check_format(fmt: str) -> str:
+def check_format(fmt: str, name: str = "format") -> str:
+    """fmt, one of FORMATS; CatalogError (400) naming the parameter ``name`` else."""
     if fmt not in FORMATS:
-        raise CatalogError(_("format: use one of %(formats)s.", formats=", ".join(FORMATS)), field="format")
+        raise CatalogError(_("%(name)s: use one of %(formats)s.", name=name, formats=", ".join(FORMATS)),
+                           field=name)
     return fmt
 
 
@@ -151,6 +178,32 @@ def render(c: Citation, fmt: str) -> tuple[str, str, str]:
     if check_format(fmt) == "ris":
         return ris(c), "application/x-research-info-systems", "ris"
     return bibtex(c), "application/x-bibtex", "bib"
+
+
+def render_many(cites: list[Citation], fmt: str) -> tuple[str, str, str]:
+    """(text, mimetype, file extension) of several citations in fmt, one
+    file: RIS records one after the other; BibTeX entries whose keys are
+    made unique as BibTeX styles do, by a letter (shihab2002tafsir,
+    shihab2002tafsira ...)."""
+    if check_format(fmt) == "ris":
+        return "".join(ris(c) for c in cites), "application/x-research-info-systems", "ris"
+    seen: dict[str, int] = {}
+    entries = []
+    for c in cites:
+        key = bibtex_key(c)
+        n = seen.get(key, 0)
+        seen[key] = n + 1
+        entries.append(bibtex(c, key + _letters(n)))
+    return "\n".join(entries), "application/x-bibtex", "bib"
+
+
+def _letters(n: int) -> str:
+    """"" for 0, then a, b, ... z, aa, ab ..."""
+    out = ""
+    while n:
+        n, r = divmod(n - 1, 26)
+        out = chr(ord("a") + r) + out
+    return out
 
 
 def meta_tags(c: Citation) -> list[tuple[str, str]]:

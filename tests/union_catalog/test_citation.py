@@ -79,3 +79,46 @@ def test_the_key_is_plain_ascii():
     cite = citation.Citation(id=7, title="Tafsīr al-Miṣbāḥ", authors=["Shihāb, M. Quraish"], year=2002)
     assert citation.bibtex_key(cite) == "shihab2002tafsir"
     assert citation.bibtex_key(citation.Citation(id=7, title="")) == "record7"
+
+
+def test_a_page_of_results_downloads_as_one_citation_file(client, make):
+    for n in range(3):
+        make.search_cluster(title=f"Tafsir al-Misbah jilid {n + 1}", author="Shihab, M. Quraish", year=2002,
+                            subjects=["Tafsir"])
+    make.search_cluster(title="Sejarah kota Medan", author="Sinar", year=1991)
+    make.commit()
+    resp = client.get("/api/v1/search/citations", query_string={"q": "tafsir", "sort": "title"})
+    assert resp.status_code == 200 and resp.mimetype == "application/x-research-info-systems"
+    assert resp.headers["Content-Disposition"].endswith('filename="search-results.ris"')
+    records = resp.get_data(as_text=True).split("ER  - \r\n")
+    assert [r for r in records if r.strip()] == [r for r in records[:3]]  # three records, then nothing
+    titles = [line.split("  - ", 1)[1] for line in resp.get_data(as_text=True).splitlines()
+              if line.startswith("TI  - ")]
+    assert titles == [f"Tafsir al-Misbah jilid {n}" for n in (1, 2, 3)]  # in the search's order
+
+    # BibTeX keys stay unique, as BibTeX styles make them
+    bib = client.get("/api/v1/search/citations",
+                     query_string={"q": "tafsir", "sort": "title", "as": "bibtex"}).get_data(as_text=True)
+    keys = [line.split("{", 1)[1].rstrip(",") for line in bib.splitlines() if line.startswith("@")]
+    assert keys == ["shihab2002tafsir", "shihab2002tafsira", "shihab2002tafsirb"]
+
+    # the page asked for, and no other
+    second = client.get("/api/v1/search/citations",
+                        query_string={"q": "tafsir", "sort": "title", "per_page": 2, "page": 2}).get_data(
+        as_text=True)
+    assert second.count("TI  - ") == 1 and "jilid 3" in second
+
+    bad = client.get("/api/v1/search/citations", query_string={"q": "tafsir", "as": "pdf"})
+    assert bad.status_code == 400 and bad.get_json()["error"]["field"] == "as"
+    empty = client.get("/api/v1/search/citations", query_string={"q": "xylofon"})
+    assert empty.status_code == 200 and empty.get_data() == b""
+
+
+def test_the_search_page_links_its_records_citations(client, make):
+    make.search_cluster(title="Tafsir al-Misbah", author="Shihab, M. Quraish", year=2002)
+    make.commit()
+    page = client.get("/catalog/search", query_string={"q": "tafsir", "page": 1},
+                      headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert 'id="cite-page"' in page
+    assert "/api/v1/search/citations?q=tafsir&amp;as=ris" in page
+    assert "/api/v1/search/citations?q=tafsir&amp;as=bibtex" in page
