@@ -82,6 +82,11 @@ def _run(partner, run_id: int, label: str, report_path: str | None, total: int |
     if run.status not in ("done", "checked"):
         click.echo(_("Error: %(failure)s", failure=jobs.failure_text(run)), err=True)
         if jobs.failure_kind(run) == "too_many_withdrawals":
+            shown = (run.report or {}).get("withdrawn_records", [])
+            if shown:
+                click.echo(_("The first of them:"), err=True)
+            for r in shown[:10]:
+                click.echo(f"  {r['control_number'] or r['key']}  {r['title'][:70]}", err=True)
             click.echo(_("To withdraw them, run the command again with --allow-withdrawals."), err=True)
         problems = (run.report or {}).get("problems", [])
         for p in problems[:20]:

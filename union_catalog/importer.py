@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 WITHDRAW_CHUNK = 1000  # records withdrawn per statement
 SHOWN_ORDINALS = 10  # records named when a SLiMS item's title fits several
 SHOWN_DUPLICATES = 100  # barcodes on several items named in the report (all are counted)
+SHOWN_WITHDRAWALS = 100  # records withdrawn (or that would be) named in the report
 
 ProgressFn = Callable[[int, int, int], None]  # records read, bytes read, bytes in all
 
@@ -66,6 +67,7 @@ class _State:
     # records it touched (for the report and the index's upkeep after the commit)
     clustering: dict = field(default_factory=dict)
     touched: set[int] = field(default_factory=set)
+    withdrawn_shown: list[dict] = field(default_factory=list)  # the first of those withdrawn
 
 
 def import_export(session, partner: Partner, path: str, *, items_path: str | None = None,
@@ -196,6 +198,7 @@ def _import_export(session, partner: Partner, path: str, *, items_path: str | No
         "updated": st.updated,
         "unchanged": st.unchanged,
         "withdrawn": len(withdrawn_ids),
+        "withdrawn_records": st.withdrawn_shown,
         "incremental": st.incremental,
         **({"listed_deleted": len(st.deleted)} if st.incremental else {}),
         "items": st.items,
@@ -520,9 +523,14 @@ def _withdraw_named(session, st: _State) -> set[int]:
 
 
 def _withdraw(session, st: _State, gone: list[int]) -> set[int]:
+    """Withdraw the records of ``gone``, naming the first of them in the
+    report; or, where they are more than ``withdrawal_limit`` and not
+    allowed, none, and say so naming the first of them (in the error's
+    details: someone looks at those before allowing it)."""
     live = st.live_before
+    st.withdrawn_shown = _shown(session, gone)
     if not st.allow_withdrawals and len(gone) > withdrawal_limit(live):
-        raise CatalogError.said(
+        exc = CatalogError.said(
             marc.N_("This export would withdraw %(gone)s of the %(live)s records %(library)s has in the "
                     "union catalogue (%(percent)s%%), more than an import withdraws unasked, so "
                     "nothing was changed. An export of part of a catalogue (one branch, one year, "
@@ -531,12 +539,27 @@ def _withdraw(session, st: _State, gone: list[int]) -> set[int]:
             as_kind="too_many_withdrawals", as_code="too_many_withdrawals", as_status=409,
             gone=len(gone), live=live, library=st.partner.code,
             percent=round(100 * len(gone) / max(live, 1)))
+        exc.details["withdrawn_records"] = st.withdrawn_shown
+        raise exc
     for i in range(0, len(gone), WITHDRAW_CHUNK):
         chunk = gone[i:i + WITHDRAW_CHUNK]
         session.execute(update(SourceRecord).where(SourceRecord.id.in_(chunk))
                         .values(withdrawn_at=st.now).execution_options(synchronize_session=False))
         session.execute(delete(Item).where(Item.source_record_id.in_(chunk)))
     return set(gone)
+
+
+def _shown(session, ids: list[int]) -> list[dict]:
+    """The first SHOWN_WITHDRAWALS of these records, by their place in the
+    file they came in: their key, 001, title and union record."""
+    first = sorted(ids)[:SHOWN_WITHDRAWALS]
+    if not first:
+        return []
+    rows = session.execute(select(SourceRecord.record_key, SourceRecord.control_number, SourceRecord.title,
+                                  SourceRecord.cluster_id, SourceRecord.ordinal)
+                           .where(SourceRecord.id.in_(first)).order_by(SourceRecord.ordinal))
+    return [{"key": key, "control_number": control or "", "title": title, "union_record": cid}
+            for key, control, title, cid, _ordinal in rows]
 
 
 def _cluster(session, st: _State, changed_ids: set[int], withdrawn_ids: set[int],

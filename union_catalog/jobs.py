@@ -117,7 +117,8 @@ def execute(session, run_id: int, progress=None) -> ImportRun:
     except ServiceError as exc:
         if harvested_to is not None:
             harvested_to.unlink(missing_ok=True)
-        _failed(session, run_id, exc.message, exc.details.get("problems"), exc.details.get("failure"))
+        _failed(session, run_id, exc.message, exc.details.get("problems"), exc.details.get("failure"),
+                withdrawn=exc.details.get("withdrawn_records"))
     except Exception:  # noqa: BLE001 - a failed run is recorded, never lost
         log.exception("import run %s failed", run_id)
         if harvested_to is not None:
@@ -166,12 +167,13 @@ def failure_kind(run: ImportRun) -> str:
 
 
 def _failed(session, run_id: int, message: str, problems, failure: dict | None = None,
-            tb: str | None = None) -> None:
+            tb: str | None = None, withdrawn: list | None = None) -> None:
     session.rollback()
     run = session.get(ImportRun, run_id)
     run.status, run.finished_at, run.failure = "failed", utcnow(), message
     if problems or failure:
-        run.report = {"problems": problems or [], **({"failure": failure} if failure else {})}
+        run.report = {"problems": problems or [], **({"failure": failure} if failure else {}),
+                      **({"withdrawn_records": withdrawn} if withdrawn else {})}
     if tb:
         log.error("import run %s: %s", run_id, tb)
     session.commit()

@@ -43,9 +43,18 @@ def test_a_partial_export_stops_and_changes_nothing_until_allowed(session, make,
     session.rollback()
     assert err.value.status == 409 and err.value.code == "too_many_withdrawals"
     assert "would withdraw 90 of the 120 records UGM has in the union catalogue (75%)" in err.value.message
+    # which ones, for whoever decides: in the order of the file they came in
+    named = err.value.details["withdrawn_records"]
+    assert [r["control_number"] for r in named] == [f"b{i:05d}" for i in range(31, 121)]
+    assert named[0]["title"].startswith("Pengantar Ilmu 31") and named[0]["union_record"]
     assert live(session, lib) == 120
     report = load(session, lib, tmp_path, recs[:30], allow_withdrawals=True)
     assert report["withdrawn"] == 90 and live(session, lib) == 30
+    assert len(report["withdrawn_records"]) == 90
+    # at most the first hundred are named
+    load(session, lib, tmp_path, books(250), allow_withdrawals=True)
+    report = load(session, lib, tmp_path, books(250)[:10], allow_withdrawals=True)
+    assert report["withdrawn"] == 240 and len(report["withdrawn_records"]) == importer.SHOWN_WITHDRAWALS
 
 
 def test_withdrawals_within_the_limit_need_no_leave(session, make, tmp_path):
@@ -68,6 +77,7 @@ def test_the_command_says_how_to_allow_it(session, make, runner, tmp_path):
     result = runner.invoke(args=["catalog", "import", "--partner", "UGM", str(part)])
     assert result.exit_code == 1
     assert "would withdraw 90 of the 100 records" in result.output
+    assert "The first of them:" in result.output and "b00011  Pengantar Ilmu 11" in result.output
     assert "--allow-withdrawals" in result.output
     assert live(session, lib) == 100
     result = runner.invoke(args=["catalog", "import", "--partner", "UGM", str(part), "--allow-withdrawals"])
@@ -89,6 +99,8 @@ def test_the_page_runs_it_again_allowing_them_for_that_library_only(client, make
     page = client.get(f"/catalog/imports/{failed.id}").get_data(as_text=True)
     assert "menarik 80 dari 100 cantuman" in page  # in the page's language
     assert f"/catalog/imports/{failed.id}/again" in page
+    shown = page[page.index('id="withdrawn-heading"'):]
+    assert "b00021" in shown and "b00100" in shown and "b00020" not in shown
     data = client.get(f"/catalog/imports/{failed.id}.json").get_json()
     assert (data["status"], data["failure_kind"], data["allow_withdrawals"]) == (
         "failed", "too_many_withdrawals", False)
