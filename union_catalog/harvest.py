@@ -122,7 +122,7 @@ def harvest(url: str, out_path: str, *, prefix: str = DEFAULT_PREFIX, set_spec: 
     if set_spec:
         params["set"] = set_spec
     if since:
-        params["from"] = _in_granularity(since, http, url, timeout)
+        params["from"] = _in_granularity(since, http, url, timeout, sleep)
     tokens_seen: set[str] = set()
     with open(out_path, "w", encoding="utf-8", newline="\n") as out:
         out.write(f'<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -230,11 +230,12 @@ def _error_code(root) -> str:
     return error.get("code", "") if error is not None else ""
 
 
-def _in_granularity(since: str, http, url: str, timeout: float) -> str:
+def _in_granularity(since: str, http, url: str, timeout: float, sleep) -> str:
     """``since`` as the repository takes ``from``: a day alone where its
-    granularity is days (Identify), else the full UTC time."""
+    granularity is days (Identify) or it will not say (every repository
+    takes days), else the full UTC time."""
     try:
-        root = _parse(_fetch(http, url, {"verb": "Identify"}, 1, timeout, 1 << 20, 1, 5, time.sleep), 1)
+        root = _parse(_fetch(http, url, {"verb": "Identify"}, 1, timeout, 1 << 20, 1, 5, sleep), 1)
         granularity = (root.findtext(f"{_OAI}Identify/{_OAI}granularity") or "").strip()
     except HarvestError:
         granularity = ""

@@ -113,3 +113,6 @@ def test_the_marc_view_shows_barcodes_to_staff_only(world, client, make):
     login(client, librarian.email)
     staff = client.get(f"/catalog/records/{cid}").get_data(as_text=True)
     assert "$p B1" in staff and "$p U1" in staff
+    # staff are told where their own system can copy records from (SRU)
+    assert 'id="sru-hint"' not in visitor
+    assert 'id="sru-hint"' in staff and "/catalog/sru" in staff
