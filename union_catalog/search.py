@@ -836,6 +836,8 @@ class Query:
     page: int = 1
     per_page: int = PER_PAGE
     sort: str = DEFAULT_SORT
+    # only what has a copy on the shelf (in the libraries chosen, or any)
+    available: bool = False
     # the first hit's position (0-based) where it is not a page's first: SRU's startRecord
     start: int | None = None
 
@@ -850,6 +852,7 @@ class Query:
     def empty(self) -> bool:
         return not any(getattr(self, f).strip() for f in self.TEXT_FIELDS) and not (
             self.year_from or self.year_to or self.libraries or self.languages or self.formats
+            or self.available
         )
 
     def args(self, **changes) -> dict:
@@ -868,6 +871,8 @@ class Query:
             out["language"] = list(self.languages)
         if self.formats:
             out["format"] = list(self.formats)
+        if self.available:
+            out["available"] = 1
         if self.per_page != PER_PAGE:
             out["per_page"] = self.per_page
         out["sort"] = self.sort
@@ -909,6 +914,15 @@ def _int_arg(args, name: str, label: str, low: int | None = None, high: int | No
     return value
 
 
+def _flag_arg(args, name: str, label: str) -> bool:
+    raw = (args.get(name) or "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise CatalogError(_("%(field)s is 1 or 0, not '%(value)s'.", field=label, value=raw[:40]), field=name)
+
+
 def _list_arg(args, name: str) -> list[str]:
     values = args.getlist(name) if hasattr(args, "getlist") else _strings(args.get(name))
     out = []
@@ -937,6 +951,7 @@ def parse_query(args) -> Query:
         page=_int_arg(args, "page", _l("Page"), 1, 100000) or 1,
         per_page=_int_arg(args, "per_page", _l("Results per page"), 1, MAX_PER_PAGE) or PER_PAGE,
         sort=(args.get("sort") or "").strip().lower() or DEFAULT_SORT,
+        available=_flag_arg(args, "available", _l("On the shelf")),
     )
     if query.sort not in SORTS:
         raise CatalogError(
@@ -1063,7 +1078,17 @@ class Searcher:
                 conds.append(f"h.{name} IN ({_binds(params, name, values)})")
         if q.libraries and exclude != "library":
             conds.append("h.held_here = 1" if self.plan.terms else self._held_here(params, "h"))
+        if q.available and not self.plan.terms:  # with words, the hits are only those (statement)
+            conds.append(self._on_shelf(params, "h"))
         return conds
+
+    def _on_shelf(self, params: dict, alias: str) -> str:
+        """A copy on the shelf: in one of the libraries asked for, or in any."""
+        if not self.query.libraries:
+            return f"{alias}.libraries_available > 0"
+        codes = _binds(params, "shelf", self.query.libraries)
+        return (f"EXISTS (SELECT 1 FROM catalog_search_holdings f WHERE f.cluster_id = {alias}.cluster_id "
+                f"AND f.available > 0 AND f.partner_id IN (SELECT id FROM partners WHERE code IN ({codes})))")
 
     def _held_here(self, params: dict, alias: str) -> str:
         """Held by one of the libraries asked for (the library filter)."""
@@ -1138,7 +1163,8 @@ class Searcher:
                 "WITH hits AS MATERIALIZED (SELECT d.cluster_id, d.year, d.language, d.format, d.libraries, "
                 f"d.libraries_available, {tier} AS tier{held_here}{', d.holders' if carry else ''}"
                 f"{also('d.')} "
-                f"FROM ({self.engine.ids_sql}) m JOIN catalog_search_docs d ON d.cluster_id = m.cluster_id)"
+                f"FROM ({self.engine.ids_sql}) m JOIN catalog_search_docs d ON d.cluster_id = m.cluster_id"
+                f"{' WHERE ' + self._on_shelf(params, 'd') if q.available else ''})"
             )
             if sorted_by is None:
                 params["last"] = q.offset + q.per_page - 1

@@ -758,3 +758,32 @@ def test_browsers_can_add_the_catalogue_as_a_search_engine(client):
 
     url = fromstring(resp.data).find("{http://a9.com/-/spec/opensearch/1.1/}Url")
     assert url.get("template") == "http://localhost/catalog/search?q={searchTerms}"
+
+
+def test_only_what_is_on_the_shelf_in_the_libraries_chosen_or_any(client, make):
+    shelf = make.search_cluster(title="Hukum adat", holdings={"UGM": ["available"]})
+    out = make.search_cluster(title="Hukum pidana", holdings={"UGM": ["on_loan"]})
+    elsewhere = make.search_cluster(title="Hukum islam", holdings={"PNRI": ["available"], "UGM": ["on_loan"]})
+    make.commit()
+
+    def found(**q):
+        return set(ids(client.get("/api/v1/search", query_string=q)))
+
+    assert found(q="hukum") == {shelf.id, out.id, elsewhere.id}
+    assert found(q="hukum", available="1") == {shelf.id, elsewhere.id}
+    assert found(q="hukum", available="1", library="UGM") == {shelf.id}  # on UGM's shelf
+    assert found(available="1", library="UGM") == {shelf.id}  # browsing too
+    assert found(available="true") == {shelf.id, elsewhere.id}
+    body = client.get("/api/v1/search", query_string={"q": "hukum", "available": "1"}).get_json()
+    assert body["total"] == 2 and sum(body["facets"]["format"].values()) == 2
+    assert body["facets"]["library"] == {"PNRI": 1, "UGM": 2}
+    bad = client.get("/api/v1/search", query_string={"q": "hukum", "available": "maybe"})
+    assert bad.status_code == 400 and bad.get_json()["error"]["field"] == "available"
+
+    page = client.get("/catalog/search", query_string={"q": "hukum"},
+                      headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert 'id="available-toggle" href="/catalog/search?q=hukum&amp;available=1"' in page
+    page = client.get("/catalog/search", query_string={"q": "hukum", "available": "1"},
+                      headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "2 union records" in page and 'name="available" value="1"' in page
+    assert 'id="available-toggle" href="/catalog/search?q=hukum"' in page
