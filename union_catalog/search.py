@@ -35,7 +35,7 @@ from sqlalchemy import (
 from ill import clock
 from ill.errors import Gone, NotFound
 
-from . import bulk, matching, search_schema, searchtext, suggest
+from . import bulk, matching, search_schema, searchtext, suggest, variants
 from .errors import CatalogError
 from .holdings import BARCODE_SUBFIELDS
 from .models import Cluster, Item, ItemStatus, SearchDoc, SearchHolding, SourceRecord
@@ -840,6 +840,9 @@ class Query:
     available: bool = False
     # the first hit's position (0-based) where it is not a page's first: SRU's startRecord
     start: int | None = None
+    # (field, words): at least one of the words in that field ("q": anywhere),
+    # as SRU's "any" asks; no query string says it
+    alternatives: list = field(default_factory=list)
 
     TEXT_FIELDS = ("q", "title", "author", "subject", "isbn", "issn")
 
@@ -852,7 +855,7 @@ class Query:
     def empty(self) -> bool:
         return not any(getattr(self, f).strip() for f in self.TEXT_FIELDS) and not (
             self.year_from or self.year_to or self.libraries or self.languages or self.formats
-            or self.available
+            or self.available or self.alternatives
         )
 
     def args(self, **changes) -> dict:
@@ -1023,6 +1026,15 @@ def plan(query: Query) -> Plan:
     if words:
         p.exact_title = " ".join(t.word for t in words)
         p.title_words = words
+    for name, typed in query.alternatives:
+        # one term found in any of its spellings: each word typed and its variants
+        spellings = list(dict.fromkeys(s for word in typed for w in searchtext.words(word)
+                                       for s in (w, *variants.of(w))))
+        if spellings:
+            term = searchtext.Term(spellings[0], variants=tuple(spellings[1:]))
+            p.terms.append((None if name == "q" else name, term))
+            if name == "title":
+                p.title_words.append(term)
     return p
 
 

@@ -7,9 +7,12 @@ servers", SLiMS's copy cataloguing and any ZOOM or YAZ client ask
 What a CQL query may say (``to_query``) is what the search page can:
 words anywhere, in the title, author or subject, an ISBN or ISSN, a year
 or a range of years, a language, a format, a holding library, joined by
-``and``. The rest of CQL (``or``, ``not``, proximity, masking other than a
-trailing ``*``) is answered by the standard diagnostic naming it, as SRU
-asks, never by a search that silently means something else.
+``and``; a word clause may ask for all its words (``=``, ``all``), for them
+side by side (``adj``, ``==``) or for any one of them (``any``, as SLiMS's
+copy cataloguing asks). The rest of CQL (``or``, ``not``, proximity,
+masking other than a trailing ``*``) is answered by the standard diagnostic
+naming it, as SRU asks, never by a search that silently means something
+else.
 
 Each hit is one union record, given as the MARC record a library would copy
 (``export.copy_record``: its fullest member record, less that library's
@@ -31,7 +34,7 @@ from flask_babel import lazy_gettext as _l
 
 from ill import clock
 
-from . import export, searchtext
+from . import export, mods, searchtext
 from . import search as search_service
 from .errors import CatalogError
 
@@ -49,6 +52,7 @@ NS = {
     "srw_dc": "info:srw/schema/1/dc-schema",
     "dc": "http://purl.org/dc/elements/1.1/",
     "ill": "info:srw/extension/ill-network/holdings-v1",
+    "mods": "http://www.loc.gov/mods/v3",
 }
 for _prefix, _uri in NS.items():
     ET.register_namespace(_prefix, _uri)
@@ -66,11 +70,16 @@ class Schema:
 
 SCHEMAS = (
     Schema("marcxml", "info:srw/schema/1/marcxml-v1.1", "MARCXML"),
+    Schema("mods", "info:srw/schema/1/mods-v3.7", "MODS 3.7"),
     Schema("dc", "info:srw/schema/1/dc-v1.1", "Dublin Core"),
 )
-# a schema is asked for by its short name or its identifier, in any case
+# a schema is asked for by its short name or its identifier, in any case, or
+# by the names clients use for them (SLiMS asks for "marc")
 _SCHEMA_BY_NAME = {key.lower(): s for s in SCHEMAS for key in (s.name, s.identifier)}
-_SCHEMA_BY_NAME["marc21"] = _SCHEMA_BY_NAME["marcxml"]
+for _alias, _name in (("marc", "marcxml"), ("marc21", "marcxml"), ("info:srw/schema/1/marcxml-v1.2", "marcxml"),
+                      (mods.NS, "mods"), ("mods3", "mods"),
+                      *((f"info:srw/schema/1/mods-v3.{n}", "mods") for n in range(8))):
+    _SCHEMA_BY_NAME[_alias] = _SCHEMA_BY_NAME[_name]
 
 
 @dataclass(frozen=True)
@@ -88,7 +97,7 @@ class Index:
 _TEXT, _IDENT, _YEAR, _FILTER, _ALL = "text", "ident", "year", "filter", "all"
 INDEXES = {
     "q": Index(_TEXT, _l("Any word"), ("cql.serverChoice", "cql.anywhere", "cql.keywords", "dc.anywhere",
-                                        "bath.anywhere", "anywhere", "keyword", "kw", "any")),
+                                        "bath.anywhere", "anywhere", "keyword", "kw")),
     "title": Index(_TEXT, _l("Title"), ("dc.title", "bath.title", "title")),
     "author": Index(_TEXT, _l("Author"), ("dc.creator", "dc.author", "bath.author", "bath.name",
                                           "bath.personalName", "bath.corporateName", "author", "creator")),
@@ -102,7 +111,7 @@ INDEXES = {
     "all": Index(_ALL, _l("Every record"), ("cql.allRecords",)),
 }
 _FIELD_OF = {name.lower(): key for key, index in INDEXES.items() for name in index.names}
-_WORD_RELATIONS = ("=", "all", "adj", "==", "any")  # any: of one word only
+_WORD_RELATIONS = ("=", "all", "adj", "==", "any")
 _YEAR_RELATIONS = ("=", "==", "<", "<=", ">", ">=", "within")
 _CODE_RELATIONS = ("=", "==", "any")
 _SORTS = {  # sort key -> (search sort ascending, descending)
@@ -217,6 +226,7 @@ class Asked:
     """What a CQL query asks, gathered clause by clause."""
 
     text: dict = field(default_factory=dict)  # Query text field -> its clauses' terms
+    alternatives: list = field(default_factory=list)  # (field, words): any of them (relation any)
     year_from: int | None = None
     year_to: int | None = None
     codes: dict = field(default_factory=dict)  # filter -> set of codes, None for "no filter yet"
@@ -250,10 +260,12 @@ def to_query(cql_text: str, sort_keys: str = "") -> search_service.Query | None:
         args["year_to"] = str(asked.year_to)
     args["sort"] = asked.sort
     try:
-        return search_service.parse_query(args)
+        query = search_service.parse_query(args)
     except CatalogError as exc:  # an ISBN that is none, a year out of range ...
         raise Diagnostic(36, exc.field or cql_text, _("Term in invalid format for index or relation: %(why)s",
                                                       why=str(exc))) from None
+    query.alternatives = asked.alternatives
+    return query
 
 
 def _gather(node, asked: Asked) -> None:
@@ -284,7 +296,11 @@ def _gather(node, asked: Asked) -> None:
     if not term.strip():
         raise Diagnostic(27, index, _("Empty term unsupported: say what to search for in %(index)s.", index=index))
     if kind == _TEXT:
-        asked.text.setdefault(name, []).append(_words(term, relation, index))
+        words = _words(term, relation, index)
+        if relation == "any" and len(words) > 1:  # at least one of them
+            asked.alternatives.append((name, tuple(words)))
+        else:
+            asked.text.setdefault(name, []).append(" ".join(words))
     elif kind == _IDENT:
         _relation(relation, ("=", "==", "exact"), index)
         if name == "isbn" and str(index).lower() == "dc.identifier" and searchtext.looks_like_issn(term.strip()):
@@ -309,10 +325,12 @@ def _relation(relation: str, allowed: tuple, index) -> None:
                                          relation=relation, index=index, relations=" ".join(allowed)))
 
 
-def _words(term: str, relation: str, index) -> str:
-    """A term as the search box reads it: adj and == as a phrase; any for one word only."""
+def _words(term: str, relation: str, index) -> list[str]:
+    """A term's words as the search box reads them: adj and == one phrase
+    (in double quotes), else each word alone (the caller joins them for =
+    and all, and takes any one of them for any)."""
     _relation(relation, _WORD_RELATIONS, index)
-    words = term.split()
+    words = [w.replace('"', "") for w in term.split()]
     for word in words:
         body = word.rstrip("*")
         if "*" in body or "?" in word:
@@ -320,12 +338,9 @@ def _words(term: str, relation: str, index) -> str:
                                          word=word[:80]))
         if "^" in word:
             raise Diagnostic(32, word, _("Anchoring character not supported (%(word)s).", word=word[:80]))
-    if relation == "any" and len(words) > 1:
-        raise Diagnostic(19, "any", _("Unsupported relation any for several words in %(index)s: search for them "
-                                      "with all, or ask for each in its own query.", index=index))
     if relation in ("adj", "==") and len(words) > 1:
-        return '"' + " ".join(w.replace('"', "") for w in words) + '"'
-    return " ".join(w.replace('"', "") for w in words)
+        return ['"' + " ".join(words) + '"']
+    return words
 
 
 def _year(term: str, relation: str, index, asked: Asked) -> None:
@@ -396,8 +411,21 @@ def _sub(parent, prefix: str, tag: str, text=None, **attrs):
     return element
 
 
-def _xml(root) -> bytes:
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+def _xml(root, payloads: dict[str, str] | None = None) -> bytes:
+    """The answer's bytes, each record's XML put where its token stands (``_record``)."""
+    text = ET.tostring(root, encoding="unicode")
+    for token, payload in (payloads or {}).items():
+        text = text.replace(token, payload, 1)
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n' + text).encode("utf-8")
+
+
+def _own_namespace(body) -> str:
+    """A record's XML with its own namespace the default one (no prefix), as
+    the Library of Congress's SRU server gives it: a client that looks for an
+    unprefixed record (SLiMS, through PHP's SimpleXML) finds no other."""
+    if not body.tag.startswith("{"):  # MARCXML (pymarc's), MODS: plain names under an xmlns attribute
+        return ET.tostring(body, encoding="unicode")
+    return ET.tostring(body, encoding="unicode", default_namespace=body.tag[1:].split("}", 1)[0])
 
 
 def answer(session, args, base_url: str, host: str, port: int) -> bytes:
@@ -453,6 +481,7 @@ def search_retrieve(session, req: Request) -> bytes:
         return _xml(root)
     ids = ids[: req.maximum]
     _sub(root, "srw", "numberOfRecords", total)
+    payloads: dict[str, str] = {}
     if ids:
         records = _sub(root, "srw", "records")
         summaries = {s["id"]: s for s in search_service.summaries(session, ids, None, clock.today(), partners)}
@@ -460,12 +489,12 @@ def search_retrieve(session, req: Request) -> bytes:
         for position, cid in enumerate(ids, start=req.start):
             if cid not in summaries or cid not in copies:
                 continue
-            _record(records, req, position, summaries[cid], copies[cid])
+            _record(records, req, position, summaries[cid], copies[cid], payloads)
     following = req.start + len(ids)
     if ids and following <= total:
         _sub(root, "srw", "nextRecordPosition", following)
     _echo(root, req)
-    return _xml(root)
+    return _xml(root, payloads)
 
 
 def _echo(root, req: Request) -> None:
@@ -474,16 +503,20 @@ def _echo(root, req: Request) -> None:
         _sub(echo, "srw", name, value)
 
 
-def _record(records, req: Request, position: int, summary: dict, copy: pymarc.Record) -> None:
+def _record(records, req: Request, position: int, summary: dict, copy: pymarc.Record,
+            payloads: dict[str, str]) -> None:
     record = _sub(records, "srw", "record")
     _sub(record, "srw", "recordSchema", req.schema.identifier)
     _sub(record, "srw", "recordPacking", req.packing)
     data = _sub(record, "srw", "recordData")
-    body = _marcxml(copy) if req.schema.name == "marcxml" else _dublin_core(summary, copy)
-    if req.packing == "string":
-        data.text = ET.tostring(body, encoding="unicode")
-    else:
-        data.append(body)
+    body = (_marcxml(copy) if req.schema.name == "marcxml" else mods.from_marc(copy) if req.schema.name == "mods"
+            else _dublin_core(summary, copy))
+    if req.packing == "string":  # the record as text, escaped
+        data.text = _own_namespace(body)
+    else:  # the record as XML, put in by _xml
+        token = f"@@sru-record-{position}@@"
+        data.text = token
+        payloads[token] = _own_namespace(body)
     _sub(record, "srw", "recordPosition", position)
     extra = _sub(record, "srw", "extraRecordData")
     holdings = _sub(extra, "ill", "holdings", unionRecord=summary["id"])

@@ -107,6 +107,11 @@ def test_cql_clauses_joined_by_and_narrow_the_search(world, client):
     assert titles('dc.title adj "hukum islam"')[0] == 1
     assert titles('dc.title adj "islam hukum"')[0] == 0  # adj: the words side by side, in order
     assert titles("dc.title = huk*")[0] == 3
+    # any: one of the words is enough, the fuller matches first (SLiMS asks so)
+    count, found = titles('dc.title any "hukum pidana"')
+    assert count == 3 and found[0] == "Hukum pidana"
+    assert titles('dc.title any "misbah medan"')[0] == 2
+    assert titles('dc.creator any "shihab moeljatno" and dc.date > 2005')[1] == ["Hukum pidana"]
     assert titles("dc.language = ind and dc.language = eng")[0] == 0  # exclude each other: nothing
     assert titles("hukum sortBy dc.date/sort.descending")[1] == [
         "Hukum Islam di Indonesia", "Hukum pidana", "Hukum adat"]
@@ -149,7 +154,7 @@ def test_dublin_core_and_records_packed_as_strings(world, client):
     ({"query": "dc.title = tafsir or dc.title = hukum"}, "37", "or"),
     ({"query": "tafsir not hukum"}, "37", "not"),
     ({"query": "dc.publisher = erlangga"}, "16", "dc.publisher"),
-    ({"query": 'dc.title any "tafsir hukum"'}, "19", "any"),
+    ({"query": 'dc.title within "tafsir hukum"'}, "19", "within"),
     ({"query": "dc.date all 2000"}, "19", "all"),
     ({"query": "dc.title =/cql.string tafsir"}, "20", "/cql.string"),
     ({"query": "dc.title = taf*sir"}, "28", "taf*sir"),
@@ -162,7 +167,7 @@ def test_dublin_core_and_records_packed_as_strings(world, client):
     ({"query": "tafsir sortBy dc.publisher"}, "88", "dc.publisher"),
     ({"query": "tafsir sortBy dc.title/sort.descending"}, "90", "dc.title"),
     ({"query": "tafsir", "sortKeys": "dc.date,,1 dc.title"}, "84", "dc.date,,1 dc.title"),
-    ({"query": "tafsir", "recordSchema": "mods"}, "66", "mods"),
+    ({"query": "tafsir", "recordSchema": "pica"}, "66", "pica"),
     ({"query": "tafsir", "recordPacking": "json"}, "71", "json"),
     ({"query": "tafsir", "maximumRecords": "ten"}, "6", "maximumRecords"),
     ({"query": "tafsir", "startRecord": "0"}, "6", "startRecord"),
@@ -199,7 +204,7 @@ def test_explain_says_what_may_be_searched_and_how(client):
     names = {(n.get("set"), n.text) for n in explain.findall("zr:indexInfo/zr:index/zr:map/zr:name", NS)}
     assert {("dc", "title"), ("bath", "isbn"), ("dc", "date"), ("cql", "serverChoice"), ("ill", "library")} <= names
     schemas = {s.get("name") for s in explain.findall("zr:schemaInfo/zr:schema", NS)}
-    assert schemas == {"marcxml", "dc"}
+    assert schemas == {"marcxml", "mods", "dc"}
     titles = {t.get("lang") for t in explain.findall("zr:databaseInfo/zr:title", NS)}
     assert titles == {"en", "id"}
     assert ask(client, operation="explain", version="1.1").tag == f"{{{NS['srw']}}}explainResponse"
@@ -220,6 +225,7 @@ def test_a_union_record_whose_records_were_all_withdrawn_is_not_found(world, cli
     ("dc.date > 1999 and dc.date <= 2010", {"year_from": 2000, "year_to": 2010}),
     ("dc.language any \"ind eng\" and dc.language = eng", {"languages": ["eng"]}),
     ("ill.library = ugm", {"libraries": ["UGM"]}),
+    ('dc.title any "hadis fikih"', {"alternatives": [("title", ("hadis", "fikih"))], "title": ""}),
     ("dc.identifier = 0378-5955", {"issn": "03785955"}),
 ])
 def test_cql_as_the_search_reads_it(app, cql, expected):
@@ -227,3 +233,39 @@ def test_cql_as_the_search_reads_it(app, cql, expected):
         query = sru.to_query(cql)
     for name, value in expected.items():
         assert getattr(query, name) == value, name
+
+
+def test_slims_copy_cataloguing_asks_any_of_its_words_and_gets_mods(world, client):
+    """As SLiMS's "Z39.50 SRU" asks (version 1.1, "<index> any" the words
+    typed, MODS) and reads the answer (PHP's SimpleXML: the MODS record an
+    unprefixed child of recordData)."""
+    cid = _world(world)
+    resp = client.get("/catalog/sru", query_string={
+        "version": "1.1", "operation": "searchRetrieve", "query": 'dc.title any "tafsir al-misbah"',
+        "startRecord": "1", "maximumRecords": "20", "recordSchema": "mods"})
+    assert resp.status_code == 200
+    text = resp.get_data(as_text=True)
+    assert '<mods xmlns="http://www.loc.gov/mods/v3"' in text  # no prefix: SimpleXML's children() finds it
+    root = ET.fromstring(resp.data)
+    assert number(root) == 1
+    mods = root.find("srw:records/srw:record/srw:recordData/m:mods", {**NS, "m": "http://www.loc.gov/mods/v3"})
+    m = {"m": "http://www.loc.gov/mods/v3"}
+    assert mods.findtext("m:titleInfo/m:title", namespaces=m).startswith(TITLE)
+    name = mods.find("m:name", m)
+    assert name.get("type") == "personal" and name.findtext("m:namePart", namespaces=m) == "Shihab, M. Quraish"
+    assert mods.findtext("m:typeOfResource", namespaces=m) == "text"
+    assert mods.findtext("m:originInfo/m:publisher", namespaces=m) == "Erlangga"
+    assert mods.findtext("m:originInfo/m:dateIssued", namespaces=m) == "2002"
+    assert mods.findtext("m:originInfo/m:place/m:placeTerm", namespaces=m) == "Jakarta"
+    assert [(i.get("type"), i.text) for i in mods.findall("m:identifier", m)] == [("isbn", ISBN)]
+    assert [t.text for t in mods.findall("m:subject/m:topic", m)] == ["Tafsir"]
+    assert mods.findtext("m:physicalDescription/m:extent", namespaces=m) == "xii, 250 hlm. 24 cm"
+    assert mods.findtext("m:recordInfo/m:recordIdentifier", namespaces=m) == str(cid)
+    # "All fields": the words typed, in quotes, with no index
+    assert number(ask(client, version="1.1", query='"tafsir al-misbah"', recordSchema="mods")) == 1
+
+
+def test_slims_marc_sru_gets_marcxml_when_it_asks_for_marc(world, client):
+    _world(world)
+    root = ask(client, version="1.1", query='dc.title any "tafsir"', recordSchema="marc")
+    assert number(root) == 1 and marc_records(root)[0]["245"]["a"].startswith(TITLE)
