@@ -1028,12 +1028,16 @@ def plan(query: Query) -> Plan:
         p.title_words = words
     for name, typed in query.alternatives:
         # one term found in any of its spellings: each word typed and its variants
-        spellings = list(dict.fromkeys(s for word in typed for w in searchtext.words(word)
-                                       for s in (w, *variants.of(w))))
+        # (numbers as the index holds them, in its "other" field)
+        number = name in ("isbn", "issn")
+        spellings = list(dict.fromkeys(typed if number else (
+            s for word in typed for w in searchtext.words(word) for s in (w, *variants.of(w)))))
         if spellings:
             term = searchtext.Term(spellings[0], variants=tuple(spellings[1:]))
-            p.terms.append((None if name == "q" else name, term))
-            if name == "title":
+            p.terms.append(("other" if number else None if name == "q" else name, term))
+            if number:
+                p.identifiers += spellings
+            elif name == "title":
                 p.title_words.append(term)
     return p
 

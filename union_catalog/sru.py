@@ -302,10 +302,14 @@ def _gather(node, asked: Asked) -> None:
         else:
             asked.text.setdefault(name, []).append(" ".join(words))
     elif kind == _IDENT:
-        _relation(relation, ("=", "==", "exact"), index)
+        _relation(relation, ("=", "==", "exact", "any"), index)
         if name == "isbn" and str(index).lower() == "dc.identifier" and searchtext.looks_like_issn(term.strip()):
             name = "issn"  # dc.identifier names either
-        asked.text.setdefault(name, []).append(term.strip())
+        numbers = term.split() if relation == "any" else [term.strip()]
+        if len(numbers) > 1:  # any of several numbers
+            asked.alternatives.append((name, tuple(_identifier(n, name, index) for n in numbers)))
+            return
+        asked.text.setdefault(name, []).append(numbers[0])
         if len(asked.text[name]) > 1 and len(set(asked.text[name])) > 1:
             raise Diagnostic(36, index, _("Two different %(index)s numbers: one record has one.", index=index))
         asked.text[name] = asked.text[name][:1]
@@ -317,6 +321,15 @@ def _gather(node, asked: Asked) -> None:
                  for c in (term.split() if relation == "any" else [term]) if c.strip()}
         before = asked.codes.get(name)
         asked.codes[name] = codes if before is None else before & codes
+
+
+def _identifier(number: str, name: str, index) -> str:
+    """An ISBN (as ISBN-13) or ISSN (eight characters), as the index holds it."""
+    found = searchtext.isbn13(number) if name == "isbn" else searchtext.issn8(number)
+    if not found:
+        raise Diagnostic(36, number, _("Term in invalid format for %(index)s: '%(term)s' is not a valid %(kind)s.",
+                                       index=index, term=number[:40], kind=name.upper()))
+    return found
 
 
 def _relation(relation: str, allowed: tuple, index) -> None:

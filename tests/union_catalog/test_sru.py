@@ -261,8 +261,13 @@ def test_slims_copy_cataloguing_asks_any_of_its_words_and_gets_mods(world, clien
     assert [t.text for t in mods.findall("m:subject/m:topic", m)] == ["Tafsir"]
     assert mods.findtext("m:physicalDescription/m:extent", namespaces=m) == "xii, 250 hlm. 24 cm"
     assert mods.findtext("m:recordInfo/m:recordIdentifier", namespaces=m) == str(cid)
-    # "All fields": the words typed, in quotes, with no index
+    # "All fields": the words typed, in quotes, with no index; and its other indexes
     assert number(ask(client, version="1.1", query='"tafsir al-misbah"', recordSchema="mods")) == 1
+    assert number(ask(client, version="1.1", query=f'bath.isbn any "{ISBN}"', recordSchema="mods")) == 1
+    assert number(ask(client, version="1.1", query='bath.name any "Shihab Quraish"', recordSchema="mods")) == 1
+    # any of several numbers
+    assert number(ask(client, query=f'bath.isbn any "{ISBN} 9780306406157"')) == 1
+    assert diagnostic(ask(client, query=f'bath.isbn any "{ISBN} 12345"')) == ("36", "12345")
 
 
 def test_slims_marc_sru_gets_marcxml_when_it_asks_for_marc(world, client):
