@@ -56,12 +56,16 @@ SORTS = {
     "year_asc": "year IS NULL, year, tier DESC, libraries DESC, libraries_available DESC, cluster_id",
     "title": "title_sort = '', title_sort, year IS NULL, year DESC, cluster_id",
     "author": "author_sort = '', author_sort, title_sort = '', title_sort, year IS NULL, year DESC, cluster_id",
+    # the union records made last first: a union record's number grows with
+    # each one made (a new edition arriving; also one a merge or split made)
+    "newest": "cluster_id DESC",
 }
 # the index's columns each order reads besides the hits' own
 SORT_COLUMNS = {"title": ("title_sort",), "author": ("author_sort", "title_sort")}
 DEFAULT_SORT = "relevance"
 SORT_LABELS = {"relevance": _l("Relevance"), "year_desc": _l("Newest first"),
-               "year_asc": _l("Oldest first"), "title": _l("Title (A–Z)"), "author": _l("Author (A–Z)")}
+               "year_asc": _l("Oldest first"), "title": _l("Title (A–Z)"), "author": _l("Author (A–Z)"),
+               "newest": _l("Newest in the catalogue")}
 # A reindex of this many union records (an import, a rebuild) refreshes the
 # planner's statistics of the index tables (see the engines' ``analyze``).
 ANALYZE_AFTER = 1000

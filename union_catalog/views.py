@@ -12,11 +12,12 @@ from flask_login import current_user
 from ill import clock
 from ill.extensions import db
 
-from . import citation, sru
+from . import citation, feeds, sru
 from . import search as search_service
 from .errors import CatalogError
 
 bp = Blueprint("catalog", __name__, url_prefix="/catalog", template_folder="templates")
+FEED_ENTRIES = 20  # union records in a search's Atom feed
 
 LANGUAGES = {
     "ind": _l("Indonesian"),
@@ -94,6 +95,21 @@ def search():
         sorts=search_service.SORT_LABELS,
         **_labels(),
     ), status
+
+
+@bp.get("/search.atom")
+def search_feed():
+    """A search as an Atom feed, newest union records first: subscribed to
+    in a feed reader, it tells of the editions the network gains that the
+    search finds (a subject, an author, a library's)."""
+    query = search_service.parse_query(request.args)  # CatalogError: 400 naming the field
+    query.sort, query.page, query.per_page = "newest", 1, FEED_ENTRIES
+    page = search_service.search(db.session, query, None, clock.today())
+    body = feeds.atom(db.session, page, query,
+                      self_url=request.url,
+                      page_url=url_for("catalog.search", _external=True, **query.args(sort="newest")),
+                      record_url=lambda cid: url_for("catalog.record", record_id=cid, _external=True))
+    return Response(body, mimetype="application/atom+xml")
 
 
 @bp.get("/isbn/<path:number>", defaults={"kind": "isbn"})

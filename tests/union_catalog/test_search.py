@@ -787,3 +787,39 @@ def test_only_what_is_on_the_shelf_in_the_libraries_chosen_or_any(client, make):
                       headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "2 union records" in page and 'name="available" value="1"' in page
     assert 'id="available-toggle" href="/catalog/search?q=hukum"' in page
+
+
+def test_the_newest_union_records_first_and_a_search_as_a_feed(client, make):
+    import xml.etree.ElementTree as ET
+
+    old = make.search_cluster(title="Hukum adat", author="Hadikusuma", year=1980, holdings={"UGM": ["available"]})
+    other = make.search_cluster(title="Sejarah kota Medan", holdings={"PNRI": []})
+    new = make.search_cluster(title="Hukum pidana", author="Moeljatno", year=2008, publisher="Bina Aksara",
+                              holdings={"PNRI": ["available"]})
+    make.commit()
+    assert ids(client.get("/api/v1/search", query_string={"q": "hukum", "sort": "newest"})) == [new.id, old.id]
+    assert ids(client.get("/api/v1/search", query_string={"sort": "newest", "library": "PNRI"})) == [
+        new.id, other.id]
+
+    resp = client.get("/catalog/search.atom", query_string={"q": "hukum"}, headers={"Accept-Language": "en"})
+    assert resp.status_code == 200 and resp.mimetype == "application/atom+xml"
+    feed = ET.fromstring(resp.data)
+    a = {"a": "http://www.w3.org/2005/Atom"}
+    assert feed.findtext("a:title", namespaces=a) == "Union catalogue: hukum"
+    entries = feed.findall("a:entry", a)
+    assert [e.findtext("a:title", namespaces=a) for e in entries] == ["Hukum pidana", "Hukum adat"]
+    first = entries[0]
+    assert first.find("a:link", a).get("href").endswith(f"/catalog/records/{new.id}")
+    assert first.findtext("a:author/a:name", namespaces=a) == "Moeljatno"
+    assert first.findtext("a:summary", namespaces=a).startswith("Bina Aksara, 2008; held by ")
+    assert first.findtext("a:updated", namespaces=a).endswith("Z")
+    # filters apply; a bad one is named
+    feed = ET.fromstring(client.get("/catalog/search.atom", query_string={"q": "hukum", "library": "UGM"}).data)
+    assert [e.findtext("a:title", namespaces=a) for e in feed.findall("a:entry", a)] == ["Hukum adat"]
+    bad = client.get("/catalog/search.atom", query_string={"q": "hukum", "year_from": "abc"})
+    assert bad.status_code == 400
+
+    page = client.get("/catalog/search", query_string={"q": "hukum"},
+                      headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert 'rel="alternate" type="application/atom+xml"' in page and 'id="search-feed"' in page
+    assert "/catalog/search.atom?q=hukum" in page and "Newest in the catalogue" in page
