@@ -56,6 +56,12 @@ def test_search_filter_and_open_a_record(site, page_en):
     expect(page.locator(".hit")).to_have_count(2)
     titles = page.locator(".hit h2 a").all_inner_texts()
     assert not any("Katsir" in t for t in titles)
+    # On UINSU's shelf now: al-Misbah's UINSU copy is on loan, al-Azhar's are there.
+    page.click("#available-toggle")
+    expect(page.locator(".hit")).to_have_count(1)
+    expect(page.locator(".hit h2 a")).to_have_text("Tafsir al-Azhar")
+    page.click("#available-toggle")
+    expect(page.locator(".hit")).to_have_count(2)
     # The library filter stays on while the words change.
     page.fill("#q", "hamka")
     page.press("#q", "Enter")
@@ -86,3 +92,16 @@ def test_a_misspelled_search_offers_the_catalogue_s_spelling_and_a_record_cites(
     with open(download.value.path(), encoding="utf-8", newline="") as fh:
         ris = fh.read()
     assert ris.startswith("TY  - BOOK\r\nTI  - Tafsir al-Azhar\r\nAU  - Hamka\r\n")
+
+
+def test_a_transliteration_finds_its_other_spellings_and_a_page_cites_as_one_file(site, page_en):
+    base, ids = site
+    page = page_en
+    page.goto(base + "/catalog/search?q=tafseer")
+    expect(page.locator(".hit")).to_have_count(3)
+    expect(page.locator("#also-spelled")).to_contain_text("tafseer (tafsir)")
+    with page.expect_download() as download:
+        page.click("#cite-page a:text-is('BibTeX')")
+    assert download.value.suggested_filename == "search-results.bib"
+    with open(download.value.path(), encoding="utf-8") as fh:
+        assert fh.read().count("@book{") == 3
