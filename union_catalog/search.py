@@ -857,9 +857,11 @@ class Query:
 
     @property
     def empty(self) -> bool:
+        """Nothing asked: no words, no filter, and the default order (an
+        order asked for alone, as the newest union records, lists them all)."""
         return not any(getattr(self, f).strip() for f in self.TEXT_FIELDS) and not (
             self.year_from or self.year_to or self.libraries or self.languages or self.formats
-            or self.available or self.alternatives
+            or self.available or self.alternatives or self.sort != DEFAULT_SORT
         )
 
     def args(self, **changes) -> dict:

@@ -823,3 +823,21 @@ def test_the_newest_union_records_first_and_a_search_as_a_feed(client, make):
                       headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert 'rel="alternate" type="application/atom+xml"' in page and 'id="search-feed"' in page
     assert "/catalog/search.atom?q=hukum" in page and "Newest in the catalogue" in page
+
+
+def test_the_newest_union_records_of_the_network_are_a_link_away(client, make):
+    first = make.search_cluster(title="Hukum adat")
+    last = make.search_cluster(title="Sejarah kota Medan")
+    make.commit()
+    landing = client.get("/catalog/search", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert 'id="newest-link"' in landing and "/catalog/search?sort=newest" in landing
+    assert 'class="hit"' not in landing  # nothing asked, nothing listed
+    assert ids(client.get("/api/v1/search", query_string={"sort": "newest"})) == [last.id, first.id]
+    page = client.get("/catalog/search", query_string={"sort": "newest"}).get_data(as_text=True)
+    assert page.index("Sejarah kota Medan") < page.index("Hukum adat")
+    import xml.etree.ElementTree as ET
+
+    feed = ET.fromstring(client.get("/catalog/search.atom").data)
+    a = {"a": "http://www.w3.org/2005/Atom"}
+    assert [e.findtext("a:title", namespaces=a) for e in feed.findall("a:entry", a)] == [
+        "Sejarah kota Medan", "Hukum adat"]
