@@ -94,7 +94,7 @@ class Index:
     names: tuple[str, ...]  # (set, name), the first the one explain gives
 
 
-_TEXT, _IDENT, _YEAR, _FILTER, _ALL = "text", "ident", "year", "filter", "all"
+_TEXT, _IDENT, _YEAR, _FILTER, _FLAG, _ALL = "text", "ident", "year", "filter", "flag", "all"
 INDEXES = {
     "q": Index(_TEXT, _l("Any word"), ("cql.serverChoice", "cql.anywhere", "cql.keywords", "dc.anywhere",
                                         "bath.anywhere", "anywhere", "keyword", "kw")),
@@ -108,6 +108,8 @@ INDEXES = {
     "languages": Index(_FILTER, _l("Language (MARC code: ind, eng, ara ...)"), ("dc.language", "language")),
     "formats": Index(_FILTER, _l("Format (book, serial, thesis ...)"), ("dc.type", "dc.format", "format")),
     "libraries": Index(_FILTER, _l("Holding library (its code)"), ("ill.library", "library")),
+    "available": Index(_FLAG, _l("A copy on the shelf now (1), in the libraries asked for or any"),
+                       ("ill.available",)),
     "all": Index(_ALL, _l("Every record"), ("cql.allRecords",)),
 }
 _FIELD_OF = {name.lower(): key for key, index in INDEXES.items() for name in index.names}
@@ -231,6 +233,7 @@ class Asked:
     year_to: int | None = None
     codes: dict = field(default_factory=dict)  # filter -> set of codes, None for "no filter yet"
     sort: str = search_service.DEFAULT_SORT
+    available: bool = False
 
 
 def to_query(cql_text: str, sort_keys: str = "") -> search_service.Query | None:
@@ -259,6 +262,8 @@ def to_query(cql_text: str, sort_keys: str = "") -> search_service.Query | None:
     if asked.year_to is not None:
         args["year_to"] = str(asked.year_to)
     args["sort"] = asked.sort
+    if asked.available:
+        args["available"] = "1"
     try:
         query = search_service.parse_query(args)
     except CatalogError as exc:  # an ISBN that is none, a year out of range ...
@@ -315,6 +320,12 @@ def _gather(node, asked: Asked) -> None:
         asked.text[name] = asked.text[name][:1]
     elif kind == _YEAR:
         _year(term, relation, index, asked)
+    elif kind == _FLAG:
+        _relation(relation, ("=", "=="), index)
+        if term.strip().lower() not in ("1", "true", "0", "false"):
+            raise Diagnostic(36, term, _("Term in invalid format for %(index)s: 1 or 0, not '%(term)s'.",
+                                         index=index, term=term[:40]))
+        asked.available = asked.available or term.strip().lower() in ("1", "true")
     else:
         _relation(relation, _CODE_RELATIONS, index)
         codes = {c.strip().upper() if name == "libraries" else c.strip().lower()

@@ -103,6 +103,8 @@ def test_cql_clauses_joined_by_and_narrow_the_search(world, client):
     assert titles("dc.title = hukum and dc.date within \"2000 2010\"")[0] == 2
     assert titles("dc.title all hukum and dc.date < 2004")[1] == ["Hukum adat"]
     assert titles("hukum and ill.library = UGM")[1] == ["Hukum pidana"]
+    assert titles("ill.available = 1")[0] == 1  # only the Tafsir has items, on PNRI's and UGM's shelves
+    assert titles("hukum and ill.available = 0")[0] == 3
     assert titles("dc.creator = shihab")[0] == 1
     assert titles('dc.title adj "hukum islam"')[0] == 1
     assert titles('dc.title adj "islam hukum"')[0] == 0  # adj: the words side by side, in order
@@ -164,6 +166,7 @@ def test_dublin_core_and_records_packed_as_strings(world, client):
     ({"query": 'dc.title = ""'}, "27", "dc.title"),
     ({"query": "bath.isbn = 12345"}, "36", "isbn"),
     ({"query": "dc.date = 20x0"}, "36", "20x0"),
+    ({"query": "ill.available = maybe"}, "36", "maybe"),
     ({"query": "tafsir sortBy dc.publisher"}, "88", "dc.publisher"),
     ({"query": "tafsir sortBy dc.title/sort.descending"}, "90", "dc.title"),
     ({"query": "tafsir", "sortKeys": "dc.date,,1 dc.title"}, "84", "dc.date,,1 dc.title"),
