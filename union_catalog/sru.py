@@ -2,11 +2,12 @@
 1.2, with 1.1 accepted): the protocol with which library systems search
 another catalogue, for copy cataloguing above all. Koha's "Z39.50/SRU
 servers", SLiMS's copy cataloguing and any ZOOM or YAZ client ask
-``/catalog/sru`` in CQL and take MARCXML back.
+``/catalog/sru`` in CQL and take MARCXML (or MODS) back.
 
 What a CQL query may say (``to_query``) is what the search page can:
 words anywhere, in the title, author or subject, an ISBN or ISSN, a year
-or a range of years, a language, a format, a holding library, joined by
+or a range of years, a language, a format, a holding library, a copy on
+the shelf, joined by
 ``and``; a word clause may ask for all its words (``=``, ``all``), for them
 side by side (``adj``, ``==``) or for any one of them (``any``, as SLiMS's
 copy cataloguing asks). The rest of CQL (``or``, ``not``, proximity,
@@ -15,9 +16,10 @@ naming it, as SRU asks, never by a search that silently means something
 else.
 
 Each hit is one union record, given as the MARC record a library would copy
-(``export.copy_record``: its fullest member record, less that library's
-copies, its 001 the union record's number) or as simple Dublin Core; what
-each library holds of it comes along in ``extraRecordData``.
+(``export.copy_records``: its fullest member record, less that library's
+copies, its 001 the union record's number), that record as MODS
+(``mods.from_marc``), or simple Dublin Core; what each library holds of it
+comes along in ``extraRecordData``.
 
 The search itself is ``search.Searcher``'s, the same as the pages' and the
 JSON API's: same engine, same ranking, same filters."""
@@ -87,7 +89,8 @@ class Index:
     """A CQL index and what of the search it sets: a text field of
     ``search.Query`` (words), ``isbn``/``issn`` (an identifier), ``year``
     (a number compared), a filter (``libraries``, ``languages``,
-    ``formats``: codes), or ``all`` (every record)."""
+    ``formats``: codes), a flag (``available``: 1 or 0), or ``all``
+    (every record)."""
 
     kind: str
     title: object  # lazy text, for explain
