@@ -61,6 +61,7 @@ for _prefix, _uri in NS.items():
 
 DEFAULT_RECORDS = 10
 MAX_RECORDS = 50
+MAX_QUERY = 2000  # characters of CQL: a catalogue's question is far shorter
 
 
 @dataclass(frozen=True)
@@ -169,6 +170,9 @@ def read_request(args) -> Request:
     if operation == "explain":
         return req
     req.query = args.get("query") or ""
+    if len(req.query) > MAX_QUERY:
+        raise Diagnostic(6, "query", _("Unsupported parameter value: a query may have at most %(max)d "
+                                       "characters, not %(length)d.", max=MAX_QUERY, length=len(req.query)))
     if not req.query.strip():
         raise Diagnostic(7, "query", _("The parameter query is missing: say what to search for, in CQL "
                                        "(dc.title = \"tafsir\")."))

@@ -175,6 +175,7 @@ def test_dublin_core_and_records_packed_as_strings(world, client):
     ({"query": "tafsir", "maximumRecords": "ten"}, "6", "maximumRecords"),
     ({"query": "tafsir", "startRecord": "0"}, "6", "startRecord"),
     ({"operation": "searchRetrieve"}, "7", "query"),
+    ({"query": "tafsir and " * 300 + "hukum"}, "6", "query"),
     ({"operation": "scan", "scanClause": "dc.title=a"}, "4", "scan"),
     ({"operation": "searchRetrieve", "version": "2.0", "query": "a"}, "5", "1.2"),
 ])
