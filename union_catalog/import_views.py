@@ -360,6 +360,18 @@ def problems_csv(run_id: int):
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
+@bp.get("/<int:run_id>-withdrawn.csv")
+def withdrawn_csv(run_id: int):
+    """The records the import withdrew (or would have), as a spreadsheet."""
+    run = _run_for(run_id)
+    out = io.StringIO()
+    out.write("\ufeff")
+    csv.writer(out).writerows(importer.withdrawn_rows(db.session, run))
+    name = f"import-{run.id}-{run.partner.code}-withdrawn.csv"
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.jinja_env.filters["defect_text"] = importer.defect_text

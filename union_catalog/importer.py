@@ -488,6 +488,27 @@ def _duplicate_barcodes(session, partner_id: int) -> tuple[list[dict], int]:
     return [{"barcode": b, "records": carriers[b]} for b in shown], len(barcodes)
 
 
+def withdrawn_rows(session, run: ImportRun) -> list[list]:
+    """The records an import withdrew, as a spreadsheet's rows (a header row
+    first, in the reader's language): all of them for an import that was
+    done; for one that stopped at its withdrawals, or was only checked, the
+    first it named (nothing was withdrawn)."""
+    from flask_babel import gettext as _
+
+    rows = [[_("001"), _("Key"), _("Title"), _("Author"), _("Year"), _("ISBN")]]
+    if run.status == "done":
+        for control, key, title, author, year, isbns in session.execute(
+                select(SourceRecord.control_number, SourceRecord.record_key, SourceRecord.title,
+                       SourceRecord.author, SourceRecord.year, SourceRecord.isbns)
+                .where(SourceRecord.import_run_id == run.id, SourceRecord.withdrawn_at.is_not(None))
+                .order_by(SourceRecord.ordinal)):
+            rows.append([control or "", key, title, author, year or "", " ".join(bulk.json_value(isbns) or [])])
+        return rows
+    for r in (run.report or {}).get("withdrawn_records", []):
+        rows.append([r["control_number"], r["key"], r["title"], "", "", ""])
+    return rows
+
+
 def withdrawal_limit(live: int) -> int:
     """How many of a partner's `live` records one import may withdraw
     unless told it may withdraw more: CATALOG_WITHDRAW_PERCENT of them (20),
@@ -543,8 +564,10 @@ def _withdraw(session, st: _State, gone: list[int]) -> set[int]:
         raise exc
     for i in range(0, len(gone), WITHDRAW_CHUNK):
         chunk = gone[i:i + WITHDRAW_CHUNK]
+        # the run that withdrew a record is the last one to have changed it
         session.execute(update(SourceRecord).where(SourceRecord.id.in_(chunk))
-                        .values(withdrawn_at=st.now).execution_options(synchronize_session=False))
+                        .values(withdrawn_at=st.now, **({"import_run_id": st.run.id} if st.run else {}))
+                        .execution_options(synchronize_session=False))
         session.execute(delete(Item).where(Item.source_record_id.in_(chunk)))
     return set(gone)
 

@@ -185,6 +185,7 @@ def test_the_page_sets_an_incremental_source_and_harvests_all_when_asked(client,
                     data={"url": server.url, "metadata_prefix": "marc21", "incremental": "1"})
         page = client.get("/catalog/imports/", headers={"Accept-Language": "en"}).get_data(as_text=True)
         assert "does not keep its deletions" in page
+        assert "changes only asked, but the repository does not say it keeps its deletions" in page
         assert harvest.plan(session, harvest.source_of(session, lib.id), utcnow()) == ""
 
 

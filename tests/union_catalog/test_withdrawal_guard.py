@@ -148,3 +148,33 @@ def test_a_harvest_of_the_wrong_set_stops_and_is_harvested_again_when_allowed(cl
         again = finish(session, client.post(f"/catalog/imports/{failed.id}/again"))
     assert again.status == "done" and again.harvest["url"] == server.url
     assert again.withdrawn == 90 and live(session, lib) == 10
+
+
+def test_every_record_an_import_withdrew_downloads_as_a_spreadsheet(client, make, session, tmp_path):
+    import csv
+    import io
+
+    lib = make.partner("UGM")
+    recs = books(250)
+    load(session, lib, tmp_path, recs)
+    librarian = make.user("librarian", library=lib)
+    stranger = make.user("librarian", library=make.partner("PNRI"))
+    make.commit()
+    login(client, librarian.email)
+    run = finish(session, upload(client, "UGM", iso(recs[:100]), allow_withdrawals="1"))
+    assert run.status == "done" and run.withdrawn == 150
+    page = client.get(f"/catalog/imports/{run.id}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert 'id="withdrawn-csv"' in page and "The first 100 of 150" in page
+    resp = client.get(f"/catalog/imports/{run.id}-withdrawn.csv", headers={"Accept-Language": "en"})
+    assert resp.status_code == 200 and resp.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(resp.get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows[0] == ["001", "Key", "Title", "Author", "Year", "ISBN"]
+    assert [r[0] for r in rows[1:]] == [f"b{i:05d}" for i in range(101, 251)]  # all of them, in file order
+    # a stopped import lists those it named; another library's librarian gets none
+    stopped = finish(session, upload(client, "UGM", iso(recs[:10])))
+    assert stopped.status == "failed"
+    rows = list(csv.reader(io.StringIO(client.get(f"/catalog/imports/{stopped.id}-withdrawn.csv")
+                                       .get_data(as_text=True).lstrip("\ufeff"))))
+    assert [r[0] for r in rows[1:]] == [f"b{i:05d}" for i in range(11, 101)]
+    switch_to(client, stranger.email)
+    assert client.get(f"/catalog/imports/{run.id}-withdrawn.csv").status_code == 403
