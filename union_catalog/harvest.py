@@ -35,6 +35,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from ill import clock
 
+from . import dublin_core
 from .errors import CatalogError
 from .marc import MARC_NS, N_, OAI_NS
 
@@ -86,6 +87,7 @@ class Harvested:
     pages: int = 0
     records: int = 0
     deleted: int = 0  # records the repository lists as deleted (written as markers when incremental)
+    from_dublin_core: int = 0  # records given in Dublin Core only (oai_dc), written as MARC
     not_marc: list[str] = field(default_factory=list)  # identifiers of records in another format
     bytes: int = 0
     response_date: str = ""  # the repository's time of the first page: the next one's ``since``
@@ -94,6 +96,7 @@ class Harvested:
         return {"url": self.url, "metadata_prefix": self.prefix, "set": self.set_spec,
                 "since": self.since, "response_date": self.response_date,
                 "pages": self.pages, "records": self.records, "deleted": self.deleted,
+                "from_dublin_core": self.from_dublin_core,
                 "not_marc": len(self.not_marc), "not_marc_identifiers": self.not_marc[:50]}
 
 
@@ -326,6 +329,9 @@ def _write_record(out, record, done: Harvested) -> None:
             marc = elem
         elif _local(elem.tag) == "collection":
             marc = next((e for e in elem if _local(e.tag) == "record"), None)
+        elif _local(elem.tag) == "dc":  # an institutional repository's: Dublin Core only
+            marc = dublin_core.from_oai_dc(elem)
+            done.from_dublin_core += marc is not None
         break
     if marc is None:
         done.not_marc.append(identifier)

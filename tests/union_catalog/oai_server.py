@@ -101,9 +101,12 @@ def _record(r, n: int) -> str:
     if isinstance(r, tuple) and r[0] == "deleted":
         return (f'<record><header status="deleted"><identifier>oai:test:{r[1]}</identifier>'
                 "<datestamp>2026-01-01</datestamp></header></record>")
-    if isinstance(r, tuple) and r[0] == "dc":
+    if isinstance(r, tuple) and r[0] == "dc":  # ("dc", id) or ("dc", id, {element: value or [values]})
+        inner = "".join(f"<dc:{name}>{escape(v)}</dc:{name}>" for name, values in (r[2] if len(r) > 2 else {}).items()
+                        for v in ([values] if isinstance(values, str) else values))
         return (f"<record><header><identifier>oai:test:{r[1]}</identifier></header><metadata>"
-                '<oai_dc:dc xmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/"/>'
+                '<oai_dc:dc xmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/" '
+                f'xmlns:dc="http://purl.org/dc/elements/1.1/">{inner}</oai_dc:dc>'
                 "</metadata></record>")
     # the MARC record with a prefix, as some repositories write it
     marc = record_to_xml(r, namespace=True).decode()

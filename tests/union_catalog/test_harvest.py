@@ -189,7 +189,7 @@ def test_a_harvest_imports_and_a_second_one_withdraws_what_the_partner_deleted(s
         assert run.status == "done", run.failure
         assert run.report["harvest"] == {
             "url": server.url, "metadata_prefix": "marc21", "set": "", "pages": 3, "records": 5,
-            "deleted": 0, "not_marc": 0, "not_marc_identifiers": [], "since": "",
+            "deleted": 0, "not_marc": 0, "not_marc_identifiers": [], "since": "", "from_dublin_core": 0,
             "response_date": "2026-12-07T00:00:00Z"}
         assert (run.read, run.imported, run.items) == (5, 5, 5)
         assert run.filename == "OAI-PMH 127.0.0.1/oai"
@@ -465,3 +465,37 @@ def test_saving_an_address_checks_it_at_once_and_saves_it_either_way(client, mak
     assert "The address is saved, but the repository did not answer as it should" in page
     assert "could not be reached" in page
     assert harvest.source_of(session, lib.id).url == "http://127.0.0.1:9/oai"
+
+
+def test_a_repository_of_dublin_core_only_is_harvested_through_the_crosswalk(session, make, app, client):
+    """An institutional repository (EPrints, DSpace) lists its theses in
+    oai_dc only: they come in as MARC records, theses, found by search."""
+    lib = make.partner("UINSU")
+    theses = [("dc", "eprints-1", {
+        "title": "Konsep riba dalam fikih muamalah", "creator": ["Nasution, Ahmad", "Lubis, Siti"],
+        "contributor": "Harahap, Syahrin", "subject": ["Riba", "Fikih muamalah"],
+        "description": "Skripsi ini membahas riba.", "publisher": "UIN Sumatera Utara", "date": "2019-08-12",
+        "type": ["Thesis", "NonPeerReviewed"], "identifier": "http://repository.uinsu.ac.id/1/",
+        "language": "id"}),
+        ("dc", "eprints-2", {"title": "Zakat profesi", "creator": "Siregar, Budi", "date": "2021",
+                             "type": "Skripsi", "language": "Indonesian"}),
+        ("dc", "eprints-3", {"creator": "No title at all"})]  # nothing to catalogue
+    with Server(Repository(theses, page_size=2, formats=("oai_dc",))) as server:
+        run = harvest_run(session, lib, server.url, prefix="oai_dc")
+    assert run.status == "done", run.failure
+    h = run.report["harvest"]
+    assert (h["records"], h["from_dublin_core"], h["not_marc"]) == (2, 2, 1)
+    session.expire_all()
+    rec = session.scalar(select(SourceRecord).where(SourceRecord.harvest_identifier == "oai:test:eprints-1"))
+    facts = rec.match_data
+    assert (rec.title, rec.author, rec.year) == ("Konsep riba dalam fikih muamalah", "Nasution, Ahmad", 2019)
+    assert facts["format"] == "thesis" and facts.get("language") == "ind"
+    tags = [tag for f in rec.marc["fields"] for tag in f]
+    assert {"100", "245", "264", "502", "520", "653", "700", "856"} <= set(tags)
+    found = client.get("/api/v1/search", query_string={"q": "riba", "format": "thesis"}).get_json()
+    assert [r["title"] for r in found["results"]] == ["Konsep riba dalam fikih muamalah"]
+    coordinator = make.user("coordinator")
+    make.commit()
+    login(client, coordinator.email)
+    shown = client.get(f"/catalog/imports/{run.id}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "2 of them came in Dublin Core only and were converted to MARC" in shown
