@@ -3,6 +3,9 @@ engines): an import that would withdraw more than a fifth of a partner's
 records (and more than 50) stops, and changes nothing, until someone allows it."""
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 from sqlalchemy import func, select
 
@@ -27,6 +30,24 @@ def load(session, partner, tmp_path, records, name="export.mrc", **kw):
     report = importer.import_export(session, partner, str(path), **kw)
     session.commit()
     return report
+
+
+def signed_in_at_ugm(client, make, session, tmp_path, n: int):
+    """UGM with n records imported, its librarian signed in, and another
+    library's librarian: (library, records, librarian, stranger)."""
+    lib = make.partner("UGM")
+    recs = books(n)
+    load(session, lib, tmp_path, recs)
+    librarian = make.user("librarian", library=lib)
+    stranger = make.user("librarian", library=make.partner("PNRI"))
+    make.commit()
+    login(client, librarian.email)
+    return lib, recs, librarian, stranger
+
+
+def spreadsheet(resp) -> list[list[str]]:
+    """The rows of a CSV download (UTF-8 with a byte order mark)."""
+    return list(csv.reader(io.StringIO(resp.get_data(as_text=True).lstrip("\ufeff"))))
 
 
 @pytest.mark.parametrize("live_before,expected", [(0, 50), (100, 50), (250, 50), (1000, 200)])
@@ -86,14 +107,8 @@ def test_the_command_says_how_to_allow_it(session, make, runner, tmp_path):
 
 
 def test_the_page_runs_it_again_allowing_them_for_that_library_only(client, make, session, tmp_path):
-    lib = make.partner("UGM")
     make.partner("UINSU")
-    recs = books(100)
-    load(session, lib, tmp_path, recs)
-    librarian = make.user("librarian", library=lib)
-    stranger = make.user("librarian", library=make.partner("PNRI"))
-    make.commit()
-    login(client, librarian.email)
+    lib, recs, librarian, stranger = signed_in_at_ugm(client, make, session, tmp_path, 100)
     failed = finish(session, upload(client, "UGM", iso(recs[:20])))
     assert failed.status == "failed" and live(session, lib) == 100
     page = client.get(f"/catalog/imports/{failed.id}").get_data(as_text=True)
@@ -151,30 +166,20 @@ def test_a_harvest_of_the_wrong_set_stops_and_is_harvested_again_when_allowed(cl
 
 
 def test_every_record_an_import_withdrew_downloads_as_a_spreadsheet(client, make, session, tmp_path):
-    import csv
-    import io
-
-    lib = make.partner("UGM")
-    recs = books(250)
-    load(session, lib, tmp_path, recs)
-    librarian = make.user("librarian", library=lib)
-    stranger = make.user("librarian", library=make.partner("PNRI"))
-    make.commit()
-    login(client, librarian.email)
+    lib, recs, librarian, stranger = signed_in_at_ugm(client, make, session, tmp_path, 250)
     run = finish(session, upload(client, "UGM", iso(recs[:100]), allow_withdrawals="1"))
     assert run.status == "done" and run.withdrawn == 150
     page = client.get(f"/catalog/imports/{run.id}", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert 'id="withdrawn-csv"' in page and "The first 100 of 150" in page
     resp = client.get(f"/catalog/imports/{run.id}-withdrawn.csv", headers={"Accept-Language": "en"})
     assert resp.status_code == 200 and resp.mimetype == "text/csv"
-    rows = list(csv.reader(io.StringIO(resp.get_data(as_text=True).lstrip("\ufeff"))))
+    rows = spreadsheet(resp)
     assert rows[0] == ["001", "Key", "Title", "Author", "Year", "ISBN"]
     assert [r[0] for r in rows[1:]] == [f"b{i:05d}" for i in range(101, 251)]  # all of them, in file order
     # a stopped import lists those it named; another library's librarian gets none
     stopped = finish(session, upload(client, "UGM", iso(recs[:10])))
     assert stopped.status == "failed"
-    rows = list(csv.reader(io.StringIO(client.get(f"/catalog/imports/{stopped.id}-withdrawn.csv")
-                                       .get_data(as_text=True).lstrip("\ufeff"))))
+    rows = spreadsheet(client.get(f"/catalog/imports/{stopped.id}-withdrawn.csv"))
     assert [r[0] for r in rows[1:]] == [f"b{i:05d}" for i in range(11, 101)]
     switch_to(client, stranger.email)
     assert client.get(f"/catalog/imports/{run.id}-withdrawn.csv").status_code == 403
