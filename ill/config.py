@@ -80,3 +80,12 @@ class Defaults:
     DELIVERY_MAX_BYTES = 50 * 1024 * 1024
     DELIVERY_EXPIRY_DAYS = 14
     DELIVERY_MAX_DOWNLOADS = 5
+
+
+def setting(name: str):
+    """A setting as the running application has it, or its default outside
+    one (a script, a test without an app): one place for both, so that no
+    caller repeats a default."""
+    from flask import current_app, has_app_context
+
+    return current_app.config[name] if has_app_context() and name in current_app.config else getattr(Defaults, name)

@@ -25,6 +25,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ill.accounts import Role, current, require_library_staff, require_role
+from ill.config import setting
 from ill.errors import BadRequest, Conflict, NotFound, TooLarge
 from ill.extensions import db
 
@@ -169,7 +170,7 @@ def _check_source(source) -> None:
     """Ask the repository at once what it is and offers, so that a wrong
     address or format shows now rather than at the first harvest. Saved
     either way: a repository may be down for a while."""
-    timeout = float(current_app.config.get("CATALOG_HARVEST_CHECK_TIMEOUT", 15))
+    timeout = float(setting("CATALOG_HARVEST_CHECK_TIMEOUT"))
     try:
         found = harvest.identify(source.url, source.metadata_prefix, timeout=timeout)
     except harvest.HarvestError as exc:

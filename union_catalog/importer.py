@@ -515,11 +515,10 @@ def withdrawal_limit(live: int) -> int:
     and never fewer than CATALOG_WITHDRAW_MIN (50). An export of part of a
     catalogue (one branch, one year, a harvest of the wrong set) would
     otherwise withdraw the rest without a word."""
-    from flask import current_app, has_app_context
+    from ill.config import setting
 
-    config = current_app.config if has_app_context() else {}
-    percent = float(config.get("CATALOG_WITHDRAW_PERCENT", 20))
-    return max(int(config.get("CATALOG_WITHDRAW_MIN", 50)), int(live * percent / 100))
+    percent = float(setting("CATALOG_WITHDRAW_PERCENT"))
+    return max(int(setting("CATALOG_WITHDRAW_MIN")), int(live * percent / 100))
 
 
 def _withdraw_missing(session, st: _State) -> set[int]:

@@ -16,6 +16,7 @@ from flask import Flask, current_app
 from sqlalchemy import select, update
 
 from ill.accounts import utcnow
+from ill.config import setting
 from ill.errors import ServiceError
 
 from . import errors, harvest, importer, search, suggest
@@ -152,7 +153,7 @@ def _harvest(run: ImportRun, path: Path, progress=None) -> dict:
     h = run.harvest
     got = harvest.harvest(h["url"], str(path), prefix=h.get("metadata_prefix", ""),
                           set_spec=h.get("set", ""), since=h.get("since", ""), progress=advance,
-                          timeout=float(current_app.config.get("CATALOG_HARVEST_TIMEOUT", 120)))
+                          timeout=float(setting("CATALOG_HARVEST_TIMEOUT")))
     return got.as_dict()
 
 

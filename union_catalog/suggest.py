@@ -29,6 +29,8 @@ import time
 from collections import defaultdict
 from dataclasses import replace
 
+from ill.config import setting
+
 from . import searchtext
 
 log = logging.getLogger(__name__)
@@ -178,9 +180,7 @@ def suggestion(session, query, total: int) -> dict | None:
 
     if total >= BELOW or not any(_may_be_misspelled(getattr(query, f)) for f in FIELDS):
         return None
-    from flask import current_app, has_app_context
-
-    wait = float(current_app.config.get("CATALOG_SUGGEST_WAIT", 0.1)) if has_app_context() else 0.1
+    wait = float(setting("CATALOG_SUGGEST_WAIT"))
     found_words = vocabulary(session, wait)
     if found_words is None:  # still being read: this search goes without
         return None
