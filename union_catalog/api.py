@@ -52,9 +52,9 @@ def search_citations():
     ``format``, which is the search's filter by format)."""
     fmt = citation.check_format((request.args.get("as") or "ris").lower(), "as")
     query = search_service.parse_query(request.args)
-    page = search_service.search(db.session, query, _user(), clock.today())
+    _total, rows = search_service.results(db.session, query)
     base = url_for("catalog.record", record_id=0, _external=True)[: -len("0")]
-    cites = citation.of_many(db.session, [row["id"] for row in page.results], lambda cid: f"{base}{cid}")
+    cites = citation.of_many(db.session, [row["id"] for row in rows], lambda cid: f"{base}{cid}")
     text, mimetype, extension = citation.render_many(cites, fmt)
     return Response(text, mimetype=f"{mimetype}; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="search-results.{extension}"'})

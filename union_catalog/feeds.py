@@ -27,11 +27,11 @@ def _stamp(moment) -> str:
     return (clock.as_utc(moment) or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def atom(session, page, query, *, self_url: str, page_url: str, record_url) -> bytes:
-    """The feed of a search's page (``search.search`` sorted newest first):
+def atom(session, rows: list[dict], query, *, self_url: str, page_url: str, record_url) -> bytes:
+    """The feed of a search's rows (``search.results``, sorted newest first):
     each union record an entry, with its description and where it is held."""
     made = dict(session.execute(select(Cluster.id, Cluster.created_at)
-                                .where(Cluster.id.in_([r["id"] for r in page.results]))).all())
+                                .where(Cluster.id.in_([r["id"] for r in rows]))).all())
     words = " ".join(v for v in (query.q, query.title, query.author, query.subject) if v)
     feed = ET.Element("feed", {"xmlns": NS})
     _sub(feed, "title", _("Union catalogue: %(search)s", search=words) if words else _("Union catalogue"))
@@ -41,7 +41,7 @@ def atom(session, page, query, *, self_url: str, page_url: str, record_url) -> b
     _sub(feed, "link", rel="alternate", type="text/html", href=page_url)
     _sub(feed, "updated", _stamp(max(made.values(), default=None)))
     _sub(_sub(feed, "author"), "name", _("Union catalogue"))
-    for row in page.results:
+    for row in rows:
         entry = _sub(feed, "entry")
         url = record_url(row["id"])
         _sub(entry, "id", url)

@@ -1333,6 +1333,15 @@ def _partners(session) -> dict[int, dict]:
     }
 
 
+def results(session, query: Query) -> tuple[int, list[dict]]:
+    """A search's total and its page's rows, for another form of the same
+    answer (an Atom feed, an SRU response, a citation file): as ``search``
+    gives them to a visitor, without a spelling looked for."""
+    searcher = Searcher(session, query)
+    total, ids, _facets = searcher.run()
+    return total, summaries(session, ids, None, clock.today(), searcher.partners)
+
+
 def search(session, query: Query, user=None, day: date | None = None) -> Page:
     day = day or clock.today()
     searcher = Searcher(session, query)

@@ -34,8 +34,6 @@ import pymarc
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from ill import clock
-
 from . import export, mods, searchtext
 from . import search as search_service
 from .errors import CatalogError
@@ -493,14 +491,12 @@ def search_retrieve(session, req: Request) -> bytes:
     _sub(root, "srw", "version", req.version)
     try:
         query = to_query(req.query, req.sort_keys)
-        total, ids, partners = 0, [], {}
+        total, rows = 0, []
         if query is not None:
             # maximumRecords=0 asks for the count alone; the search still lays out one place
             query.per_page = max(req.maximum, 1)
             query.start = req.start - 1
-            searcher = search_service.Searcher(session, query)
-            total, ids, _facets = searcher.run()
-            partners = searcher.partners
+            total, rows = search_service.results(session, query)
         if total and req.start > total:
             raise Diagnostic(61, str(req.start), _(
                 "First record position out of range: %(start)d, and the search found %(total)d.",
@@ -510,19 +506,17 @@ def search_retrieve(session, req: Request) -> bytes:
         _diagnostics(root, [diag])
         _echo(root, req)
         return _xml(root)
-    ids = ids[: req.maximum]
+    rows = rows[: req.maximum]
     _sub(root, "srw", "numberOfRecords", total)
     payloads: dict[str, str] = {}
-    if ids:
+    if rows:
         records = _sub(root, "srw", "records")
-        summaries = {s["id"]: s for s in search_service.summaries(session, ids, None, clock.today(), partners)}
-        copies = export.copy_records(session, ids)
-        for position, cid in enumerate(ids, start=req.start):
-            if cid not in summaries or cid not in copies:
-                continue
-            _record(records, req, position, summaries[cid], copies[cid], payloads)
-    following = req.start + len(ids)
-    if ids and following <= total:
+        copies = export.copy_records(session, [row["id"] for row in rows])
+        for position, row in enumerate(rows, start=req.start):
+            if row["id"] in copies:
+                _record(records, req, position, row, copies[row["id"]], payloads)
+    following = req.start + len(rows)
+    if rows and following <= total:
         _sub(root, "srw", "nextRecordPosition", following)
     _echo(root, req)
     return _xml(root, payloads)

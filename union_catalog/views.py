@@ -104,8 +104,8 @@ def search_feed():
     search finds (a subject, an author, a library's)."""
     query = search_service.parse_query(request.args)  # CatalogError: 400 naming the field
     query.sort, query.page, query.per_page = "newest", 1, FEED_ENTRIES
-    page = search_service.search(db.session, query, None, clock.today())
-    body = feeds.atom(db.session, page, query,
+    _total, rows = search_service.results(db.session, query)
+    body = feeds.atom(db.session, rows, query,
                       self_url=request.url,
                       page_url=url_for("catalog.search", _external=True, **query.args(sort="newest")),
                       record_url=lambda cid: url_for("catalog.record", record_id=cid, _external=True))
