@@ -327,10 +327,12 @@ def _gather(node, asked: Asked) -> None:
         _year(term, relation, index, asked)
     elif kind == _FLAG:
         _relation(relation, ("=", "=="), index)
-        if term.strip().lower() not in ("1", "true", "0", "false"):
+        try:  # read as the search reads its own flag
+            wanted = search_service._flag_arg({"flag": term}, "flag", index)
+        except CatalogError:
             raise Diagnostic(36, term, _("Term in invalid format for %(index)s: 1 or 0, not '%(term)s'.",
-                                         index=index, term=term[:40]))
-        asked.available = asked.available or term.strip().lower() in ("1", "true")
+                                         index=index, term=term[:40])) from None
+        asked.available = asked.available or wanted
     else:
         _relation(relation, _CODE_RELATIONS, index)
         codes = {c.strip().upper() if name == "libraries" else c.strip().lower()
