@@ -87,7 +87,7 @@ def execute(session, run_id: int, progress=None) -> ImportRun:
     if run.status != "running":
         run.status, run.started_at, run.worker = "running", utcnow(), worker_name()
         session.commit()
-    harvested_to = None
+    harvested_to, kept = None, False  # a harvested file is kept by the run it was imported for
     try:
         harvested = None
         if run.harvest and not run.stored_path:
@@ -106,8 +106,6 @@ def execute(session, run_id: int, progress=None) -> ImportRun:
             run.report = dict(report)
         if run.check_only:  # what it would do, and nothing done
             session.rollback()
-            if harvested_to is not None:
-                harvested_to.unlink(missing_ok=True)
             run = session.get(ImportRun, run_id)
             importer.record_on_run(run, report)
             run.status, run.finished_at = "checked", utcnow()
@@ -115,15 +113,12 @@ def execute(session, run_id: int, progress=None) -> ImportRun:
             return run
         run.status, run.finished_at = "done", utcnow()
         session.commit()
+        kept = True
     except ServiceError as exc:
-        if harvested_to is not None:
-            harvested_to.unlink(missing_ok=True)
         _failed(session, run_id, exc.message, exc.details.get("problems"), exc.details.get("failure"),
                 withdrawn=exc.details.get("withdrawn_records"))
     except Exception:  # noqa: BLE001 - a failed run is recorded, never lost
         log.exception("import run %s failed", run_id)
-        if harvested_to is not None:
-            harvested_to.unlink(missing_ok=True)
         _failed(session, run_id, "The import stopped on an unexpected error; nothing was changed. "
                 "The team can find the details in the log.", None,
                 tb=traceback.format_exc(limit=5))
@@ -131,6 +126,8 @@ def execute(session, run_id: int, progress=None) -> ImportRun:
         search.upkeep_after_commit(session, report["clusters"]["touched"])
         suggest.forget()  # the index's words may have changed
     finally:
+        if harvested_to is not None and not kept:
+            harvested_to.unlink(missing_ok=True)
         try:
             _progress_path(run_id).unlink(missing_ok=True)
         except OSError:
