@@ -19,14 +19,24 @@ import re
 import xml.etree.ElementTree as ET
 
 from . import searchtext
+from .matching import LANGUAGE_CODES
 
 _THESIS = re.compile(r"\b(?:thesis|theses|skripsi|tesis|disertasi|dissertation|doctoral|masters?)\b", re.I)
 _YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b")
-# what repositories write in dc:language, to MARC's codes
-_LANGUAGES = {"id": "ind", "in": "ind", "ind": "ind", "indonesia": "ind", "indonesian": "ind",
-              "bahasa indonesia": "ind", "en": "eng", "eng": "eng", "english": "eng", "inggris": "eng",
-              "ar": "ara", "ara": "ara", "arabic": "ara", "arab": "ara", "ms": "may", "may": "may",
-              "msa": "may", "malay": "may", "jv": "jav", "jav": "jav", "javanese": "jav"}
+# what repositories write in dc:language besides a code (matching reads the codes)
+_LANGUAGE_NAMES = {"indonesia": "ind", "indonesian": "ind", "bahasa indonesia": "ind", "english": "eng",
+                   "inggris": "eng", "arabic": "ara", "arab": "ara", "malay": "msa", "javanese": "jav"}
+
+
+def _language(value: str) -> str | None:
+    """A MARC language code for what dc:language says: a two-letter code as
+    the importer reads 041 (``matching.LANGUAGE_CODES``), a three-letter one, or a name."""
+    folded = searchtext.fold(value)
+    if folded in LANGUAGE_CODES:
+        return LANGUAGE_CODES[folded]
+    if re.fullmatch(r"[a-z]{3}", folded):
+        return folded
+    return _LANGUAGE_NAMES.get(folded)
 
 
 def _values(dc) -> dict[str, list[str]]:
@@ -54,8 +64,7 @@ def from_oai_dc(dc) -> ET.Element | None:
     record = ET.Element("record")
     ET.SubElement(record, "leader").text = "     nam a22     7i 4500"
     year = next((m.group(1) for d in v.get("date", []) if (m := _YEAR.search(d))), "")
-    languages = list(dict.fromkeys(code for code in (_LANGUAGES.get(searchtext.fold(value))
-                                                     for value in v.get("language", [])) if code))
+    languages = list(dict.fromkeys(code for code in map(_language, v.get("language", [])) if code))
     # 008: 06 type of date, 07-10 the year, 35-37 the language; the rest unknown (blank)
     fixed = f"{'':6}{'s' if year else 'n'}{year or '    '}{'':24}{(languages or ['und'])[0]}{'':2}"
     ET.SubElement(record, "controlfield", {"tag": "008"}).text = fixed

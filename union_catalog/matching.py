@@ -199,8 +199,9 @@ def year_of(text: str | None) -> int | None:
     return int(m.group(1)) if m else None
 
 
-_LANG2 = {"id": "ind", "in": "ind", "en": "eng", "ar": "ara", "ms": "msa", "jv": "jav",
-          "su": "sun", "nl": "dut", "de": "ger", "fr": "fre", "zh": "chi", "ja": "jpn"}
+# two-letter language codes (ISO 639-1), as some systems write 041, to MARC's
+LANGUAGE_CODES = {"id": "ind", "in": "ind", "en": "eng", "ar": "ara", "ms": "msa", "jv": "jav",
+                  "su": "sun", "nl": "dut", "de": "ger", "fr": "fre", "zh": "chi", "ja": "jpn"}
 
 _PUBLISHER_NOISE = re.compile(r"\b(?:penerbit|pt|cv|ud|inc|ltd|llc|co|corp|publisher|publishers|"
                               r"publishing|the|dan|and|s n|sn)\b")
@@ -383,7 +384,7 @@ def describe(record) -> dict:
         f041 = _first(fields, ["041"])
         code = fold(" ".join(_subfields(f041, "a"))) if f041 is not None else ""
         code = code.split()[0] if code else ""
-        language = _LANG2.get(code, code if len(code) == 3 else "")
+        language = LANGUAGE_CODES.get(code, code if len(code) == 3 else "")
 
     # format
     rtype = leader[6:7] if len(leader) > 7 else ""
