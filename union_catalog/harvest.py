@@ -439,9 +439,6 @@ def queue_source(session, source, *, user=None, status: str = "queued", full: bo
                  set_spec=source.set_spec, since=since, user=user, status=status)
 
 
-KEEPS_DELETIONS = ("persistent", "transient")
-
-
 def plan(session, source, now) -> str:
     """The ``since`` of a source's next harvest, "" for a full one. It is
     incremental only when the source asks for it, the repository said it
@@ -457,7 +454,7 @@ def plan(session, source, now) -> str:
 
     from .models import ImportRun
 
-    if not source.incremental or source.deleted_record not in KEEPS_DELETIONS:
+    if not source.incremental or not source.keeps_deletions:
         return ""
     same = {"url": source.url, "metadata_prefix": source.metadata_prefix, "set": source.set_spec}
     since = ""

@@ -187,7 +187,7 @@ def _check_source(source) -> None:
     else:
         flash(_("The repository answers: %(name)s, with records in '%(prefix)s'.",
                 name=found["name"] or source.url, prefix=source.metadata_prefix), "success")
-    if source.incremental and source.deleted_record not in harvest.KEEPS_DELETIONS:
+    if source.incremental and not source.keeps_deletions:
         flash(_("The repository does not keep its deletions (deletedRecord: %(said)s): only what changed "
                 "cannot be harvested from it, so every harvest of it is a full one.",
                 said=source.deleted_record or "?"), "warning")

@@ -98,6 +98,12 @@ class HarvestSource(db.Model):
     # What the repository said of deleted records when last asked (Identify:
     # no, transient, persistent; "" before it was asked)
     deleted_record: Mapped[str] = mapped_column(String(20), default="")
+
+    @property
+    def keeps_deletions(self) -> bool:
+        """Whether the repository said it keeps its deletions (persistent, or
+        transient: for a while), which a harvest of its changes needs."""
+        return self.deleted_record in ("persistent", "transient")
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
     updated_by: Mapped[str] = mapped_column(String(254), default="")
 
