@@ -12,15 +12,9 @@ from sqlalchemy import select
 from ill import clock
 
 from .models import Cluster
+from .xmltree import child
 
 NS = "http://www.w3.org/2005/Atom"
-
-
-def _sub(parent, name: str, text: str | None = None, **attrs):
-    element = ET.SubElement(parent, name, attrs)
-    if text is not None:
-        element.text = text
-    return element
 
 
 def _stamp(moment) -> str:
@@ -34,25 +28,25 @@ def atom(session, rows: list[dict], query, *, self_url: str, page_url: str, reco
                                 .where(Cluster.id.in_([r["id"] for r in rows]))).all())
     words = " ".join(v for v in (query.q, query.title, query.author, query.subject) if v)
     feed = ET.Element("feed", {"xmlns": NS})
-    _sub(feed, "title", _("Union catalogue: %(search)s", search=words) if words else _("Union catalogue"))
-    _sub(feed, "subtitle", _("The newest union records this search finds"))
-    _sub(feed, "id", self_url)
-    _sub(feed, "link", rel="self", type="application/atom+xml", href=self_url)
-    _sub(feed, "link", rel="alternate", type="text/html", href=page_url)
-    _sub(feed, "updated", _stamp(max(made.values(), default=None)))
-    _sub(_sub(feed, "author"), "name", _("Union catalogue"))
+    child(feed, "title", _("Union catalogue: %(search)s", search=words) if words else _("Union catalogue"))
+    child(feed, "subtitle", _("The newest union records this search finds"))
+    child(feed, "id", self_url)
+    child(feed, "link", rel="self", type="application/atom+xml", href=self_url)
+    child(feed, "link", rel="alternate", type="text/html", href=page_url)
+    child(feed, "updated", _stamp(max(made.values(), default=None)))
+    child(child(feed, "author"), "name", _("Union catalogue"))
     for row in rows:
-        entry = _sub(feed, "entry")
+        entry = child(feed, "entry")
         url = record_url(row["id"])
-        _sub(entry, "id", url)
-        _sub(entry, "title", row["title"] or "?")
+        child(entry, "id", url)
+        child(entry, "title", row["title"] or "?")
         if row.get("author"):
-            _sub(_sub(entry, "author"), "name", row["author"])
-        _sub(entry, "link", rel="alternate", type="text/html", href=url)
-        _sub(entry, "updated", _stamp(made.get(row["id"])))
+            child(child(entry, "author"), "name", row["author"])
+        child(entry, "link", rel="alternate", type="text/html", href=url)
+        child(entry, "updated", _stamp(made.get(row["id"])))
         parts = [", ".join(v for v in (row.get("publisher"), str(row["year"] or "")) if v)]
         held = ", ".join(f'{h["library_name"]} ({h["library"]})' for h in row["holdings"])
         if held:
             parts.append(_("held by %(libraries)s", libraries=held))
-        _sub(entry, "summary", "; ".join(p for p in parts if p))
+        child(entry, "summary", "; ".join(p for p in parts if p))
     return ET.tostring(feed, encoding="utf-8", xml_declaration=True)

@@ -17,13 +17,10 @@ import xml.etree.ElementTree as ET
 import pymarc
 
 from .matching import strip_isbd
+from .xmltree import child
 
 NS = "http://www.loc.gov/mods/v3"
 SCHEMA = "http://www.loc.gov/standards/mods/v3/mods-3-7.xsd"
-# Plain names under an xmlns attribute on the root, as pymarc builds MARCXML:
-# serialised, the record's namespace is its default one (no prefix), which
-# ElementTree will not write for namespaced names that have plain attributes.
-_M = ""
 
 # leader/06 -> typeOfResource (and whether a manuscript)
 _RESOURCE = {"a": "text", "t": "text", "e": "cartographic", "f": "cartographic", "c": "notated music",
@@ -40,70 +37,66 @@ def _clean(value: str | None) -> str:
     return strip_isbd(value or "").strip()
 
 
-def _sub(parent, name: str, text: str | None = None, **attrs):
-    element = ET.SubElement(parent, _M + name, {k: v for k, v in attrs.items() if v})
-    if text is not None:
-        element.text = text
-    return element
-
-
 def _values(field, codes: str) -> list[str]:
     return [_clean(s.value) for s in field.subfields if s.code in codes and _clean(s.value)]
 
 
 def from_marc(record: pymarc.Record):
     """The record as a MODS element, ready to serialise (in the MODS namespace, unprefixed)."""
-    mods = ET.Element(_M + "mods", {"xmlns": NS, "version": "3.7"})
+    # plain names under an xmlns attribute, as pymarc builds MARCXML: written
+    # out, the record's namespace is its default one (no prefix), which
+    # ElementTree will not write for namespaced names with plain attributes
+    mods = ET.Element("mods", {"xmlns": NS, "version": "3.7"})
     leader = str(record.leader or "").ljust(24)
     f245 = record.get("245")
     if f245 is not None:
-        title = _sub(mods, "titleInfo")
-        _sub(title, "title", " ".join(_values(f245, "a")) or "[untitled]")
+        title = child(mods, "titleInfo")
+        child(title, "title", " ".join(_values(f245, "a")) or "[untitled]")
         for code, name in (("b", "subTitle"), ("n", "partNumber"), ("p", "partName")):
             for value in _values(f245, code):
-                _sub(title, name, value)
+                child(title, name, value)
     for tag in ("100", "110", "111", "700", "710", "711"):
         for f in record.get_fields(tag):
             parts = _values(f, "a")
             if not parts:
                 continue
-            name = _sub(mods, "name", type=_NAME_TYPES[tag], usage="primary" if tag[0] == "1" else "")
-            _sub(name, "namePart", parts[0])
+            name = child(mods, "name", type=_NAME_TYPES[tag], usage="primary" if tag[0] == "1" else "")
+            child(name, "namePart", parts[0])
             for date in _values(f, "d"):
-                _sub(name, "namePart", date, type="date")
-            role = _sub(name, "role")
+                child(name, "namePart", date, type="date")
+            role = child(name, "role")
             relator = (_values(f, "e") or ["creator" if tag[0] == "1" else "contributor"])[0]
-            _sub(role, "roleTerm", relator, type="text", authority="marcrelator")
+            child(role, "roleTerm", relator, type="text", authority="marcrelator")
     resource = _RESOURCE.get(leader[6])
     if resource:
-        _sub(mods, "typeOfResource", resource, manuscript="yes" if leader[6] in _MANUSCRIPT else "")
+        child(mods, "typeOfResource", resource, manuscript="yes" if leader[6] in _MANUSCRIPT else "")
     _origin(mods, record, leader)
     _language(mods, record)
     extent = [" ".join(_values(f, "abc")) for f in record.get_fields("300")]
     if any(extent):
-        physical = _sub(mods, "physicalDescription")
+        physical = child(mods, "physicalDescription")
         for value in extent:
             if value:
-                _sub(physical, "extent", value)
+                child(physical, "extent", value)
     for f in record.get_fields("500")[:1]:
         for value in _values(f, "a"):
-            _sub(mods, "note", value)
+            child(mods, "note", value)
     for tag, kind in (("600", "name"), ("610", "name"), ("611", "name"), ("650", "topic"), ("651", "geographic")):
         for f in record.get_fields(tag):
             _subject(mods, f, kind)
     for tag, authority in (("082", "ddc"), ("050", "lcc")):
         for f in record.get_fields(tag):
             for value in _values(f, "a"):
-                _sub(mods, "classification", value, authority=authority)
+                child(mods, "classification", value, authority=authority)
     for tag, kind in (("020", "isbn"), ("022", "issn")):
         for f in record.get_fields(tag):
             for value in _values(f, "a"):
-                _sub(mods, "identifier", value, type=kind)
-    info = _sub(mods, "recordInfo")
+                child(mods, "identifier", value, type=kind)
+    info = child(mods, "recordInfo")
     control = record.get("001")
     if control is not None and control.data:
-        _sub(info, "recordIdentifier", control.data.strip())
-    _sub(info, "recordOrigin", "Converted from MARC 21 to MODS 3.7")
+        child(info, "recordIdentifier", control.data.strip())
+    child(info, "recordOrigin", "Converted from MARC 21 to MODS 3.7")
     return mods
 
 
@@ -113,19 +106,19 @@ def _origin(mods, record: pymarc.Record, leader: str) -> None:
     issuance = {"m": "monographic", "s": "continuing", "i": "integrating resource"}.get(leader[7])
     if published is None and edition is None and issuance is None:
         return
-    origin = _sub(mods, "originInfo")
+    origin = child(mods, "originInfo")
     if published is not None:
         for place in _values(published, "a"):
-            _sub(_sub(origin, "place"), "placeTerm", place, type="text")
+            child(child(origin, "place"), "placeTerm", place, type="text")
         for publisher in _values(published, "b"):
-            _sub(origin, "publisher", publisher)
+            child(origin, "publisher", publisher)
         for date in _values(published, "c"):
-            _sub(origin, "dateIssued", date.strip("[]c©"))
+            child(origin, "dateIssued", date.strip("[]c©"))
     if edition is not None:
         for value in _values(edition, "a"):
-            _sub(origin, "edition", value)
+            child(origin, "edition", value)
     if issuance:
-        _sub(origin, "issuance", issuance)
+        child(origin, "issuance", issuance)
 
 
 def _language(mods, record: pymarc.Record) -> None:
@@ -135,19 +128,19 @@ def _language(mods, record: pymarc.Record) -> None:
         code = fixed.data[35:38].strip()
         codes = [code] if code and code != "|||" else []
     for code in dict.fromkeys(codes):
-        language = _sub(mods, "language")
-        _sub(language, "languageTerm", code, type="code", authority="iso639-2b")
+        language = child(mods, "language")
+        child(language, "languageTerm", code, type="code", authority="iso639-2b")
 
 
 def _subject(mods, field, kind: str) -> None:
     heading = _values(field, "a" if kind != "name" else "abcd")
     if not heading:
         return
-    subject = _sub(mods, "subject", authority=_SUBJECT_AUTHORITY.get(field.indicator2, ""))
+    subject = child(mods, "subject", authority=_SUBJECT_AUTHORITY.get(field.indicator2, ""))
     if kind == "name":
-        _sub(_sub(subject, "name"), "namePart", " ".join(heading))
+        child(child(subject, "name"), "namePart", " ".join(heading))
     else:
-        _sub(subject, kind, heading[0])
+        child(subject, kind, heading[0])
     for code, name in (("x", "topic"), ("z", "geographic"), ("y", "temporal"), ("v", "genre")):
         for value in _values(field, code):
-            _sub(subject, name, value)
+            child(subject, name, value)

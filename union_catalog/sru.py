@@ -37,6 +37,7 @@ from flask_babel import lazy_gettext as _l
 from . import export, mods, searchtext
 from . import search as search_service
 from .errors import CatalogError
+from .xmltree import child
 
 # cql-parser logs every query it cannot parse as an error: a client's typo
 # is answered by a diagnostic, not written to the server's log.
@@ -436,10 +437,7 @@ def _q(prefix: str, name: str) -> str:
 
 
 def _sub(parent, prefix: str, tag: str, text=None, **attrs):
-    element = ET.SubElement(parent, _q(prefix, tag), {k: str(v) for k, v in attrs.items()})
-    if text is not None:
-        element.text = str(text)
-    return element
+    return child(parent, _q(prefix, tag), text, **attrs)
 
 
 def _xml(root, payloads: dict[str, str] | None = None) -> bytes:
