@@ -58,8 +58,13 @@ def of(session, cluster_id: int, user=None, url: str = "") -> Citation:
     members = search.visible_members(session, cluster_id, search.is_staff(user))
     live = [m for m in members if m.withdrawn_at is None] or members
     cluster = session.get(Cluster, cluster_id)  # read by visible_members: no second query
-    description = {**search._description(cluster), "subjects": search.record_subjects(live)}
-    return _cite(description, [bulk.json_value(m.marc) for m in live], url)
+    return _of_cluster(cluster, live, url)
+
+
+def _of_cluster(cluster, members: list, url: str) -> Citation:
+    """The citation of a union record from its records (those it is cited from)."""
+    description = {**search._description(cluster), "subjects": search.record_subjects(members)}
+    return _cite(description, [bulk.json_value(m.marc) for m in members], url)
 
 
 def of_many(session, cluster_ids: list[int], url_of) -> list[Citation]:
@@ -82,8 +87,7 @@ def of_many(session, cluster_ids: list[int], url_of) -> list[Citation]:
         live = members.get(cid)
         if cid not in clusters or not live:
             continue
-        description = {**search._description(clusters[cid]), "subjects": search.record_subjects(live)}
-        out.append(_cite(description, [bulk.json_value(m.marc) for m in live], url_of(cid)))
+        out.append(_of_cluster(clusters[cid], live, url_of(cid)))
     return out
 
 

@@ -59,13 +59,18 @@ def progress_of(run: ImportRun) -> dict | None:
     return data
 
 
+def _write_progress(path: Path, data: dict) -> None:
+    """A run's progress, replaced whole, so that a page never reads half of it."""
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data))
+    os.replace(tmp, path)
+
+
 def _progress_writer(run_id: int, extra=None):
     path = _progress_path(run_id)
 
     def write(read: int, done: int, total: int) -> None:
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"read": read, "bytes": done, "total": total}))
-        os.replace(tmp, path)
+        _write_progress(path, {"read": read, "bytes": done, "total": total})
         if extra:
             extra(read, done, total)
 
@@ -140,10 +145,7 @@ def _harvest(run: ImportRun, path: Path, progress=None) -> dict:
     out = _progress_path(run.id)
 
     def advance(records: int, pages: int, expected: int | None) -> None:
-        tmp = out.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"harvest": True, "read": records, "pages": pages,
-                                   "expected": expected}))
-        os.replace(tmp, out)
+        _write_progress(out, {"harvest": True, "read": records, "pages": pages, "expected": expected})
         if progress:
             progress(records, 0, 0)
 
