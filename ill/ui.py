@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import Flask, current_app
-from flask_babel import format_date, format_datetime
+from flask_babel import format_date, format_datetime, format_decimal, format_percent
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -54,6 +54,17 @@ def format_day(value: date | datetime | None, style: str = "long") -> str:
     return format_date(value, style)
 
 
+def format_number(value) -> str:
+    """60.134 in Indonesian, 60,134 in English."""
+    return "" if value is None else format_decimal(value)
+
+
+def format_share(value: float | None) -> str:
+    """A part of a whole, as a percentage with one decimal: '12,3 %' in
+    Indonesian, '12.3%' in English; '–' when there is no whole."""
+    return "–" if value is None else format_percent(value, "#,##0.0%")
+
+
 def role_label(role: str) -> str:
     return str(ROLE_LABELS.get(role, role))
 
@@ -61,3 +72,5 @@ def role_label(role: str) -> str:
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(nav_links=nav_links, has_endpoint=has_endpoint, role_label=role_label)
     app.jinja_env.filters["format_day"] = format_day
+    app.jinja_env.filters["format_number"] = format_number
+    app.jinja_env.filters["format_share"] = format_share

@@ -1,0 +1,104 @@
+"""Collection overlap for library staff (``union_catalog.overlap``): the page,
+a library's last copies as a spreadsheet, and the figures over the API.
+Coordinators see the whole network; a librarian their own library against
+every other."""
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Blueprint, Flask, Response, jsonify, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ill.accounts import Role, require_library_staff, require_role
+from ill.api import make_blueprint
+from ill.errors import BadRequest, NotFound
+from ill.extensions import db
+
+from . import overlap
+from .views import FORMATS, _labels
+
+bp = Blueprint("catalog_overlap", __name__, url_prefix="/catalog/overlap", template_folder="templates")
+api = make_blueprint("catalog_overlap_api", __name__)
+
+STAFF = (Role.LIBRARIAN, Role.COORDINATOR, Role.ADMIN)
+
+
+def _format() -> str:
+    fmt = (request.args.get("format") or "").strip().lower()
+    if fmt and fmt not in FORMATS:
+        raise BadRequest(_("Unknown format '%(value)s': give one of %(known)s.", value=fmt,
+                           known=", ".join(FORMATS)), field="format")
+    return fmt
+
+
+def _visible(user) -> list[int] | None:
+    """Whose rows a user sees: None, every library's."""
+    return None if user.role in (Role.COORDINATOR, Role.ADMIN) else [user.library_id]
+
+
+def _partner(code: str):
+    from agreements import partners as partner_service
+
+    partner = partner_service.by_code(db.session, code)
+    if partner is None:
+        raise NotFound(_("No partner library with the code %(code)s.", code=code))
+    return partner
+
+
+@bp.get("/", endpoint="overlap")
+def overlap_page():
+    user = require_role(*STAFF)
+    fmt = _format()
+    found = overlap.collection_overlap(db.session, fmt)
+    visible = _visible(user)
+    rows = [r for r in found.libraries if visible is None or r.partner_id in visible]
+    # the library compared with every other: one's own, or the one a coordinator chose
+    chosen = request.args.get("library", "").strip().upper()
+    focus = next((r for r in rows if r.code == chosen), None) or next(
+        (r for r in rows if r.partner_id == user.library_id), None) or (rows[0] if rows else None)
+    return render_template("union_catalog/overlap.html", found=found, rows=rows, focus=focus,
+                           everyone={r.partner_id: r for r in found.libraries}, fmt=fmt,
+                           formats=FORMATS, whole_network=visible is None, **_labels())
+
+
+@bp.get("/<code>-last-copies.csv")
+def last_copies_csv(code: str):
+    partner = _partner(code)
+    require_library_staff(partner.id)
+    fmt = _format()
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["union_record_id", "title", "author", "year", "isbn", "format", "items",
+                     "available", "call_numbers", "url"])
+    base = url_for("catalog.record", record_id=0, _external=True)[:-1]
+    for row in overlap.last_copies(db.session, partner.id, fmt):
+        writer.writerow([row.cluster_id, row.title, row.author, row.year or "", " ".join(row.isbns),
+                         row.format, row.items, row.available, "; ".join(row.call_numbers),
+                         f"{base}{row.cluster_id}"])
+    name = f"{partner.code}-last-copies{'-' + fmt if fmt else ''}.csv"
+    # a BOM, so that a spreadsheet opens the titles' diacritics as UTF-8
+    return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@api.get("/catalog/overlap")
+def overlap_api():
+    user = require_role(*STAFF)
+    fmt = _format()
+    found = overlap.collection_overlap(db.session, fmt, _visible(user))
+    from agreements.models import Partner
+
+    codes = dict(db.session.execute(select(Partner.id, Partner.code)).all())
+    return jsonify({
+        "format": fmt or None,
+        "editions": found.editions,
+        "unique": found.unique,
+        "libraries": [r.to_dict(codes) for r in found.libraries],
+    })
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+    app.register_blueprint(api)
