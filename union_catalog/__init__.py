@@ -14,9 +14,9 @@ def init_app(app: Flask) -> None:
     from . import cluster_views
 
     cluster_views.init_app(app)
-    from . import overlap_views
+    from . import report_views
 
-    overlap_views.init_app(app)
+    report_views.init_app(app)
     views.init_app(app)
     api.init_app(app)
     search_cli.init_app(app)  # after cli: joins its "catalog" group

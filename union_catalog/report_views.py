@@ -1,7 +1,8 @@
-"""Collection overlap for library staff (``union_catalog.overlap``): the page,
-a library's last copies as a spreadsheet, and the figures over the API.
-Coordinators see the whole network; a librarian their own library against
-every other."""
+"""The union catalogue's reports for library staff: collection overlap
+(``union_catalog.overlap``) and catalogue quality (``union_catalog.quality``),
+each a page, spreadsheets of the records behind a figure, and the figures
+over the API. Coordinators see the whole network; a librarian their own
+library (against every other, for overlap)."""
 from __future__ import annotations
 
 import csv
@@ -16,11 +17,11 @@ from ill.api import make_blueprint
 from ill.errors import BadRequest, NotFound
 from ill.extensions import db
 
-from . import overlap
+from . import overlap, quality
 from .views import FORMATS, _labels
 
-bp = Blueprint("catalog_overlap", __name__, url_prefix="/catalog/overlap", template_folder="templates")
-api = make_blueprint("catalog_overlap_api", __name__)
+bp = Blueprint("catalog_reports", __name__, url_prefix="/catalog", template_folder="templates")
+api = make_blueprint("catalog_reports_api", __name__)
 
 STAFF = (Role.LIBRARIAN, Role.COORDINATOR, Role.ADMIN)
 
@@ -47,7 +48,7 @@ def _partner(code: str):
     return partner
 
 
-@bp.get("/", endpoint="overlap")
+@bp.get("/overlap/", endpoint="overlap")
 def overlap_page():
     user = require_role(*STAFF)
     fmt = _format()
@@ -63,7 +64,7 @@ def overlap_page():
                            formats=FORMATS, whole_network=visible is None, **_labels())
 
 
-@bp.get("/<code>-last-copies.csv")
+@bp.get("/overlap/<code>-last-copies.csv")
 def last_copies_csv(code: str):
     partner = _partner(code)
     require_library_staff(partner.id)
@@ -96,6 +97,48 @@ def overlap_api():
         "editions": found.editions,
         "unique": found.unique,
         "libraries": [r.to_dict(codes) for r in found.libraries],
+    })
+
+
+@bp.get("/quality/", endpoint="quality")
+def quality_page():
+    user = require_role(*STAFF)
+    rows = quality.catalogue_quality(db.session, _visible(user))
+    return render_template("union_catalog/quality.html", rows=[r for r in rows if r.records] or rows,
+                           checks=quality.CHECKS, whole_network=_visible(user) is None)
+
+
+def _check(key: str) -> quality.Check:
+    check = quality.CHECK_KEYS.get(key)
+    if check is None:
+        raise NotFound(_("No check named '%(key)s': the checks are %(known)s.", key=key,
+                         known=", ".join(quality.CHECK_KEYS)))
+    return check
+
+
+@bp.get("/quality/<code>/<key>.csv")
+def quality_csv(code: str, key: str):
+    partner = _partner(code)
+    require_library_staff(partner.id)
+    check = _check(key)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["ordinal", "control_number", "title", "year", "union_record_id", "url"])
+    base = url_for("catalog.record", record_id=0, _external=True)[:-1]
+    for row in quality.lacking(db.session, partner.id, check):
+        writer.writerow([row.ordinal, row.control_number, row.title, row.year or "", row.cluster_id or "",
+                         f"{base}{row.cluster_id}" if row.cluster_id else ""])
+    return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{partner.code}-{check.key}.csv"'})
+
+
+@api.get("/catalog/quality")
+def quality_api():
+    user = require_role(*STAFF)
+    rows = quality.catalogue_quality(db.session, _visible(user))
+    return jsonify({
+        "checks": [{"key": c.key, "label": str(c.label), "why": str(c.why)} for c in quality.CHECKS],
+        "libraries": [r.to_dict() for r in rows],
     })
 
 
