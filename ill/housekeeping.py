@@ -15,6 +15,7 @@ def steps() -> list[tuple[str, Step]]:
     passed over today is asked today; an overdue loan is marked before the
     reminders look at loans), then what tells people, mail last."""
     from agreements import alerts
+    from union_catalog import alerts as catalog_alerts
     from union_catalog import jobs as catalog_jobs
 
     from . import delivery, requests_service
@@ -26,6 +27,7 @@ def steps() -> list[tuple[str, Step]]:
         ("due-soon reminders", delivery.remind_due_soon),
         ("expired copies", delivery.expire_copies),
         ("agreements", alerts.run),
+        ("search alerts", catalog_alerts.run),
         ("mail", send_mail),
     ]
 

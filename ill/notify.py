@@ -42,6 +42,7 @@ from .extensions import db
 log = logging.getLogger(__name__)
 
 PATRON, LIBRARIAN, COORDINATOR = "patron", "librarian", "coordinator"
+EVERYONE = "everyone"  # any signed-in user may receive it
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,11 @@ MESSAGES: dict[str, Kind] = {
     "partner_harvest_failed": Kind(
         _l("Harvest of %(library)s failed"), "mail/harvest_failed.txt",
         _l("A scheduled harvest of a partner's catalogue fails"), COORDINATOR),
+    # A search one follows finds union records new to the network (sent by
+    # the union catalogue's daily alerts)
+    "search_alert": Kind(
+        _l("New in the catalogue: %(search)s"), "mail/search_alert.txt",
+        _l("A search I follow finds records new to the network"), EVERYONE),
 }
 
 
@@ -180,6 +186,7 @@ def kinds_for(user: User) -> list[tuple[str, Kind]]:
     audience = {Role.PATRON.value: {PATRON}, Role.LIBRARIAN.value: {LIBRARIAN},
                 Role.COORDINATOR.value: {COORDINATOR},
                 Role.ADMIN.value: {COORDINATOR}}.get(user.role, set())
+    audience.add(EVERYONE)
     return [(name, kind) for name, kind in MESSAGES.items() if kind.audience in audience]
 
 

@@ -1,10 +1,23 @@
 """Security headers, trusted hosts and proxy handling for every response."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Flask
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only a path inside this site: no scheme, no host, no backslash tricks."""
+    if not target:
+        return None
+    target = target.strip()
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    return target
 
 
 def init_app(app: Flask) -> None:

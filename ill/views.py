@@ -1,8 +1,6 @@
 """Pages of the application shell: home, sign-in and sign-out, language, account."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import login_user, logout_user
@@ -11,19 +9,9 @@ from . import accounts
 from .accounts import client_address, login_required
 from .errors import TooManyRequests
 from .extensions import db
+from .security import safe_next
 
 bp = Blueprint("views", __name__)
-
-
-def safe_next(target: str | None) -> str | None:
-    """Only a path inside this site: no scheme, no host, no backslash tricks."""
-    if not target:
-        return None
-    target = target.strip()
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return None
-    return target
 
 
 @bp.get("/")

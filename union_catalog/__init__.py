@@ -14,9 +14,10 @@ def init_app(app: Flask) -> None:
     from . import cluster_views
 
     cluster_views.init_app(app)
-    from . import report_views
+    from . import alert_views, report_views
 
     report_views.init_app(app)
+    alert_views.init_app(app)
     views.init_app(app)
     api.init_app(app)
     search_cli.init_app(app)  # after cli: joins its "catalog" group

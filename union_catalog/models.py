@@ -323,3 +323,25 @@ class SearchHolding(db.Model):
     # ('available on_loan'): what decides whether it may be asked for a loan
     # or a copy, so that a page of results is judged without reading items.
     statuses: Mapped[str] = mapped_column(String(64), default="", server_default="")
+
+
+class SearchAlert(db.Model):
+    """A signed-in user's search that the daily tick runs again, telling them
+    of the union records new since it last looked (``union_catalog.alerts``)."""
+
+    __tablename__ = "catalog_search_alerts"
+    __table_args__ = (UniqueConstraint("user_id", "query_string"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # the search's query string, in one order, without page, order or page size
+    query_string: Mapped[str] = mapped_column(String(2000))
+    label: Mapped[str] = mapped_column(String(300), default="")
+    # the newest union record (ids only grow) it has told of, or that
+    # existed when it was made: only what comes after is news
+    seen_up_to: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_told_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    told: Mapped[int] = mapped_column(Integer, default=0)  # union records told of in all
+
+    user = relationship("User")

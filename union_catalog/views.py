@@ -12,7 +12,7 @@ from flask_login import current_user
 from ill import clock
 from ill.extensions import db
 
-from . import citation, feeds, sru
+from . import alerts, citation, feeds, sru
 from . import search as search_service
 from .errors import CatalogError
 
@@ -93,6 +93,7 @@ def search():
         error=error,
         partner_names=_partner_names(),
         sorts=search_service.SORT_LABELS,
+        alert_query=alerts.canonical(query) if page is not None else None,
         **_labels(),
     ), status
 
