@@ -3,6 +3,8 @@ a record. Playwright drives Debian's Chromium (tests/browser/conftest.py)
 against the app served on a random local port, with a SQLite file database."""
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from playwright.sync_api import expect
 
@@ -105,3 +107,34 @@ def test_a_transliteration_finds_its_other_spellings_and_a_page_cites_as_one_fil
     assert download.value.suggested_filename == "search-results.bib"
     with open(download.value.path(), encoding="utf-8") as fh:
         assert fh.read().count("@book{") == 3
+
+
+def test_a_reader_follows_a_search_and_hears_of_what_is_new(site, page_en, live_app):
+    """Signed in, a reader asks to be told of new records a search finds;
+    the day's tick finds a new edition and the reader sees the notice."""
+    from ill import housekeeping
+
+    base, _ids = site
+    with live_app.app_context():
+        make = Factory(db.session)
+        make.user("patron", library="UINSU", email="reader@example.org", locale="en")
+        db.session.commit()
+    page = page_en
+    page.goto(base + "/login")
+    page.fill("#email", "reader@example.org")
+    page.fill("#password", "correct horse battery")
+    page.click("main form button[type=submit]")
+    page.goto(base + "/catalog/search?q=tafsir")
+    page.click("#search-alert button")
+    expect(page.locator(".flash-success")).to_contain_text("you will be told of the union records new")
+    assert "q=tafsir" in page.url  # back on the search
+    with live_app.app_context():
+        Factory(db.session).search_cluster(title="Tafsir al-Jalalain", year=2015, holdings={"PNRI": []})
+        db.session.commit()
+        housekeeping.run(db.session, date.today())
+    page.goto(base + "/notices/")
+    expect(page.locator("main")).to_contain_text("New in the catalogue: tafsir")
+    page.goto(base + "/catalog/alerts/")
+    expect(page.locator("#alerts tr[data-alert]")).to_have_count(1)
+    page.click("#alerts button:text-is('Stop following')")
+    expect(page.locator("main")).to_contain_text("You follow no search yet.")
