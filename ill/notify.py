@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 PATRON, LIBRARIAN, COORDINATOR = "patron", "librarian", "coordinator"
 EVERYONE = "everyone"  # any signed-in user may receive it
+STAFF = "staff"  # librarians, coordinators and administrators
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,10 @@ MESSAGES: dict[str, Kind] = {
     "partner_harvest_failed": Kind(
         _l("Harvest of %(library)s failed"), "mail/harvest_failed.txt",
         _l("A scheduled harvest of a partner's catalogue fails"), COORDINATOR),
+    # An import someone started has ended (sent by the union catalogue's jobs)
+    "import_finished": Kind(
+        _l("Import for %(library)s has ended"), "mail/import_finished.txt",
+        _l("An import or harvest I started has ended"), STAFF),
     # A search one follows finds union records new to the network (sent by
     # the union catalogue's daily alerts)
     "search_alert": Kind(
@@ -183,9 +188,9 @@ class NotificationPreference(db.Model):
 
 def kinds_for(user: User) -> list[tuple[str, Kind]]:
     """The kinds this user may receive, for the preferences page."""
-    audience = {Role.PATRON.value: {PATRON}, Role.LIBRARIAN.value: {LIBRARIAN},
-                Role.COORDINATOR.value: {COORDINATOR},
-                Role.ADMIN.value: {COORDINATOR}}.get(user.role, set())
+    audience = {Role.PATRON.value: {PATRON}, Role.LIBRARIAN.value: {LIBRARIAN, STAFF},
+                Role.COORDINATOR.value: {COORDINATOR, STAFF},
+                Role.ADMIN.value: {COORDINATOR, STAFF}}.get(user.role, set())
     audience.add(EVERYONE)
     return [(name, kind) for name, kind in MESSAGES.items() if kind.audience in audience]
 

@@ -115,6 +115,7 @@ def execute(session, run_id: int, progress=None) -> ImportRun:
             importer.record_on_run(run, report)
             run.status, run.finished_at = "checked", utcnow()
             session.commit()
+            _tell_who_asked(session, run)
             return run
         run.status, run.finished_at = "done", utcnow()
         session.commit()
@@ -137,7 +138,27 @@ def execute(session, run_id: int, progress=None) -> ImportRun:
             _progress_path(run_id).unlink(missing_ok=True)
         except OSError:
             pass
-    return session.get(ImportRun, run_id)
+    run = session.get(ImportRun, run_id)
+    _tell_who_asked(session, run)
+    return run
+
+
+def _tell_who_asked(session, run: ImportRun) -> None:
+    """Whoever uploaded the export (or asked for the harvest) hears how it
+    ended, by notice and mail, as their preferences say: a large import
+    outlasts the page they started it from. Never fails the run."""
+    if run.user is None or run.status not in ("done", "checked", "failed"):
+        return
+    from ill import notify
+
+    try:
+        notify.notify(session, run.user, "import_finished", dedupe_key=f"import_finished:{run.id}",
+                      link=notify.site_url("catalog_imports.show", run_id=run.id),
+                      library=f"{run.partner.name} ({run.partner.code})", run=run, status=run.status)
+        session.commit()
+    except Exception:  # noqa: BLE001 - the run has ended; the notice is a courtesy
+        log.warning("could not tell user %s how import run %s ended", run.user_id, run.id, exc_info=True)
+        session.rollback()
 
 
 def _harvest(run: ImportRun, path: Path, progress=None) -> dict:

@@ -313,3 +313,40 @@ def test_the_problems_download_as_a_worklist_in_the_readers_language(client, mak
     client.post("/logout")
     login(client, other.email)
     assert client.get(f"/catalog/imports/{run.id}-problems.csv").status_code == 403
+
+
+def _import_notices(session, user):
+    from ill.notify import Notice
+
+    session.expire_all()
+    return session.scalars(select(Notice).where(Notice.user_id == user.id, Notice.kind == "import_finished")
+                           .order_by(Notice.id)).all()
+
+
+def test_whoever_started_an_import_hears_how_it_ended(client, make, session, runner, tmp_path):
+    make.partner("UGM", name="Universitas Gadjah Mada")
+    librarian = make.user("librarian", library="UGM", locale="en")
+    make.commit()
+    login(client, librarian.email)
+    run = finish(session, upload(client, "UGM", iso(books(3))))
+    [done] = _import_notices(session, librarian)
+    assert done.subject == "Import for Universitas Gadjah Mada (UGM) has ended"
+    assert "The import of export.mrc for Universitas Gadjah Mada (UGM) is done." in done.body
+    assert "Imported: 3 records (0 of them unchanged); withdrawn: 0; copies: 3." in done.body
+    assert done.link.endswith(f"/catalog/imports/{run.id}")
+    failed = finish(session, upload(client, "UGM", b"<?xml version='1.0'?><!DOCTYPE x [<!ENTITY a 'b'>]><x/>",
+                                    name="evil.xml"))
+    notices = _import_notices(session, librarian)
+    assert len(notices) == 2 and "evil.xml for Universitas Gadjah Mada (UGM) failed" in notices[1].body
+    assert "refused" in notices[1].body and failed.status == "failed"
+    checked = finish(session, upload(client, "UGM", iso(books(3)), check_only="1"))
+    assert checked.status == "checked"
+    assert "nothing was changed. Imported, it would give:" in _import_notices(session, librarian)[2].body
+    # an import nobody started from the web (cron's worker, a scheduled harvest) tells nobody this way
+    path = tmp_path / "queued.mrc"
+    path.write_bytes(iso(books(2)))
+    session.add(ImportRun(partner_id=librarian.library_id, filename="queued.mrc", stored_path=str(path),
+                          status="queued"))
+    session.commit()
+    assert runner.invoke(args=["catalog", "worker", "--once"]).exit_code == 0
+    assert len(_import_notices(session, librarian)) == 3
