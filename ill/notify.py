@@ -110,6 +110,14 @@ MESSAGES: dict[str, Kind] = {
     "import_finished": Kind(
         _l("Import for %(library)s has ended"), "mail/import_finished.txt",
         _l("An import or harvest I started has ended"), STAFF),
+    # What a reader or librarian says is wrong with a union record, and the
+    # coordinators' answer (sent by the union catalogue)
+    "record_problem": Kind(
+        _l("Problem reported with union record %(record)s"), "mail/record_problem.txt",
+        _l("Someone reports a problem with a union record"), COORDINATOR),
+    "record_problem_closed": Kind(
+        _l("Your report on union record %(record)s is answered"), "mail/record_problem_closed.txt",
+        _l("My report of a problem with a record is answered"), EVERYONE),
     # A search one follows finds union records new to the network (sent by
     # the union catalogue's daily alerts)
     "search_alert": Kind(

@@ -14,10 +14,11 @@ def init_app(app: Flask) -> None:
     from . import cluster_views
 
     cluster_views.init_app(app)
-    from . import alert_views, report_views
+    from . import alert_views, record_problem_views, report_views
 
     report_views.init_app(app)
     alert_views.init_app(app)
+    record_problem_views.init_app(app)
     views.init_app(app)
     api.init_app(app)
     search_cli.init_app(app)  # after cli: joins its "catalog" group

@@ -345,3 +345,29 @@ class SearchAlert(db.Model):
     told: Mapped[int] = mapped_column(Integer, default=0)  # union records told of in all
 
     user = relationship("User")
+
+
+class RecordProblem(db.Model):
+    """What a reader or librarian says is wrong with a union record, for the
+    network's coordinators to put right and answer
+    (``union_catalog.record_problems``)."""
+
+    __tablename__ = "catalog_record_problems"
+    __table_args__ = (Index("ix_catalog_record_problems_status", "status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cluster_id: Mapped[int] = mapped_column(ForeignKey("clusters.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    note: Mapped[str] = mapped_column(Text, default="")
+    # for "same edition": the other union record it is said to be
+    other_cluster_id: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(10), default="open")  # open closed
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    answer: Mapped[str] = mapped_column(Text, default="")
+
+    user = relationship("User", foreign_keys=[user_id])
+    closed_by = relationship("User", foreign_keys=[closed_by_id])
+    cluster = relationship("Cluster")
