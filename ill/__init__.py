@@ -121,9 +121,10 @@ def _register_packages(app: Flask) -> None:
     import agreements
     import union_catalog
 
-    from . import api, cli, delivery, facts_views, loan_api, loan_views, notify, routing, views
+    from . import api, cli, delivery, facts_views, health, loan_api, loan_views, notify, routing, views
 
     views.init_app(app)
+    health.init_app(app)
     cli.init_app(app)
     union_catalog.init_app(app)
     agreements.init_app(app)
