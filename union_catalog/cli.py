@@ -250,7 +250,8 @@ def worker_command(once, poll):
 
 
 def init_app(app: Flask) -> None:
-    from .cluster_cli import register
+    from . import cluster_cli, report_cli
 
-    register(catalog)
+    cluster_cli.register(catalog)
+    report_cli.register(catalog)
     app.cli.add_command(catalog)

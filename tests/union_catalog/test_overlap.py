@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -215,3 +216,22 @@ def test_the_generated_network_overlaps_as_its_known_answer_says(runner, make, s
         got = found[want.code]
         assert abs(got.held - want.held) <= max(3, want.held // 100), (want.code, got.held, want.held)
         assert abs(got.unique - want.unique) <= max(3, want.unique // 50), (want.code, got.unique, want.unique)
+
+
+def test_the_figures_from_the_command_line(runner, make):
+    _network(make)
+    result = runner.invoke(args=["catalog", "overlap", "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    rows = {r["library"]: r for r in csv.DictReader(io.StringIO(result.output))}
+    assert (rows["UGM"]["held"], rows["UGM"]["unique"], rows["UGM"]["in_3"]) == ("3", "2", "1")
+    books = json.loads(runner.invoke(args=["catalog", "overlap", "--only", "book", "--format", "json"]).output)
+    assert (books["editions"], books["unique"]) == (3, 2)
+    table = runner.invoke(args=["catalog", "overlap"]).output
+    assert table.splitlines()[0].split() == ["library", "held", "unique", "unique_share", "in_2", "in_3", "in_4",
+                                             "in_5_or_more"]
+    listed = runner.invoke(args=["catalog", "last-copies", "--partner", "UGM"])
+    assert [r["title"] for r in csv.DictReader(io.StringIO(listed.output))] == ["Babad Tanah Jawi",
+                                                                                  "Naskah kuno Yogyakarta"]
+    bad = runner.invoke(args=["catalog", "overlap", "--only", "dvd"])
+    assert bad.exit_code == 2 and "'dvd' is not a format" in bad.output
+    assert runner.invoke(args=["catalog", "last-copies", "--partner", "NOPE"]).exit_code == 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 from tests.factories import bearer, login
 from union_catalog import quality
@@ -109,3 +110,18 @@ def test_a_record_without_item_fields_is_listed_as_without_copies(world):
     record (one copy, status unknown): listed, since no request can count on it."""
     world.load("UQ", book("q1", title="Tafsir al-Azhar", author="Hamka", year=1982))
     assert tally(quality.catalogue_quality(world.session), "UQ", "copies") == (1, 1)
+
+
+def test_the_tallies_and_lists_from_the_command_line(world, runner):
+    _network(world)
+    result = runner.invoke(args=["catalog", "quality", "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    rows = {r["library"]: r for r in csv.DictReader(io.StringIO(result.output))}
+    assert (rows["UINSU"]["records"], rows["UINSU"]["isbn_lacking"], rows["UINSU"]["isbn_concerned"]) == (
+        "3", "2", "3")
+    data = json.loads(runner.invoke(args=["catalog", "quality", "--partner", "UGM", "--format", "json"]).output)
+    assert [r["library"] for r in data["libraries"]] == ["UGM"]
+    listed = runner.invoke(args=["catalog", "quality", "--partner", "UINSU", "--lacking", "author"])
+    assert [r["control_number"] for r in csv.DictReader(io.StringIO(listed.output))] == ["s3"]
+    assert runner.invoke(args=["catalog", "quality", "--lacking", "author"]).exit_code == 2
+    assert "UINSU" in runner.invoke(args=["catalog", "quality"]).output
