@@ -159,6 +159,24 @@ def select_among(conn, sql: str, column: str, values: Iterable, pg_type: str = "
         yield from conn.exec_driver_sql(f"{sql} WHERE {where}{tail}", params).fetchall()
 
 
+def placeholder(conn) -> str:
+    """The driver's mark for a parameter in a raw statement."""
+    return "%s" if is_postgres(conn) else "?"
+
+
+def rows_of(conn, sql: str, params: tuple = ()) -> list[tuple]:
+    """Every row of a statement (parameters marked by ``placeholder``),
+    through the driver's own cursor: for reading a whole table's few
+    columns, where building SQLAlchemy's rows took five times the statement
+    (the overlap of 60,000 holdings: 110 ms against 24)."""
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
 def delete_among(conn, table: str, column: str, values: Iterable, pg_type: str = "integer") -> None:
     size = POSTGRES_IDS if is_postgres(conn) else SQLITE_IDS
     for chunk in chunks(set(values), size):

@@ -119,11 +119,12 @@ def _partners(session) -> dict[int, tuple[str, str]]:
 def collection_overlap(session, fmt: str = "", only: Collection[int] | None = None) -> Overlap:
     """The network's overlap, of union records of one format (``fmt``, as
     search's format facet names them) or of all."""
-    query = select(SearchHolding.cluster_id, SearchHolding.partner_id)
+    conn = session.connection()
+    sql = f"SELECT h.cluster_id, h.partner_id FROM {SearchHolding.__tablename__} AS h"
     if fmt:
-        query = query.join(SearchDoc, SearchDoc.cluster_id == SearchHolding.cluster_id).where(
-            SearchDoc.format == fmt)
-    found = summarise(session.execute(query), _partners(session), only)
+        sql += (f" JOIN {SearchDoc.__tablename__} AS d ON d.cluster_id = h.cluster_id"
+                f" WHERE d.format = {bulk.placeholder(conn)}")
+    found = summarise(bulk.rows_of(conn, sql, (fmt,) if fmt else ()), _partners(session), only)
     found.format = fmt
     return found
 
