@@ -65,6 +65,9 @@ class Defaults:
     # Seconds a search waits for the index's words when first reading them for
     # spelling suggestions (union_catalog.suggest); later searches have them.
     CATALOG_SUGGEST_WAIT = 0.1
+    # A library's copies' statuses come from its last import: older than this
+    # many days, the record page says they may have changed.
+    CATALOG_STALE_DAYS = 60
 
     # Agreements
     AGREEMENTS_WARNING_DAYS = 90

@@ -45,10 +45,13 @@ def nav_links() -> list[tuple[str, str]]:
     return out
 
 
-def format_day(value: date | datetime | None, style: str = "long") -> str:
-    """'18 Oktober 2026' in Indonesian, 'October 18, 2026' in English."""
-    if value is None:
+def format_day(value: date | datetime | str | None, style: str = "long") -> str:
+    """'18 Oktober 2026' in Indonesian, 'October 18, 2026' in English (also
+    of a day written YYYY-MM-DD, as the API gives days)."""
+    if value is None or value == "":
         return ""
+    if isinstance(value, str):
+        value = date.fromisoformat(value)
     if isinstance(value, datetime):
         return format_datetime(value, "medium")
     return format_date(value, style)

@@ -20,7 +20,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 
 from flask_babel import gettext as _
@@ -33,6 +33,7 @@ from sqlalchemy import (
 )
 
 from ill import clock
+from ill.config import setting
 from ill.errors import Gone, NotFound
 
 from . import bulk, matching, search_schema, searchtext, suggest, variants
@@ -1595,9 +1596,12 @@ def record(session, cluster_id: int, user=None, day: date | None = None) -> dict
             if item.call_number and item.call_number not in slot["call_numbers"]:
                 slot["call_numbers"].append(item.call_number)
     holdings = []
+    as_of = holdings_as_of(session)
+    stale_before = day - timedelta(days=int(setting("CATALOG_STALE_DAYS")))
     for pid, slot in by_partner.items():
         if pid not in partners:
             continue
+        imported = as_of.get(pid)
         services = _answer(answers.get(pid)) if signed_in else None
         available = sum(1 for i in slot["items"] if i["status"] == ItemStatus.AVAILABLE)
         requestable = any(s["requestable"] for s in services.values()) if services else None
@@ -1618,6 +1622,9 @@ def record(session, cluster_id: int, user=None, day: date | None = None) -> dict
                 "requestable": requestable,
                 "reason": reason,
                 "services": services,
+                # the day of the library's last import, whence the copies' statuses
+                "as_of": imported.isoformat() if imported else None,
+                "stale": bool(imported and imported < stale_before),
             }
         )
     holdings.sort(key=lambda h: (not h["requestable"], -h["available"], h["library"]))
@@ -1651,6 +1658,16 @@ def record(session, cluster_id: int, user=None, day: date | None = None) -> dict
         "holdings": holdings,
         "requestable": (any(h["requestable"] for h in holdings) if signed_in else None),
     }
+
+
+def holdings_as_of(session) -> dict[int, date]:
+    """Each library's day (in the network's time zone) of its last import
+    that changed the catalogue: its copies' statuses are as of then."""
+    from .models import ImportRun
+
+    rows = session.execute(select(ImportRun.partner_id, func.max(ImportRun.finished_at))
+                           .where(ImportRun.status == "done").group_by(ImportRun.partner_id))
+    return {pid: clock.day_of(when) for pid, when in rows if when is not None}
 
 
 def member_marc(session, record_ids: Iterable[int]) -> dict[int, dict]:

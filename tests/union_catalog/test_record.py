@@ -308,3 +308,30 @@ def test_a_link_by_isbn_or_issn_leads_to_its_record_or_the_search(client, make):
         assert resp.status_code == 302 and resp.headers["Location"] == to, (path, resp.headers.get("Location"))
     page = client.get("/catalog/search?isbn=12345", headers={"Accept-Language": "en"})
     assert page.status_code == 400 and "is not a valid ISBN" in page.get_data(as_text=True)
+
+
+def test_each_librarys_copies_say_how_fresh_they_are(client, make, session):
+    """A library's copies' statuses are as of its last import: the record
+    says when, and that they may have changed when that is long ago."""
+    from datetime import datetime, timedelta, timezone
+
+    from union_catalog.models import ImportRun
+
+    rec = make.search_cluster(title="Fiqh zakat", holdings={"UGM": ["available"], "UINSU": ["on_loan"],
+                                                           "PNRI": ["available"]})
+    today = clock.today()
+    noon = datetime(today.year, today.month, today.day, 5, tzinfo=timezone.utc)
+    ugm, uinsu = (make.partner(code) for code in ("UGM", "UINSU"))
+    session.add_all([
+        ImportRun(partner_id=ugm.id, filename="old.mrc", status="done", finished_at=noon - timedelta(days=200)),
+        ImportRun(partner_id=ugm.id, filename="ugm.mrc", status="done", finished_at=noon - timedelta(days=3)),
+        ImportRun(partner_id=ugm.id, filename="check.mrc", status="checked", finished_at=noon),
+        ImportRun(partner_id=uinsu.id, filename="uinsu.mrc", status="done", finished_at=noon - timedelta(days=90)),
+    ])
+    make.commit()
+    holdings = {h["library"]: h for h in client.get(f"/api/v1/records/{rec.id}").get_json()["holdings"]}
+    assert holdings["UGM"]["as_of"] == (today - timedelta(days=3)).isoformat() and not holdings["UGM"]["stale"]
+    assert holdings["UINSU"]["as_of"] == (today - timedelta(days=90)).isoformat() and holdings["UINSU"]["stale"]
+    assert holdings["PNRI"]["as_of"] is None and not holdings["PNRI"]["stale"]  # never imported here
+    page = client.get(f"/catalog/records/{rec.id}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert page.count("copies as of") == 2 and page.count("may be out of date") == 1
