@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import sys
 from datetime import date
@@ -14,6 +12,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from ill import clock
+from ill.cli_output import emit
 from ill.errors import ServiceError
 from ill.extensions import db
 
@@ -186,21 +185,9 @@ def agreements_list(as_of, fmt, status):
         ]
         for d in dicts
     ]
-    if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows(table)
-        click.echo(out.getvalue(), nl=False)
-        return
-    # People read the table: a missing date is "unknown", not a blank.
-    table = [[*r[:3], r[3] or "unknown", r[4] or "unknown", *r[5:]] for r in table]
-    widths = [
-        max(len(columns[i]), *(len(r[i]) for r in table)) if table else len(columns[i]) for i in range(len(columns))
-    ]
-    click.echo("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
-    for r in table:
-        click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+    if fmt == "table":  # people read the table: a missing date is "unknown", not a blank
+        table = [[*r[:3], r[3] or "unknown", r[4] or "unknown", *r[5:]] for r in table]
+    emit(columns, table, fmt)
 
 
 def init_app(app: Flask) -> None:

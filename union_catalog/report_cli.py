@@ -4,13 +4,12 @@ cron: ``catalog overlap``, ``catalog last-copies`` and ``catalog quality``
 ``union_catalog.quality``)."""
 from __future__ import annotations
 
-import csv
-import io
 import json
 
 import click
 from flask.cli import with_appcontext
 
+from ill.cli_output import emit
 from ill.extensions import db
 
 from . import overlap, quality
@@ -36,20 +35,6 @@ def _only(value: str | None) -> str:
     return value
 
 
-def _emit(columns: list[str], rows: list[list], fmt: str) -> None:
-    if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows(rows)
-        click.echo(out.getvalue(), nl=False)
-        return
-    cells = [[str(c) for c in r] for r in rows]
-    widths = [max([len(col)] + [len(r[i]) for r in cells]) for i, col in enumerate(columns)]
-    for line in [columns, *cells]:
-        click.echo("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip())
-
-
 def _share(value: float | None) -> str:
     return "" if value is None else f"{value:.4f}"
 
@@ -68,7 +53,7 @@ def overlap_command(only_format, fmt):
                                "libraries": [r.to_dict(codes) for r in found.libraries]},
                               indent=2, ensure_ascii=False))
         return
-    _emit(["library", "held", "unique", "unique_share", "in_2", "in_3", "in_4", "in_5_or_more"],
+    emit(["library", "held", "unique", "unique_share", "in_2", "in_3", "in_4", "in_5_or_more"],
           [[r.code, r.held, r.unique, _share(r.unique_share),
             *(r.by_holders[n] for n in range(2, overlap.MOST_HOLDERS + 1))] for r in found.libraries], fmt)
 
@@ -80,7 +65,7 @@ def overlap_command(only_format, fmt):
 def last_copies_command(code, only_format):
     """The union records this library alone holds, as CSV, with its call numbers."""
     rows = overlap.last_copies(db.session, _partner(code).id, _only(only_format))
-    _emit(["union_record_id", "title", "author", "year", "isbn", "format", "items", "available", "call_numbers"],
+    emit(["union_record_id", "title", "author", "year", "isbn", "format", "items", "available", "call_numbers"],
           [[r.cluster_id, r.title, r.author, r.year or "", " ".join(r.isbns), r.format, r.items, r.available,
             "; ".join(r.call_numbers)] for r in rows], "csv")
 
@@ -99,7 +84,7 @@ def quality_command(code, check_key, fmt):
         if partner is None:
             raise click.UsageError("--lacking lists one library's records: name it with --partner.")
         rows = quality.lacking(db.session, partner.id, quality.CHECK_KEYS[check_key])
-        _emit(["ordinal", "control_number", "title", "year", "union_record_id"],
+        emit(["ordinal", "control_number", "title", "year", "union_record_id"],
               [[r.ordinal, r.control_number, r.title, r.year or "", r.cluster_id or ""] for r in rows], "csv")
         return
     found = quality.catalogue_quality(db.session, [partner.id] if partner else None)
@@ -108,11 +93,11 @@ def quality_command(code, check_key, fmt):
         return
     keys = [c.key for c in quality.CHECKS]
     if fmt == "csv":
-        _emit(["library", "records"] + [f"{k}_{part}" for k in keys for part in ("lacking", "concerned")],
+        emit(["library", "records"] + [f"{k}_{part}" for k in keys for part in ("lacking", "concerned")],
               [[r.code, r.records] + [n for k in keys for n in (r.checks[k].lacking, r.checks[k].concerned)]
                for r in found], "csv")
         return
-    _emit(["library", "records", *keys],
+    emit(["library", "records", *keys],
           [[r.code, r.records, *(f"{r.checks[k].lacking}/{r.checks[k].concerned}" for k in keys)] for r in found],
           "table")
 

@@ -313,14 +313,14 @@ def test_a_link_by_isbn_or_issn_leads_to_its_record_or_the_search(client, make):
 def test_each_librarys_copies_say_how_fresh_they_are(client, make, session):
     """A library's copies' statuses are as of its last import: the record
     says when, and that they may have changed when that is long ago."""
-    from datetime import datetime, timedelta, timezone
+    from datetime import UTC, datetime, timedelta
 
     from union_catalog.models import ImportRun
 
     rec = make.search_cluster(title="Fiqh zakat", holdings={"UGM": ["available"], "UINSU": ["on_loan"],
                                                            "PNRI": ["available"]})
     today = clock.today()
-    noon = datetime(today.year, today.month, today.day, 5, tzinfo=timezone.utc)
+    noon = datetime(today.year, today.month, today.day, 5, tzinfo=UTC)  # noon in Jakarta
     ugm, uinsu = (make.partner(code) for code in ("UGM", "UINSU"))
     session.add_all([
         ImportRun(partner_id=ugm.id, filename="old.mrc", status="done", finished_at=noon - timedelta(days=200)),
