@@ -12,9 +12,9 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from ill import clock
-from ill.cli_output import emit
 from ill.errors import ServiceError
 from ill.extensions import db
+from ill.tables import emit
 
 from . import partners as partner_service
 from . import service as agreement_service

@@ -3,15 +3,12 @@ imports, and one import's progress and report. Coordinators import for any
 partner; a librarian only for their own library."""
 from __future__ import annotations
 
-import csv
-import io
 import os
 import uuid
 
 from flask import (
     Blueprint,
     Flask,
-    Response,
     current_app,
     flash,
     jsonify,
@@ -28,6 +25,7 @@ from ill.accounts import Role, current, require_library_staff, require_role
 from ill.config import setting
 from ill.errors import BadRequest, Conflict, NotFound, TooLarge
 from ill.extensions import db
+from ill.tables import spreadsheet
 
 from . import harvest, importer, jobs
 from .models import ImportRun
@@ -353,24 +351,14 @@ def problems_csv(run_id: int):
     """The import's problems as a spreadsheet (UTF-8 with a byte order mark,
     so that spreadsheet programs read it as such), in the reader's language."""
     run = _run_for(run_id)
-    out = io.StringIO()
-    out.write("\ufeff")
-    csv.writer(out).writerows(importer.problem_rows(run.report or {}))
-    name = f"import-{run.id}-{run.partner.code}-problems.csv"
-    return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return spreadsheet(importer.problem_rows(run.report or {}), f"import-{run.id}-{run.partner.code}-problems.csv")
 
 
 @bp.get("/<int:run_id>-withdrawn.csv")
 def withdrawn_csv(run_id: int):
     """The records the import withdrew (or would have), as a spreadsheet."""
     run = _run_for(run_id)
-    out = io.StringIO()
-    out.write("\ufeff")
-    csv.writer(out).writerows(importer.withdrawn_rows(db.session, run))
-    name = f"import-{run.id}-{run.partner.code}-withdrawn.csv"
-    return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return spreadsheet(importer.withdrawn_rows(db.session, run), f"import-{run.id}-{run.partner.code}-withdrawn.csv")
 
 
 def init_app(app: Flask) -> None:

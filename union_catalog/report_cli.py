@@ -9,8 +9,8 @@ import json
 import click
 from flask.cli import with_appcontext
 
-from ill.cli_output import emit
 from ill.extensions import db
+from ill.tables import emit
 
 from . import overlap, quality
 

@@ -5,10 +5,7 @@ over the API. Coordinators see the whole network; a librarian their own
 library (against every other, for overlap)."""
 from __future__ import annotations
 
-import csv
-import io
-
-from flask import Blueprint, Flask, Response, jsonify, render_template, request, url_for
+from flask import Blueprint, Flask, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -16,6 +13,7 @@ from ill.accounts import Role, require_library_staff, require_role
 from ill.api import make_blueprint
 from ill.errors import BadRequest, NotFound
 from ill.extensions import db
+from ill.tables import spreadsheet
 
 from . import overlap, quality
 from .views import FORMATS, _labels
@@ -69,19 +67,13 @@ def last_copies_csv(code: str):
     partner = _partner(code)
     require_library_staff(partner.id)
     fmt = _format()
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["union_record_id", "title", "author", "year", "isbn", "format", "items",
-                     "available", "call_numbers", "url"])
     base = url_for("catalog.record", record_id=0, _external=True)[:-1]
-    for row in overlap.last_copies(db.session, partner.id, fmt):
-        writer.writerow([row.cluster_id, row.title, row.author, row.year or "", " ".join(row.isbns),
-                         row.format, row.items, row.available, "; ".join(row.call_numbers),
-                         f"{base}{row.cluster_id}"])
-    name = f"{partner.code}-last-copies{'-' + fmt if fmt else ''}.csv"
-    # a BOM, so that a spreadsheet opens the titles' diacritics as UTF-8
-    return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    rows = [[row.cluster_id, row.title, row.author, row.year or "", " ".join(row.isbns), row.format, row.items,
+             row.available, "; ".join(row.call_numbers), f"{base}{row.cluster_id}"]
+            for row in overlap.last_copies(db.session, partner.id, fmt)]
+    return spreadsheet([["union_record_id", "title", "author", "year", "isbn", "format", "items", "available",
+                         "call_numbers", "url"], *rows],
+                       f"{partner.code}-last-copies{'-' + fmt if fmt else ''}.csv")
 
 
 @api.get("/catalog/overlap")
@@ -121,15 +113,12 @@ def quality_csv(code: str, key: str):
     partner = _partner(code)
     require_library_staff(partner.id)
     check = _check(key)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["ordinal", "control_number", "title", "year", "union_record_id", "url"])
     base = url_for("catalog.record", record_id=0, _external=True)[:-1]
-    for row in quality.lacking(db.session, partner.id, check):
-        writer.writerow([row.ordinal, row.control_number, row.title, row.year or "", row.cluster_id or "",
-                         f"{base}{row.cluster_id}" if row.cluster_id else ""])
-    return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{partner.code}-{check.key}.csv"'})
+    rows = [[row.ordinal, row.control_number, row.title, row.year or "", row.cluster_id or "",
+             f"{base}{row.cluster_id}" if row.cluster_id else ""]
+            for row in quality.lacking(db.session, partner.id, check)]
+    return spreadsheet([["ordinal", "control_number", "title", "year", "union_record_id", "url"], *rows],
+                       f"{partner.code}-{check.key}.csv")
 
 
 @api.get("/catalog/quality")

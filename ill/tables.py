@@ -1,12 +1,14 @@
-"""Rows printed by a command, as people read them or as scripts do: one
-helper for every package's ``--format table|csv``."""
+"""Rows as people and their programs read them: a command's output
+(``emit``, for every package's ``--format table|csv``) and a spreadsheet
+to download from a page (``spreadsheet``)."""
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import click
+from flask import Response
 
 
 def emit(columns: Sequence[str], rows: Sequence[Sequence], fmt: str = "table") -> None:
@@ -23,3 +25,13 @@ def emit(columns: Sequence[str], rows: Sequence[Sequence], fmt: str = "table") -
     widths = [max([len(col)] + [len(r[i]) for r in cells]) for i, col in enumerate(columns)]
     for line in [list(columns), *cells]:
         click.echo("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip())
+
+
+def spreadsheet(rows: Iterable[Sequence], filename: str) -> Response:
+    """Rows (the first its header) as a CSV attachment: UTF-8 with a byte
+    order mark, so that spreadsheet programs read titles' diacritics right."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    csv.writer(out).writerows(rows)
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
