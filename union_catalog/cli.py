@@ -13,6 +13,7 @@ from flask.cli import AppGroup
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from ill.errors import ServiceError
 from ill.extensions import db
 
 from . import importer, jobs
@@ -61,6 +62,35 @@ def import_command(code, file, items, report_path, allow_withdrawals, check_only
     db.session.commit()
     total = os.path.getsize(file)
     _run(partner, run.id, os.path.basename(file), report_path, total)
+
+
+@catalog.command("statuses")
+@click.option("--partner", "code", required=True, help="The library whose copies these are.")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, readable=True))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def statuses_command(code, file, fmt):
+    """Apply copies' statuses that changed since the last export (CSV with a
+    barcode and a status column, or JSON {"items": [{"barcode", "status"}]}).
+    Exit 0 when the file was read, even with lines not applied."""
+    from . import statuses
+
+    partner = _partner(code)
+    with open(file, "rb") as fh:
+        data = fh.read()
+    try:
+        report = statuses.apply(db.session, partner, statuses.read(data, "json" if file.endswith(".json") else ""))
+    except ServiceError as exc:
+        db.session.rollback()
+        click.echo(f"Nothing was changed: {exc.message}", err=True)
+        sys.exit(1)
+    db.session.commit()
+    if fmt == "json":
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{partner.code}: {report['read']} statuses read, {report['changed']} copies changed, "
+               f"{report['unchanged']} already so, {report['problem_count']} lines not applied")
+    for problem in report["problems"]:
+        click.echo(f"  {statuses.problem_text(problem)}")
 
 
 def _run(partner, run_id: int, label: str, report_path: str | None, total: int | None = None) -> None:

@@ -22,16 +22,18 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ill.accounts import Role, current, require_library_staff, require_role
+from ill.api import make_blueprint
 from ill.config import setting
-from ill.errors import BadRequest, Conflict, NotFound, TooLarge
+from ill.errors import BadRequest, Conflict, NotFound, ServiceError, TooLarge
 from ill.extensions import db
 from ill.tables import spreadsheet
 
-from . import harvest, importer, jobs
+from . import harvest, importer, jobs, statuses
 from .models import ImportRun
 
 bp = Blueprint("catalog_imports", __name__, url_prefix="/catalog/imports",
                template_folder="templates")
+api = make_blueprint("catalog_imports_api", __name__)
 
 STAFF = (Role.LIBRARIAN, Role.COORDINATOR, Role.ADMIN)
 MARC_SUFFIXES = {".mrc", ".marc", ".dat", ".iso", ".xml", ".json", ".marcxml", ".bin", ""}
@@ -206,6 +208,45 @@ def harvest_now():
     return redirect(url_for("catalog_imports.show", run_id=run.id), code=303)
 
 
+@bp.post("/statuses")
+def update_statuses():
+    """Copies' statuses sent from the imports page: applied at once (the
+    file is small), the outcome flashed on the page."""
+    user = require_role(*STAFF)
+    partner = _partner_from_form(user)
+    upload = request.files.get("statuses")
+    if upload is None or not upload.filename:
+        raise BadRequest(_("Choose the file of statuses to send."), field="statuses")
+    try:
+        report = statuses.apply(db.session, partner, statuses.read(upload.read(), upload.mimetype or ""), user)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(_("Nothing was changed: %(why)s", why=exc.message), "error")
+        return redirect(url_for("catalog_imports.imports", partner=partner.code))
+    db.session.commit()
+    flash(_("%(library)s: %(read)s statuses read, %(changed)s copies changed, %(unchanged)s already so, "
+            "%(problems)s lines not applied.", library=partner.code, read=report["read"],
+            changed=report["changed"], unchanged=report["unchanged"], problems=report["problem_count"]),
+          "success" if not report["problem_count"] else "info")
+    for problem in report["problems"][:10]:
+        flash(statuses.problem_text(problem), "info")
+    return redirect(url_for("catalog_imports.imports", partner=partner.code))
+
+
+@api.post("/catalog/item-statuses/<code>")
+def update_statuses_api(code: str):
+    """Copies' statuses from a library's system (JSON or CSV body)."""
+    from agreements import partners as partner_service
+
+    partner = partner_service.by_code(db.session, code)
+    if partner is None:
+        raise NotFound(_("No partner library with the code %(code)s.", code=code))
+    user = require_library_staff(partner.id)
+    report = statuses.apply(db.session, partner, statuses.read(request.get_data(), request.mimetype or ""), user)
+    db.session.commit()
+    return jsonify(report)
+
+
 @bp.post("/")
 def upload():
     user = require_role(*STAFF)
@@ -363,6 +404,7 @@ def withdrawn_csv(run_id: int):
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    app.register_blueprint(api)
     app.jinja_env.filters["defect_text"] = importer.defect_text
     app.jinja_env.filters["outcome_text"] = importer.outcome_text
     app.jinja_env.filters["failure_text"] = jobs.failure_text

@@ -371,3 +371,23 @@ class RecordProblem(db.Model):
     user = relationship("User", foreign_keys=[user_id])
     closed_by = relationship("User", foreign_keys=[closed_by_id])
     cluster = relationship("Cluster")
+
+
+class StatusUpdate(db.Model):
+    """A library's system telling the copies' statuses that changed since its
+    export (``union_catalog.statuses``): the record of each, for its history
+    and for how fresh a library's statuses are."""
+
+    __tablename__ = "catalog_status_updates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    read: Mapped[int] = mapped_column(Integer, default=0)  # statuses sent
+    changed: Mapped[int] = mapped_column(Integer, default=0)  # copies whose status changed
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    problems: Mapped[int] = mapped_column(Integer, default=0)  # lines not applied (barcode unknown...)
+
+    partner = relationship("Partner")
+    user = relationship("User")

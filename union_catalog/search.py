@@ -1662,12 +1662,20 @@ def record(session, cluster_id: int, user=None, day: date | None = None) -> dict
 
 def holdings_as_of(session) -> dict[int, date]:
     """Each library's day (in the network's time zone) of its last import
-    that changed the catalogue: its copies' statuses are as of then."""
-    from .models import ImportRun
+    that changed the catalogue, or of the last statuses its system sent
+    (``union_catalog.statuses``), whichever is later: its copies' statuses
+    are as of then."""
+    from .models import ImportRun, StatusUpdate
 
-    rows = session.execute(select(ImportRun.partner_id, func.max(ImportRun.finished_at))
-                           .where(ImportRun.status == "done").group_by(ImportRun.partner_id))
-    return {pid: clock.day_of(when) for pid, when in rows if when is not None}
+    out: dict[int, date] = {}
+    for query in (select(ImportRun.partner_id, func.max(ImportRun.finished_at))
+                  .where(ImportRun.status == "done").group_by(ImportRun.partner_id),
+                  select(StatusUpdate.partner_id, func.max(StatusUpdate.at)).group_by(StatusUpdate.partner_id)):
+        for pid, when in session.execute(query):
+            day = clock.day_of(when) if when is not None else None
+            if day is not None and (pid not in out or day > out[pid]):
+                out[pid] = day
+    return out
 
 
 def member_marc(session, record_ids: Iterable[int]) -> dict[int, dict]:
