@@ -92,6 +92,7 @@ def imports():
 
         stmt = stmt.join(Partner, Partner.id == ImportRun.partner_id).where(Partner.code == partner_code)
     runs = db.session.scalars(stmt).all()
+    updates = _status_updates(user, partner_code)
     sources = _sources_for(partners)
     editing = None
     if len(partners) == 1:
@@ -102,7 +103,21 @@ def imports():
                            partner_code=partner_code, limit_mb=_limit() // (1024 * 1024),
                            progress_of=jobs.progress_of, sources=sources, editing=editing,
                            editing_source=sources.get(editing.id) if editing else None,
-                           last_harvests=_last_harvests(list(sources)))
+                           last_harvests=_last_harvests(list(sources)), status_updates=updates)
+
+
+def _status_updates(user, partner_code: str) -> list:
+    """The latest statuses libraries' systems sent, as the history shows runs."""
+    from .models import StatusUpdate
+
+    stmt = select(StatusUpdate).order_by(StatusUpdate.id.desc()).limit(20)
+    if not _is_network_staff(user):
+        stmt = stmt.where(StatusUpdate.partner_id == user.library_id)
+    elif partner_code:
+        from agreements.models import Partner
+
+        stmt = stmt.join(Partner, Partner.id == StatusUpdate.partner_id).where(Partner.code == partner_code)
+    return db.session.scalars(stmt).all()
 
 
 def _sources_for(partners) -> dict:

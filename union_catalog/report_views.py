@@ -15,7 +15,7 @@ from ill.errors import BadRequest, NotFound
 from ill.extensions import db
 from ill.tables import spreadsheet
 
-from . import overlap, quality
+from . import overlap, quality, search
 from .views import FORMATS, _labels
 
 bp = Blueprint("catalog_reports", __name__, url_prefix="/catalog", template_folder="templates")
@@ -97,7 +97,19 @@ def quality_page():
     user = require_role(*STAFF)
     rows = quality.catalogue_quality(db.session, _visible(user))
     return render_template("union_catalog/quality.html", rows=[r for r in rows if r.records] or rows,
-                           checks=quality.CHECKS, whole_network=_visible(user) is None)
+                           checks=quality.CHECKS, whole_network=_visible(user) is None, **_freshness())
+
+
+def _freshness() -> dict:
+    """Each library's day its copies' statuses are as of, and the day before
+    which that is stale (the record page's rule)."""
+    from datetime import timedelta
+
+    from ill import clock
+    from ill.config import setting
+
+    return {"as_of": search.holdings_as_of(db.session),
+            "stale_before": clock.today() - timedelta(days=int(setting("CATALOG_STALE_DAYS")))}
 
 
 def _check(key: str) -> quality.Check:
@@ -125,9 +137,15 @@ def quality_csv(code: str, key: str):
 def quality_api():
     user = require_role(*STAFF)
     rows = quality.catalogue_quality(db.session, _visible(user))
+    fresh = _freshness()
+
+    def as_of(pid):
+        day = fresh["as_of"].get(pid)
+        return {"as_of": day.isoformat() if day else None, "stale": bool(day and day < fresh["stale_before"])}
+
     return jsonify({
         "checks": [{"key": c.key, "label": str(c.label), "why": str(c.why)} for c in quality.CHECKS],
-        "libraries": [r.to_dict() for r in rows],
+        "libraries": [{**r.to_dict(), **as_of(r.partner_id)} for r in rows],
     })
 
 

@@ -125,3 +125,25 @@ def test_the_tallies_and_lists_from_the_command_line(world, runner):
     assert [r["control_number"] for r in csv.DictReader(io.StringIO(listed.output))] == ["s3"]
     assert runner.invoke(args=["catalog", "quality", "--lacking", "author"]).exit_code == 2
     assert "UINSU" in runner.invoke(args=["catalog", "quality"]).output
+
+
+def test_the_coordinator_sees_which_librarys_copies_are_stale(world, client, make, session):
+    from datetime import timedelta
+
+    from ill.accounts import utcnow
+    from union_catalog.models import ImportRun
+
+    _network(world)
+    session.add_all([ImportRun(partner_id=world.partners["UINSU"].id, filename="old.mrc", status="done",
+                               finished_at=utcnow() - timedelta(days=100)),
+                     ImportRun(partner_id=world.partners["UGM"].id, filename="new.mrc", status="done",
+                               finished_at=utcnow() - timedelta(days=2))])
+    coordinator = make.user("coordinator")
+    token = make.token(coordinator)
+    make.commit()
+    body = client.get("/api/v1/catalog/quality", headers=bearer(token)).get_json()
+    rows = {r["library"]: r for r in body["libraries"]}
+    assert rows["UINSU"]["stale"] and not rows["UGM"]["stale"] and rows["UGM"]["as_of"]
+    login(client, coordinator.email)
+    page = client.get("/catalog/quality/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert page.count("may be out of date") == 1

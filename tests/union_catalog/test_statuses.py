@@ -109,3 +109,21 @@ def test_reading_a_csv_keeps_every_line(pairs):
     lines = statuses.read_csv(text.encode())
     kept = [(b, s) for b, s in pairs if b or s]
     assert [(line.barcode, line.status) for line in lines] == kept
+
+
+def test_the_imports_page_lists_the_statuses_received(client, make, session):
+    rec = _network(make)
+    librarian = make.user("librarian", library="UGM", name="Wati")
+    other = make.user("librarian", library="UINSU")
+    make.commit()
+    from agreements import partners as partner_service
+
+    statuses.apply(session, partner_service.by_code(session, "UGM"),
+                   [statuses.Line(1, f"UGM{rec.id:05d}1", "on_loan"), statuses.Line(2, "X", "lost")], librarian)
+    session.commit()
+    login(client, librarian.email)
+    page = client.get("/catalog/imports/", headers=EN).get_data(as_text=True)
+    assert 'id="status-updates"' in page and "Wati" in page
+    client.post("/logout")
+    login(client, other.email)  # another library's updates are not UINSU's to see
+    assert 'id="status-updates"' not in client.get("/catalog/imports/", headers=EN).get_data(as_text=True)
