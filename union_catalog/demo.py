@@ -6,8 +6,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from ill.accounts import utcnow
+
 from . import importer
-from .models import SourceRecord
+from .models import ImportRun, SourceRecord
 
 DATA = Path(__file__).resolve().parent / "demo_data"
 # partner code, export, SLiMS item file
@@ -32,8 +34,15 @@ def load(session) -> list[str]:
         if session.scalar(select(SourceRecord.id).where(SourceRecord.partner_id == partner.id).limit(1)):
             lines.append(f"catalogue {code}: already loaded")
             continue
+        # as an upload runs, so that the demo's import history and "copies as of" show it
+        run = ImportRun(partner_id=partner.id, filename=export, items_filename=items, status="running",
+                        started_at=utcnow())
+        session.add(run)
+        session.flush()
         report = importer.import_export(session, partner, str(DATA / export),
-                                        items_path=str(DATA / items) if items else None)
+                                        items_path=str(DATA / items) if items else None, run=run,
+                                        filename=export)
+        run.status, run.finished_at = "done", utcnow()
         lines.append(f"catalogue {code}: {report['imported']} records, {report['items']} items "
                      f"({report['inserted']} new)")
     return lines
