@@ -103,3 +103,36 @@ def from_oai_dc(dc) -> ET.Element | None:
         if value.startswith(("http://", "https://")):
             _field(record, "856", "40", ("u", value))
     return record
+
+
+DC = "http://purl.org/dc/elements/1.1/"
+
+
+def describe(parent, summary: dict, record) -> None:
+    """A union record in Dublin Core, as elements under ``parent`` (SRU's
+    srw_dc:dc, OAI-PMH's oai_dc:dc): the union record's description
+    (``summary``: title, author, publisher, year, format, isbn, issn,
+    language) and the subjects of the record a library would copy
+    (``record``, pymarc)."""
+    from .search import _marc_subjects
+
+    def add(tag: str, value) -> None:
+        ET.SubElement(parent, f"{{{DC}}}{tag}").text = str(value)
+
+    add("title", summary["title"])
+    if summary.get("author"):
+        add("creator", summary["author"])
+    for subject in dict.fromkeys(_marc_subjects(record.as_dict())):
+        add("subject", subject)
+    if summary.get("publisher"):
+        add("publisher", summary["publisher"])
+    if summary.get("year"):
+        add("date", summary["year"])
+    if summary.get("format"):
+        add("type", summary["format"])
+    for isbn in summary.get("isbn") or ():
+        add("identifier", f"urn:isbn:{isbn}")
+    for issn in summary.get("issn") or ():
+        add("identifier", f"urn:issn:{issn}")
+    if summary.get("language"):
+        add("language", summary["language"])

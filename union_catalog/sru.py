@@ -34,7 +34,7 @@ import pymarc
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from . import export, mods, searchtext
+from . import dublin_core, export, mods, searchtext
 from . import search as search_service
 from .errors import CatalogError
 from .xmltree import child
@@ -556,23 +556,7 @@ def _marcxml(record: pymarc.Record):
 
 def _dublin_core(summary: dict, record: pymarc.Record):
     dc = ET.Element(_q("srw_dc", "dc"))
-    _sub(dc, "dc", "title", summary["title"])
-    if summary.get("author"):
-        _sub(dc, "dc", "creator", summary["author"])
-    for subject in dict.fromkeys(search_service._marc_subjects(record.as_dict())):
-        _sub(dc, "dc", "subject", subject)
-    if summary.get("publisher"):
-        _sub(dc, "dc", "publisher", summary["publisher"])
-    if summary.get("year"):
-        _sub(dc, "dc", "date", summary["year"])
-    if summary.get("format"):
-        _sub(dc, "dc", "type", summary["format"])
-    for isbn in summary["isbn"]:
-        _sub(dc, "dc", "identifier", f"urn:isbn:{isbn}")
-    for issn in summary["issn"]:
-        _sub(dc, "dc", "identifier", f"urn:issn:{issn}")
-    if summary.get("language"):
-        _sub(dc, "dc", "language", summary["language"])
+    dublin_core.describe(dc, summary, record)
     return dc
 
 

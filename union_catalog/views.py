@@ -12,7 +12,7 @@ from flask_login import current_user
 from ill import clock
 from ill.extensions import db
 
-from . import alerts, citation, feeds, sru
+from . import alerts, citation, feeds, oai, sru
 from . import search as search_service
 from .errors import CatalogError
 
@@ -158,6 +158,16 @@ def sru_server():
     return Response(body, mimetype="text/xml", headers={"Content-Type": "text/xml; charset=utf-8"})
 
 
+@bp.route("/oai", methods=["GET", "POST"])
+def oai_provider():
+    """The union catalogue as an OAI-PMH 2.0 data provider (``union_catalog.oai``),
+    for aggregators to harvest (Indonesia OneSearch and others). Public, like
+    the search page; POST is the protocol's, with the arguments as a form."""
+    body = oai.answer(db.session, request.values, url_for("catalog.oai_provider", _external=True),
+                      request.host.split(":")[0])
+    return Response(body, mimetype="text/xml", headers={"Content-Type": "text/xml; charset=utf-8"})
+
+
 def _partner_names() -> dict[str, str]:
     return {p["code"]: p["name"] for p in search_service._partners(db.session).values()}
 
@@ -184,4 +194,7 @@ def record(record_id: int):
 
 
 def init_app(app) -> None:
+    from ill.extensions import csrf
+
+    csrf.exempt(oai_provider)  # harvesters POST without a session: there is nothing to forge
     app.register_blueprint(bp)
