@@ -30,6 +30,7 @@ from .models import Cluster, SearchAlert
 MAX_PER_USER = 25
 TITLES_TOLD = 10  # union records named in one notice; the rest are counted
 LOOK_AT = search.MAX_PER_PAGE  # new union records looked at per alert and day
+MAX_QUERY = 2000  # characters of a followed search's query string (the column's width)
 
 
 def canonical(query: search.Query) -> str:
@@ -73,6 +74,9 @@ def create(session, user, args) -> tuple[SearchAlert, bool]:
     if query.empty:
         raise CatalogError(_("Search for something first: an alert follows a search."), field="q")
     key = canonical(query)
+    if len(key) > MAX_QUERY:
+        raise CatalogError(_("This search is too long to follow (%(n)d characters of %(max)d).", n=len(key),
+                             max=MAX_QUERY), field="q")
     mine = session.scalars(select(SearchAlert).where(SearchAlert.user_id == user.id)).all()
     for alert in mine:
         if alert.query_string == key:

@@ -254,7 +254,8 @@ class Provider:
                 raise ValueError
             stamp, number = state["after"]
             datetime.fromisoformat(stamp)
-            int(number)
+            if not isinstance(number, int) or not isinstance(state.get("cursor", 0), int):
+                raise ValueError
             return state
         except (ValueError, KeyError, TypeError):
             raise OaiError("badResumptionToken", "the resumptionToken is not one this repository gave") from None

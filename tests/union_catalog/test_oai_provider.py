@@ -155,3 +155,16 @@ def test_another_network_harvests_it_and_its_records_join_the_same_union_records
                                                                 Cluster.member_count > 0)) == before
     held = set(session.scalars(select(SearchHolding.cluster_id).where(SearchHolding.partner_id == mirror.id)))
     assert len(held) == before
+
+
+def test_a_forged_resumption_token_is_refused(world, client):
+    import base64
+    import json
+
+    _world(world)
+    for state in ({"metadataPrefix": "oai_dc", "after": ["2026-01-01T00:00:00", 1], "cursor": "many"},
+                  {"metadataPrefix": "oai_dc", "after": ["yesterday", 1]},
+                  {"metadataPrefix": "oai_dc", "after": ["2026-01-01T00:00:00", "1; DROP TABLE clusters"]},
+                  ["not", "an", "object"]):
+        token = base64.urlsafe_b64encode(json.dumps(state).encode()).decode()
+        assert error(ask(client, verb="ListRecords", resumptionToken=token)) == "badResumptionToken", state

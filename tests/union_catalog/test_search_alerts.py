@@ -148,3 +148,13 @@ def test_the_page_stops_following_in_either_language(client, make, session):
     client.post(f"/catalog/alerts/{mine.id}/delete")
     assert [a.id for a in session.scalars(select(SearchAlert))] == [theirs.id]
     assert "Searches I follow" in client.get("/account", headers=EN).get_data(as_text=True)
+
+
+def test_a_search_too_long_to_keep_is_refused_by_name(client, make):
+    patron = make.user("patron", library="UINSU")
+    token = make.token(patron)
+    make.commit()
+    words = " ".join(["Miṣbāḥ"] * 70)  # each letter with a mark takes nine characters in a query string
+    resp = client.post("/api/v1/search-alerts", headers={**bearer(token), **EN},
+                       json={"query": {"q": words, "title": words}})
+    assert resp.status_code == 400 and "too long to follow" in resp.get_json()["error"]["message"]
