@@ -27,11 +27,21 @@ def emit(columns: Sequence[str], rows: Sequence[Sequence], fmt: str = "table") -
         click.echo("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip())
 
 
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(cell):
+    """A text cell a spreadsheet program would take for a formula (a title
+    from a partner's record may begin with "="), written as text instead."""
+    return "'" + cell if isinstance(cell, str) and cell.startswith(_FORMULA) else cell
+
+
 def spreadsheet(rows: Iterable[Sequence], filename: str) -> Response:
     """Rows (the first its header) as a CSV attachment: UTF-8 with a byte
-    order mark, so that spreadsheet programs read titles' diacritics right."""
+    order mark, so that spreadsheet programs read titles' diacritics right,
+    and no cell a formula (OWASP's advice on CSV injection)."""
     out = io.StringIO()
     out.write("\ufeff")
-    csv.writer(out).writerows(rows)
+    csv.writer(out).writerows([_inert(c) for c in row] for row in rows)
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
