@@ -81,6 +81,9 @@ class LenderFacts:
     asked: int = 0  # times it was asked and answered or timed out, last 12 months
     filled: int = 0
     turnaround_days: float | None = None  # mean days from asked to supplied
+    # the day its copies' statuses are as of (its last import or statuses
+    # sent), when that is so long ago that they may have changed
+    stale_since: date | None = None
 
 
 @dataclass(frozen=True)
@@ -307,10 +310,15 @@ def plan_rota(
         if certainty is None:
             excluded.append(Placement(pid, holding.code, None, code, args))
             continue
+        if certainty == CERTAIN and f.stale_since is not None:
+            # "on the shelf" in an export of months ago is a hope, not a fact:
+            # asked after the libraries whose statuses are fresh
+            certainty, code = POSSIBLE, "available_stale"
         missed, turnaround = record_score(f)
         key = (certainty, f.load, balance_bucket(f.lent, f.borrowed), missed, turnaround, holding.code, pid)
         args = {
             "availability": code,
+            **({"as_of": f.stale_since.isoformat()} if code == "available_stale" else {}),
             "load": f.load,
             "lent": f.lent,
             "borrowed": f.borrowed,
@@ -357,10 +365,13 @@ def _day(iso: str | None) -> str:
     return format_day(date.fromisoformat(iso))
 
 
-def _availability_text(code: str) -> str:
+def _availability_text(code: str, args: dict | None = None) -> str:
     # Only the sentence asked for is translated (a page of search results asks often).
     if code == "available":
         return _("a copy is available")
+    if code == "available_stale":
+        return _("a copy was on the shelf as of %(day)s, and the library has sent nothing since",
+                 day=_day((args or {}).get("as_of")))
     if code == "available_uncertain_part":
         return _("a copy is available, but its holdings may not include the part asked")
     if code == "status_unknown":
@@ -374,7 +385,7 @@ def describe(code: str, args: dict | None) -> str:
     """The reason for a place or an exclusion, as a sentence in the reader's language."""
     args = args or {}
     if code == "placed":
-        parts = [_availability_text(args.get("availability", ""))]
+        parts = [_availability_text(args.get("availability", ""), args)]
         parts.append(_("%(n)d open lending requests", n=args.get("load", 0)))
         parts.append(
             _(
@@ -595,6 +606,16 @@ def lender_facts(
         .group_by(LoanRequest.current_lender_id)
     ):
         facts[pid].load = n
+    # Its copies' statuses, as of its last import or statuses sent: stale
+    # past the catalogue's CATALOG_STALE_DAYS (the record page's rule).
+    from union_catalog.search import holdings_as_of
+
+    from .config import setting
+
+    stale_before = day - timedelta(days=int(setting("CATALOG_STALE_DAYS")))
+    for pid, as_of in holdings_as_of(session).items():
+        if pid in facts and as_of < stale_before:
+            facts[pid].stale_since = as_of
     # Its record over the last 12 months, counted where the facts page counts it.
     for pid, record in partner_facts(session, since, day, partner_ids).items():
         f = facts[pid]

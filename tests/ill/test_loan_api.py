@@ -27,6 +27,25 @@ def test_a_loan_is_routed_only_to_holders_under_a_live_agreement(net):
     assert [(e["from"], e["to"]) for e in body["events"]] == [(None, "new"), ("new", "requested")]
 
 
+def test_a_lender_whose_statuses_are_months_old_is_asked_after_a_fresh_one(net):
+    """A's copy was on the shelf as of its last export, five months ago; B's
+    statuses came this week: B is asked first, and the rota says why."""
+    from datetime import UTC, datetime
+
+    from union_catalog.models import ImportRun, StatusUpdate
+
+    months_ago = datetime.now(UTC) - timedelta(days=150)
+    net.session.add(ImportRun(partner_id=net.libs["A"].id, filename="a.mrc", status="done", finished_at=months_ago))
+    net.session.add(StatusUpdate(partner_id=net.libs["B"].id, read=3, changed=1))
+    net.session.commit()
+    r = net.create()
+    assert r.status_code == 201, r.get_json()
+    body = net.get("home", r.get_json()["id"]).get_json()
+    placed = [row for row in body["rota"] if row["rank"] is not None]
+    assert [row["library"] for row in placed] == ["B", "A"] and body["current_lender"] == "B"
+    assert "a copy was on the shelf as of" in placed[1]["reason"] and "sent nothing since" in placed[1]["reason"]
+
+
 def test_the_full_loan_path_through_the_api(net):
     rid = net.create(note="for my thesis").get_json()["id"]
     steps = [

@@ -111,6 +111,22 @@ def test_unknown_status_may_lend_but_ranks_after_a_known_available_copy():
     assert copy_judgement([Copy("available")], Wanted("loan"))[0] == CERTAIN
 
 
+def test_a_copy_on_the_shelf_months_ago_is_asked_after_fresh_ones():
+    """A library that has sent nothing for months may say 'available' of a
+    copy long lent: it is asked after the libraries whose statuses are fresh,
+    and the reason says as of when."""
+    stale = date(2026, 3, 5)
+    p = plan([holding(2, "available"), holding(3, "available"), holding(4, "on_loan")],
+             [facts(2, load=0, stale_since=stale), facts(3, load=4), facts(4, stale_since=stale)])
+    assert p.lenders == [3, 2]
+    placed = {pl.partner_id: pl for pl in p.rota}
+    assert placed[2].args["availability"] == "available_stale" and placed[2].args["as_of"] == "2026-03-05"
+    assert describe("placed", placed[2].args).startswith(
+        "a copy was on the shelf as of March 5, 2026, and the library has sent nothing since")
+    # what the stale statuses say is not so is still not so: all on loan stays out
+    assert [e.partner_id for e in p.excluded] == [4]
+
+
 def test_reference_only_copies_serve_a_copy_request():
     p = plan([holding(2, "not_for_loan")], [facts(2)], Wanted("copy"))
     assert p.lenders == [2]
