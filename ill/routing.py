@@ -606,16 +606,13 @@ def lender_facts(
         .group_by(LoanRequest.current_lender_id)
     ):
         facts[pid].load = n
-    # Its copies' statuses, as of its last import or statuses sent: stale
-    # past the catalogue's CATALOG_STALE_DAYS (the record page's rule).
-    from union_catalog.search import holdings_as_of
+    # Its copies' statuses, as of its last import or statuses sent (the
+    # catalogue's rule of when they are stale).
+    from union_catalog.search import freshness
 
-    from .config import setting
-
-    stale_before = day - timedelta(days=int(setting("CATALOG_STALE_DAYS")))
-    for pid, as_of in holdings_as_of(session).items():
-        if pid in facts and as_of < stale_before:
-            facts[pid].stale_since = as_of
+    for pid, known in freshness(session, day).items():
+        if pid in facts and known.stale:
+            facts[pid].stale_since = known.as_of
     # Its record over the last 12 months, counted where the facts page counts it.
     for pid, record in partner_facts(session, since, day, partner_ids).items():
         f = facts[pid]

@@ -9,6 +9,7 @@ from flask import Blueprint, Flask, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from ill import clock
 from ill.accounts import Role, require_library_staff, require_role
 from ill.api import make_blueprint
 from ill.errors import BadRequest, NotFound
@@ -97,19 +98,8 @@ def quality_page():
     user = require_role(*STAFF)
     rows = quality.catalogue_quality(db.session, _visible(user))
     return render_template("union_catalog/quality.html", rows=[r for r in rows if r.records] or rows,
-                           checks=quality.CHECKS, whole_network=_visible(user) is None, **_freshness())
-
-
-def _freshness() -> dict:
-    """Each library's day its copies' statuses are as of, and the day before
-    which that is stale (the record page's rule)."""
-    from datetime import timedelta
-
-    from ill import clock
-    from ill.config import setting
-
-    return {"as_of": search.holdings_as_of(db.session),
-            "stale_before": clock.today() - timedelta(days=int(setting("CATALOG_STALE_DAYS")))}
+                           checks=quality.CHECKS, whole_network=_visible(user) is None,
+                           fresh=search.freshness(db.session, clock.today()))
 
 
 def _check(key: str) -> quality.Check:
@@ -137,11 +127,11 @@ def quality_csv(code: str, key: str):
 def quality_api():
     user = require_role(*STAFF)
     rows = quality.catalogue_quality(db.session, _visible(user))
-    fresh = _freshness()
+    fresh = search.freshness(db.session, clock.today())
 
     def as_of(pid):
-        day = fresh["as_of"].get(pid)
-        return {"as_of": day.isoformat() if day else None, "stale": bool(day and day < fresh["stale_before"])}
+        known = fresh.get(pid)
+        return {"as_of": known.as_of.isoformat() if known else None, "stale": bool(known and known.stale)}
 
     return jsonify({
         "checks": [{"key": c.key, "label": str(c.label), "why": str(c.why)} for c in quality.CHECKS],

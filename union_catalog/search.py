@@ -1596,12 +1596,11 @@ def record(session, cluster_id: int, user=None, day: date | None = None) -> dict
             if item.call_number and item.call_number not in slot["call_numbers"]:
                 slot["call_numbers"].append(item.call_number)
     holdings = []
-    as_of = holdings_as_of(session)
-    stale_before = day - timedelta(days=int(setting("CATALOG_STALE_DAYS")))
+    fresh = freshness(session, day)
     for pid, slot in by_partner.items():
         if pid not in partners:
             continue
-        imported = as_of.get(pid)
+        known = fresh.get(pid)
         services = _answer(answers.get(pid)) if signed_in else None
         available = sum(1 for i in slot["items"] if i["status"] == ItemStatus.AVAILABLE)
         requestable = any(s["requestable"] for s in services.values()) if services else None
@@ -1623,8 +1622,8 @@ def record(session, cluster_id: int, user=None, day: date | None = None) -> dict
                 "reason": reason,
                 "services": services,
                 # the day of the library's last import, whence the copies' statuses
-                "as_of": imported.isoformat() if imported else None,
-                "stale": bool(imported and imported < stale_before),
+                "as_of": known.as_of.isoformat() if known else None,
+                "stale": bool(known and known.stale),
             }
         )
     holdings.sort(key=lambda h: (not h["requestable"], -h["available"], h["library"]))
@@ -1660,22 +1659,34 @@ def record(session, cluster_id: int, user=None, day: date | None = None) -> dict
     }
 
 
-def holdings_as_of(session) -> dict[int, date]:
-    """Each library's day (in the network's time zone) of its last import
-    that changed the catalogue, or of the last statuses its system sent
-    (``union_catalog.statuses``), whichever is later: its copies' statuses
-    are as of then."""
+@dataclass(frozen=True)
+class Freshness:
+    """How fresh a library's copies' statuses are: the day (in the network's
+    time zone) of its last import that changed the catalogue, or of the last
+    statuses its system sent (``union_catalog.statuses``), whichever is
+    later; stale when that is more than ``CATALOG_STALE_DAYS`` before the day
+    asked about. The one rule the record page, the quality report and
+    routing read."""
+
+    as_of: date
+    stale: bool
+
+
+def freshness(session, day: date) -> dict[int, Freshness]:
+    """Each library's Freshness on ``day``; a library with nothing recorded
+    is left out (its statuses' age is not known)."""
     from .models import ImportRun, StatusUpdate
 
-    out: dict[int, date] = {}
+    latest: dict[int, date] = {}
     for query in (select(ImportRun.partner_id, func.max(ImportRun.finished_at))
                   .where(ImportRun.status == "done").group_by(ImportRun.partner_id),
                   select(StatusUpdate.partner_id, func.max(StatusUpdate.at)).group_by(StatusUpdate.partner_id)):
         for pid, when in session.execute(query):
-            day = clock.day_of(when) if when is not None else None
-            if day is not None and (pid not in out or day > out[pid]):
-                out[pid] = day
-    return out
+            as_of = clock.day_of(when) if when is not None else None
+            if as_of is not None and (pid not in latest or as_of > latest[pid]):
+                latest[pid] = as_of
+    stale_before = day - timedelta(days=int(setting("CATALOG_STALE_DAYS")))
+    return {pid: Freshness(as_of, as_of < stale_before) for pid, as_of in latest.items()}
 
 
 def member_marc(session, record_ids: Iterable[int]) -> dict[int, dict]:
