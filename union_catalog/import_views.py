@@ -253,9 +253,7 @@ def update_statuses_api(code: str):
     """Copies' statuses from a library's system (JSON or CSV body)."""
     from agreements import partners as partner_service
 
-    partner = partner_service.by_code(db.session, code)
-    if partner is None:
-        raise NotFound(_("No partner library with the code %(code)s.", code=code))
+    partner = partner_service.get_by_code(db.session, code)
     user = require_library_staff(partner.id)
     report = statuses.apply(db.session, partner, statuses.read(request.get_data(), request.mimetype or ""), user)
     db.session.commit()

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from . import bulk
+from . import bulk, search
 from .models import Cluster, Item, SearchDoc, SearchHolding, SourceRecord
 
 # Holders are counted 1, 2, 3, 4 and "5 or more".
@@ -74,10 +74,7 @@ class Overlap:
     editions: int  # union records any library holds
     unique: int  # ... that one library alone holds
     format: str = ""
-
-    @property
-    def codes(self) -> dict[int, str]:
-        return {lib.partner_id: lib.code for lib in self.libraries}
+    codes: dict[int, str] = field(default_factory=dict)  # every library's, those not shown too
 
 
 def summarise(holdings: Iterable[tuple[int, int]], partners: dict[int, tuple[str, str]],
@@ -106,14 +103,8 @@ def summarise(holdings: Iterable[tuple[int, int]], partners: dict[int, tuple[str
                     if other != pid:
                         row.shared[other] = row.shared.get(other, 0) + 1
     libraries = sorted(rows.values(), key=lambda r: (-r.held, r.code))
-    return Overlap(libraries=libraries, editions=len(holders), unique=unique)
-
-
-def _partners(session) -> dict[int, tuple[str, str]]:
-    from agreements.models import Partner
-
-    return {pid: (code, name) for pid, code, name in
-            session.execute(select(Partner.id, Partner.code, Partner.name))}
+    return Overlap(libraries=libraries, editions=len(holders), unique=unique,
+                   codes={pid: code for pid, (code, _name) in partners.items()})
 
 
 def collection_overlap(session, fmt: str = "", only: Collection[int] | None = None) -> Overlap:
@@ -124,7 +115,8 @@ def collection_overlap(session, fmt: str = "", only: Collection[int] | None = No
     if fmt:
         sql += (f" JOIN {SearchDoc.__tablename__} AS d ON d.cluster_id = h.cluster_id"
                 f" WHERE d.format = {bulk.placeholder(conn)}")
-    found = summarise(bulk.rows_of(conn, sql, (fmt,) if fmt else ()), _partners(session), only)
+    partners = {pid: (p["code"], p["name"]) for pid, p in search._partners(session).items()}
+    found = summarise(bulk.rows_of(conn, sql, (fmt,) if fmt else ()), partners, only)
     found.format = fmt
     return found
 

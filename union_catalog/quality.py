@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from . import bulk
+from . import bulk, search
 from .models import Item, SourceRecord
 
 
@@ -181,12 +181,8 @@ def _rows(session, partner_ids: Collection[int] | None) -> Iterator[tuple]:
 
 
 def _partners(session, partner_ids: Collection[int] | None) -> dict[int, tuple[str, str]]:
-    from agreements.models import Partner
-
-    query = select(Partner.id, Partner.code, Partner.name)
-    if partner_ids is not None:
-        query = query.where(Partner.id.in_(list(partner_ids)))
-    return {pid: (code, name) for pid, code, name in session.execute(query)}
+    return {pid: (p["code"], p["name"]) for pid, p in search._partners(session).items()
+            if partner_ids is None or pid in partner_ids}
 
 
 def catalogue_quality(session, partner_ids: Collection[int] | None = None) -> list[LibraryQuality]:

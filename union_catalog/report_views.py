@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
 
+from agreements import partners as partner_service
 from ill import clock
 from ill.accounts import Role, require_library_staff, require_role
 from ill.api import make_blueprint
@@ -38,15 +38,6 @@ def _visible(user) -> list[int] | None:
     return None if user.role in (Role.COORDINATOR, Role.ADMIN) else [user.library_id]
 
 
-def _partner(code: str):
-    from agreements import partners as partner_service
-
-    partner = partner_service.by_code(db.session, code)
-    if partner is None:
-        raise NotFound(_("No partner library with the code %(code)s.", code=code))
-    return partner
-
-
 @bp.get("/overlap/", endpoint="overlap")
 def overlap_page():
     user = require_role(*STAFF)
@@ -65,7 +56,7 @@ def overlap_page():
 
 @bp.get("/overlap/<code>-last-copies.csv")
 def last_copies_csv(code: str):
-    partner = _partner(code)
+    partner = partner_service.get_by_code(db.session, code)
     require_library_staff(partner.id)
     fmt = _format()
     base = url_for("catalog.record", record_id=0, _external=True)[:-1]
@@ -82,14 +73,11 @@ def overlap_api():
     user = require_role(*STAFF)
     fmt = _format()
     found = overlap.collection_overlap(db.session, fmt, _visible(user))
-    from agreements.models import Partner
-
-    codes = dict(db.session.execute(select(Partner.id, Partner.code)).all())
     return jsonify({
         "format": fmt or None,
         "editions": found.editions,
         "unique": found.unique,
-        "libraries": [r.to_dict(codes) for r in found.libraries],
+        "libraries": [r.to_dict(found.codes) for r in found.libraries],
     })
 
 
@@ -112,7 +100,7 @@ def _check(key: str) -> quality.Check:
 
 @bp.get("/quality/<code>/<key>.csv")
 def quality_csv(code: str, key: str):
-    partner = _partner(code)
+    partner = partner_service.get_by_code(db.session, code)
     require_library_staff(partner.id)
     check = _check(key)
     base = url_for("catalog.record", record_id=0, _external=True)[:-1]
