@@ -13,6 +13,7 @@ preferences say.
 """
 from __future__ import annotations
 
+import dataclasses
 from urllib.parse import parse_qsl, urlencode
 
 from flask_babel import gettext as _
@@ -103,18 +104,21 @@ def delete(session, user, alert_id: int) -> None:
     session.delete(alert)
 
 
-def news(session, alert: SearchAlert) -> tuple[list[dict], bool]:
-    """The union records new since the alert last looked that its search
-    finds, newest first (at most LOOK_AT: and whether there were more)."""
-    query = parse(alert.query_string)
-    query.sort, query.page, query.per_page = "newest", 1, LOOK_AT
-    _total, ids, _facets = search.Searcher(session, query).run()
-    new = [i for i in ids if i > alert.seen_up_to]
-    more = len(new) == len(ids) == LOOK_AT
-    rows = session.execute(select(Cluster.id, Cluster.title, Cluster.author, Cluster.year)
-                           .where(Cluster.id.in_(new[:TITLES_TOLD]))).all()
-    by_id = {r.id: {"id": r.id, "title": r.title, "author": r.author, "year": r.year} for r in rows}
-    return [by_id[i] for i in new[:TITLES_TOLD] if i in by_id] + [{"id": i} for i in new[TITLES_TOLD:]], more
+def news(session, query: search.Query, seen_up_to: int) -> tuple[list[int], bool]:
+    """The union records numbered after ``seen_up_to`` that the search
+    finds, newest first (at most LOOK_AT), and whether there may be more."""
+    newest_first = dataclasses.replace(query, sort="newest", page=1, per_page=LOOK_AT)
+    _total, ids, _facets = search.Searcher(session, newest_first).run()
+    new = [i for i in ids if i > seen_up_to]
+    return new, len(new) == LOOK_AT
+
+
+def _named(session, ids: list[int]) -> list[dict]:
+    """The union records a notice names, in the order given."""
+    rows = {r.id: r for r in session.execute(select(Cluster.id, Cluster.title, Cluster.author, Cluster.year)
+                                             .where(Cluster.id.in_(ids)))}
+    return [{"id": i, "title": rows[i].title, "author": rows[i].author, "year": rows[i].year}
+            for i in ids if i in rows]
 
 
 def run(session, day) -> list[str]:
@@ -129,18 +133,18 @@ def run(session, day) -> list[str]:
         if not alert.user.active:
             continue
         try:
-            found, more = news(session, alert)
+            query = parse(alert.query_string)
+            found, more = news(session, query, alert.seen_up_to)
         except CatalogError:  # a search that no longer parses (a rule changed): left as it is
             failed += 1
             continue
         if found:
-            query = parse(alert.query_string)
             notify.notify(
                 session, alert.user, "search_alert",
                 link=notify.site_url("catalog.search", **query.args(sort="newest")),
-                dedupe_key=f"search-alert-{alert.id}-{found[0]['id']}",
+                dedupe_key=f"search-alert-{alert.id}-{found[0]}",
                 search=alert.label, count=len(found), more=more,
-                records=[r for r in found if "title" in r],
+                records=_named(session, found[:TITLES_TOLD]),
                 record_url=lambda cid: notify.site_url("catalog.record", record_id=cid),
                 alerts_url=notify.site_url("catalog_alerts.alerts"))
             alert.told += len(found)
