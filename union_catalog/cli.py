@@ -78,7 +78,7 @@ def statuses_command(code, file, fmt):
     with open(file, "rb") as fh:
         data = fh.read()
     try:
-        report = statuses.apply(db.session, partner, statuses.read(data, "json" if file.endswith(".json") else ""))
+        report = statuses.apply(db.session, partner, statuses.read(data))  # CSV or JSON, as it reads
     except ServiceError as exc:
         db.session.rollback()
         click.echo(f"Nothing was changed: {exc.message}", err=True)
@@ -87,8 +87,7 @@ def statuses_command(code, file, fmt):
     if fmt == "json":
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
         return
-    click.echo(f"{partner.code}: {report['read']} statuses read, {report['changed']} copies changed, "
-               f"{report['unchanged']} already so, {report['problem_count']} lines not applied")
+    click.echo(statuses.summary_text(report))
     for problem in report["problems"]:
         click.echo(f"  {statuses.problem_text(problem)}")
 

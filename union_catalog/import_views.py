@@ -239,10 +239,7 @@ def update_statuses():
         flash(_("Nothing was changed: %(why)s", why=exc.message), "error")
         return redirect(url_for("catalog_imports.imports", partner=partner.code))
     db.session.commit()
-    flash(_("%(library)s: %(read)s statuses read, %(changed)s copies changed, %(unchanged)s already so, "
-            "%(problems)s lines not applied.", library=partner.code, read=report["read"],
-            changed=report["changed"], unchanged=report["unchanged"], problems=report["problem_count"]),
-          "success" if not report["problem_count"] else "info")
+    flash(statuses.summary_text(report), "success" if not report["problem_count"] else "info")
     for problem in report["problems"][:10]:
         flash(statuses.problem_text(problem), "info")
     return redirect(url_for("catalog_imports.imports", partner=partner.code))

@@ -123,8 +123,8 @@ def apply(session, partner, lines: Iterable[Line], user=None) -> dict:
                    Item.barcode.is_not(None))):
         copies[barcode].append((item_id, status, cluster_id))
     problems: list[dict] = []
-    wanted: dict[int, str] = {}  # item -> new status (a later line for one barcode wins)
-    clusters: dict[int, int] = {}
+    # item -> (status sent, status now, union record); a later line for one barcode wins
+    wanted: dict[int, tuple[str, str, int]] = {}
     for line in lines:
         status = _status(line.status)
         if not line.barcode:
@@ -135,20 +135,25 @@ def apply(session, partner, lines: Iterable[Line], user=None) -> dict:
         elif line.barcode not in copies:
             problems.append({"line": line.line, "barcode": line.barcode, "problem": "barcode_unknown"})
         else:
-            for item_id, _old, cluster_id in copies[line.barcode]:
-                wanted[item_id] = status
-                clusters[item_id] = cluster_id
-    before = {item_id: old for found in copies.values() for item_id, old, _c in found}
-    changed = [(status, item_id) for item_id, status in wanted.items() if before[item_id] != status]
+            for item_id, old, cluster_id in copies[line.barcode]:
+                wanted[item_id] = (status, old, cluster_id)
+    changed = [(new, item_id) for item_id, (new, old, _c) in wanted.items() if new != old]
     if changed:
         bulk.update_rows(session.connection(), Item.__tablename__, [("status", "varchar")], changed)
-        search.reindex_clusters(session, {clusters[item_id] for _s, item_id in changed})
+        search.reindex_clusters(session, {wanted[item_id][2] for _s, item_id in changed})
     session.add(StatusUpdate(partner_id=partner.id, user_id=getattr(user, "id", None), read=len(lines),
                              changed=len(changed), unchanged=len(wanted) - len(changed), problems=len(problems)))
     session.flush()
     return {"partner": partner.code, "read": len(lines), "changed": len(changed),
             "unchanged": len(wanted) - len(changed), "problem_count": len(problems),
             "problems": problems[:REPORTED]}
+
+
+def summary_text(report: dict) -> str:
+    """What an update did, in a sentence (the page's message, the command's line)."""
+    return _("%(library)s: %(read)s statuses read, %(changed)s copies changed, %(unchanged)s already so, "
+             "%(problems)s lines not applied.", library=report["partner"], read=report["read"],
+             changed=report["changed"], unchanged=report["unchanged"], problems=report["problem_count"])
 
 
 def problem_text(problem: dict) -> str:
@@ -162,4 +167,4 @@ def problem_text(problem: dict) -> str:
              barcode=problem["barcode"])
 
 
-__all__ = ["Line", "read", "read_csv", "read_json", "apply", "problem_text", "MAX_LINES"]
+__all__ = ["Line", "read", "read_csv", "read_json", "apply", "summary_text", "problem_text", "MAX_LINES"]
