@@ -88,4 +88,14 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.register_blueprint(api)
     app.jinja_env.globals.update(record_problem_kinds=record_problems.KINDS,
-                                 open_record_problems=lambda cid: record_problems.open_count(db.session, cid))
+                                 open_record_problems=_open_for_deciders)
+
+
+def _open_for_deciders(cluster_id: int) -> int:
+    """For the record page: how many reports on it await an answer, told
+    to those who answer them (none for anyone else)."""
+    from flask_login import current_user
+
+    if not current_user.is_authenticated or current_user.role not in record_problems.DECIDERS:
+        return 0
+    return record_problems.open_count(db.session, cluster_id)
