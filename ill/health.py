@@ -68,20 +68,19 @@ def check(session) -> tuple[dict, int]:
                                                              "error": type(exc).__name__}},
                 "warnings": ["The database does not answer."]}, 503
     schema = _schema(session)
-    waiting = select(OutboxMail).where(OutboxMail.sent_at.is_(None), OutboxMail.next_attempt_at.is_not(None))
-    mail = {
-        "waiting": session.scalar(select(func.count()).select_from(waiting.subquery())),
-        "failing": session.scalar(select(func.count()).select_from(
-            waiting.where(OutboxMail.attempts > 0).subquery())),
-    }
-    oldest_failing = session.scalar(select(func.min(OutboxMail.created_at)).where(
-        OutboxMail.sent_at.is_(None), OutboxMail.next_attempt_at.is_not(None), OutboxMail.attempts > 0))
-    mail["oldest_failing_minutes"] = _age_minutes(oldest_failing)
+    # one statement each: a monitor asks every minute
+    failed = OutboxMail.attempts > 0
+    waiting, failing, oldest_failing = session.execute(
+        select(func.count(), func.count().filter(failed), func.min(OutboxMail.created_at).filter(failed))
+        .where(OutboxMail.sent_at.is_(None))).one()  # waiting: as the outbox counts it (notify.flush_outbox)
+    mail = {"waiting": waiting, "failing": failing, "oldest_failing_minutes": _age_minutes(oldest_failing)}
+    runs = {status: (n, oldest) for status, n, oldest in session.execute(
+        select(ImportRun.status, func.count(), func.min(ImportRun.created_at))
+        .where(ImportRun.status.in_(("queued", "running"))).group_by(ImportRun.status))}
     imports = {
-        "queued": session.scalar(select(func.count(ImportRun.id)).where(ImportRun.status == "queued")),
-        "running": session.scalar(select(func.count(ImportRun.id)).where(ImportRun.status == "running")),
-        "oldest_queued_minutes": _age_minutes(session.scalar(
-            select(func.min(ImportRun.created_at)).where(ImportRun.status == "queued"))),
+        "queued": runs.get("queued", (0, None))[0],
+        "running": runs.get("running", (0, None))[0],
+        "oldest_queued_minutes": _age_minutes(runs.get("queued", (0, None))[1]),
     }
     warnings = []
     if schema["state"] == "unmanaged":
@@ -89,8 +88,8 @@ def check(session) -> tuple[dict, int]:
     if oldest_failing is not None and utcnow() - as_utc(oldest_failing) > MAIL_LATE:
         warnings.append(f"{mail['failing']} mails could not be sent for over an hour: see `flask --app ill mail "
                         "queue` for the server's answer.")
-    if imports["oldest_queued_minutes"] is not None and imports["oldest_queued_minutes"] * 60 > \
-            IMPORT_LATE.total_seconds():
+    if imports["oldest_queued_minutes"] is not None and \
+            imports["oldest_queued_minutes"] * 60 > IMPORT_LATE.total_seconds():
         warnings.append(f"{imports['queued']} imports wait, the oldest for {imports['oldest_queued_minutes']} "
                         "minutes: is `flask --app ill catalog worker` running?")
     checks = {"database": {"state": "ok"}, "schema": schema, "mail": mail, "imports": imports}
