@@ -33,7 +33,7 @@ from ill.clock import as_utc
 
 from . import dublin_core, export, mods
 from .models import Cluster, SearchHolding
-from .xmltree import child
+from .xmltree import child, document
 
 OAI = "http://www.openarchives.org/OAI/2.0/"
 OAI_DC = "http://www.openarchives.org/OAI/2.0/oai_dc/"
@@ -114,9 +114,7 @@ class Provider:
         # writes a default namespace only where no attribute is unqualified)
         text = (ET.tostring(root, encoding="unicode").replace(f' xmlns:{_OWN}="', ' xmlns="', 1)
                 .replace(f"<{_OWN}:", "<").replace(f"</{_OWN}:", "</"))
-        for token, payload in self.payloads.items():
-            text = text.replace(token, payload, 1)
-        return ('<?xml version="1.0" encoding="UTF-8"?>\n' + text).encode("utf-8")
+        return document(text, self.payloads)
 
     def _arguments(self, args, verb: str) -> dict[str, str]:
         if verb not in VERBS:

@@ -88,6 +88,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.register_blueprint(api)
     app.jinja_env.globals.update(record_problem_kinds=record_problems.KINDS,
+                                 record_problem_note_max=record_problems.NOTE_MAX,
                                  open_record_problems=_open_for_deciders)
 
 

@@ -37,7 +37,7 @@ from flask_babel import lazy_gettext as _l
 from . import dublin_core, export, mods, searchtext
 from . import search as search_service
 from .errors import CatalogError
-from .xmltree import child
+from .xmltree import child, document
 
 # cql-parser logs every query it cannot parse as an error: a client's typo
 # is answered by a diagnostic, not written to the server's log.
@@ -442,10 +442,7 @@ def _sub(parent, prefix: str, tag: str, text=None, **attrs):
 
 def _xml(root, payloads: dict[str, str] | None = None) -> bytes:
     """The answer's bytes, each record's XML put where its token stands (``_record``)."""
-    text = ET.tostring(root, encoding="unicode")
-    for token, payload in (payloads or {}).items():
-        text = text.replace(token, payload, 1)
-    return ('<?xml version="1.0" encoding="UTF-8"?>\n' + text).encode("utf-8")
+    return document(ET.tostring(root, encoding="unicode"), payloads)
 
 
 def _own_namespace(body) -> str:

@@ -1,4 +1,4 @@
-"""Building XML answers with ElementTree (SRU, MODS, Atom): one helper."""
+"""Building XML answers with ElementTree (SRU, OAI-PMH, MODS, Atom)."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
@@ -11,3 +11,13 @@ def child(parent, tag: str, text=None, **attrs):
     if text is not None:
         element.text = str(text)
     return element
+
+
+def document(text: str, payloads: dict[str, str] | None = None) -> bytes:
+    """An answer's bytes, with the XML declaration: ``text`` (the
+    serialised tree) with each record's XML put where its token stands. A
+    record is put in as text, not as elements, so that it keeps its own
+    namespace as written (SRU's unprefixed records, OAI-PMH's)."""
+    for token, payload in (payloads or {}).items():
+        text = text.replace(token, payload, 1)
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n' + text).encode("utf-8")
