@@ -29,7 +29,7 @@ from ill.extensions import db
 from ill.tables import spreadsheet
 
 from . import harvest, importer, jobs, statuses
-from .models import ImportRun
+from .models import ImportRun, StatusUpdate
 
 bp = Blueprint("catalog_imports", __name__, url_prefix="/catalog/imports",
                template_folder="templates")
@@ -82,17 +82,10 @@ def _upload_limit():
 @bp.get("/")
 def imports():
     user = require_role(*STAFF)
-    stmt = select(ImportRun).order_by(ImportRun.id.desc()).limit(200)
     partner_code = request.args.get("partner", "").strip().upper()
     partners = _partners_for(user)
-    if not _is_network_staff(user):
-        stmt = stmt.where(ImportRun.partner_id == user.library_id)
-    elif partner_code:
-        from agreements.models import Partner
-
-        stmt = stmt.join(Partner, Partner.id == ImportRun.partner_id).where(Partner.code == partner_code)
-    runs = db.session.scalars(stmt).all()
-    updates = _status_updates(user, partner_code)
+    runs = _latest(ImportRun, user, partner_code, 200)
+    updates = _latest(StatusUpdate, user, partner_code, 20)
     sources = _sources_for(partners)
     editing = None
     if len(partners) == 1:
@@ -106,17 +99,17 @@ def imports():
                            last_harvests=_last_harvests(list(sources)), status_updates=updates)
 
 
-def _status_updates(user, partner_code: str) -> list:
-    """The latest statuses libraries' systems sent, as the history shows runs."""
-    from .models import StatusUpdate
-
-    stmt = select(StatusUpdate).order_by(StatusUpdate.id.desc()).limit(20)
+def _latest(model, user, partner_code: str, limit: int) -> list:
+    """The newest rows of a library's history (import runs, statuses
+    received) the user may see: a librarian's own library's, a
+    coordinator's of every library or of the one chosen."""
+    stmt = select(model).order_by(model.id.desc()).limit(limit)
     if not _is_network_staff(user):
-        stmt = stmt.where(StatusUpdate.partner_id == user.library_id)
+        stmt = stmt.where(model.partner_id == user.library_id)
     elif partner_code:
         from agreements.models import Partner
 
-        stmt = stmt.join(Partner, Partner.id == StatusUpdate.partner_id).where(Partner.code == partner_code)
+        stmt = stmt.join(Partner, Partner.id == model.partner_id).where(Partner.code == partner_code)
     return db.session.scalars(stmt).all()
 
 
