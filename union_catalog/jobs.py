@@ -92,7 +92,8 @@ def execute(session, run_id: int, progress=None) -> ImportRun:
     if run.status != "running":
         run.status, run.started_at, run.worker = "running", utcnow(), worker_name()
         session.commit()
-    harvested_to, kept = None, False  # a harvested file is kept by the run it was imported for
+    # kept: the run imported (its harvested file is kept, the index's upkeep runs)
+    harvested_to, kept = None, False
     try:
         harvested = None
         if run.harvest and not run.stored_path:
@@ -115,11 +116,10 @@ def execute(session, run_id: int, progress=None) -> ImportRun:
             importer.record_on_run(run, report)
             run.status, run.finished_at = "checked", utcnow()
             session.commit()
-            _tell_who_asked(session, run)
-            return run
-        run.status, run.finished_at = "done", utcnow()
-        session.commit()
-        kept = True
+        else:
+            run.status, run.finished_at = "done", utcnow()
+            session.commit()
+            kept = True
     except ServiceError as exc:
         _failed(session, run_id, exc.message, exc.details.get("problems"), exc.details.get("failure"),
                 withdrawn=exc.details.get("withdrawn_records"))
@@ -128,9 +128,10 @@ def execute(session, run_id: int, progress=None) -> ImportRun:
         _failed(session, run_id, "The import stopped on an unexpected error; nothing was changed. "
                 "The team can find the details in the log.", None,
                 tb=traceback.format_exc(limit=5))
-    else:  # committed: the index's upkeep, which never fails the run
-        search.upkeep_after_commit(session, report["clusters"]["touched"])
-        suggest.forget()  # the index's words may have changed
+    else:
+        if kept:  # the catalogue changed: the index's upkeep, which never fails the run
+            search.upkeep_after_commit(session, report["clusters"]["touched"])
+            suggest.forget()  # the index's words may have changed
     finally:
         if harvested_to is not None and not kept:
             harvested_to.unlink(missing_ok=True)
