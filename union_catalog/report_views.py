@@ -17,7 +17,7 @@ from ill.extensions import db
 from ill.tables import spreadsheet
 
 from . import overlap, quality, search
-from .views import FORMATS, _labels
+from .views import FORMATS
 
 bp = Blueprint("catalog_reports", __name__, url_prefix="/catalog", template_folder="templates")
 api = make_blueprint("catalog_reports_api", __name__)
@@ -49,9 +49,8 @@ def overlap_page():
     chosen = request.args.get("library", "").strip().upper()
     focus = next((r for r in rows if r.code == chosen), None) or next(
         (r for r in rows if r.partner_id == user.library_id), None) or (rows[0] if rows else None)
-    return render_template("union_catalog/overlap.html", found=found, rows=rows, focus=focus,
-                           everyone={r.partner_id: r for r in found.libraries}, fmt=fmt,
-                           formats=FORMATS, whole_network=visible is None, **_labels())
+    return render_template("union_catalog/overlap.html", found=found, rows=rows, focus=focus, fmt=fmt,
+                           formats=FORMATS, whole_network=visible is None)
 
 
 @bp.get("/overlap/<code>-last-copies.csv")
