@@ -218,7 +218,11 @@ class Provider:
             query = query.where(exists().where(
                 SearchHolding.cluster_id == Cluster.id,
                 SearchHolding.partner_id == select(Partner.id).where(Partner.code == code).scalar_subquery()))
-        total = self.session.scalar(select(func.count()).select_from(query.subquery()))
+        # counted once, on the first page; the token carries it (the
+        # protocol's completeListSize is an estimate)
+        total = params.get("total")
+        if total is None:
+            total = self.session.scalar(select(func.count()).select_from(query.subquery()))
         if params.get("after"):
             stamp, number = params["after"]
             after = datetime.fromisoformat(stamp)
@@ -235,7 +239,8 @@ class Provider:
             last = shown[-1]
             token = self._token({**{k: v for k, v in params.items() if k in ("metadataPrefix", "from", "until",
                                                                               "set")},
-                                 "after": [last.updated_at.isoformat(), last.id], "cursor": done + len(shown)})
+                                 "after": [last.updated_at.isoformat(), last.id], "cursor": done + len(shown),
+                                 "total": total})
             child(box, f"{{{OAI}}}resumptionToken", token, completeListSize=total, cursor=done)
         elif done:
             child(box, f"{{{OAI}}}resumptionToken", None, completeListSize=total, cursor=done)
@@ -252,7 +257,7 @@ class Provider:
                 raise ValueError
             stamp, number = state["after"]
             datetime.fromisoformat(stamp)
-            if not isinstance(number, int) or not isinstance(state.get("cursor", 0), int):
+            if not all(isinstance(v, int) for v in (number, state.get("cursor", 0), state.get("total", 0))):
                 raise ValueError
             return state
         except (ValueError, KeyError, TypeError):
