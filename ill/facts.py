@@ -21,7 +21,10 @@ from .errors import BadRequest, Forbidden
 # A request is filled for its borrower once the item or copy is on its way.
 FILLED_STATES = ("loaned", "copy_completed")
 # Statuses from which a patron may say how the service was.
-RATEABLE_STATES = ("returned", "shipped_return", "completed", "copy_completed", "unfilled")
+RATEABLE_STATES = ("returned", "shipped_return", "completed", "completed_without_return", "copy_completed",
+                   "unfilled")
+# A loaned book reported lost, settled or not (it counts as filled all the same).
+LOST_STATES = ("lost", "completed_without_return")
 # Lender outcomes of a rota entry that count as asked and answered.
 SUPPLIED = "supplied"
 NOT_SUPPLIED = ("unfilled", "no_answer", "condition_rejected")
@@ -36,6 +39,7 @@ class RequestRow:
     filled_on: date | None  # first day it reached a FILLED_STATE
     status: str
     rating: int | None = None
+    lender_id: int | None = None  # the library that has it, or had it last
 
 
 @dataclass(frozen=True)
@@ -57,9 +61,11 @@ class PartnerFacts:
     requests_filled: int = 0
     requests_unfilled: int = 0
     requests_open: int = 0
+    requests_lost: int = 0  # books it borrowed that were lost
     asked: int = 0
     supplied: int = 0
     not_supplied: int = 0
+    lent_lost: int = 0  # books it lent that were lost
     turnaround: list[int] = field(default_factory=list)  # days from request to filled
     response: list[int] = field(default_factory=list)  # days from asked to supplied
     ratings: list[int] = field(default_factory=list)
@@ -100,10 +106,11 @@ class PartnerFacts:
             "library": self.code, "name": self.name,
             "borrowing": {"requests": self.requests_made, "filled": self.requests_filled,
                           "unfilled": self.requests_unfilled, "open": self.requests_open,
+                          "lost": self.requests_lost,
                           "fill_rate": pct(self.fill_rate),
                           "median_turnaround_days": self.median_turnaround_days},
             "lending": {"asked": self.asked, "supplied": self.supplied, "not_supplied": self.not_supplied,
-                        "fill_rate": pct(self.lender_fill_rate),
+                        "lost": self.lent_lost, "fill_rate": pct(self.lender_fill_rate),
                         "mean_response_days": self.mean_response_days},
             "balance": self.balance,
             "satisfaction": {"average": self.satisfaction, "ratings": len(self.ratings)},
@@ -116,6 +123,8 @@ def summarise(partners: dict[int, tuple[str, str]], requests: Iterable[RequestRo
     to (code, name); rows of other libraries are ignored."""
     facts = {pid: PartnerFacts(pid, code, name) for pid, (code, name) in partners.items()}
     for r in requests:
+        if r.status in LOST_STATES and r.lender_id in facts:
+            facts[r.lender_id].lent_lost += 1
         f = facts.get(r.borrower_id)
         if f is None:
             continue
@@ -129,6 +138,7 @@ def summarise(partners: dict[int, tuple[str, str]], requests: Iterable[RequestRo
             f.requests_open += 1
         if r.rating is not None:
             f.ratings.append(r.rating)
+        f.requests_lost += r.status in LOST_STATES
     for e in entries:
         f = facts.get(e.lender_id)
         if f is None:
@@ -154,7 +164,7 @@ def partner_facts(session, since: date, until: date, partner_ids: Iterable[int] 
                   ) -> dict[int, PartnerFacts]:
     """The facts of each partner (or the ones named) for requests made, and
     lenders asked, from ``since`` to ``until`` inclusive."""
-    from sqlalchemy import func, select
+    from sqlalchemy import func, or_, select
 
     from agreements.models import Partner
 
@@ -172,12 +182,14 @@ def partner_facts(session, since: date, until: date, partner_ids: Iterable[int] 
                  .group_by(RequestEvent.request_id).subquery())
     rows = session.execute(
         select(LoanRequest.requester_library_id, LoanRequest.created_on, filled_at.c.at,
-               LoanRequest.status, RequestFeedback.rating)
+               LoanRequest.status, RequestFeedback.rating, LoanRequest.current_lender_id)
         .outerjoin(filled_at, filled_at.c.request_id == LoanRequest.id)
         .outerjoin(RequestFeedback, RequestFeedback.request_id == LoanRequest.id)
-        .where(LoanRequest.requester_library_id.in_(partners),
+        .where(or_(LoanRequest.requester_library_id.in_(partners),
+                   LoanRequest.current_lender_id.in_(partners) & LoanRequest.status.in_(LOST_STATES)),
                LoanRequest.created_on >= since, LoanRequest.created_on <= until))
-    requests = [RequestRow(pid, created, clock.day_of(at), status, rating) for pid, created, at, status, rating in rows]
+    requests = [RequestRow(pid, created, clock.day_of(at), status, rating, lender)
+                for pid, created, at, status, rating, lender in rows]
     entries = [EntryRow(pid, asked, outcome, answered) for pid, asked, outcome, answered in session.execute(
         select(RotaEntry.partner_id, RotaEntry.asked_on, RotaEntry.outcome, RotaEntry.answered_on)
         .where(RotaEntry.partner_id.in_(partners), RotaEntry.asked_on.is_not(None),

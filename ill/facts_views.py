@@ -55,12 +55,14 @@ def facts_csv():
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["library", "requests", "filled", "unfilled", "open", "fill_rate", "median_turnaround_days",
-                     "asked", "supplied", "not_supplied", "lender_fill_rate", "mean_response_days", "balance",
+                     "lost", "asked", "supplied", "not_supplied", "lender_fill_rate", "mean_response_days",
+                     "lent_lost", "balance",
                      "satisfaction", "ratings"])
     for f in rows:
         writer.writerow([f.code, f.requests_made, f.requests_filled, f.requests_unfilled, f.requests_open,
-                         _num(f.fill_rate), _num(f.median_turnaround_days), f.asked, f.supplied, f.not_supplied,
-                         _num(f.lender_fill_rate), _num(f.mean_response_days), f.balance, _num(f.satisfaction),
+                         _num(f.fill_rate), _num(f.median_turnaround_days), f.requests_lost, f.asked, f.supplied,
+                         f.not_supplied, _num(f.lender_fill_rate), _num(f.mean_response_days), f.lent_lost,
+                         f.balance, _num(f.satisfaction),
                          len(f.ratings)])
     name = f"facts-{since.isoformat()}-{until.isoformat()}.csv"
     return Response(out.getvalue(), mimetype="text/csv",

@@ -49,6 +49,16 @@ def on_event(session, req, event) -> None:
         notify.notify_library(session, req.current_lender_id, "renewal_asked", **base,
                               requester=requester, due_date=req.due_date, wanted=req.renewal_due,
                               dedupe_key=f"renewal_asked:{req.id}:{event.id}")
+    elif action == "report_lost" and req.current_lender_id is not None:
+        requester = req.requester_library.name if req.requester_library else ""
+        notify.notify_library(session, req.current_lender_id, "loan_lost", **base,
+                              requester=requester, reason=req.close_reason,
+                              dedupe_key=f"loan_lost:{req.id}:{event.id}")
+    elif action == "settle_lost":
+        lender = req.current_lender.name if req.current_lender else ""
+        notify.notify_library(session, req.requester_library_id, "loss_settled", **base,
+                              lender=lender, charge=req.charge, note=event.note,
+                              dedupe_key=f"loss_settled:{req.id}")
     elif action == "cancel" and req.current_lender_id is not None \
             and event.from_status not in ("new", "unfilled"):
         notify.notify_library(session, req.current_lender_id, "request_cancelled", **base,

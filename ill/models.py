@@ -10,8 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from . import clock
 from .accounts import utcnow
 from .extensions import db
+from .workflow import TERMINAL as TERMINAL_STATES
 
-TERMINAL_STATES = ("completed", "copy_completed", "cancelled")
 # States in which a request waits on its current lender: its "load".
 OPEN_LENDER_STATES = ("requested", "expect_to_supply", "will_supply", "conditional")
 
@@ -42,6 +42,10 @@ class LoanRequest(db.Model):
     renewal_due: Mapped[date | None] = mapped_column(Date)  # a renewal asked, not yet answered
     renewals: Mapped[int] = mapped_column(Integer, default=0)
     recalled_on: Mapped[date | None] = mapped_column(Date)
+    # A loaned book reported lost: since when, and what the lender asked in
+    # settlement (a replacement copy, an amount; empty for nothing).
+    lost_on: Mapped[date | None] = mapped_column(Date)
+    charge: Mapped[str] = mapped_column(String(100), default="")
     round: Mapped[int] = mapped_column(Integer, default=0)  # routing rounds (retries)
     close_reason: Mapped[str] = mapped_column(Text, default="")
     created_on: Mapped[date] = mapped_column(Date, default=clock.today, index=True)

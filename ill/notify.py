@@ -72,6 +72,13 @@ MESSAGES: dict[str, Kind] = {
     "request_cancelled": Kind(
         _l("Request #%(request_id)s was cancelled"), "mail/request_cancelled.txt",
         _l("A request in my library's queue is cancelled"), LIBRARIAN),
+    "loan_lost": Kind(
+        _l("Reported lost: %(title)s (request #%(request_id)s)"), "mail/loan_lost.txt",
+        _l("A borrowing library reports a book my library lent as lost"), LIBRARIAN, must_know=True),
+    # To the borrowing library's librarians
+    "loss_settled": Kind(
+        _l("Loss settled for request #%(request_id)s"), "mail/loss_settled.txt",
+        _l("A lender settles a loss my library reported"), LIBRARIAN, must_know=True),
     # To patrons
     "ready_for_pickup": Kind(
         _l("Ready for pick-up: %(title)s"), "mail/ready_for_pickup.txt",

@@ -670,6 +670,8 @@ def to_dict(req: LoanRequest, user: User | None = None) -> dict:
         "renewal_due": req.renewal_due.isoformat() if req.renewal_due else None,
         "renewals": req.renewals or 0,
         "recalled_on": req.recalled_on.isoformat() if req.recalled_on else None,
+        "lost_on": req.lost_on.isoformat() if req.lost_on else None,
+        "charge": req.charge or None,
         "version": req.version,
         # The rota with its reasons is for staff: it speaks of other libraries' load and record.
         "rota": rota_rows(req) if staff else [],

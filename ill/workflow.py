@@ -45,12 +45,14 @@ STATUSES = (
     "overdue",
     "returned",
     "shipped_return",
+    "lost",
     "completed",
+    "completed_without_return",
     "copy_completed",
     "unfilled",
     "cancelled",
 )
-TERMINAL = ("completed", "copy_completed", "cancelled")
+TERMINAL = ("completed", "completed_without_return", "copy_completed", "cancelled")
 # Once the item has left the lender, a cancellation would strand it: the
 # borrowing library sends it back through returned -> shipped_return instead.
 SHIPPED = ("loaned", "received", "checked_out", "overdue", "returned", "shipped_return")
@@ -237,6 +239,25 @@ def recall(ctx: Context) -> None:
     ctx.request.renewal_due = None
 
 
+def report_lost(ctx: Context) -> None:
+    reason = param_text(ctx, "reason", required=True, limit=500)
+    ctx.request.close_reason = reason
+    ctx.request.lost_on = ctx.day
+    ctx.request.renewal_due = None
+    ctx.data["reason"] = reason
+
+
+def no_longer_lost(ctx: Context) -> None:
+    """The lost book has turned up (at the borrowing library, or at the lender)."""
+    ctx.request.close_reason = ""
+    ctx.request.lost_on = None
+
+
+def settle_lost(ctx: Context) -> None:
+    ctx.request.charge = param_text(ctx, "charge", limit=100)
+    ctx.data["charge"] = ctx.request.charge
+
+
 def cancel(ctx: Context) -> str:
     reason = param_text(ctx, "reason", limit=500)
     ctx.request.close_reason = reason
@@ -269,6 +290,10 @@ _conditional = T("conditional", LENDER, effect=conditional)
 _renew = T(SAME, BORROWER, guard=is_loan, effect=renew)
 _renew_answer = T((SAME, "checked_out"), LENDER, guard=renewal_pending, effect=renew_answer)
 _recall = T(SAME, LENDER, effect=recall)
+# A loaned book lost anywhere after it left the lender: with the patron, at the
+# borrowing library, or in the post either way (ISO 18626's loan "completed
+# without return" once the lender has settled it).
+_report_lost = T("lost", BORROWER, guard=is_loan, effect=report_lost)
 
 MACHINE: dict[str, dict[str, Transition]] = {
     # A request the borrowing library reviews before it goes out (a citation
@@ -311,6 +336,7 @@ MACHINE: dict[str, dict[str, Transition]] = {
         "renew": _renew,
         "renew_answer": _renew_answer,
         "recall": _recall,
+        "report_lost": _report_lost,
     },
     "received": {
         "checked_out": T("checked_out", BORROWER),
@@ -318,12 +344,14 @@ MACHINE: dict[str, dict[str, Transition]] = {
         "renew": _renew,
         "renew_answer": _renew_answer,
         "recall": _recall,
+        "report_lost": _report_lost,
     },
     "checked_out": {
         "returned": T("returned", BORROWER),
         "renew": _renew,
         "renew_answer": _renew_answer,
         "recall": _recall,
+        "report_lost": _report_lost,
         "overdue": T("overdue", SYSTEM, guard=past_due),
     },
     "overdue": {
@@ -331,18 +359,30 @@ MACHINE: dict[str, dict[str, Transition]] = {
         "renew": _renew,
         "renew_answer": _renew_answer,
         "recall": _recall,
+        "report_lost": _report_lost,
     },
     "returned": {
         "shipped_return": T("shipped_return", BORROWER),
+        "report_lost": _report_lost,
     },
     "shipped_return": {
         "checked_in": T("completed", LENDER),
+        "report_lost": _report_lost,
+    },
+    # The lender settles the loss (a replacement or a charge, or nothing), or
+    # the book turns up: at the borrowing library, which returns it as usual,
+    # or at the lender, which checks it in.
+    "lost": {
+        "settle_lost": T("completed_without_return", LENDER, effect=settle_lost),
+        "found": T("returned", BORROWER, effect=no_longer_lost),
+        "checked_in": T("completed", LENDER, effect=no_longer_lost),
     },
     "unfilled": {
         "retry": T(NEXT_LENDER, BORROWER, effect=route),
         "cancel": _cancel,
     },
     "completed": {},
+    "completed_without_return": {},
     "copy_completed": {},
     "cancelled": {},
 }
@@ -360,6 +400,8 @@ ACTION_PARAMS: dict[str, tuple[str, ...]] = {
     "cancel": ("reason",),
     "route": ("record_id", "lender"),
     "copy_completed": ("file",),
+    "report_lost": ("reason",),
+    "settle_lost": ("charge",),
 }
 
 STATUS_LABELS = {
@@ -374,7 +416,9 @@ STATUS_LABELS = {
     "overdue": _l("overdue"),
     "returned": _l("returned by the patron"),
     "shipped_return": _l("on its way back"),
+    "lost": _l("reported lost"),
     "completed": _l("completed"),
+    "completed_without_return": _l("closed without return"),
     "copy_completed": _l("copy delivered"),
     "unfilled": _l("unfilled"),
     "cancelled": _l("cancelled"),
@@ -402,6 +446,9 @@ ACTION_LABELS = {
     "recall": _l("Recall"),
     "overdue": _l("Overdue"),
     "retry": _l("Try again"),
+    "report_lost": _l("Report the book lost"),
+    "found": _l("The book has been found"),
+    "settle_lost": _l("Settle the loss"),
     "create": _l("Requested"),
 }
 
@@ -477,6 +524,13 @@ def check(ctx: Context) -> Transition:
                     known=", ".join(ACTIONS),
                 ),
                 field="action",
+            )
+        if ctx.action == "cancel" and status == "lost":
+            raise Conflict(
+                _(
+                    "The item has been reported lost, so the request can no longer be cancelled: "
+                    "the lender settles the loss, or the item turns up and goes back."
+                )
             )
         if ctx.action == "cancel" and status in SHIPPED:
             raise Conflict(

@@ -63,13 +63,40 @@ def test_facts_follow_the_requests_through_the_api(net):
 
     body = net.call("coord", "GET", "/facts").get_json()
     rows = {r["library"]: r for r in body["libraries"]}
-    assert rows["HOME"]["borrowing"] == {"requests": 2, "filled": 1, "unfilled": 1, "open": 0, "fill_rate": 0.5,
-                                         "median_turnaround_days": 0}
+    assert rows["HOME"]["borrowing"] == {"requests": 2, "filled": 1, "unfilled": 1, "open": 0, "lost": 0,
+                                         "fill_rate": 0.5, "median_turnaround_days": 0}
     assert rows["A"]["lending"]["asked"] == 2 and rows["A"]["lending"]["supplied"] == 1
     assert rows["A"]["lending"]["fill_rate"] == 0.5
     assert rows["B"]["lending"]["not_supplied"] == 1
     assert rows["A"]["balance"] == 1 and rows["HOME"]["balance"] == -1
     assert filled
+
+
+def test_books_lost_count_for_the_borrower_and_for_the_lender_each_seeing_its_own(net):
+    lost = _full_loan(net)
+    _full_loan_of = net.create(who="patron2").get_json()["id"]
+    assert net.act("a", _full_loan_of, "loaned").status_code == 200
+    assert net.act("home", lost, "report_lost", reason="left on the bus").status_code == 200
+    rows = {r["library"]: r for r in net.call("coord", "GET", "/facts").get_json()["libraries"]}
+    assert rows["HOME"]["borrowing"]["lost"] == 1 and rows["HOME"]["borrowing"]["filled"] == 2
+    assert rows["A"]["lending"]["lost"] == 1 and rows["A"]["borrowing"]["lost"] == 0
+    # settled, it still counts; A's librarian, who sees A alone, sees the book A lent and lost
+    assert net.act("a", lost, "settle_lost", charge="a replacement copy").status_code == 200
+    (mine,) = net.call("a", "GET", "/facts").get_json()["libraries"]
+    assert mine["library"] == "A" and mine["lending"]["lost"] == 1 and mine["borrowing"]["requests"] == 0
+    # the patron may say how it went
+    assert net.call("patron", "POST", f"/requests/{lost}/feedback", {"rating": 2}).status_code == 201
+
+
+def test_summarise_counts_a_lost_book_once_for_each_side():
+    partners = {1: ("HOME", "Home"), 2: ("A", "A")}
+    day = date(2026, 11, 2)
+    requests = [RequestRow(1, day, day, "completed_without_return", lender_id=2),
+                RequestRow(1, day, day, "lost", lender_id=3),  # a lender not shown
+                RequestRow(1, day, day, "completed", lender_id=2)]
+    facts = summarise(partners, requests, [])
+    assert facts[1].requests_lost == 2 and facts[2].lent_lost == 1 and facts[1].requests_filled == 3
+    assert facts[2].requests_made == 0
 
 
 def test_patrons_rate_their_own_requests_once_supplied(net):

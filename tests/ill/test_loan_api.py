@@ -80,6 +80,75 @@ def test_the_full_loan_path_through_the_api(net):
     assert body["events"][-1]["actor"].endswith("(A)")
 
 
+def _with_the_patron(net, who="patron"):
+    rid = net.create(who=who).get_json()["id"]
+    for actor, action in [("a", "loaned"), ("home", "received"), ("home", "checked_out")]:
+        assert net.act(actor, rid, action).status_code == 200, action
+    return rid
+
+
+def _notices(net, user, kind):
+    from sqlalchemy import select
+
+    from ill.notify import Notice
+
+    net.session.expire_all()
+    return list(net.session.scalars(select(Notice).where(Notice.user_id == net.users[user].id,
+                                                         Notice.kind == kind)))
+
+
+def test_a_book_lost_with_the_patron_is_reported_then_settled_by_the_lender(net):
+    rid = _with_the_patron(net)
+    before = net.get("home", rid).get_json()
+    # only the borrowing library reports a loss, and says what happened
+    assert net.act("a", rid, "report_lost", reason="x").status_code == 403
+    assert net.act("patron", rid, "report_lost", reason="x").status_code == 403
+    assert net.act("b", rid, "report_lost", version=before["version"], reason="x").status_code == 404
+    r = net.act("home", rid, "report_lost", reason=" ")
+    assert r.status_code == 400 and r.get_json()["error"]["field"] == "reason"
+    assert net.get("home", rid).get_json()["version"] == before["version"]
+    assert net.get("home", rid).get_json()["status"] == "checked_out"
+
+    r = net.act("home", rid, "report_lost", reason="the patron lost it on the bus")
+    assert r.status_code == 200, r.get_json()
+    body = r.get_json()
+    assert body["status"] == "lost" and body["lost_on"] == clock.today().isoformat()
+    assert body["actions"] == ["found"]
+    (told,) = _notices(net, "a", "loan_lost")
+    assert "Reported lost" in told.subject and "the patron lost it on the bus" in told.body
+    # no cancelling it now: the lender settles the loss or the book turns up
+    r = net.act("home", rid, "cancel", reason="never mind")
+    assert r.status_code == 409 and "reported lost" in r.get_json()["error"]["message"]
+    # the lender sees it in its lending queue and settles it
+    queue = net.call("a", "GET", "/requests?side=lending&status=lost").get_json()["requests"]
+    assert [q["id"] for q in queue] == [rid]
+    assert set(net.get("a", rid).get_json()["actions"]) == {"settle_lost", "checked_in"}
+    r = net.act("a", rid, "settle_lost", charge="Rp 150.000 or a replacement copy", note="same edition please")
+    assert r.status_code == 200, r.get_json()
+    body = r.get_json()
+    assert body["status"] == "completed_without_return" and body["charge"] == "Rp 150.000 or a replacement copy"
+    assert body["actions"] == [] and net.get("home", rid).get_json()["actions"] == []
+    (told,) = _notices(net, "home", "loss_settled")
+    assert "Rp 150.000" in told.body and "same edition please" in told.body
+    # the patron's other open requests are not held up by it
+    assert net.create(who="patron", service="copy", copyright_ack=True,
+                      citation={"article_title": "Bab 2"}).status_code == 201
+
+
+def test_a_lost_book_that_turns_up_goes_back_to_the_lender(net):
+    rid = _with_the_patron(net)
+    assert net.act("home", rid, "report_lost", reason="not on the shelf").status_code == 200
+    body = net.act("home", rid, "found", note="behind the returns desk").get_json()
+    assert body["status"] == "returned" and body["lost_on"] is None
+    assert net.act("home", rid, "shipped_return").status_code == 200
+    # lost in the post on its way back, then it reaches the lender after all
+    assert net.act("home", rid, "report_lost", reason="the courier has no trace").status_code == 200
+    assert len(_notices(net, "a", "loan_lost")) == 2
+    body = net.act("a", rid, "checked_in").get_json()
+    assert body["status"] == "completed" and body["lost_on"] is None and body["charge"] is None
+    assert [e["to"] for e in body["events"]][-5:] == ["lost", "returned", "shipped_return", "lost", "completed"]
+
+
 def test_lender_sets_the_due_date(net):
     rid = net.create().get_json()["id"]
     due = (clock.today() + timedelta(days=40)).isoformat()
@@ -194,7 +263,7 @@ def test_queues_are_per_library(net):
     mine = net.call("patron2", "GET", "/requests").get_json()
     assert [r["id"] for r in mine["requests"]] == [other]
     assert net.call("home", "GET", "/requests?side=sideways").status_code == 400
-    assert net.call("home", "GET", "/requests?status=lost").status_code == 400
+    assert net.call("home", "GET", "/requests?status=misplaced").status_code == 400
 
 
 def test_a_duplicate_open_request_is_refused(net):

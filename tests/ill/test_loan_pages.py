@@ -116,3 +116,30 @@ def test_the_request_page_speaks_indonesian(net):
     assert "Permintaan" in page and "diminta" in page and "Batalkan" in page
     r = net.call("patron", "POST", f"/requests/{rid}/actions", {"action": "received", "version": 2})
     assert "tidak dapat dilakukan" in r.get_json()["error"]["message"]
+
+
+def test_a_lost_book_is_reported_and_settled_on_the_request_page(net):
+    rid = net.create().get_json()["id"]
+    for actor, action in [("a", "loaned"), ("home", "received"), ("home", "checked_out")]:
+        assert net.act(actor, rid, action).status_code == 200
+    _login(net, "home")
+    page = net.client.get(f"/requests/{rid}").get_data(as_text=True)
+    assert 'id="action-report_lost"' in page and 'name="reason" required' in page
+    version = net.get("home", rid).get_json()["version"]
+    # without saying what happened: refused with the message, nothing changes
+    r = net.client.post(f"/requests/{rid}/act", data={"action": "report_lost", "version": version},
+                        follow_redirects=True)
+    assert "needs &#39;reason&#39;" in r.get_data(as_text=True)
+    assert net.get("home", rid).get_json()["status"] == "checked_out"
+    r = net.client.post(f"/requests/{rid}/act", data={"action": "report_lost", "version": version,
+                                                       "reason": "dropped in the river"}, follow_redirects=True)
+    page = r.get_data(as_text=True)
+    assert 'data-status="lost"' in page and 'id="lost-on"' in page and "dropped in the river" in page
+    _login(net, "a")
+    page = net.client.get(f"/requests/{rid}").get_data(as_text=True)
+    assert 'id="action-settle_lost"' in page and 'name="charge"' in page
+    r = net.client.post(f"/requests/{rid}/act", data={"action": "settle_lost", "version": version + 1,
+                                                       "charge": "Rp 200.000"}, follow_redirects=True)
+    page = r.get_data(as_text=True)
+    assert 'data-status="completed_without_return"' in page and "closed without return" in page
+    assert '<dd id="charge">Rp 200.000</dd>' in page

@@ -35,6 +35,8 @@ class FakeRequest:
     recalled_on: date | None = None
     close_reason: str = ""
     answer_due: date | None = None
+    lost_on: date | None = None
+    charge: str = ""
 
 
 class FakeService:
@@ -76,6 +78,8 @@ def params_for(action: str, req: FakeRequest, day: date, approve: bool) -> dict:
         "renew": {"due_date": (base + timedelta(days=30)).isoformat()},
         "renew_answer": {"approve": approve},
         "cancel": {"reason": "no longer needed"},
+        "report_lost": {"reason": "lost on the bus"},
+        "settle_lost": {"charge": "a replacement copy"},
     }.get(action, {})
 
 
@@ -257,9 +261,53 @@ def test_cancel_after_shipping_is_refused_with_a_reason(status):
     assert exc.value.status == 409 and "shipped" in exc.value.message
 
 
+@pytest.mark.parametrize("status", workflow.SHIPPED[:-1])
+def test_a_loan_lost_after_shipping_is_settled_by_the_lender_and_closes_without_return(status):
+    req = FakeRequest(status=status, due_date=DAY, renewal_due=DAY + timedelta(days=20))
+    with pytest.raises(ServiceError) as exc:
+        fire(req, "report_lost", {BORROWER}, params={"reason": "  "})
+    assert exc.value.field == "reason" and req.status == status and req.lost_on is None
+    with pytest.raises(ServiceError):
+        fire(req, "report_lost", {LENDER}, params={"reason": "gone"})
+    assert fire(req, "report_lost", {BORROWER}, params={"reason": "lost on the bus"}) == (status, "lost")
+    # a renewal waiting for its answer is moot once the book is gone
+    assert req.lost_on == DAY and req.close_reason == "lost on the bus" and req.renewal_due is None
+    assert workflow.allowed_actions(req, {BORROWER}) == ["found"]
+    assert set(workflow.allowed_actions(req, {LENDER})) == {"checked_in", "settle_lost"}
+    # no cancelling a lost book: the lender settles the loss, or it turns up
+    with pytest.raises(ServiceError) as exc:
+        fire(req, "cancel", {BORROWER})
+    assert exc.value.status == 409 and "reported lost" in exc.value.message
+    assert fire(req, "settle_lost", {LENDER}, params={"charge": " Rp 150.000 "}) == ("lost", "completed_without_return")
+    assert req.charge == "Rp 150.000" and "completed_without_return" in TERMINAL
+    assert workflow.allowed_actions(req, {BORROWER, LENDER, PATRON, SYSTEM}) == []
+
+
+def test_a_lost_book_that_turns_up_goes_back_the_usual_way():
+    req = FakeRequest(status="checked_out", due_date=DAY)
+    fire(req, "report_lost", {BORROWER})
+    # found at the borrowing library: it is returned, then shipped back as any loan
+    assert fire(req, "found", {BORROWER}) == ("lost", "returned")
+    assert req.lost_on is None and req.close_reason == ""
+    fire(req, "shipped_return", {BORROWER})
+    # lost on its way back, then it reaches the lender after all
+    fire(req, "report_lost", {BORROWER}, params={"reason": "the courier has no trace of it"})
+    assert fire(req, "checked_in", {LENDER}) == ("lost", "completed")
+    assert req.lost_on is None and req.close_reason == ""
+
+
+def test_a_charge_has_a_length_limit_and_is_optional():
+    req = FakeRequest(status="lost", lost_on=DAY)
+    with pytest.raises(ServiceError) as exc:
+        fire(req, "settle_lost", {LENDER}, params={"charge": "x" * 101})
+    assert exc.value.field == "charge" and req.status == "lost"
+    fire(req, "settle_lost", {LENDER}, params={})
+    assert req.status == "completed_without_return" and req.charge == ""
+
+
 def test_allowed_actions_follow_roles_and_guards():
     req = FakeRequest(status="checked_out", due_date=DAY + timedelta(days=5))
-    assert set(workflow.allowed_actions(req, {BORROWER})) == {"returned", "renew"}
+    assert set(workflow.allowed_actions(req, {BORROWER})) == {"returned", "renew", "report_lost"}
     assert set(workflow.allowed_actions(req, {LENDER})) == {"recall"}  # no renewal pending
     assert workflow.allowed_actions(FakeRequest(status="completed"), {BORROWER, LENDER}) == []
 
