@@ -74,8 +74,8 @@ def test_facts_follow_the_requests_through_the_api(net):
 
 def test_books_lost_count_for_the_borrower_and_for_the_lender_each_seeing_its_own(net):
     lost = _full_loan(net)
-    _full_loan_of = net.create(who="patron2").get_json()["id"]
-    assert net.act("a", _full_loan_of, "loaned").status_code == 200
+    shipped = net.create(who="patron2").get_json()["id"]
+    assert net.act("a", shipped, "loaned").status_code == 200
     assert net.act("home", lost, "report_lost", reason="left on the bus").status_code == 200
     rows = {r["library"]: r for r in net.call("coord", "GET", "/facts").get_json()["libraries"]}
     assert rows["HOME"]["borrowing"]["lost"] == 1 and rows["HOME"]["borrowing"]["filled"] == 2
