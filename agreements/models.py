@@ -52,6 +52,8 @@ class Partner(db.Model):
     pause_reason: Mapped[str] = mapped_column(String(255), default="")
     # The borrowing library reviews every patron request before it is sent.
     review_requests: Mapped[bool] = mapped_column(default=False)
+    # How many open requests each of its patrons may have at once; None: no limit.
+    max_open_requests: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 

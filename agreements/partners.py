@@ -118,7 +118,8 @@ def to_dict(partner: Partner, day) -> dict:
 
 
 # What a librarian may change about their own library; coordinators change all.
-LIBRARIAN_FIELDS = ("lending_paused_until", "pause_reason", "review_requests")
+LIBRARIAN_FIELDS = ("lending_paused_until", "pause_reason", "review_requests", "max_open_requests")
+MAX_OPEN_REQUESTS = 999
 HOLDINGS_TAGS = ("auto", "952", "852", "949", "none")
 
 
@@ -131,6 +132,25 @@ def _bool(value, field: str) -> bool:
     if text in ("0", "false", "no", "off", "n", ""):
         return False
     raise AgreementError(_("%(field)s: use true or false.", field=field), field=field)
+
+
+def _limit(value, field: str) -> int | None:
+    """A whole number from 1 to MAX_OPEN_REQUESTS; nothing (None, empty) for no limit."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        number = int(str(value).strip()) if not isinstance(value, bool) else None
+    except ValueError:
+        number = None
+    if number is None or not 1 <= number <= MAX_OPEN_REQUESTS:
+        raise AgreementError(
+            _(
+                "%(field)s: give a whole number from 1 to %(max)d, or nothing for no limit; not '%(value)s'.",
+                field=field, max=MAX_OPEN_REQUESTS, value=str(value)[:20],
+            ),
+            field=field,
+        )
+    return number
 
 
 def update(session, partner: Partner, data: dict, user) -> dict:
@@ -153,7 +173,8 @@ def update(session, partner: Partner, data: dict, user) -> dict:
         if beyond:
             raise Forbidden(
                 _(
-                    "A librarian may only pause or resume lending and set request review; not: %(fields)s.",
+                    "A librarian may only pause or resume lending, set request review and "
+                    "how many open requests a patron may have; not: %(fields)s.",
                     fields=", ".join(sorted(beyond)),
                 )
             )
@@ -161,6 +182,8 @@ def update(session, partner: Partner, data: dict, user) -> dict:
     for key, value in data.items():
         if key == "review_requests":
             values[key] = _bool(value, key)
+        elif key == "max_open_requests":
+            values[key] = _limit(value, key)
         elif key == "lending_paused_until":
             if value in (None, ""):
                 values[key] = None
@@ -218,4 +241,5 @@ def update(session, partner: Partner, data: dict, user) -> dict:
 def to_dict_full(partner: Partner, day) -> dict:
     out = to_dict(partner, day)
     out["review_requests"] = partner.review_requests
+    out["max_open_requests"] = partner.max_open_requests
     return out

@@ -172,7 +172,8 @@ def partner_detail(code):
                 data = None
                 error, status = _("Give the last day lending is paused."), 400
         elif form.get("action") == "review":
-            data = {"review_requests": form.get("review_requests") == "on"}
+            data = {"review_requests": form.get("review_requests") == "on",
+                    "max_open_requests": form.get("max_open_requests", "")}
         else:
             data = {k: form.get(k, "") for k in partner_service.EDITABLE if k != "review_requests"}
         if data is not None:
@@ -202,6 +203,7 @@ def partner_detail(code):
         form=request.form if error else None,
         systems=[s.value for s in LibrarySystem],
         holdings_tags=partner_service.HOLDINGS_TAGS,
+        max_open_requests_max=partner_service.MAX_OPEN_REQUESTS,
         agreements=agreements,
         history=db.session.scalars(
             select(PartnerChange)

@@ -176,5 +176,6 @@ def new_request():
                 availability.setdefault(partner.code, {"name": partner.name})[service_name] = verdict
     status = 200 if error is None else error.status
     return render_template(
-        "loans/new.html", cluster=cluster, record_id=record_id, form=form, error=error, availability=availability
+        "loans/new.html", cluster=cluster, record_id=record_id, form=form, error=error, availability=availability,
+        allowance=service.open_requests_allowed(db.session, user),
     ), status

@@ -214,6 +214,16 @@ def test_partners_api(client, world, make, session):
                         json={"lending_paused_until": "2026-12-31"}).status_code == 403
     r = client.patch("/api/v1/partners/HOME", headers=lib, json={"lending_paused_until": "soon"})
     assert r.status_code == 400
+    # how many open requests each patron may have: a librarian sets it for their own library
+    r = client.patch("/api/v1/partners/HOME", headers=lib, json={"max_open_requests": 3})
+    assert r.status_code == 200 and r.get_json()["max_open_requests"] == 3
+    for bad in (0, 1000, "many", 2.5, True):
+        r = client.patch("/api/v1/partners/HOME", headers=lib, json={"max_open_requests": bad})
+        assert r.status_code == 400 and r.get_json()["error"]["field"] == "max_open_requests", bad
+    assert client.get("/api/v1/partners/HOME", headers=lib).get_json()["max_open_requests"] == 3
+    assert client.patch("/api/v1/partners/UGM", headers=lib, json={"max_open_requests": 3}).status_code == 403
+    r = client.patch("/api/v1/partners/HOME", headers=lib, json={"max_open_requests": None})
+    assert r.get_json()["max_open_requests"] is None
     r = client.patch("/api/v1/partners/HOME", headers=lib, json={"lending_paused_until": None})
     assert r.get_json()["lending_status"] == "lending" and r.get_json()["pause_reason"] is None
     r = client.patch("/api/v1/partners/UGM", headers=world["coordinator"],

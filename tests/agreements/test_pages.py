@@ -164,11 +164,22 @@ def test_partner_pages(client, people, session):
     session.expire_all()
     home = session.query(Partner).filter_by(code="HOME").one()
     assert home.lending_paused_until == date(2026, 12, 31) and home.pause_reason == "Stock opname"
-    client.post("/partners/HOME", data={"action": "review", "review_requests": "on"})
+    client.post("/partners/HOME", data={"action": "review", "review_requests": "on", "max_open_requests": "5"})
     client.post("/partners/HOME", data={"action": "resume"})
     session.expire_all()
     home = session.query(Partner).filter_by(code="HOME").one()
-    assert home.lending_paused_until is None and home.review_requests is True
+    assert home.lending_paused_until is None and home.review_requests is True and home.max_open_requests == 5
+    r = client.post("/partners/HOME", data={"action": "review", "review_requests": "on", "max_open_requests": "-2"})
+    page = r.get_data(as_text=True)
+    assert r.status_code == 400 and "max_open_requests: give a whole number from 1 to 999" in page
+    assert 'value="-2"' in page  # the form keeps what was typed
+    session.expire_all()
+    assert session.query(Partner).filter_by(code="HOME").one().max_open_requests == 5
+    client.post("/partners/HOME", data={"action": "review", "max_open_requests": ""})
+    session.expire_all()
+    home = session.query(Partner).filter_by(code="HOME").one()
+    assert home.max_open_requests is None and home.review_requests is False
+    assert '<dd id="max-open-requests">no limit</dd>' in client.get("/partners/HOME").get_data(as_text=True)
     assert client.post("/partners/UGM", data={"action": "resume"}).status_code == 403
     assert client.post("/partners/HOME", data={"action": "edit", "name": "X"}).status_code == 403
     client.post("/logout")

@@ -265,6 +265,24 @@ def test_queues_are_per_library(net):
     assert net.call("home", "GET", "/requests?status=misplaced").status_code == 400
 
 
+def test_a_library_limits_how_many_open_requests_each_patron_has(net):
+    net.libs["HOME"].max_open_requests = 2
+    net.make.commit()
+    first = net.create().get_json()["id"]
+    assert net.create(service="copy", copyright_ack=True, citation={"article_title": "Bab 1"}).status_code == 201
+    r = net.create(citation={"title": "Naskah Melayu"}, record_id=None)
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "limit"
+    assert r.get_json()["error"]["details"] == {"open": 2, "limit": 2}
+    assert "2 open requests" in r.get_json()["error"]["message"]
+    assert len(net.call("patron", "GET", "/requests").get_json()["requests"]) == 2  # nothing made
+    # another patron of the library has their own count; librarians are not limited
+    assert net.create(who="patron2").status_code == 201
+    assert net.create(who="home", citation={"title": "Naskah Melayu"}, record_id=None).status_code == 201
+    # a request closed frees a place
+    assert net.act("patron", first, "cancel", reason="found it elsewhere").status_code == 200
+    assert net.create(citation={"title": "Naskah Melayu"}, record_id=None).status_code == 201
+
+
 def test_a_duplicate_open_request_is_refused(net):
     assert net.create().status_code == 201
     r = net.create()

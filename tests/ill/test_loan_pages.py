@@ -143,3 +143,15 @@ def test_a_lost_book_is_reported_and_settled_on_the_request_page(net):
     page = r.get_data(as_text=True)
     assert 'data-status="completed_without_return"' in page and "closed without return" in page
     assert '<dd id="charge">Rp 200.000</dd>' in page
+
+
+def test_the_request_form_says_how_many_open_requests_the_patron_may_still_make(net):
+    net.libs["HOME"].max_open_requests = 1
+    net.make.commit()
+    _login(net, "patron")
+    page = net.client.get(f"/requests/new?record_id={net.cluster.id}").get_data(as_text=True)
+    assert "You have 0 of the 1 open requests your library allows each patron." in page
+    assert net.client.post(f"/requests/new?record_id={net.cluster.id}", data={"service": "loan"}).status_code == 303
+    r = net.client.post("/requests/new", data={"service": "loan", "title": "Naskah Melayu Kuno"})
+    page = r.get_data(as_text=True)
+    assert r.status_code == 409 and "You have 1 of the 1 open requests" in page and "Wait until one is finished" in page
