@@ -78,6 +78,9 @@ class Defaults:
 
     # Loans: the loan period when neither the lender nor the agreement gives one.
     LOANS_DEFAULT_LOAN_DAYS = 28
+    # A loan this many days past its due date and not yet on its way back:
+    # both libraries are reminded, and again every as many days.
+    LOANS_OVERDUE_REMIND_DAYS = 14
 
     # Document delivery
     DELIVERY_MAX_BYTES = 50 * 1024 * 1024

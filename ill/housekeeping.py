@@ -18,13 +18,14 @@ def steps() -> list[tuple[str, Step]]:
     from union_catalog import alerts as catalog_alerts
     from union_catalog import jobs as catalog_jobs
 
-    from . import delivery, requests_service
+    from . import delivery, loan_notices, requests_service
 
     return [
         ("catalogue imports", catalog_jobs.tick),
         ("lenders past their deadline", requests_service.tick_unanswered),
         ("overdue loans", requests_service.tick_overdue),
         ("due-soon reminders", delivery.remind_due_soon),
+        ("long-overdue loans", loan_notices.remind_long_overdue),
         ("expired copies", delivery.expire_copies),
         ("agreements", alerts.run),
         ("search alerts", catalog_alerts.run),

@@ -2,6 +2,8 @@
 workflow's ``after_transition`` turns each recorded event into notices."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import current_app
 
 from . import notify
@@ -88,6 +90,47 @@ def on_event(session, req, event) -> None:
     elif action == "recall":
         notify.notify(session, patron, "recalled", **base, due_date=req.due_date,
                       note=event.note, dedupe_key=f"recalled:{req.id}:{event.id}")
+
+
+# Where a loaned book is on the borrower's side and has not started back.
+NOT_YET_BACK = ("loaned", "received", "checked_out", "overdue", "returned")
+
+
+def remind_long_overdue(session, day) -> list[str]:
+    """The daily tick's step: a loan ``LOANS_OVERDUE_REMIND_DAYS`` past its
+    due date and not yet shipped back is brought to both libraries, and again
+    every as many days: the borrowing library gets it back from the patron
+    (or reports it lost), the lender may recall it."""
+    from sqlalchemy import select
+
+    from .config import setting
+    from .models import LoanRequest
+
+    every = int(setting("LOANS_OVERDUE_REMIND_DAYS"))
+    lines = []
+    rows = session.scalars(
+        select(LoanRequest)
+        .where(LoanRequest.service == "loan", LoanRequest.status.in_(NOT_YET_BACK),
+               LoanRequest.due_date.is_not(None), LoanRequest.due_date <= day - timedelta(days=every))
+        .order_by(LoanRequest.id)).all()
+    for req in rows:
+        late = (day - req.due_date).days
+        # one reminder per period of ``every`` days since the due date (a renewal starts again)
+        key = f"{req.id}:{req.due_date.isoformat()}:{late // every}"
+        base = {"request_id": req.id, "title": title_of(req), "link": request_link(req),
+                "due_date": req.due_date, "days": late}
+        told = notify.notify_library(
+            session, req.requester_library_id, "long_overdue", **base,
+            lender=req.current_lender.name if req.current_lender else "",
+            patron=req.patron.name if req.patron else "", dedupe_key=f"long_overdue:{key}")
+        if req.current_lender_id is not None:
+            told += notify.notify_library(
+                session, req.current_lender_id, "long_overdue_lent", **base,
+                requester=req.requester_library.name if req.requester_library else "",
+                dedupe_key=f"long_overdue_lent:{key}")
+        if told:
+            lines.append(f"request {req.id}: {late} days overdue, both libraries reminded")
+    return lines
 
 
 def attach() -> None:

@@ -75,7 +75,13 @@ MESSAGES: dict[str, Kind] = {
     "loan_lost": Kind(
         _l("Reported lost: %(title)s (request #%(request_id)s)"), "mail/loan_lost.txt",
         _l("A borrowing library reports a book my library lent as lost"), LIBRARIAN, must_know=True),
+    "long_overdue_lent": Kind(
+        _l("Still not back, %(days)s days overdue: %(title)s"), "mail/long_overdue_lent.txt",
+        _l("A book my library lent is long overdue"), LIBRARIAN),
     # To the borrowing library's librarians
+    "long_overdue": Kind(
+        _l("Long overdue, %(days)s days: %(title)s (request #%(request_id)s)"), "mail/long_overdue.txt",
+        _l("A book my library borrowed is long overdue"), LIBRARIAN, must_know=True),
     "loss_settled": Kind(
         _l("Loss settled for request #%(request_id)s"), "mail/loss_settled.txt",
         _l("A lender settles a loss my library reported"), LIBRARIAN, must_know=True),

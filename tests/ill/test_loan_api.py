@@ -80,13 +80,6 @@ def test_the_full_loan_path_through_the_api(net):
     assert body["events"][-1]["actor"].endswith("(A)")
 
 
-def _with_the_patron(net, who="patron"):
-    rid = net.create(who=who).get_json()["id"]
-    for actor, action in [("a", "loaned"), ("home", "received"), ("home", "checked_out")]:
-        assert net.act(actor, rid, action).status_code == 200, action
-    return rid
-
-
 def _notices(net, user, kind):
     from sqlalchemy import select
 
@@ -98,7 +91,7 @@ def _notices(net, user, kind):
 
 
 def test_a_book_lost_with_the_patron_is_reported_then_settled_by_the_lender(net):
-    rid = _with_the_patron(net)
+    rid = _to_checked_out(net)
     before = net.get("home", rid).get_json()
     # only the borrowing library reports a loss, and says what happened
     assert net.act("a", rid, "report_lost", reason="x").status_code == 403
@@ -135,7 +128,7 @@ def test_a_book_lost_with_the_patron_is_reported_then_settled_by_the_lender(net)
 
 
 def test_a_lost_book_that_turns_up_goes_back_to_the_lender(net):
-    rid = _with_the_patron(net)
+    rid = _to_checked_out(net)
     assert net.act("home", rid, "report_lost", reason="not on the shelf").status_code == 200
     body = net.act("home", rid, "found", note="behind the returns desk").get_json()
     assert body["status"] == "returned" and body["lost_on"] is None
@@ -518,6 +511,37 @@ def test_tick_marks_overdue_loans(net, runner):
     assert f"request {rid}: checked_out -> overdue" in result.output
     assert net.get("home", rid).get_json()["status"] == "overdue"
     assert net.act("home", rid, "returned").get_json()["status"] == "returned"
+
+
+def test_tick_reminds_both_libraries_of_a_long_overdue_loan_every_fortnight(net, runner):
+    rid = _to_checked_out(net)
+    due = date.fromisoformat(net.get("home", rid).get_json()["due_date"])
+    quiet = _to_checked_out(net, who="patron2")  # the same due date, then renewed: not long overdue
+    net.act("home", quiet, "renew", due_date=(due + timedelta(days=60)).isoformat())
+    net.act("a", quiet, "renew_answer", approve=True)
+
+    def tick(days):
+        return runner.invoke(args=["tick", "--as-of", (due + timedelta(days=days)).isoformat()]).output
+
+    reminded = "days overdue, both libraries reminded"
+    assert reminded not in tick(13)
+    assert _notices(net, "home", "long_overdue") == []
+    out = tick(14)
+    assert f"request {rid}: 14 {reminded}" in out and f"request {quiet}: " not in out
+    (home,) = _notices(net, "home", "long_overdue")
+    (lender,) = _notices(net, "a", "long_overdue_lent")
+    assert "14 days" in home.body and "Siti" in home.body and "report it lost" in home.body
+    assert "Perpustakaan HOME" in lender.body and "recall" in lender.body
+    assert "Siti" not in lender.body  # lenders are not told who the patron is
+    # once per fortnight: the same day again, or the next, says nothing new
+    assert reminded not in tick(14) and reminded not in tick(15)
+    assert len(_notices(net, "home", "long_overdue")) == 1
+    assert f"request {rid}: 28 days overdue" in tick(28)
+    assert len(_notices(net, "home", "long_overdue")) == 2 and len(_notices(net, "a", "long_overdue_lent")) == 2
+    # on its way back, or lost: no more reminders
+    net.act("home", rid, "returned")
+    net.act("home", rid, "shipped_return")
+    assert reminded not in tick(42)
 
 
 def test_after_transition_hooks_see_every_event(net):
