@@ -11,7 +11,8 @@ from datetime import date
 Step = Callable[[object, date], list[str]]
 
 def steps() -> list[tuple[str, Step]]:
-    """The steps of the tick, in the order they run. Loans first (a lender
+    """The steps of the tick, in the order they run. Loans first (a request
+    no longer needed is withdrawn before its lender is passed over; a lender
     passed over today is asked today; an overdue loan is marked before the
     reminders look at loans), then what tells people, mail last."""
     from agreements import alerts
@@ -22,6 +23,7 @@ def steps() -> list[tuple[str, Step]]:
 
     return [
         ("catalogue imports", catalog_jobs.tick),
+        ("requests past the day needed", requests_service.tick_past_needed),
         ("lenders past their deadline", requests_service.tick_unanswered),
         ("overdue loans", requests_service.tick_overdue),
         ("due-soon reminders", delivery.remind_due_soon),

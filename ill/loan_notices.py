@@ -61,10 +61,12 @@ def on_event(session, req, event) -> None:
         notify.notify_library(session, req.requester_library_id, "loss_settled", **base,
                               lender=lender, charge=req.charge, note=event.note,
                               dedupe_key=f"loss_settled:{req.id}")
-    elif action == "cancel" and req.current_lender_id is not None \
+    elif action in ("cancel", "expire") and req.current_lender_id is not None \
             and event.from_status not in ("new", "unfilled"):
         notify.notify_library(session, req.current_lender_id, "request_cancelled", **base,
-                              reason=req.close_reason, dedupe_key=f"request_cancelled:{req.id}")
+                              reason=req.close_reason,
+                              needed_by=req.needed_by if action == "expire" else None,
+                              dedupe_key=f"request_cancelled:{req.id}")
 
     if patron is None:
         return
@@ -87,6 +89,9 @@ def on_event(session, req, event) -> None:
     elif to == "overdue" and event.from_status != "overdue":
         notify.notify(session, patron, "overdue", **base, due_date=req.due_date,
                       dedupe_key=f"overdue:{req.id}:{req.due_date}")
+    elif action == "expire":
+        notify.notify(session, patron, "request_expired", **base, needed_by=req.needed_by,
+                      dedupe_key=f"request_expired:{req.id}")
     elif action == "recall":
         notify.notify(session, patron, "recalled", **base, due_date=req.due_date,
                       note=event.note, dedupe_key=f"recalled:{req.id}:{event.id}")

@@ -95,6 +95,10 @@ MESSAGES: dict[str, Kind] = {
     "unfilled": Kind(
         _l("Your request could not be filled: %(title)s"), "mail/unfilled.txt",
         _l("No library could supply what I asked for"), PATRON, must_know=True),
+    "request_expired": Kind(
+        _l("Not supplied in time: %(title)s"), "mail/request_expired.txt",
+        _l("A request is withdrawn because no library supplied it by the day I needed it"), PATRON,
+        must_know=True),
     "due_soon": Kind(
         _l("Due in %(days)s days: %(title)s"), "mail/due_soon.txt",
         _l("A loan is due in a few days"), PATRON),

@@ -645,6 +645,17 @@ def tick_unanswered(session, day: date) -> list[str]:
     return _tick(session, day, rows, "no_answer")
 
 
+def tick_past_needed(session, day: date) -> list[str]:
+    """Requests no lender has promised by the day the patron needed them are withdrawn."""
+    rows = session.scalars(
+        select(LoanRequest)
+        .where(LoanRequest.status.in_(workflow.EXPIRABLE), LoanRequest.needed_by.is_not(None),
+               LoanRequest.needed_by < day)
+        .order_by(LoanRequest.id)
+    ).all()
+    return _tick(session, day, rows, "expire")
+
+
 def tick_overdue(session, day: date) -> list[str]:
     rows = session.scalars(
         select(LoanRequest)

@@ -154,6 +154,12 @@ def renewal_pending(ctx: Context) -> None:
         raise Conflict(_("No renewal has been asked for this loan."))
 
 
+def past_needed_by(ctx: Context) -> None:
+    needed_by = getattr(ctx.request, "needed_by", None)
+    if needed_by is None or needed_by >= ctx.day:
+        raise Conflict(_("The request is not past the day it was needed."))
+
+
 def past_due(ctx: Context) -> None:
     if ctx.request.due_date is None or ctx.request.due_date >= ctx.day:
         raise Conflict(_("The loan is not past its due date."))
@@ -266,6 +272,11 @@ def cancel(ctx: Context) -> str:
     return "cancelled"
 
 
+def expire(ctx: Context) -> None:
+    ctx.data["needed_by"] = ctx.request.needed_by.isoformat()
+    ctx.service.withdraw(ctx)
+
+
 def route(ctx: Context) -> str:
     return ctx.service.route(ctx)
 
@@ -283,6 +294,9 @@ def T(to, *who, guard=None, effect=None) -> Transition:  # noqa: N802 - reads li
 
 NEXT_LENDER = ("requested", "unfilled")
 _cancel = T("cancelled", PATRON, BORROWER, effect=cancel)
+# Not supplied by the day the patron needed it: the tick withdraws it. Once a
+# lender has promised it (will_supply) or shipped it, it goes on.
+_expire = T("cancelled", SYSTEM, guard=past_needed_by, effect=expire)
 _unfilled = T(NEXT_LENDER, LENDER, effect=_advance("unfilled", "reason"))
 _loaned = T("loaned", LENDER, guard=is_loan, effect=loaned)
 _copy = T("copy_completed", LENDER, guard=is_copy, effect=copy_completed)
@@ -301,6 +315,7 @@ MACHINE: dict[str, dict[str, Transition]] = {
     "new": {
         "route": T(NEXT_LENDER, BORROWER, SYSTEM, effect=route),
         "cancel": _cancel,
+        "expire": _expire,
     },
     "requested": {
         "expect_to_supply": T("expect_to_supply", LENDER),
@@ -311,6 +326,7 @@ MACHINE: dict[str, dict[str, Transition]] = {
         "copy_completed": _copy,
         "no_answer": T(NEXT_LENDER, SYSTEM, effect=_advance("no_answer")),
         "cancel": _cancel,
+        "expire": _expire,
     },
     "expect_to_supply": {
         "will_supply": T("will_supply", LENDER),
@@ -319,6 +335,7 @@ MACHINE: dict[str, dict[str, Transition]] = {
         "loaned": _loaned,
         "copy_completed": _copy,
         "cancel": _cancel,
+        "expire": _expire,
     },
     "will_supply": {
         "unfilled": _unfilled,
@@ -330,6 +347,7 @@ MACHINE: dict[str, dict[str, Transition]] = {
         "accept_condition": T("will_supply", BORROWER, effect=accept_condition),
         "reject_condition": T(NEXT_LENDER, BORROWER, effect=_advance("condition_rejected")),
         "cancel": _cancel,
+        "expire": _expire,
     },
     "loaned": {
         "received": T("received", BORROWER),
@@ -380,6 +398,7 @@ MACHINE: dict[str, dict[str, Transition]] = {
     "unfilled": {
         "retry": T(NEXT_LENDER, BORROWER, effect=route),
         "cancel": _cancel,
+        "expire": _expire,
     },
     "completed": {},
     "completed_without_return": {},
@@ -388,6 +407,8 @@ MACHINE: dict[str, dict[str, Transition]] = {
 }
 
 ACTIONS = sorted({a for actions in MACHINE.values() for a in actions})
+# The statuses the tick withdraws a request from once its day needed has passed.
+EXPIRABLE = tuple(s for s, actions in MACHINE.items() if "expire" in actions)
 
 # Parameters each action reads besides ``note`` (for forms and the docs).
 ACTION_PARAMS: dict[str, tuple[str, ...]] = {
@@ -446,6 +467,7 @@ ACTION_LABELS = {
     "recall": _l("Recall"),
     "overdue": _l("Overdue"),
     "retry": _l("Try again"),
+    "expire": _l("Not needed any more (past the day needed)"),
     "report_lost": _l("Report the book lost"),
     "found": _l("The book has been found"),
     "settle_lost": _l("Settle the loss"),

@@ -544,6 +544,36 @@ def test_tick_reminds_both_libraries_of_a_long_overdue_loan_every_fortnight(net,
     assert reminded not in tick(42)
 
 
+def test_tick_withdraws_a_request_no_lender_promised_by_the_day_needed(net, runner):
+    needed = clock.today() + timedelta(days=1)  # before A's three working days to answer are up
+    rid = net.create(needed_by=needed.isoformat()).get_json()["id"]
+    promised = net.create(who="patron2", needed_by=needed.isoformat()).get_json()["id"]
+    lender = net.get("home", promised).get_json()["current_lender"]
+    assert net.act(lender.lower(), promised, "will_supply").status_code == 200
+    later = net.create(needed_by=(needed + timedelta(days=30)).isoformat(), service="copy", copyright_ack=True,
+                       citation={"article_title": "Bab 3"}).get_json()["id"]
+
+    def tick(day):
+        return runner.invoke(args=["tick", "--as-of", day.isoformat()]).output
+
+    assert f"request {rid}: requested -> cancelled" not in tick(needed)
+    out = tick(needed + timedelta(days=1))
+    assert f"requests past the day needed: request {rid}: requested -> cancelled" in out
+    assert f"request {promised}:" not in out and f"request {later}:" not in out
+    body = net.get("home", rid).get_json()
+    assert body["status"] == "cancelled" and body["events"][-1]["action"] == "expire"
+    assert body["events"][-1]["data"] == {"needed_by": needed.isoformat()}
+    assert [(row["library"], row["outcome"]) for row in body["rota"] if row["rank"]] == [("A", "cancelled"),
+                                                                                         ("B", "not_asked")]
+    (told,) = _notices(net, "patron", "request_expired")
+    assert "withdrawn" in told.body and "ask again" in told.body
+    (lender_told,) = _notices(net, "a", "request_cancelled")
+    assert "which has passed" in lender_told.body
+    assert net.get("home", promised).get_json()["status"] == "will_supply"
+    assert net.get("home", later).get_json()["status"] == "requested"
+    assert f"request {rid}:" not in tick(needed + timedelta(days=2))  # once
+
+
 def test_after_transition_hooks_see_every_event(net):
     from ill import workflow
 

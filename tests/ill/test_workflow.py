@@ -37,6 +37,7 @@ class FakeRequest:
     answer_due: date | None = None
     lost_on: date | None = None
     charge: str = ""
+    needed_by: date | None = None
 
 
 class FakeService:
@@ -305,6 +306,27 @@ def test_a_charge_has_a_length_limit_and_is_optional():
     assert req.status == "completed_without_return" and req.charge == ""
 
 
+@pytest.mark.parametrize("status", ["new", "requested", "expect_to_supply", "conditional", "unfilled"])
+def test_a_request_not_supplied_by_the_day_it_was_needed_is_withdrawn_by_the_tick(status):
+    req = FakeRequest(status=status, needed_by=DAY)
+    with pytest.raises(ServiceError):  # the day itself still counts
+        fire(req, "expire", {SYSTEM}, day=DAY)
+    with pytest.raises(ServiceError):  # the tick's action alone
+        fire(req, "expire", {BORROWER}, day=DAY + timedelta(days=1))
+    assert req.status == status
+    assert fire(req, "expire", {SYSTEM}, day=DAY + timedelta(days=1)) == (status, "cancelled")
+
+
+def test_no_day_needed_or_a_lender_that_has_promised_it_keeps_the_request():
+    with pytest.raises(ServiceError):
+        fire(FakeRequest(status="requested"), "expire", {SYSTEM}, day=DAY + timedelta(days=400))
+    for status in ("will_supply", "loaned", "checked_out"):
+        req = FakeRequest(status=status, needed_by=DAY)
+        with pytest.raises(ServiceError):
+            fire(req, "expire", {SYSTEM}, day=DAY + timedelta(days=5))
+        assert req.status == status
+
+
 def test_allowed_actions_follow_roles_and_guards():
     req = FakeRequest(status="checked_out", due_date=DAY + timedelta(days=5))
     assert set(workflow.allowed_actions(req, {BORROWER})) == {"returned", "renew", "report_lost"}
@@ -375,7 +397,7 @@ def test_every_transition_fires_for_its_party_only(status, action):
     day = DAY + timedelta(days=1) if action == "overdue" else DAY
 
     def fresh():
-        return FakeRequest(status=status, service=service, due_date=DAY,
+        return FakeRequest(status=status, service=service, due_date=DAY, needed_by=DAY - timedelta(days=1),
                            renewal_due=DAY + timedelta(days=20) if action == "renew_answer" else None)
 
     req = fresh()
