@@ -60,6 +60,17 @@ def queues():
     )
 
 
+@bp.get("/pull-list")
+@roles_required(Role.LIBRARIAN)
+def pull_list():
+    """The lending library's list of what to fetch from its shelves, to print."""
+    user = current()
+    if user.library_id is None:
+        raise Forbidden(_("Only a librarian of a partner library has a pull list."))
+    return render_template("loans/pull_list.html", rows=service.pull_list(db.session, user.library_id),
+                           library=user.library, today=clock.today())
+
+
 @bp.get("/<int:request_id>")
 @login_required
 def detail(request_id: int):

@@ -564,6 +564,47 @@ def create(session, user: User, data: dict, day: date | None = None) -> LoanRequ
 
 # --- queues ---------------------------------------------------------------------------
 
+# What a lender still has to fetch from its shelves: asked, or promised, and not yet sent.
+TO_FETCH = ("requested", "expect_to_supply", "will_supply")
+# Which of its copies to try first.
+_FETCH_FIRST = {"available": 0, "unknown": 1, "not_for_loan": 2, "on_loan": 3}
+
+
+def pull_list(session, library_id: int) -> list[tuple[LoanRequest, list]]:
+    """The lending library's requests to fetch, each with that library's own
+    copies of the record (the likeliest first), in shelf order: by the
+    location and call number of each request's likeliest copy; requests with
+    no copy listed come last."""
+    from union_catalog.models import Item, SourceRecord
+
+    rows = session.scalars(
+        select(LoanRequest)
+        .where(LoanRequest.current_lender_id == library_id, LoanRequest.status.in_(TO_FETCH))
+        .order_by(LoanRequest.id)
+    ).all()
+    copies: dict[int, list] = {}
+    clusters = {r.cluster_id for r in rows if r.cluster_id is not None}
+    if clusters:
+        for cluster_id, item in session.execute(
+            select(SourceRecord.cluster_id, Item)
+            .join(Item, Item.source_record_id == SourceRecord.id)
+            .where(SourceRecord.cluster_id.in_(clusters), SourceRecord.partner_id == library_id,
+                   SourceRecord.withdrawn_at.is_(None))
+        ):
+            copies.setdefault(cluster_id, []).append(item)
+    for items in copies.values():
+        items.sort(key=lambda i: (_FETCH_FIRST.get(i.status, 4), i.location.casefold(), i.call_number.casefold()))
+
+    def shelf(req):
+        items = copies.get(req.cluster_id) or []
+        first = items[0] if items else None
+        return (first is None, first.location.casefold() if first else "",
+                first.call_number.casefold() if first else "", req.id)
+
+    rows = sorted(rows, key=shelf)
+    return [(r, copies.get(r.cluster_id) or []) for r in rows]
+
+
 
 def queue(
     session, user: User, side: str | None = None, status: str | None = None, limit: int = 200

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from ill import clock
 from tests.factories import login
 
 
@@ -155,3 +158,56 @@ def test_the_request_form_says_how_many_open_requests_the_patron_may_still_make(
     r = net.client.post("/requests/new", data={"service": "loan", "title": "Naskah Melayu Kuno"})
     page = r.get_data(as_text=True)
     assert r.status_code == 409 and "You have 1 of the 1 open requests" in page and "Wait until one is finished" in page
+
+
+def test_the_lenders_pull_list_has_what_to_fetch_in_shelf_order(net):
+    from sqlalchemy import select
+
+    from union_catalog.models import Item, SourceRecord
+
+    def shelve(cluster, library, *calls):
+        items = net.session.scalars(
+            select(Item).join(SourceRecord, SourceRecord.id == Item.source_record_id)
+            .where(SourceRecord.cluster_id == cluster.id, SourceRecord.partner_id == library.id)
+            .order_by(Item.id)).all()
+        for item, call in zip(items, calls, strict=True):
+            item.call_number = call
+        net.make.commit()
+
+    a = net.libs["A"]
+    shelve(net.cluster, a, "899.2 AZR j")
+    hikayat = net.make.cluster_with_holdings({a: ["on_loan", "available"]}, title="Hikayat Raja Pasai")
+    shelve(hikayat, a, "297.9 HIK h", "297.9 HIK h c.2")
+    tafsir = net.make.cluster_with_holdings({a: ["available"]}, title="Tafsir al-Misbah")
+    shelve(tafsir, a, "297.122 SHI t")
+    # asked in this order; on the shelves, the later one comes first
+    second = net.create().get_json()["id"]
+    later = (clock.today() + timedelta(days=9)).isoformat()
+    first = net.create(record_id=hikayat.id, needed_by=later).get_json()["id"]
+    shipped = net.create(who="patron2", record_id=tafsir.id).get_json()["id"]
+    assert {net.get("home", r).get_json()["current_lender"] for r in (first, second, shipped)} == {"A"}
+    assert net.act("a", first, "will_supply").status_code == 200
+    assert net.act("a", shipped, "loaned").status_code == 200
+
+    _login(net, "a")
+    r = net.client.get("/requests/pull-list")
+    assert r.status_code == 200
+    page = r.get_data(as_text=True)
+    # shelf order: 297.9 before 899.2, the copy on the shelf before the one on loan;
+    # what has left already is not there
+    assert page.index(f">{first}<") < page.index(f">{second}<") and f">{shipped}<" not in page
+    assert page.index("297.9 HIK h c.2") < page.index("297.9 HIK h<") < page.index("899.2 AZR j")
+    assert "Tafsir al-Misbah" not in page
+    assert "Perpustakaan HOME" in page and "Printed" in page
+    assert 'data-print' in page and "Siti" not in page  # lenders are not told who the patron is
+    # its own copies only: B's copies of the same record are not on A's list
+    assert "B-" not in page
+    queue = net.client.get("/requests/?side=lending").get_data(as_text=True)
+    assert 'href="/requests/pull-list"' in queue
+
+    _login(net, "b")
+    page = net.client.get("/requests/pull-list").get_data(as_text=True)
+    assert f">{first}<" not in page and f">{second}<" not in page and "Nothing to fetch" in page
+    for who in ("patron", "coord"):
+        _login(net, who)
+        assert net.client.get("/requests/pull-list").status_code == 403
