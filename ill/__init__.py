@@ -121,7 +121,19 @@ def _register_packages(app: Flask) -> None:
     import agreements
     import union_catalog
 
-    from . import api, cli, delivery, facts_views, health, loan_api, loan_views, notify, routing, views
+    from . import (
+        api,
+        cli,
+        delivery,
+        facts_views,
+        health,
+        loan_api,
+        loan_views,
+        notify,
+        patron_views,
+        routing,
+        views,
+    )
 
     views.init_app(app)
     health.init_app(app)
@@ -132,6 +144,7 @@ def _register_packages(app: Flask) -> None:
     app.register_blueprint(loan_views.bp)
     app.register_blueprint(loan_api.bp)
     facts_views.init_app(app)
+    patron_views.init_app(app)
     notify.init_app(app)
     delivery.init_app(app)
     # The catalogue's "may I ask this library, and why not?" follows routing's rules.

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from . import clock, routing, workflow
+from . import clock, patrons, routing, workflow
 from . import requests_service as service
 from .accounts import Role, current, login_required, roles_required
 from .errors import Forbidden, ServiceError
@@ -188,5 +188,6 @@ def new_request():
     status = 200 if error is None else error.status
     return render_template(
         "loans/new.html", cluster=cluster, record_id=record_id, form=form, error=error, availability=availability,
-        allowance=service.open_requests_allowed(db.session, user),
+        allowance=patrons.open_requests_allowed(db.session, user),
+        suspension=patrons.suspension_of(db.session, user.id, clock.today()) if user.role == Role.PATRON else None,
     ), status

@@ -145,3 +145,23 @@ class RequestFeedback(db.Model):
     comment: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class PatronSuspension(db.Model):
+    """A borrowing library stops one of its patrons from making requests until
+    a day (a lost book not yet settled, loans kept long overdue), with why;
+    lifting it early is recorded, so the history stays."""
+
+    __tablename__ = "patron_suspensions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patron_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    until: Mapped[date] = mapped_column(Date)  # the last day suspended
+    reason: Mapped[str] = mapped_column(String(255), default="")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    lifted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    lifted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    patron = relationship("User", foreign_keys=[patron_id])
+    creator = relationship("User", foreign_keys=[created_by])

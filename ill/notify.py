@@ -99,6 +99,9 @@ MESSAGES: dict[str, Kind] = {
         _l("Not supplied in time: %(title)s"), "mail/request_expired.txt",
         _l("A request is withdrawn because no library supplied it by the day I needed it"), PATRON,
         must_know=True),
+    "ill_suspended": Kind(
+        _l("Your interlibrary loan requests are suspended until %(until)s"), "mail/ill_suspended.txt",
+        _l("My library suspends my interlibrary loan requests"), PATRON, must_know=True),
     "due_soon": Kind(
         _l("Due in %(days)s days: %(title)s"), "mail/due_soon.txt",
         _l("A loan is due in a few days"), PATRON),

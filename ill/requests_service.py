@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import clock, routing, workflow
+from . import clock, patrons, routing, workflow
 from .accounts import Role, User
 from .errors import BadRequest, Conflict, NotFound, ServiceError
 from .models import TERMINAL_STATES, LoanRequest, RequestEvent, RotaEntry
@@ -438,36 +438,6 @@ def _own_call_number(session, library_id: int, cluster_id: int) -> str:
     )
 
 
-def open_requests_allowed(session, user: User) -> tuple[int, int] | None:
-    """(open requests the patron has, the most their library allows), or None
-    when the library sets no limit or the user is not a patron. Every request
-    not yet closed counts, a book reported lost included."""
-    library = user.library
-    if user.role != Role.PATRON or library is None or library.max_open_requests is None:
-        return None
-    count = session.scalar(
-        select(func.count(LoanRequest.id)).where(
-            LoanRequest.patron_id == user.id, LoanRequest.status.not_in(TERMINAL_STATES)
-        )
-    )
-    return count or 0, library.max_open_requests
-
-
-def check_open_requests(session, user: User) -> None:
-    allowance = open_requests_allowed(session, user)
-    if allowance is not None and allowance[0] >= allowance[1]:
-        count, limit = allowance
-        raise Conflict(
-            _(
-                "You have %(count)d open requests, as many as %(library)s allows each patron (%(limit)d): "
-                "wait until one is finished, or cancel one you no longer need.",
-                count=count, library=user.library.name, limit=limit,
-            ),
-            code="limit",
-            details={"open": count, "limit": limit},
-        )
-
-
 def create(session, user: User, data: dict, day: date | None = None) -> LoanRequest:
     """A patron's (or a librarian's) new request; routed at once unless the
     borrowing library reviews requests or it is a citation request."""
@@ -539,7 +509,7 @@ def create(session, user: User, data: dict, day: date | None = None) -> LoanRequ
                 code="duplicate",
                 details={"request_id": duplicate},
             )
-    check_open_requests(session, user)
+    patrons.check_may_request(session, user, day)
     req = LoanRequest(
         patron_id=user.id,
         requester_library_id=library.id,

@@ -1,0 +1,182 @@
+"""A borrowing library's patrons as interlibrary loan sees them: whether one
+may make a request now (the library's limit on open requests, a suspension)
+and how each stands (open, overdue and lost requests).
+
+Only the patron's own library (its librarians) and administrators see a
+patron's standing or suspend one; a patron sees their own allowance."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import case, func, select
+
+from . import clock
+from .accounts import Role, User, utcnow
+from .errors import BadRequest, Conflict, Forbidden, NotFound
+from .models import TERMINAL_STATES, LoanRequest, PatronSuspension
+
+REASON_MAX = 255
+
+
+# --- may this patron ask now? -------------------------------------------------
+
+
+def open_requests_allowed(session, user: User) -> tuple[int, int] | None:
+    """(open requests the patron has, the most their library allows), or None
+    when the library sets no limit or the user is not a patron. Every request
+    not yet closed counts, a book reported lost included."""
+    library = user.library
+    if user.role != Role.PATRON or library is None or library.max_open_requests is None:
+        return None
+    count = session.scalar(
+        select(func.count(LoanRequest.id)).where(
+            LoanRequest.patron_id == user.id, LoanRequest.status.not_in(TERMINAL_STATES)
+        )
+    )
+    return count or 0, library.max_open_requests
+
+
+def suspension_of(session, patron_id: int, day: date) -> PatronSuspension | None:
+    """The suspension in force on ``day`` (the one lasting longest), if any."""
+    return session.scalar(
+        select(PatronSuspension)
+        .where(PatronSuspension.patron_id == patron_id, PatronSuspension.lifted_at.is_(None),
+               PatronSuspension.until >= day)
+        .order_by(PatronSuspension.until.desc()).limit(1)
+    )
+
+
+def check_may_request(session, user: User, day: date) -> None:
+    """Refuses (409) a patron whose library has suspended their requests, or
+    who has as many open requests as it allows."""
+    if user.role != Role.PATRON:
+        return
+    held = suspension_of(session, user.id, day)
+    if held is not None:
+        from .ui import format_day
+
+        raise Conflict(
+            _(
+                "%(library)s has suspended your interlibrary loan requests until %(day)s%(reason)s. "
+                "Ask at its desk.",
+                library=user.library.name if user.library else "", day=format_day(held.until),
+                reason=(": " + held.reason) if held.reason else "",
+            ),
+            code="suspended",
+            details={"until": held.until.isoformat(), "reason": held.reason},
+        )
+    allowance = open_requests_allowed(session, user)
+    if allowance is not None and allowance[0] >= allowance[1]:
+        count, limit = allowance
+        raise Conflict(
+            _(
+                "You have %(count)d open requests, as many as %(library)s allows each patron (%(limit)d): "
+                "wait until one is finished, or cancel one you no longer need.",
+                count=count, library=user.library.name, limit=limit,
+            ),
+            code="limit",
+            details={"open": count, "limit": limit},
+        )
+
+
+# --- a library's patrons -----------------------------------------------------------
+
+
+def _library_of(librarian: User) -> int | None:
+    """The library whose patrons this user may see: a librarian's own; None for an admin (all)."""
+    if librarian.role == Role.ADMIN:
+        return None
+    if librarian.role == Role.LIBRARIAN and librarian.library_id is not None:
+        return librarian.library_id
+    raise Forbidden(_("Only a library's librarians see its patrons."))
+
+
+def get_patron(session, librarian: User, patron_id: int) -> User:
+    """A patron of the librarian's own library; 404 for anyone else's."""
+    library_id = _library_of(librarian)
+    patron = session.get(User, patron_id)
+    if patron is None or patron.role != Role.PATRON or (library_id is not None and patron.library_id != library_id):
+        raise NotFound(_("No patron %(id)s in your library.", id=patron_id))
+    return patron
+
+
+def standing(session, librarian: User, day: date | None = None, patron_id: int | None = None) -> list[dict]:
+    """Each patron of the librarian's library with their open, overdue and lost
+    requests and the suspension in force, most open first."""
+    day = day or clock.today()
+    library_id = _library_of(librarian)
+    open_ = func.sum(case((LoanRequest.status.not_in(TERMINAL_STATES), 1), else_=0))
+    overdue = func.sum(case((LoanRequest.status == "overdue", 1), else_=0))
+    lost = func.sum(case((LoanRequest.status.in_(("lost", "completed_without_return")), 1), else_=0))
+    stmt = (select(User, func.count(LoanRequest.id), open_, overdue, lost)
+            .outerjoin(LoanRequest, LoanRequest.patron_id == User.id)
+            .where(User.role == Role.PATRON)
+            .group_by(User.id))
+    if library_id is not None:
+        stmt = stmt.where(User.library_id == library_id)
+    if patron_id is not None:
+        stmt = stmt.where(User.id == patron_id)
+    held = {s.patron_id: s for s in session.scalars(
+        select(PatronSuspension).where(PatronSuspension.lifted_at.is_(None), PatronSuspension.until >= day)
+        .order_by(PatronSuspension.until))}
+    rows = []
+    for user, total, n_open, n_overdue, n_lost in session.execute(stmt):
+        s = held.get(user.id)
+        rows.append({"id": user.id, "name": user.name, "email": user.email,
+                     "library": user.library.code if user.library else None,
+                     "requests": total or 0, "open": n_open or 0, "overdue": n_overdue or 0, "lost": n_lost or 0,
+                     "suspended_until": s.until.isoformat() if s else None,
+                     "suspension_reason": s.reason if s else None})
+    rows.sort(key=lambda r: (-r["open"], -r["overdue"], (r["name"] or r["email"]).casefold()))
+    return rows
+
+
+def history(session, patron_id: int) -> list[PatronSuspension]:
+    return list(session.scalars(select(PatronSuspension).where(PatronSuspension.patron_id == patron_id)
+                                .order_by(PatronSuspension.id.desc())))
+
+
+def suspend(session, librarian: User, patron_id: int, until, reason: str, day: date | None = None
+            ) -> PatronSuspension:
+    """Stops the patron's requests up to and including ``until``. Their open
+    requests go on: the suspension is about asking for more."""
+    day = day or clock.today()
+    patron = get_patron(session, librarian, patron_id)
+    if isinstance(until, str):
+        try:
+            until = date.fromisoformat(until.strip())
+        except ValueError:
+            raise BadRequest(_("'until' must be a date as YYYY-MM-DD, not '%(value)s'.", value=until[:40]),
+                             field="until")
+    if not isinstance(until, date):
+        raise BadRequest(_("Give the last day of the suspension ('until', YYYY-MM-DD)."), field="until")
+    if until < day:
+        raise BadRequest(_("The last day of the suspension is in the past."), field="until")
+    reason = str(reason or "").strip()
+    if not reason:
+        raise BadRequest(_("Say why the patron is suspended ('reason'): they are told."), field="reason")
+    if len(reason) > REASON_MAX:
+        raise BadRequest(_("'reason' is longer than %(n)d characters.", n=REASON_MAX), field="reason")
+    for current in session.scalars(select(PatronSuspension).where(
+            PatronSuspension.patron_id == patron.id, PatronSuspension.lifted_at.is_(None),
+            PatronSuspension.until >= day)):
+        # the new one replaces what was in force
+        current.lifted_at, current.lifted_by = utcnow(), librarian.id
+    row = PatronSuspension(patron_id=patron.id, until=until, reason=reason, created_by=librarian.id)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def lift(session, librarian: User, patron_id: int, day: date | None = None) -> int:
+    """Ends the suspension in force now; returns how many were lifted (0 when none)."""
+    day = day or clock.today()
+    patron = get_patron(session, librarian, patron_id)
+    rows = list(session.scalars(select(PatronSuspension).where(
+        PatronSuspension.patron_id == patron.id, PatronSuspension.lifted_at.is_(None),
+        PatronSuspension.until >= day)))
+    for row in rows:
+        row.lifted_at, row.lifted_by = utcnow(), librarian.id
+    return len(rows)
