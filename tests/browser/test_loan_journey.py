@@ -78,3 +78,44 @@ def test_patron_requests_lender_supplies_borrower_receives(browser, live_server,
     history = page.locator("table").last.inner_text()
     assert "Received" in history and "Shipped" in history and "Will supply" in history
     context.close()
+
+
+def test_lender_pulls_from_the_list_and_a_lost_book_is_settled(browser, live_server, world):
+    context, page = _signed_in(browser, live_server, world["emails"]["patron"])
+    page.goto(f"{live_server}/requests/new?record_id={world['record_id']}")
+    page.click("form.form button[type=submit]")
+    page.wait_for_url(f"{live_server}/requests/*")
+    request_url = page.url
+    context.close()
+
+    # the lender finds it on its pull list, with the copy's call number, and ships it
+    context, page = _signed_in(browser, live_server, world["emails"]["lender"])
+    page.goto(live_server + "/requests/?side=lending")
+    page.click("a[href='/requests/pull-list']")
+    table = page.locator("#pull-list").inner_text()
+    assert "Hikayat Raja Pasai" in table and "297.9 AZR s0" in table and "Perpustakaan Rumah" in table
+    page.goto(request_url)
+    _act(page, "loaned")
+    context.close()
+
+    # the borrowing library lends it to the patron, who loses it
+    context, page = _signed_in(browser, live_server, world["emails"]["home"])
+    page.goto(request_url)
+    _act(page, "received")
+    _act(page, "checked_out")
+    page.on("dialog", lambda dialog: dialog.accept())  # "Report this book lost?"
+    page.fill("#report_lost-reason", "left on the bus, 3 December")
+    _act(page, "report_lost")
+    expect(page.locator("#request-status")).to_have_attribute("data-status", "lost")
+    expect(page.locator("#lost-on")).to_be_visible()
+    context.close()
+
+    # the lender settles the loss; the request closes without return
+    context, page = _signed_in(browser, live_server, world["emails"]["lender"])
+    page.goto(request_url)
+    assert "left on the bus, 3 December" in page.content()
+    page.fill("#settle_lost-charge", "a replacement copy")
+    _act(page, "settle_lost")
+    expect(page.locator("#request-status")).to_have_attribute("data-status", "completed_without_return")
+    expect(page.locator("#charge")).to_have_text("a replacement copy")
+    context.close()
