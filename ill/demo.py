@@ -35,6 +35,7 @@ USERS = [
     ("pustakawan@ugm.demo.ill", "librarian", "UGM", "Pustakawan UGM"),
     ("pustakawan@uinsuka.demo.ill", "librarian", "UINSUKA", "Pustakawan UIN Sunan Kalijaga"),
     ("mahasiswa@uinsu.demo.ill", "patron", "UINSU", "Siti Mahasiswa"),
+    ("dosen@uinsu.demo.ill", "patron", "UINSU", "Ahmad Dosen"),
 ]
 
 

@@ -1,6 +1,6 @@
 """Demo loan requests: a few union records held by UGM and UIN Sunan
-Kalijaga, and requests by UINSU's demo patron in different states (asked,
-shipped and received, a copy on its way). Loaded after the partners, users
+Kalijaga, and requests by UINSU's demo patrons in different states (asked,
+shipped and received, a copy on its way, a book reported lost). Loaded after the partners, users
 and agreements demos; idempotent (nothing is added when the demo patron has
 requests already)."""
 
@@ -17,6 +17,8 @@ from . import requests_service as service
 from .models import LoanRequest
 
 PATRON = "mahasiswa@uinsu.demo.ill"
+# A second patron, who lost a book the lender has still to settle.
+LOSER = "dosen@uinsu.demo.ill"
 LIBRARIANS = {
     "UINSU": "pustakawan@uinsu.demo.ill",
     "UGM": "pustakawan@ugm.demo.ill",
@@ -133,7 +135,16 @@ def load(session, today: date | None = None) -> list[str]:
             act(received, action)
     if copy.current_lender is not None and users.get(copy.current_lender.code):
         act(copy, "will_supply")
-    for req in (asked, received, copy):
+    made = [asked, received, copy]
+    loser = accounts.find_user(session, LOSER)
+    if loser is not None:
+        lost = service.create(session, loser, {"record_id": first, "service": "loan"}, today)
+        if lost.current_lender is not None and users.get(lost.current_lender.code):
+            for action in ("loaned", "received", "checked_out"):
+                act(lost, action)
+            act(lost, "report_lost", reason="Hilang di angkutan umum; pemustaka bersedia mengganti")
+        made.append(lost)
+    for req in made:
         lines.append(
             f"loan request {req.id}: {req.service} {req.status}"
             + (f" with {req.current_lender.code}" if req.current_lender else "")
