@@ -32,7 +32,7 @@ AVAILABLE, ON_LOAN, NOT_FOR_LOAN, LOST, DAMAGED, UNKNOWN = (
     "unknown",
 )
 
-CERTAIN, POSSIBLE = 0, 1  # availability certainty: lower is asked first
+CERTAIN, POSSIBLE, UNLIKELY = 0, 1, 2  # availability certainty: lower is asked first
 
 
 # --- plain data -------------------------------------------------------------
@@ -237,6 +237,24 @@ def copy_judgement(copies: list[Copy], wanted: Wanted) -> tuple[int | None, str,
     return None, "none_lendable", {"statuses": sorted(set(statuses))}
 
 
+STALE_CODES = ("available_stale", "on_loan_stale")
+
+
+def freshness_judgement(certainty: int | None, code: str, stale_since: date | None) -> tuple[int | None, str]:
+    """What a library's copies say, weighed by how old its statuses are. Of
+    statuses sent months ago (``stale_since``), "on the shelf" is a hope, not
+    a fact: that library is asked after those whose statuses are fresh; and
+    "all on loan" has likely changed, loans running for weeks: it is asked
+    last rather than left out. Reference-only, lost and damaged stay so."""
+    if stale_since is None:
+        return certainty, code
+    if certainty == CERTAIN:
+        return POSSIBLE, "available_stale"
+    if certainty is None and code == "all_on_loan":
+        return UNLIKELY, "on_loan_stale"
+    return certainty, code
+
+
 def agreement_judgement(link: Link | None) -> tuple[bool, str, dict]:
     if link is None or (not link.live and link.status in (None, "", "none")):
         return False, "no_agreement", {}
@@ -307,18 +325,15 @@ def plan_rota(
             excluded.append(Placement(pid, holding.code, None, *barred))
             continue
         certainty, code, args = copy_judgement(holding.copies, wanted)
+        certainty, code = freshness_judgement(certainty, code, f.stale_since)
         if certainty is None:
             excluded.append(Placement(pid, holding.code, None, code, args))
             continue
-        if certainty == CERTAIN and f.stale_since is not None:
-            # "on the shelf" in an export of months ago is a hope, not a fact:
-            # asked after the libraries whose statuses are fresh
-            certainty, code = POSSIBLE, "available_stale"
         missed, turnaround = record_score(f)
         key = (certainty, f.load, balance_bucket(f.lent, f.borrowed), missed, turnaround, holding.code, pid)
         args = {
             "availability": code,
-            **({"as_of": f.stale_since.isoformat()} if code == "available_stale" else {}),
+            **({"as_of": f.stale_since.isoformat()} if code in STALE_CODES else {}),
             "load": f.load,
             "lent": f.lent,
             "borrowed": f.borrowed,
@@ -371,6 +386,9 @@ def _availability_text(code: str, args: dict | None = None) -> str:
         return _("a copy is available")
     if code == "available_stale":
         return _("a copy was on the shelf as of %(day)s, and the library has sent nothing since",
+                 day=_day((args or {}).get("as_of")))
+    if code == "on_loan_stale":
+        return _("all copies were on loan as of %(day)s; they may be back, and the library has sent nothing since",
                  day=_day((args or {}).get("as_of")))
     if code == "available_uncertain_part":
         return _("a copy is available, but its holdings may not include the part asked")
@@ -712,6 +730,15 @@ def requestability_many(
     # at all, then its copies; a page repeats the same judgements, so each
     # is made once per service, form, library and set of statuses (with no
     # volume or year asked for, the copies' coverage does not count).
+    stale: list[dict[int, date]] = []
+
+    def stale_since() -> dict[int, date]:
+        if not stale:
+            from union_catalog.search import freshness
+
+            stale.append({pid: known.as_of for pid, known in freshness(session, day).items() if known.stale})
+        return stale[0]
+
     said: dict[tuple, tuple[bool, str]] = {}  # (service, form, library, statuses) -> verdict
     wants: dict[tuple[str, str | None], Wanted] = {}
     barred: dict[tuple[str, int], tuple[str, dict] | None] = {}  # (service, library) -> why not
@@ -734,6 +761,13 @@ def requestability_many(
                 paused_until=f.paused_until, pause_reason=f.pause_reason), day)
         why = barred[service, h.partner_id]
         if why is None:
+            if certainty is None and code == "all_on_loan":
+                # asked last rather than left out when the library's statuses are old
+                # (the rota's rule); how fresh they are is read only when it matters
+                as_of = stale_since().get(h.partner_id)
+                certainty, code = freshness_judgement(certainty, code, as_of)
+                if certainty is not None:
+                    return True, texts.describe_availability(code, {"as_of": as_of.isoformat()})
             return ((True, texts.availability(code)) if certainty is not None
                     else (False, texts.describe(code, args)))
         if why[0] == "own_library":
@@ -772,6 +806,12 @@ class _Sentences:
         key = ("availability", code)
         if key not in self.made:
             self.made[key] = _availability_text(code)
+        return self.made[key]
+
+    def describe_availability(self, code: str, args: dict) -> str:
+        key = ("availability", code, repr(sorted(args.items())))
+        if key not in self.made:
+            self.made[key] = _availability_text(code, args)
         return self.made[key]
 
     def desk(self) -> str:

@@ -30,6 +30,7 @@ from sqlalchemy import (
     func,
     select,
     text,
+    union_all,
 )
 
 from ill import clock
@@ -1678,13 +1679,14 @@ def freshness(session, day: date) -> dict[int, Freshness]:
     from .models import ImportRun, StatusUpdate
 
     latest: dict[int, date] = {}
-    for query in (select(ImportRun.partner_id, func.max(ImportRun.finished_at))
-                  .where(ImportRun.status == "done").group_by(ImportRun.partner_id),
-                  select(StatusUpdate.partner_id, func.max(StatusUpdate.at)).group_by(StatusUpdate.partner_id)):
-        for pid, when in session.execute(query):
-            as_of = clock.day_of(when) if when is not None else None
-            if as_of is not None and (pid not in latest or as_of > latest[pid]):
-                latest[pid] = as_of
+    told = union_all(
+        select(ImportRun.partner_id.label("pid"), ImportRun.finished_at.label("at")).where(ImportRun.status == "done"),
+        select(StatusUpdate.partner_id, StatusUpdate.at),
+    ).subquery()
+    for pid, when in session.execute(select(told.c.pid, func.max(told.c.at)).group_by(told.c.pid)):
+        as_of = clock.day_of(when) if when is not None else None
+        if as_of is not None:
+            latest[pid] = as_of
     stale_before = day - timedelta(days=int(setting("CATALOG_STALE_DAYS")))
     return {pid: Freshness(as_of, as_of < stale_before) for pid, as_of in latest.items()}
 

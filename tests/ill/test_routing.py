@@ -116,15 +116,33 @@ def test_a_copy_on_the_shelf_months_ago_is_asked_after_fresh_ones():
     copy long lent: it is asked after the libraries whose statuses are fresh,
     and the reason says as of when."""
     stale = date(2026, 3, 5)
-    p = plan([holding(2, "available"), holding(3, "available"), holding(4, "on_loan")],
-             [facts(2, load=0, stale_since=stale), facts(3, load=4), facts(4, stale_since=stale)])
-    assert p.lenders == [3, 2]
+    p = plan([holding(2, "available"), holding(3, "available"), holding(5, "on_loan")],
+             [facts(2, load=0, stale_since=stale), facts(3, load=4), facts(5, stale_since=stale)])
+    assert p.lenders[:2] == [3, 2]
     placed = {pl.partner_id: pl for pl in p.rota}
     assert placed[2].args["availability"] == "available_stale" and placed[2].args["as_of"] == "2026-03-05"
     assert describe("placed", placed[2].args).startswith(
         "a copy was on the shelf as of March 5, 2026, and the library has sent nothing since")
-    # what the stale statuses say is not so is still not so: all on loan stays out
-    assert [e.partner_id for e in p.excluded] == [4]
+
+
+def test_copies_on_loan_months_ago_may_be_back_so_that_library_is_asked_last():
+    """A loan runs for weeks: 'all copies on loan' in statuses of months ago
+    no longer keeps a library out, it is asked after every other (even one
+    whose copy's status is unknown); fresh, it still keeps it out."""
+    stale = date(2026, 3, 5)
+    p = plan([holding(2, "on_loan", "on_loan"), holding(3, "unknown"), holding(4, "on_loan"),
+              holding(5, "available")],
+             [facts(2, stale_since=stale), facts(3, load=9), facts(4), facts(5, stale_since=stale)])
+    assert p.lenders == [5, 3, 2]
+    assert excluded(p) == {4: "all_on_loan"}
+    placed = {pl.partner_id: pl for pl in p.rota}
+    assert placed[2].args["availability"] == "on_loan_stale" and placed[2].args["as_of"] == "2026-03-05"
+    assert describe("placed", placed[2].args).startswith(
+        "all copies were on loan as of March 5, 2026; they may be back, and the library has sent nothing since")
+    # what stays so however old the statuses: reference only, lost or damaged
+    p = plan([holding(2, "not_for_loan"), holding(3, "lost")],
+             [facts(2, stale_since=stale), facts(3, stale_since=stale)])
+    assert p.lenders == [] and excluded(p) == {2: "reference_only", 3: "lost_or_damaged"}
 
 
 def test_reference_only_copies_serve_a_copy_request():
