@@ -15,7 +15,7 @@ from ill.errors import BadRequest, Forbidden
 from ill.extensions import db
 
 from . import partners as partner_service
-from . import service
+from . import service, traffic
 from .models import AgreementChange, Partner
 from .status import STATUSES
 
@@ -134,6 +134,7 @@ def get_agreement(agreement_id):
     body = service.to_dict(agreement, day)
     body["chain"] = [a.id for a in service.chain(db.session, agreement)]
     body["history"] = [_change(c) for c in _history(agreement)]
+    body["usage"] = traffic.usage(db.session, agreement, clock.today())
     return jsonify(body)
 
 

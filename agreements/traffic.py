@@ -92,3 +92,52 @@ def load(session, since: date | None = None, until: date | None = None) -> list[
     )
     rows.extend(tuple(r) for r in session.execute(asked.where(*where)))
     return rows
+
+
+def between(rows: Iterable[Row], parties: set[int]) -> dict[tuple[int, int], Traffic]:
+    """Per (borrower, lender), both among ``parties``: times the lender was
+    asked (``received``), supplied (``filled``) and did not (``unfilled``)."""
+    out: dict[tuple[int, int], Traffic] = {}
+    for requester, lender, outcome in rows:
+        if lender is None or outcome in NOT_ASKED or requester == lender:
+            continue
+        if requester not in parties or lender not in parties:
+            continue
+        t = out.setdefault((requester, lender), Traffic())
+        t.received += 1
+        if outcome in FILLED:
+            t.filled += 1
+        elif outcome in UNFILLED:
+            t.unfilled += 1
+    return out
+
+
+def usage(session, agreement, today: date) -> dict | None:
+    """How an agreement was used: requests between its parties made while it
+    ran (from its start to its last day, or today), per borrower and lender.
+    None while there are no loan tables."""
+    from datetime import timedelta
+
+    since = agreement.start_date
+    until = today
+    for last in (agreement.end_date,
+                 agreement.terminated_on - timedelta(days=1) if agreement.terminated_on else None):
+        if last is not None and last < until:
+            until = last
+    if since is not None and since > until:
+        rows: list[Row] | None = [] if _tables() is not None else None
+    else:
+        rows = load(session, since, until)
+    if rows is None:
+        return None
+    parties = {p.partner_id: p.partner for p in agreement.parties}
+    pairs = between(rows, set(parties))
+    return {
+        "since": since.isoformat() if since else None,
+        "until": until.isoformat(),
+        "pairs": [
+            {"borrower": parties[b].code, "lender": parties[lend].code,
+             "asked": t.received, "supplied": t.filled, "not_supplied": t.unfilled}
+            for (b, lend), t in sorted(pairs.items(), key=lambda kv: (parties[kv[0][0]].code, parties[kv[0][1]].code))
+        ],
+    }

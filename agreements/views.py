@@ -463,6 +463,7 @@ def agreement_detail(agreement_id):
         history=history,
         may_manage=user.role in MANAGERS,
         today=clock.today(),
+        usage=traffic_mod.usage(db.session, agreement, clock.today()),
     )
 
 
