@@ -77,12 +77,14 @@ def detail(request_id: int):
     user = current()
     req = service.get_visible(db.session, user, request_id)
     roles = service.roles_for(user, req)
+    actions = workflow.allowed_actions(req, roles)
     return render_template(
         "loans/detail.html",
         req=req,
+        copies=service.likeliest_first(_lender_items(req)) if "loaned" in actions else [],
         staff=user.role != Role.PATRON,
         show_patron=service.can_see_patron(user, req),
-        actions=workflow.allowed_actions(req, roles),
+        actions=actions,
         params=workflow.ACTION_PARAMS,
         reasons=workflow.UNFILLED_REASONS,
     )

@@ -46,6 +46,9 @@ class LoanRequest(db.Model):
     # settlement (a replacement copy, an amount; empty for nothing).
     lost_on: Mapped[date | None] = mapped_column(Date)
     charge: Mapped[str] = mapped_column(String(100), default="")
+    # The lender's copy that was sent, when it named it: the union catalogue
+    # lists that copy on loan while it is away (workflow._copy_now).
+    item_barcode: Mapped[str] = mapped_column(String(100), default="")
     round: Mapped[int] = mapped_column(Integer, default=0)  # routing rounds (retries)
     close_reason: Mapped[str] = mapped_column(Text, default="")
     created_on: Mapped[date] = mapped_column(Date, default=clock.today, index=True)

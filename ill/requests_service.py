@@ -238,6 +238,26 @@ class Effects:
             entry.answered_on = ctx.day
         ctx.request.answer_due = None
 
+    # the copy sent --------------------------------------------------------------
+    def copy_status(self, ctx: workflow.Context, status: str) -> None:
+        """The union catalogue follows the lender's copy that was sent (see
+        ``workflow._copy_now``). A barcode the lender's copies of the record
+        do not have is refused as it ships, where it is typed; later, a copy
+        gone from the catalogue (a re-import withdrew it) is let be."""
+        from union_catalog import statuses
+
+        req = ctx.request
+        if req.cluster_id is None or req.current_lender_id is None:
+            return  # a citation request sent to a library by hand: no record to follow
+        found = statuses.set_copy_status(self.session, req.current_lender_id, req.cluster_id,
+                                         req.item_barcode, status)
+        if not found and status == "on_loan":
+            raise BadRequest(
+                _("Your library lists no copy of this record with the barcode '%(barcode)s'.",
+                  barcode=req.item_barcode),
+                field="barcode",
+            )
+
     def withdraw(self, ctx: workflow.Context) -> None:
         req = ctx.request
         for entry in req.rota:
@@ -540,6 +560,13 @@ TO_FETCH = ("requested", "expect_to_supply", "will_supply")
 _FETCH_FIRST = {"available": 0, "unknown": 1, "not_for_loan": 2, "on_loan": 3}
 
 
+def likeliest_first(items: list) -> list:
+    """A library's copies of a record in the order to try them: on the shelf
+    first, then by location and call number."""
+    return sorted(items, key=lambda i: (_FETCH_FIRST.get(i.status, 4), i.location.casefold(),
+                                        i.call_number.casefold()))
+
+
 def pull_list(session, library_id: int) -> list[tuple[LoanRequest, list]]:
     """The lending library's requests to fetch, each with that library's own
     copies of the record (the likeliest first), in shelf order: by the
@@ -562,8 +589,8 @@ def pull_list(session, library_id: int) -> list[tuple[LoanRequest, list]]:
                    SourceRecord.withdrawn_at.is_(None))
         ):
             copies.setdefault(cluster_id, []).append(item)
-    for items in copies.values():
-        items.sort(key=lambda i: (_FETCH_FIRST.get(i.status, 4), i.location.casefold(), i.call_number.casefold()))
+    for cluster_id, items in copies.items():
+        copies[cluster_id] = likeliest_first(items)
 
     def shelf(req):
         items = copies.get(req.cluster_id) or []
@@ -724,6 +751,7 @@ def to_dict(req: LoanRequest, user: User | None = None) -> dict:
         "renewals": req.renewals or 0,
         "recalled_on": req.recalled_on.isoformat() if req.recalled_on else None,
         "lost_on": req.lost_on.isoformat() if req.lost_on else None,
+        "item_barcode": req.item_barcode or None,
         "charge": req.charge or None,
         "version": req.version,
         # The rota with its reasons is for staff: it speaks of other libraries' load and record.

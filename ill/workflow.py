@@ -199,7 +199,25 @@ def loaned(ctx: Context) -> None:
         raise BadRequest(_("The due date must be after today."), field="due_date")
     ctx.request.due_date = due
     ctx.data["due_date"] = due.isoformat()
+    barcode = param_text(ctx, "barcode", limit=100)
+    if barcode:
+        ctx.request.item_barcode = barcode
+        ctx.data["barcode"] = barcode
     ctx.service.supplied(ctx)
+    _copy_now(ctx, "on_loan")
+
+
+def _copy_now(ctx: Context, status: str) -> None:
+    """The lender's copy that was sent, as the union catalogue lists it: on
+    loan while away, available once checked in, lost when a loss is settled.
+    Only when the lender named the copy (its barcode) as it shipped it."""
+    if getattr(ctx.request, "item_barcode", ""):
+        ctx.service.copy_status(ctx, status)
+
+
+def back_on_the_shelf(ctx: Context) -> None:
+    no_longer_lost(ctx)
+    _copy_now(ctx, "available")
 
 
 def copy_completed(ctx: Context) -> None:
@@ -262,6 +280,7 @@ def no_longer_lost(ctx: Context) -> None:
 def settle_lost(ctx: Context) -> None:
     ctx.request.charge = param_text(ctx, "charge", limit=100)
     ctx.data["charge"] = ctx.request.charge
+    _copy_now(ctx, "lost")
 
 
 def cancel(ctx: Context) -> str:
@@ -384,7 +403,7 @@ MACHINE: dict[str, dict[str, Transition]] = {
         "report_lost": _report_lost,
     },
     "shipped_return": {
-        "checked_in": T("completed", LENDER),
+        "checked_in": T("completed", LENDER, effect=back_on_the_shelf),
         "report_lost": _report_lost,
     },
     # The lender settles the loss (a replacement or a charge, or nothing), or
@@ -393,7 +412,7 @@ MACHINE: dict[str, dict[str, Transition]] = {
     "lost": {
         "settle_lost": T("completed_without_return", LENDER, effect=settle_lost),
         "found": T("returned", BORROWER, effect=no_longer_lost),
-        "checked_in": T("completed", LENDER, effect=no_longer_lost),
+        "checked_in": T("completed", LENDER, effect=back_on_the_shelf),
     },
     "unfilled": {
         "retry": T(NEXT_LENDER, BORROWER, effect=route),
@@ -414,7 +433,7 @@ EXPIRABLE = tuple(s for s, actions in MACHINE.items() if "expire" in actions)
 ACTION_PARAMS: dict[str, tuple[str, ...]] = {
     "conditional": ("condition", "cost"),
     "unfilled": ("reason",),
-    "loaned": ("due_date",),
+    "loaned": ("due_date", "barcode"),
     "renew": ("due_date",),
     "renew_answer": ("approve", "due_date"),
     "recall": ("due_date",),

@@ -168,3 +168,24 @@ def problem_text(problem: dict) -> str:
 
 
 __all__ = ["Line", "read", "read_csv", "read_json", "apply", "summary_text", "problem_text", "MAX_LINES"]
+
+
+def set_copy_status(session, partner_id: int, cluster_id: int, barcode: str, status: str) -> bool:
+    """One copy's status as the network's own lending changes it (lent to
+    another library, back on the shelf, lost): that library's live copy of
+    the union record with that barcode; the search index follows. Unlike a
+    library's update it does not make the library's other statuses any
+    fresher, so no StatusUpdate is kept. False when no such copy is listed.
+    Never commits."""
+    if status not in ItemStatus.ALL:
+        raise ValueError(f"unknown copy status {status!r}")
+    items = session.execute(
+        select(Item.id, Item.status)
+        .join(SourceRecord, SourceRecord.id == Item.source_record_id)
+        .where(SourceRecord.partner_id == partner_id, SourceRecord.cluster_id == cluster_id,
+               SourceRecord.withdrawn_at.is_(None), Item.barcode == barcode)).all()
+    changed = [(status, item_id) for item_id, old in items if old != status]
+    if changed:
+        bulk.update_rows(session.connection(), Item.__tablename__, [("status", "varchar")], changed)
+        search.reindex_clusters(session, {cluster_id})
+    return bool(items)

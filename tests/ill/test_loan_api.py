@@ -141,6 +141,56 @@ def test_a_lost_book_that_turns_up_goes_back_to_the_lender(net):
     assert [e["to"] for e in body["events"]][-5:] == ["lost", "returned", "shipped_return", "lost", "completed"]
 
 
+def _copies(net, cluster_id, code):
+    from sqlalchemy import select
+
+    from union_catalog.models import Item, SourceRecord
+
+    net.session.expire_all()
+    return dict(net.session.execute(
+        select(Item.barcode, Item.status).join(SourceRecord, SourceRecord.id == Item.source_record_id)
+        .where(SourceRecord.cluster_id == cluster_id, SourceRecord.partner_id == net.libs[code].id)).all())
+
+
+def test_the_copy_the_lender_names_is_on_loan_in_the_catalogue_until_it_is_back(net):
+    from sqlalchemy import func, select
+
+    from union_catalog.models import StatusUpdate
+
+    (barcode,) = _copies(net, net.cluster.id, "A")
+    rid = net.create().get_json()["id"]
+    # a barcode the lender's copies of this record do not have: refused where it is typed, nothing changes
+    r = net.act("a", rid, "loaned", barcode="A-NO-SUCH")
+    assert r.status_code == 400 and r.get_json()["error"]["field"] == "barcode"
+    assert net.get("a", rid).get_json()["status"] == "requested"
+    r = net.act("a", rid, "loaned", barcode=barcode)
+    assert r.status_code == 200 and r.get_json()["item_barcode"] == barcode
+    assert _copies(net, net.cluster.id, "A") == {barcode: "on_loan"}
+    # the record page and the next request see it: A's only copy is away
+    record = net.call("patron2", "GET", f"/records/{net.cluster.id}").get_json()
+    a_row = next(h for h in record["holdings"] if h["library"] == "A")
+    assert a_row["available"] == 0
+    other = net.get("home", net.create(who="patron2").get_json()["id"]).get_json()
+    assert other["current_lender"] == "B"
+    for action in ("received", "returned", "shipped_return"):
+        assert net.act("home", rid, action).status_code == 200
+    assert net.act("a", rid, "checked_in").status_code == 200
+    assert _copies(net, net.cluster.id, "A") == {barcode: "available"}
+    # the network's own lending does not make the library's statuses fresher
+    assert net.session.scalar(select(func.count(StatusUpdate.id))) == 0
+
+
+def test_a_settled_loss_lists_the_lenders_copy_as_lost(net):
+    (barcode,) = _copies(net, net.cluster.id, "A")
+    rid = net.create().get_json()["id"]
+    assert net.act("a", rid, "loaned", barcode=barcode).status_code == 200
+    assert net.act("home", rid, "received").status_code == 200
+    assert net.act("home", rid, "report_lost", reason="gone").status_code == 200
+    assert _copies(net, net.cluster.id, "A") == {barcode: "on_loan"}
+    assert net.act("a", rid, "settle_lost").status_code == 200
+    assert _copies(net, net.cluster.id, "A") == {barcode: "lost"}
+
+
 def test_lender_sets_the_due_date(net):
     rid = net.create().get_json()["id"]
     due = (clock.today() + timedelta(days=40)).isoformat()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from ill import clock
@@ -211,3 +212,20 @@ def test_the_lenders_pull_list_has_what_to_fetch_in_shelf_order(net):
     for who in ("patron", "coord"):
         _login(net, who)
         assert net.client.get("/requests/pull-list").status_code == 403
+
+
+def test_the_shipping_form_offers_the_lenders_copies_the_likeliest_first(net):
+    cluster = net.make.cluster_with_holdings({net.libs["A"]: ["on_loan", "available"]}, title="Hikayat Raja Pasai")
+    net.make.commit()
+    rid = net.create(record_id=cluster.id).get_json()["id"]
+    _login(net, "a")
+    page = net.client.get(f"/requests/{rid}").get_data(as_text=True)
+    form = page[page.index('id="action-loaned"'):]
+    form = form[:form.index("</form>")]
+    options = re.findall(r'<option value="([^"]*)">([^<]*)</option>', form)
+    assert len(options) == 3 and options[-1][0] == ""  # two copies, then "not named"
+    assert options[0][1].endswith("· available") and options[1][1].endswith("· on_loan")  # on the shelf first
+    options = [value for value, _text in options]
+    version = net.get("a", rid).get_json()["version"]
+    r = net.client.post(f"/requests/{rid}/act", data={"action": "loaned", "version": version, "barcode": options[0]})
+    assert r.status_code == 303 and net.get("a", rid).get_json()["item_barcode"] == options[0]

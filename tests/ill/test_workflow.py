@@ -38,6 +38,7 @@ class FakeRequest:
     lost_on: date | None = None
     charge: str = ""
     needed_by: date | None = None
+    item_barcode: str = ""
 
 
 class FakeService:
@@ -68,6 +69,9 @@ class FakeService:
 
     def check_renewal_allowed(self, ctx):
         pass
+
+    def copy_status(self, ctx, status):
+        self.copies = getattr(self, "copies", []) + [(ctx.request.item_barcode, status)]
 
 
 def params_for(action: str, req: FakeRequest, day: date, approve: bool) -> dict:
@@ -325,6 +329,25 @@ def test_no_day_needed_or_a_lender_that_has_promised_it_keeps_the_request():
         with pytest.raises(ServiceError):
             fire(req, "expire", {SYSTEM}, day=DAY + timedelta(days=5))
         assert req.status == status
+
+
+def test_the_copy_sent_is_followed_in_the_catalogue_on_loan_back_or_lost():
+    svc = FakeService()
+    req = FakeRequest(status="will_supply")
+    fire(req, "loaned", {LENDER}, service=svc, params={"barcode": " B-17 "})
+    assert req.item_barcode == "B-17" and svc.copies == [("B-17", "on_loan")]
+    for action in ("received", "returned", "shipped_return"):
+        fire(req, action, {BORROWER}, service=svc)
+    fire(req, "checked_in", {LENDER}, service=svc)
+    assert svc.copies[-1] == ("B-17", "available")
+    lost = FakeRequest(status="checked_out", item_barcode="B-18")
+    fire(lost, "report_lost", {BORROWER}, service=svc)
+    fire(lost, "settle_lost", {LENDER}, service=svc)
+    assert svc.copies[-1] == ("B-18", "lost")
+    # no copy named: the catalogue is left as its library's statuses say
+    quiet, before = FakeRequest(status="will_supply"), len(svc.copies)
+    fire(quiet, "loaned", {LENDER}, service=svc)
+    assert quiet.item_barcode == "" and len(svc.copies) == before
 
 
 def test_allowed_actions_follow_roles_and_guards():
