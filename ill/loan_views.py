@@ -111,6 +111,18 @@ def act(request_id: int):
     return redirect(url_for("loans.detail", request_id=request_id), code=303)
 
 
+@bp.get("/<int:request_id>/band")
+@roles_required(Role.LIBRARIAN)
+def book_band(request_id: int):
+    """The borrowing library's band for a loan received: whose it is, whose
+    book, when it is due back; printed and slipped into the book."""
+    user = current()
+    req = service.get_visible(db.session, user, request_id)
+    if user.library_id != req.requester_library_id or req.service != "loan":
+        raise Forbidden(_("A book band is the borrowing library's, for a loan."))
+    return render_template("loans/band.html", req=req, today=clock.today())
+
+
 @bp.get("/<int:request_id>/slip")
 @roles_required(Role.LIBRARIAN, Role.COORDINATOR, Role.ADMIN)
 def pick_slip(request_id: int):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
+
+from babel.dates import format_date
 
 from ill import clock
 from tests.factories import login
@@ -229,3 +231,21 @@ def test_the_shipping_form_offers_the_lenders_copies_the_likeliest_first(net):
     version = net.get("a", rid).get_json()["version"]
     r = net.client.post(f"/requests/{rid}/act", data={"action": "loaned", "version": version, "barcode": options[0]})
     assert r.status_code == 303 and net.get("a", rid).get_json()["item_barcode"] == options[0]
+
+
+def test_the_borrowing_library_prints_a_book_band_for_a_loan_received(net):
+    rid = net.create().get_json()["id"]
+    assert net.act("a", rid, "loaned").status_code == 200
+    assert net.act("home", rid, "received").status_code == 200
+    due = net.get("home", rid).get_json()["due_date"]
+    _login(net, "home")
+    page = net.client.get(f"/requests/{rid}").get_data(as_text=True)
+    assert 'id="band-link"' in page
+    band = net.client.get(f"/requests/{rid}/band")
+    text = band.get_data(as_text=True)
+    assert band.status_code == 200 and "Siti" in text and "Perpustakaan A" in text and "data-print" in text
+    assert format_date(date.fromisoformat(due), "long", locale="en") in text
+    # the lender has no band to print, and never sees the patron's name
+    _login(net, "a")
+    assert 'id="band-link"' not in net.client.get(f"/requests/{rid}").get_data(as_text=True)
+    assert net.client.get(f"/requests/{rid}/band").status_code == 403
