@@ -6,9 +6,9 @@ from flask import jsonify, request
 from flask_babel import gettext as _
 
 from . import requests_service as service
-from .accounts import current, login_required
+from .accounts import Role, current, login_required, roles_required
 from .api import make_blueprint
-from .errors import BadRequest
+from .errors import BadRequest, Forbidden
 from .extensions import db
 
 bp = make_blueprint("loans_api", __name__)
@@ -65,3 +65,25 @@ def request_action(request_id: int):
     req = event.request
     db.session.commit()
     return jsonify(service.to_dict(req, user))
+
+
+@bp.get("/pull-list")
+@roles_required(Role.LIBRARIAN)
+def pull_list():
+    """The lending library's requests still to fetch, in shelf order (as the printable page)."""
+    user = current()
+    if user.library_id is None:
+        raise Forbidden(_("Only a librarian of a partner library has a pull list."))
+    return jsonify({
+        "library": user.library.code,
+        "requests": [
+            {"id": req.id, "status": req.status, "service": req.service, "title": req.title,
+             "record_id": req.cluster_id, "citation": req.citation or {},
+             "borrower": req.requester_library.code if req.requester_library else None,
+             "needed_by": req.needed_by.isoformat() if req.needed_by else None,
+             "answer_due": req.answer_due.isoformat() if req.answer_due else None,
+             "copies": [{"barcode": i.barcode, "call_number": i.call_number, "location": i.location,
+                         "status": i.status, "coverage": i.coverage or None} for i in items]}
+            for req, items in service.pull_list(db.session, user.library_id)
+        ],
+    })

@@ -208,6 +208,14 @@ def test_the_lenders_pull_list_has_what_to_fetch_in_shelf_order(net):
     queue = net.client.get("/requests/?side=lending").get_data(as_text=True)
     assert 'href="/requests/pull-list"' in queue
 
+    # the same through the API, for a library's own scripts
+    body = net.call("a", "GET", "/pull-list").get_json()
+    assert body["library"] == "A" and [r["id"] for r in body["requests"]] == [first, second]
+    assert [c["call_number"] for c in body["requests"][0]["copies"]] == ["297.9 HIK h c.2", "297.9 HIK h"]
+    assert body["requests"][0]["needed_by"] == later and body["requests"][0]["borrower"] == "HOME"
+    assert net.call("b", "GET", "/pull-list").get_json()["requests"] == []
+    assert net.call("patron", "GET", "/pull-list").status_code == 403
+
     _login(net, "b")
     page = net.client.get("/requests/pull-list").get_data(as_text=True)
     assert f">{first}<" not in page and f">{second}<" not in page and "Nothing to fetch" in page
