@@ -49,6 +49,11 @@ def day_of(moment: datetime | date | None) -> date | None:
     return as_utc(moment).astimezone(network_zone()).date()
 
 
+def start_of(day: date) -> datetime:
+    """The moment (UTC) the network's calendar day begins."""
+    return datetime(day.year, day.month, day.day, tzinfo=network_zone()).astimezone(UTC)
+
+
 def today() -> date:
     """Today, on the network's calendar."""
     return day_of(utcnow())

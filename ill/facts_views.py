@@ -1,11 +1,9 @@
 """The facts page, its CSV, its API, and patrons' feedback on their requests."""
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 
-from flask import Blueprint, Flask, Response, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -14,6 +12,7 @@ from .accounts import current, login_required
 from .api import make_blueprint
 from .errors import BadRequest
 from .extensions import db
+from .tables import spreadsheet
 
 bp = Blueprint("reports", __name__, url_prefix="/facts")
 api = make_blueprint("facts_api", __name__)
@@ -52,25 +51,59 @@ def facts_page():
 @login_required
 def facts_csv():
     rows, since, until = _rows()
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["library", "requests", "filled", "unfilled", "open", "fill_rate", "median_turnaround_days",
-                     "lost", "asked", "supplied", "not_supplied", "lender_fill_rate", "mean_response_days",
-                     "lent_lost", "balance",
-                     "satisfaction", "ratings"])
-    for f in rows:
-        writer.writerow([f.code, f.requests_made, f.requests_filled, f.requests_unfilled, f.requests_open,
-                         _num(f.fill_rate), _num(f.median_turnaround_days), f.requests_lost, f.asked, f.supplied,
-                         f.not_supplied, _num(f.lender_fill_rate), _num(f.mean_response_days), f.lent_lost,
-                         f.balance, _num(f.satisfaction),
-                         len(f.ratings)])
-    name = f"facts-{since.isoformat()}-{until.isoformat()}.csv"
-    return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    table = [["library", "requests", "filled", "unfilled", "open", "fill_rate", "median_turnaround_days",
+              "lost", "asked", "supplied", "not_supplied", "lender_fill_rate", "mean_response_days",
+              "lent_lost", "balance", "satisfaction", "ratings"]]
+    table += [[f.code, f.requests_made, f.requests_filled, f.requests_unfilled, f.requests_open,
+               _num(f.fill_rate), _num(f.median_turnaround_days), f.requests_lost, f.asked, f.supplied,
+               f.not_supplied, _num(f.lender_fill_rate), _num(f.mean_response_days), f.lent_lost,
+               f.balance, _num(f.satisfaction), len(f.ratings)] for f in rows]
+    return spreadsheet(table, f"facts-{since.isoformat()}-{until.isoformat()}.csv")
 
 
 def _num(value):
     return "" if value is None else round(value, 3)
+
+
+def _charges():
+    """The statement of the period, as far as the user may see it, with the libraries' codes and names."""
+    from agreements.models import Partner
+
+    from . import charges
+
+    user = current()
+    since, until = _period()
+    visible = facts.visible_partner_ids(user)
+    accounts = charges.statement(db.session, since, until, visible)
+    names = {pid: (code, name) for pid, code, name in db.session.execute(select(Partner.id, Partner.code,
+                                                                                Partner.name))}
+    return accounts, names, since, until
+
+
+@bp.get("/charges", endpoint="charges")
+@login_required
+def charges_page():
+    accounts, names, since, until = _charges()
+    return render_template("facts/charges.html", accounts=accounts, names=names, since=since, until=until)
+
+
+@bp.get("/charges.csv")
+@login_required
+def charges_csv():
+    accounts, names, since, until = _charges()
+    rows = [["borrower", "lender", "loans", "loans_cost", "copies", "pages", "copies_cost", "total", "losses"]]
+    rows += [[names[a.borrower_id][0], names[a.lender_id][0], a.loans, a.loans_cost, a.copies, a.pages,
+              a.copies_cost, a.total, "; ".join(f"#{rid}: {charge}" for rid, charge in a.losses)] for a in accounts]
+    return spreadsheet(rows, f"charges-{since.isoformat()}-{until.isoformat()}.csv")
+
+
+@api.get("/charges")
+@login_required
+def charges_api():
+    accounts, names, since, until = _charges()
+    codes = {pid: code for pid, (code, _name) in names.items()}
+    return jsonify({"since": since.isoformat(), "until": until.isoformat(),
+                    "accounts": [a.to_dict(codes) for a in accounts]})
 
 
 @api.get("/facts")

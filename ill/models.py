@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from . import clock
@@ -49,6 +50,9 @@ class LoanRequest(db.Model):
     # The lender's copy that was sent, when it named it: the union catalogue
     # lists that copy on loan while it is away (workflow._copy_now).
     item_barcode: Mapped[str] = mapped_column(String(100), default="")
+    # What the lender may charge for the loan: the agreement's cost per loan
+    # on the day it shipped (None: nothing agreed).
+    loan_cost: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     round: Mapped[int] = mapped_column(Integer, default=0)  # routing rounds (retries)
     close_reason: Mapped[str] = mapped_column(Text, default="")
     created_on: Mapped[date] = mapped_column(Date, default=clock.today, index=True)

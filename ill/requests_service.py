@@ -10,6 +10,7 @@ counter (``version_id_col``) makes a second, stale answer fail with 409.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 from flask import current_app, has_app_context
 from flask_babel import gettext as _
@@ -237,6 +238,16 @@ class Effects:
             entry.outcome = "supplied"
             entry.answered_on = ctx.day
         ctx.request.answer_due = None
+
+    def price_loan(self, ctx: workflow.Context) -> None:
+        """The loan's cost, as the agreement sets it on the day it ships (kept:
+        a later change of terms does not change what was agreed then)."""
+        req = ctx.request
+        link = agreement_between(self.session, req.requester_library_id, req.current_lender_id, "loan", ctx.day)
+        cost = getattr(link, "cost_per_loan", None)
+        req.loan_cost = Decimal(str(cost)) if cost is not None else None
+        if req.loan_cost is not None:
+            ctx.data["cost"] = str(req.loan_cost)
 
     # the copy sent --------------------------------------------------------------
     def copy_status(self, ctx: workflow.Context, status: str) -> None:
@@ -752,6 +763,7 @@ def to_dict(req: LoanRequest, user: User | None = None) -> dict:
         "recalled_on": req.recalled_on.isoformat() if req.recalled_on else None,
         "lost_on": req.lost_on.isoformat() if req.lost_on else None,
         "item_barcode": req.item_barcode or None,
+        "loan_cost": str(req.loan_cost) if req.loan_cost is not None else None,
         "charge": req.charge or None,
         "version": req.version,
         # The rota with its reasons is for staff: it speaks of other libraries' load and record.

@@ -204,6 +204,7 @@ def loaned(ctx: Context) -> None:
         ctx.request.item_barcode = barcode
         ctx.data["barcode"] = barcode
     ctx.service.supplied(ctx)
+    ctx.service.price_loan(ctx)
     _copy_now(ctx, "on_loan")
 
 

@@ -144,7 +144,10 @@ def test_facts_page_and_csv(net, client):
     assert "Facts behind the cooperation" in html and "HOME" in html
     r = client.get("/facts/facts.csv")
     assert r.mimetype == "text/csv"
-    lines = r.get_data(as_text=True).splitlines()
+    # as every spreadsheet: UTF-8 with a byte order mark, for spreadsheet programs
+    text = r.get_data(as_text=True)
+    assert text.startswith("\ufeff")
+    lines = text.lstrip("\ufeff").splitlines()
     assert lines[0].startswith("library,requests,filled")
     home = next(line for line in lines if line.startswith("HOME,"))
     assert home.split(",")[1:3] == ["1", "1"]

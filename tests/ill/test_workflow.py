@@ -70,6 +70,9 @@ class FakeService:
     def check_renewal_allowed(self, ctx):
         pass
 
+    def price_loan(self, ctx):
+        pass
+
     def copy_status(self, ctx, status):
         self.copies = getattr(self, "copies", []) + [(ctx.request.item_barcode, status)]
 
