@@ -342,36 +342,6 @@ def expire_copies(session, day: date) -> list[str]:
     return lines
 
 
-def remind_due_soon(session, day: date, days: int = 3) -> list[str]:
-    """Patrons whose loan is due within ``days`` days hear it once per due date."""
-    from .loan_notices import title_of
-    from .models import LoanRequest
-    from .notify import notify
-
-    lines = []
-    rows = session.scalars(select(LoanRequest).where(
-        LoanRequest.service == "loan",
-        LoanRequest.status.in_(("loaned", "received", "checked_out")),
-        LoanRequest.due_date > day, LoanRequest.due_date <= day + timedelta(days=days))
-        .order_by(LoanRequest.id)).all()
-    for req in rows:
-        if req.patron is None:
-            continue
-        notice = notify(session, req.patron, "due_soon", title=title_of(req),
-                        days=(req.due_date - day).days, due_date=req.due_date,
-                        request_id=req.id, link=_request_link(req),
-                        dedupe_key=f"due_soon:{req.id}:{req.due_date.isoformat()}")
-        if notice is not None:
-            lines.append(f"request {req.id}: due-soon reminder to {req.patron.email}")
-    return lines
-
-
-def _request_link(req) -> str:
-    from .loan_notices import request_link
-
-    return request_link(req)
-
-
 # --- wiring --------------------------------------------------------------------------
 
 _listening = False

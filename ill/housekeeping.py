@@ -26,7 +26,7 @@ def steps() -> list[tuple[str, Step]]:
         ("requests past the day needed", requests_service.tick_past_needed),
         ("lenders past their deadline", requests_service.tick_unanswered),
         ("overdue loans", requests_service.tick_overdue),
-        ("due-soon reminders", delivery.remind_due_soon),
+        ("due-soon reminders", loan_notices.remind_due_soon),
         ("long-overdue loans", loan_notices.remind_long_overdue),
         ("expired copies", delivery.expire_copies),
         ("agreements", alerts.run),

@@ -1,5 +1,6 @@
 """Who hears what when a loan or copy request changes: one hook on the
-workflow's ``after_transition`` turns each recorded event into notices."""
+workflow's ``after_transition`` turns each recorded event into notices; and
+the daily tick's reminders of loans (due soon, long overdue)."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -95,6 +96,31 @@ def on_event(session, req, event) -> None:
     elif action == "recall":
         notify.notify(session, patron, "recalled", **base, due_date=req.due_date,
                       note=event.note, dedupe_key=f"recalled:{req.id}:{event.id}")
+
+
+def remind_due_soon(session, day, days: int = 3) -> list[str]:
+    """The daily tick's step: patrons whose loan is due within ``days`` days
+    hear it once per due date."""
+    from sqlalchemy import select
+
+    from .models import LoanRequest
+
+    lines = []
+    rows = session.scalars(select(LoanRequest).where(
+        LoanRequest.service == "loan",
+        LoanRequest.status.in_(("loaned", "received", "checked_out")),
+        LoanRequest.due_date > day, LoanRequest.due_date <= day + timedelta(days=days))
+        .order_by(LoanRequest.id)).all()
+    for req in rows:
+        if req.patron is None:
+            continue
+        notice = notify.notify(session, req.patron, "due_soon", title=title_of(req),
+                               days=(req.due_date - day).days, due_date=req.due_date,
+                               request_id=req.id, link=request_link(req),
+                               dedupe_key=f"due_soon:{req.id}:{req.due_date.isoformat()}")
+        if notice is not None:
+            lines.append(f"request {req.id}: due-soon reminder to {req.patron.email}")
+    return lines
 
 
 # Where a loaned book is on the borrower's side and has not started back.
