@@ -734,9 +734,9 @@ def requestability_many(
 
     def stale_since() -> dict[int, date]:
         if not stale:
-            from union_catalog.search import freshness
+            from union_catalog.search import freshness_kept
 
-            stale.append({pid: known.as_of for pid, known in freshness(session, day).items() if known.stale})
+            stale.append({pid: known.as_of for pid, known in freshness_kept(session, day).items() if known.stale})
         return stale[0]
 
     said: dict[tuple, tuple[bool, str]] = {}  # (service, form, library, statuses) -> verdict
@@ -763,7 +763,8 @@ def requestability_many(
         if why is None:
             if certainty is None and code == "all_on_loan":
                 # asked last rather than left out when the library's statuses are old
-                # (the rota's rule); how fresh they are is read only when it matters
+                # (the rota's rule); how fresh they are is read only when it matters,
+                # and kept a minute (a page of results asks it again and again)
                 as_of = stale_since().get(h.partner_id)
                 certainty, code = freshness_judgement(certainty, code, as_of)
                 if certainty is not None:

@@ -17,12 +17,14 @@ from __future__ import annotations
 import hashlib
 import itertools
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
 
+from flask import current_app, has_app_context
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
@@ -1689,6 +1691,28 @@ def freshness(session, day: date) -> dict[int, Freshness]:
             latest[pid] = as_of
     stale_before = day - timedelta(days=int(setting("CATALOG_STALE_DAYS")))
     return {pid: Freshness(as_of, as_of < stale_before) for pid, as_of in latest.items()}
+
+
+# How fresh a library's statuses are changes only with an import or an
+# update of statuses, and counts in days. A page of search results asks it
+# for every library holding a result (whether one whose copies are all on
+# loan may be asked): the answer is kept a minute per process, so that pages
+# do not pay a round trip for it.
+FRESHNESS_KEPT_SECONDS = 60
+
+
+def freshness_kept(session, day: date) -> dict[int, Freshness]:
+    """``freshness``, as read at most once a minute per application."""
+    if not has_app_context():
+        return freshness(session, day)
+    kept = current_app.extensions.setdefault("catalog_freshness", {})
+    key = (day, int(setting("CATALOG_STALE_DAYS")))
+    now = time.monotonic()
+    hit = kept.get(key)
+    if hit is None or hit[0] <= now:
+        kept.clear()
+        hit = kept[key] = (now + FRESHNESS_KEPT_SECONDS, freshness(session, day))
+    return hit[1]
 
 
 def member_marc(session, record_ids: Iterable[int]) -> dict[int, dict]:

@@ -65,18 +65,16 @@ def test_a_page_of_records_is_answered_as_each_record_would_be(net):
             event.remove(engine, "before_cursor_execute", listener)
 
     for borrower in (libs["HOME"].id, libs["X"].id, None):
-        # the first asks for the borrower's agreements, which are then kept (see test_queries)
-        requestability_many(net.session, borrower, ids[:1], ("loan", "copy"), today)
+        # the first asks for the borrower's agreements and how fresh each library's
+        # statuses are, which are then kept (see test_queries)
+        requestability_many(net.session, borrower, ids, ("loan", "copy"), today)
         page, n_page = queries(lambda b=borrower: requestability_many(net.session, b, ids, ("loan", "copy"), today))
         held = held_from_items(net.session, ids)
         held_page, n_held = queries(lambda b=borrower, h=held: requestability_many(
             net.session, b, ids, ("loan", "copy"), today, held=h))
-        # one more where a library that may be asked has all its copies on loan
-        # (shelf, for a borrower): how fresh each library's statuses are
-        fresh = 1 if borrower is not None else 0
-        assert n_held <= 2 + fresh
+        assert n_held <= 2
         _one, n_one = queries(lambda b=borrower: requestability_many(net.session, b, ids[:1], ("loan", "copy"), today))
-        assert n_one <= 2 and n_page <= n_one + fresh
+        assert n_page == n_one <= 2
         for service in ("loan", "copy"):
             for cid in ids:
                 alone = requestability(net.session, borrower, cid, service, today)
@@ -141,3 +139,21 @@ def test_copies_on_loan_in_statuses_months_old_may_be_asked_last_and_the_page_sa
     placed = [row for row in body["rota"] if row["rank"] is not None]
     assert [row["library"] for row in placed] == ["A"] and body["current_lender"] == "A"
     assert "they may be back" in placed[0]["reason"]
+
+
+def test_a_page_reads_how_fresh_the_statuses_are_at_most_once_a_minute(net, monkeypatch):
+    from datetime import UTC, datetime
+
+    from union_catalog import search
+    from union_catalog.models import ImportRun
+
+    now = [1000.0]
+    monkeypatch.setattr(search.time, "monotonic", lambda: now[0])
+    day, a = clock.today(), net.libs["A"].id
+    assert search.freshness_kept(net.session, day) == {}
+    net.session.add(ImportRun(partner_id=a, filename="a.mrc", status="done", finished_at=datetime.now(UTC)))
+    net.make.commit()
+    assert search.freshness_kept(net.session, day) == {}  # kept
+    assert set(search.freshness(net.session, day)) == {a}  # the record page reads it as it is
+    now[0] += search.FRESHNESS_KEPT_SECONDS
+    assert set(search.freshness_kept(net.session, day)) == {a}
