@@ -157,3 +157,45 @@ def test_a_page_reads_how_fresh_the_statuses_are_at_most_once_a_minute(net, monk
     assert set(search.freshness(net.session, day)) == {a}  # the record page reads it as it is
     now[0] += search.FRESHNESS_KEPT_SECONDS
     assert set(search.freshness_kept(net.session, day)) == {a}
+
+
+def test_a_patrons_search_page_reads_how_fresh_statuses_are_once_a_minute(net):
+    """Whether a library whose copies are all on loan may be asked depends on
+    how fresh its statuses are: a signed-in search reads that once, then has
+    it kept, and asks only what it asked before (its token, the libraries'
+    pauses, whether the agreements changed)."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import event
+
+    from union_catalog import search
+    from union_catalog.models import ImportRun
+
+    shelf = net.make.cluster_with_holdings({net.libs["A"]: ["on_loan"], net.libs["B"]: ["available"]},
+                                           title="Sejarah Rak")
+    search.reindex_clusters(net.session, [shelf.id])
+    months_ago = datetime.now(UTC) - timedelta(days=150)
+    net.session.add(ImportRun(partner_id=net.libs["A"].id, filename="a.mrc", status="done", finished_at=months_ago))
+    net.make.commit()
+    engine = net.session.get_bind()
+
+    def statements(who):
+        seen = []
+        listener = lambda *a, **k: seen.append(a[2])  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            body = net.call(who, "GET", "/search?q=sejarah").get_json()
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+        return body, seen
+
+    seen = {}
+    for who in (None, "patron"):
+        statements(who)  # the first reads what is then kept
+        body, seen[who] = statements(who)
+    # the patron's token, the holding libraries' pauses, whether the agreements changed
+    assert len(seen["patron"]) == len(seen[None]) + 3, seen
+    assert not [s for s in seen["patron"] if "import_runs" in s or "status_updates" in s]
+    rows = {h["library"]: h for r in body["results"] if r["title"] == "Sejarah Rak" for h in r["holdings"]}
+    # A's copy was on loan as of five months ago: A may be asked (last)
+    assert rows["A"]["requestable"] is True and rows["B"]["requestable"] is True
