@@ -60,14 +60,34 @@ def queues():
     )
 
 
-@bp.get("/pull-list")
+@bp.route("/pull-list", methods=["GET", "POST"])
 @roles_required(Role.LIBRARIAN)
 def pull_list():
-    """The lending library's list of what to fetch from its shelves, to print."""
+    """The lending library's list of what to fetch from its shelves, to print;
+    the loans fetched are marked shipped from it in one go."""
     user = current()
     if user.library_id is None:
         raise Forbidden(_("Only a librarian of a partner library has a pull list."))
-    return render_template("loans/pull_list.html", rows=service.pull_list(db.session, user.library_id),
+    if request.method == "POST":
+        form = request.form
+        wanted = []
+        for raw in form.getlist("ship"):
+            if not raw.isdigit():
+                continue
+            rid = int(raw)
+            wanted.append((rid, form.get(f"version-{rid}"), {"barcode": form.get(f"barcode-{rid}", "")}))
+        done, refused = service.act_many(db.session, user, "loaned", wanted)
+        db.session.commit()
+        if done:
+            flash(_("Marked shipped: %(ids)s.", ids=", ".join(f"#{rid}" for rid in done)), "success")
+        for rid, why in refused:
+            flash(_("Request #%(id)s was not marked shipped: %(why)s", id=rid, why=why), "error")
+        if not wanted:
+            flash(_("Tick the loans you have fetched, then mark them shipped."), "error")
+        return redirect(url_for("loans.pull_list"), code=303)
+    rows = service.pull_list(db.session, user.library_id)
+    shippable = {req.id for req, _items in rows if "loaned" in workflow.allowed_actions(req, {workflow.LENDER})}
+    return render_template("loans/pull_list.html", rows=rows, shippable=shippable,
                            library=user.library, today=clock.today())
 
 

@@ -257,3 +257,39 @@ def test_the_borrowing_library_prints_a_book_band_for_a_loan_received(net):
     _login(net, "a")
     assert 'id="band-link"' not in net.client.get(f"/requests/{rid}").get_data(as_text=True)
     assert net.client.get(f"/requests/{rid}/band").status_code == 403
+
+
+def test_the_loans_fetched_are_marked_shipped_from_the_pull_list_each_on_its_own(net):
+    hikayat = net.make.cluster_with_holdings({net.libs["A"]: ["available"]}, title="Hikayat Raja Pasai")
+    net.make.commit()
+    first = net.create().get_json()["id"]
+    second = net.create(who="patron2", record_id=hikayat.id).get_json()["id"]
+    copy = net.create(service="copy", copyright_ack=True, citation={"article_title": "Bab 2"}).get_json()["id"]
+    assert {net.get("home", r).get_json()["current_lender"] for r in (first, second)} == {"A"}
+    _login(net, "a")
+    page = net.client.get("/requests/pull-list").get_data(as_text=True)
+    assert f'id="ship-{first}"' in page and f'id="ship-{second}"' in page
+    assert net.get("home", copy).get_json()["current_lender"] == "B"  # A has two to answer already
+    versions = {r: net.get("a", r).get_json()["version"] for r in (first, second)}
+    (barcode,) = re.findall(rf'<select name="barcode-{first}"[^>]*>\s*<option value="([^"]+)"', page)
+    # meanwhile the second was answered elsewhere: its version is stale
+    assert net.act("a", second, "expect_to_supply").status_code == 200
+    r = net.client.post("/requests/pull-list", data={
+        "ship": [str(first), str(second)], f"version-{first}": versions[first], f"barcode-{first}": barcode,
+        f"version-{second}": versions[second], f"barcode-{second}": ""}, follow_redirects=True)
+    page = r.get_data(as_text=True)
+    assert f"Marked shipped: #{first}." in page and f"Request #{second} was not marked shipped" in page
+    first_now, second_now = net.get("a", first).get_json(), net.get("a", second).get_json()
+    assert first_now["status"] == "loaned" and first_now["item_barcode"] == barcode and first_now["due_date"]
+    assert second_now["status"] == "expect_to_supply"  # as it was
+    # nothing ticked: said so, nothing changes
+    r = net.client.post("/requests/pull-list", data={}, follow_redirects=True)
+    assert "Tick the loans you have fetched" in r.get_data(as_text=True)
+    # another library's request cannot be shipped from here; a copy is sent with its file, from its page
+    _login(net, "b")
+    page = net.client.get("/requests/pull-list").get_data(as_text=True)
+    assert f">{copy}<" in page and f'id="ship-{copy}"' not in page
+    r = net.client.post("/requests/pull-list", data={"ship": [str(second)], f"version-{second}": "3"},
+                        follow_redirects=True)
+    assert f"Request #{second} was not marked shipped" in r.get_data(as_text=True)
+    assert net.get("a", second).get_json()["status"] == "expect_to_supply"
