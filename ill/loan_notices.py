@@ -131,7 +131,8 @@ def remind_long_overdue(session, day) -> list[str]:
     """The daily tick's step: a loan ``LOANS_OVERDUE_REMIND_DAYS`` past its
     due date and not yet shipped back is brought to both libraries, and again
     every as many days: the borrowing library gets it back from the patron
-    (or reports it lost), the lender may recall it."""
+    (or reports it lost), the lender may recall it. A loss reported as long
+    ago and not settled is brought to the lender, as often."""
     from sqlalchemy import select
 
     from .config import setting
@@ -161,6 +162,20 @@ def remind_long_overdue(session, day) -> list[str]:
                 dedupe_key=f"long_overdue_lent:{key}")
         if told:
             lines.append(f"request {req.id}: {late} days overdue, both libraries reminded")
+    # a loss the lender has not settled: the lender, once per period since it was reported
+    for req in session.scalars(
+            select(LoanRequest)
+            .where(LoanRequest.status == "lost", LoanRequest.lost_on.is_not(None),
+                   LoanRequest.lost_on <= day - timedelta(days=every), LoanRequest.current_lender_id.is_not(None))
+            .order_by(LoanRequest.id)):
+        waited = (day - req.lost_on).days
+        told = notify.notify_library(
+            session, req.current_lender_id, "loss_unsettled", request_id=req.id, title=title_of(req),
+            link=request_link(req), lost_on=req.lost_on, days=waited,
+            requester=req.requester_library.name if req.requester_library else "",
+            dedupe_key=f"loss_unsettled:{req.id}:{req.lost_on.isoformat()}:{waited // every}")
+        if told:
+            lines.append(f"request {req.id}: lost {waited} days ago and not settled, the lender reminded")
     return lines
 
 

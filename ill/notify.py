@@ -78,6 +78,9 @@ MESSAGES: dict[str, Kind] = {
     "long_overdue_lent": Kind(
         _l("Still not back, %(days)s days overdue: %(title)s"), "mail/long_overdue_lent.txt",
         _l("A book my library lent is long overdue"), LIBRARIAN),
+    "loss_unsettled": Kind(
+        _l("A loss waits for your settlement: %(title)s (request #%(request_id)s)"), "mail/loss_unsettled.txt",
+        _l("A loss reported to my library waits for its settlement"), LIBRARIAN),
     # To the borrowing library's librarians
     "long_overdue": Kind(
         _l("Long overdue, %(days)s days: %(title)s (request #%(request_id)s)"), "mail/long_overdue.txt",
@@ -102,6 +105,9 @@ MESSAGES: dict[str, Kind] = {
     "ill_suspended": Kind(
         _l("Your interlibrary loan requests are suspended until %(until)s"), "mail/ill_suspended.txt",
         _l("My library suspends my interlibrary loan requests"), PATRON, must_know=True),
+    "ill_suspension_lifted": Kind(
+        _l("You may make interlibrary loan requests again"), "mail/ill_suspension_lifted.txt",
+        _l("My library lifts the suspension of my requests"), PATRON),
     "due_soon": Kind(
         _l("Due in %(days)s days: %(title)s"), "mail/due_soon.txt",
         _l("A loan is due in a few days"), PATRON),

@@ -27,6 +27,15 @@ def _suspended(patron, row) -> None:
                   dedupe_key=f"ill_suspended:{row.id}")
 
 
+def _lift(librarian, patron_id: int) -> int:
+    lifted = patrons.lift(db.session, librarian, patron_id)
+    if lifted:
+        patron = patrons.get_patron(db.session, librarian, patron_id)
+        notify.notify(db.session, patron, "ill_suspension_lifted",
+                      library=patron.library.name if patron.library else "")
+    return lifted
+
+
 def _suspend(librarian, patron_id: int, data: dict):
     row = patrons.suspend(db.session, librarian, patron_id, data.get("until"), data.get("reason", ""))
     _suspended(row.patron, row)
@@ -52,7 +61,7 @@ def detail(patron_id: int):
     if request.method == "POST":
         try:
             if request.form.get("action") == "lift":
-                lifted = patrons.lift(db.session, user, patron_id)
+                lifted = _lift(user, patron_id)
                 message = _("Suspension lifted.") if lifted else _("No suspension was in force.")
             else:
                 _suspend(user, patron_id, request.form)
@@ -109,7 +118,7 @@ def suspend_api(patron_id: int):
 @roles_required(*STAFF)
 def lift_api(patron_id: int):
     user = current()
-    patrons.lift(db.session, user, patron_id)
+    _lift(user, patron_id)
     db.session.commit()
     (row,) = patrons.standing(db.session, user, patron_id=patron_id)
     return jsonify(row)

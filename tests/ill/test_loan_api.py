@@ -624,6 +624,24 @@ def test_tick_withdraws_a_request_no_lender_promised_by_the_day_needed(net, runn
     assert f"request {rid}:" not in tick(needed + timedelta(days=2))  # once
 
 
+def test_tick_reminds_the_lender_of_a_loss_it_has_not_settled(net, runner):
+    rid = _to_checked_out(net)
+    assert net.act("home", rid, "report_lost", reason="left on the bus").status_code == 200
+    lost_on = clock.today()
+
+    def tick(days):
+        return runner.invoke(args=["tick", "--as-of", (lost_on + timedelta(days=days)).isoformat()]).output
+
+    assert "not settled" not in tick(13)
+    assert f"request {rid}: lost 14 days ago and not settled, the lender reminded" in tick(14)
+    (told,) = _notices(net, "a", "loss_unsettled")
+    assert "Perpustakaan HOME" in told.body and "14 days ago" in told.body
+    assert "not settled" not in tick(15)
+    assert _notices(net, "home", "loss_unsettled") == []  # the lender's to settle
+    assert net.act("a", rid, "settle_lost").status_code == 200
+    assert "not settled" not in tick(28)
+
+
 def test_after_transition_hooks_see_every_event(net):
     from ill import workflow
 

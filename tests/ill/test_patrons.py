@@ -35,9 +35,16 @@ def test_a_suspended_patron_cannot_ask_until_the_day_after_and_is_told(net):
     # what was asked before goes on; another patron is not touched
     assert net.act("a", open_one, "will_supply").status_code == 200
     assert net.create(who="patron2", citation={"title": "Naskah Melayu"}, record_id=None).status_code == 201
-    # lifted: the patron may ask again
+    # lifted: the patron is told and may ask again
     r = net.call("home", "DELETE", f"/patrons/{pid}/suspension")
     assert r.status_code == 200 and r.get_json()["suspended_until"] is None
+    net.session.expire_all()
+    (told,) = net.session.scalars(select(Notice).where(Notice.user_id == pid, Notice.kind == "ill_suspension_lifted"))
+    assert "you may make requests again" in told.body
+    net.call("home", "DELETE", f"/patrons/{pid}/suspension")  # nothing in force: nobody is told again
+    net.session.expire_all()
+    assert len(net.session.scalars(select(Notice).where(Notice.user_id == pid,
+                                                        Notice.kind == "ill_suspension_lifted")).all()) == 1
     assert net.create(citation={"title": "Naskah Melayu"}, record_id=None).status_code == 201
 
 
