@@ -88,6 +88,15 @@ def status_on(
     return ACTIVE
 
 
+def last_day(end: date | None, terminated_on: date | None) -> date | None:
+    """The last day an agreement is in force: the day before it was
+    terminated, else its end (None: not known)."""
+    from datetime import timedelta
+
+    days = [d for d in (end, terminated_on - timedelta(days=1) if terminated_on else None) if d is not None]
+    return min(days) if days else None
+
+
 def routable(status: str) -> bool:
     return status in ROUTABLE
 

@@ -18,7 +18,7 @@ Only requests between libraries sharing an agreement count when ``pairs`` is giv
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -54,13 +54,17 @@ def tally(rows: Iterable[Row], pairs: set[frozenset[int]] | None = None) -> dict
             continue
         if pairs is not None and frozenset((requester, lender)) not in pairs:
             continue
-        t = out.setdefault(lender, Traffic())
-        t.received += 1
-        if outcome in FILLED:
-            t.filled += 1
-        elif outcome in UNFILLED:
-            t.unfilled += 1
+        _asked(out.setdefault(lender, Traffic()), outcome)
     return out
+
+
+def _asked(t: Traffic, outcome: str | None) -> None:
+    """A lender asked once, and what came of it."""
+    t.received += 1
+    if outcome in FILLED:
+        t.filled += 1
+    elif outcome in UNFILLED:
+        t.unfilled += 1
 
 
 def _tables():
@@ -72,9 +76,12 @@ def _tables():
     return tables["loan_requests"], tables["rota_entries"]
 
 
-def load(session, since: date | None = None, until: date | None = None) -> list[Row] | None:
+def load(session, since: date | None = None, until: date | None = None,
+         among: Collection[int] | None = None) -> list[Row] | None:
     """Rows for ``tally`` from the loan tables, requests made between
-    ``since`` and ``until`` (inclusive); None while there are no loan tables."""
+    ``since`` and ``until`` (inclusive), by ``among`` libraries only (and,
+    for the lenders asked, of them) when given; None while there are no
+    loan tables."""
     found = _tables()
     if found is None:
         return None
@@ -84,12 +91,16 @@ def load(session, since: date | None = None, until: date | None = None) -> list[
         where.append(requests.c.created_on >= since)
     if until is not None:
         where.append(requests.c.created_on <= until)
+    if among is not None:
+        where.append(requests.c.requester_library_id.in_(among))
     rows: list[Row] = [
         (r, None, None) for (r,) in session.execute(select(requests.c.requester_library_id).where(*where))
     ]
     asked = select(requests.c.requester_library_id, rota.c.partner_id, rota.c.outcome).join(
         rota, rota.c.request_id == requests.c.id
     )
+    if among is not None:
+        asked = asked.where(rota.c.partner_id.in_(among))
     rows.extend(tuple(r) for r in session.execute(asked.where(*where)))
     return rows
 
@@ -103,12 +114,7 @@ def between(rows: Iterable[Row], parties: set[int]) -> dict[tuple[int, int], Tra
             continue
         if requester not in parties or lender not in parties:
             continue
-        t = out.setdefault((requester, lender), Traffic())
-        t.received += 1
-        if outcome in FILLED:
-            t.filled += 1
-        elif outcome in UNFILLED:
-            t.unfilled += 1
+        _asked(out.setdefault((requester, lender), Traffic()), outcome)
     return out
 
 
@@ -116,21 +122,14 @@ def usage(session, agreement, today: date) -> dict | None:
     """How an agreement was used: requests between its parties made while it
     ran (from its start to its last day, or today), per borrower and lender.
     None while there are no loan tables."""
-    from datetime import timedelta
+    from .status import last_day
 
     since = agreement.start_date
-    until = today
-    for last in (agreement.end_date,
-                 agreement.terminated_on - timedelta(days=1) if agreement.terminated_on else None):
-        if last is not None and last < until:
-            until = last
-    if since is not None and since > until:
-        rows: list[Row] | None = [] if _tables() is not None else None
-    else:
-        rows = load(session, since, until)
+    until = min(d for d in (today, last_day(agreement.end_date, agreement.terminated_on)) if d is not None)
+    parties = {p.partner_id: p.partner for p in agreement.parties}
+    rows = load(session, since, until, among=set(parties))
     if rows is None:
         return None
-    parties = {p.partner_id: p.partner for p in agreement.parties}
     pairs = between(rows, set(parties))
     return {
         "since": since.isoformat() if since else None,

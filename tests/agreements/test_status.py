@@ -99,3 +99,12 @@ def test_duration_round_trip_when_day_fits(day, months):
     end = add_months(day, months)
     assert add_months(end, -months) == day
     assert start_date(None, months, end) == day
+
+
+def test_the_last_day_in_force_is_the_end_or_the_day_before_termination():
+    from agreements.status import last_day
+
+    assert last_day(date(2027, 1, 31), None) == date(2027, 1, 31)
+    assert last_day(date(2027, 1, 31), date(2026, 12, 1)) == date(2026, 11, 30)
+    assert last_day(None, date(2026, 12, 1)) == date(2026, 11, 30)
+    assert last_day(None, None) is None
