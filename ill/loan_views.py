@@ -66,17 +66,11 @@ def pull_list():
     """The lending library's list of what to fetch from its shelves, to print;
     the loans fetched are marked shipped from it in one go."""
     user = current()
-    if user.library_id is None:
-        raise Forbidden(_("Only a librarian of a partner library has a pull list."))
     if request.method == "POST":
         form = request.form
-        wanted = []
-        for raw in form.getlist("ship"):
-            if not raw.isdigit():
-                continue
-            rid = int(raw)
-            wanted.append((rid, form.get(f"version-{rid}"), {"barcode": form.get(f"barcode-{rid}", "")}))
-        done, refused = service.act_many(db.session, user, "loaned", wanted)
+        wanted = [(int(raw), form.get(f"version-{raw}"), form.get(f"barcode-{raw}", ""))
+                  for raw in form.getlist("ship") if raw.isdigit()]
+        done, refused = service.ship_fetched(db.session, user, wanted)
         db.session.commit()
         if done:
             flash(_("Marked shipped: %(ids)s.", ids=", ".join(f"#{rid}" for rid in done)), "success")
@@ -85,7 +79,7 @@ def pull_list():
         if not wanted:
             flash(_("Tick the loans you have fetched, then mark them shipped."), "error")
         return redirect(url_for("loans.pull_list"), code=303)
-    rows = service.pull_list(db.session, user.library_id)
+    rows = service.pull_list(db.session, user)
     shippable = {req.id for req, _items in rows if "loaned" in workflow.allowed_actions(req, {workflow.LENDER})}
     return render_template("loans/pull_list.html", rows=rows, shippable=shippable,
                            library=user.library, today=clock.today())
@@ -101,7 +95,7 @@ def detail(request_id: int):
     return render_template(
         "loans/detail.html",
         req=req,
-        copies=service.likeliest_first(_lender_items(req)) if "loaned" in actions else [],
+        copies=_lender_items(req) if "loaned" in actions else [],
         staff=user.role != Role.PATRON,
         show_patron=service.can_see_patron(user, req),
         actions=actions,
@@ -153,23 +147,10 @@ def pick_slip(request_id: int):
 
 
 def _lender_items(req: LoanRequest) -> list:
-    from sqlalchemy import select
-
-    from union_catalog.models import Item, SourceRecord
-
+    """The current lender's copies of the record asked, the likeliest first."""
     if req.cluster_id is None or req.current_lender_id is None:
         return []
-    return list(
-        db.session.scalars(
-            select(Item)
-            .join(SourceRecord, SourceRecord.id == Item.source_record_id)
-            .where(
-                SourceRecord.cluster_id == req.cluster_id,
-                SourceRecord.partner_id == req.current_lender_id,
-                SourceRecord.withdrawn_at.is_(None),
-            )
-        )
-    )
+    return service.lender_copies(db.session, req.current_lender_id, [req.cluster_id]).get(req.cluster_id, [])
 
 
 @bp.route("/new", methods=["GET", "POST"])

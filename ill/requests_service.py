@@ -19,7 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from . import clock, patrons, routing, workflow
 from .accounts import Role, User
-from .errors import BadRequest, Conflict, NotFound, ServiceError
+from .errors import BadRequest, Conflict, Forbidden, NotFound, ServiceError
 from .models import TERMINAL_STATES, LoanRequest, RequestEvent, RotaEntry
 
 SERVICES = ("loan", "copy")
@@ -597,40 +597,58 @@ def likeliest_first(items: list) -> list:
                                         i.call_number.casefold()))
 
 
-def pull_list(session, library_id: int) -> list[tuple[LoanRequest, list]]:
-    """The lending library's requests to fetch, each with that library's own
-    copies of the record (the likeliest first), in shelf order: by the
-    location and call number of each request's likeliest copy; requests with
-    no copy listed come last."""
+def lender_copies(session, library_id: int, cluster_ids) -> dict[int, list]:
+    """A library's live copies of these union records, each record's the
+    likeliest first: {cluster_id: [Item]}."""
     from union_catalog.models import Item, SourceRecord
 
+    copies: dict[int, list] = {}
+    ids = {c for c in cluster_ids if c is not None}
+    if ids:
+        for cluster_id, item in session.execute(
+            select(SourceRecord.cluster_id, Item)
+            .join(Item, Item.source_record_id == SourceRecord.id)
+            .where(SourceRecord.cluster_id.in_(ids), SourceRecord.partner_id == library_id,
+                   SourceRecord.withdrawn_at.is_(None))
+        ):
+            copies.setdefault(cluster_id, []).append(item)
+    return {cluster_id: likeliest_first(items) for cluster_id, items in copies.items()}
+
+
+def _pulling_library(user: User) -> int:
+    if user.role != Role.LIBRARIAN or user.library_id is None:
+        raise Forbidden(_("Only a librarian of a partner library has a pull list."))
+    return user.library_id
+
+
+def ship_fetched(session, user: User, wanted: list[tuple[int, object, str]], day: date | None = None
+                 ) -> tuple[list[int], list[tuple[int, str]]]:
+    """The loans of the pull list that were fetched, marked shipped: each
+    (request id, version seen, barcode of the copy taken) as ``act_many``."""
+    _pulling_library(user)
+    return act_many(session, user, "loaned", [(rid, version, {"barcode": barcode}) for rid, version, barcode in wanted],
+                    day)
+
+
+def pull_list(session, user: User) -> list[tuple[LoanRequest, list]]:
+    """The librarian's library's requests to fetch, each with the library's
+    own copies of the record (the likeliest first), in shelf order: by the
+    location and call number of each request's likeliest copy; requests with
+    no copy listed come last."""
+    library_id = _pulling_library(user)
     rows = session.scalars(
         select(LoanRequest)
         .where(LoanRequest.current_lender_id == library_id, LoanRequest.status.in_(TO_FETCH))
         .order_by(LoanRequest.id)
     ).all()
-    copies: dict[int, list] = {}
-    clusters = {r.cluster_id for r in rows if r.cluster_id is not None}
-    if clusters:
-        for cluster_id, item in session.execute(
-            select(SourceRecord.cluster_id, Item)
-            .join(Item, Item.source_record_id == SourceRecord.id)
-            .where(SourceRecord.cluster_id.in_(clusters), SourceRecord.partner_id == library_id,
-                   SourceRecord.withdrawn_at.is_(None))
-        ):
-            copies.setdefault(cluster_id, []).append(item)
-    for cluster_id, items in copies.items():
-        copies[cluster_id] = likeliest_first(items)
+    copies = lender_copies(session, library_id, {r.cluster_id for r in rows})
 
     def shelf(req):
-        items = copies.get(req.cluster_id) or []
-        first = items[0] if items else None
+        first = (copies.get(req.cluster_id) or [None])[0]
         return (first is None, first.location.casefold() if first else "",
                 first.call_number.casefold() if first else "", req.id)
 
-    rows = sorted(rows, key=shelf)
-    return [(r, copies.get(r.cluster_id) or []) for r in rows]
-
+    return [(r, copies.get(r.cluster_id) or []) for r in sorted(rows, key=shelf)]
 
 
 def queue(
