@@ -17,14 +17,15 @@ from flask_babel import gettext as _
 
 from . import clock
 from .errors import BadRequest, Forbidden
+from .workflow import LOST
 
 # A request is filled for its borrower once the item or copy is on its way.
 FILLED_STATES = ("loaned", "copy_completed")
 # Statuses from which a patron may say how the service was.
 RATEABLE_STATES = ("returned", "shipped_return", "completed", "completed_without_return", "copy_completed",
                    "unfilled")
-# A loaned book reported lost, settled or not (it counts as filled all the same).
-LOST_STATES = ("lost", "completed_without_return")
+# A loaned book reported lost, settled or not, counts as filled all the same.
+LOST_STATES = LOST
 # Lender outcomes of a rota entry that count as asked and answered.
 SUPPLIED = "supplied"
 NOT_SUPPLIED = ("unfilled", "no_answer", "condition_rejected")

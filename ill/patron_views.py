@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from . import clock, notify, patrons
+from . import clock, patrons
 from . import requests_service as service
 from .accounts import Role, current, roles_required
 from .api import make_blueprint
@@ -18,28 +18,6 @@ bp = Blueprint("patrons", __name__, url_prefix="/patrons")
 api = make_blueprint("patrons_api", __name__)
 
 STAFF = (Role.LIBRARIAN, Role.ADMIN)
-
-
-def _suspended(patron, row) -> None:
-    """The patron hears of it, in their language, with why and until when."""
-    notify.notify(db.session, patron, "ill_suspended", until=row.until, reason=row.reason,
-                  library=patron.library.name if patron.library else "",
-                  dedupe_key=f"ill_suspended:{row.id}")
-
-
-def _lift(librarian, patron_id: int) -> int:
-    lifted = patrons.lift(db.session, librarian, patron_id)
-    if lifted:
-        patron = patrons.get_patron(db.session, librarian, patron_id)
-        notify.notify(db.session, patron, "ill_suspension_lifted",
-                      library=patron.library.name if patron.library else "")
-    return lifted
-
-
-def _suspend(librarian, patron_id: int, data: dict):
-    row = patrons.suspend(db.session, librarian, patron_id, data.get("until"), data.get("reason", ""))
-    _suspended(row.patron, row)
-    return row
 
 
 # --- pages -------------------------------------------------------------------------
@@ -61,10 +39,11 @@ def detail(patron_id: int):
     if request.method == "POST":
         try:
             if request.form.get("action") == "lift":
-                lifted = _lift(user, patron_id)
+                lifted = patrons.lift(db.session, user, patron_id)
                 message = _("Suspension lifted.") if lifted else _("No suspension was in force.")
             else:
-                _suspend(user, patron_id, request.form)
+                patrons.suspend(db.session, user, patron_id, request.form.get("until"),
+                                request.form.get("reason", ""))
                 message = _("Requests suspended.")
             db.session.commit()
         except ServiceError as exc:
@@ -108,7 +87,7 @@ def suspend_api(patron_id: int):
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         data = {}
-    _suspend(user, patron_id, data)
+    patrons.suspend(db.session, user, patron_id, data.get("until"), data.get("reason", ""))
     db.session.commit()
     (row,) = patrons.standing(db.session, user, patron_id=patron_id)
     return jsonify(row)
@@ -118,7 +97,7 @@ def suspend_api(patron_id: int):
 @roles_required(*STAFF)
 def lift_api(patron_id: int):
     user = current()
-    _lift(user, patron_id)
+    patrons.lift(db.session, user, patron_id)
     db.session.commit()
     (row,) = patrons.standing(db.session, user, patron_id=patron_id)
     return jsonify(row)

@@ -12,10 +12,11 @@ from datetime import date
 from flask_babel import gettext as _
 from sqlalchemy import case, func, select
 
-from . import clock
+from . import clock, notify
 from .accounts import Role, User, utcnow
 from .errors import BadRequest, Conflict, Forbidden, NotFound
 from .models import TERMINAL_STATES, LoanRequest, PatronSuspension
+from .workflow import LOST
 
 REASON_MAX = 255
 
@@ -38,14 +39,15 @@ def open_requests_allowed(session, user: User) -> tuple[int, int] | None:
     return count or 0, library.max_open_requests
 
 
+def _in_force(day: date):
+    """Suspensions in force on ``day``: not lifted, not yet past their last day."""
+    return select(PatronSuspension).where(PatronSuspension.lifted_at.is_(None), PatronSuspension.until >= day)
+
+
 def suspension_of(session, patron_id: int, day: date) -> PatronSuspension | None:
     """The suspension in force on ``day`` (the one lasting longest), if any."""
-    return session.scalar(
-        select(PatronSuspension)
-        .where(PatronSuspension.patron_id == patron_id, PatronSuspension.lifted_at.is_(None),
-               PatronSuspension.until >= day)
-        .order_by(PatronSuspension.until.desc()).limit(1)
-    )
+    return session.scalar(_in_force(day).where(PatronSuspension.patron_id == patron_id)
+                          .order_by(PatronSuspension.until.desc()).limit(1))
 
 
 def check_may_request(session, user: User, day: date) -> None:
@@ -109,7 +111,7 @@ def standing(session, librarian: User, day: date | None = None, patron_id: int |
     library_id = _library_of(librarian)
     open_ = func.sum(case((LoanRequest.status.not_in(TERMINAL_STATES), 1), else_=0))
     overdue = func.sum(case((LoanRequest.status == "overdue", 1), else_=0))
-    lost = func.sum(case((LoanRequest.status.in_(("lost", "completed_without_return")), 1), else_=0))
+    lost = func.sum(case((LoanRequest.status.in_(LOST), 1), else_=0))
     stmt = (select(User, func.count(LoanRequest.id), open_, overdue, lost)
             .outerjoin(LoanRequest, LoanRequest.patron_id == User.id)
             .where(User.role == Role.PATRON)
@@ -118,9 +120,7 @@ def standing(session, librarian: User, day: date | None = None, patron_id: int |
         stmt = stmt.where(User.library_id == library_id)
     if patron_id is not None:
         stmt = stmt.where(User.id == patron_id)
-    held = {s.patron_id: s for s in session.scalars(
-        select(PatronSuspension).where(PatronSuspension.lifted_at.is_(None), PatronSuspension.until >= day)
-        .order_by(PatronSuspension.until))}
+    held = {s.patron_id: s for s in session.scalars(_in_force(day).order_by(PatronSuspension.until))}
     rows = []
     for user, total, n_open, n_overdue, n_lost in session.execute(stmt):
         s = held.get(user.id)
@@ -140,8 +140,9 @@ def history(session, patron_id: int) -> list[PatronSuspension]:
 
 def suspend(session, librarian: User, patron_id: int, until, reason: str, day: date | None = None
             ) -> PatronSuspension:
-    """Stops the patron's requests up to and including ``until``. Their open
-    requests go on: the suspension is about asking for more."""
+    """Stops the patron's requests up to and including ``until``, and tells
+    the patron. Their open requests go on: the suspension is about asking
+    for more."""
     day = day or clock.today()
     patron = get_patron(session, librarian, patron_id)
     if isinstance(until, str):
@@ -159,24 +160,30 @@ def suspend(session, librarian: User, patron_id: int, until, reason: str, day: d
         raise BadRequest(_("Say why the patron is suspended ('reason'): they are told."), field="reason")
     if len(reason) > REASON_MAX:
         raise BadRequest(_("'reason' is longer than %(n)d characters.", n=REASON_MAX), field="reason")
-    for current in session.scalars(select(PatronSuspension).where(
-            PatronSuspension.patron_id == patron.id, PatronSuspension.lifted_at.is_(None),
-            PatronSuspension.until >= day)):
+    for current in session.scalars(_in_force(day).where(PatronSuspension.patron_id == patron.id)):
         # the new one replaces what was in force
         current.lifted_at, current.lifted_by = utcnow(), librarian.id
     row = PatronSuspension(patron_id=patron.id, until=until, reason=reason, created_by=librarian.id)
     session.add(row)
     session.flush()
+    # the patron hears of it, in their language, with why and until when
+    notify.notify(session, patron, "ill_suspended", until=row.until, reason=row.reason,
+                  library=_library_name(patron), dedupe_key=f"ill_suspended:{row.id}")
     return row
 
 
 def lift(session, librarian: User, patron_id: int, day: date | None = None) -> int:
-    """Ends the suspension in force now; returns how many were lifted (0 when none)."""
+    """Ends the suspension in force now, and tells the patron; returns how
+    many were lifted (0 when none, and nobody is told)."""
     day = day or clock.today()
     patron = get_patron(session, librarian, patron_id)
-    rows = list(session.scalars(select(PatronSuspension).where(
-        PatronSuspension.patron_id == patron.id, PatronSuspension.lifted_at.is_(None),
-        PatronSuspension.until >= day)))
+    rows = list(session.scalars(_in_force(day).where(PatronSuspension.patron_id == patron.id)))
     for row in rows:
         row.lifted_at, row.lifted_by = utcnow(), librarian.id
+    if rows:
+        notify.notify(session, patron, "ill_suspension_lifted", library=_library_name(patron))
     return len(rows)
+
+
+def _library_name(patron: User) -> str:
+    return patron.library.name if patron.library else ""

@@ -56,6 +56,8 @@ TERMINAL = ("completed", "completed_without_return", "copy_completed", "cancelle
 # Once the item has left the lender, a cancellation would strand it: the
 # borrowing library sends it back through returned -> shipped_return instead.
 SHIPPED = ("loaned", "received", "checked_out", "overdue", "returned", "shipped_return")
+# A loaned book reported lost, settled or not.
+LOST = ("lost", "completed_without_return")
 
 UNFILLED_REASONS = ("not_held", "on_loan", "not_for_loan", "damaged", "missing", "policy", "other")
 
