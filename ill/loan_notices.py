@@ -19,6 +19,10 @@ def title_of(req) -> str:
     return (title or getattr(req, "title", "") or citation.get("title") or f"#{req.id}")[:200]
 
 
+def _name(library) -> str:
+    return library.name if library else ""
+
+
 def request_link(req) -> str:
     for endpoint in REQUEST_PAGES:
         if endpoint in current_app.view_functions:
@@ -42,25 +46,22 @@ def on_event(session, req, event) -> None:
 
         record_declaration(session, req)
     if to == "requested" and req.current_lender_id is not None:
-        requester = req.requester_library.name if req.requester_library else ""
+        requester = _name(req.requester_library)
         notify.notify_library(session, req.current_lender_id, "request_new", **base,
                               requester=requester, service=req.service,
                               respond_by=req.answer_due,
                               dedupe_key=f"request_new:{req.id}:{req.round}:{req.current_lender_id}")
     elif action == "renew" and req.current_lender_id is not None:
-        requester = req.requester_library.name if req.requester_library else ""
         notify.notify_library(session, req.current_lender_id, "renewal_asked", **base,
-                              requester=requester, due_date=req.due_date, wanted=req.renewal_due,
+                              requester=_name(req.requester_library), due_date=req.due_date, wanted=req.renewal_due,
                               dedupe_key=f"renewal_asked:{req.id}:{event.id}")
     elif action == "report_lost" and req.current_lender_id is not None:
-        requester = req.requester_library.name if req.requester_library else ""
         notify.notify_library(session, req.current_lender_id, "loan_lost", **base,
-                              requester=requester, reason=req.close_reason,
+                              requester=_name(req.requester_library), reason=req.close_reason,
                               dedupe_key=f"loan_lost:{req.id}:{event.id}")
     elif action == "settle_lost":
-        lender = req.current_lender.name if req.current_lender else ""
         notify.notify_library(session, req.requester_library_id, "loss_settled", **base,
-                              lender=lender, charge=req.charge, note=event.note,
+                              lender=_name(req.current_lender), charge=req.charge, note=event.note,
                               dedupe_key=f"loss_settled:{req.id}")
     elif action in ("cancel", "expire") and req.current_lender_id is not None \
             and event.from_status not in ("new", "unfilled"):
@@ -72,7 +73,7 @@ def on_event(session, req, event) -> None:
     if patron is None:
         return
     if to == "received" and event.from_status != "received":
-        pickup = req.requester_library.name if req.requester_library else ""
+        pickup = _name(req.requester_library)
         notify.notify(session, patron, "ready_for_pickup", **base, library=pickup,
                       dedupe_key=f"ready_for_pickup:{req.id}")
     elif to == "copy_completed":
@@ -123,10 +124,6 @@ def remind_due_soon(session, day, days: int = 3) -> list[str]:
     return lines
 
 
-# Where a loaned book is on the borrower's side and has not started back.
-NOT_YET_BACK = ("loaned", "received", "checked_out", "overdue", "returned")
-
-
 def remind_long_overdue(session, day) -> list[str]:
     """The daily tick's step: a loan ``LOANS_OVERDUE_REMIND_DAYS`` past its
     due date and not yet shipped back is brought to both libraries, and again
@@ -135,14 +132,17 @@ def remind_long_overdue(session, day) -> list[str]:
     ago and not settled is brought to the lender, as often."""
     from sqlalchemy import select
 
+    from . import workflow
     from .config import setting
     from .models import LoanRequest
 
     every = int(setting("LOANS_OVERDUE_REMIND_DAYS"))
+    # where a loaned book is on the borrower's side and has not started back
+    not_yet_back = [status for status in workflow.SHIPPED if status != "shipped_return"]
     lines = []
     rows = session.scalars(
         select(LoanRequest)
-        .where(LoanRequest.service == "loan", LoanRequest.status.in_(NOT_YET_BACK),
+        .where(LoanRequest.service == "loan", LoanRequest.status.in_(not_yet_back),
                LoanRequest.due_date.is_not(None), LoanRequest.due_date <= day - timedelta(days=every))
         .order_by(LoanRequest.id)).all()
     for req in rows:
@@ -153,12 +153,12 @@ def remind_long_overdue(session, day) -> list[str]:
                 "due_date": req.due_date, "days": late}
         told = notify.notify_library(
             session, req.requester_library_id, "long_overdue", **base,
-            lender=req.current_lender.name if req.current_lender else "",
+            lender=_name(req.current_lender),
             patron=req.patron.name if req.patron else "", dedupe_key=f"long_overdue:{key}")
         if req.current_lender_id is not None:
             told += notify.notify_library(
                 session, req.current_lender_id, "long_overdue_lent", **base,
-                requester=req.requester_library.name if req.requester_library else "",
+                requester=_name(req.requester_library),
                 dedupe_key=f"long_overdue_lent:{key}")
         if told:
             lines.append(f"request {req.id}: {late} days overdue, both libraries reminded")
@@ -172,7 +172,7 @@ def remind_long_overdue(session, day) -> list[str]:
         told = notify.notify_library(
             session, req.current_lender_id, "loss_unsettled", request_id=req.id, title=title_of(req),
             link=request_link(req), lost_on=req.lost_on, days=waited,
-            requester=req.requester_library.name if req.requester_library else "",
+            requester=_name(req.requester_library),
             dedupe_key=f"loss_unsettled:{req.id}:{req.lost_on.isoformat()}:{waited // every}")
         if told:
             lines.append(f"request {req.id}: lost {waited} days ago and not settled, the lender reminded")
