@@ -13,6 +13,7 @@ record page's "can I ask this library, and if not why not".
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -730,14 +731,11 @@ def requestability_many(
     # at all, then its copies; a page repeats the same judgements, so each
     # is made once per service, form, library and set of statuses (with no
     # volume or year asked for, the copies' coverage does not count).
-    stale: list[dict[int, date]] = []
-
+    @functools.cache
     def stale_since() -> dict[int, date]:
-        if not stale:
-            from union_catalog.search import freshness_kept
+        from union_catalog.search import freshness_kept
 
-            stale.append({pid: known.as_of for pid, known in freshness_kept(session, day).items() if known.stale})
-        return stale[0]
+        return {pid: known.as_of for pid, known in freshness_kept(session, day).items() if known.stale}
 
     said: dict[tuple, tuple[bool, str]] = {}  # (service, form, library, statuses) -> verdict
     wants: dict[tuple[str, str | None], Wanted] = {}
@@ -768,7 +766,7 @@ def requestability_many(
                 as_of = stale_since().get(h.partner_id)
                 certainty, code = freshness_judgement(certainty, code, as_of)
                 if certainty is not None:
-                    return True, texts.describe_availability(code, {"as_of": as_of.isoformat()})
+                    return True, texts.availability(code, {"as_of": as_of.isoformat()})
             return ((True, texts.availability(code)) if certainty is not None
                     else (False, texts.describe(code, args)))
         if why[0] == "own_library":
@@ -803,14 +801,8 @@ class _Sentences:
             self.made[key] = describe(code, args)
         return self.made[key]
 
-    def availability(self, code: str) -> str:
-        key = ("availability", code)
-        if key not in self.made:
-            self.made[key] = _availability_text(code)
-        return self.made[key]
-
-    def describe_availability(self, code: str, args: dict) -> str:
-        key = ("availability", code, repr(sorted(args.items())))
+    def availability(self, code: str, args: dict | None = None) -> str:
+        key = ("availability", code, repr(sorted((args or {}).items())))
         if key not in self.made:
             self.made[key] = _availability_text(code, args)
         return self.made[key]

@@ -138,9 +138,7 @@ def apply(session, partner, lines: Iterable[Line], user=None) -> dict:
             for item_id, old, cluster_id in copies[line.barcode]:
                 wanted[item_id] = (status, old, cluster_id)
     changed = [(new, item_id) for item_id, (new, old, _c) in wanted.items() if new != old]
-    if changed:
-        bulk.update_rows(session.connection(), Item.__tablename__, [("status", "varchar")], changed)
-        search.reindex_clusters(session, {wanted[item_id][2] for _s, item_id in changed})
+    _write(session, changed, {wanted[item_id][2] for _s, item_id in changed})
     session.add(StatusUpdate(partner_id=partner.id, user_id=getattr(user, "id", None), read=len(lines),
                              changed=len(changed), unchanged=len(wanted) - len(changed), problems=len(problems)))
     session.flush()
@@ -167,7 +165,6 @@ def problem_text(problem: dict) -> str:
              barcode=problem["barcode"])
 
 
-__all__ = ["Line", "read", "read_csv", "read_json", "apply", "summary_text", "problem_text", "MAX_LINES"]
 
 
 def set_copy_status(session, partner_id: int, cluster_id: int, barcode: str, status: str) -> bool:
@@ -185,7 +182,16 @@ def set_copy_status(session, partner_id: int, cluster_id: int, barcode: str, sta
         .where(SourceRecord.partner_id == partner_id, SourceRecord.cluster_id == cluster_id,
                SourceRecord.withdrawn_at.is_(None), Item.barcode == barcode)).all()
     changed = [(status, item_id) for item_id, old in items if old != status]
+    _write(session, changed, {cluster_id})
+    return bool(items)
+
+
+def _write(session, changed: list[tuple[str, int]], cluster_ids: set[int]) -> None:
+    """Copies' new statuses, (status, item id), and the search index after them."""
     if changed:
         bulk.update_rows(session.connection(), Item.__tablename__, [("status", "varchar")], changed)
-        search.reindex_clusters(session, {cluster_id})
-    return bool(items)
+        search.reindex_clusters(session, cluster_ids)
+
+
+__all__ = ["Line", "read", "read_csv", "read_json", "apply", "set_copy_status", "summary_text", "problem_text",
+           "MAX_LINES"]
