@@ -135,6 +135,13 @@ class LastCopy:
     available: int
     call_numbers: list[str]
 
+    COLUMNS = ("union_record_id", "title", "author", "year", "isbn", "format", "items", "available", "call_numbers")
+
+    def cells(self) -> list:
+        """The row under COLUMNS, as a spreadsheet or a command prints it."""
+        return [self.cluster_id, self.title, self.author, self.year or "", " ".join(self.isbns), self.format,
+                self.items, self.available, "; ".join(self.call_numbers)]
+
 
 def last_copies(session, partner_id: int, fmt: str = "") -> list[LastCopy]:
     """The union records that this library alone holds, in title order, each

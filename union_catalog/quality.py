@@ -132,6 +132,12 @@ class Lacking:
     year: int | None
     cluster_id: int | None
 
+    COLUMNS = ("ordinal", "control_number", "title", "year", "union_record_id")
+
+    def cells(self) -> list:
+        """The row under COLUMNS, as a spreadsheet or a command prints it."""
+        return [self.ordinal, self.control_number, self.title, self.year or "", self.cluster_id or ""]
+
 
 # The facts the checks read (see _select).
 FACT_KEYS = ("format", "isbns", "isbns_set", "isbns_invalid", "issns", "author", "year", "language",

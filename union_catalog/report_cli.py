@@ -65,9 +65,7 @@ def overlap_command(only_format, fmt):
 def last_copies_command(code, only_format):
     """The union records this library alone holds, as CSV, with its call numbers."""
     rows = overlap.last_copies(db.session, _partner(code).id, _only(only_format))
-    emit(["union_record_id", "title", "author", "year", "isbn", "format", "items", "available", "call_numbers"],
-          [[r.cluster_id, r.title, r.author, r.year or "", " ".join(r.isbns), r.format, r.items, r.available,
-            "; ".join(r.call_numbers)] for r in rows], "csv")
+    emit(overlap.LastCopy.COLUMNS, [r.cells() for r in rows], "csv")
 
 
 @click.command("quality")
@@ -84,8 +82,7 @@ def quality_command(code, check_key, fmt):
         if partner is None:
             raise click.UsageError("--lacking lists one library's records: name it with --partner.")
         rows = quality.lacking(db.session, partner.id, quality.CHECK_KEYS[check_key])
-        emit(["ordinal", "control_number", "title", "year", "union_record_id"],
-              [[r.ordinal, r.control_number, r.title, r.year or "", r.cluster_id or ""] for r in rows], "csv")
+        emit(quality.Lacking.COLUMNS, [r.cells() for r in rows], "csv")
         return
     found = quality.catalogue_quality(db.session, [partner.id] if partner else None)
     if fmt == "json":

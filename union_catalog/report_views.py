@@ -59,11 +59,8 @@ def last_copies_csv(code: str):
     require_library_staff(partner.id)
     fmt = _format()
     base = url_for("catalog.record", record_id=0, _external=True)[:-1]
-    rows = [[row.cluster_id, row.title, row.author, row.year or "", " ".join(row.isbns), row.format, row.items,
-             row.available, "; ".join(row.call_numbers), f"{base}{row.cluster_id}"]
-            for row in overlap.last_copies(db.session, partner.id, fmt)]
-    return spreadsheet([["union_record_id", "title", "author", "year", "isbn", "format", "items", "available",
-                         "call_numbers", "url"], *rows],
+    rows = [[*row.cells(), f"{base}{row.cluster_id}"] for row in overlap.last_copies(db.session, partner.id, fmt)]
+    return spreadsheet([[*overlap.LastCopy.COLUMNS, "url"], *rows],
                        f"{partner.code}-last-copies{'-' + fmt if fmt else ''}.csv")
 
 
@@ -83,9 +80,10 @@ def overlap_api():
 @bp.get("/quality/", endpoint="quality")
 def quality_page():
     user = require_role(*STAFF)
-    rows = quality.catalogue_quality(db.session, _visible(user))
+    visible = _visible(user)
+    rows = quality.catalogue_quality(db.session, visible)
     return render_template("union_catalog/quality.html", rows=[r for r in rows if r.records] or rows,
-                           checks=quality.CHECKS, whole_network=_visible(user) is None,
+                           checks=quality.CHECKS, whole_network=visible is None,
                            fresh=search.freshness(db.session, clock.today()))
 
 
@@ -103,10 +101,9 @@ def quality_csv(code: str, key: str):
     require_library_staff(partner.id)
     check = _check(key)
     base = url_for("catalog.record", record_id=0, _external=True)[:-1]
-    rows = [[row.ordinal, row.control_number, row.title, row.year or "", row.cluster_id or "",
-             f"{base}{row.cluster_id}" if row.cluster_id else ""]
+    rows = [[*row.cells(), f"{base}{row.cluster_id}" if row.cluster_id else ""]
             for row in quality.lacking(db.session, partner.id, check)]
-    return spreadsheet([["ordinal", "control_number", "title", "year", "union_record_id", "url"], *rows],
+    return spreadsheet([[*quality.Lacking.COLUMNS, "url"], *rows],
                        f"{partner.code}-{check.key}.csv")
 
 
