@@ -117,6 +117,23 @@ def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
+def hold(session, user_id: int) -> None:
+    """Makes the user's other transactions that call this wait until this
+    one ends, so that what it reads next (how many requests they have open,
+    whether one for the same record is) is still true when it writes. Two
+    requests sent at the same instant (a double click) are then weighed one
+    after the other. PostgreSQL locks the user's row; SQLite, which has one
+    writer, takes the writer's lock at once (BEGIN IMMEDIATE) unless this
+    transaction has written already and so holds it."""
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(User.id).where(User.id == user_id).with_for_update())
+        return
+    raw = conn.connection.dbapi_connection
+    if not raw.in_transaction:
+        raw.execute("BEGIN IMMEDIATE")
+
+
 def find_user(session, email: str) -> User | None:
     return session.scalar(select(User).where(User.email == normalise_email(email)))
 

@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import clock, patrons, routing, workflow
+from . import accounts, clock, patrons, routing, workflow
 from .accounts import Role, User
 from .errors import BadRequest, Conflict, Forbidden, NotFound, ServiceError
 from .models import TERMINAL_STATES, LoanRequest, RequestEvent, RotaEntry
@@ -532,6 +532,9 @@ def create(session, user: User, data: dict, day: date | None = None) -> LoanRequ
             field="record_id",
         )
     library = user.library
+    # What follows counts the user's open requests: a second request of
+    # theirs sent at the same instant waits here until this one is made.
+    accounts.hold(session, user.id)
     if cluster is not None:
         wanted = routing.wanted_for(service, citation, cluster.format)
         own = next((h for h in routing.holdings_for(session, cluster.id) if h.partner_id == library.id), None)

@@ -94,3 +94,52 @@ def test_two_api_answers_with_the_same_version(net):
     assert first.status_code == 200 and second.status_code == 409
     assert second.get_json()["error"]["message"]
     assert net.get("a", rid).get_json()["status"] == "will_supply"
+
+
+def _create_at_once(app, uid: int, bodies: list[dict]) -> list[str]:
+    """Each body sent by the same user from a thread and session of its own,
+    released together; what became of each: 'created' or the refusal's code."""
+    barrier = threading.Barrier(len(bodies), timeout=30)
+    results: list[str] = []
+
+    def send(body: dict):
+        with app.app_context(), Session(db.engine) as session:
+            user = session.get(User, uid)
+            _ = user.library.max_open_requests  # read before the race, as a signed-in page has
+            barrier.wait()
+            try:
+                service.create(session, user, dict(body))
+                session.commit()
+                results.append("created")
+            except Conflict as exc:
+                session.rollback()
+                results.append(exc.code)
+
+    threads = [threading.Thread(target=send, args=(b,)) for b in bodies]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return sorted(results)
+
+
+def _open_requests(uid: int) -> int:
+    db.session.expire_all()
+    return db.session.scalar(select(func.count(LoanRequest.id)).where(LoanRequest.patron_id == uid))
+
+
+def test_two_requests_at_once_cannot_both_pass_the_limit(net, app):
+    net.libs["HOME"].max_open_requests = 1
+    net.make.commit()
+    uid = net.users["patron"].id
+    bodies = [{"citation": {"title": "Naskah Melayu"}}, {"citation": {"title": "Hikayat Aceh"}}]
+    assert _create_at_once(app, uid, bodies) == ["created", "limit"]
+    assert _open_requests(uid) == 1
+
+
+def test_a_request_sent_twice_at_once_is_made_once(net, app):
+    """A double click on the form's button: one request, the other refused as a duplicate."""
+    uid = net.users["patron"].id
+    body = {"record_id": net.cluster.id, "service": "loan"}
+    assert _create_at_once(app, uid, [body, body]) == ["created", "duplicate"]
+    assert _open_requests(uid) == 1
