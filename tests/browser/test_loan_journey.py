@@ -95,7 +95,11 @@ def test_lender_pulls_from_the_list_and_a_lost_book_is_settled(browser, live_ser
     table = page.locator("#pull-list").inner_text()
     assert "Hikayat Raja Pasai" in table and "297.9 AZR s0" in table and "Perpustakaan Rumah" in table
     page.goto(request_url)
+    barcode = page.locator("#loaned-barcode").input_value()  # its one copy, filled in
+    assert barcode and barcode in table
+    page.fill("#loaned-barcode", barcode)  # scanned, as at the desk
     _act(page, "loaned")
+    expect(page.locator("#item-barcode")).to_have_text(barcode)
     context.close()
 
     # the borrowing library lends it to the patron, who loses it

@@ -224,7 +224,15 @@ def test_the_lenders_pull_list_has_what_to_fetch_in_shelf_order(net):
         assert net.client.get("/requests/pull-list").status_code == 403
 
 
-def test_the_shipping_form_offers_the_lenders_copies_the_likeliest_first(net):
+def _barcode_field(form: str, name: str = "barcode") -> tuple[str, list[tuple[str, str]]]:
+    """The barcode input's value and its datalist's (barcode, description)s."""
+    (tag,) = re.findall(rf'<input[^>]*name="{name}"[^>]*>', form)
+    value = re.search(r'value="([^"]*)"', tag).group(1)
+    listed = form[form.index("<datalist"):form.index("</datalist>")]
+    return value, re.findall(r'<option value="([^"]*)">([^<]*)', listed)
+
+
+def test_the_shipping_form_asks_which_copy_was_sent_and_offers_the_lenders_copies(net):
     cluster = net.make.cluster_with_holdings({net.libs["A"]: ["on_loan", "available"]}, title="Hikayat Raja Pasai")
     net.make.commit()
     rid = net.create(record_id=cluster.id).get_json()["id"]
@@ -232,13 +240,27 @@ def test_the_shipping_form_offers_the_lenders_copies_the_likeliest_first(net):
     page = net.client.get(f"/requests/{rid}").get_data(as_text=True)
     form = page[page.index('id="action-loaned"'):]
     form = form[:form.index("</form>")]
-    options = re.findall(r'<option value="([^"]*)">([^<]*)</option>', form)
-    assert len(options) == 3 and options[-1][0] == ""  # two copies, then "not named"
-    assert options[0][1].endswith("· available") and options[1][1].endswith("· on_loan")  # on the shelf first
-    options = [value for value, _text in options]
+    value, options = _barcode_field(form)
+    # two copies: none is filled in for the librarian, who scans the one on the desk;
+    # both are offered, the one on the shelf first
+    assert value == "" and "2 copies: scan the one sent" in form
+    assert len(options) == 2 and options[0][1].endswith("· available") and options[1][1].endswith("· on_loan")
     version = net.get("a", rid).get_json()["version"]
-    r = net.client.post(f"/requests/{rid}/act", data={"action": "loaned", "version": version, "barcode": options[0]})
-    assert r.status_code == 303 and net.get("a", rid).get_json()["item_barcode"] == options[0]
+    r = net.client.post(f"/requests/{rid}/act", data={"action": "loaned", "version": version,
+                                                      "barcode": "NO-SUCH-COPY"}, follow_redirects=True)
+    assert "no copy of this record with the barcode &#39;NO-SUCH-COPY&#39;" in r.get_data(as_text=True)
+    assert net.get("a", rid).get_json()["status"] == "requested"  # as it was
+    r = net.client.post(f"/requests/{rid}/act", data={"action": "loaned", "version": version,
+                                                      "barcode": f" {options[1][0]} "})  # a scanner's spaces
+    assert r.status_code == 303 and net.get("a", rid).get_json()["item_barcode"] == options[1][0]
+    assert f'<dd id="item-barcode">{options[1][0]}</dd>' in net.client.get(f"/requests/{rid}").get_data(as_text=True)
+    # a record the library has one copy of: that copy is filled in
+    single = net.create(who="patron2").get_json()["id"]
+    assert net.get("a", single).get_json()["current_lender"] == "A"
+    page = net.client.get(f"/requests/{single}").get_data(as_text=True)
+    form = page[page.index('id="action-loaned"'):]
+    value, options = _barcode_field(form[:form.index("</form>")])
+    assert len(options) == 1 and value == options[0][0] != ""
 
 
 def test_the_borrowing_library_prints_a_book_band_for_a_loan_received(net):
@@ -271,7 +293,8 @@ def test_the_loans_fetched_are_marked_shipped_from_the_pull_list_each_on_its_own
     assert f'id="ship-{first}"' in page and f'id="ship-{second}"' in page
     assert net.get("home", copy).get_json()["current_lender"] == "B"  # A has two to answer already
     versions = {r: net.get("a", r).get_json()["version"] for r in (first, second)}
-    (barcode,) = re.findall(rf'<select name="barcode-{first}"[^>]*>\s*<option value="([^"]+)"', page)
+    barcode, _options = _barcode_field(page[page.index(f'name="barcode-{first}"') - 10:], f"barcode-{first}")
+    assert barcode  # A's one copy, filled in
     # meanwhile the second was answered elsewhere: its version is stale
     assert net.act("a", second, "expect_to_supply").status_code == 200
     r = net.client.post("/requests/pull-list", data={
