@@ -1421,6 +1421,7 @@ def summaries(session, ids: list[int], user, day: date, partners: dict | None = 
             for cid in ids if cid in clusters}
     page_answers = requestability_many(session, user, list(held), day, held=held) if signed_in else {}
     no_agreement = _("no agreement") if signed_in else None
+    fresh = freshness_kept(session, day)  # "available" is as of each library's last statuses
     out = []
     for cid in ids:
         cluster = clusters.get(cid)
@@ -1448,6 +1449,8 @@ def summaries(session, ids: list[int], user, day: date, partners: dict | None = 
                     "available": slot["available"],
                     "requestable": requestable,
                     "services": offered,
+                    "as_of": known.as_of.isoformat() if (known := fresh.get(pid)) else None,
+                    "stale": bool(known and known.stale),
                 }
             )
         out.append({**_description(cluster), "holdings": holdings})

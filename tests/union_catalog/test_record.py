@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from babel.dates import format_date
 
 from ill import clock
 from tests.factories import bearer, login
@@ -335,3 +336,12 @@ def test_each_librarys_copies_say_how_fresh_they_are(client, make, session):
     assert holdings["PNRI"]["as_of"] is None and not holdings["PNRI"]["stale"]  # never imported here
     page = client.get(f"/catalog/records/{rec.id}", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert page.count("copies as of") == 2 and page.count("may be out of date") == 1
+    # a search result says the same of each library's copies
+    hit = client.get("/api/v1/search?q=fiqh+zakat").get_json()["results"][0]
+    found = {h["library"]: h for h in hit["holdings"]}
+    assert found["UINSU"]["stale"] and found["UINSU"]["as_of"] == holdings["UINSU"]["as_of"]
+    assert not found["UGM"]["stale"] and found["UGM"]["as_of"] and not found["PNRI"]["stale"]
+    page = client.get("/catalog/search?q=fiqh+zakat", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert page.count("may be out of date") == 1
+    day = format_date(today - timedelta(days=90), "long", locale="en")
+    assert f"Copies as of {day}: the library has sent no export since" in page
