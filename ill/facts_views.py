@@ -106,6 +106,63 @@ def charges_api():
                     "accounts": [a.to_dict(codes) for a in accounts]})
 
 
+def _overdue():
+    """The books that should be back, as far as the user may see them; a
+    coordinator may narrow them to one library (``library``, its code)."""
+    from agreements.models import Partner
+
+    from . import overdue
+
+    user = current()
+    visible = facts.visible_partner_ids(user)
+    names = {pid: (code, name) for pid, code, name in db.session.execute(select(Partner.id, Partner.code,
+                                                                                Partner.name))}
+    chosen = (request.args.get("library") or "").strip().upper()
+    if chosen and visible is None:
+        by_code = {code: pid for pid, (code, _name) in names.items()}
+        if chosen not in by_code:
+            raise BadRequest(_("No partner library has the code '%(code)s'.", code=chosen[:20]), field="library")
+        visible = [by_code[chosen]]
+    late, lost = overdue.late_loans(db.session, clock.today(), visible, user.library_id)
+    return late, lost, overdue.tally(late, lost), names, chosen
+
+
+@bp.get("/overdue", endpoint="overdue")
+@login_required
+def overdue_page():
+    late, lost, tallies, names, chosen = _overdue()
+    from .config import setting
+
+    return render_template("facts/overdue.html", late=late, lost=lost, tallies=tallies, names=names,
+                           chosen=chosen, today=clock.today(), long_days=int(setting("LOANS_OVERDUE_REMIND_DAYS")))
+
+
+@bp.get("/overdue.csv")
+@login_required
+def overdue_csv():
+    late, lost, _tallies, names, chosen = _overdue()
+    rows = [["request", "title", "borrower", "lender", "status", "due_date", "days_late", "long_overdue",
+             "recalled_on", "renewal_asked", "lost_on", "patron"]]
+    rows += [[x.request_id, x.title, names[x.borrower_id][0], names.get(x.lender_id, ("",))[0], x.status,
+              x.due_date, x.days_late, "yes" if x.long_overdue else "", x.recalled_on, x.renewal_asked,
+              x.lost_on, x.patron or ""] for x in late + lost]
+    return spreadsheet(rows, f"overdue-{chosen.lower() + '-' if chosen else ''}{clock.today().isoformat()}.csv")
+
+
+@api.get("/overdue")
+@login_required
+def overdue_api():
+    late, lost, tallies, names, _chosen = _overdue()
+    codes = {pid: code for pid, (code, _name) in names.items()}
+    return jsonify({
+        "as_of": clock.today().isoformat(),
+        "late": [x.to_dict(codes) for x in late],
+        "lost": [x.to_dict(codes) for x in lost],
+        "libraries": [{"library": codes[pid], **vars(t)} for pid, t in
+                      sorted(tallies.items(), key=lambda kv: codes[kv[0]])],
+    })
+
+
 @api.get("/facts")
 @login_required
 def facts_api():

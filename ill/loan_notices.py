@@ -132,17 +132,15 @@ def remind_long_overdue(session, day) -> list[str]:
     ago and not settled is brought to the lender, as often."""
     from sqlalchemy import select
 
-    from . import workflow
     from .config import setting
     from .models import LoanRequest
+    from .overdue import NOT_YET_BACK
 
     every = int(setting("LOANS_OVERDUE_REMIND_DAYS"))
-    # where a loaned book is on the borrower's side and has not started back
-    not_yet_back = [status for status in workflow.SHIPPED if status != "shipped_return"]
     lines = []
     rows = session.scalars(
         select(LoanRequest)
-        .where(LoanRequest.service == "loan", LoanRequest.status.in_(not_yet_back),
+        .where(LoanRequest.service == "loan", LoanRequest.status.in_(NOT_YET_BACK),
                LoanRequest.due_date.is_not(None), LoanRequest.due_date <= day - timedelta(days=every))
         .order_by(LoanRequest.id)).all()
     for req in rows:
