@@ -54,6 +54,8 @@ class Partner(db.Model):
     review_requests: Mapped[bool] = mapped_column(default=False)
     # How many open requests each of its patrons may have at once; None: no limit.
     max_open_requests: Mapped[int | None] = mapped_column(Integer)
+    # How many days a book received for a patron waits for them; None: LOANS_PICKUP_DAYS.
+    pickup_days: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 

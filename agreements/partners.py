@@ -118,8 +118,10 @@ def to_dict(partner: Partner, day) -> dict:
 
 
 # What a librarian may change about their own library; coordinators change all.
-LIBRARIAN_FIELDS = ("lending_paused_until", "pause_reason", "review_requests", "max_open_requests")
+LIBRARIAN_FIELDS = ("lending_paused_until", "pause_reason", "review_requests", "max_open_requests",
+                    "pickup_days")
 MAX_OPEN_REQUESTS = 999
+MAX_PICKUP_DAYS = 60
 HOLDINGS_TAGS = ("auto", "952", "852", "949", "none")
 
 
@@ -153,6 +155,27 @@ def _limit(value, field: str) -> int | None:
     return number
 
 
+def _pickup_days(value, field: str) -> int | None:
+    """A whole number of days from 1 to MAX_PICKUP_DAYS; nothing (None, empty)
+    for the network's default."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        number = int(str(value).strip()) if not isinstance(value, bool) else None
+    except ValueError:
+        number = None
+    if number is None or not 1 <= number <= MAX_PICKUP_DAYS:
+        raise AgreementError(
+            _(
+                "%(field)s: give a whole number of days from 1 to %(max)d, or nothing for the network's "
+                "default; not '%(value)s'.",
+                field=field, max=MAX_PICKUP_DAYS, value=str(value)[:20],
+            ),
+            field=field,
+        )
+    return number
+
+
 def update(session, partner: Partner, data: dict, user) -> dict:
     """Changes the fields given, as far as ``user`` may; returns {field: [before, after]}."""
     from datetime import date as _date
@@ -173,8 +196,9 @@ def update(session, partner: Partner, data: dict, user) -> dict:
         if beyond:
             raise Forbidden(
                 _(
-                    "A librarian may only pause or resume lending, set request review and "
-                    "how many open requests a patron may have; not: %(fields)s.",
+                    "A librarian may only pause or resume lending, set request review, "
+                    "how many open requests a patron may have and how long a book waits for its patron; "
+                    "not: %(fields)s.",
                     fields=", ".join(sorted(beyond)),
                 )
             )
@@ -184,6 +208,8 @@ def update(session, partner: Partner, data: dict, user) -> dict:
             values[key] = _bool(value, key)
         elif key == "max_open_requests":
             values[key] = _limit(value, key)
+        elif key == "pickup_days":
+            values[key] = _pickup_days(value, key)
         elif key == "lending_paused_until":
             if value in (None, ""):
                 values[key] = None
@@ -242,4 +268,5 @@ def to_dict_full(partner: Partner, day) -> dict:
     out = to_dict(partner, day)
     out["review_requests"] = partner.review_requests
     out["max_open_requests"] = partner.max_open_requests
+    out["pickup_days"] = partner.pickup_days
     return out

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from ill import clock
 from ill.accounts import current, login_required, require_role
+from ill.config import setting
 from ill.errors import BadRequest, Forbidden, ServiceError
 from ill.extensions import db
 
@@ -173,7 +174,8 @@ def partner_detail(code):
                 error, status = _("Give the last day lending is paused."), 400
         elif form.get("action") == "review":
             data = {"review_requests": form.get("review_requests") == "on",
-                    "max_open_requests": form.get("max_open_requests", "")}
+                    "max_open_requests": form.get("max_open_requests", ""),
+                    "pickup_days": form.get("pickup_days", "")}
         else:
             data = {k: form.get(k, "") for k in partner_service.EDITABLE if k != "review_requests"}
         if data is not None:
@@ -204,6 +206,8 @@ def partner_detail(code):
         systems=[s.value for s in LibrarySystem],
         holdings_tags=partner_service.HOLDINGS_TAGS,
         max_open_requests_max=partner_service.MAX_OPEN_REQUESTS,
+        pickup_days_max=partner_service.MAX_PICKUP_DAYS,
+        pickup_days_default=setting("LOANS_PICKUP_DAYS"),
         agreements=agreements,
         history=db.session.scalars(
             select(PartnerChange)

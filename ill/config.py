@@ -81,6 +81,9 @@ class Defaults:
     # A loan this many days past its due date and not yet on its way back:
     # both libraries are reminded, and again every as many days.
     LOANS_OVERDUE_REMIND_DAYS = 14
+    # How long a book received for a patron waits for them at the borrowing
+    # library, when the library sets none (partners.pickup_days).
+    LOANS_PICKUP_DAYS = 7
 
     # Document delivery
     DELIVERY_MAX_BYTES = 50 * 1024 * 1024

@@ -19,7 +19,7 @@ def steps() -> list[tuple[str, Step]]:
     from union_catalog import alerts as catalog_alerts
     from union_catalog import jobs as catalog_jobs
 
-    from . import delivery, loan_notices, requests_service
+    from . import delivery, loan_notices, pickup, requests_service
 
     return [
         ("catalogue imports", catalog_jobs.tick),
@@ -28,6 +28,7 @@ def steps() -> list[tuple[str, Step]]:
         ("overdue loans", requests_service.tick_overdue),
         ("due-soon reminders", loan_notices.remind_due_soon),
         ("long-overdue loans", loan_notices.remind_long_overdue),
+        ("books not collected", pickup.remind_uncollected),
         ("expired copies", delivery.expire_copies),
         ("agreements", alerts.run),
         ("search alerts", catalog_alerts.run),

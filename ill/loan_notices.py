@@ -74,7 +74,9 @@ def on_event(session, req, event) -> None:
         return
     if to == "received" and event.from_status != "received":
         pickup = _name(req.requester_library)
-        notify.notify(session, patron, "ready_for_pickup", **base, library=pickup,
+        from .pickup import kept_until
+
+        notify.notify(session, patron, "ready_for_pickup", **base, library=pickup, until=kept_until(req),
                       dedupe_key=f"ready_for_pickup:{req.id}")
     elif to == "copy_completed":
         from .delivery import copy_for

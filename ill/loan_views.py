@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from . import clock, patrons, routing, workflow
+from . import clock, patrons, pickup, routing, workflow
 from . import requests_service as service
 from .accounts import Role, current, login_required, roles_required
 from .errors import Forbidden, ServiceError
@@ -24,6 +24,7 @@ def _labels():
         "loan_reason": routing.describe,
         "loan_outcome": lambda o: str(workflow.OUTCOME_LABELS.get(o, o)),
         "unfilled_label": lambda r: str(workflow.UNFILLED_LABELS.get(r, r)),
+        "loan_pickup_by": pickup.kept_until,
     }
 
 

@@ -85,6 +85,9 @@ MESSAGES: dict[str, Kind] = {
     "long_overdue": Kind(
         _l("Long overdue, %(days)s days: %(title)s (request #%(request_id)s)"), "mail/long_overdue.txt",
         _l("A book my library borrowed is long overdue"), LIBRARIAN, must_know=True),
+    "not_collected": Kind(
+        _l("Not collected: %(title)s (request #%(request_id)s)"), "mail/not_collected.txt",
+        _l("A book my library received for a patron was not collected in time"), LIBRARIAN, must_know=True),
     "loss_settled": Kind(
         _l("Loss settled for request #%(request_id)s"), "mail/loss_settled.txt",
         _l("A lender settles a loss my library reported"), LIBRARIAN, must_know=True),
@@ -92,6 +95,12 @@ MESSAGES: dict[str, Kind] = {
     "ready_for_pickup": Kind(
         _l("Ready for pick-up: %(title)s"), "mail/ready_for_pickup.txt",
         _l("A book I asked for is ready for pick-up"), PATRON),
+    "pickup_reminder": Kind(
+        _l("Still waiting for you until %(until)s: %(title)s"), "mail/pickup_reminder.txt",
+        _l("A book waiting for me is about to go back"), PATRON),
+    "pickup_expired": Kind(
+        _l("Not collected, going back: %(title)s"), "mail/pickup_expired.txt",
+        _l("A book I did not collect in time goes back"), PATRON, must_know=True),
     "copy_ready": Kind(
         _l("Your copy is ready: %(title)s"), "mail/copy_ready.txt",
         _l("A copy I asked for is ready to download"), PATRON),

@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import accounts, clock, patrons, routing, workflow
+from . import accounts, clock, patrons, pickup, routing, workflow
 from .accounts import Role, User
 from .errors import BadRequest, Conflict, Forbidden, NotFound, ServiceError
 from .models import TERMINAL_STATES, LoanRequest, RequestEvent, RotaEntry
@@ -775,6 +775,10 @@ def rota_rows(req: LoanRequest, staff: bool = True) -> list[dict]:
     return rows
 
 
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
 def to_dict(req: LoanRequest, user: User | None = None) -> dict:
     staff = user is None or user.role != Role.PATRON
     return {
@@ -802,6 +806,7 @@ def to_dict(req: LoanRequest, user: User | None = None) -> dict:
         "renewals": req.renewals or 0,
         "recalled_on": req.recalled_on.isoformat() if req.recalled_on else None,
         "lost_on": req.lost_on.isoformat() if req.lost_on else None,
+        "pickup_by": _iso(pickup.kept_until(req)),
         "item_barcode": req.item_barcode or None,
         "loan_cost": str(req.loan_cost) if req.loan_cost is not None else None,
         "charge": req.charge or None,

@@ -180,6 +180,16 @@ def test_partner_pages(client, people, session):
     home = session.query(Partner).filter_by(code="HOME").one()
     assert home.max_open_requests is None and home.review_requests is False
     assert '<dd id="max-open-requests">no limit</dd>' in client.get("/partners/HOME").get_data(as_text=True)
+    # how long a book received waits for its patron: the network's default, or the library's own
+    page = client.get("/partners/HOME").get_data(as_text=True)
+    assert 'id="pickup-days">7 days <span class="muted">(the network' in page
+    client.post("/partners/HOME", data={"action": "review", "pickup_days": "5"})
+    page = client.get("/partners/HOME").get_data(as_text=True)
+    assert '<dd id="pickup-days">5 days</dd>' in page
+    r = client.post("/partners/HOME", data={"action": "review", "pickup_days": "90"})
+    assert r.status_code == 400 and "pickup_days: give a whole number of days from 1 to 60" in r.get_data(as_text=True)
+    session.expire_all()
+    assert session.query(Partner).filter_by(code="HOME").one().pickup_days == 5
     assert client.post("/partners/UGM", data={"action": "resume"}).status_code == 403
     assert client.post("/partners/HOME", data={"action": "edit", "name": "X"}).status_code == 403
     client.post("/logout")

@@ -1,0 +1,92 @@
+"""How long a book received for a patron waits for them at the borrowing
+library (its hold shelf), and what the daily tick does when it waits too
+long.
+
+A loan received from the lender is kept for its patron for the borrowing
+library's ``pickup_days`` (``LOANS_PICKUP_DAYS``, 7, when the library sets
+none), counted from the day it was received and that day's last included.
+On the last two days the patron is reminded; the day after, the patron is
+told it goes back, and the borrowing library's librarians that it was not
+collected: they mark it returned and ship it back to the lender (by hand,
+since the book is on their shelf), or lend it to the patron late if the
+patron comes after all.
+"""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from . import clock
+
+# The patron is reminded when the book is kept this many days more at most.
+REMIND_WITHIN_DAYS = 1
+
+
+def shelf_days(library) -> int:
+    """How many days the library keeps a book received for a patron."""
+    from .config import setting
+
+    days = getattr(library, "pickup_days", None)
+    return int(days) if days else int(setting("LOANS_PICKUP_DAYS"))
+
+
+def received_on(req) -> date | None:
+    """The day (on the network's calendar) the borrowing library last
+    received the book, from the request's history."""
+    days = [clock.day_of(e.at) for e in req.events if e.to_status == "received" and e.from_status != "received"]
+    return max(days) if days else None
+
+
+def kept_until(req) -> date | None:
+    """The last day a book received waits for its patron; None unless the
+    loan is received and waiting."""
+    if req.service != "loan" or req.status != "received":
+        return None
+    day = received_on(req)
+    if day is None:
+        return None
+    return day + timedelta(days=shelf_days(req.requester_library) - 1)
+
+
+def remind_uncollected(session, day: date) -> list[str]:
+    """The daily tick's step: a patron whose book waits its last days is
+    reminded once; one not collected in time is told it goes back, and the
+    borrowing library to send it back."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import selectinload
+
+    from . import notify
+    from .loan_notices import request_link, title_of
+    from .models import LoanRequest
+
+    lines = []
+    rows = session.scalars(
+        select(LoanRequest)
+        .options(selectinload(LoanRequest.events), selectinload(LoanRequest.requester_library))
+        .where(LoanRequest.service == "loan", LoanRequest.status == "received")
+        .order_by(LoanRequest.id)).all()
+    for req in rows:
+        until = kept_until(req)
+        if until is None:
+            continue
+        base = {"request_id": req.id, "title": title_of(req), "link": request_link(req), "until": until}
+        if day > until:
+            lender = req.current_lender.name if req.current_lender else ""
+            told = bool(notify.notify_library(
+                session, req.requester_library_id, "not_collected", **base,
+                received=received_on(req), lender=lender,
+                patron=req.patron.name if req.patron else "", dedupe_key=f"not_collected:{req.id}:{until}"))
+            if req.patron is not None and notify.notify(
+                    session, req.patron, "pickup_expired", **base, lender=lender,
+                    library=req.requester_library.name, dedupe_key=f"pickup_expired:{req.id}:{until}"):
+                told = True
+            if told:
+                lines.append(f"request {req.id}: not collected by {until.isoformat()}, library and patron told")
+        elif (until - day).days <= REMIND_WITHIN_DAYS and received_on(req) < day and req.patron is not None:
+            if notify.notify(session, req.patron, "pickup_reminder", **base,
+                             library=req.requester_library.name,
+                             dedupe_key=f"pickup_reminder:{req.id}:{until}") is not None:
+                lines.append(f"request {req.id}: pick-up reminder to {req.patron.email}")
+    return lines
+
+
+__all__ = ["REMIND_WITHIN_DAYS", "shelf_days", "received_on", "kept_until", "remind_uncollected"]

@@ -1,0 +1,87 @@
+"""A book received waits for its patron on the borrowing library's hold shelf
+for the library's pickup_days (else LOANS_PICKUP_DAYS): the patron is told
+until when, reminded on the last day, and once the time is up the patron
+hears it goes back and the library that it was not collected."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from ill import clock, pickup
+from ill.notify import Notice
+from tests.ill.test_loan_pages import _login
+
+
+def _received(net, who="patron") -> int:
+    rid = net.create(who=who).get_json()["id"]
+    assert net.act("a", rid, "loaned").status_code == 200
+    assert net.act("home", rid, "received").status_code == 200
+    return rid
+
+
+def _told(net, kind: str) -> list[Notice]:
+    net.session.expire_all()
+    return list(net.session.scalars(select(Notice).where(Notice.kind == kind).order_by(Notice.id)))
+
+
+def test_a_book_received_is_kept_for_the_library_s_days_and_the_patron_is_told_until_when(net):
+    today = clock.today()
+    rid = _received(net)
+    assert net.get("patron", rid).get_json()["pickup_by"] == (today + timedelta(days=6)).isoformat()  # 7 days
+    (ready,) = _told(net, "ready_for_pickup")
+    assert "It is kept for you until" in ready.body
+    # the library keeps books three days: a librarian sets it for their own library
+    r = net.call("home", "PATCH", "/partners/HOME", {"pickup_days": 3})
+    assert r.status_code == 200 and r.get_json()["pickup_days"] == 3
+    assert net.get("patron", rid).get_json()["pickup_by"] == (today + timedelta(days=2)).isoformat()
+    for bad in (0, 61, "soon", 2.5, True):
+        r = net.call("home", "PATCH", "/partners/HOME", {"pickup_days": bad})
+        assert r.status_code == 400 and r.get_json()["error"]["field"] == "pickup_days", bad
+    assert net.call("a", "PATCH", "/partners/HOME", {"pickup_days": 5}).status_code == 403
+    assert net.call("home", "GET", "/partners/HOME").get_json()["pickup_days"] == 3  # as it was
+    # the request page says it; once lent to the patron it is no longer waiting
+    _login(net, "patron")
+    page = net.client.get(f"/requests/{rid}").get_data(as_text=True)
+    assert 'id="pickup-by"' in page
+    assert net.act("home", rid, "checked_out").status_code == 200
+    assert net.get("patron", rid).get_json()["pickup_by"] is None
+
+
+def test_the_tick_reminds_the_patron_then_tells_both_once_the_time_is_up(net):
+    net.libs["HOME"].pickup_days = 3
+    net.make.commit()
+    today = clock.today()
+    waiting = _received(net)
+    collected = _received(net, who="patron2")
+    assert net.act("home", collected, "checked_out").status_code == 200
+
+    assert pickup.remind_uncollected(net.session, today) == []  # the day it came: told it is ready
+    lines = pickup.remind_uncollected(net.session, today + timedelta(days=1))
+    net.session.commit()
+    assert lines == [f"request {waiting}: pick-up reminder to {net.users['patron'].email}"]
+    (reminder,) = _told(net, "pickup_reminder")
+    assert reminder.user_id == net.users["patron"].id and "still waiting for you" in reminder.body
+    assert pickup.remind_uncollected(net.session, today + timedelta(days=2)) == []  # once
+    assert _told(net, "not_collected") == [] and _told(net, "pickup_expired") == []
+
+    lines = pickup.remind_uncollected(net.session, today + timedelta(days=3))
+    net.session.commit()
+    assert lines == [f"request {waiting}: not collected by {(today + timedelta(days=2)).isoformat()}, "
+                     "library and patron told"]
+    (library,) = _told(net, "not_collected")
+    assert library.user_id == net.users["home"].id and "Siti" in library.body and "Perpustakaan A" in library.body
+    (patron,) = _told(net, "pickup_expired")
+    assert patron.user_id == net.users["patron"].id and "goes back to Perpustakaan A" in patron.body
+    assert pickup.remind_uncollected(net.session, today + timedelta(days=4)) == []  # said once
+    # the library sends it back: nothing more to say
+    assert net.act("home", waiting, "returned").status_code == 200
+    assert net.get("home", waiting).get_json()["pickup_by"] is None
+
+
+def test_the_daily_tick_runs_the_step(net, runner):
+    _received(net)
+    r = runner.invoke(args=["tick", "--as-of", (clock.today() + timedelta(days=7)).isoformat()])
+    assert r.exit_code == 0, r.output
+    assert "not collected by" in r.output
