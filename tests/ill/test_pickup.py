@@ -45,6 +45,8 @@ def test_a_book_received_is_kept_for_the_library_s_days_and_the_patron_is_told_u
     _login(net, "patron")
     page = net.client.get(f"/requests/{rid}").get_data(as_text=True)
     assert 'id="pickup-by"' in page
+    mine = net.client.get("/requests/mine").get_data(as_text=True)
+    assert "pick up by" in mine
     assert net.act("home", rid, "checked_out").status_code == 200
     assert net.get("patron", rid).get_json()["pickup_by"] is None
 
