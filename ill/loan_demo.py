@@ -1,12 +1,13 @@
 """Demo loan requests: a few union records held by UGM and UIN Sunan
 Kalijaga, and requests by UINSU's demo patrons in different states (asked,
-shipped and received, a copy on its way, a book reported lost). Loaded after the partners, users
+shipped and received, a copy on its way, a book reported lost, a book kept
+long past its due date). Loaded after the partners, users
 and agreements demos; idempotent (nothing is added when the demo patron has
 requests already)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
@@ -17,7 +18,8 @@ from . import requests_service as service
 from .models import LoanRequest
 
 PATRON = "mahasiswa@uinsu.demo.ill"
-# A second patron, who lost a book the lender has still to settle.
+# A second patron, who lost a book the lender has still to settle and keeps
+# another long past its due date.
 LOSER = "dosen@uinsu.demo.ill"
 LIBRARIANS = {
     "UINSU": "pustakawan@uinsu.demo.ill",
@@ -109,10 +111,10 @@ def load(session, today: date | None = None) -> list[str]:
     users = {code: accounts.find_user(session, email) for code, email in LIBRARIANS.items()}
     first, second, serial = _records(session)
 
-    def act(req, action, **params):
+    def act(req, action, day=today, **params):
         lender = users.get(req.current_lender.code) if req.current_lender else None
         who = lender if action in ("will_supply", "loaned", "expect_to_supply") else users["UINSU"]
-        service.fire(session, who, req, action, params, req.version, today)
+        service.fire(session, who, req, action, params, req.version, day)
 
     asked = service.create(
         session, patron, {"record_id": first, "service": "loan", "note": "Untuk skripsi bab II"}, today
@@ -144,6 +146,15 @@ def load(session, today: date | None = None) -> list[str]:
                 act(lost, action)
             act(lost, "report_lost", reason="Hilang di angkutan umum; pemustaka bersedia mengganti")
         made.append(lost)
+        # asked seven weeks ago, lent for four: long overdue now
+        asked_on = today - timedelta(days=49)
+        late = service.create(session, loser, {"record_id": second, "service": "loan"}, asked_on)
+        if late.current_lender is not None and users.get(late.current_lender.code):
+            for action in ("loaned", "received", "checked_out"):
+                act(late, action, day=asked_on + timedelta(days=3),
+                    **({"due_date": (asked_on + timedelta(days=31)).isoformat()} if action == "loaned" else {}))
+            service.tick_overdue(session, today)
+        made.append(late)
     for req in made:
         lines.append(
             f"loan request {req.id}: {req.service} {req.status}"

@@ -9,7 +9,7 @@ def test_demo_makes_requests_in_several_states_once(app):
     lines = demo.load(db.session)
     db.session.commit()
     statuses = sorted(db.session.scalars(select(LoanRequest.status)))
-    assert statuses == ["lost", "received", "requested", "will_supply"], lines
+    assert statuses == ["lost", "overdue", "received", "requested", "will_supply"], lines
     demo.load(db.session)
     db.session.commit()
-    assert len(db.session.scalars(select(LoanRequest.id)).all()) == 4
+    assert len(db.session.scalars(select(LoanRequest.id)).all()) == 5
