@@ -41,6 +41,9 @@ def on_event(session, req, event) -> None:
     base = {"request_id": req.id, "title": title, "link": request_link(req)}
     patron = req.patron
 
+    if action == "message":  # says nothing of the request's status
+        _tell_message(session, req, event, base)
+        return
     if action == "create":
         from .delivery import record_declaration
 
@@ -177,6 +180,24 @@ def remind_long_overdue(session, day) -> list[str]:
         if told:
             lines.append(f"request {req.id}: lost {waited} days ago and not settled, the lender reminded")
     return lines
+
+
+def _tell_message(session, req, event, base: dict) -> None:
+    """A message on a request, to whom it was written: a library's librarians
+    or the patron."""
+    data = event.data or {}
+    sender = {"patron": req.patron.name if req.patron else "",
+              "borrowing_library": _name(req.requester_library),
+              "lender": _name(req.current_lender)}.get(data.get("from"), "")
+    said = {**base, "sender": sender, "message": event.note, "dedupe_key": f"request_message:{event.id}"}
+    to = data.get("to")
+    if to == "patron" and req.patron is not None:
+        notify.notify(session, req.patron, "request_message_patron", **said)
+    elif to == "lender" and req.current_lender_id is not None:
+        notify.notify_library(session, req.current_lender_id, "request_message", **said)
+    elif to == "borrowing_library":
+        notify.notify_library(session, req.requester_library_id, "request_message",
+                              **{**said, "patron": req.patron.name if req.patron else ""})
 
 
 def attach() -> None:

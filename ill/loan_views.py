@@ -25,6 +25,7 @@ def _labels():
         "loan_outcome": lambda o: str(workflow.OUTCOME_LABELS.get(o, o)),
         "unfilled_label": lambda r: str(workflow.UNFILLED_LABELS.get(r, r)),
         "loan_pickup_by": pickup.kept_until,
+        "loan_event_for_patron": workflow.for_patron,
     }
 
 

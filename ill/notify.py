@@ -85,6 +85,9 @@ MESSAGES: dict[str, Kind] = {
     "long_overdue": Kind(
         _l("Long overdue, %(days)s days: %(title)s (request #%(request_id)s)"), "mail/long_overdue.txt",
         _l("A book my library borrowed is long overdue"), LIBRARIAN, must_know=True),
+    "request_message": Kind(
+        _l("Message on request #%(request_id)s: %(title)s"), "mail/request_message.txt",
+        _l("A library or a patron writes about a request of my library"), LIBRARIAN, must_know=True),
     "not_collected": Kind(
         _l("Not collected: %(title)s (request #%(request_id)s)"), "mail/not_collected.txt",
         _l("A book my library received for a patron was not collected in time"), LIBRARIAN, must_know=True),
@@ -95,6 +98,9 @@ MESSAGES: dict[str, Kind] = {
     "ready_for_pickup": Kind(
         _l("Ready for pick-up: %(title)s"), "mail/ready_for_pickup.txt",
         _l("A book I asked for is ready for pick-up"), PATRON),
+    "request_message_patron": Kind(
+        _l("A message from your library about %(title)s"), "mail/request_message_patron.txt",
+        _l("My library writes about one of my requests"), PATRON, must_know=True),
     "pickup_reminder": Kind(
         _l("Still waiting for you until %(until)s: %(title)s"), "mail/pickup_reminder.txt",
         _l("A book waiting for me is about to go back"), PATRON),

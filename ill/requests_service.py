@@ -824,6 +824,7 @@ def to_dict(req: LoanRequest, user: User | None = None) -> dict:
                 "data": e.data or {},
             }
             for e in req.events
+            if staff or workflow.for_patron(e)
         ],
         "actions": workflow.allowed_actions(req, roles_for(user, req)) if user is not None else [],
         "created_at": req.created_at.isoformat() if req.created_at else None,

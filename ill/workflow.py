@@ -185,6 +185,43 @@ def _advance(outcome: str, detail_param: str | None = None) -> Effect:
     return effect
 
 
+# Who a message goes to. A message between the two libraries is theirs: the
+# patron does not see it. One to or from the patron, the patron sees.
+MESSAGE_TO = ("lender", "borrowing_library", "patron")
+
+
+def message(ctx: Context) -> None:
+    """A word on the request without changing it: the patron writes to their
+    library; the borrowing library to the lender (``to``: lender, the
+    default) or to its patron (``to``: patron); the lender to the borrowing
+    library."""
+    if not param_text(ctx, "note"):
+        raise BadRequest(_("Write the message ('note')."), field="note")
+    wanted = str(ctx.params.get("to") or "").strip()
+    if PATRON in ctx.roles:
+        sender, to = "patron", "borrowing_library"
+    elif BORROWER in ctx.roles:
+        sender, to = "borrowing_library", wanted or "lender"
+        if to not in ("lender", "patron"):
+            raise BadRequest(_("'to' must be lender or patron, not '%(value)s'.", value=wanted[:20]), field="to")
+        if to == "lender" and ctx.request.current_lender_id is None:
+            raise Conflict(_("No lender has this request now: there is nobody to write to."))
+        if to == "patron" and ctx.request.patron_id is None:
+            raise Conflict(_("This request has no patron to write to."))
+    else:
+        sender, to = "lender", "borrowing_library"
+    ctx.data.update({"from": sender, "to": to})
+
+
+def for_patron(event) -> bool:
+    """Whether the patron sees this event of their request: all but the
+    messages between the two libraries."""
+    if event.action != "message":
+        return True
+    data = event.data or {}
+    return "patron" in (data.get("from"), data.get("to"))
+
+
 def conditional(ctx: Context) -> None:
     ctx.request.condition = param_text(ctx, "condition", required=True)
     ctx.request.cost = param_text(ctx, "cost", limit=50)
@@ -330,6 +367,7 @@ _recall = T(SAME, LENDER, effect=recall)
 # borrowing library, or in the post either way (ISO 18626's loan "completed
 # without return" once the lender has settled it).
 _report_lost = T("lost", BORROWER, guard=is_loan, effect=report_lost)
+_message = T(SAME, BORROWER, LENDER, PATRON, effect=message)
 
 MACHINE: dict[str, dict[str, Transition]] = {
     # A request the borrowing library reviews before it goes out (a citation
@@ -428,6 +466,11 @@ MACHINE: dict[str, dict[str, Transition]] = {
     "cancelled": {},
 }
 
+# A message may be written while the request is open, whatever its status.
+for _status, _actions in MACHINE.items():
+    if _status not in TERMINAL:
+        _actions["message"] = _message
+
 ACTIONS = sorted({a for actions in MACHINE.values() for a in actions})
 # The statuses the tick withdraws a request from once its day needed has passed.
 EXPIRABLE = tuple(s for s, actions in MACHINE.items() if "expire" in actions)
@@ -445,6 +488,7 @@ ACTION_PARAMS: dict[str, tuple[str, ...]] = {
     "copy_completed": ("file",),
     "report_lost": ("reason",),
     "settle_lost": ("charge",),
+    "message": ("to",),
 }
 
 STATUS_LABELS = {
@@ -493,6 +537,7 @@ ACTION_LABELS = {
     "report_lost": _l("Report the book lost"),
     "found": _l("The book has been found"),
     "settle_lost": _l("Settle the loss"),
+    "message": _l("Send a message"),
     "create": _l("Requested"),
 }
 
