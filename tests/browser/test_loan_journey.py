@@ -64,6 +64,9 @@ def test_patron_requests_lender_supplies_borrower_receives(browser, live_server,
     assert "for my thesis" in page.content()
     _act(page, "will_supply")
     expect(page.locator("#request-status")).to_have_attribute("data-status", "will_supply")
+    page.fill("#message-note", "Sampul rapuh: mohon dibungkus saat dikembalikan")
+    _act(page, "message")  # a word to the borrowing library: the status stays
+    expect(page.locator("#request-status")).to_have_attribute("data-status", "will_supply")
     _act(page, "loaned")
     expect(page.locator("#request-status")).to_have_attribute("data-status", "loaned")
     page.screenshot(path=str(tmp_path / "lender.png"), full_page=True)
@@ -77,6 +80,14 @@ def test_patron_requests_lender_supplies_borrower_receives(browser, live_server,
     expect(page.locator("#request-status")).to_have_attribute("data-status", "received")
     history = page.locator("table").last.inner_text()
     assert "Received" in history and "Shipped" in history and "Will supply" in history
+    assert "Sampul rapuh" in history  # the lender's message
+    context.close()
+
+    # the patron sees the book is waiting, until when, and not the libraries' exchange
+    context, page = _signed_in(browser, live_server, world["emails"]["patron"])
+    page.goto(request_url)
+    expect(page.locator("#pickup-by")).to_be_visible()
+    assert "Sampul rapuh" not in page.locator("table").last.inner_text()
     context.close()
 
 
