@@ -58,6 +58,14 @@ def on_event(session, req, event) -> None:
         notify.notify_library(session, req.current_lender_id, "renewal_asked", **base,
                               requester=_name(req.requester_library), due_date=req.due_date, wanted=req.renewal_due,
                               dedupe_key=f"renewal_asked:{req.id}:{event.id}")
+    elif action == "renew_answer":
+        approved = bool((event.data or {}).get("approve"))
+        answer = {**base, "approved": approved, "due_date": req.due_date, "lender": _name(req.current_lender),
+                  "dedupe_key": f"renewal_answered:{req.id}:{event.id}"}
+        notify.notify_library(session, req.requester_library_id, "renewal_answered_library", **answer,
+                              patron=patron.name if patron else "")
+        if patron is not None:
+            notify.notify(session, patron, "renewal_answered", **answer)
     elif action == "report_lost" and req.current_lender_id is not None:
         notify.notify_library(session, req.current_lender_id, "loan_lost", **base,
                               requester=_name(req.requester_library), reason=req.close_reason,

@@ -88,6 +88,9 @@ MESSAGES: dict[str, Kind] = {
     "request_message": Kind(
         _l("Message on request #%(request_id)s: %(title)s"), "mail/request_message.txt",
         _l("A library or a patron writes about a request of my library"), LIBRARIAN, must_know=True),
+    "renewal_answered_library": Kind(
+        _l("Renewal answered for request #%(request_id)s: %(title)s"), "mail/renewal_answered_library.txt",
+        _l("A lender answers a renewal of a book my library borrowed"), LIBRARIAN),
     "not_collected": Kind(
         _l("Not collected: %(title)s (request #%(request_id)s)"), "mail/not_collected.txt",
         _l("A book my library received for a patron was not collected in time"), LIBRARIAN, must_know=True),
@@ -101,6 +104,9 @@ MESSAGES: dict[str, Kind] = {
     "request_message_patron": Kind(
         _l("A message from your library about %(title)s"), "mail/request_message_patron.txt",
         _l("My library writes about one of my requests"), PATRON, must_know=True),
+    "renewal_answered": Kind(
+        _l("Your renewal: %(title)s"), "mail/renewal_answered.txt",
+        _l("The lending library answers a renewal of my loan"), PATRON, must_know=True),
     "pickup_reminder": Kind(
         _l("Still waiting for you until %(until)s: %(title)s"), "mail/pickup_reminder.txt",
         _l("A book waiting for me is about to go back"), PATRON),

@@ -286,6 +286,11 @@ class Effects:
         days = getattr(link, "loan_period_days", None) or _config("LOANS_DEFAULT_LOAN_DAYS", DEFAULT_LOAN_DAYS)
         return ctx.day + timedelta(days=int(days))
 
+    def default_renewal_due(self, ctx: workflow.Context) -> date:
+        """One more loan period after the current due date (or after today, if that is later)."""
+        period = self.default_due_date(ctx) - ctx.day
+        return max(ctx.request.due_date or ctx.day, ctx.day) + period
+
     def check_renewal_allowed(self, ctx: workflow.Context) -> None:
         req = ctx.request
         link = agreement_between(self.session, req.requester_library_id, req.current_lender_id, "loan", ctx.day)

@@ -151,6 +151,16 @@ def is_copy(ctx: Context) -> None:
         raise Conflict(_("%(action)s is for copies; this request is for a loan.", action=ctx.action))
 
 
+def renewable(ctx: Context) -> None:
+    """A loan's renewal is asked by the borrowing library, or by the patron
+    once the book is lent to them; never of a book the lender has recalled."""
+    is_loan(ctx)
+    if BORROWER not in ctx.roles and ctx.request.status not in ("checked_out", "overdue"):
+        raise Conflict(_("You can ask for a renewal once the book has been lent to you."))
+    if getattr(ctx.request, "recalled_on", None) is not None:
+        raise Conflict(_("The lender has recalled this book: it cannot be renewed. Please return it."))
+
+
 def renewal_pending(ctx: Context) -> None:
     if ctx.request.renewal_due is None:
         raise Conflict(_("No renewal has been asked for this loan."))
@@ -267,7 +277,8 @@ def copy_completed(ctx: Context) -> None:
 def renew(ctx: Context) -> None:
     if ctx.request.renewal_due is not None:
         raise Conflict(_("A renewal is already waiting for the lender's answer."))
-    due = param_day(ctx, "due_date", required=True)
+    # without a day asked for: one more loan period (the agreement's) after the current due date
+    due = param_day(ctx, "due_date") or ctx.service.default_renewal_due(ctx)
     if ctx.request.due_date is not None and due <= ctx.request.due_date:
         raise BadRequest(
             _("Ask for a due date after the current one (%(day)s).", day=ctx.request.due_date.isoformat()),
@@ -360,7 +371,7 @@ _unfilled = T(NEXT_LENDER, LENDER, effect=_advance("unfilled", "reason"))
 _loaned = T("loaned", LENDER, guard=is_loan, effect=loaned)
 _copy = T("copy_completed", LENDER, guard=is_copy, effect=copy_completed)
 _conditional = T("conditional", LENDER, effect=conditional)
-_renew = T(SAME, BORROWER, guard=is_loan, effect=renew)
+_renew = T(SAME, BORROWER, PATRON, guard=renewable, effect=renew)
 _renew_answer = T((SAME, "checked_out"), LENDER, guard=renewal_pending, effect=renew_answer)
 _recall = T(SAME, LENDER, effect=recall)
 # A loaned book lost anywhere after it left the lender: with the patron, at the

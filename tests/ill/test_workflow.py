@@ -72,6 +72,9 @@ class FakeService:
     def check_renewal_allowed(self, ctx):
         pass
 
+    def default_renewal_due(self, ctx):
+        return (ctx.request.due_date or ctx.day) + timedelta(days=28)
+
     def price_loan(self, ctx):
         pass
 

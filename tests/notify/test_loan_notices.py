@@ -51,6 +51,9 @@ def test_every_notice_reaches_smtp_once_in_the_right_language(app, make, client,
     expected[(lena.email, f"Renewal asked for request #{loan.id}")] += 1
     expected[(lintang.email, f"Perpanjangan diminta untuk permintaan #{loan.id}")] += 1
     act(lena, loan, "renew_answer", approve="true")
+    # Its answer: to the patron and to the borrowing library's librarians.
+    expected[(patron.email, f"Perpanjangan Anda: {title}")] += 1
+    expected[(net.borrower_librarian.email, f"Perpanjangan dijawab untuk permintaan #{loan.id}: {title}")] += 1
     # Recalled: to the patron.
     act(lena, loan, "recall", note="Dibutuhkan untuk pameran")
     expected[(patron.email, f"Ditarik kembali: mohon kembalikan {title}")] += 1
@@ -118,7 +121,7 @@ def test_every_notice_reaches_smtp_once_in_the_right_language(app, make, client,
     # Every message once; the in-app list has them too.
     assert max(received(smtp_server).values()) == 1
     kinds = {n.kind for n in notify.inbox(db.session, patron)}
-    assert kinds == {"ready_for_pickup", "recalled", "copy_ready", "unfilled", "due_soon",
+    assert kinds == {"ready_for_pickup", "renewal_answered", "recalled", "copy_ready", "unfilled", "due_soon",
                      "overdue"}
     assert {n.kind for n in notify.inbox(db.session, lena)} == {
         "request_new", "renewal_asked", "request_cancelled"}
