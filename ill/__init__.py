@@ -74,6 +74,13 @@ def _finish_config(app: Flask) -> None:
                 "No secret key: set ILL_SECRET_KEY in the environment or SECRET_KEY in "
                 f"{os.path.join(app.instance_path, 'config.py')}."
             )
+    from babel.numbers import list_currencies
+
+    currency = str(cfg.get("CHARGES_CURRENCY") or "").strip().upper()
+    if currency not in list_currencies():
+        raise ConfigurationError(
+            f"CHARGES_CURRENCY: '{cfg.get('CHARGES_CURRENCY')}' is not an ISO 4217 currency code (IDR, USD, MYR ...).")
+    cfg["CHARGES_CURRENCY"] = currency
     cfg["SESSION_COOKIE_SECURE"] = bool(cfg.get("HTTPS"))
     cfg["REMEMBER_COOKIE_SECURE"] = bool(cfg.get("HTTPS"))
     cfg["PREFERRED_URL_SCHEME"] = "https" if cfg.get("HTTPS") else "http"

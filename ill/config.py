@@ -85,6 +85,10 @@ class Defaults:
     # library, when the library sets none (partners.pickup_days).
     LOANS_PICKUP_DAYS = 7
 
+    # The currency of the costs agreements set and of the statement of charges
+    # between libraries (ISO 4217).
+    CHARGES_CURRENCY = "IDR"
+
     # Document delivery
     DELIVERY_MAX_BYTES = 50 * 1024 * 1024
     DELIVERY_EXPIRY_DAYS = 14

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from . import clock, facts
 from .accounts import current, login_required
 from .api import make_blueprint
+from .config import setting
 from .errors import BadRequest
 from .extensions import db
 from .tables import spreadsheet
@@ -91,9 +92,12 @@ def charges_page():
 @login_required
 def charges_csv():
     accounts, names, since, until = _charges()
-    rows = [["borrower", "lender", "loans", "loans_cost", "copies", "pages", "copies_cost", "total", "losses"]]
+    currency = setting("CHARGES_CURRENCY")
+    rows = [["borrower", "lender", "loans", "loans_cost", "copies", "pages", "copies_cost", "total", "currency",
+             "losses"]]
     rows += [[names[a.borrower_id][0], names[a.lender_id][0], a.loans, a.loans_cost, a.copies, a.pages,
-              a.copies_cost, a.total, "; ".join(f"#{rid}: {charge}" for rid, charge in a.losses)] for a in accounts]
+              a.copies_cost, a.total, currency, "; ".join(f"#{rid}: {charge}" for rid, charge in a.losses)]
+             for a in accounts]
     return spreadsheet(rows, f"charges-{since.isoformat()}-{until.isoformat()}.csv")
 
 
@@ -103,7 +107,7 @@ def charges_api():
     accounts, names, since, until = _charges()
     codes = {pid: code for pid, (code, _name) in names.items()}
     return jsonify({"since": since.isoformat(), "until": until.isoformat(),
-                    "accounts": [a.to_dict(codes) for a in accounts]})
+                    "currency": setting("CHARGES_CURRENCY"), "accounts": [a.to_dict(codes) for a in accounts]})
 
 
 def _overdue():
@@ -131,8 +135,6 @@ def _overdue():
 @login_required
 def overdue_page():
     late, lost, tallies, names, chosen = _overdue()
-    from .config import setting
-
     return render_template("facts/overdue.html", late=late, lost=lost, tallies=tallies, names=names,
                            chosen=chosen, today=clock.today(), long_days=int(setting("LOANS_OVERDUE_REMIND_DAYS")))
 

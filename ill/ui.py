@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import Flask, current_app
-from flask_babel import format_date, format_datetime, format_decimal, format_percent
+from flask_babel import format_currency, format_date, format_datetime, format_decimal, format_percent
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -62,6 +62,16 @@ def format_number(value) -> str:
     return "" if value is None else format_decimal(value)
 
 
+def format_money(value) -> str:
+    """An amount in the network's currency (CHARGES_CURRENCY): 'Rp 15.000' in
+    Indonesian, 'IDR 15,000' in English; cents only where there are some."""
+    from .config import setting
+
+    if value is None:
+        return ""
+    return format_currency(value, setting("CHARGES_CURRENCY"), format="\u00a4\u00a0#,##0.##", currency_digits=False)
+
+
 def format_share(value: float | None) -> str:
     """A part of a whole, as a percentage with one decimal: '12,3 %' in
     Indonesian, '12.3%' in English; '–' when there is no whole."""
@@ -76,4 +86,5 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(nav_links=nav_links, has_endpoint=has_endpoint, role_label=role_label)
     app.jinja_env.filters["format_day"] = format_day
     app.jinja_env.filters["format_number"] = format_number
+    app.jinja_env.filters["format_money"] = format_money
     app.jinja_env.filters["format_share"] = format_share

@@ -59,6 +59,7 @@ def test_the_statement_of_a_period_for_both_libraries(app, make, client, net):
               ("coordinator", "lender_librarian", "borrower_librarian", "outsider_librarian", "patron")}
     make.commit()
     body = client.get("/api/v1/charges", headers=bearer(tokens["coordinator"])).get_json()
+    assert body["currency"] == "IDR"  # the network's, CHARGES_CURRENCY
     assert body["accounts"] == [{
         "borrower": "BORROW", "lender": "LEND", "loans": 2, "loans_cost": "30000.00", "copies": 1, "pages": 3,
         "copies_cost": "1500.00", "total": "31500.00", "losses": [{"request_id": lost.id, "charge": "Rp 200.000"}]}]
@@ -74,10 +75,10 @@ def test_the_statement_of_a_period_for_both_libraries(app, make, client, net):
 
     login(client, net.coordinator.email)
     page = client.get("/facts/charges", headers={"Accept-Language": "en"}).get_data(as_text=True)
-    assert '<table id="charges">' in page and "31,500" in page and "Rp 200.000" in page
+    assert '<table id="charges">' in page and "IDR\u00a031,500" in page and "Rp 200.000" in page
     sheet = client.get("/facts/charges.csv").get_data(as_text=True).lstrip("\ufeff").splitlines()
-    assert sheet[0] == "borrower,lender,loans,loans_cost,copies,pages,copies_cost,total,losses"
-    assert sheet[1] == f"BORROW,LEND,2,30000.00,1,3,1500.00,31500.00,#{lost.id}: Rp 200.000"
+    assert sheet[0] == "borrower,lender,loans,loans_cost,copies,pages,copies_cost,total,currency,losses"
+    assert sheet[1] == f"BORROW,LEND,2,30000.00,1,3,1500.00,31500.00,IDR,#{lost.id}: Rp 200.000"
     assert 'id="charges-link"' in client.get("/facts/", headers={"Accept-Language": "en"}).get_data(as_text=True)
 
 
@@ -94,3 +95,30 @@ def test_a_cost_agreed_later_does_not_change_a_loan_shipped_before(app, make, cl
     make.commit()
     (account,) = client.get("/api/v1/charges", headers=bearer(token)).get_json()["accounts"]
     assert account["loans_cost"] == "15000.00"
+
+
+def test_amounts_are_written_in_the_network_s_currency_as_each_language_writes_them(app):
+    from flask_babel import force_locale
+
+    from ill.ui import format_money
+
+    with app.test_request_context():
+        with force_locale("id"):
+            assert format_money(Decimal("31500.00")) == "Rp\u00a031.500"
+            assert format_money(Decimal("1234.50")) == "Rp\u00a01.234,5"  # cents only where there are some
+        with force_locale("en"):
+            assert format_money(Decimal("31500.00")) == "IDR\u00a031,500"
+        app.config["CHARGES_CURRENCY"] = "MYR"
+        with force_locale("id"):
+            assert format_money(Decimal("12")) == "MYR\u00a012"
+        assert format_money(None) == ""
+
+
+def test_an_unknown_currency_is_refused_at_start(tmp_path):
+    import pytest
+
+    from ill import ConfigurationError, create_app
+
+    with pytest.raises(ConfigurationError, match="CHARGES_CURRENCY: 'RUPIAH' is not an ISO 4217"):
+        create_app({"TESTING": True, "CHARGES_CURRENCY": "RUPIAH",
+                    "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"})

@@ -225,7 +225,7 @@ def test_lender_sends_the_copy_from_the_request_page(app, make, client, net):
                     content_type="multipart/form-data")
     assert r.status_code == 302
     page = client.get(f"/delivery/{req.id}").get_data(as_text=True)
-    assert "4" in page and "2.000" in page or "2000" in page
+    assert "IDR\u00a02,000 (IDR\u00a0500 a page)" in page  # four pages, in the network's currency
     client.post("/logout")
     login(client, net.patron.email)
     page = client.get(f"/requests/{req.id}").get_data(as_text=True)
