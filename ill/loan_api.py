@@ -40,10 +40,14 @@ def create_request():
 @login_required
 def list_requests():
     user = current()
-    rows = service.queue(db.session, user, request.args.get("side"), request.args.get("status"))
-    return jsonify(
-        {"requests": [service.to_dict(r, user) for r in rows], "counts": service.queue_counts(db.session, user)}
-    )
+    args = request.args
+    found = service.queue_page(db.session, user, args.get("side"), args.get("status"), args.get("q"),
+                               args.get("page", 1), args.get("per_page", service.MAX_PER_PAGE))
+    return jsonify({
+        "requests": [service.to_dict(r, user) for r in found.rows],
+        "total": found.total, "page": found.page, "per_page": found.per_page, "pages": found.pages,
+        "counts": service.queue_counts(db.session, user),
+    })
 
 
 @bp.get("/requests/<int:request_id>")

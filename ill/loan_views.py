@@ -45,15 +45,20 @@ def queues():
     if side not in ("borrowing", "lending"):
         side = "borrowing"
     status = request.args.get("status") or None
+    q = (request.args.get("q") or "").strip()
+    mine = side if user.role == Role.LIBRARIAN else None
     try:
-        rows = service.queue(db.session, user, side if user.role == Role.LIBRARIAN else None, status)
+        found = service.queue_page(db.session, user, mine, status, q, request.args.get("page") or 1)
     except ServiceError as exc:
         flash(exc.message, "error")
-        rows, status = service.queue(db.session, user, side if user.role == Role.LIBRARIAN else None), None
+        found, status, q = service.queue_page(db.session, user, mine), None, ""
+    rows = found.rows
     actions = {r.id: workflow.allowed_actions(r, service.roles_for(user, r)) for r in rows}
     return render_template(
         "loans/queues.html",
         rows=rows,
+        found=found,
+        q=q,
         side=side,
         status=status,
         counts=service.queue_counts(db.session, user),

@@ -9,12 +9,13 @@ counter (``version_id_col``) makes a second, stale answer fail with 409.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
 from flask import current_app, has_app_context
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import false, func, or_, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import accounts, clock, patrons, pickup, routing, workflow
@@ -659,28 +660,50 @@ def pull_list(session, user: User) -> list[tuple[LoanRequest, list]]:
     return [(r, copies.get(r.cluster_id) or []) for r in sorted(rows, key=shelf)]
 
 
-def queue(
-    session, user: User, side: str | None = None, status: str | None = None, limit: int = 200
-) -> list[LoanRequest]:
-    stmt = select(LoanRequest)
+# A page of a queue: the pages' default, and the most one page holds.
+PER_PAGE = 50
+MAX_PER_PAGE = 200
+
+
+@dataclass
+class QueuePage:
+    """One page of requests, newest first, and how many there are in all."""
+
+    rows: list
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def _queue_filter(user: User, side: str | None, status: str | None, q: str | None) -> list:
+    """The WHERE clauses of a user's queue: their own requests (a patron),
+    their library's on one side or both (a librarian), all (coordinators);
+    ``status``: one or more, comma-separated; ``q``: a request's number
+    (digits, or #digits), else part of the title or citation, or (for those
+    who may see who asked) of the patron's name or e-mail address."""
+    from sqlalchemy import String, and_, cast
+
+    from union_catalog.models import Cluster
+
+    where = []
     if user.role == Role.PATRON:
-        stmt = stmt.where(LoanRequest.patron_id == user.id)
+        where.append(LoanRequest.patron_id == user.id)
     elif user.role == Role.LIBRARIAN:
         if side == "borrowing":
-            stmt = stmt.where(LoanRequest.requester_library_id == user.library_id)
+            where.append(LoanRequest.requester_library_id == user.library_id)
         elif side == "lending":
-            stmt = stmt.where(LoanRequest.current_lender_id == user.library_id)
+            where.append(LoanRequest.current_lender_id == user.library_id)
         elif side in (None, "", "all"):
-            stmt = stmt.where(
-                or_(
-                    LoanRequest.requester_library_id == user.library_id,
-                    LoanRequest.current_lender_id == user.library_id,
-                )
-            )
+            where.append(or_(LoanRequest.requester_library_id == user.library_id,
+                             LoanRequest.current_lender_id == user.library_id))
         else:
             raise BadRequest(_("'side' must be borrowing or lending."), field="side")
     elif user.role not in (Role.COORDINATOR, Role.ADMIN):
-        return []
+        where.append(false())
     if status:
         statuses = [s.strip() for s in status.split(",") if s.strip()]
         unknown = [s for s in statuses if s not in workflow.STATUSES]
@@ -693,9 +716,57 @@ def queue(
                 ),
                 field="status",
             )
-        stmt = stmt.where(LoanRequest.status.in_(statuses))
-    stmt = stmt.order_by(LoanRequest.id.desc()).limit(limit)
-    return list(session.scalars(stmt))
+        where.append(LoanRequest.status.in_(statuses))
+    q = (q or "").strip()
+    if q:
+        if len(q) > 200:
+            raise BadRequest(_("'q' is longer than %(n)d characters.", n=200), field="q")
+        number = q.removeprefix("#").strip()
+        if number.isascii() and number.isdigit():  # a request's number, and nothing else
+            where.append(LoanRequest.id == int(number) if len(number) < 10 else false())
+            return where
+        like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        found = [
+            LoanRequest.cluster_id.in_(select(Cluster.id).where(Cluster.title.ilike(like, escape="\\"))),
+            cast(LoanRequest.citation, String).ilike(like, escape="\\"),
+        ]
+        # the patron, for those who may see who asked (can_see_patron)
+        patron = LoanRequest.patron_id.in_(select(User.id).where(
+            or_(User.name.ilike(like, escape="\\"), User.email.ilike(like, escape="\\"))))
+        if user.role in (Role.COORDINATOR, Role.ADMIN):
+            found.append(patron)
+        elif user.role == Role.LIBRARIAN:
+            found.append(and_(LoanRequest.requester_library_id == user.library_id, patron))
+        where.append(or_(*found))
+    return where
+
+
+def queue_page(session, user: User, side: str | None = None, status: str | None = None, q: str | None = None,
+               page=1, per_page=PER_PAGE) -> QueuePage:
+    """One page of a user's queue (see ``_queue_filter``), newest first."""
+    page = _whole(page, "page", 1, 1_000_000)
+    per_page = _whole(per_page, "per_page", 1, MAX_PER_PAGE)
+    where = _queue_filter(user, side, status, q)
+    total = session.scalar(select(func.count(LoanRequest.id)).where(*where)) or 0
+    rows = list(session.scalars(select(LoanRequest).where(*where).order_by(LoanRequest.id.desc())
+                                .offset((page - 1) * per_page).limit(per_page)))
+    return QueuePage(rows, total, page, per_page)
+
+
+def queue(session, user: User, side: str | None = None, status: str | None = None) -> list[LoanRequest]:
+    """The newest MAX_PER_PAGE requests of a user's queue."""
+    return queue_page(session, user, side, status, per_page=MAX_PER_PAGE).rows
+
+
+def _whole(value, field: str, low: int, high: int) -> int:
+    try:
+        number = int(str(value).strip()) if not isinstance(value, bool) else None
+    except (TypeError, ValueError):
+        number = None
+    if number is None or not low <= number <= high:
+        raise BadRequest(_("'%(field)s' must be a whole number from %(low)d to %(high)d.", field=field, low=low,
+                           high=high), field=field)
+    return number
 
 
 def queue_counts(session, user: User) -> dict[str, dict[str, int]]:
