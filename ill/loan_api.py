@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import jsonify, request
 from flask_babel import gettext as _
 
+from . import paging
 from . import requests_service as service
 from .accounts import Role, current, login_required, roles_required
 from .api import make_blueprint
@@ -42,12 +43,9 @@ def list_requests():
     user = current()
     args = request.args
     found = service.queue_page(db.session, user, args.get("side"), args.get("status"), args.get("q"),
-                               args.get("page", 1), args.get("per_page", service.MAX_PER_PAGE))
-    return jsonify({
-        "requests": [service.to_dict(r, user) for r in found.rows],
-        "total": found.total, "page": found.page, "per_page": found.per_page, "pages": found.pages,
-        "counts": service.queue_counts(db.session, user),
-    })
+                               args.get("page", 1), args.get("per_page", paging.MAX_PER_PAGE))
+    return jsonify({"requests": [service.to_dict(r, user) for r in found.rows], **found.to_dict(),
+                    "counts": service.queue_counts(db.session, user)})
 
 
 @bp.get("/requests/<int:request_id>")

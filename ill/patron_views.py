@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from . import clock, patrons
+from . import clock, paging, patrons
 from . import requests_service as service
 from .accounts import Role, current, roles_required
 from .api import make_blueprint
@@ -27,7 +27,13 @@ STAFF = (Role.LIBRARIAN, Role.ADMIN)
 @roles_required(*STAFF)
 def index():
     user = current()
-    return render_template("patrons/index.html", rows=patrons.standing(db.session, user))
+    q = (request.args.get("q") or "").strip()
+    try:
+        found = patrons.standing_page(db.session, user, q=q, page=request.args.get("page") or 1)
+    except ServiceError as exc:
+        flash(exc.message, "error")
+        found, q = patrons.standing_page(db.session, user), ""
+    return render_template("patrons/index.html", rows=found.rows, found=found, q=q)
 
 
 @bp.route("/<int:patron_id>", methods=["GET", "POST"])
@@ -68,7 +74,10 @@ def detail(patron_id: int):
 @api.get("/patrons")
 @roles_required(*STAFF)
 def list_api():
-    return jsonify({"patrons": patrons.standing(db.session, current())})
+    args = request.args
+    found = patrons.standing_page(db.session, current(), q=args.get("q"), page=args.get("page", 1),
+                                  per_page=args.get("per_page", paging.MAX_PER_PAGE))
+    return jsonify({"patrons": found.rows, **found.to_dict()})
 
 
 @api.get("/patrons/<int:patron_id>")

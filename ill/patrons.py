@@ -12,7 +12,7 @@ from datetime import date
 from flask_babel import gettext as _
 from sqlalchemy import case, func, select
 
-from . import clock, notify
+from . import clock, notify, paging
 from .accounts import Role, User, utcnow
 from .errors import BadRequest, Conflict, Forbidden, NotFound
 from .models import TERMINAL_STATES, LoanRequest, PatronSuspension
@@ -104,33 +104,61 @@ def get_patron(session, librarian: User, patron_id: int) -> User:
     return patron
 
 
-def standing(session, librarian: User, day: date | None = None, patron_id: int | None = None) -> list[dict]:
-    """Each patron of the librarian's library with their open, overdue and lost
-    requests and the suspension in force, most open first."""
+# How many patrons the patrons page shows at once.
+PER_PAGE = 50
+
+
+def standing_page(session, librarian: User, day: date | None = None, *, patron_id: int | None = None,
+                  q: str | None = None, page=1, per_page=PER_PAGE) -> paging.Page:
+    """Each patron of the librarian's library (all, for an administrator)
+    with their requests, open, overdue and lost, and the suspension in force;
+    the most open first, then by name. ``q``: part of their name or e-mail
+    address."""
+    from sqlalchemy import or_
+
     day = day or clock.today()
+    page, per_page = paging.asked(page, per_page)
     library_id = _library_of(librarian)
+    where = [User.role == Role.PATRON]
+    if library_id is not None:
+        where.append(User.library_id == library_id)
+    if patron_id is not None:
+        where.append(User.id == patron_id)
+    q = (q or "").strip()
+    if q:
+        if len(q) > 200:
+            raise BadRequest(_("'q' is longer than %(n)d characters.", n=200), field="q")
+        like = paging.like_pattern(q)
+        where.append(or_(User.name.ilike(like, escape="\\"), User.email.ilike(like, escape="\\")))
+    total = session.scalar(select(func.count(User.id)).where(*where)) or 0
+    found = paging.Page([], total, page, per_page)
     open_ = func.sum(case((LoanRequest.status.not_in(TERMINAL_STATES), 1), else_=0))
     overdue = func.sum(case((LoanRequest.status == "overdue", 1), else_=0))
     lost = func.sum(case((LoanRequest.status.in_(LOST), 1), else_=0))
     stmt = (select(User, func.count(LoanRequest.id), open_, overdue, lost)
             .outerjoin(LoanRequest, LoanRequest.patron_id == User.id)
-            .where(User.role == Role.PATRON)
-            .group_by(User.id))
-    if library_id is not None:
-        stmt = stmt.where(User.library_id == library_id)
-    if patron_id is not None:
-        stmt = stmt.where(User.id == patron_id)
-    held = {s.patron_id: s for s in session.scalars(_in_force(day).order_by(PatronSuspension.until))}
-    rows = []
-    for user, total, n_open, n_overdue, n_lost in session.execute(stmt):
+            .where(*where).group_by(User.id)
+            .order_by(open_.desc(), overdue.desc(), func.lower(func.coalesce(func.nullif(User.name, ""), User.email)),
+                      User.id)
+            .offset(found.offset).limit(per_page))
+    rows = session.execute(stmt).all()
+    held = {s.patron_id: s for s in session.scalars(
+        _in_force(day).where(PatronSuspension.patron_id.in_([row[0].id for row in rows]))
+        .order_by(PatronSuspension.until))}
+    for user, n, n_open, n_overdue, n_lost in rows:
         s = held.get(user.id)
-        rows.append({"id": user.id, "name": user.name, "email": user.email,
-                     "library": user.library.code if user.library else None,
-                     "requests": total or 0, "open": n_open or 0, "overdue": n_overdue or 0, "lost": n_lost or 0,
-                     "suspended_until": s.until.isoformat() if s else None,
-                     "suspension_reason": s.reason if s else None})
-    rows.sort(key=lambda r: (-r["open"], -r["overdue"], (r["name"] or r["email"]).casefold()))
-    return rows
+        found.rows.append({"id": user.id, "name": user.name, "email": user.email,
+                           "library": user.library.code if user.library else None,
+                           "requests": n or 0, "open": n_open or 0, "overdue": n_overdue or 0, "lost": n_lost or 0,
+                           "suspended_until": s.until.isoformat() if s else None,
+                           "suspension_reason": s.reason if s else None})
+    return found
+
+
+def standing(session, librarian: User, day: date | None = None, patron_id: int | None = None) -> list[dict]:
+    """``standing_page``'s first page, as many as a page may hold (one
+    patron's row with ``patron_id``)."""
+    return standing_page(session, librarian, day, patron_id=patron_id, per_page=paging.MAX_PER_PAGE).rows
 
 
 def history(session, patron_id: int) -> list[PatronSuspension]:

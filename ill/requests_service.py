@@ -9,7 +9,6 @@ counter (``version_id_col``) makes a second, stale answer fail with 409.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -18,7 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import false, func, or_, select
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import accounts, clock, patrons, pickup, routing, workflow
+from . import accounts, clock, paging, patrons, pickup, routing, workflow
 from .accounts import Role, User
 from .errors import BadRequest, Conflict, Forbidden, NotFound, ServiceError
 from .models import TERMINAL_STATES, LoanRequest, RequestEvent, RotaEntry
@@ -660,23 +659,8 @@ def pull_list(session, user: User) -> list[tuple[LoanRequest, list]]:
     return [(r, copies.get(r.cluster_id) or []) for r in sorted(rows, key=shelf)]
 
 
-# A page of a queue: the pages' default, and the most one page holds.
+# How many requests a queue's page shows; an API caller may ask up to paging.MAX_PER_PAGE.
 PER_PAGE = 50
-MAX_PER_PAGE = 200
-
-
-@dataclass
-class QueuePage:
-    """One page of requests, newest first, and how many there are in all."""
-
-    rows: list
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
 
 
 def _queue_filter(user: User, side: str | None, status: str | None, q: str | None) -> list:
@@ -725,7 +709,7 @@ def _queue_filter(user: User, side: str | None, status: str | None, q: str | Non
         if number.isascii() and number.isdigit():  # a request's number, and nothing else
             where.append(LoanRequest.id == int(number) if len(number) < 10 else false())
             return where
-        like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        like = paging.like_pattern(q)
         found = [
             LoanRequest.cluster_id.in_(select(Cluster.id).where(Cluster.title.ilike(like, escape="\\"))),
             cast(LoanRequest.citation, String).ilike(like, escape="\\"),
@@ -742,31 +726,20 @@ def _queue_filter(user: User, side: str | None, status: str | None, q: str | Non
 
 
 def queue_page(session, user: User, side: str | None = None, status: str | None = None, q: str | None = None,
-               page=1, per_page=PER_PAGE) -> QueuePage:
+               page=1, per_page=PER_PAGE) -> paging.Page:
     """One page of a user's queue (see ``_queue_filter``), newest first."""
-    page = _whole(page, "page", 1, 1_000_000)
-    per_page = _whole(per_page, "per_page", 1, MAX_PER_PAGE)
+    page, per_page = paging.asked(page, per_page)
     where = _queue_filter(user, side, status, q)
     total = session.scalar(select(func.count(LoanRequest.id)).where(*where)) or 0
-    rows = list(session.scalars(select(LoanRequest).where(*where).order_by(LoanRequest.id.desc())
-                                .offset((page - 1) * per_page).limit(per_page)))
-    return QueuePage(rows, total, page, per_page)
+    found = paging.Page([], total, page, per_page)
+    found.rows = list(session.scalars(select(LoanRequest).where(*where).order_by(LoanRequest.id.desc())
+                                      .offset(found.offset).limit(per_page)))
+    return found
 
 
 def queue(session, user: User, side: str | None = None, status: str | None = None) -> list[LoanRequest]:
-    """The newest MAX_PER_PAGE requests of a user's queue."""
-    return queue_page(session, user, side, status, per_page=MAX_PER_PAGE).rows
-
-
-def _whole(value, field: str, low: int, high: int) -> int:
-    try:
-        number = int(str(value).strip()) if not isinstance(value, bool) else None
-    except (TypeError, ValueError):
-        number = None
-    if number is None or not low <= number <= high:
-        raise BadRequest(_("'%(field)s' must be a whole number from %(low)d to %(high)d.", field=field, low=low,
-                           high=high), field=field)
-    return number
+    """The newest requests of a user's queue, as many as a page may hold."""
+    return queue_page(session, user, side, status, per_page=paging.MAX_PER_PAGE).rows
 
 
 def queue_counts(session, user: User) -> dict[str, dict[str, int]]:

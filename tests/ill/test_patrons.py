@@ -127,3 +127,25 @@ def test_the_patron_pages(net):
     login(net.client, net.users["patron"].email)
     page = net.client.get(f"/requests/new?record_id={net.cluster.id}").get_data(as_text=True)
     assert 'id="suspension"' in page and "3 loans overdue" in page
+
+
+def test_the_patrons_list_pages_and_finds_most_open_first(net):
+    for name in ("Ani", "Cici", "Dedi"):
+        net.make.user("patron", net.libs["HOME"], name=name, locale="en")
+    net.make.commit()
+    assert net.create().status_code == 201  # Siti: one open request
+    body = net.call("home", "GET", "/patrons?per_page=2").get_json()
+    assert (body["total"], body["pages"], body["per_page"]) == (5, 3, 2)
+    assert [p["name"] for p in body["patrons"]] == ["Siti", "Ani"]  # the most open first, then by name
+    rest = [p["name"] for n in (2, 3) for p in net.call("home", "GET", f"/patrons?per_page=2&page={n}")
+            .get_json()["patrons"]]
+    assert rest == ["Budi", "Cici", "Dedi"]
+    found = net.call("home", "GET", "/patrons?q=BUD").get_json()
+    assert [p["name"] for p in found["patrons"]] == ["Budi"] and found["total"] == 1
+    assert net.call("home", "GET", "/patrons?q=%25").get_json()["total"] == 0  # a percent sign, not "anyone"
+    assert net.call("x", "GET", "/patrons?q=siti").get_json()["total"] == 0  # another library's patrons: none
+    r = net.call("home", "GET", "/patrons?page=0")
+    assert r.status_code == 400 and r.get_json()["error"]["field"] == "page"
+    login(net.client, net.users["home"].email)
+    page = net.client.get("/patrons/?q=ani", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "1 patron" in page and ">Ani<" in page and ">Siti<" not in page and "show all" in page
