@@ -667,8 +667,10 @@ def _queue_filter(user: User, side: str | None, status: str | None, q: str | Non
     """The WHERE clauses of a user's queue: their own requests (a patron),
     their library's on one side or both (a librarian), all (coordinators);
     ``status``: one or more, comma-separated; ``q``: a request's number
-    (digits, or #digits), else part of the title or citation, or (for those
-    who may see who asked) of the patron's name or e-mail address."""
+    (#digits only that; digits also the barcode of the copy sent), the
+    barcode of the copy sent (staff), else part of the title or citation, or
+    (for those who may see who asked) of the patron's name or e-mail
+    address."""
     from sqlalchemy import String, and_, cast
 
     from union_catalog.models import Cluster
@@ -706,11 +708,19 @@ def _queue_filter(user: User, side: str | None, status: str | None, q: str | Non
         if len(q) > 200:
             raise BadRequest(_("'q' is longer than %(n)d characters.", n=200), field="q")
         number = q.removeprefix("#").strip()
-        if number.isascii() and number.isdigit():  # a request's number, and nothing else
-            where.append(LoanRequest.id == int(number) if len(number) < 10 else false())
+        by_number = LoanRequest.id == int(number) if number.isascii() and number.isdigit() and len(number) < 10 \
+            else false()
+        if q.startswith("#"):  # a request's number, and nothing else
+            where.append(by_number)
+            return where
+        # a copy's barcode, scanned as a loan ships or comes back, finds its request
+        sent = LoanRequest.item_barcode == q if user.role != Role.PATRON else false()
+        if number.isascii() and number.isdigit():  # a number: the request's, or a barcode
+            where.append(or_(by_number, sent))
             return where
         like = paging.like_pattern(q)
         found = [
+            sent,
             LoanRequest.cluster_id.in_(select(Cluster.id).where(Cluster.title.ilike(like, escape="\\"))),
             cast(LoanRequest.citation, String).ilike(like, escape="\\"),
         ]

@@ -4,6 +4,8 @@ who asked, its patron."""
 
 from __future__ import annotations
 
+from ill.extensions import db
+from ill.models import LoanRequest
 from tests.ill.test_loan_pages import _login
 
 
@@ -39,6 +41,13 @@ def test_find_a_request_by_number_title_or_patron_as_far_as_one_may_see(net):
         return _ids(net.call(who, "GET", f"/requests?side={side}&q={q}").get_json())
 
     assert found("home", f"%23{book}") == [book] and found("home", str(other)) == [other]
+    # the copy sent, scanned at the desk, finds its loan on both sides; a patron cannot search by it
+    db.session.get(LoanRequest, book).item_barcode = "B0001234"
+    db.session.get(LoanRequest, other).item_barcode = "39000123"
+    db.session.commit()
+    assert found("a", "B0001234", side="lending") == [book] and found("home", "39000123") == [other]
+    assert found("home", "%2339000123") == []  # with # it is a request number only
+    assert found("patron", "B0001234") == []
     assert found("home", title.split()[0].lower()) == [book]
     assert found("home", "naskah") == [other] and found("home", "100%25") == [other]
     assert found("home", "%25") == [other]  # a literal percent sign, not "anything"
