@@ -88,6 +88,7 @@ def on_event(session, req, event) -> None:
         from .pickup import kept_until
 
         notify.notify(session, patron, "ready_for_pickup", **base, library=pickup, until=kept_until(req),
+                      condition=req.condition,
                       dedupe_key=f"ready_for_pickup:{req.id}")
     elif to == "copy_completed":
         from .delivery import copy_for

@@ -87,3 +87,16 @@ def test_the_daily_tick_runs_the_step(net, runner):
     r = runner.invoke(args=["tick", "--as-of", (clock.today() + timedelta(days=7)).isoformat()])
     assert r.exit_code == 0, r.output
     assert "not collected by" in r.output
+
+
+def test_the_lender_s_condition_goes_with_the_book_to_the_patron(net):
+    rid = net.create().get_json()["id"]
+    assert net.act("a", rid, "conditional", condition="Baca di tempat saja (library use only)").status_code == 200
+    assert net.act("home", rid, "accept_condition").status_code == 200
+    assert net.act("a", rid, "loaned").status_code == 200
+    assert net.act("home", rid, "received").status_code == 200
+    (ready,) = _told(net, "ready_for_pickup")
+    assert "condition: Baca di tempat saja (library use only)." in ready.body
+    _login(net, "home")
+    band = net.client.get(f"/requests/{rid}/band").get_data(as_text=True)
+    assert '<dd id="band-condition"><strong>Baca di tempat saja (library use only)</strong></dd>' in band
