@@ -75,20 +75,35 @@ def pull_list():
     user = current()
     if request.method == "POST":
         form = request.form
+        ship = [raw for raw in form.getlist("ship") if raw.isdigit()]
+        missing = [raw for raw in form.getlist("missing") if raw.isdigit()]
+        both = set(ship) & set(missing)
+        for raw in sorted(both, key=int):
+            flash(_("Request #%(id)s was ticked both fetched and not on the shelf: it was left as it was.", id=raw),
+                  "error")
         wanted = [(int(raw), form.get(f"version-{raw}"), form.get(f"barcode-{raw}", ""))
-                  for raw in form.getlist("ship") if raw.isdigit()]
+                  for raw in ship if raw not in both]
         done, refused = service.ship_fetched(db.session, user, wanted)
+        passed, not_passed = service.not_on_the_shelf(
+            db.session, user, [(int(raw), form.get(f"version-{raw}")) for raw in missing if raw not in both])
         db.session.commit()
         if done:
             flash(_("Marked shipped: %(ids)s.", ids=", ".join(f"#{rid}" for rid in done)), "success")
         for rid, why in refused:
             flash(_("Request #%(id)s was not marked shipped: %(why)s", id=rid, why=why), "error")
-        if not wanted:
-            flash(_("Tick the loans you have fetched, then mark them shipped."), "error")
+        if passed:
+            flash(_("Not on the shelf, passed to the next lender: %(ids)s.", ids=", ".join(f"#{rid}" for rid in passed)),
+                  "success")
+        for rid, why in not_passed:
+            flash(_("Request #%(id)s was not answered: %(why)s", id=rid, why=why), "error")
+        if not ship and not missing:
+            flash(_("Tick the loans you have fetched, or the items not on the shelf."), "error")
         return redirect(url_for("loans.pull_list"), code=303)
     rows = service.pull_list(db.session, user)
-    shippable = {req.id for req, _items in rows if "loaned" in workflow.allowed_actions(req, {workflow.LENDER})}
-    return render_template("loans/pull_list.html", rows=rows, shippable=shippable,
+    allowed = {req.id: workflow.allowed_actions(req, {workflow.LENDER}) for req, _items in rows}
+    shippable = {rid for rid, actions in allowed.items() if "loaned" in actions}
+    answerable = {rid for rid, actions in allowed.items() if "unfilled" in actions}
+    return render_template("loans/pull_list.html", rows=rows, shippable=shippable, answerable=answerable,
                            library=user.library, today=clock.today())
 
 

@@ -638,6 +638,18 @@ def ship_fetched(session, user: User, wanted: list[tuple[int, object, str]], day
                     day)
 
 
+def not_on_the_shelf(session, user: User, wanted: list[tuple[int, object]], day: date | None = None
+                     ) -> tuple[list[int], list[tuple[int, str]]]:
+    """The requests of the pull list whose item was not found on the shelf:
+    each (request id, version seen) answered ``unfilled`` with the reason
+    ``missing``, so that it passes to the next lender at once, as
+    ``act_many``."""
+    _pulling_library(user)
+    note = _("Not found on the shelf (pull list).")
+    return act_many(session, user, "unfilled", [(rid, version, {"reason": "missing", "note": note})
+                                                for rid, version in wanted], day)
+
+
 def pull_list(session, user: User) -> list[tuple[LoanRequest, list]]:
     """The librarian's library's requests to fetch, each with the library's
     own copies of the record (the likeliest first), in shelf order: by the

@@ -307,7 +307,7 @@ def test_the_loans_fetched_are_marked_shipped_from_the_pull_list_each_on_its_own
     assert second_now["status"] == "expect_to_supply"  # as it was
     # nothing ticked: said so, nothing changes
     r = net.client.post("/requests/pull-list", data={}, follow_redirects=True)
-    assert "Tick the loans you have fetched" in r.get_data(as_text=True)
+    assert "Tick the loans you have fetched, or the items not on the shelf" in r.get_data(as_text=True)
     # another library's request cannot be shipped from here; a copy is sent with its file, from its page
     _login(net, "b")
     page = net.client.get("/requests/pull-list").get_data(as_text=True)
@@ -316,3 +316,31 @@ def test_the_loans_fetched_are_marked_shipped_from_the_pull_list_each_on_its_own
                         follow_redirects=True)
     assert f"Request #{second} was not marked shipped" in r.get_data(as_text=True)
     assert net.get("a", second).get_json()["status"] == "expect_to_supply"
+
+
+def test_items_not_on_the_shelf_pass_to_the_next_lender_from_the_pull_list(net):
+    hikayat = net.make.cluster_with_holdings({net.libs["A"]: ["available"]}, title="Hikayat Raja Pasai")
+    net.make.commit()
+    gone = net.create().get_json()["id"]  # A first, then B holds it too
+    unsure = net.create(who="patron2", record_id=hikayat.id).get_json()["id"]
+    copy = net.create(service="copy", copyright_ack=True, citation={"article_title": "Bab 2"}).get_json()["id"]
+    assert net.get("home", copy).get_json()["current_lender"] == "B"
+    _login(net, "a")
+    page = net.client.get("/requests/pull-list").get_data(as_text=True)
+    assert f'id="missing-{gone}"' in page and f'id="missing-{unsure}"' in page
+    versions = {r: net.get("a", r).get_json()["version"] for r in (gone, unsure)}
+    r = net.client.post("/requests/pull-list", data={
+        "missing": [str(gone), str(unsure)], "ship": [str(unsure)],
+        f"version-{gone}": versions[gone], f"version-{unsure}": versions[unsure]}, follow_redirects=True)
+    page = r.get_data(as_text=True)
+    assert f"Not on the shelf, passed to the next lender: #{gone}." in page
+    assert f"Request #{unsure} was ticked both fetched and not on the shelf" in page
+    moved = net.get("home", gone).get_json()
+    assert moved["current_lender"] == "B" and moved["status"] == "requested"
+    a_said = [e for e in moved["rota"] if e["library"] == "A"][0]
+    assert a_said["outcome"] == "unfilled" and a_said["outcome_detail"] == "missing"
+    assert net.get("a", unsure).get_json()["version"] == versions[unsure]  # as it was
+    # a copy request is answered the same way from the lender's list
+    _login(net, "b")
+    page = net.client.get("/requests/pull-list").get_data(as_text=True)
+    assert f'id="missing-{copy}"' in page and f'id="ship-{copy}"' not in page
