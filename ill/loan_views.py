@@ -92,8 +92,8 @@ def pull_list():
         for rid, why in refused:
             flash(_("Request #%(id)s was not marked shipped: %(why)s", id=rid, why=why), "error")
         if passed:
-            flash(_("Not on the shelf, passed to the next lender: %(ids)s.", ids=", ".join(f"#{rid}" for rid in passed)),
-                  "success")
+            flash(_("Not on the shelf, passed to the next lender: %(ids)s.",
+                    ids=", ".join(f"#{rid}" for rid in passed)), "success")
         for rid, why in not_passed:
             flash(_("Request #%(id)s was not answered: %(why)s", id=rid, why=why), "error")
         if not ship and not missing:
