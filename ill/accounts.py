@@ -12,7 +12,7 @@ from functools import wraps
 from flask import Flask, g, request
 from flask_babel import gettext as _
 from flask_login import UserMixin, current_user
-from sqlalchemy import DateTime, ForeignKey, String, func, select
+from sqlalchemy import DateTime, ForeignKey, String, false, func, select
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -42,6 +42,8 @@ class User(UserMixin, db.Model):
     library_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id"), index=True)
     locale: Mapped[str | None] = mapped_column(String(10))
     active: Mapped[bool] = mapped_column(default=True)
+    # Mail once a day, every notice of the day in one message (notify.send_digests).
+    mail_digest: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Part of the session identity: rotating it ends every open session.
     session_nonce: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_hex(16))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -54,6 +54,7 @@ def preferences():
             notify.set_preference(db.session, user, name,
                                   mail=request.form.get(f"{name}.mail") == "on",
                                   in_app=request.form.get(f"{name}.in_app") == "on")
+        user.mail_digest = request.form.get("digest") == "on"
         db.session.commit()
         flash(_("Your notification choices are saved."), "success")
         return redirect(url_for("notices.preferences"))
@@ -92,7 +93,7 @@ def api_read(notice_id: int):
 def api_preferences():
     user = current()
     prefs = notify.preferences(db.session, user)
-    return jsonify({"preferences": [
+    return jsonify({"digest": user.mail_digest, "preferences": [
         {"kind": name, "label": str(kind.label), "must_know": kind.must_know,
          "mail": prefs[name][0], "in_app": prefs[name][1]}
         for name, kind in notify.kinds_for(user)]})
@@ -104,10 +105,15 @@ def api_set_preferences():
 
     user = current()
     body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not isinstance(body.get("preferences"), list):
-        raise BadRequest(_('Send {"preferences": [{"kind", "mail", "in_app"}, ...]}.'),
+    if not isinstance(body, dict) or not isinstance(body.get("preferences", []), list) \
+            or not ("preferences" in body or "digest" in body):
+        raise BadRequest(_('Send {"digest": true|false, "preferences": [{"kind", "mail", "in_app"}, ...]}.'),
                          field="preferences")
-    for item in body["preferences"]:
+    if "digest" in body:
+        if not isinstance(body["digest"], bool):
+            raise BadRequest(_("'digest' must be true or false."), field="digest")
+        user.mail_digest = body["digest"]
+    for item in body.get("preferences", []):
         if not isinstance(item, dict):
             raise BadRequest(_("Each preference is an object with kind, mail and in_app."),
                              field="preferences")

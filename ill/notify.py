@@ -29,6 +29,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    false,
     or_,
     select,
     update,
@@ -224,6 +225,10 @@ class OutboxMail(db.Model):
     claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     last_error: Mapped[str] = mapped_column(Text, default="")
+    # A mail to someone who reads their mail once a day waits for the day's
+    # digest (send_digests) instead of leaving; digest_id is the digest's row.
+    held: Mapped[bool] = mapped_column(default=False, server_default=false())
+    digest_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class NotificationPreference(db.Model):
@@ -342,9 +347,11 @@ def notify(session, user: User, kind: str, *, link: str = "", dedupe_key: str | 
                     in_app=in_app_on, dedupe_key=dedupe_key)
     session.add(notice)
     if mail_on and user.email:
+        held = bool(user.mail_digest)
         session.add(OutboxMail(notice=notice, to_addr=user.email, subject=subject, body=body,
-                               locale=locale, next_attempt_at=utcnow()))
-        session.info["ill_mail_pending"] = True
+                               locale=locale, next_attempt_at=utcnow(), held=held))
+        if not held:
+            session.info["ill_mail_pending"] = True
     return notice
 
 
@@ -516,7 +523,7 @@ def flush_outbox(now: datetime | None = None, limit: int = 500) -> FlushResult:
     sender = backend(cfg)
     with Session(db.engine, expire_on_commit=False) as s:
         due = list(s.scalars(select(OutboxMail.id).where(
-            OutboxMail.sent_at.is_(None),
+            OutboxMail.sent_at.is_(None), OutboxMail.held.is_(False),
             or_(OutboxMail.next_attempt_at.is_(None), OutboxMail.next_attempt_at <= now),
             or_(OutboxMail.claimed_until.is_(None), OutboxMail.claimed_until < now))
             .order_by(OutboxMail.id).limit(limit)))
@@ -557,7 +564,7 @@ def flush_outbox(now: datetime | None = None, limit: int = 500) -> FlushResult:
         from sqlalchemy import func
 
         result.waiting = s.scalar(select(func.count(OutboxMail.id)).where(
-            OutboxMail.sent_at.is_(None))) or 0
+            OutboxMail.sent_at.is_(None), OutboxMail.held.is_(False))) or 0
     return result
 
 
@@ -583,8 +590,45 @@ def _after_rollback(session, previous) -> None:
 
 
 def queued(session, limit: int = 200) -> list[OutboxMail]:
-    return list(session.scalars(select(OutboxMail).where(OutboxMail.sent_at.is_(None))
+    return list(session.scalars(select(OutboxMail).where(OutboxMail.sent_at.is_(None), OutboxMail.held.is_(False))
                                 .order_by(OutboxMail.id).limit(limit)))
+
+
+def send_digests(session, day) -> list[str]:
+    """The daily tick's step: for each user who reads their mail once a day,
+    the mails held since their last digest become one message, listing each
+    notice's subject and link (the notices list has the whole text). The
+    held mails stay, marked with the digest that carried them."""
+    from collections import defaultdict
+
+    from flask_babel import ngettext
+
+    waiting: dict[int, list[tuple[OutboxMail, Notice]]] = defaultdict(list)
+    for mail, notice in session.execute(
+            select(OutboxMail, Notice).join(Notice, Notice.id == OutboxMail.notice_id)
+            .where(OutboxMail.held.is_(True), OutboxMail.digest_id.is_(None), OutboxMail.sent_at.is_(None))
+            .order_by(OutboxMail.id)):
+        waiting[notice.user_id].append((mail, notice))
+    lines = []
+    for user_id, held in waiting.items():
+        user = session.get(User, user_id)
+        if user is None or not user.active or not user.email:
+            continue  # kept until the account can be written to again
+        locale = recipient_locale(user)
+        with force_locale(locale):
+            subject = ngettext("%(num)d notice from the interlibrary loan network",
+                               "%(num)d notices from the interlibrary loan network", len(held))
+            body = render_template("mail/digest.txt", user=user, day=day, held=held,
+                                   inbox=site_url("notices.inbox"))
+        digest = OutboxMail(to_addr=user.email, subject=subject[:300], body=body.strip() + "\n", locale=locale,
+                            next_attempt_at=utcnow())
+        session.add(digest)
+        session.flush()
+        for mail, _notice in held:
+            mail.digest_id = digest.id
+        session.info["ill_mail_pending"] = True
+        lines.append(f"digest of {len(held)} to {user.email}")
+    return lines
 
 
 def _cli(app) -> None:
