@@ -136,35 +136,37 @@ def _bool(value, field: str) -> bool:
     raise AgreementError(_("%(field)s: use true or false.", field=field), field=field)
 
 
-def _limit(value, field: str) -> int | None:
-    """A whole number from 1 to MAX_OPEN_REQUESTS; nothing (None, empty) for no limit."""
+def _whole_or_nothing(value, high: int) -> int | None:
+    """A whole number from 1 to ``high``, None for nothing (None, empty);
+    raises ValueError for anything else."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
+    number = int(str(value).strip()) if not isinstance(value, bool) else 0
+    if not 1 <= number <= high:
+        raise ValueError(value)
+    return number
+
+
+def _limit(value, field: str) -> int | None:
+    """A whole number from 1 to MAX_OPEN_REQUESTS; nothing (None, empty) for no limit."""
     try:
-        number = int(str(value).strip()) if not isinstance(value, bool) else None
+        return _whole_or_nothing(value, MAX_OPEN_REQUESTS)
     except ValueError:
-        number = None
-    if number is None or not 1 <= number <= MAX_OPEN_REQUESTS:
         raise AgreementError(
             _(
                 "%(field)s: give a whole number from 1 to %(max)d, or nothing for no limit; not '%(value)s'.",
                 field=field, max=MAX_OPEN_REQUESTS, value=str(value)[:20],
             ),
             field=field,
-        )
-    return number
+        ) from None
 
 
 def _pickup_days(value, field: str) -> int | None:
     """A whole number of days from 1 to MAX_PICKUP_DAYS; nothing (None, empty)
     for the network's default."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
     try:
-        number = int(str(value).strip()) if not isinstance(value, bool) else None
+        return _whole_or_nothing(value, MAX_PICKUP_DAYS)
     except ValueError:
-        number = None
-    if number is None or not 1 <= number <= MAX_PICKUP_DAYS:
         raise AgreementError(
             _(
                 "%(field)s: give a whole number of days from 1 to %(max)d, or nothing for the network's "
@@ -172,8 +174,7 @@ def _pickup_days(value, field: str) -> int | None:
                 field=field, max=MAX_PICKUP_DAYS, value=str(value)[:20],
             ),
             field=field,
-        )
-    return number
+        ) from None
 
 
 def update(session, partner: Partner, data: dict, user) -> dict:

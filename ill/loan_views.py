@@ -48,7 +48,8 @@ def queues():
     q = (request.args.get("q") or "").strip()
     mine = side if user.role == Role.LIBRARIAN else None
     try:
-        found = service.queue_page(db.session, user, mine, status, q, request.args.get("page") or 1)
+        found = service.queue_page(db.session, user, mine, status, q, request.args.get("page") or 1,
+                                   service.PER_PAGE)
     except ServiceError as exc:
         flash(exc.message, "error")
         found, status, q = service.queue_page(db.session, user, mine), None, ""

@@ -29,7 +29,8 @@ def index():
     user = current()
     q = (request.args.get("q") or "").strip()
     try:
-        found = patrons.standing_page(db.session, user, q=q, page=request.args.get("page") or 1)
+        found = patrons.standing_page(db.session, user, q=q, page=request.args.get("page") or 1,
+                                      per_page=patrons.PER_PAGE)
     except ServiceError as exc:
         flash(exc.message, "error")
         found, q = patrons.standing_page(db.session, user), ""

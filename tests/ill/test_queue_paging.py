@@ -13,7 +13,7 @@ def _ids(body) -> list[int]:
     return [r["id"] for r in body["requests"]]
 
 
-def test_a_queue_pages_through_every_request_newest_first(net):
+def test_a_queue_pages_through_every_request_newest_first(net, monkeypatch):
     made = [net.create(who="home", record_id=None, citation={"title": f"Naskah {n}"}).get_json()["id"]
             for n in range(7)]
     body = net.call("home", "GET", "/requests?side=borrowing&per_page=3").get_json()
@@ -30,6 +30,11 @@ def test_a_queue_pages_through_every_request_newest_first(net):
     _login(net, "home")
     page = net.client.get("/requests/?side=borrowing", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "7 requests" in page and 'rel="next"' not in page  # 50 to a page
+    from ill import requests_service
+
+    monkeypatch.setattr(requests_service, "PER_PAGE", 3)
+    page = net.client.get("/requests/?side=borrowing&page=2", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Page 2 of 3" in page and 'rel="prev"' in page and 'page=3' in page and f">{made[3]}<" in page
 
 
 def test_find_a_request_by_number_title_or_patron_as_far_as_one_may_see(net):
