@@ -733,12 +733,14 @@ def _queue_filter(user: User, side: str | None, status: str | None, q: str | Non
         like = paging.like_pattern(q)
         found = [
             sent,
-            LoanRequest.cluster_id.in_(select(Cluster.id).where(Cluster.title.ilike(like, escape="\\"))),
+            # each request's own record and patron looked at (a queue is far smaller than the catalogue)
+            select(Cluster.id).where(Cluster.id == LoanRequest.cluster_id,
+                                     Cluster.title.ilike(like, escape="\\")).exists(),
             cast(LoanRequest.citation, String).ilike(like, escape="\\"),
         ]
         # the patron, for those who may see who asked (can_see_patron)
-        patron = LoanRequest.patron_id.in_(select(User.id).where(
-            or_(User.name.ilike(like, escape="\\"), User.email.ilike(like, escape="\\"))))
+        patron = select(User.id).where(User.id == LoanRequest.patron_id, or_(
+            User.name.ilike(like, escape="\\"), User.email.ilike(like, escape="\\"))).exists()
         if user.role in (Role.COORDINATOR, Role.ADMIN):
             found.append(patron)
         elif user.role == Role.LIBRARIAN:

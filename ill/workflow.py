@@ -195,16 +195,12 @@ def _advance(outcome: str, detail_param: str | None = None) -> Effect:
     return effect
 
 
-# Who a message goes to. A message between the two libraries is theirs: the
-# patron does not see it. One to or from the patron, the patron sees.
-MESSAGE_TO = ("lender", "borrowing_library", "patron")
-
-
 def message(ctx: Context) -> None:
     """A word on the request without changing it: the patron writes to their
     library; the borrowing library to the lender (``to``: lender, the
     default) or to its patron (``to``: patron); the lender to the borrowing
-    library."""
+    library. A message between the two libraries is theirs: the patron does
+    not see it (``for_patron``)."""
     if not param_text(ctx, "note"):
         raise BadRequest(_("Write the message ('note')."), field="note")
     wanted = str(ctx.params.get("to") or "").strip()
