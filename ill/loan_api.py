@@ -88,3 +88,24 @@ def pull_list():
             for req, items in rows
         ],
     })
+
+
+@bp.get("/hold-shelf")
+@roles_required(Role.LIBRARIAN)
+def hold_shelf():
+    """The borrowing library's books waiting for their patrons (as the printable page)."""
+    from . import clock, pickup
+
+    user = current()
+    return jsonify({
+        "library": user.library.code,
+        "requests": [
+            {"id": w.request.id, "title": w.request.title,
+             "patron": {"id": w.request.patron.id, "name": w.request.patron.name} if w.request.patron else None,
+             "lender": w.request.current_lender.code if w.request.current_lender else None,
+             "received_on": w.received_on.isoformat(), "kept_until": w.kept_until.isoformat(),
+             "expired": w.expired,
+             "due_date": w.request.due_date.isoformat() if w.request.due_date else None}
+            for w in pickup.hold_shelf(db.session, user.library_id, clock.today())
+        ],
+    })

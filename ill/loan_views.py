@@ -108,6 +108,16 @@ def pull_list():
                            library=user.library, today=clock.today())
 
 
+@bp.get("/hold-shelf")
+@roles_required(Role.LIBRARIAN)
+def hold_shelf():
+    """The borrowing library's books waiting for their patrons, to print; those
+    past their day first, to send back."""
+    user = current()
+    return render_template("loans/hold_shelf.html", rows=pickup.hold_shelf(db.session, user.library_id, clock.today()),
+                           library=user.library, today=clock.today())
+
+
 @bp.get("/<int:request_id>")
 @login_required
 def detail(request_id: int):

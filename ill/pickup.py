@@ -13,6 +13,7 @@ patron comes after all.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from . import clock
@@ -45,6 +46,38 @@ def kept_until(req) -> date | None:
     if day is None:
         return None
     return day + timedelta(days=shelf_days(req.requester_library) - 1)
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A book on the borrowing library's hold shelf."""
+
+    request: object
+    received_on: date
+    kept_until: date
+    expired: bool  # past its last day: to go back to the lender
+
+
+def hold_shelf(session, library_id: int, day: date) -> list[Waiting]:
+    """The loans the library has received and not yet lent to their patron,
+    those kept longest past their day first, then by the day they go back."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import selectinload
+
+    from .models import LoanRequest
+
+    rows = session.scalars(
+        select(LoanRequest)
+        .options(selectinload(LoanRequest.events), selectinload(LoanRequest.patron),
+                 selectinload(LoanRequest.current_lender))
+        .where(LoanRequest.service == "loan", LoanRequest.status == "received",
+               LoanRequest.requester_library_id == library_id)).all()
+    out = []
+    for req in rows:
+        until = kept_until(req)
+        if until is not None:
+            out.append(Waiting(req, received_on(req), until, day > until))
+    return sorted(out, key=lambda w: (w.kept_until, w.request.id))
 
 
 def remind_uncollected(session, day: date) -> list[str]:
@@ -89,4 +122,5 @@ def remind_uncollected(session, day: date) -> list[str]:
     return lines
 
 
-__all__ = ["REMIND_WITHIN_DAYS", "shelf_days", "received_on", "kept_until", "remind_uncollected"]
+__all__ = ["REMIND_WITHIN_DAYS", "shelf_days", "received_on", "kept_until", "Waiting", "hold_shelf",
+           "remind_uncollected"]

@@ -100,3 +100,28 @@ def test_the_lender_s_condition_goes_with_the_book_to_the_patron(net):
     _login(net, "home")
     band = net.client.get(f"/requests/{rid}/band").get_data(as_text=True)
     assert '<dd id="band-condition"><strong>Baca di tempat saja (library use only)</strong></dd>' in band
+
+
+def test_the_hold_shelf_lists_what_waits_for_patrons_and_what_to_send_back(net):
+    today = clock.today()
+    net.libs["HOME"].pickup_days = 3
+    net.make.commit()
+    first = _received(net)
+    second = _received(net, who="patron2")
+    lent = _received(net, who="home")  # a librarian's own request, already lent on
+    assert net.act("home", lent, "checked_out").status_code == 200
+    body = net.call("home", "GET", "/hold-shelf").get_json()
+    assert [r["id"] for r in body["requests"]] == [first, second] and body["library"] == "HOME"
+    row = body["requests"][0]
+    assert row["patron"]["name"] == "Siti" and row["lender"] == "A" and not row["expired"]
+    assert row["received_on"] == today.isoformat() and row["kept_until"] == (today + timedelta(days=2)).isoformat()
+    # on the fourth day both are past their last day: to send back
+    later = pickup.hold_shelf(net.session, net.libs["HOME"].id, today + timedelta(days=3))
+    assert [(w.request.id, w.expired) for w in later] == [(first, True), (second, True)]
+    # another library has its own shelf; a patron none
+    assert net.call("a", "GET", "/hold-shelf").get_json()["requests"] == []
+    assert net.call("patron", "GET", "/hold-shelf").status_code == 403
+    _login(net, "home")
+    page = net.client.get("/requests/hold-shelf", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert f'id="waiting-{first}"' in page and f'id="waiting-{lent}"' not in page and "Siti" in page
+    assert 'id="hold-shelf-link"' in net.client.get("/requests/?side=borrowing").get_data(as_text=True)
