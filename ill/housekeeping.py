@@ -25,6 +25,7 @@ def steps() -> list[tuple[str, Step]]:
         ("catalogue imports", catalog_jobs.tick),
         ("requests past the day needed", requests_service.tick_past_needed),
         ("lenders past their deadline", requests_service.tick_unanswered),
+        ("lenders' last day to answer", loan_notices.remind_answer_due),
         ("overdue loans", requests_service.tick_overdue),
         ("due-soon reminders", loan_notices.remind_due_soon),
         ("long-overdue loans", loan_notices.remind_long_overdue),

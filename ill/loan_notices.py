@@ -138,6 +138,29 @@ def remind_due_soon(session, day, days: int = 3) -> list[str]:
     return lines
 
 
+def remind_answer_due(session, day) -> list[str]:
+    """The daily tick's step: a lender asked for a request whose last day to
+    answer is today is reminded once, before the request moves on to the
+    next library tomorrow."""
+    from sqlalchemy import select
+
+    from .models import LoanRequest
+
+    lines = []
+    for req in session.scalars(
+            select(LoanRequest)
+            .where(LoanRequest.status == "requested", LoanRequest.answer_due == day,
+                   LoanRequest.current_lender_id.is_not(None))
+            .order_by(LoanRequest.id)):
+        told = notify.notify_library(
+            session, req.current_lender_id, "answer_due", request_id=req.id, title=title_of(req),
+            link=request_link(req), requester=_name(req.requester_library), respond_by=req.answer_due,
+            dedupe_key=f"answer_due:{req.id}:{req.round}:{req.current_lender_id}")
+        if told:
+            lines.append(f"request {req.id}: its lender reminded to answer today")
+    return lines
+
+
 def remind_long_overdue(session, day) -> list[str]:
     """The daily tick's step: a loan ``LOANS_OVERDUE_REMIND_DAYS`` past its
     due date and not yet shipped back is brought to both libraries, and again

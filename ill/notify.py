@@ -67,6 +67,9 @@ MESSAGES: dict[str, Kind] = {
     "request_new": Kind(
         _l("New request #%(request_id)s in your queue"), "mail/request_new.txt",
         _l("A new request arrives in my library's lending queue"), LIBRARIAN),
+    "answer_due": Kind(
+        _l("Last day to answer request #%(request_id)s: %(title)s"), "mail/answer_due.txt",
+        _l("A request to my library waits for its answer on its last day"), LIBRARIAN),
     "renewal_asked": Kind(
         _l("Renewal asked for request #%(request_id)s"), "mail/renewal_asked.txt",
         _l("A borrowing library asks to renew a loan"), LIBRARIAN),

@@ -6,8 +6,10 @@ import io
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from ill import clock
+from ill.notify import Notice
 
 
 def test_a_loan_is_routed_only_to_holders_under_a_live_agreement(net):
@@ -539,7 +541,13 @@ def test_tick_passes_over_a_lender_that_does_not_answer(net, runner):
     rid = net.create().get_json()["id"]
     answer_due = date.fromisoformat(net.get("home", rid).get_json()["answer_due"])
     result = runner.invoke(args=["tick", "--as-of", answer_due.isoformat()])
-    assert f"request {rid}" not in result.output
+    # its last day: the lender is reminded once, and the request stays with it
+    assert f"request {rid}: its lender reminded to answer today" in result.output
+    assert f"request {rid}: requested -> requested" not in result.output
+    reminded = net.session.scalars(select(Notice).where(Notice.kind == "answer_due")).all()
+    assert {n.user_id for n in reminded} == {net.users["a"].id}
+    again = runner.invoke(args=["tick", "--as-of", answer_due.isoformat()])
+    assert f"request {rid}" not in again.output  # once
     later = answer_due + timedelta(days=1)
     result = runner.invoke(args=["tick", "--as-of", later.isoformat()])
     assert f"request {rid}: requested -> requested" in result.output, result.output
