@@ -4,12 +4,12 @@ long.
 
 A loan received from the lender is kept for its patron for the borrowing
 library's ``pickup_days`` (``LOANS_PICKUP_DAYS``, 7, when the library sets
-none), counted from the day it was received and that day's last included.
-On the last two days the patron is reminded; the day after, the patron is
-told it goes back, and the borrowing library's librarians that it was not
-collected: they mark it returned and ship it back to the lender (by hand,
-since the book is on their shelf), or lend it to the patron late if the
-patron comes after all.
+none), counted from the day it was received, that day the first. The day
+before its last day (or on it, if the tick missed that) the patron is
+reminded, once; the day after the last, the patron is told it goes back,
+and the borrowing library's librarians that it was not collected: they mark
+it returned and ship it back to the lender (by hand, since the book is on
+their shelf), or lend it to the patron late if the patron comes after all.
 """
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ from datetime import date, timedelta
 
 from . import clock
 
-# The patron is reminded when the book is kept this many days more at most.
+# The patron is reminded once the book is kept this many days more at most
+# (1: the day before its last day).
 REMIND_WITHIN_DAYS = 1
 
 
@@ -58,20 +59,22 @@ class Waiting:
     expired: bool  # past its last day: to go back to the lender
 
 
-def hold_shelf(session, library_id: int, day: date) -> list[Waiting]:
-    """The loans the library has received and not yet lent to their patron,
-    those kept longest past their day first, then by the day they go back."""
+def waiting(session, day: date, library_id: int | None = None) -> list[Waiting]:
+    """The loans received and not yet lent to their patron (of one library,
+    or all), those past their day first, then by the day they go back."""
     from sqlalchemy import select
     from sqlalchemy.orm import selectinload
 
     from .models import LoanRequest
 
+    where = [LoanRequest.service == "loan", LoanRequest.status == "received"]
+    if library_id is not None:
+        where.append(LoanRequest.requester_library_id == library_id)
     rows = session.scalars(
         select(LoanRequest)
         .options(selectinload(LoanRequest.events), selectinload(LoanRequest.patron),
-                 selectinload(LoanRequest.current_lender))
-        .where(LoanRequest.service == "loan", LoanRequest.status == "received",
-               LoanRequest.requester_library_id == library_id)).all()
+                 selectinload(LoanRequest.current_lender), selectinload(LoanRequest.requester_library))
+        .where(*where)).all()
     out = []
     for req in rows:
         until = kept_until(req)
@@ -80,33 +83,27 @@ def hold_shelf(session, library_id: int, day: date) -> list[Waiting]:
     return sorted(out, key=lambda w: (w.kept_until, w.request.id))
 
 
+def hold_shelf(session, library_id: int, day: date) -> list[Waiting]:
+    """A borrowing library's hold shelf on ``day``."""
+    return waiting(session, day, library_id)
+
+
 def remind_uncollected(session, day: date) -> list[str]:
     """The daily tick's step: a patron whose book waits its last days is
     reminded once; one not collected in time is told it goes back, and the
     borrowing library to send it back."""
-    from sqlalchemy import select
-    from sqlalchemy.orm import selectinload
-
     from . import notify
     from .loan_notices import request_link, title_of
-    from .models import LoanRequest
 
     lines = []
-    rows = session.scalars(
-        select(LoanRequest)
-        .options(selectinload(LoanRequest.events), selectinload(LoanRequest.requester_library))
-        .where(LoanRequest.service == "loan", LoanRequest.status == "received")
-        .order_by(LoanRequest.id)).all()
-    for req in rows:
-        until = kept_until(req)
-        if until is None:
-            continue
+    for w in waiting(session, day):
+        req, until = w.request, w.kept_until
         base = {"request_id": req.id, "title": title_of(req), "link": request_link(req), "until": until}
-        if day > until:
+        if w.expired:
             lender = req.current_lender.name if req.current_lender else ""
             told = bool(notify.notify_library(
                 session, req.requester_library_id, "not_collected", **base,
-                received=received_on(req), lender=lender,
+                received=w.received_on, lender=lender,
                 patron=req.patron.name if req.patron else "", dedupe_key=f"not_collected:{req.id}:{until}"))
             if req.patron is not None and notify.notify(
                     session, req.patron, "pickup_expired", **base, lender=lender,
@@ -114,7 +111,7 @@ def remind_uncollected(session, day: date) -> list[str]:
                 told = True
             if told:
                 lines.append(f"request {req.id}: not collected by {until.isoformat()}, library and patron told")
-        elif (until - day).days <= REMIND_WITHIN_DAYS and received_on(req) < day and req.patron is not None:
+        elif (until - day).days <= REMIND_WITHIN_DAYS and w.received_on < day and req.patron is not None:
             if notify.notify(session, req.patron, "pickup_reminder", **base,
                              library=req.requester_library.name,
                              dedupe_key=f"pickup_reminder:{req.id}:{until}") is not None:
@@ -122,5 +119,5 @@ def remind_uncollected(session, day: date) -> list[str]:
     return lines
 
 
-__all__ = ["REMIND_WITHIN_DAYS", "shelf_days", "received_on", "kept_until", "Waiting", "hold_shelf",
+__all__ = ["REMIND_WITHIN_DAYS", "shelf_days", "received_on", "kept_until", "Waiting", "waiting", "hold_shelf",
            "remind_uncollected"]

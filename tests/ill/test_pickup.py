@@ -1,6 +1,6 @@
 """A book received waits for its patron on the borrowing library's hold shelf
 for the library's pickup_days (else LOANS_PICKUP_DAYS): the patron is told
-until when, reminded on the last day, and once the time is up the patron
+until when, reminded the day before the last, and once the time is up the patron
 hears it goes back and the library that it was not collected."""
 
 from __future__ import annotations
