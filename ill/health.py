@@ -70,9 +70,14 @@ def check(session) -> tuple[dict, int]:
     schema = _schema(session)
     # one statement each: a monitor asks every minute
     failed = OutboxMail.attempts > 0
+    # waiting: as the outbox counts it (notify.flush_outbox): a digest's held
+    # mails are not sent themselves; a schema from before digests has none
+    unsent = [OutboxMail.sent_at.is_(None)]
+    if schema["state"] != "behind":
+        unsent.append(OutboxMail.held.is_(False))
     waiting, failing, oldest_failing = session.execute(
         select(func.count(), func.count().filter(failed), func.min(OutboxMail.created_at).filter(failed))
-        .where(OutboxMail.sent_at.is_(None))).one()  # waiting: as the outbox counts it (notify.flush_outbox)
+        .where(*unsent)).one()
     mail = {"waiting": waiting, "failing": failing, "oldest_failing_minutes": _age_minutes(oldest_failing)}
     runs = {status: (n, oldest) for status, n, oldest in session.execute(
         select(ImportRun.status, func.count(), func.min(ImportRun.created_at))

@@ -27,6 +27,7 @@ def test_a_librarian_s_day_of_notices_comes_in_one_mail(app, make, client, smtp_
     assert received(smtp_server)[(lintang.email, f"Permintaan baru #{first.id} di antrean Anda")] == 1
     assert not [m for m in smtp_server.messages if m["To"] == lena.email]
     assert len(notify.inbox(db.session, lena)) == 2  # the notices list has them now
+    waiting = client.get("/health").get_json()["checks"]["mail"]["waiting"]
     lines = housekeeping.run(db.session, clock.today())
     assert f"mail digests: digest of 2 to {lena.email}" in lines
     (digest,) = [m for m in smtp_server.messages if m["To"] == lena.email]
@@ -34,6 +35,8 @@ def test_a_librarian_s_day_of_notices_comes_in_one_mail(app, make, client, smtp_
     text = digest.get_content()
     assert f"1. New request #{first.id} in your queue" in text and f"2. New request #{second.id}" in text
     assert f"/requests/{first.id}" in text and "/notices/" in text
+    # the held mails never count as waiting to be sent: the digest carried them
+    assert client.get("/health").get_json()["checks"]["mail"]["waiting"] == 0 <= waiting
     # said once: the next tick has nothing for her
     assert "mail digests: nothing to do" in housekeeping.run(db.session, clock.today())
     assert len([m for m in smtp_server.messages if m["To"] == lena.email]) == 1
