@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -56,6 +57,9 @@ class Partner(db.Model):
     max_open_requests: Mapped[int | None] = mapped_column(Integer)
     # How many days a book received for a patron waits for them; None: LOANS_PICKUP_DAYS.
     pickup_days: Mapped[int | None] = mapped_column(Integer)
+    # Its patrons with a loan past its due date, or a book reported lost and
+    # not settled, may make no new request until it is back (patrons.check_may_request).
+    block_overdue_patrons: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 

@@ -119,7 +119,7 @@ def to_dict(partner: Partner, day) -> dict:
 
 # What a librarian may change about their own library; coordinators change all.
 LIBRARIAN_FIELDS = ("lending_paused_until", "pause_reason", "review_requests", "max_open_requests",
-                    "pickup_days")
+                    "pickup_days", "block_overdue_patrons")
 MAX_OPEN_REQUESTS = 999
 MAX_PICKUP_DAYS = 60
 HOLDINGS_TAGS = ("auto", "952", "852", "949", "none")
@@ -197,15 +197,14 @@ def update(session, partner: Partner, data: dict, user) -> dict:
         if beyond:
             raise Forbidden(
                 _(
-                    "A librarian may only pause or resume lending, set request review, "
-                    "how many open requests a patron may have and how long a book waits for its patron; "
-                    "not: %(fields)s.",
+                    "A librarian may only pause or resume lending and set their library's rules for "
+                    "patrons' requests; not: %(fields)s.",
                     fields=", ".join(sorted(beyond)),
                 )
             )
     values = {}
     for key, value in data.items():
-        if key == "review_requests":
+        if key in ("review_requests", "block_overdue_patrons"):
             values[key] = _bool(value, key)
         elif key == "max_open_requests":
             values[key] = _limit(value, key)
@@ -270,4 +269,5 @@ def to_dict_full(partner: Partner, day) -> dict:
     out["review_requests"] = partner.review_requests
     out["max_open_requests"] = partner.max_open_requests
     out["pickup_days"] = partner.pickup_days
+    out["block_overdue_patrons"] = partner.block_overdue_patrons
     return out

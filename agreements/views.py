@@ -175,7 +175,8 @@ def partner_detail(code):
         elif form.get("action") == "review":
             data = {"review_requests": form.get("review_requests") == "on",
                     "max_open_requests": form.get("max_open_requests", ""),
-                    "pickup_days": form.get("pickup_days", "")}
+                    "pickup_days": form.get("pickup_days", ""),
+                    "block_overdue_patrons": form.get("block_overdue_patrons") == "on"}
         else:
             data = {k: form.get(k, "") for k in partner_service.EDITABLE if k != "review_requests"}
         if data is not None:

@@ -238,4 +238,5 @@ def new_request():
         "loans/new.html", cluster=cluster, record_id=record_id, form=form, error=error, availability=availability,
         allowance=patrons.open_requests_allowed(db.session, user),
         suspension=patrons.suspension_of(db.session, user.id, clock.today()) if user.role == Role.PATRON else None,
+        kept_back=patrons.kept_back(db.session, user, clock.today()),
     ), status

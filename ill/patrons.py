@@ -39,6 +39,25 @@ def open_requests_allowed(session, user: User) -> tuple[int, int] | None:
     return count or 0, library.max_open_requests
 
 
+def kept_back(session, user: User, day: date) -> LoanRequest | None:
+    """Where the patron's library blocks patrons who keep books
+    (``block_overdue_patrons``): the first of their loans past its due date
+    and not yet shipped back, or reported lost and not settled; else None."""
+    from sqlalchemy import and_, or_
+
+    from .overdue import NOT_YET_BACK
+
+    library = user.library
+    if user.role != Role.PATRON or library is None or not library.block_overdue_patrons:
+        return None
+    return session.scalar(
+        select(LoanRequest).where(
+            LoanRequest.patron_id == user.id, LoanRequest.service == "loan",
+            or_(and_(LoanRequest.status.in_(NOT_YET_BACK), LoanRequest.due_date < day),
+                LoanRequest.status == "lost"))
+        .order_by(LoanRequest.due_date, LoanRequest.id).limit(1))
+
+
 def _in_force(day: date):
     """Suspensions in force on ``day``: not lifted, not yet past their last day."""
     return select(PatronSuspension).where(PatronSuspension.lifted_at.is_(None), PatronSuspension.until >= day)
@@ -51,8 +70,9 @@ def suspension_of(session, patron_id: int, day: date) -> PatronSuspension | None
 
 
 def check_may_request(session, user: User, day: date) -> None:
-    """Refuses (409) a patron whose library has suspended their requests, or
-    who has as many open requests as it allows."""
+    """Refuses (409) a patron whose library has suspended their requests,
+    who keeps a book overdue or lost where the library blocks for it, or who
+    has as many open requests as it allows."""
     if user.role != Role.PATRON:
         return
     held = suspension_of(session, user.id, day)
@@ -68,6 +88,17 @@ def check_may_request(session, user: User, day: date) -> None:
             ),
             code="suspended",
             details={"until": held.until.isoformat(), "reason": held.reason},
+        )
+    kept = kept_back(session, user, day)
+    if kept is not None:
+        raise Conflict(
+            _(
+                "%(library)s takes no new request from you while \"%(title)s\" (request #%(id)s) is "
+                "overdue or lost: return it, or ask at the desk.",
+                library=user.library.name, title=kept.title[:100], id=kept.id,
+            ),
+            code="overdue",
+            details={"request_id": kept.id},
         )
     allowance = open_requests_allowed(session, user)
     if allowance is not None and allowance[0] >= allowance[1]:

@@ -149,3 +149,38 @@ def test_the_patrons_list_pages_and_finds_most_open_first(net):
     login(net.client, net.users["home"].email)
     page = net.client.get("/patrons/?q=ani", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "1 patron" in page and ">Ani<" in page and ">Siti<" not in page and "show all" in page
+
+
+def test_a_library_may_take_no_new_request_from_a_patron_who_keeps_a_book(net):
+    from datetime import timedelta as days
+
+    from ill.extensions import db
+    from ill.models import LoanRequest
+
+    rid = net.create().get_json()["id"]
+    assert net.act("a", rid, "loaned").status_code == 200
+    db.session.get(LoanRequest, rid).due_date = clock.today() - days(days=2)
+    db.session.commit()
+    # by default a late book does not stop the patron
+    assert net.create(record_id=None, citation={"title": "Naskah Melayu"}).status_code == 201
+    r = net.call("home", "PATCH", "/partners/HOME", {"block_overdue_patrons": True})
+    assert r.status_code == 200 and r.get_json()["block_overdue_patrons"] is True
+    assert net.call("a", "PATCH", "/partners/HOME", {"block_overdue_patrons": False}).status_code == 403
+    r = net.create(record_id=None, citation={"title": "Hikayat Aceh"})
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "overdue"
+    assert r.get_json()["error"]["details"] == {"request_id": rid} and f"#{rid}" in r.get_json()["error"]["message"]
+    assert net.create(who="patron2").status_code == 201  # another patron of the library asks as before
+    login(net.client, net.users["patron"].email)
+    page = net.client.get("/requests/new", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert 'id="kept-back"' in page
+    # shipped back: the patron may ask again; a lost book, not yet settled, stops them too
+    for action in ("received", "returned", "shipped_return"):
+        assert net.act("home", rid, action).status_code == 200
+    assert net.create(record_id=None, citation={"title": "Hikayat Aceh"}).status_code == 201
+    tajus = net.make.cluster_with_holdings({net.libs["A"]: ["available"]}, title="Tajus Salatin")
+    net.make.commit()
+    other = net.create(record_id=tajus.id).get_json()["id"]
+    assert net.act("a", other, "loaned").status_code == 200
+    assert net.act("home", other, "report_lost", reason="hilang").status_code == 200
+    r = net.create(record_id=None, citation={"title": "Bustanus Salatin"})
+    assert r.status_code == 409 and r.get_json()["error"]["details"] == {"request_id": other}
