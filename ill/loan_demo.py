@@ -135,6 +135,7 @@ def load(session, today: date | None = None) -> list[str]:
     if received.current_lender is not None and users.get(received.current_lender.code):
         for action in ("will_supply", "loaned", "received"):
             act(received, action)
+        act(received, "message", note="Terima kasih, buku sudah kami terima dalam keadaan baik.")
     if copy.current_lender is not None and users.get(copy.current_lender.code):
         act(copy, "will_supply")
     made = [asked, received, copy]

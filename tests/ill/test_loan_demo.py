@@ -10,6 +10,10 @@ def test_demo_makes_requests_in_several_states_once(app):
     db.session.commit()
     statuses = sorted(db.session.scalars(select(LoanRequest.status)))
     assert statuses == ["lost", "overdue", "received", "requested", "will_supply"], lines
+    from ill.models import RequestEvent
+
+    (message,) = db.session.scalars(select(RequestEvent).where(RequestEvent.action == "message"))
+    assert message.data == {"from": "borrowing_library", "to": "lender"}  # UINSU thanks the lender
     demo.load(db.session)
     db.session.commit()
     assert len(db.session.scalars(select(LoanRequest.id)).all()) == 5
