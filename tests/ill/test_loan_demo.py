@@ -2,7 +2,7 @@ from sqlalchemy import select
 
 from ill import demo
 from ill.extensions import db
-from ill.models import LoanRequest
+from ill.models import LoanRequest, RequestEvent
 
 
 def test_demo_makes_requests_in_several_states_once(app):
@@ -10,8 +10,6 @@ def test_demo_makes_requests_in_several_states_once(app):
     db.session.commit()
     statuses = sorted(db.session.scalars(select(LoanRequest.status)))
     assert statuses == ["lost", "overdue", "received", "requested", "will_supply"], lines
-    from ill.models import RequestEvent
-
     (message,) = db.session.scalars(select(RequestEvent).where(RequestEvent.action == "message"))
     assert message.data == {"from": "borrowing_library", "to": "lender"}  # UINSU thanks the lender
     demo.load(db.session)
