@@ -108,12 +108,25 @@ def pull_list():
                            library=user.library, today=clock.today())
 
 
-@bp.get("/hold-shelf")
+@bp.route("/hold-shelf", methods=["GET", "POST"])
 @roles_required(Role.LIBRARIAN)
 def hold_shelf():
     """The borrowing library's books waiting for their patrons, to print; those
-    past their day first, to send back."""
+    past their day first, to send back, which is done from here in one go."""
     user = current()
+    if request.method == "POST":
+        form = request.form
+        wanted = [(int(raw), form.get(f"version-{raw}")) for raw in form.getlist("back") if raw.isdigit()]
+        done, refused = pickup.send_back(db.session, user, wanted)
+        db.session.commit()
+        if done:
+            flash(_("Returned and shipped back to their lenders: %(ids)s.", ids=", ".join(f"#{rid}" for rid in done)),
+                  "success")
+        for rid, why in refused:
+            flash(_("Request #%(id)s was not sent back: %(why)s", id=rid, why=why), "error")
+        if not wanted:
+            flash(_("Tick the books to send back to their lenders."), "error")
+        return redirect(url_for("loans.hold_shelf"), code=303)
     return render_template("loans/hold_shelf.html", rows=pickup.hold_shelf(db.session, user.library_id, clock.today()),
                            library=user.library, today=clock.today())
 

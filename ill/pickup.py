@@ -88,6 +88,20 @@ def hold_shelf(session, library_id: int, day: date) -> list[Waiting]:
     return waiting(session, day, library_id)
 
 
+def send_back(session, user, wanted: list[tuple[int, object]], day: date | None = None
+              ) -> tuple[list[int], list[tuple[int, str]]]:
+    """Books of the hold shelf that go back to their lenders uncollected:
+    each (request id, version seen) marked returned and shipped back, in a
+    savepoint of its own (``requests_service.act_many``)."""
+    from flask_babel import gettext as _
+
+    from . import requests_service
+
+    note = _("Not collected by the patron: sent back from the hold shelf.")
+    return requests_service.act_many(session, user, ("returned", "shipped_return"),
+                                     [(rid, version, {"note": note}) for rid, version in wanted], day)
+
+
 def remind_uncollected(session, day: date) -> list[str]:
     """The daily tick's step: a patron whose book waits its last days is
     reminded once; one not collected in time is told it goes back, and the
@@ -120,4 +134,4 @@ def remind_uncollected(session, day: date) -> list[str]:
 
 
 __all__ = ["REMIND_WITHIN_DAYS", "shelf_days", "received_on", "kept_until", "Waiting", "waiting", "hold_shelf",
-           "remind_uncollected"]
+           "send_back", "remind_uncollected"]

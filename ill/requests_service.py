@@ -399,18 +399,23 @@ def act(
     return fire(session, user, req, action, params, version, day)
 
 
-def act_many(session, user: User, action: str, wanted: list[tuple[int, object, dict]], day: date | None = None
-             ) -> tuple[list[int], list[tuple[int, str]]]:
-    """The same action on several requests (a lender shipping its morning's
-    pull list): each (request id, version seen, params) as ``act`` would do
-    it alone, in a savepoint of its own, so that one refused leaves the
-    others done and itself as it was. Returns (done, [(refused, why)])."""
+def act_many(session, user: User, action: str | tuple[str, ...], wanted: list[tuple[int, object, dict]],
+             day: date | None = None) -> tuple[list[int], list[tuple[int, str]]]:
+    """The same action (or actions, one after the other) on several requests
+    (a lender shipping its morning's pull list): each (request id, version
+    seen, params) as ``act`` would do it alone, in a savepoint of its own, so
+    that one refused leaves the others done and itself as it was. Returns
+    (done, [(refused, why)])."""
+    steps = (action,) if isinstance(action, str) else tuple(action)
     done: list[int] = []
     refused: list[tuple[int, str]] = []
     for request_id, version, params in wanted:
         try:
             with session.begin_nested():
-                act(session, user, request_id, action, params, version, day)
+                req = get_visible(session, user, request_id)
+                for step in steps:
+                    fire(session, user, req, step, params, version, day)
+                    version = req.version
         except ServiceError as exc:
             refused.append((request_id, exc.message))
         else:

@@ -125,3 +125,33 @@ def test_the_hold_shelf_lists_what_waits_for_patrons_and_what_to_send_back(net):
     page = net.client.get("/requests/hold-shelf", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert f'id="waiting-{first}"' in page and f'id="waiting-{lent}"' not in page and "Siti" in page
     assert 'id="hold-shelf-link"' in net.client.get("/requests/?side=borrowing").get_data(as_text=True)
+
+
+def test_books_not_collected_are_sent_back_from_the_hold_shelf_in_one_go(net):
+    first = _received(net)
+    second = _received(net, who="patron2")
+    versions = {r: net.get("home", r).get_json()["version"] for r in (first, second)}
+    assert net.act("home", second, "checked_out").status_code == 200  # meanwhile its patron came
+    _login(net, "home")
+    r = net.client.post("/requests/hold-shelf", data={
+        "back": [str(first), str(second)], f"version-{first}": versions[first],
+        f"version-{second}": versions[second]}, follow_redirects=True)
+    page = r.get_data(as_text=True)
+    assert f"Returned and shipped back to their lenders: #{first}." in page
+    assert f"Request #{second} was not sent back" in page
+    sent = net.get("a", first).get_json()
+    assert sent["status"] == "shipped_return" and [e["action"] for e in sent["events"][-2:]] == [
+        "returned", "shipped_return"]
+    assert "Not collected by the patron" in sent["events"][-1]["note"]
+    assert net.get("home", second).get_json()["status"] == "checked_out"  # as it was
+    assert f'id="waiting-{first}"' not in net.client.get("/requests/hold-shelf").get_data(as_text=True)
+    r = net.client.post("/requests/hold-shelf", data={}, follow_redirects=True)
+    assert "Tick the books to send back" in r.get_data(as_text=True)
+    # another library's librarian cannot send back HOME's books
+    third = _received(net, who="home")
+    version = net.get("home", third).get_json()["version"]
+    _login(net, "a")
+    r = net.client.post("/requests/hold-shelf", data={"back": [str(third)], f"version-{third}": version},
+                        follow_redirects=True)
+    assert f"Request #{third} was not sent back" in r.get_data(as_text=True)
+    assert net.get("home", third).get_json()["status"] == "received"
