@@ -24,8 +24,6 @@ FILLED_STATES = ("loaned", "copy_completed")
 # Statuses from which a patron may say how the service was.
 RATEABLE_STATES = ("returned", "shipped_return", "completed", "completed_without_return", "copy_completed",
                    "unfilled")
-# A loaned book reported lost, settled or not, counts as filled all the same.
-LOST_STATES = LOST
 # Lender outcomes of a rota entry that count as asked and answered.
 SUPPLIED = "supplied"
 NOT_SUPPLIED = ("unfilled", "no_answer", "condition_rejected")
@@ -124,7 +122,8 @@ def summarise(partners: dict[int, tuple[str, str]], requests: Iterable[RequestRo
     to (code, name); rows of other libraries are ignored."""
     facts = {pid: PartnerFacts(pid, code, name) for pid, (code, name) in partners.items()}
     for r in requests:
-        if r.status in LOST_STATES and r.lender_id in facts:
+        # a book reported lost, settled or not (workflow.LOST), counts as filled all the same
+        if r.status in LOST and r.lender_id in facts:
             facts[r.lender_id].lent_lost += 1
         f = facts.get(r.borrower_id)
         if f is None:
@@ -139,7 +138,7 @@ def summarise(partners: dict[int, tuple[str, str]], requests: Iterable[RequestRo
             f.requests_open += 1
         if r.rating is not None:
             f.ratings.append(r.rating)
-        f.requests_lost += r.status in LOST_STATES
+        f.requests_lost += r.status in LOST
     for e in entries:
         f = facts.get(e.lender_id)
         if f is None:
@@ -187,7 +186,7 @@ def partner_facts(session, since: date, until: date, partner_ids: Iterable[int] 
         .outerjoin(filled_at, filled_at.c.request_id == LoanRequest.id)
         .outerjoin(RequestFeedback, RequestFeedback.request_id == LoanRequest.id)
         .where(or_(LoanRequest.requester_library_id.in_(partners),
-                   LoanRequest.current_lender_id.in_(partners) & LoanRequest.status.in_(LOST_STATES)),
+                   LoanRequest.current_lender_id.in_(partners) & LoanRequest.status.in_(LOST)),
                LoanRequest.created_on >= since, LoanRequest.created_on <= until))
     requests = [RequestRow(pid, created, clock.day_of(at), status, rating, lender)
                 for pid, created, at, status, rating, lender in rows]

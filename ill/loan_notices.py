@@ -171,15 +171,11 @@ def remind_long_overdue(session, day) -> list[str]:
 
     from .config import setting
     from .models import LoanRequest
-    from .overdue import NOT_YET_BACK
+    from .overdue import late
 
     every = int(setting("LOANS_OVERDUE_REMIND_DAYS"))
     lines = []
-    rows = session.scalars(
-        select(LoanRequest)
-        .where(LoanRequest.service == "loan", LoanRequest.status.in_(NOT_YET_BACK),
-               LoanRequest.due_date.is_not(None), LoanRequest.due_date <= day - timedelta(days=every))
-        .order_by(LoanRequest.id)).all()
+    rows = session.scalars(select(LoanRequest).where(late(day, every)).order_by(LoanRequest.id)).all()
     for req in rows:
         late = (day - req.due_date).days
         # one reminder per period of ``every`` days since the due date (a renewal starts again)

@@ -22,6 +22,21 @@ from . import workflow
 NOT_YET_BACK = tuple(status for status in workflow.SHIPPED if status != "shipped_return")
 
 
+def late(day: date, by_days: int = 1):
+    """The clause of a loan late by ``by_days`` days or more on ``day``: its
+    due date passed and the book not yet started back. The one rule the
+    overdue page, the long-overdue reminders and a library's block on
+    patrons who keep books read."""
+    from datetime import timedelta
+
+    from sqlalchemy import and_
+
+    from .models import LoanRequest
+
+    return and_(LoanRequest.service == "loan", LoanRequest.status.in_(NOT_YET_BACK),
+                LoanRequest.due_date <= day - timedelta(days=by_days))
+
+
 @dataclass(frozen=True)
 class LateLoan:
     """One book that should be back, as a viewer may see it."""
@@ -74,8 +89,7 @@ def late_loans(session, day: date, library_ids: list[int] | None, viewer_library
                         LoanRequest.current_lender_id.in_(library_ids)))
     base = (select(LoanRequest).options(selectinload(LoanRequest.patron), selectinload(LoanRequest.cluster))
             .where(LoanRequest.service == "loan", *mine))
-    late = session.scalars(base.where(LoanRequest.status.in_(NOT_YET_BACK), LoanRequest.due_date < day)
-                           .order_by(LoanRequest.due_date, LoanRequest.id)).all()
+    overdue = session.scalars(base.where(late(day)).order_by(LoanRequest.due_date, LoanRequest.id)).all()
     lost = session.scalars(base.where(LoanRequest.status == "lost")
                            .order_by(LoanRequest.lost_on, LoanRequest.id)).all()
 
@@ -88,7 +102,7 @@ def late_loans(session, day: date, library_ids: list[int] | None, viewer_library
             renewal_asked=req.renewal_due, lost_on=req.lost_on,
             patron=(req.patron.name if own and req.patron else None))
 
-    return ([row(r, (day - r.due_date).days) for r in late],
+    return ([row(r, (day - r.due_date).days) for r in overdue],
             [row(r, (day - r.lost_on).days if r.lost_on else 0) for r in lost])
 
 
@@ -122,4 +136,4 @@ def tally(late: list[LateLoan], lost: list[LateLoan]) -> dict[int, Tally]:
     return out
 
 
-__all__ = ["NOT_YET_BACK", "LateLoan", "late_loans", "Tally", "tally"]
+__all__ = ["NOT_YET_BACK", "late", "LateLoan", "late_loans", "Tally", "tally"]

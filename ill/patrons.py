@@ -43,18 +43,16 @@ def kept_back(session, user: User, day: date) -> LoanRequest | None:
     """Where the patron's library blocks patrons who keep books
     (``block_overdue_patrons``): the first of their loans past its due date
     and not yet shipped back, or reported lost and not settled; else None."""
-    from sqlalchemy import and_, or_
+    from sqlalchemy import or_
 
-    from .overdue import NOT_YET_BACK
+    from .overdue import late
 
     library = user.library
     if user.role != Role.PATRON or library is None or not library.block_overdue_patrons:
         return None
     return session.scalar(
         select(LoanRequest).where(
-            LoanRequest.patron_id == user.id, LoanRequest.service == "loan",
-            or_(and_(LoanRequest.status.in_(NOT_YET_BACK), LoanRequest.due_date < day),
-                LoanRequest.status == "lost"))
+            LoanRequest.patron_id == user.id, or_(late(day), LoanRequest.status == "lost"))
         .order_by(LoanRequest.due_date, LoanRequest.id).limit(1))
 
 
