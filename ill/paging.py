@@ -11,6 +11,8 @@ from .errors import BadRequest
 
 # The most one page holds, for every list that pages.
 MAX_PER_PAGE = 200
+# The longest text a caller may find rows by.
+MAX_SEARCH = 200
 
 
 @dataclass
@@ -51,10 +53,29 @@ def asked(page, per_page) -> tuple[int, int]:
     return whole(page, "page", 1, 1_000_000), whole(per_page, "per_page", 1, MAX_PER_PAGE)
 
 
+def search_text(q) -> str:
+    """What a caller typed to find rows (``q``), stripped; too long is a 400."""
+    q = (q or "").strip()
+    if len(q) > MAX_SEARCH:
+        raise BadRequest(_("'q' is longer than %(n)d characters.", n=MAX_SEARCH), field="q")
+    return q
+
+
+def fetch(session, total, rows, page, per_page, *, scalars: bool = True) -> Page:
+    """One page of ``rows`` (a select, in its order) and ``total`` (a select
+    of their count), ``page`` and ``per_page`` as the caller sent them;
+    ``scalars=False`` keeps each row whole."""
+    page, per_page = asked(page, per_page)
+    found = Page([], session.scalar(total) or 0, page, per_page)
+    rows = rows.offset(found.offset).limit(per_page)
+    found.rows = list(session.scalars(rows) if scalars else session.execute(rows))
+    return found
+
+
 def like_pattern(text: str) -> str:
     """``text`` anywhere, for LIKE/ILIKE with ``escape="\\\\"``: its own % and _
     are themselves, not wildcards."""
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-__all__ = ["MAX_PER_PAGE", "Page", "whole", "asked", "like_pattern"]
+__all__ = ["MAX_PER_PAGE", "MAX_SEARCH", "Page", "whole", "asked", "search_text", "fetch", "like_pattern"]

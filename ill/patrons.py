@@ -146,21 +146,16 @@ def standing_page(session, librarian: User, day: date | None = None, *, patron_i
     from sqlalchemy import or_
 
     day = day or clock.today()
-    page, per_page = paging.asked(page, per_page)
     library_id = _library_of(librarian)
     where = [User.role == Role.PATRON]
     if library_id is not None:
         where.append(User.library_id == library_id)
     if patron_id is not None:
         where.append(User.id == patron_id)
-    q = (q or "").strip()
+    q = paging.search_text(q)
     if q:
-        if len(q) > 200:
-            raise BadRequest(_("'q' is longer than %(n)d characters.", n=200), field="q")
         like = paging.like_pattern(q)
         where.append(or_(User.name.ilike(like, escape="\\"), User.email.ilike(like, escape="\\")))
-    total = session.scalar(select(func.count(User.id)).where(*where)) or 0
-    found = paging.Page([], total, page, per_page)
     open_ = func.sum(case((LoanRequest.status.not_in(TERMINAL_STATES), 1), else_=0))
     overdue = func.sum(case((LoanRequest.status == "overdue", 1), else_=0))
     lost = func.sum(case((LoanRequest.status.in_(LOST), 1), else_=0))
@@ -168,9 +163,9 @@ def standing_page(session, librarian: User, day: date | None = None, *, patron_i
             .outerjoin(LoanRequest, LoanRequest.patron_id == User.id)
             .where(*where).group_by(User.id)
             .order_by(open_.desc(), overdue.desc(), func.lower(func.coalesce(func.nullif(User.name, ""), User.email)),
-                      User.id)
-            .offset(found.offset).limit(per_page))
-    rows = session.execute(stmt).all()
+                      User.id))
+    found = paging.fetch(session, select(func.count(User.id)).where(*where), stmt, page, per_page, scalars=False)
+    rows, found.rows = found.rows, []
     held = {s.patron_id: s for s in session.scalars(
         _in_force(day).where(PatronSuspension.patron_id.in_([row[0].id for row in rows]))
         .order_by(PatronSuspension.until))}

@@ -720,10 +720,8 @@ def _queue_filter(user: User, side: str | None, status: str | None, q: str | Non
                 field="status",
             )
         where.append(LoanRequest.status.in_(statuses))
-    q = (q or "").strip()
+    q = paging.search_text(q)
     if q:
-        if len(q) > 200:
-            raise BadRequest(_("'q' is longer than %(n)d characters.", n=200), field="q")
         number = q.removeprefix("#").strip()
         by_number = LoanRequest.id == int(number) if number.isascii() and number.isdigit() and len(number) < 10 \
             else false()
@@ -757,13 +755,9 @@ def _queue_filter(user: User, side: str | None, status: str | None, q: str | Non
 def queue_page(session, user: User, side: str | None = None, status: str | None = None, q: str | None = None,
                page=1, per_page=PER_PAGE) -> paging.Page:
     """One page of a user's queue (see ``_queue_filter``), newest first."""
-    page, per_page = paging.asked(page, per_page)
     where = _queue_filter(user, side, status, q)
-    total = session.scalar(select(func.count(LoanRequest.id)).where(*where)) or 0
-    found = paging.Page([], total, page, per_page)
-    found.rows = list(session.scalars(select(LoanRequest).where(*where).order_by(LoanRequest.id.desc())
-                                      .offset(found.offset).limit(per_page)))
-    return found
+    return paging.fetch(session, select(func.count(LoanRequest.id)).where(*where),
+                        select(LoanRequest).where(*where).order_by(LoanRequest.id.desc()), page, per_page)
 
 
 def queue(session, user: User, side: str | None = None, status: str | None = None) -> list[LoanRequest]:
