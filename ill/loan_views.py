@@ -26,6 +26,7 @@ def _labels():
         "unfilled_label": lambda r: str(workflow.UNFILLED_LABELS.get(r, r)),
         "loan_pickup_by": pickup.kept_until,
         "loan_event_for_patron": workflow.for_patron,
+        "loan_may_print_band": service.may_print_band,
     }
 
 
@@ -178,7 +179,7 @@ def book_band(request_id: int):
     book, when it is due back; printed and slipped into the book."""
     user = current()
     req = service.get_visible(db.session, user, request_id)
-    if user.library_id != req.requester_library_id or req.service != "loan":
+    if not service.may_print_band(user, req):
         raise Forbidden(_("A book band is the borrowing library's, for a loan."))
     return render_template("loans/band.html", req=req, today=clock.today())
 

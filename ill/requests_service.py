@@ -80,6 +80,13 @@ def can_see_patron(user: User, req: LoanRequest) -> bool:
     return user.role == Role.LIBRARIAN and user.library_id == req.requester_library_id
 
 
+def may_print_band(user: User, req: LoanRequest) -> bool:
+    """A book band is the borrowing library's, for a loan: its librarians
+    print it for the book they lend on to their patron."""
+    return (user.role == Role.LIBRARIAN and user.library_id is not None
+            and user.library_id == req.requester_library_id and req.service == "loan")
+
+
 def get_visible(session, user: User, request_id: int) -> LoanRequest:
     req = session.get(LoanRequest, request_id)
     if req is None or not can_see(user, req):
