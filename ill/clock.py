@@ -57,3 +57,8 @@ def start_of(day: date) -> datetime:
 def today() -> date:
     """Today, on the network's calendar."""
     return day_of(utcnow())
+
+
+def iso(value: date | datetime | None) -> str | None:
+    """A day or moment as ISO 8601 text for the API and spreadsheets; None stays None."""
+    return value.isoformat() if value is not None else None

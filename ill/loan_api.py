@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import jsonify, request
 from flask_babel import gettext as _
 
-from . import paging
+from . import clock, paging, pickup
 from . import requests_service as service
 from .accounts import Role, current, login_required, roles_required
 from .api import make_blueprint
@@ -81,8 +81,8 @@ def pull_list():
             {"id": req.id, "status": req.status, "service": req.service, "title": req.title,
              "record_id": req.cluster_id, "citation": req.citation or {},
              "borrower": req.requester_library.code if req.requester_library else None,
-             "needed_by": req.needed_by.isoformat() if req.needed_by else None,
-             "answer_due": req.answer_due.isoformat() if req.answer_due else None,
+             "needed_by": clock.iso(req.needed_by),
+             "answer_due": clock.iso(req.answer_due),
              "copies": [{"barcode": i.barcode, "call_number": i.call_number, "location": i.location,
                          "status": i.status, "coverage": i.coverage or None} for i in items]}
             for req, items in rows
@@ -94,8 +94,6 @@ def pull_list():
 @roles_required(Role.LIBRARIAN)
 def hold_shelf():
     """The borrowing library's books waiting for their patrons (as the printable page)."""
-    from . import clock, pickup
-
     user = current()
     return jsonify({
         "library": user.library.code,
@@ -103,9 +101,9 @@ def hold_shelf():
             {"id": w.request.id, "title": w.request.title,
              "patron": {"id": w.request.patron.id, "name": w.request.patron.name} if w.request.patron else None,
              "lender": w.request.current_lender.code if w.request.current_lender else None,
-             "received_on": w.received_on.isoformat(), "kept_until": w.kept_until.isoformat(),
+             "received_on": clock.iso(w.received_on), "kept_until": clock.iso(w.kept_until),
              "expired": w.expired,
-             "due_date": w.request.due_date.isoformat() if w.request.due_date else None}
+             "due_date": clock.iso(w.request.due_date)}
             for w in pickup.hold_shelf(db.session, user.library_id, clock.today())
         ],
     })

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from . import workflow
+from . import clock, workflow
 
 # Where a loaned book is on the borrower's side and has not started back.
 NOT_YET_BACK = tuple(status for status in workflow.SHIPPED if status != "shipped_return")
@@ -58,15 +58,11 @@ class LateLoan:
         return {
             "request_id": self.request_id, "title": self.title,
             "borrower": codes.get(self.borrower_id), "lender": codes.get(self.lender_id),
-            "status": self.status, "due_date": _iso(self.due_date), "days_late": self.days_late,
-            "long_overdue": self.long_overdue, "recalled_on": _iso(self.recalled_on),
-            "renewal_asked": _iso(self.renewal_asked), "lost_on": _iso(self.lost_on),
+            "status": self.status, "due_date": clock.iso(self.due_date), "days_late": self.days_late,
+            "long_overdue": self.long_overdue, "recalled_on": clock.iso(self.recalled_on),
+            "renewal_asked": clock.iso(self.renewal_asked), "lost_on": clock.iso(self.lost_on),
             "patron": self.patron,
         }
-
-
-def _iso(day: date | None) -> str | None:
-    return day.isoformat() if day else None
 
 
 def late_loans(session, day: date, library_ids: list[int] | None, viewer_library_id: int | None

@@ -847,15 +847,11 @@ def rota_rows(req: LoanRequest, staff: bool = True) -> list[dict]:
                 "outcome": e.outcome,
                 "outcome_detail": e.outcome_detail or None,
                 "round": e.round,
-                "asked_on": e.asked_on.isoformat() if e.asked_on else None,
-                "answer_due": e.answer_due.isoformat() if e.answer_due else None,
+                "asked_on": clock.iso(e.asked_on),
+                "answer_due": clock.iso(e.answer_due),
             }
         )
     return rows
-
-
-def _iso(day: date | None) -> str | None:
-    return day.isoformat() if day else None
 
 
 def to_dict(req: LoanRequest, user: User | None = None) -> dict:
@@ -875,17 +871,17 @@ def to_dict(req: LoanRequest, user: User | None = None) -> dict:
         "current_lender": req.current_lender.code if req.current_lender else None,
         "citation": req.citation or {},
         "copyright_ack": req.copyright_ack,
-        "needed_by": req.needed_by.isoformat() if req.needed_by else None,
+        "needed_by": clock.iso(req.needed_by),
         "note": req.note,
-        "due_date": req.due_date.isoformat() if req.due_date else None,
-        "answer_due": req.answer_due.isoformat() if req.answer_due else None,
+        "due_date": clock.iso(req.due_date),
+        "answer_due": clock.iso(req.answer_due),
         "condition": req.condition or None,
         "cost": req.cost or None,
-        "renewal_due": req.renewal_due.isoformat() if req.renewal_due else None,
+        "renewal_due": clock.iso(req.renewal_due),
         "renewals": req.renewals or 0,
-        "recalled_on": req.recalled_on.isoformat() if req.recalled_on else None,
-        "lost_on": req.lost_on.isoformat() if req.lost_on else None,
-        "pickup_by": _iso(pickup.kept_until(req)),
+        "recalled_on": clock.iso(req.recalled_on),
+        "lost_on": clock.iso(req.lost_on),
+        "pickup_by": clock.iso(pickup.kept_until(req)),
         "item_barcode": req.item_barcode or None,
         "loan_cost": str(req.loan_cost) if req.loan_cost is not None else None,
         "charge": req.charge or None,
@@ -906,5 +902,5 @@ def to_dict(req: LoanRequest, user: User | None = None) -> dict:
             if staff or workflow.for_patron(e)
         ],
         "actions": workflow.allowed_actions(req, roles_for(user, req)) if user is not None else [],
-        "created_at": req.created_at.isoformat() if req.created_at else None,
+        "created_at": clock.iso(req.created_at),
     }
