@@ -19,8 +19,9 @@ def title_of(req) -> str:
     return (title or getattr(req, "title", "") or citation.get("title") or f"#{req.id}")[:200]
 
 
-def _name(library) -> str:
-    return library.name if library else ""
+def name_of(party) -> str:
+    """The name of a library or a patron, for a notice; empty when there is none."""
+    return party.name if party else ""
 
 
 def request_link(req) -> str:
@@ -49,30 +50,30 @@ def on_event(session, req, event) -> None:
 
         record_declaration(session, req)
     if to == "requested" and req.current_lender_id is not None:
-        requester = _name(req.requester_library)
+        requester = name_of(req.requester_library)
         notify.notify_library(session, req.current_lender_id, "request_new", **base,
                               requester=requester, service=req.service,
                               respond_by=req.answer_due,
                               dedupe_key=f"request_new:{req.id}:{req.round}:{req.current_lender_id}")
     elif action == "renew" and req.current_lender_id is not None:
         notify.notify_library(session, req.current_lender_id, "renewal_asked", **base,
-                              requester=_name(req.requester_library), due_date=req.due_date, wanted=req.renewal_due,
+                              requester=name_of(req.requester_library), due_date=req.due_date, wanted=req.renewal_due,
                               dedupe_key=f"renewal_asked:{req.id}:{event.id}")
     elif action == "renew_answer":
         approved = bool((event.data or {}).get("approve"))
-        answer = {**base, "approved": approved, "due_date": req.due_date, "lender": _name(req.current_lender),
+        answer = {**base, "approved": approved, "due_date": req.due_date, "lender": name_of(req.current_lender),
                   "dedupe_key": f"renewal_answered:{req.id}:{event.id}"}
         notify.notify_library(session, req.requester_library_id, "renewal_answered_library", **answer,
-                              patron=patron.name if patron else "")
+                              patron=name_of(patron))
         if patron is not None:
             notify.notify(session, patron, "renewal_answered", **answer)
     elif action == "report_lost" and req.current_lender_id is not None:
         notify.notify_library(session, req.current_lender_id, "loan_lost", **base,
-                              requester=_name(req.requester_library), reason=req.close_reason,
+                              requester=name_of(req.requester_library), reason=req.close_reason,
                               dedupe_key=f"loan_lost:{req.id}:{event.id}")
     elif action == "settle_lost":
         notify.notify_library(session, req.requester_library_id, "loss_settled", **base,
-                              lender=_name(req.current_lender), charge=req.charge, note=event.note,
+                              lender=name_of(req.current_lender), charge=req.charge, note=event.note,
                               dedupe_key=f"loss_settled:{req.id}")
     elif action in ("cancel", "expire") and req.current_lender_id is not None \
             and event.from_status not in ("new", "unfilled"):
@@ -84,7 +85,7 @@ def on_event(session, req, event) -> None:
     if patron is None:
         return
     if to == "received" and event.from_status != "received":
-        pickup = _name(req.requester_library)
+        pickup = name_of(req.requester_library)
         from .pickup import kept_until
 
         notify.notify(session, patron, "ready_for_pickup", **base, library=pickup, until=kept_until(req),
@@ -154,7 +155,7 @@ def remind_answer_due(session, day) -> list[str]:
             .order_by(LoanRequest.id)):
         told = notify.notify_library(
             session, req.current_lender_id, "answer_due", request_id=req.id, title=title_of(req),
-            link=request_link(req), requester=_name(req.requester_library), respond_by=req.answer_due,
+            link=request_link(req), requester=name_of(req.requester_library), respond_by=req.answer_due,
             dedupe_key=f"answer_due:{req.id}:{req.round}:{req.current_lender_id}")
         if told:
             lines.append(f"request {req.id}: its lender reminded to answer today")
@@ -184,12 +185,12 @@ def remind_long_overdue(session, day) -> list[str]:
                 "due_date": req.due_date, "days": late}
         told = notify.notify_library(
             session, req.requester_library_id, "long_overdue", **base,
-            lender=_name(req.current_lender),
-            patron=req.patron.name if req.patron else "", dedupe_key=f"long_overdue:{key}")
+            lender=name_of(req.current_lender),
+            patron=name_of(req.patron), dedupe_key=f"long_overdue:{key}")
         if req.current_lender_id is not None:
             told += notify.notify_library(
                 session, req.current_lender_id, "long_overdue_lent", **base,
-                requester=_name(req.requester_library),
+                requester=name_of(req.requester_library),
                 dedupe_key=f"long_overdue_lent:{key}")
         if told:
             lines.append(f"request {req.id}: {late} days overdue, both libraries reminded")
@@ -203,7 +204,7 @@ def remind_long_overdue(session, day) -> list[str]:
         told = notify.notify_library(
             session, req.current_lender_id, "loss_unsettled", request_id=req.id, title=title_of(req),
             link=request_link(req), lost_on=req.lost_on, days=waited,
-            requester=_name(req.requester_library),
+            requester=name_of(req.requester_library),
             dedupe_key=f"loss_unsettled:{req.id}:{req.lost_on.isoformat()}:{waited // every}")
         if told:
             lines.append(f"request {req.id}: lost {waited} days ago and not settled, the lender reminded")
@@ -214,9 +215,9 @@ def _tell_message(session, req, event, base: dict) -> None:
     """A message on a request, to whom it was written: a library's librarians
     or the patron."""
     data = event.data or {}
-    sender = {"patron": req.patron.name if req.patron else "",
-              "borrowing_library": _name(req.requester_library),
-              "lender": _name(req.current_lender)}.get(data.get("from"), "")
+    sender = {"patron": name_of(req.patron),
+              "borrowing_library": name_of(req.requester_library),
+              "lender": name_of(req.current_lender)}.get(data.get("from"), "")
     said = {**base, "sender": sender, "message": event.note, "dedupe_key": f"request_message:{event.id}"}
     to = data.get("to")
     if to == "patron" and req.patron is not None:
@@ -225,7 +226,7 @@ def _tell_message(session, req, event, base: dict) -> None:
         notify.notify_library(session, req.current_lender_id, "request_message", **said)
     elif to == "borrowing_library":
         notify.notify_library(session, req.requester_library_id, "request_message",
-                              **{**said, "patron": req.patron.name if req.patron else ""})
+                              **{**said, "patron": name_of(req.patron)})
 
 
 def attach() -> None:

@@ -15,6 +15,7 @@ from sqlalchemy import case, func, select
 from . import clock, notify, paging
 from .accounts import Role, User, utcnow
 from .errors import BadRequest, Conflict, Forbidden, NotFound
+from .loan_notices import name_of
 from .models import TERMINAL_STATES, LoanRequest, PatronSuspension
 from .workflow import LOST
 
@@ -81,7 +82,7 @@ def check_may_request(session, user: User, day: date) -> None:
             _(
                 "%(library)s has suspended your interlibrary loan requests until %(day)s%(reason)s. "
                 "Ask at its desk.",
-                library=user.library.name if user.library else "", day=format_day(held.until),
+                library=name_of(user.library), day=format_day(held.until),
                 reason=(": " + held.reason) if held.reason else "",
             ),
             code="suspended",
@@ -220,7 +221,7 @@ def suspend(session, librarian: User, patron_id: int, until, reason: str, day: d
     session.flush()
     # the patron hears of it, in their language, with why and until when
     notify.notify(session, patron, "ill_suspended", until=row.until, reason=row.reason,
-                  library=_library_name(patron), dedupe_key=f"ill_suspended:{row.id}")
+                  library=name_of(patron.library), dedupe_key=f"ill_suspended:{row.id}")
     return row
 
 
@@ -233,9 +234,5 @@ def lift(session, librarian: User, patron_id: int, day: date | None = None) -> i
     for row in rows:
         row.lifted_at, row.lifted_by = utcnow(), librarian.id
     if rows:
-        notify.notify(session, patron, "ill_suspension_lifted", library=_library_name(patron))
+        notify.notify(session, patron, "ill_suspension_lifted", library=name_of(patron.library))
     return len(rows)
-
-
-def _library_name(patron: User) -> str:
-    return patron.library.name if patron.library else ""

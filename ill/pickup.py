@@ -107,27 +107,27 @@ def remind_uncollected(session, day: date) -> list[str]:
     reminded once; one not collected in time is told it goes back, and the
     borrowing library to send it back."""
     from . import notify
-    from .loan_notices import request_link, title_of
+    from .loan_notices import name_of, request_link, title_of
 
     lines = []
     for w in waiting(session, day):
         req, until = w.request, w.kept_until
         base = {"request_id": req.id, "title": title_of(req), "link": request_link(req), "until": until}
         if w.expired:
-            lender = req.current_lender.name if req.current_lender else ""
+            lender = name_of(req.current_lender)
             told = bool(notify.notify_library(
                 session, req.requester_library_id, "not_collected", **base,
                 received=w.received_on, lender=lender,
-                patron=req.patron.name if req.patron else "", dedupe_key=f"not_collected:{req.id}:{until}"))
+                patron=name_of(req.patron), dedupe_key=f"not_collected:{req.id}:{until}"))
             if req.patron is not None and notify.notify(
                     session, req.patron, "pickup_expired", **base, lender=lender,
-                    library=req.requester_library.name, dedupe_key=f"pickup_expired:{req.id}:{until}"):
+                    library=name_of(req.requester_library), dedupe_key=f"pickup_expired:{req.id}:{until}"):
                 told = True
             if told:
                 lines.append(f"request {req.id}: not collected by {until.isoformat()}, library and patron told")
         elif (until - day).days <= REMIND_WITHIN_DAYS and w.received_on < day and req.patron is not None:
             if notify.notify(session, req.patron, "pickup_reminder", **base,
-                             library=req.requester_library.name,
+                             library=name_of(req.requester_library),
                              dedupe_key=f"pickup_reminder:{req.id}:{until}") is not None:
                 lines.append(f"request {req.id}: pick-up reminder to {req.patron.email}")
     return lines
