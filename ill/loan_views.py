@@ -69,6 +69,15 @@ def queues():
     )
 
 
+def _say_outcome(done: list[int], refused: list[tuple[int, str]], said_done, said_refused) -> None:
+    """What an action on several requests did (``requests_service.act_many``):
+    those done in one line, each refused with why."""
+    if done:
+        flash(said_done(", ".join(f"#{rid}" for rid in done)), "success")
+    for rid, why in refused:
+        flash(said_refused(rid, why), "error")
+
+
 @bp.route("/pull-list", methods=["GET", "POST"])
 @roles_required(Role.LIBRARIAN)
 def pull_list():
@@ -89,15 +98,11 @@ def pull_list():
         passed, not_passed = service.not_on_the_shelf(
             db.session, user, [(int(raw), form.get(f"version-{raw}")) for raw in missing if raw not in both])
         db.session.commit()
-        if done:
-            flash(_("Marked shipped: %(ids)s.", ids=", ".join(f"#{rid}" for rid in done)), "success")
-        for rid, why in refused:
-            flash(_("Request #%(id)s was not marked shipped: %(why)s", id=rid, why=why), "error")
-        if passed:
-            flash(_("Not on the shelf, passed to the next lender: %(ids)s.",
-                    ids=", ".join(f"#{rid}" for rid in passed)), "success")
-        for rid, why in not_passed:
-            flash(_("Request #%(id)s was not answered: %(why)s", id=rid, why=why), "error")
+        _say_outcome(done, refused, lambda ids: _("Marked shipped: %(ids)s.", ids=ids),
+                     lambda rid, why: _("Request #%(id)s was not marked shipped: %(why)s", id=rid, why=why))
+        _say_outcome(passed, not_passed,
+                     lambda ids: _("Not on the shelf, passed to the next lender: %(ids)s.", ids=ids),
+                     lambda rid, why: _("Request #%(id)s was not answered: %(why)s", id=rid, why=why))
         if not ship and not missing:
             flash(_("Tick the loans you have fetched, or the items not on the shelf."), "error")
         return redirect(url_for("loans.pull_list"), code=303)
@@ -120,11 +125,8 @@ def hold_shelf():
         wanted = [(int(raw), form.get(f"version-{raw}")) for raw in form.getlist("back") if raw.isdigit()]
         done, refused = pickup.send_back(db.session, user, wanted)
         db.session.commit()
-        if done:
-            flash(_("Returned and shipped back to their lenders: %(ids)s.", ids=", ".join(f"#{rid}" for rid in done)),
-                  "success")
-        for rid, why in refused:
-            flash(_("Request #%(id)s was not sent back: %(why)s", id=rid, why=why), "error")
+        _say_outcome(done, refused, lambda ids: _("Returned and shipped back to their lenders: %(ids)s.", ids=ids),
+                     lambda rid, why: _("Request #%(id)s was not sent back: %(why)s", id=rid, why=why))
         if not wanted:
             flash(_("Tick the books to send back to their lenders."), "error")
         return redirect(url_for("loans.hold_shelf"), code=303)
