@@ -340,6 +340,8 @@ def plan_rota(
             "borrowed": f.borrowed,
             "fill_rate": round(f.filled / f.asked, 2) if f.asked else None,
             "turnaround_days": round(f.turnaround_days, 1) if f.turnaround_days is not None else None,
+            # the agreement's working days to answer, for the deadline once it is asked
+            "response_days": f.link.response_days,
         }
         eligible.append((key, Placement(pid, holding.code, 0, "placed", args)))
     eligible.sort(key=lambda kp: kp[0])

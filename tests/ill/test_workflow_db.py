@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from agreements.calendar import working_days_after
 from ill import clock, workflow
 from ill import requests_service as service
 from ill.errors import ServiceError
@@ -69,3 +70,17 @@ def test_random_actions_keep_status_events_and_version_in_step(net, steps):
     if "cancel" in workflow.MACHINE[req.status]:
         service.fire(db.session, users["home"], req, "cancel", {}, req.version)
         db.session.commit()
+
+
+def test_each_lender_answers_within_its_agreement_s_working_days(net):
+    """A's agreement gives it 3 working days, B's 2: the deadline is each one's
+    own, not the default 3 for all (as it was for every lender routing chose)."""
+    today = clock.today()
+    first = net.create().get_json()["id"]
+    second = net.create(who="patron2").get_json()["id"]  # the other lender, the first one being busy
+    deadlines = {}
+    for rid in (first, second):
+        seen = net.get("coord", rid).get_json()
+        deadlines[seen["current_lender"]] = seen["answer_due"]
+    assert deadlines == {"A": working_days_after(today, 3, holidays=()).isoformat(),
+                         "B": working_days_after(today, 2, holidays=()).isoformat()}
