@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import current_app, jsonify, request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -14,9 +15,9 @@ from ill.api import make_blueprint
 from ill.errors import BadRequest, Forbidden
 from ill.extensions import db
 
+from . import calendar, service, traffic
 from . import partners as partner_service
-from . import service, traffic
-from .models import AgreementChange, Partner
+from .models import AgreementChange, ClosedDay, Partner
 from .status import STATUSES
 
 bp = make_blueprint("agreements_api", __name__)
@@ -101,6 +102,79 @@ def update_partner(code):
     changes = partner_service.update(db.session, partner, _json_body(), user)
     db.session.commit()
     return jsonify({**partner_service.to_dict_full(partner, clock.today()), "changes": changes})
+
+
+# --- calendar ------------------------------------------------------------------
+
+
+def _body_day(data: dict, name: str, required: bool = True) -> date | None:
+    value = data.get(name)
+    if value in (None, "") and not required:
+        return None
+    try:
+        return date.fromisoformat(str(value or "").strip())
+    except ValueError:
+        raise BadRequest(_("%(field)s: '%(value)s' is not a date (use YYYY-MM-DD).", field=name, value=value),
+                         field=name) from None
+
+
+@bp.get("/calendar")
+@login_required
+def get_calendar():
+    """The days the network (and ``library``, if given) is closed, from
+    ``from`` (today) to ``to``; with the library, the days of the week it closes."""
+    _staff()
+    code = request.args.get("library") or ""
+    library = partner_service.get_by_code(db.session, code) if code else None
+    start = _day_arg("from")
+    end = _day_arg("to") if request.args.get("to") else None
+    rows = calendar.listing(db.session, library.id if library else None, start, end)
+    out = {"library": library.code if library else None, "from": start.isoformat(),
+           "to": end.isoformat() if end else None, "days": [calendar.to_dict(c) for c in rows]}
+    if library is not None:
+        out["closed_weekdays"] = calendar.weekday_names(library.closed_weekdays)
+    return jsonify(out)
+
+
+@bp.post("/calendar")
+def add_closed_days():
+    """Closes ``library`` (absent or null: the whole network) on ``day``, or
+    from ``day`` to ``until``, for ``reason``."""
+    user = current()
+    data = _json_body()
+    code = data.get("library")
+    library = partner_service.get_by_code(db.session, str(code)) if code else None
+    added, already = calendar.add(db.session, user, _body_day(data, "day"), _body_day(data, "until", False),
+                                  str(data.get("reason") or ""), library)
+    db.session.commit()
+    return jsonify({"added": [calendar.to_dict(c) for c in added],
+                    "already_closed": [d.isoformat() for d in already]}), 201
+
+
+@bp.post("/calendar/holidays")
+def add_public_holidays():
+    """Closes the whole network on Indonesia's public holidays of ``year``."""
+    user = current()
+    year = _json_body().get("year")
+    if isinstance(year, bool) or not isinstance(year, int | str) or not str(year).strip().isdigit():
+        raise BadRequest(_("year: give a year such as 2027."), field="year")
+    added, already = calendar.add_public_holidays(db.session, user, int(year), str(get_locale() or "id"))
+    db.session.commit()
+    return jsonify({"added": [calendar.to_dict(c) for c in added],
+                    "already_closed": [d.isoformat() for d in already]}), 201
+
+
+@bp.delete("/calendar/<int:closed_id>")
+def remove_closed_day(closed_id):
+    user = current()
+    closed = db.session.get(ClosedDay, closed_id)
+    if closed is None:
+        from ill.errors import NotFound
+
+        raise NotFound(_("No closed day %(id)d.", id=closed_id))
+    calendar.remove(db.session, user, closed)
+    db.session.commit()
+    return "", 204
 
 
 @bp.get("/agreements")

@@ -1,9 +1,36 @@
-"""Working days, for response deadlines."""
+"""The network's calendar: the days a library is closed, and the deadlines
+that must not fall on them.
+
+A library is closed on:
+- the network's closed days: public holidays and collective leave (cuti
+  bersama), kept on the calendar page by coordinators (``ClosedDay`` rows
+  with no library), and the ``AGREEMENTS_HOLIDAYS`` setting;
+- its own closed days (a semester break, stocktaking), kept by its librarians;
+- the days of the week it closes (``Partner.closed_weekdays``; none unless set).
+
+The rules that read them, here and nowhere else:
+- a lender has working days to answer: Monday to Friday, not a day the
+  network or the lender is closed (``Calendar.working_days_after``);
+- a due date given by default, and the last day a book waits on the hold
+  shelf, never fall on a day the borrowing library is closed: they move to
+  its next open day (``Calendar.open_on_or_after``).
+
+A deadline already set keeps its day when a closed day is added later; the
+hold shelf's last day is reckoned afresh each day, so it moves.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Container
+from collections.abc import Container, Iterable
+from dataclasses import dataclass
 from datetime import date, timedelta
+
+# ISO weekday numbers (Monday 1 ... Sunday 7), as closed_weekdays stores them.
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+# How far ahead a calendar is read: deadlines fall within it.
+HORIZON_DAYS = 400
+# At most this many days added at once (a range on the page or in the API).
+MAX_RANGE_DAYS = 366
 
 
 def configured_holidays() -> frozenset[date]:
@@ -31,14 +58,205 @@ def working_days_after(day: date, n: int, holidays: Container[date] | None = Non
     after ``day``. A request received on Friday with 3 working days to answer
     is due on Wednesday. ``n`` = 0 gives ``day`` itself. ``holidays`` None:
     the configured AGREEMENTS_HOLIDAYS."""
-    if n < 0:
-        raise ValueError("n must not be negative")
     if holidays is None:
         holidays = configured_holidays()
-    current = day
-    left = n
-    while left:
-        current += timedelta(days=1)
-        if is_working_day(current, holidays):
-            left -= 1
-    return current
+    return Calendar(frozenset(holidays)).working_days_after(day, n)
+
+
+def weekdays_text(numbers: Iterable[int]) -> str:
+    """closed_weekdays as stored: ISO weekday digits, in order."""
+    return "".join(str(n) for n in sorted(set(numbers)))
+
+
+def weekday_numbers(stored: str | None) -> frozenset[int]:
+    return frozenset(int(c) for c in (stored or "") if c.isdigit() and 1 <= int(c) <= 7)
+
+
+def weekday_names(stored: str | None) -> list[str]:
+    return [WEEKDAYS[n - 1] for n in sorted(weekday_numbers(stored))]
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """One library's closed days (its own and the network's) and the days of
+    the week it closes; ``Calendar()`` is open every day."""
+
+    closed_dates: frozenset[date] = frozenset()
+    closed_weekdays: frozenset[int] = frozenset()  # ISO: Monday 1 ... Sunday 7
+
+    def is_open(self, day: date) -> bool:
+        return day.isoweekday() not in self.closed_weekdays and day not in self.closed_dates
+
+    def is_working_day(self, day: date) -> bool:
+        """A day to answer requests on: Monday to Friday, and open."""
+        return day.weekday() < 5 and self.is_open(day)
+
+    def working_days_after(self, day: date, n: int) -> date:
+        if n < 0:
+            raise ValueError("n must not be negative")
+        current, left = day, n
+        while left:
+            current += timedelta(days=1)
+            if self.is_working_day(current):
+                left -= 1
+        return current
+
+    def open_on_or_after(self, day: date) -> date:
+        """``day`` if the library is open then, else its next open day (``day``
+        itself if it is closed for longer than the calendar reaches)."""
+        current = day
+        for _ in range(HORIZON_DAYS):
+            if self.is_open(current):
+                return current
+            current += timedelta(days=1)
+        return day
+
+
+# --- reading a library's calendar ---------------------------------------------
+
+
+def for_library(session, library, start: date) -> Calendar:
+    """The calendar of ``library`` (a Partner, its id, or None for the
+    network alone) from ``start`` to HORIZON_DAYS after it."""
+    from sqlalchemy import or_, select
+
+    from .models import ClosedDay, Partner
+
+    partner = session.get(Partner, library) if isinstance(library, int) else library
+    scope = ClosedDay.partner_id.is_(None)
+    if partner is not None:
+        scope = or_(scope, ClosedDay.partner_id == partner.id)
+    days = session.scalars(
+        select(ClosedDay.day).where(scope, ClosedDay.day >= start,
+                                    ClosedDay.day <= start + timedelta(days=HORIZON_DAYS))
+    ).all()
+    return Calendar(
+        closed_dates=frozenset(days) | configured_holidays(),
+        closed_weekdays=weekday_numbers(getattr(partner, "closed_weekdays", "")),
+    )
+
+
+# --- keeping the calendar -----------------------------------------------------
+
+MANAGERS = ("coordinator", "admin")
+
+
+def may_keep(user, library) -> bool:
+    """Coordinators keep the network's closed days and every library's; a
+    librarian keeps their own library's."""
+    role = getattr(user, "role", None)
+    if role in MANAGERS:
+        return True
+    return role == "librarian" and library is not None and user.library_id == library.id
+
+
+def _check_may_keep(user, library) -> None:
+    """``user`` None: the service itself (the command line, the demo)."""
+    from flask_babel import gettext as _
+
+    from ill.errors import Forbidden
+
+    if user is not None and not may_keep(user, library):
+        if library is None:
+            raise Forbidden(_("Only a coordinator may keep the network's closed days."))
+        raise Forbidden(_("Only that library's librarians or a coordinator may keep its closed days."))
+
+
+def listing(session, library_id: int | None, start: date, end: date | None = None,
+            *, every_library: bool = False) -> list:
+    """Closed days from ``start`` (to ``end``): the network's and one
+    library's, or (``every_library``) the network's and every library's;
+    by day, the network's first."""
+    from sqlalchemy import or_, select
+
+    from .models import ClosedDay
+
+    where = [ClosedDay.day >= start]
+    if end is not None:
+        where.append(ClosedDay.day <= end)
+    if not every_library:
+        scope = ClosedDay.partner_id.is_(None)
+        if library_id is not None:
+            scope = or_(scope, ClosedDay.partner_id == library_id)
+        where.append(scope)
+    rows = session.scalars(select(ClosedDay).where(*where)).all()
+    return sorted(rows, key=lambda c: (c.day, c.partner_id is not None, c.partner.code if c.partner else "", c.id))
+
+
+def add(session, user, first: date, last: date | None, reason: str, library=None) -> tuple[list, list[date]]:
+    """Closes ``library`` (None: the whole network) from ``first`` to
+    ``last`` (None: that day alone). Returns the days added and those it was
+    already closed on, which are left as they were."""
+    from flask_babel import gettext as _
+    from sqlalchemy import select
+
+    from .errors import AgreementError
+    from .models import ClosedDay
+
+    _check_may_keep(user, library)
+    last = last or first
+    if last < first:
+        raise AgreementError(_("until: the last day comes before the first."), field="until")
+    if (last - first).days >= MAX_RANGE_DAYS:
+        raise AgreementError(_("until: at most %(n)d days at once.", n=MAX_RANGE_DAYS), field="until")
+    reason = (reason or "").strip()
+    if len(reason) > 200:
+        raise AgreementError(_("%(field)s: at most %(n)d characters.", field="reason", n=200), field="reason")
+    scope = ClosedDay.partner_id.is_(None) if library is None else ClosedDay.partner_id == library.id
+    already = set(session.scalars(select(ClosedDay.day).where(scope, ClosedDay.day >= first,
+                                                              ClosedDay.day <= last)).all())
+    actor = getattr(user, "email", None) or "cli"
+    added, skipped = [], []
+    day = first
+    while day <= last:
+        if day in already:
+            skipped.append(day)
+        else:
+            row = ClosedDay(partner=library, day=day, reason=reason, actor=actor)
+            session.add(row)
+            added.append(row)
+        day += timedelta(days=1)
+    session.flush()
+    return added, skipped
+
+
+def remove(session, user, closed) -> None:
+    """Opens the day again."""
+    _check_may_keep(user, closed.partner)
+    session.delete(closed)
+    session.flush()
+
+
+def public_holidays(year: int, locale: str = "id") -> list[tuple[date, str]]:
+    """Indonesia's public holidays in ``year``, named in ``locale``, from the
+    holidays package; the dates of the Islamic holidays are estimates
+    ("perkiraan") until the government sets them, and collective leave days
+    (cuti bersama) are not among them."""
+    import holidays
+
+    language = "id" if str(locale).startswith("id") else "en_US"
+    found = holidays.country_holidays("ID", years=year, language=language)
+    return sorted(found.items())
+
+
+def add_public_holidays(session, user, year: int, locale: str = "id") -> tuple[list, list[date]]:
+    """The network closed on each public holiday of ``year`` not already on
+    its calendar."""
+    from flask_babel import gettext as _
+
+    from .errors import AgreementError
+
+    if not 1900 <= year <= 2200:
+        raise AgreementError(_("year: give a year such as 2027."), field="year")
+    _check_may_keep(user, None)
+    added, skipped = [], []
+    for day, name in public_holidays(year, locale):
+        more, already = add(session, user, day, None, name[:200], None)
+        added += more
+        skipped += already
+    return added, skipped
+
+
+def to_dict(closed) -> dict:
+    return {"id": closed.id, "day": closed.day.isoformat(), "reason": closed.reason,
+            "library": closed.partner.code if closed.partner else None}

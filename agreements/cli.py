@@ -190,6 +190,26 @@ def agreements_list(as_of, fmt, status):
     emit(columns, table, fmt)
 
 
+@agreements.command("holidays")
+@click.argument("year", type=int)
+@click.option("--lang", type=click.Choice(["id", "en"]), default="id", help="The language of the holidays' names.")
+def agreements_holidays(year, lang):
+    """Close the whole network on Indonesia's public holidays of YEAR (check
+    the Islamic holidays' estimated dates; add cuti bersama on the calendar page)."""
+    from . import calendar
+
+    try:
+        added, already = calendar.add_public_holidays(db.session, None, year, lang)
+        db.session.commit()
+    except ServiceError as exc:
+        db.session.rollback()
+        click.echo(f"Error: {exc.message}", err=True)
+        sys.exit(1)
+    for row in added:
+        click.echo(f"{row.day.isoformat()}  {row.reason}")
+    click.echo(f"{len(added)} closed days added, {len(already)} closed already")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(partners)
     app.cli.add_command(agreements)

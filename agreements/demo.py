@@ -55,4 +55,22 @@ def load(session, today: date | None = None) -> list[str]:
             actor,
         )
         lines.append("1 network agreement (UINSU, UGM, UINSUKA)")
+    lines.append(_closed_days(session, today))
     return lines
+
+
+def _closed_days(session, today: date) -> str:
+    """This year's and next year's public holidays for the whole network, and
+    UGM's stock-taking in three weeks, so the calendar has something to show."""
+    from . import calendar
+
+    added = []
+    for year in (today.year, today.year + 1):
+        added += calendar.add_public_holidays(session, None, year, "id")[0]
+    from .models import ClosedDay
+
+    ugm = partner_service.by_code(session, "UGM")
+    if ugm is not None and session.scalar(select(ClosedDay.id).where(ClosedDay.partner_id == ugm.id).limit(1)) is None:
+        start = today + timedelta(days=21)
+        added += calendar.add(session, None, start, start + timedelta(days=2), "Stock opname", ugm)[0]
+    return f"{len(added)} closed days (public holidays, UGM's stock-taking)"

@@ -63,3 +63,13 @@ ACTION_LABELS = {
 }
 
 SYSTEM_LABELS = {"koha": "Koha", "slims": "SLiMS", "inlislite": "INLISLite", "other": _l("other")}
+
+
+def weekday_label(name: str) -> str:
+    """A day of the week ("saturday"), as the reader's language names it."""
+    from babel.dates import get_day_names
+    from flask_babel import get_locale
+
+    from .calendar import WEEKDAYS
+
+    return get_day_names("wide", locale=get_locale() or "en")[WEEKDAYS.index(name)]

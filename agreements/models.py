@@ -60,6 +60,9 @@ class Partner(db.Model):
     # Its patrons with a loan past its due date, or a book reported lost and
     # not settled, may make no new request until it is back (patrons.check_may_request).
     block_overdue_patrons: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The days of the week it is closed, as ISO weekday digits ("7": Sundays;
+    # "67": weekends); empty: open every day but its closed days (calendar.py).
+    closed_weekdays: Mapped[str] = mapped_column(String(7), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
@@ -233,3 +236,20 @@ class PartnerChange(db.Model):
     actor: Mapped[str] = mapped_column(String(254), default="")
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     changes: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class ClosedDay(db.Model):
+    """A day a library is closed (a semester break, stocktaking), or, with no
+    library, the whole network (a public holiday, cuti bersama). The rules
+    that read them are in calendar.py."""
+
+    __tablename__ = "closed_days"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"), index=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    actor: Mapped[str] = mapped_column(String(254), default="")  # who added it: e-mail or "cli"
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    partner: Mapped[Partner | None] = relationship()

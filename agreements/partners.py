@@ -9,6 +9,7 @@ import re
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from .calendar import WEEKDAYS, weekday_names, weekdays_text
 from .errors import AgreementError
 from .models import LibrarySystem, Partner
 
@@ -119,7 +120,7 @@ def to_dict(partner: Partner, day) -> dict:
 
 # What a librarian may change about their own library; coordinators change all.
 LIBRARIAN_FIELDS = ("lending_paused_until", "pause_reason", "review_requests", "max_open_requests",
-                    "pickup_days", "block_overdue_patrons")
+                    "pickup_days", "block_overdue_patrons", "closed_weekdays")
 MAX_OPEN_REQUESTS = 999
 MAX_PICKUP_DAYS = 60
 HOLDINGS_TAGS = ("auto", "952", "852", "949", "none")
@@ -177,6 +178,39 @@ def _pickup_days(value, field: str) -> int | None:
         ) from None
 
 
+def _weekdays(value, field: str) -> str:
+    """The days of the week a library closes: a list of English weekday
+    names or ISO numbers (1 Monday ... 7 Sunday), or the same as
+    comma-separated text; nothing for none. Stored as ISO digits."""
+    if value is None:
+        return ""
+    items = value.replace(";", ",").split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple):
+        raise AgreementError(_("%(field)s: give a list of days of the week.", field=field), field=field)
+    numbers = set()
+    for item in items:
+        text = str(item).strip().lower()
+        if not text:
+            continue
+        if text in WEEKDAYS:
+            numbers.add(WEEKDAYS.index(text) + 1)
+        elif text.isdigit() and 1 <= int(text) <= 7 and not isinstance(item, bool):
+            numbers.add(int(text))
+        else:
+            raise AgreementError(
+                _("%(field)s: '%(value)s' is not a day of the week (monday ... sunday, or 1 ... 7).",
+                  field=field, value=text[:20]),
+                field=field,
+            )
+    if len(numbers) == 7:
+        raise AgreementError(
+            _("%(field)s: a library closed every day of the week cannot lend; to stop lending for a "
+              "while, pause it.", field=field),
+            field=field,
+        )
+    return weekdays_text(numbers)
+
+
 def update(session, partner: Partner, data: dict, user) -> dict:
     """Changes the fields given, as far as ``user`` may; returns {field: [before, after]}."""
     from datetime import date as _date
@@ -210,6 +244,8 @@ def update(session, partner: Partner, data: dict, user) -> dict:
             values[key] = _limit(value, key)
         elif key == "pickup_days":
             values[key] = _pickup_days(value, key)
+        elif key == "closed_weekdays":
+            values[key] = _weekdays(value, key)
         elif key == "lending_paused_until":
             if value in (None, ""):
                 values[key] = None
@@ -252,10 +288,13 @@ def update(session, partner: Partner, data: dict, user) -> dict:
     for key, value in values.items():
         before = getattr(partner, key)
         if before != value:
-            changes[key] = [
-                before.isoformat() if hasattr(before, "isoformat") else before,
-                value.isoformat() if hasattr(value, "isoformat") else value,
-            ]
+            if key == "closed_weekdays":
+                changes[key] = [weekday_names(before), weekday_names(value)]
+            else:
+                changes[key] = [
+                    before.isoformat() if hasattr(before, "isoformat") else before,
+                    value.isoformat() if hasattr(value, "isoformat") else value,
+                ]
             setattr(partner, key, value)
     if changes and partner.id is not None:
         from .models import PartnerChange
@@ -270,4 +309,5 @@ def to_dict_full(partner: Partner, day) -> dict:
     out["max_open_requests"] = partner.max_open_requests
     out["pickup_days"] = partner.pickup_days
     out["block_overdue_patrons"] = partner.block_overdue_patrons
+    out["closed_weekdays"] = weekday_names(partner.closed_weekdays)
     return out

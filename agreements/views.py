@@ -14,6 +14,7 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -22,14 +23,16 @@ from ill.accounts import current, login_required, require_role
 from ill.config import setting
 from ill.errors import BadRequest, Forbidden, ServiceError
 from ill.extensions import db
+from ill.ui import format_day
 
-from . import labels, service
+from . import calendar, labels, service
 from . import partners as partner_service
 from . import status as st
 from . import traffic as traffic_mod
 from .models import (
     COOPERATION_FORMS,
     AgreementChange,
+    ClosedDay,
     LibrarySystem,
     Partner,
     PartnerChange,
@@ -50,6 +53,9 @@ def _labels():
         "ag_field_label": lambda f: str(labels.FIELD_LABELS.get(f, f)),
         "ag_action_label": lambda a: str(labels.ACTION_LABELS.get(a, a)),
         "ag_system_label": lambda s: str(labels.SYSTEM_LABELS.get(s, s)),
+        "ag_weekday_label": labels.weekday_label,
+        "ag_weekdays": calendar.WEEKDAYS,
+        "ag_closed_weekdays": lambda stored: [labels.weekday_label(d) for d in calendar.weekday_names(stored)],
         "ag_agreement_title": service.display_title,
         "ag_change_value": _change_value,
     }
@@ -60,7 +66,8 @@ def _change_value(value) -> str:
     if value in (None, "", [], {}):
         return "–"
     if isinstance(value, list):
-        return ", ".join(str(labels.FORM_LABELS.get(v, v)) for v in value)
+        return ", ".join(labels.weekday_label(v) if v in calendar.WEEKDAYS else str(labels.FORM_LABELS.get(v, v))
+                         for v in value)
     if isinstance(value, dict):
         parts = []
         for key, inner in value.items():
@@ -176,7 +183,8 @@ def partner_detail(code):
             data = {"review_requests": form.get("review_requests") == "on",
                     "max_open_requests": form.get("max_open_requests", ""),
                     "pickup_days": form.get("pickup_days", ""),
-                    "block_overdue_patrons": form.get("block_overdue_patrons") == "on"}
+                    "block_overdue_patrons": form.get("block_overdue_patrons") == "on",
+                    "closed_weekdays": form.getlist("closed_weekdays")}
         else:
             data = {k: form.get(k, "") for k in partner_service.EDITABLE if k != "review_requests"}
         if data is not None:
@@ -218,6 +226,83 @@ def partner_detail(code):
         if user.is_staff
         else [],
         today=clock.today(),
+    ), status
+
+
+# --- calendar ----------------------------------------------------------------
+
+
+def _form_day(name: str, required: bool = True) -> date | None:
+    value = (request.form.get(name) or "").strip()
+    if not value and not required:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise BadRequest(_("%(field)s: '%(value)s' is not a date (use YYYY-MM-DD).", field=name, value=value),
+                         field=name) from None
+
+
+def _say_added(added: list, already: list) -> None:
+    if added:
+        flash(ngettext("%(num)d closed day added.", "%(num)d closed days added.", len(added)), "success")
+    if already:
+        flash(ngettext("%(num)d day was closed already and is left as it was.",
+                       "%(num)d days were closed already and are left as they were.", len(already)), "warning")
+
+
+@bp.route("/calendar", methods=["GET", "POST"])
+@login_required
+def calendar_page():
+    """The days the network and a library are closed, kept by whom may."""
+    user = _staff()
+    code = request.args.get("library")  # absent: one's own library; empty: the network alone
+    if code is None:
+        code = user.library.code if user.library else ""
+    library = partner_service.get_by_code(db.session, code) if code else None
+    error, status = None, 200
+    if request.method == "POST":
+        form = request.form
+        try:
+            if form.get("action") == "remove":
+                closed = db.session.get(ClosedDay, int(form.get("id") or 0))
+                if closed is None:
+                    raise BadRequest(_("That closed day is gone already."), field="id")
+                calendar.remove(db.session, user, closed)
+                flash(_("%(day)s is open again.", day=format_day(closed.day)), "success")
+            elif form.get("action") == "holidays":
+                year = (form.get("year") or "").strip()
+                if not year.isdigit():
+                    raise BadRequest(_("year: give a year such as 2027."), field="year")
+                _say_added(*calendar.add_public_holidays(db.session, user, int(year), str(get_locale() or "id")))
+            else:
+                scope = form.get("scope", "")
+                target = None if scope == "network" else partner_service.get_by_code(db.session, scope)
+                _say_added(*calendar.add(db.session, user, _form_day("day"), _form_day("until", False),
+                                         form.get("reason", ""), target))
+            db.session.commit()
+        except ServiceError as exc:
+            db.session.rollback()
+            if exc.status == 403:
+                raise
+            error, status = exc.message, exc.status
+        else:
+            return redirect(url_for("agreements.calendar_page", library=code))
+    today = clock.today()
+    rows = calendar.listing(db.session, library.id if library else None, today,
+                            every_library=library is None and user.role in MANAGERS)
+    return render_template(
+        "agreements/calendar.html",
+        library=library,
+        days=rows,
+        may_keep=lambda row: calendar.may_keep(user, row.partner),
+        may_keep_network=calendar.may_keep(user, None),
+        may_keep_library=library is not None and calendar.may_keep(user, library),
+        partners=db.session.scalars(select(Partner).order_by(Partner.code)).all(),
+        error=error,
+        form=request.form if error else None,
+        year=today.year + 1 if today.month >= 10 else today.year,
+        today=today,
     ), status
 
 

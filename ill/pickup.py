@@ -4,7 +4,8 @@ long.
 
 A loan received from the lender is kept for its patron for the borrowing
 library's ``pickup_days`` (``LOANS_PICKUP_DAYS``, 7, when the library sets
-none), counted from the day it was received, that day the first. The day
+none), counted from the day it was received, that day the first; a last
+day the library is closed moves to its next open day (agreements.calendar). The day
 before its last day (or on it, if the tick missed that) the patron is
 reminded, once; the day after the last, the patron is told it goes back,
 and the borrowing library's librarians that it was not collected: they mark
@@ -38,15 +39,23 @@ def received_on(req) -> date | None:
     return max(days) if days else None
 
 
-def kept_until(req) -> date | None:
+def kept_until(req, calendar=None) -> date | None:
     """The last day a book received waits for its patron; None unless the
-    loan is received and waiting."""
+    loan is received and waiting. Never a day the borrowing library is
+    closed: then its next open day (``calendar``: the library's, read if
+    not given)."""
     if req.service != "loan" or req.status != "received":
         return None
     day = received_on(req)
     if day is None:
         return None
-    return day + timedelta(days=shelf_days(req.requester_library) - 1)
+    if calendar is None:
+        from sqlalchemy.orm import object_session
+
+        from agreements.calendar import for_library
+
+        calendar = for_library(object_session(req), req.requester_library, day)
+    return calendar.open_on_or_after(day + timedelta(days=shelf_days(req.requester_library) - 1))
 
 
 @dataclass(frozen=True)
@@ -65,6 +74,8 @@ def waiting(session, day: date, library_id: int | None = None) -> list[Waiting]:
     from sqlalchemy import select
     from sqlalchemy.orm import selectinload
 
+    from agreements.calendar import for_library
+
     from .models import LoanRequest
 
     where = [LoanRequest.service == "loan", LoanRequest.status == "received"]
@@ -75,9 +86,16 @@ def waiting(session, day: date, library_id: int | None = None) -> list[Waiting]:
         .options(selectinload(LoanRequest.events), selectinload(LoanRequest.patron),
                  selectinload(LoanRequest.current_lender), selectinload(LoanRequest.requester_library))
         .where(*where)).all()
+    earliest: dict[int, date] = {}  # each library's calendar is read once, from its oldest book's day
+    for req in rows:
+        came = received_on(req)
+        if came is not None:
+            earliest[req.requester_library_id] = min(came, earliest.get(req.requester_library_id, came))
+    calendars = {lib.id: for_library(session, lib, earliest[lib.id])
+                 for lib in {req.requester_library for req in rows} if lib.id in earliest}
     out = []
     for req in rows:
-        until = kept_until(req)
+        until = kept_until(req, calendars.get(req.requester_library_id))
         if until is not None:
             out.append(Waiting(req, received_on(req), until, day > until))
     return sorted(out, key=lambda w: (w.kept_until, w.request.id))

@@ -135,7 +135,8 @@ class Effects:
     def _ask(self, req: LoanRequest, entry: RotaEntry, day: date) -> None:
         entry.outcome = "asked"
         entry.asked_on = day
-        entry.answer_due = routing.answer_deadline(day, entry.reason_args.get("response_days", 3))
+        entry.answer_due = routing.answer_deadline(day, entry.reason_args.get("response_days", 3),
+                                                   self._calendar(entry.partner_id, day))
         req.current_lender = self._partner(entry.partner_id)
         req.answer_due = entry.answer_due
         req.condition = ""
@@ -286,17 +287,29 @@ class Effects:
                 entry.outcome = "not_asked"
         req.answer_due = None
 
+    def _calendar(self, library_id: int, day: date):
+        from agreements import calendar
+
+        return calendar.for_library(self.session, library_id, day)
+
     # agreement terms -------------------------------------------------------------
-    def default_due_date(self, ctx: workflow.Context) -> date:
+    def _loan_period(self, ctx: workflow.Context) -> timedelta:
         req = ctx.request
         link = agreement_between(self.session, req.requester_library_id, req.current_lender_id, "loan", ctx.day)
         days = getattr(link, "loan_period_days", None) or _config("LOANS_DEFAULT_LOAN_DAYS", DEFAULT_LOAN_DAYS)
-        return ctx.day + timedelta(days=int(days))
+        return timedelta(days=int(days))
+
+    def default_due_date(self, ctx: workflow.Context) -> date:
+        """The agreement's loan period from today, moved off a day the
+        borrowing library is closed (its patron brings the book back there)."""
+        due = ctx.day + self._loan_period(ctx)
+        return self._calendar(ctx.request.requester_library_id, ctx.day).open_on_or_after(due)
 
     def default_renewal_due(self, ctx: workflow.Context) -> date:
-        """One more loan period after the current due date (or after today, if that is later)."""
-        period = self.default_due_date(ctx) - ctx.day
-        return max(ctx.request.due_date or ctx.day, ctx.day) + period
+        """One more loan period after the current due date (or after today, if
+        that is later), moved off a day the borrowing library is closed."""
+        due = max(ctx.request.due_date or ctx.day, ctx.day) + self._loan_period(ctx)
+        return self._calendar(ctx.request.requester_library_id, ctx.day).open_on_or_after(due)
 
     def check_renewal_allowed(self, ctx: workflow.Context) -> None:
         req = ctx.request

@@ -474,10 +474,15 @@ def describe(code: str, args: dict | None) -> str:
 # --- reading the facts from the database ----------------------------------------
 
 
-def answer_deadline(day: date, response_days: int) -> date:
-    from agreements.calendar import working_days_after
+def answer_deadline(day: date, response_days: int, calendar=None) -> date:
+    """The lender's last day to answer a request asked on ``day``: its
+    working days counted on its ``calendar`` (agreements.calendar; None: the
+    network's holidays alone)."""
+    from agreements.calendar import Calendar, configured_holidays
 
-    return working_days_after(day, max(1, int(response_days or 1)))
+    if calendar is None:
+        calendar = Calendar(configured_holidays())
+    return calendar.working_days_after(day, max(1, int(response_days or 1)))
 
 
 def _as_link(raw) -> Link:

@@ -11,8 +11,10 @@ def test_demo_agreements(runner, session):
     assert r.exit_code == 0, r.output
     assert "16 agreements from kerjasama_uinsu.csv" in r.output
     assert "1 network agreement" in r.output
+    assert "closed days (public holidays, UGM's stock-taking)" in r.output
     again = runner.invoke(args=["demo", "load"])
     assert "0 agreements from kerjasama_uinsu.csv (16 there already)" in again.output
+    assert "0 closed days" in again.output  # nothing closed twice
     session.expire_all()
     assert session.query(Agreement).count() == 17
     uinsu, ugm, suka, pnri = (by_code(session, c) for c in ("UINSU", "UGM", "UINSUKA", "PNRI"))

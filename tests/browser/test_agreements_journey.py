@@ -50,3 +50,47 @@ def test_coordinator_imports_and_terminates(live_app, live_server, page_id, tmp_
     assert f'value="{clock.today().isoformat()}"' not in page.content()  # the form is gone
     page.goto(live_server + "/agreements/")
     page.screenshot(path=str(tmp_path / "dashboard-id.png"), full_page=True)
+
+
+def test_coordinator_keeps_the_network_s_closed_days(live_app, live_server, page_id, tmp_path):
+    """In Indonesian: the year's public holidays for the whole network, then a
+    library's semester break, seen on the calendar and the library's page."""
+    with live_app.app_context():
+        make = Factory(db.session)
+        make.partner("UINSU", "Perpustakaan UIN Sumatera Utara")
+        make.user("coordinator", email="koordinator@example.org", name="Koordinator")
+        db.session.commit()
+    page = page_id
+    page.goto(live_server + "/login")
+    page.fill("#email", "koordinator@example.org")
+    page.fill("#password", PASSWORD)
+    page.click("form.form button[type=submit]")
+    page.wait_for_url(live_server + "/")
+    page.get_by_role("link", name="Kalender").first.click()
+    expect(page.get_by_role("heading", name="Hari tutup")).to_be_visible()
+    page.fill("#year", "2027")
+    page.get_by_role("button", name="Tambahkan hari libur nasional").click()
+    page.wait_for_load_state()
+    expect(page.locator("main")).to_contain_text("hari tutup ditambahkan")
+    expect(page.locator('#closed-days tr[data-day="2027-08-17"]')).to_contain_text(
+        "Hari Kemerdekaan Republik Indonesia")
+    # UINSU's semester break: choose the library, then close three days
+    page.select_option("#library", "UINSU")
+    page.get_by_role("button", name="Tampilkan").click()
+    page.wait_for_load_state()
+    page.select_option("#scope", "UINSU")
+    page.fill("#day", "2027-01-04")
+    page.fill("#until", "2027-01-06")
+    page.fill("#reason", "Libur semester")
+    page.get_by_role("button", name="Tutup", exact=True).click()
+    page.wait_for_load_state()
+    expect(page.locator("main")).to_contain_text("3 hari tutup ditambahkan")
+    expect(page.locator('#closed-days tr[data-day="2027-01-05"][data-library="UINSU"]')).to_contain_text(
+        "Libur semester")
+    page.screenshot(path=str(tmp_path / "calendar-id.png"), full_page=True)
+    page.get_by_role("link", name="atur di halaman perpustakaan").click()
+    page.wait_for_load_state()
+    page.get_by_label("Minggu").check()
+    page.locator("form:has(input[name=closed_weekdays])").get_by_role("button", name="Simpan").click()
+    page.wait_for_load_state()
+    expect(page.locator("#closed-weekdays")).to_contain_text("Minggu")

@@ -1,0 +1,222 @@
+"""The days a library is closed: kept by coordinators (the whole network) and
+each library's librarians (their own), and read by the deadlines: a lender's
+days to answer skip them, a due date and the hold shelf's last day move off
+the borrowing library's closed days to its next open day."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from agreements.calendar import Calendar
+from agreements.models import ClosedDay, PartnerChange
+from ill import clock
+from tests.ill.test_loan_pages import _login
+
+
+def _close(net, who, day, **body):
+    return net.call(who, "POST", "/calendar", {"day": day.isoformat(), **body})
+
+
+def _days(net, library=None):
+    net.session.expire_all()
+    rows = net.session.scalars(select(ClosedDay).order_by(ClosedDay.day, ClosedDay.id)).all()
+    return [(c.day, c.partner.code if c.partner else None, c.reason) for c in rows
+            if library is None or (c.partner.code if c.partner else None) == library]
+
+
+def test_who_keeps_which_closed_days_and_a_refused_change_changes_nothing(net):
+    day = clock.today() + timedelta(days=10)
+    r = _close(net, "home", day, library="HOME", reason="Libur semester")
+    assert r.status_code == 201, r.get_json()
+    (added,) = r.get_json()["added"]
+    assert added["day"] == day.isoformat() and added["library"] == "HOME" and added["reason"] == "Libur semester"
+    before = _days(net)
+    # a librarian keeps their own library's days, not another's nor the network's; a patron none
+    assert _close(net, "home", day, library="A").status_code == 403
+    assert _close(net, "home", day).status_code == 403
+    assert _close(net, "patron", day, library="HOME").status_code == 403
+    assert net.call(None, "POST", "/calendar", {"day": day.isoformat()}).status_code == 401
+    # bad input is named
+    for body, field in (({"day": "25-12-2026"}, "day"), ({"day": day.isoformat(), "until": "soon"}, "until"),
+                        ({"day": day.isoformat(), "until": (day - timedelta(days=1)).isoformat()}, "until"),
+                        ({"day": day.isoformat(), "until": (day + timedelta(days=366)).isoformat()}, "until"),
+                        ({"day": day.isoformat(), "reason": "x" * 201}, "reason")):
+        r = net.call("coord", "POST", "/calendar", body)
+        assert r.status_code == 400 and r.get_json()["error"]["field"] == field, body
+    assert net.call("coord", "POST", "/calendar", {"day": day.isoformat(), "library": "NOPE"}).status_code == 404
+    assert _days(net) == before
+
+    # a coordinator closes the network for three days; again, and nothing is added twice
+    r = _close(net, "coord", day, until=(day + timedelta(days=2)).isoformat(), reason="Cuti bersama")
+    assert r.status_code == 201 and len(r.get_json()["added"]) == 3
+    r = _close(net, "coord", day, until=(day + timedelta(days=2)).isoformat(), reason="Cuti bersama")
+    assert r.get_json()["added"] == [] and len(r.get_json()["already_closed"]) == 3
+    # HOME's librarian sees the network's and their own days, by day, the network's first
+    listed = net.call("home", "GET", "/calendar?library=HOME").get_json()
+    assert [(d["day"], d["library"]) for d in listed["days"]] == [
+        (day.isoformat(), None), (day.isoformat(), "HOME"),
+        ((day + timedelta(days=1)).isoformat(), None), ((day + timedelta(days=2)).isoformat(), None)]
+    assert listed["closed_weekdays"] == []
+    # the network's alone, and a window
+    window = net.call("a", "GET", f"/calendar?from={(day + timedelta(days=1)).isoformat()}"
+                                  f"&to={(day + timedelta(days=1)).isoformat()}").get_json()
+    assert [d["day"] for d in window["days"]] == [(day + timedelta(days=1)).isoformat()]
+    assert net.call("patron", "GET", "/calendar").status_code == 403  # the calendar is for staff
+
+    # opening a day again: only who may keep it
+    home_day = next(d for d in listed["days"] if d["library"] == "HOME")
+    network_day = next(d for d in listed["days"] if d["library"] is None)
+    assert net.call("a", "DELETE", f"/calendar/{home_day['id']}").status_code == 403
+    assert net.call("home", "DELETE", f"/calendar/{network_day['id']}").status_code == 403
+    assert net.call("home", "DELETE", f"/calendar/{home_day['id']}").status_code == 204
+    assert net.call("home", "DELETE", f"/calendar/{home_day['id']}").status_code == 404
+    assert _days(net, "HOME") == []
+
+
+def test_a_library_closed_every_week_on_some_days(net):
+    r = net.call("home", "PATCH", "/partners/HOME", {"closed_weekdays": ["sunday", "Saturday"]})
+    assert r.status_code == 200 and r.get_json()["closed_weekdays"] == ["saturday", "sunday"]
+    assert net.call("home", "PATCH", "/partners/HOME", {"closed_weekdays": [7]}).get_json()["closed_weekdays"] == [
+        "sunday"]
+    assert net.call("home", "PATCH", "/partners/HOME", {"closed_weekdays": "5, 6"}).get_json()[
+        "closed_weekdays"] == ["friday", "saturday"]
+    for bad in (["funday"], [0], [8], list(range(1, 8)), 6, [True]):
+        r = net.call("home", "PATCH", "/partners/HOME", {"closed_weekdays": bad})
+        assert r.status_code == 400 and r.get_json()["error"]["field"] == "closed_weekdays", bad
+    assert net.call("a", "PATCH", "/partners/HOME", {"closed_weekdays": []}).status_code == 403
+    assert net.call("home", "GET", "/partners/HOME").get_json()["closed_weekdays"] == ["friday", "saturday"]
+    net.session.expire_all()
+    changes = [c.changes["closed_weekdays"] for c in net.session.scalars(
+        select(PartnerChange).where(PartnerChange.partner_id == net.libs["HOME"].id).order_by(PartnerChange.id))]
+    assert changes[-1] == [["sunday"], ["friday", "saturday"]]  # the history names the days
+
+
+def test_a_lender_s_days_to_answer_skip_the_days_it_and_the_network_are_closed(net):
+    today = clock.today()
+    plain = Calendar()
+    first, second, third, fourth = (plain.working_days_after(today, k) for k in (1, 2, 3, 4))
+    # each lender closes its next two working days, the network the one after;
+    # another library's closing changes nothing for them
+    for lender in ("A", "B"):
+        assert _close(net, lender.lower(), first, until=second.isoformat(), library=lender).status_code == 201
+    assert _close(net, "coord", third).status_code == 201
+    assert _close(net, "x", fourth, library="X").status_code == 201
+    asked = net.get("patron", net.create().get_json()["id"]).get_json()
+    n = {"A": 3, "B": 2}[asked["current_lender"]]
+    assert asked["answer_due"] == plain.working_days_after(today, n + 3).isoformat()
+    assert asked["answer_due"] == Calendar(frozenset({first, second, third})).working_days_after(today, n).isoformat()
+    # with nothing closed: n working days
+    for row in net.call("coord", "GET", "/calendar?library=A").get_json()["days"]:
+        assert net.call("coord", "DELETE", f"/calendar/{row['id']}").status_code == 204
+    for row in net.call("coord", "GET", "/calendar?library=B").get_json()["days"]:
+        if row["library"] == "B":
+            assert net.call("coord", "DELETE", f"/calendar/{row['id']}").status_code == 204
+    later = net.get("patron2", net.create(who="patron2").get_json()["id"]).get_json()
+    n = {"A": 3, "B": 2}[later["current_lender"]]
+    assert later["answer_due"] == plain.working_days_after(today, n).isoformat()
+
+
+def test_a_due_date_and_the_hold_shelf_s_last_day_move_off_the_borrowing_library_s_closed_days(net):
+    today = clock.today()
+    rid = net.create().get_json()["id"]
+    lender = net.get("patron", rid).get_json()["current_lender"]
+    period = {"A": 21, "B": 14}[lender]
+    due = today + timedelta(days=period)
+    # HOME, where the patron brings the book back, is closed that day and weekly on the day after
+    assert _close(net, "home", due, library="HOME", reason="Dies natalis").status_code == 201
+    assert net.call("home", "PATCH", "/partners/HOME",
+                    {"closed_weekdays": [(due + timedelta(days=1)).isoweekday()]}).status_code == 200
+    # the lender being closed that day does not matter: the book comes back to HOME
+    assert _close(net, "coord", due + timedelta(days=3), library=lender).status_code == 201
+    assert net.act(lender.lower(), rid, "loaned").status_code == 200
+    assert net.get("patron", rid).get_json()["due_date"] == (due + timedelta(days=2)).isoformat()
+    # a due date the lender gives is kept as given
+    other = net.create(who="patron2").get_json()["id"]
+    other_lender = net.get("patron2", other).get_json()["current_lender"].lower()
+    assert net.act(other_lender, other, "loaned", due_date=due.isoformat()).status_code == 200
+    assert net.get("patron2", other).get_json()["due_date"] == due.isoformat()
+
+    # received: kept seven days, that day the first; the last day HOME is closed moves on
+    assert net.act("home", rid, "received").status_code == 200
+    assert net.get("patron", rid).get_json()["pickup_by"] == (today + timedelta(days=6)).isoformat()
+    assert _close(net, "home", today + timedelta(days=6), library="HOME").status_code == 201
+    assert net.get("patron", rid).get_json()["pickup_by"] == (today + timedelta(days=7)).isoformat()
+    (shelf,) = [w for w in net.call("home", "GET", "/hold-shelf").get_json()["requests"] if w["id"] == rid]
+    assert shelf["kept_until"] == (today + timedelta(days=7)).isoformat()
+
+    # a renewal asked without a day: one more loan period, moved off a closed day too
+    assert net.act("home", rid, "checked_out").status_code == 200
+    renewal = due + timedelta(days=2) + timedelta(days=period)
+    assert _close(net, "home", renewal, library="HOME").status_code == 201
+    expected = renewal + timedelta(days=1)
+    while expected.isoweekday() == (due + timedelta(days=1)).isoweekday():
+        expected += timedelta(days=1)
+    assert net.act("patron", rid, "renew").status_code == 200
+    assert net.get("patron", rid).get_json()["renewal_due"] == expected.isoformat()
+
+
+def test_the_calendar_page(net):
+    day = clock.today() + timedelta(days=20)
+    _login(net, "home")
+    page = net.client.get("/calendar").get_data(as_text=True)
+    assert 'id="add-closed-days"' in page and 'id="add-holidays"' not in page  # not the network's
+    r = net.client.post("/calendar", data={"action": "add", "scope": "HOME", "day": day.isoformat(),
+                                           "until": (day + timedelta(days=1)).isoformat(), "reason": "Stock-taking"})
+    assert r.status_code == 302
+    page = net.client.get(r.headers["Location"]).get_data(as_text=True)
+    assert "2 closed days added." in page and "Stock-taking" in page
+    assert [d for d, _, _ in _days(net, "HOME")] == [day, day + timedelta(days=1)]
+    # a bad day is named, and nothing is added
+    r = net.client.post("/calendar", data={"action": "add", "scope": "HOME", "day": "tomorrow"})
+    assert r.status_code == 400 and "is not a date" in r.get_data(as_text=True)
+    # the network's days are not a librarian's to keep, on the page either
+    r = net.client.post("/calendar", data={"action": "add", "scope": "network", "day": day.isoformat()})
+    assert r.status_code == 403
+    first = net.session.scalars(select(ClosedDay).where(ClosedDay.day == day)).one()
+    r = net.client.post("/calendar", data={"action": "remove", "id": str(first.id)}, follow_redirects=True)
+    assert "is open again." in r.get_data(as_text=True)
+    assert [d for d, _, _ in _days(net, "HOME")] == [day + timedelta(days=1)]
+    assert 'value="remove"' in net.client.get("/calendar").get_data(as_text=True)  # its own day, to open
+    # a librarian sees another library's calendar but keeps nothing of it
+    page = net.client.get("/calendar?library=A").get_data(as_text=True)
+    assert 'id="add-closed-days"' not in page and 'value="remove"' not in page
+
+    # the coordinator fills in a year's public holidays, in their language
+    _login(net, "coord")
+    r = net.client.post("/calendar", data={"action": "holidays", "year": "2027"})
+    assert r.status_code == 302
+    rows = _days(net)
+    independence = [reason for d, lib, reason in rows if d.isoformat() == "2027-08-17"]
+    assert independence == ["Independence Day"] and all(lib is None for d, lib, _ in rows
+                                                                   if d.year == 2027)
+    again = net.client.post("/calendar", data={"action": "holidays", "year": "2027"}, follow_redirects=True)
+    assert "were closed already" in again.get_data(as_text=True) and len(_days(net)) == len(rows)
+    page = net.client.get("/calendar?library=").get_data(as_text=True)
+    assert "the whole network" in page and 'id="add-holidays"' in page
+
+
+def test_the_partner_page_sets_the_days_of_the_week(net):
+    _login(net, "home")
+    r = net.client.post("/partners/HOME", data={"action": "review", "closed_weekdays": ["6", "7"]})
+    assert r.status_code == 302
+    net.session.expire_all()
+    assert net.libs["HOME"].closed_weekdays == "67"
+    page = net.client.get("/partners/HOME").get_data(as_text=True)
+    assert "Saturday, Sunday" in page
+    net.client.post("/language", data={"lang": "id"})
+    page = net.client.get("/partners/HOME").get_data(as_text=True)
+    assert "Sabtu, Minggu" in page
+
+
+def test_the_public_holidays_from_the_command_line(runner, session):
+    r = runner.invoke(args=["agreements", "holidays", "2027"])
+    assert r.exit_code == 0, r.output
+    assert "2027-08-17  Hari Kemerdekaan Republik Indonesia" in r.output
+    assert "(perkiraan)" in r.output  # Islamic holidays' dates are estimates, and say so
+    again = runner.invoke(args=["agreements", "holidays", "2027", "--lang", "en"])
+    assert again.exit_code == 0 and again.output.startswith("0 closed days added")
+    assert runner.invoke(args=["agreements", "holidays", "20270"]).exit_code == 1
+    rows = session.scalars(select(ClosedDay)).all()
+    assert rows and all(c.partner_id is None and c.actor == "cli" for c in rows)
