@@ -9,6 +9,8 @@ A library is closed on:
 - the days of the week it closes (``Partner.closed_weekdays``; none unless set).
 
 The rules that read them, here and nowhere else:
+- a library closed today by closed days of its own is not asked to lend
+  (``closures_on``; routing passes it over as it does a paused library);
 - a lender has working days to answer: Monday to Friday, not a day the
   network or the lender is closed (``Calendar.working_days_after``);
 - a due date given by default, and the last day a book waits on the hold
@@ -136,6 +138,66 @@ def for_library(session, library, start: date) -> Calendar:
     )
 
 
+def closures_on(session, day: date, partner_ids: Iterable[int] | None = None) -> dict[int, tuple[date, str]]:
+    """The libraries closed on ``day`` by closed days of their own (not the
+    network's, not their weekly closing): {partner_id: (the last day of that
+    run of closed days, its first day's reason)}. Routing passes them over, as
+    it does a library whose lending is paused."""
+    from sqlalchemy import select
+
+    from .models import ClosedDay
+
+    today = select(ClosedDay.partner_id).where(ClosedDay.day == day, ClosedDay.partner_id.is_not(None))
+    if partner_ids is not None:
+        partner_ids = list(partner_ids)
+        if not partner_ids:
+            return {}
+        today = today.where(ClosedDay.partner_id.in_(partner_ids))
+    rows = session.execute(
+        select(ClosedDay.partner_id, ClosedDay.day, ClosedDay.reason)
+        .where(ClosedDay.partner_id.in_(today), ClosedDay.day >= day,
+               ClosedDay.day <= day + timedelta(days=HORIZON_DAYS))
+        .order_by(ClosedDay.partner_id, ClosedDay.day)
+    ).all()
+    out: dict[int, tuple[date, str]] = {}
+    for partner_id, closed, reason in rows:
+        if partner_id not in out:
+            if closed == day:
+                out[partner_id] = (closed, reason or "")
+        elif closed == out[partner_id][0] + timedelta(days=1):
+            out[partner_id] = (closed, out[partner_id][1])
+    return out
+
+
+CLOSURES_KEPT_SECONDS = 60
+
+
+def closures_kept(session, day: date) -> dict[int, tuple[date, str]]:
+    """``closures_on`` for every library, as read at most once a minute per
+    application (a page of search results asks it again and again); a change
+    made through this application is seen at once."""
+    import time
+
+    from flask import current_app, has_app_context
+
+    if not has_app_context():
+        return closures_on(session, day)
+    kept = current_app.extensions.setdefault("calendar_closures", {})
+    now = time.monotonic()
+    hit = kept.get(day)
+    if hit is None or hit[0] <= now:
+        kept.clear()
+        hit = kept[day] = (now + CLOSURES_KEPT_SECONDS, closures_on(session, day))
+    return hit[1]
+
+
+def _forget_kept() -> None:
+    from flask import current_app, has_app_context
+
+    if has_app_context():
+        current_app.extensions.pop("calendar_closures", None)
+
+
 # --- keeping the calendar -----------------------------------------------------
 
 MANAGERS = ("coordinator", "admin")
@@ -217,6 +279,7 @@ def add(session, user, first: date, last: date | None, reason: str, library=None
             added.append(row)
         day += timedelta(days=1)
     session.flush()
+    _forget_kept()
     return added, skipped
 
 
@@ -225,6 +288,7 @@ def remove(session, user, closed) -> None:
     _check_may_keep(user, closed.partner)
     session.delete(closed)
     session.flush()
+    _forget_kept()
 
 
 def public_holidays(year: int, locale: str = "id") -> list[tuple[date, str]]:

@@ -236,6 +236,17 @@ class Effects:
                     ),
                 )
             )
+        from agreements.calendar import closures_on
+
+        closed = closures_on(self.session, day, [partner.id]).get(partner.id)
+        if closed is not None:
+            raise Conflict(
+                _(
+                    "%(code)s cannot be asked: %(reason)s.",
+                    code=partner.code,
+                    reason=routing.describe("closed", {"until": closed[0].isoformat(), "why": closed[1]}),
+                )
+            )
         return routing.Placement(
             partner.id, partner.code, 1, "chosen_by_librarian", {"response_days": links[partner.id].response_days}
         )

@@ -76,6 +76,9 @@ class LenderFacts:
     link: Link | None = None  # None: no agreement at all with the borrower
     paused_until: date | None = None  # set only while its lending is paused
     pause_reason: str = ""
+    # set only while closed by closed days of its own (agreements.calendar.closures_on)
+    closed_until: date | None = None
+    closed_reason: str = ""
     load: int = 0  # open lending requests now
     lent: int = 0  # loans and copies supplied, last 12 months
     borrowed: int = 0  # requests it made, last 12 months
@@ -304,6 +307,8 @@ def lender_barred(borrower_id: int | None, facts: LenderFacts, day: date) -> tup
         return code, args
     if facts.paused_until is not None and day <= facts.paused_until:
         return "paused", {"until": facts.paused_until.isoformat(), "why": facts.pause_reason}
+    if facts.closed_until is not None and day <= facts.closed_until:
+        return "closed", {"until": facts.closed_until.isoformat(), "why": facts.closed_reason}
     return None
 
 
@@ -444,6 +449,9 @@ def describe(code: str, args: dict | None) -> str:
         return _("no live agreement for this service")
     if code == "paused":
         text = _("lending paused until %(day)s", day=_day(args.get("until")))
+        return f"{text} ({args['why']})" if args.get("why") else text
+    if code == "closed":
+        text = _("closed until %(day)s", day=_day(args.get("until")))
         return f"{text} ({args['why']})" if args.get("why") else text
     if code == "all_on_loan":
         return _("all copies on loan")
@@ -622,6 +630,11 @@ def lender_facts(
             paused_until=p.lending_paused_until if p.lending_paused(day) else None,
             pause_reason=p.pause_reason or "",
         )
+    from agreements.calendar import closures_on
+
+    for pid, (until, reason) in closures_on(session, day, partner_ids).items():
+        if pid in facts:
+            facts[pid].closed_until, facts[pid].closed_reason = until, reason
     links = agreement_links(session, borrower_id, partner_ids, service, day) if borrower_id else {}
     for pid, link in links.items():
         if pid in facts:
@@ -717,16 +730,21 @@ def requestability_many(
     if borrower_library_id is not None:
         lenders = sorted({h.partner_id for hs in holdings.values() for h in hs if h.partner_id != borrower_library_id})
         if lenders:
+            from agreements.calendar import closures_kept
             from agreements.models import lending_paused_on
 
             codes = {h.partner_id: h.code for hs in holdings.values() for h in hs}
+            closed = closures_kept(session, day)
             for pid in lenders:
                 paused_until, reason = pauses[pid]
+                closed_until, closed_reason = closed.get(pid, (None, ""))
                 facts[pid] = LenderFacts(
                     pid,
                     codes[pid],
                     paused_until=paused_until if lending_paused_on(paused_until, day) else None,
                     pause_reason=reason,
+                    closed_until=closed_until,
+                    closed_reason=closed_reason,
                 )
             from agreements.queries import links_for_services
 
@@ -763,7 +781,8 @@ def requestability_many(
             f = facts.get(h.partner_id) or LenderFacts(h.partner_id, h.code)
             barred[service, h.partner_id] = lender_barred(borrower_library_id, LenderFacts(
                 f.partner_id, f.code, link=links[service].get(h.partner_id),
-                paused_until=f.paused_until, pause_reason=f.pause_reason), day)
+                paused_until=f.paused_until, pause_reason=f.pause_reason,
+                closed_until=f.closed_until, closed_reason=f.closed_reason), day)
         why = barred[service, h.partner_id]
         if why is None:
             if certainty is None and code == "all_on_loan":

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from agreements.calendar import Calendar
+from agreements.calendar import Calendar, closures_on
 from agreements.models import ClosedDay, PartnerChange
 from ill import clock
 from tests.ill.test_loan_pages import _login
@@ -220,3 +220,47 @@ def test_the_public_holidays_from_the_command_line(runner, session):
     assert runner.invoke(args=["agreements", "holidays", "20270"]).exit_code == 1
     rows = session.scalars(select(ClosedDay)).all()
     assert rows and all(c.partner_id is None and c.actor == "cli" for c in rows)
+
+
+def test_a_library_closed_today_is_not_asked_to_lend_until_it_opens(net):
+    """Its own closed days bar it as a pause of its lending does: the rota
+    passes it over, the record page and search say until when, and a
+    librarian cannot choose it; the network's days and its weekly closing
+    do not (everyone is closed then, and answers when open)."""
+    from ill.routing import requestability
+
+    today = clock.today()
+    a = net.libs["A"].id
+    assert _close(net, "coord", today).status_code == 201  # a network holiday: A is still asked
+    assert net.call("a", "PATCH", "/partners/A", {"closed_weekdays": [today.isoweekday()]}).status_code == 200
+    assert requestability(net.session, net.libs["HOME"].id, net.cluster.id, "loan", today)[a][0] is True
+    # A closes today and the next two days for stock-taking (and a day later, apart)
+    assert _close(net, "a", today, until=(today + timedelta(days=2)).isoformat(), library="A",
+                  reason="Stock opname").status_code == 201
+    assert _close(net, "a", today + timedelta(days=5), library="A").status_code == 201
+    last = today + timedelta(days=2)
+    assert closures_on(net.session, today) == {a: (last, "Stock opname")}  # the run, not the day apart
+    assert closures_on(net.session, today + timedelta(days=1), [net.libs["B"].id]) == {}
+    body = net.get("home", net.create().get_json()["id"]).get_json()
+    assert body["current_lender"] == "B"
+    reason = {r["library"]: r["reason"] for r in body["rota"]}["A"]
+    assert "closed until" in reason and "Stock opname" in reason
+    said = requestability(net.session, net.libs["HOME"].id, net.cluster.id, "loan", today)[a]
+    assert said[0] is False and said[1].startswith("closed until")
+    record = net.call("patron", "GET", f"/records/{net.cluster.id}").get_json()
+    (held,) = [h for h in record["holdings"] if h["library"] == "A"]
+    assert held["requestable"] is False and "Stock opname" in held["services"]["loan"]["reason"]
+    # the librarian cannot send it there by hand either
+    rid = net.call("patron2", "POST", "/requests", {"service": "loan", "citation": {"title": "Kitab Langka"}}
+                   ).get_json()["id"]
+    r = net.act("home", rid, "route", lender="A")
+    assert r.status_code == 409 and "closed until" in r.get_json()["error"]["message"]
+    assert net.get("home", rid).get_json()["status"] == "new"  # as it was
+    # the day after the run it may be asked again; opened again now, at once
+    assert requestability(net.session, net.libs["HOME"].id, net.cluster.id, "loan", last + timedelta(days=1))[a][0]
+    for row in net.call("a", "GET", "/calendar?library=A").get_json()["days"]:
+        if row["library"] == "A" and row["day"] == today.isoformat():
+            assert net.call("a", "DELETE", f"/calendar/{row['id']}").status_code == 204
+    record = net.call("patron", "GET", f"/records/{net.cluster.id}").get_json()
+    (held,) = [h for h in record["holdings"] if h["library"] == "A"]
+    assert held["requestable"] is True

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -81,6 +81,16 @@ def test_paused_lending_excludes_until_the_day_after():
     assert "stocktaking" in describe("paused", p.excluded[0].args)
     p = plan_rota(BORROWER, [holding(2, "available")], {2: paused}, Wanted("loan"), date(2026, 11, 24))
     # lender_facts only sets paused_until while paused; the rule itself compares the day too
+    assert p.lenders == [2]
+
+
+def test_a_library_closed_by_its_own_closed_days_is_passed_over_until_it_opens():
+    closed = facts(2, closed_until=DAY, closed_reason="Libur semester")
+    p = plan([holding(2, "available"), holding(3, "available")], [closed, facts(3)])
+    assert excluded(p) == {2: "closed"} and p.lenders == [3]
+    assert describe("closed", p.excluded[0].args).startswith("closed until")
+    assert "Libur semester" in describe("closed", p.excluded[0].args)
+    p = plan_rota(BORROWER, [holding(2, "available")], {2: closed}, Wanted("loan"), DAY + timedelta(days=1))
     assert p.lenders == [2]
 
 
