@@ -572,6 +572,10 @@ def flush_outbox(now: datetime | None = None, limit: int = 500) -> FlushResult:
 
 
 def _after_commit(session) -> None:
+    # A savepoint's commit (a row of a batch) is not the transaction's: its
+    # mail is not visible to the sender's own session until the outer commit.
+    if session.in_nested_transaction():
+        return
     # The tick sends everything at its end, and says what it sent.
     if session.info.get("ill_defer_mail") or not session.info.pop("ill_mail_pending", False):
         return

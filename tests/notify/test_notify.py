@@ -43,6 +43,22 @@ def test_rolled_back_action_sends_nothing(app, make):
     assert db.session.scalar(select(func.count(notify.Notice.id))) == 0
 
 
+def test_mail_told_in_a_savepoint_leaves_with_the_outer_commit(app, make):
+    """A batch acts on each row in a savepoint of its own (the hold shelf's
+    send-back, a spreadsheet of accounts): the savepoint's commit is not the
+    transaction's, so the mail neither leaves then (its row is not yet
+    visible to the sender on PostgreSQL) nor is forgotten at the end."""
+    patron, other = make.user("patron", locale="en"), make.user("patron", locale="en")
+    make.commit()
+    for user in (patron, other):
+        savepoint = db.session.begin_nested()
+        notify.notify(db.session, user, "overdue", title="Sejarah Islam", due_date=NOV1)
+        savepoint.commit()
+    assert outbox(app) == []
+    db.session.commit()
+    assert sorted(m["To"] for m in outbox(app)) == sorted([patron.email, other.email])
+
+
 def test_language_of_the_recipient(app, make):
     id_user = make.user("patron", locale="id")
     en_user = make.user("patron", locale="en")
