@@ -138,6 +138,7 @@ def _register_packages(app: Flask) -> None:
         loan_views,
         notify,
         patron_views,
+        people_views,
         routing,
         views,
     )
@@ -152,6 +153,7 @@ def _register_packages(app: Flask) -> None:
     app.register_blueprint(loan_api.bp)
     facts_views.init_app(app)
     patron_views.init_app(app)
+    people_views.init_app(app)
     notify.init_app(app)
     delivery.init_app(app)
     # The catalogue's "may I ask this library, and why not?" follows routing's rules.

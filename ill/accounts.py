@@ -44,6 +44,8 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     # Mail once a day, every notice of the day in one message (notify.send_digests).
     mail_digest: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # When a link to set the password was last mailed (ill.people): resets are spaced.
+    password_link_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Part of the session identity: rotating it ends every open session.
     session_nonce: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_hex(16))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -140,8 +142,10 @@ def find_user(session, email: str) -> User | None:
     return session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
-def create_user(session, email: str, password: str, role: str, library=None, name: str = "",
+def create_user(session, email: str, password: str | None, role: str, library=None, name: str = "",
                 locale: str | None = None) -> User:
+    """A new account; ``password`` empty or None: none yet (its owner sets
+    one through a link, ``ill.people``), and nobody can sign in with it."""
     email = normalise_email(email)
     if "@" not in email:
         raise BadRequest(_("'%(email)s' is not an e-mail address.", email=email), field="email")
@@ -153,9 +157,12 @@ def create_user(session, email: str, password: str, role: str, library=None, nam
         raise BadRequest(_("A %(role)s belongs to one library: name it.", role=role), field="library")
     if find_user(session, email):
         raise BadRequest(_("A user with the e-mail %(email)s exists already.", email=email), field="email")
+    if len(email) > 254 or any(c.isspace() for c in email) or email.count("@") != 1:
+        raise BadRequest(_("'%(email)s' is not an e-mail address.", email=email[:100]), field="email")
     user = User(email=email, name=name or email.split("@")[0], role=role.value,
-                library=library if role in ROLES_WITH_LIBRARY else library, locale=locale)
-    user.set_password(password)
+                library=library if role in ROLES_WITH_LIBRARY else library, locale=locale, password_hash="")
+    if password:
+        user.set_password(password)
     session.add(user)
     return user
 

@@ -30,6 +30,12 @@ class Defaults:
     PASSWORD_HASH_METHOD = "scrypt"
     LOGIN_MAX_FAILURES = 5
     LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
+    # Links mailed to set a password (ill.people): an invitation to a new
+    # account works this many days, a reset this many hours, and a reset is
+    # mailed at most once in this many minutes.
+    ACCOUNTS_INVITE_DAYS = 14
+    ACCOUNTS_RESET_HOURS = 24
+    ACCOUNTS_LINK_MINUTES = 10
 
     # Languages
     LANGUAGES = ["id", "en"]

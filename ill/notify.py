@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 PATRON, LIBRARIAN, COORDINATOR = "patron", "librarian", "coordinator"
 EVERYONE = "everyone"  # any signed-in user may receive it
 STAFF = "staff"  # librarians, coordinators and administrators
+ACCOUNT = "account"  # about the account itself, mailed only (mail_only); never on the preferences page
 
 
 @dataclass(frozen=True)
@@ -174,6 +175,13 @@ MESSAGES: dict[str, Kind] = {
     "search_alert": Kind(
         _l("New in the catalogue: %(search)s"), "mail/search_alert.txt",
         _l("A search I follow finds records new to the network"), EVERYONE),
+    # A new account, and a forgotten password: a link to set one (ill.people)
+    "account_invitation": Kind(
+        _l("Your account on the ILL Network"), "mail/account_invitation.txt",
+        _l("An invitation to a new account"), ACCOUNT, must_know=True),
+    "password_reset": Kind(
+        _l("Set a new password for the ILL Network"), "mail/password_reset.txt",
+        _l("A link to set a new password"), ACCOUNT, must_know=True),
 }
 
 
@@ -356,6 +364,19 @@ def notify(session, user: User, kind: str, *, link: str = "", dedupe_key: str | 
         if not held:
             session.info["ill_mail_pending"] = True
     return notice
+
+
+def mail_only(session, user: User, kind: str, **context) -> OutboxMail:
+    """A mail about the account itself (an invitation, a link to set a
+    password): no notice in the app, where its owner may not get in, and
+    never held for a digest. Never commits."""
+    if kind not in MESSAGES or MESSAGES[kind].audience != ACCOUNT:
+        raise KeyError(f"{kind!r} is not a kind of mail about an account")
+    locale, subject, body = render(user, kind, **context)
+    row = OutboxMail(to_addr=user.email, subject=subject, body=body, locale=locale, next_attempt_at=utcnow())
+    session.add(row)
+    session.info["ill_mail_pending"] = True
+    return row
 
 
 def _dedupe_pending(session, user_id: int, key: str) -> bool:

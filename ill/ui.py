@@ -18,6 +18,7 @@ NAV = [
     ("agreements.dashboard", _l("Agreements"), {"coordinator", "admin", "librarian"}),
     ("agreements.partner_list", _l("Partners"), {"librarian", "coordinator", "admin"}),
     ("agreements.calendar_page", _l("Calendar"), {"librarian", "coordinator", "admin"}),
+    ("people.index", _l("Accounts"), {"librarian", "coordinator", "admin"}),
     ("reports.facts", _l("Facts"), {"coordinator", "admin", "librarian"}),
     ("notices.inbox", _l("Notices"), {"patron", "librarian", "coordinator", "admin"}),
 ]

@@ -47,6 +47,58 @@ def login():
     return redirect(next_url or url_for("views.home"))
 
 
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def forgot_password():
+    """A link to set a new password, mailed to the account's address. The
+    page says the same whether or not there is such an account."""
+    from . import people
+
+    if request.method == "GET":
+        return render_template("password_forgot.html")
+    email = request.form.get("email", "")
+    try:
+        accounts.check_throttle(db.session, email, client_address())
+    except TooManyRequests as exc:
+        return render_template("password_forgot.html", email=email, error=exc.message), 429
+    people.forgot(db.session, email)
+    db.session.commit()
+    flash(_("If %(email)s has an account, a link to set a new password is on its way there.",
+            email=accounts.normalise_email(email)), "info")
+    return redirect(url_for("views.login"))
+
+
+@bp.route("/password/set/<token>", methods=["GET", "POST"])
+def set_password(token):
+    """Where a mailed link leads: the new password, twice; then signed in."""
+    from . import people
+    from .errors import BadRequest
+
+    try:
+        user, purpose = people.user_for_link(db.session, token)
+    except BadRequest as exc:
+        return render_template("password_set.html", error=exc.message, broken=True), 400
+    if request.method == "GET":
+        return render_template("password_set.html", user=user, purpose=purpose)
+    password = request.form.get("new_password", "")
+    if password != request.form.get("confirm_password", ""):
+        error = _("The two new passwords differ.")
+    else:
+        try:
+            user.set_password(password)
+        except BadRequest as exc:
+            error = exc.message
+        else:
+            lang = session.get("lang")
+            session.clear()
+            if lang and not user.locale:
+                user.locale = lang
+            login_user(user)
+            db.session.commit()
+            flash(_("Your password is set. Welcome, %(name)s.", name=user.name), "success")
+            return redirect(url_for("views.home"))
+    return render_template("password_set.html", user=user, purpose=purpose, error=error), 400
+
+
 @bp.post("/logout")
 def logout():
     from flask_login import current_user

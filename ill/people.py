@@ -1,0 +1,278 @@
+"""Who manages which accounts, invitations, and setting a password by a
+link mailed to the account's address.
+
+- An administrator manages every account; a coordinator every account but
+  an administrator's; a librarian the patrons and librarians of their own
+  library. Nobody deactivates their own account.
+- A new account has no password: its owner is mailed an invitation with a
+  link to set one (``ACCOUNTS_INVITE_DAYS``, 14 days).
+- Someone who forgot their password asks for a link on the sign-in page
+  (``ACCOUNTS_RESET_HOURS``, 24 hours), at most one every
+  ``ACCOUNTS_LINK_MINUTES`` (10) minutes; the page never says whether the
+  address has an account.
+- A link works once: it carries a digest of the password it replaces, so
+  setting a password (by it or otherwise) ends it. Setting one also ends
+  the account's other sessions.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func, or_, select
+
+from . import accounts, paging
+from .accounts import Role, User
+from .clock import as_utc, utcnow
+from .errors import BadRequest, Forbidden, NotFound
+
+MANAGERS = (Role.COORDINATOR, Role.ADMIN)
+PER_PAGE = 50
+NAME_MAX = 200
+# Sign-in pages speak Indonesian or English; an account may prefer either.
+LOCALES = ("id", "en")
+
+
+def may_manage(actor: User, role: str, library_id: int | None) -> bool:
+    """May ``actor`` add or change an account of ``role`` in ``library_id``?"""
+    if actor.role == Role.ADMIN:
+        return True
+    if actor.role == Role.COORDINATOR:
+        return role != Role.ADMIN
+    if actor.role == Role.LIBRARIAN:
+        return role in (Role.PATRON, Role.LIBRARIAN) and library_id is not None and library_id == actor.library_id
+    return False
+
+
+def _check(actor: User, role: str, library_id: int | None) -> None:
+    if not may_manage(actor, role, library_id):
+        if actor.role == Role.LIBRARIAN:
+            raise Forbidden(_("A librarian manages the patrons and librarians of their own library only."))
+        raise Forbidden(_("You may not manage this account."))
+
+
+def listing(session, actor: User, *, q: str | None = None, role: str | None = None,
+            library_id: int | None = None, page=1, per_page=PER_PAGE) -> paging.Page:
+    """The accounts ``actor`` manages, by name: a librarian's library's, or
+    (coordinators) every library's or one's; found by name or e-mail."""
+    if not actor.is_staff:
+        raise Forbidden(_("This is for library staff."))
+    where = []
+    if actor.role == Role.LIBRARIAN:
+        where.append(User.library_id == actor.library_id)
+    elif library_id is not None:
+        where.append(User.library_id == library_id)
+    if role:
+        if role not in {r.value for r in Role}:
+            raise BadRequest(_("Unknown role '%(role)s'.", role=role), field="role")
+        where.append(User.role == role)
+    text = paging.search_text(q)
+    if text:
+        pattern = paging.like_pattern(text)
+        where.append(or_(func.lower(User.name).like(pattern, escape="\\"),
+                         func.lower(User.email).like(pattern, escape="\\")))
+    total = select(func.count(User.id)).where(*where)
+    query = select(User).where(*where).order_by(func.lower(User.name), User.id)
+    return paging.fetch(session, total, query, page, per_page)
+
+
+def get(session, actor: User, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None or not may_manage(actor, user.role, user.library_id):
+        # another library's account is not there, as far as a librarian can tell
+        raise NotFound(_("No account %(id)d among those you manage.", id=user_id))
+    return user
+
+
+def add(session, actor: User, email: str, *, name: str = "", role: str = Role.PATRON,
+        library=None, locale: str | None = None, invite: bool = True) -> User:
+    """A new account without a password; its owner is mailed an invitation
+    to set one (unless ``invite`` is false: then only a link sent later, or
+    the command line, gives it one)."""
+    if role not in {r.value for r in Role}:
+        raise BadRequest(_("Unknown role '%(role)s'.", role=str(role)[:20]), field="role")
+    if library is None and actor.role == Role.LIBRARIAN:
+        library = actor.library
+    _check(actor, role, library.id if library is not None else None)
+    name = (name or "").strip()
+    if len(name) > NAME_MAX:
+        raise BadRequest(_("%(field)s: at most %(n)d characters.", field="name", n=NAME_MAX), field="name")
+    if locale not in (None, "", *LOCALES):
+        raise BadRequest(_("locale: use one of %(values)s.", values=", ".join(LOCALES)), field="locale")
+    user = accounts.create_user(session, email, "", role, library=library, name=name, locale=locale or None)
+    session.flush()
+    if invite:
+        send_link(session, user, "invite", by=actor)
+    return user
+
+
+def set_active(session, actor: User, user: User, active: bool) -> bool:
+    """Deactivates (signs out everywhere, refuses sign-in and API tokens) or
+    reactivates an account. True when it changed."""
+    _check(actor, user.role, user.library_id)
+    if user.id == actor.id and not active:
+        raise BadRequest(_("You cannot deactivate your own account."), field="active")
+    if user.active == active:
+        return False
+    user.active = active
+    if not active:
+        user.end_sessions()
+    return True
+
+
+# --- links to set a password ---------------------------------------------------
+
+PURPOSES = ("invite", "reset")
+
+
+def _serializer(purpose: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt=f"ill-password-{purpose}")
+
+
+def _password_digest(user: User) -> str:
+    return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:16]
+
+
+def _max_age(purpose: str) -> int:
+    from .config import setting
+
+    if purpose == "invite":
+        return int(setting("ACCOUNTS_INVITE_DAYS")) * 86400
+    return int(setting("ACCOUNTS_RESET_HOURS")) * 3600
+
+
+def make_link_token(user: User, purpose: str) -> str:
+    return _serializer(purpose).dumps([user.id, _password_digest(user)])
+
+
+def user_for_link(session, token: str) -> tuple[User, str]:
+    """The account a link speaks for and its purpose; a link that is
+    expired, used or made up raises BadRequest saying so."""
+    for purpose in PURPOSES:
+        try:
+            user_id, digest = _serializer(purpose).loads(token, max_age=_max_age(purpose))
+        except SignatureExpired:
+            raise BadRequest(_("This link has expired. Ask for a new one on the sign-in page."),
+                             code="link_expired") from None
+        except (BadSignature, ValueError, TypeError):
+            continue
+        user = session.get(User, user_id) if isinstance(user_id, int) else None
+        if user is None or not user.active or digest != _password_digest(user):
+            break
+        return user, purpose
+    raise BadRequest(_("This link is not valid (any more): it works once. Ask for a new one on the "
+                       "sign-in page."), code="link_invalid")
+
+
+def send_link(session, user: User, purpose: str, by: User | None = None) -> None:
+    """Mails ``user`` a link to set their password: an invitation or a reset."""
+    from . import notify
+
+    link = notify.site_url("views.set_password", token=make_link_token(user, purpose))
+    kind = "account_invitation" if purpose == "invite" else "password_reset"
+    days = _max_age(purpose) // 86400
+    hours = _max_age(purpose) // 3600
+    notify.mail_only(session, user, kind, link=link, days=days, hours=hours,
+                     library=user.library.name if user.library else "",
+                     by=by.name if by is not None else "")
+    user.password_link_sent_at = utcnow()
+
+
+def forgot(session, email: str) -> bool:
+    """A reset link for the account with this address, if there is an active
+    one and no link went to it in the last minutes. True when one was sent
+    (the page does not say)."""
+    from .config import setting
+
+    user = accounts.find_user(session, email)
+    if user is None or not user.active:
+        return False
+    last = as_utc(user.password_link_sent_at)
+    if last is not None and utcnow() - last < timedelta(minutes=int(setting("ACCOUNTS_LINK_MINUTES"))):
+        return False
+    send_link(session, user, "reset")
+    return True
+
+
+# --- a list of patrons from a spreadsheet -----------------------------------------
+
+IMPORT_MAX_ROWS = 5000
+
+
+@dataclass
+class ImportReport:
+    added: list[str] = field(default_factory=list)
+    existing: list[str] = field(default_factory=list)
+    problems: list[tuple[int, str]] = field(default_factory=list)  # (line, what is wrong)
+
+    def to_dict(self) -> dict:
+        return {"added": self.added, "existing": self.existing,
+                "problems": [{"line": line, "message": message} for line, message in self.problems]}
+
+
+_HEADINGS = {
+    "email": "email", "e-mail": "email", "surel": "email", "alamat surel": "email",
+    "name": "name", "nama": "name", "nama lengkap": "name",
+    "role": "role", "peran": "role",
+    "locale": "locale", "language": "locale", "bahasa": "locale",
+}
+
+
+def import_csv(session, actor: User, text: str, library=None, invite: bool = True) -> ImportReport:
+    """Accounts from a spreadsheet saved as CSV (comma, semicolon or tab):
+    a heading row naming at least the e-mail column (``email``/``surel``),
+    and ``name``/``nama``, ``role``/``peran`` (patron unless given),
+    ``locale``/``bahasa``. Each row is added in a savepoint of its own: a row
+    that is wrong is named by its line and left out, an address that has an
+    account already is listed and left as it is."""
+    if library is None and actor.role == Role.LIBRARIAN:
+        library = actor.library
+    if library is None:
+        raise BadRequest(_("Name the library the accounts belong to."), field="library")
+    _check(actor, Role.PATRON, library.id)
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    rows = list(csv.reader(io.StringIO(text), dialect))
+    if not rows:
+        raise BadRequest(_("The file is empty."), field="file")
+    columns = [_HEADINGS.get(h.strip().lower().lstrip("\ufeff")) for h in rows[0]]
+    if "email" not in columns:
+        raise BadRequest(_("The first row must name the columns, one of them the e-mail address "
+                           "(email or surel)."), field="file")
+    if len(rows) - 1 > IMPORT_MAX_ROWS:
+        raise BadRequest(_("At most %(n)d accounts at once.", n=IMPORT_MAX_ROWS), field="file")
+    report = ImportReport()
+    for line, row in enumerate(rows[1:], start=2):
+        values = {col: cell.strip() for col, cell in zip(columns, row, strict=False) if col}
+        if not any(values.values()):
+            continue
+        email = accounts.normalise_email(values.get("email", ""))
+        if email and accounts.find_user(session, email) is not None:
+            report.existing.append(email)
+            continue
+        savepoint = session.begin_nested()
+        try:
+            add(session, actor, email, name=values.get("name", ""), role=values.get("role") or Role.PATRON,
+                library=library, locale=(values.get("locale") or "").lower() or None, invite=invite)
+        except (BadRequest, Forbidden) as exc:
+            savepoint.rollback()
+            report.problems.append((line, exc.message))
+            continue
+        savepoint.commit()
+        report.added.append(email)
+    return report
+
+
+def to_dict(user: User) -> dict:
+    return {"id": user.id, "email": user.email, "name": user.name, "role": user.role,
+            "library": user.library.code if user.library else None, "locale": user.locale,
+            "active": user.active, "has_password": bool(user.password_hash),
+            "created_at": user.created_at.isoformat() if user.created_at else None}

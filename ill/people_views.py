@@ -1,0 +1,213 @@
+"""Accounts: a library's librarians add and deactivate their patrons and
+colleagues, coordinators everyone's; pages under /people and the API's
+/api/v1/users. The rules are in ``ill.people``."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
+from . import people
+from .accounts import Role, current, login_required
+from .api import make_blueprint
+from .errors import BadRequest, ServiceError
+from .extensions import db
+
+bp = Blueprint("people", __name__, url_prefix="/people")
+api = make_blueprint("people_api", __name__)
+
+
+def _library(code: str | None):
+    """A partner by its code, or None for nothing given."""
+    if not code:
+        return None
+    from agreements.partners import get_by_code
+
+    return get_by_code(db.session, code)
+
+
+def _roles_for(user) -> list[str]:
+    """The roles ``user`` may give an account they add."""
+    library_id = user.library_id if user.role == Role.LIBRARIAN else None
+    return [r.value for r in Role if people.may_manage(user, r.value, library_id)]
+
+
+# --- pages -------------------------------------------------------------------------
+
+
+@bp.route("/", methods=["GET", "POST"])
+@login_required
+def index():
+    user = current()
+    error, status = None, 200
+    if request.method == "POST":
+        form = request.form
+        try:
+            if form.get("action") == "import":
+                upload = request.files.get("file")
+                if upload is None or not upload.filename:
+                    raise BadRequest(_("Choose a CSV file."), field="file")
+                report = people.import_csv(db.session, user, _text(upload.read()),
+                                           library=_library(form.get("library")))
+                db.session.commit()
+                _say_import(report)
+            else:
+                added = people.add(db.session, user, form.get("email", ""), name=form.get("name", ""),
+                                   role=form.get("role") or Role.PATRON, library=_library(form.get("library")),
+                                   locale=form.get("locale") or None)
+                db.session.commit()
+                flash(_("%(email)s added; an invitation to choose a password is on its way.",
+                        email=added.email), "success")
+        except ServiceError as exc:
+            db.session.rollback()
+            if exc.status == 403:
+                raise
+            error, status = exc.message, exc.status
+        else:
+            return redirect(url_for("people.index"), code=303)
+    args = request.args
+    try:
+        found = people.listing(db.session, user, q=args.get("q"), role=args.get("role") or None,
+                               library_id=_library(args.get("library")).id if args.get("library") else None,
+                               page=args.get("page") or 1)
+    except BadRequest as exc:
+        flash(exc.message, "error")
+        found = people.listing(db.session, user)
+    from sqlalchemy import select
+
+    from agreements.models import Partner
+
+    libraries = db.session.scalars(select(Partner).order_by(Partner.code)).all() if user.role != Role.LIBRARIAN else []
+    return render_template("people/index.html", found=found, q=args.get("q", ""), role=args.get("role", ""),
+                           library=args.get("library", ""), libraries=libraries, roles=_roles_for(user),
+                           error=error, form=request.form if error else None,
+                           import_max=people.IMPORT_MAX_ROWS), status
+
+
+def _text(data: bytes) -> str:
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise BadRequest(_("The file is not text (save the spreadsheet as CSV, UTF-8)."), field="file")
+
+
+def _say_import(report: people.ImportReport) -> None:
+    flash(ngettext("%(num)d account added; each is mailed an invitation.",
+                   "%(num)d accounts added; each is mailed an invitation.", len(report.added)), "success")
+    if report.existing:
+        flash(ngettext("%(num)d address has an account already and is left as it is: %(list)s",
+                       "%(num)d addresses have an account already and are left as they are: %(list)s",
+                       len(report.existing), list=", ".join(report.existing[:20])), "warning")
+    for line, message in report.problems[:50]:
+        flash(_("Line %(line)d: %(message)s", line=line, message=message), "error")
+
+
+@bp.post("/<int:user_id>")
+@login_required
+def act(user_id: int):
+    user = current()
+    account = people.get(db.session, user, user_id)
+    action = request.form.get("action")
+    try:
+        if action in ("deactivate", "activate"):
+            changed = people.set_active(db.session, user, account, action == "activate")
+            message = (_("%(email)s may sign in again.", email=account.email) if action == "activate"
+                       else _("%(email)s is deactivated and signed out.", email=account.email))
+            if not changed:
+                message = _("Nothing to change.")
+        elif action == "link":
+            if not account.active:
+                raise BadRequest(_("Activate the account first."), field="action")
+            people.send_link(db.session, account, "invite" if not account.password_hash else "reset", by=user)
+            message = _("A link to choose a password is on its way to %(email)s.", email=account.email)
+        else:
+            raise BadRequest(_("Unknown action."), field="action")
+        db.session.commit()
+    except ServiceError as exc:
+        db.session.rollback()
+        if exc.status in (403, 404):
+            raise
+        flash(exc.message, "error")
+    else:
+        flash(message, "success")
+    return redirect(request.referrer or url_for("people.index"), code=303)
+
+
+# --- API ---------------------------------------------------------------------------
+
+
+@api.get("/users")
+@login_required
+def list_api():
+    args = request.args
+    found = people.listing(db.session, current(), q=args.get("q"), role=args.get("role") or None,
+                           library_id=_library(args.get("library")).id if args.get("library") else None,
+                           page=args.get("page", 1), per_page=args.get("per_page", people.PER_PAGE))
+    return jsonify({"users": [people.to_dict(u) for u in found.rows], **found.to_dict()})
+
+
+def _body() -> dict:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise BadRequest(_("Send a JSON object in the request body."))
+    return data
+
+
+@api.post("/users")
+@login_required
+def add_api():
+    data = _body()
+    added = people.add(db.session, current(), str(data.get("email") or ""), name=str(data.get("name") or ""),
+                       role=str(data.get("role") or Role.PATRON), library=_library(data.get("library")),
+                       locale=data.get("locale") or None, invite=data.get("invite", True) is not False)
+    db.session.commit()
+    return jsonify(people.to_dict(added)), 201
+
+
+@api.post("/users/import")
+@login_required
+def import_api():
+    upload = request.files.get("file")
+    if upload is None:
+        raise BadRequest(_("Send the CSV file as 'file' (multipart)."), field="file")
+    report = people.import_csv(db.session, current(), _text(upload.read()),
+                               library=_library(request.form.get("library")))
+    db.session.commit()
+    return jsonify(report.to_dict()), 200
+
+
+@api.patch("/users/<int:user_id>")
+@login_required
+def update_api(user_id: int):
+    user = current()
+    account = people.get(db.session, user, user_id)
+    data = _body()
+    unknown = set(data) - {"active"}
+    if unknown:
+        raise BadRequest(_("Unknown fields: %(fields)s.", fields=", ".join(sorted(unknown))), field=sorted(unknown)[0])
+    if "active" in data:
+        if not isinstance(data["active"], bool):
+            raise BadRequest(_("%(field)s: use true or false.", field="active"), field="active")
+        people.set_active(db.session, user, account, data["active"])
+    db.session.commit()
+    return jsonify(people.to_dict(account))
+
+
+@api.post("/users/<int:user_id>/password-link")
+@login_required
+def link_api(user_id: int):
+    user = current()
+    account = people.get(db.session, user, user_id)
+    if not account.active:
+        raise BadRequest(_("Activate the account first."), field="active")
+    people.send_link(db.session, account, "invite" if not account.password_hash else "reset", by=user)
+    db.session.commit()
+    return jsonify({"sent_to": account.email}), 202
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+    app.register_blueprint(api)
