@@ -14,6 +14,7 @@ from ill.accounts import current, login_required, require_role
 from ill.api import make_blueprint
 from ill.errors import BadRequest, Forbidden
 from ill.extensions import db
+from ill.tables import uploaded_text
 
 from . import calendar, service, traffic
 from . import partners as partner_service
@@ -299,7 +300,7 @@ def import_sheet():
     upload = request.files.get("file")
     if upload is None:
         raise BadRequest(_("file: send the CSV as the multipart field 'file'."), field="file")
-    text = _decode(upload.read())
+    text = uploaded_text(upload.read())
     report = sheets.import_csv(
         db.session,
         text,
@@ -318,12 +319,3 @@ def import_sheet():
             "problems": report.problems,
         }
     ), 201
-
-
-def _decode(data: bytes) -> str:
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise BadRequest(_("file: the CSV is neither UTF-8 nor Windows-1252 text."), field="file")

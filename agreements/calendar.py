@@ -176,26 +176,15 @@ def closures_kept(session, day: date) -> dict[int, tuple[date, str]]:
     """``closures_on`` for every library, as read at most once a minute per
     application (a page of search results asks it again and again); a change
     made through this application is seen at once."""
-    import time
+    from ill.kept import kept
 
-    from flask import current_app, has_app_context
-
-    if not has_app_context():
-        return closures_on(session, day)
-    kept = current_app.extensions.setdefault("calendar_closures", {})
-    now = time.monotonic()
-    hit = kept.get(day)
-    if hit is None or hit[0] <= now:
-        kept.clear()
-        hit = kept[day] = (now + CLOSURES_KEPT_SECONDS, closures_on(session, day))
-    return hit[1]
+    return kept("calendar_closures", day, CLOSURES_KEPT_SECONDS, lambda: closures_on(session, day))
 
 
 def _forget_kept() -> None:
-    from flask import current_app, has_app_context
+    from ill.kept import forget
 
-    if has_app_context():
-        current_app.extensions.pop("calendar_closures", None)
+    forget("calendar_closures")
 
 
 # --- keeping the calendar -----------------------------------------------------

@@ -23,6 +23,7 @@ from ill.accounts import current, login_required, require_role
 from ill.config import setting
 from ill.errors import BadRequest, Forbidden, ServiceError
 from ill.extensions import db
+from ill.tables import uploaded_text
 from ill.ui import format_day
 
 from . import calendar, labels, service
@@ -382,7 +383,6 @@ def _traffic(rows, library_id):
 @bp.post("/agreements/import")
 def import_sheet():
     from . import sheets
-    from .api import _decode
 
     user = require_role(*MANAGERS)
     upload = request.files.get("file")
@@ -392,7 +392,7 @@ def import_sheet():
     try:
         report = sheets.import_csv(
             db.session,
-            _decode(upload.read()),
+            uploaded_text(upload.read()),
             request.form.get("party", ""),
             request.form.getlist("service"),
             service.Actor(user=user),

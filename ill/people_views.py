@@ -13,6 +13,7 @@ from .accounts import Role, current, login_required
 from .api import make_blueprint
 from .errors import BadRequest, ServiceError
 from .extensions import db
+from .tables import uploaded_text
 
 bp = Blueprint("people", __name__, url_prefix="/people")
 api = make_blueprint("people_api", __name__)
@@ -48,7 +49,7 @@ def index():
                 upload = request.files.get("file")
                 if upload is None or not upload.filename:
                     raise BadRequest(_("Choose a CSV file."), field="file")
-                report = people.import_csv(db.session, user, _text(upload.read()),
+                report = people.import_csv(db.session, user, uploaded_text(upload.read()),
                                            library=_library(form.get("library")))
                 db.session.commit()
                 _say_import(report)
@@ -83,15 +84,6 @@ def index():
                            library=args.get("library", ""), libraries=libraries, roles=_roles_for(user),
                            error=error, form=request.form if error else None,
                            import_max=people.IMPORT_MAX_ROWS), status
-
-
-def _text(data: bytes) -> str:
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise BadRequest(_("The file is not text (save the spreadsheet as CSV, UTF-8)."), field="file")
 
 
 def _say_import(report: people.ImportReport) -> None:
@@ -173,7 +165,7 @@ def import_api():
     upload = request.files.get("file")
     if upload is None:
         raise BadRequest(_("Send the CSV file as 'file' (multipart)."), field="file")
-    report = people.import_csv(db.session, current(), _text(upload.read()),
+    report = people.import_csv(db.session, current(), uploaded_text(upload.read()),
                                library=_library(request.form.get("library")))
     db.session.commit()
     return jsonify(report.to_dict()), 200

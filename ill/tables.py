@@ -1,6 +1,7 @@
 """Rows as people and their programs read them: a command's output
-(``emit``, for every package's ``--format table|csv``) and a spreadsheet
-to download from a page (``spreadsheet``)."""
+(``emit``, for every package's ``--format table|csv``), a spreadsheet
+to download from a page (``spreadsheet``), and the text of a spreadsheet
+uploaded as CSV (``uploaded_text``)."""
 from __future__ import annotations
 
 import csv
@@ -45,3 +46,19 @@ def spreadsheet(rows: Iterable[Sequence], filename: str) -> Response:
     csv.writer(out).writerows([_inert(c) for c in row] for row in rows)
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def uploaded_text(data: bytes, field: str = "file") -> str:
+    """A CSV file as a spreadsheet program saves it: UTF-8 (with or without
+    its byte-order mark) or Windows-1252, as older Excel does; anything else
+    is refused naming ``field``."""
+    from flask_babel import gettext as _
+
+    from .errors import BadRequest
+
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise BadRequest(_("%(field)s: the CSV is neither UTF-8 nor Windows-1252 text.", field=field), field=field)

@@ -36,13 +36,7 @@ def login():
         db.session.commit()  # keep the failure for throttling
         return render_template("login.html", next=next_url, email=email,
                                error=_("Wrong e-mail or password.")), 401
-    # A fresh session at sign-in: nothing from before survives (session fixation).
-    lang = session.get("lang")
-    session.clear()
-    if lang and not user.locale:
-        user.locale = lang
-    login_user(user)
-    db.session.commit()
+    _start_session(user)
     flash(_("Welcome, %(name)s.", name=user.name), "success")
     return redirect(next_url or url_for("views.home"))
 
@@ -88,15 +82,22 @@ def set_password(token):
         except BadRequest as exc:
             error = exc.message
         else:
-            lang = session.get("lang")
-            session.clear()
-            if lang and not user.locale:
-                user.locale = lang
-            login_user(user)
-            db.session.commit()
+            _start_session(user)
             flash(_("Your password is set. Welcome, %(name)s.", name=user.name), "success")
             return redirect(url_for("views.home"))
     return render_template("password_set.html", user=user, purpose=purpose, error=error), 400
+
+
+def _start_session(user) -> None:
+    """Signs ``user`` in with a fresh session: nothing from before survives
+    (session fixation) but the language chosen, which becomes theirs if they
+    have none. Commits."""
+    lang = session.get("lang")
+    session.clear()
+    if lang and not user.locale:
+        user.locale = lang
+    login_user(user)
+    db.session.commit()
 
 
 @bp.post("/logout")

@@ -17,14 +17,12 @@ from __future__ import annotations
 import hashlib
 import itertools
 import logging
-import time
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
 
-from flask import current_app, has_app_context
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
@@ -1706,16 +1704,10 @@ FRESHNESS_KEPT_SECONDS = 60
 
 def freshness_kept(session, day: date) -> dict[int, Freshness]:
     """``freshness``, as read at most once a minute per application."""
-    if not has_app_context():
-        return freshness(session, day)
-    kept = current_app.extensions.setdefault("catalog_freshness", {})
-    key = (day, int(setting("CATALOG_STALE_DAYS")))
-    now = time.monotonic()
-    hit = kept.get(key)
-    if hit is None or hit[0] <= now:
-        kept.clear()
-        hit = kept[key] = (now + FRESHNESS_KEPT_SECONDS, freshness(session, day))
-    return hit[1]
+    from ill.kept import kept
+
+    return kept("catalog_freshness", (day, int(setting("CATALOG_STALE_DAYS"))), FRESHNESS_KEPT_SECONDS,
+                lambda: freshness(session, day))
 
 
 def member_marc(session, record_ids: Iterable[int]) -> dict[int, dict]:

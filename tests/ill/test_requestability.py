@@ -144,11 +144,12 @@ def test_copies_on_loan_in_statuses_months_old_may_be_asked_last_and_the_page_sa
 def test_a_page_reads_how_fresh_the_statuses_are_at_most_once_a_minute(net, monkeypatch):
     from datetime import UTC, datetime
 
+    from ill import kept
     from union_catalog import search
     from union_catalog.models import ImportRun
 
     now = [1000.0]
-    monkeypatch.setattr(search.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(kept.time, "monotonic", lambda: now[0])
     day, a = clock.today(), net.libs["A"].id
     assert search.freshness_kept(net.session, day) == {}
     net.session.add(ImportRun(partner_id=a, filename="a.mrc", status="done", finished_at=datetime.now(UTC)))
