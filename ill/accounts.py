@@ -44,6 +44,8 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     # Mail once a day, every notice of the day in one message (notify.send_digests).
     mail_digest: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # When its personal data was erased (ill.people.erase): the account stays, anonymous and closed.
+    erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # When a link to set the password was last mailed (ill.people): resets are spaced.
     password_link_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Part of the session identity: rotating it ends every open session.

@@ -13,6 +13,9 @@ link mailed to the account's address.
 - A link works once: it carries a digest of the password it replaces, so
   setting a password (by it or otherwise) ends it. Setting one also ends
   the account's other sessions.
+- A patron's personal data is erased on request (Indonesia's personal data
+  protection law, UU PDP): the account stays, anonymous and closed, so the
+  requests' history and every count stay true (``erase``).
 """
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, or_, select
 
@@ -116,6 +120,8 @@ def set_active(session, actor: User, user: User, active: bool) -> bool:
     """Deactivates (signs out everywhere, refuses sign-in and API tokens) or
     reactivates an account. True when it changed."""
     _check(actor, user.role, user.library_id)
+    if active and user.erased_at is not None:
+        raise BadRequest(_("An erased account cannot be used again: add a new one."), field="active")
     if user.id == actor.id and not active:
         raise BadRequest(_("You cannot deactivate your own account."), field="active")
     if user.active == active:
@@ -124,6 +130,56 @@ def set_active(session, actor: User, user: User, active: bool) -> bool:
     if not active:
         user.end_sessions()
     return True
+
+
+def erase(session, actor: User, user: User) -> None:
+    """Erases a patron's personal data: their name and address, the sign-in
+    and its tokens, their notices, mail, preferences, search alerts and
+    suspensions, the comments of their ratings, and their name in the
+    requests' history. The account stays, anonymous and closed for good,
+    so that the requests it made, their history and every count stay as
+    they were. Refused while one of their requests is open."""
+    from sqlalchemy import delete, update
+
+    from . import notify
+    from .models import LoanRequest, PatronSuspension, RequestEvent, RequestFeedback
+    from .workflow import TERMINAL
+
+    if user.role != Role.PATRON:
+        raise BadRequest(_("Only a patron's account is erased; deactivate a staff account."), field="role")
+    _check(actor, user.role, user.library_id)
+    if user.erased_at is not None:
+        return
+    open_requests = session.scalar(select(func.count(LoanRequest.id)).where(
+        LoanRequest.patron_id == user.id, LoanRequest.status.not_in(TERMINAL)))
+    if open_requests:
+        raise BadRequest(
+            ngettext("%(num)d of their requests is still open: it must end first (a loan back, a request "
+                     "cancelled).", "%(num)d of their requests are still open: they must end first (loans back, "
+                     "requests cancelled).", open_requests),
+            code="open_requests")
+    from union_catalog.models import SearchAlert
+
+    address = user.email
+    session.execute(delete(notify.OutboxMail).where(notify.OutboxMail.to_addr == address))
+    session.execute(delete(notify.Notice).where(notify.Notice.user_id == user.id))
+    session.execute(delete(notify.NotificationPreference).where(notify.NotificationPreference.user_id == user.id))
+    session.execute(delete(SearchAlert).where(SearchAlert.user_id == user.id))
+    session.execute(delete(PatronSuspension).where(PatronSuspension.patron_id == user.id))
+    session.execute(update(RequestFeedback).where(RequestFeedback.patron_id == user.id).values(comment=""))
+    session.execute(update(RequestEvent).where(RequestEvent.actor_id == user.id)
+                    .values(actor_label="patron"))
+    for token in list(user.tokens):
+        session.delete(token)
+    user.name = ""
+    user.email = f"erased-{user.id}@erased.invalid"
+    user.password_hash = ""
+    user.locale = None
+    user.mail_digest = False
+    user.password_link_sent_at = None
+    user.active = False
+    user.erased_at = utcnow()
+    user.end_sessions()
 
 
 # --- links to set a password ---------------------------------------------------
@@ -275,4 +331,5 @@ def to_dict(user: User) -> dict:
     return {"id": user.id, "email": user.email, "name": user.name, "role": user.role,
             "library": user.library.code if user.library else None, "locale": user.locale,
             "active": user.active, "has_password": bool(user.password_hash),
+            "erased_at": user.erased_at.isoformat() if user.erased_at else None,
             "created_at": user.created_at.isoformat() if user.created_at else None}

@@ -110,6 +110,9 @@ def act(user_id: int):
                        else _("%(email)s is deactivated and signed out.", email=account.email))
             if not changed:
                 message = _("Nothing to change.")
+        elif action == "erase":
+            people.erase(db.session, user, account)
+            message = _("The patron's personal data is erased; their requests stay, anonymous.")
         elif action == "link":
             if not account.active:
                 raise BadRequest(_("Activate the account first."), field="action")
@@ -184,6 +187,17 @@ def update_api(user_id: int):
         if not isinstance(data["active"], bool):
             raise BadRequest(_("%(field)s: use true or false.", field="active"), field="active")
         people.set_active(db.session, user, account, data["active"])
+    db.session.commit()
+    return jsonify(people.to_dict(account))
+
+
+@api.post("/users/<int:user_id>/erase")
+@login_required
+def erase_api(user_id: int):
+    """A patron's personal data erased (UU PDP); their requests stay, anonymous."""
+    user = current()
+    account = people.get(db.session, user, user_id)
+    people.erase(db.session, user, account)
     db.session.commit()
     return jsonify(people.to_dict(account))
 

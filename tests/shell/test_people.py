@@ -243,3 +243,75 @@ def test_the_link_is_spaced_but_a_librarian_may_send_one(app, client, session, l
     siti.password_link_sent_at -= timedelta(minutes=11)
     session.commit()
     assert people.forgot(session, "siti@home.ac.id") is True
+
+
+def test_a_patron_s_personal_data_is_erased_and_their_requests_stay(app, client, session, lib, make):
+    """UU PDP: on request the library erases a patron's personal data. The
+    account stays, anonymous and closed, so the requests, their history and
+    the counts stay; refused while a request of theirs is open."""
+    from datetime import date
+
+    from ill import notify
+    from ill.models import LoanRequest, PatronSuspension, RequestEvent, RequestFeedback
+    from union_catalog.models import SearchAlert
+
+    users, tokens = lib
+    siti = users["patron"]
+    home = siti.library
+    done = LoanRequest(requester_library=home, patron=siti, service="loan", status="completed",
+                       citation={"title": "Tafsir"}, version=1)
+    open_one = LoanRequest(requester_library=home, patron=siti, service="loan", status="requested",
+                           citation={"title": "Fiqh"}, version=1)
+    session.add_all([done, open_one])
+    session.flush()
+    session.add_all([
+        RequestEvent(request_id=done.id, actor_id=siti.id, actor_label="Siti (HOME)", action="create",
+                     to_status="requested", note="untuk skripsi"),
+        RequestFeedback(request_id=done.id, patron_id=siti.id, rating=5, comment="Terima kasih, Siti"),
+        PatronSuspension(patron_id=siti.id, until=date(2026, 1, 1), reason="buku hilang"),
+        SearchAlert(user_id=siti.id, query_string="q=tafsir", label="tafsir"),
+    ])
+    notify.notify(session, siti, "overdue", title="Tafsir", due_date=date(2026, 1, 1))
+    session.commit()
+    sid = siti.id
+
+    r = client.post(f"/api/v1/users/{sid}/erase", headers=bearer(tokens["librarian"]))
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "open_requests"
+    assert _user(session, "siti@home.ac.id").name == "Siti"  # as it was
+    open_one.status = "cancelled"
+    session.commit()
+    # not another library's librarian, not a staff account
+    assert client.post(f"/api/v1/users/{sid}/erase", headers=bearer(tokens["other_librarian"])).status_code == 404
+    r = client.post(f"/api/v1/users/{users['other_librarian'].id}/erase", headers=bearer(tokens["coordinator"]))
+    assert r.status_code == 400 and r.get_json()["error"]["field"] == "role"
+
+    r = client.post(f"/api/v1/users/{sid}/erase", headers=bearer(tokens["librarian"]))
+    assert r.status_code == 200, r.get_json()
+    body = r.get_json()
+    assert body["name"] == "" and body["email"] == f"erased-{sid}@erased.invalid" and body["active"] is False
+    assert body["erased_at"] and body["has_password"] is False
+    session.expire_all()
+    assert session.scalar(select(func.count(notify.Notice.id)).where(notify.Notice.user_id == sid)) == 0
+    assert session.scalar(select(func.count(notify.OutboxMail.id)).where(
+        notify.OutboxMail.to_addr == "siti@home.ac.id")) == 0
+    assert session.scalar(select(func.count(SearchAlert.id)).where(SearchAlert.user_id == sid)) == 0
+    assert session.scalar(select(func.count(PatronSuspension.id)).where(PatronSuspension.patron_id == sid)) == 0
+    feedback = session.scalar(select(RequestFeedback).where(RequestFeedback.patron_id == sid))
+    assert feedback.rating == 5 and feedback.comment == ""  # the rating counts, the words went
+    event = session.scalar(select(RequestEvent).where(RequestEvent.actor_id == sid))
+    assert event.actor_label == "patron" and event.note == "untuk skripsi"
+    assert {r.title for r in session.scalars(select(LoanRequest).where(LoanRequest.patron_id == sid))} == {
+        "Tafsir", "Fiqh"}
+    # closed for good: no sign-in, no token, no reactivation
+    assert login(client, "siti@home.ac.id").status_code == 401
+    assert client.get("/api/v1/me", headers=bearer(tokens["patron"])).status_code == 401
+    r = client.patch(f"/api/v1/users/{sid}", json={"active": True}, headers=bearer(tokens["librarian"]))
+    assert r.status_code == 400 and _user(session, f"erased-{sid}@erased.invalid").active is False
+    # the address may have a new account
+    assert client.post("/api/v1/users", json={"email": "siti@home.ac.id"},
+                       headers=bearer(tokens["librarian"])).status_code == 201
+    # the page says so
+    login(client, "pustakawan@home.ac.id")
+    client.post("/language", data={"lang": "en"})
+    page = client.get("/people/").get_data(as_text=True)
+    assert f"erased account #{sid}" in page and "personal data erased" in page
