@@ -37,20 +37,27 @@ def library_by_code(code: str | None):
 
 @users.command("create")
 @click.argument("email")
-@click.option("--password", required=True, help="At least 8 characters.")
+@click.option("--password", default=None, help="At least 8 characters; without it, an invitation is mailed.")
 @click.option("--role", required=True, type=click.Choice([r.value for r in accounts.Role]))
 @click.option("--library", "library_code", help="Partner code; required for patrons and librarians.")
 @click.option("--name", default="", help="Display name.")
 @click.option("--locale", type=click.Choice(["id", "en"]), default=None)
 def users_create(email, password, role, library_code, name, locale):
-    """Create a user account."""
+    """Create a user account. Without --password its owner is mailed a link
+    to choose one (as accounts added on the Accounts page are)."""
+    from . import people
+
     try:
         user = accounts.create_user(db.session, email, password, role, library_by_code(library_code),
                                     name=name, locale=locale)
+        if not password:
+            db.session.flush()
+            people.send_link(db.session, user, "invite")
         db.session.commit()
     except ServiceError as exc:
         fail(exc)
-    click.echo(f"Created {user.role} {user.email}" + (f" of {user.library.code}" if user.library else ""))
+    click.echo(f"Created {user.role} {user.email}" + (f" of {user.library.code}" if user.library else "")
+               + ("" if password else ", invited by mail to choose a password"))
 
 
 @users.command("token")

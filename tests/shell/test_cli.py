@@ -22,6 +22,17 @@ def test_users_create_and_token(runner, client, session):
     assert client.get("/api/v1/me", headers=bearer(token)).status_code == 401
 
 
+def test_users_create_without_a_password_mails_an_invitation(runner, app, session):
+    r = runner.invoke(args=["users", "create", "koordinator@jaringan.example", "--role", "coordinator",
+                            "--locale", "en"])
+    assert r.exit_code == 0, r.output
+    assert "invited by mail to choose a password" in r.output
+    user = session.scalar(select(User).where(User.email == "koordinator@jaringan.example"))
+    assert user.password_hash == "" and user.password_link_sent_at is not None
+    (mail,) = [m for m in app.extensions.get("mail_outbox", []) if m["To"] == user.email]
+    assert "/password/set/" in mail.get_content()
+
+
 def test_users_create_explains_bad_input(runner):
     r = runner.invoke(args=["users", "create", "p@x.example", "--password", "long enough",
                             "--role", "patron"])
