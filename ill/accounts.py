@@ -12,7 +12,7 @@ from functools import wraps
 from flask import Flask, g, request
 from flask_babel import gettext as _
 from flask_login import UserMixin, current_user
-from sqlalchemy import DateTime, ForeignKey, String, false, func, select
+from sqlalchemy import DateTime, ForeignKey, Index, String, false, func, select
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -33,6 +33,7 @@ ROLES_WITH_LIBRARY = {Role.PATRON, Role.LIBRARIAN}
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
+    __table_args__ = (Index("ix_users_library_card", "library_id", "card_number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -44,6 +45,9 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     # Mail once a day, every notice of the day in one message (notify.send_digests).
     mail_digest: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The number on the patron's library card (a student's NIM): typed or
+    # scanned at the desk to find them; one per library (ill.people).
+    card_number: Mapped[str] = mapped_column(String(50), default="", server_default="")
     # When its personal data was erased (ill.people.erase): the account stays, anonymous and closed.
     erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # When a link to set the password was last mailed (ill.people): resets are spaced.

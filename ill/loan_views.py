@@ -130,8 +130,11 @@ def hold_shelf():
         if not wanted:
             flash(_("Tick the books to send back to their lenders."), "error")
         return redirect(url_for("loans.hold_shelf"), code=303)
-    return render_template("loans/hold_shelf.html", rows=pickup.hold_shelf(db.session, user.library_id, clock.today()),
-                           library=user.library, today=clock.today())
+    q = (request.args.get("q") or "").strip()
+    rows = pickup.hold_shelf(db.session, user.library_id, clock.today())
+    if q:
+        rows = [w for w in rows if pickup.for_patron(w, q)]
+    return render_template("loans/hold_shelf.html", rows=rows, q=q, library=user.library, today=clock.today())
 
 
 @bp.get("/<int:request_id>")

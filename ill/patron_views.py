@@ -45,7 +45,12 @@ def detail(patron_id: int):
     error, status = None, 200
     if request.method == "POST":
         try:
-            if request.form.get("action") == "lift":
+            if request.form.get("action") == "card":
+                from . import people
+
+                people.update(db.session, user, patron, {"card_number": request.form.get("card_number", "")})
+                message = _("Card number saved.")
+            elif request.form.get("action") == "lift":
                 lifted = patrons.lift(db.session, user, patron_id)
                 message = _("Suspension lifted.") if lifted else _("No suspension was in force.")
             else:

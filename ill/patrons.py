@@ -156,7 +156,8 @@ def standing_page(session, librarian: User, day: date | None = None, *, patron_i
     q = paging.search_text(q)
     if q:
         like = paging.like_pattern(q)
-        where.append(or_(User.name.ilike(like, escape="\\"), User.email.ilike(like, escape="\\")))
+        where.append(or_(User.name.ilike(like, escape="\\"), User.email.ilike(like, escape="\\"),
+                         func.lower(User.card_number) == q.lower()))
     open_ = func.sum(case((LoanRequest.status.not_in(TERMINAL_STATES), 1), else_=0))
     overdue = func.sum(case((LoanRequest.status == "overdue", 1), else_=0))
     lost = func.sum(case((LoanRequest.status.in_(LOST), 1), else_=0))
@@ -173,6 +174,7 @@ def standing_page(session, librarian: User, day: date | None = None, *, patron_i
     for user, n, n_open, n_overdue, n_lost in rows:
         s = held.get(user.id)
         found.rows.append({"id": user.id, "name": user.name, "email": user.email,
+                           "card_number": user.card_number or None,
                            "library": user.library.code if user.library else None,
                            "requests": n or 0, "open": n_open or 0, "overdue": n_overdue or 0, "lost": n_lost or 0,
                            "suspended_until": s.until.isoformat() if s else None,

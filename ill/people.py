@@ -80,7 +80,8 @@ def listing(session, actor: User, *, q: str | None = None, role: str | None = No
     if text:
         pattern = paging.like_pattern(text)
         where.append(or_(func.lower(User.name).like(pattern, escape="\\"),
-                         func.lower(User.email).like(pattern, escape="\\")))
+                         func.lower(User.email).like(pattern, escape="\\"),
+                         func.lower(User.card_number) == text.lower()))
     total = select(func.count(User.id)).where(*where)
     query = select(User).where(*where).order_by(func.lower(User.name), User.id)
     return paging.fetch(session, total, query, page, per_page)
@@ -94,8 +95,29 @@ def get(session, actor: User, user_id: int) -> User:
     return user
 
 
+CARD_MAX = 50
+
+
+def card_number(session, value, library_id: int | None, user_id: int | None = None) -> str:
+    """A library card's number as kept: its spaces gone; at most CARD_MAX
+    characters, and no other account of the library with the same one."""
+    text = "".join(str(value or "").split())
+    if not text:
+        return ""
+    if len(text) > CARD_MAX:
+        raise BadRequest(_("%(field)s: at most %(n)d characters.", field="card_number", n=CARD_MAX),
+                         field="card_number")
+    other = session.scalar(select(User).where(User.library_id == library_id,
+                                              func.lower(User.card_number) == text.lower(),
+                                              User.id != (user_id or 0)))
+    if other is not None:
+        raise BadRequest(_("Card number %(card)s is %(email)s's already.", card=text, email=other.email),
+                         field="card_number")
+    return text
+
+
 def add(session, actor: User, email: str, *, name: str = "", role: str = Role.PATRON,
-        library=None, locale: str | None = None, invite: bool = True) -> User:
+        library=None, locale: str | None = None, invite: bool = True, card: str = "") -> User:
     """A new account without a password; its owner is mailed an invitation
     to set one (unless ``invite`` is false: then only a link sent later, or
     the command line, gives it one)."""
@@ -109,11 +131,39 @@ def add(session, actor: User, email: str, *, name: str = "", role: str = Role.PA
         raise BadRequest(_("%(field)s: at most %(n)d characters.", field="name", n=NAME_MAX), field="name")
     if locale not in (None, "", *LOCALES):
         raise BadRequest(_("locale: use one of %(values)s.", values=", ".join(LOCALES)), field="locale")
+    card = card_number(session, card, library.id if library is not None else None)
     user = accounts.create_user(session, email, "", role, library=library, name=name, locale=locale or None)
+    user.card_number = card
     session.flush()
     if invite:
         send_link(session, user, "invite", by=actor)
     return user
+
+
+def update(session, actor: User, user: User, data: dict) -> None:
+    """Changes an account's name, card number, language or whether it is
+    active (``set_active``); anything else is refused, naming it."""
+    _check(actor, user.role, user.library_id)
+    unknown = set(data) - {"active", "name", "card_number", "locale"}
+    if unknown:
+        raise BadRequest(_("Unknown fields: %(fields)s.", fields=", ".join(sorted(unknown))), field=sorted(unknown)[0])
+    if user.erased_at is not None:
+        raise BadRequest(_("An erased account cannot be used again: add a new one."), field="active")
+    if "name" in data:
+        name = str(data["name"] or "").strip()
+        if len(name) > NAME_MAX:
+            raise BadRequest(_("%(field)s: at most %(n)d characters.", field="name", n=NAME_MAX), field="name")
+        user.name = name or user.email.split("@")[0]
+    if "card_number" in data:
+        user.card_number = card_number(session, data["card_number"], user.library_id, user.id)
+    if "locale" in data:
+        if data["locale"] not in (None, "", *LOCALES):
+            raise BadRequest(_("locale: use one of %(values)s.", values=", ".join(LOCALES)), field="locale")
+        user.locale = data["locale"] or None
+    if "active" in data:
+        if not isinstance(data["active"], bool):
+            raise BadRequest(_("%(field)s: use true or false.", field="active"), field="active")
+        set_active(session, actor, user, data["active"])
 
 
 def set_active(session, actor: User, user: User, active: bool) -> bool:
@@ -172,6 +222,7 @@ def erase(session, actor: User, user: User) -> None:
     for token in list(user.tokens):
         session.delete(token)
     user.name = ""
+    user.card_number = ""
     user.email = f"erased-{user.id}@erased.invalid"
     user.password_hash = ""
     user.locale = None
@@ -277,6 +328,8 @@ _HEADINGS = {
     "name": "name", "nama": "name", "nama lengkap": "name",
     "role": "role", "peran": "role",
     "locale": "locale", "language": "locale", "bahasa": "locale",
+    "card": "card", "card_number": "card", "card number": "card", "nim": "card", "nomor anggota": "card",
+    "no anggota": "card", "no. anggota": "card",
 }
 
 
@@ -284,7 +337,7 @@ def import_csv(session, actor: User, text: str, library=None, invite: bool = Tru
     """Accounts from a spreadsheet saved as CSV (comma, semicolon or tab):
     a heading row naming at least the e-mail column (``email``/``surel``),
     and ``name``/``nama``, ``role``/``peran`` (patron unless given),
-    ``locale``/``bahasa``. Each row is added in a savepoint of its own: a row
+    ``locale``/``bahasa``, ``card``/``nim``/``nomor anggota``. Each row is added in a savepoint of its own: a row
     that is wrong is named by its line and left out, an address that has an
     account already is listed and left as it is."""
     if library is None and actor.role == Role.LIBRARIAN:
@@ -317,7 +370,8 @@ def import_csv(session, actor: User, text: str, library=None, invite: bool = Tru
         savepoint = session.begin_nested()
         try:
             add(session, actor, email, name=values.get("name", ""), role=values.get("role") or Role.PATRON,
-                library=library, locale=(values.get("locale") or "").lower() or None, invite=invite)
+                library=library, locale=(values.get("locale") or "").lower() or None, invite=invite,
+                card=values.get("card", ""))
         except (BadRequest, Forbidden) as exc:
             savepoint.rollback()
             report.problems.append((line, exc.message))
@@ -329,6 +383,7 @@ def import_csv(session, actor: User, text: str, library=None, invite: bool = Tru
 
 def to_dict(user: User) -> dict:
     return {"id": user.id, "email": user.email, "name": user.name, "role": user.role,
+            "card_number": user.card_number or None,
             "library": user.library.code if user.library else None, "locale": user.locale,
             "active": user.active, "has_password": bool(user.password_hash),
             "erased_at": user.erased_at.isoformat() if user.erased_at else None,

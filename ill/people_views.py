@@ -56,7 +56,7 @@ def index():
             else:
                 added = people.add(db.session, user, form.get("email", ""), name=form.get("name", ""),
                                    role=form.get("role") or Role.PATRON, library=_library(form.get("library")),
-                                   locale=form.get("locale") or None)
+                                   locale=form.get("locale") or None, card=form.get("card_number", ""))
                 db.session.commit()
                 flash(_("%(email)s added; an invitation to choose a password is on its way.",
                         email=added.email), "success")
@@ -157,7 +157,8 @@ def add_api():
     data = _body()
     added = people.add(db.session, current(), str(data.get("email") or ""), name=str(data.get("name") or ""),
                        role=str(data.get("role") or Role.PATRON), library=_library(data.get("library")),
-                       locale=data.get("locale") or None, invite=data.get("invite", True) is not False)
+                       locale=data.get("locale") or None, invite=data.get("invite", True) is not False,
+                       card=str(data.get("card_number") or ""))
     db.session.commit()
     return jsonify(people.to_dict(added)), 201
 
@@ -179,14 +180,7 @@ def import_api():
 def update_api(user_id: int):
     user = current()
     account = people.get(db.session, user, user_id)
-    data = _body()
-    unknown = set(data) - {"active"}
-    if unknown:
-        raise BadRequest(_("Unknown fields: %(fields)s.", fields=", ".join(sorted(unknown))), field=sorted(unknown)[0])
-    if "active" in data:
-        if not isinstance(data["active"], bool):
-            raise BadRequest(_("%(field)s: use true or false.", field="active"), field="active")
-        people.set_active(db.session, user, account, data["active"])
+    people.update(db.session, user, account, _body())
     db.session.commit()
     return jsonify(people.to_dict(account))
 

@@ -101,6 +101,17 @@ def waiting(session, day: date, library_id: int | None = None) -> list[Waiting]:
     return sorted(out, key=lambda w: (w.kept_until, w.request.id))
 
 
+def for_patron(waiting: Waiting, text: str) -> bool:
+    """Is this book waiting for the patron whose card number (scanned at
+    the desk) is ``text``, or whose name or e-mail address contains it?"""
+    patron = waiting.request.patron
+    text = text.strip().lower()
+    if patron is None or not text:
+        return False
+    return (text == (patron.card_number or "").lower() or text in (patron.name or "").lower()
+            or text in (patron.email or "").lower())
+
+
 def hold_shelf(session, library_id: int, day: date) -> list[Waiting]:
     """A borrowing library's hold shelf on ``day``."""
     return waiting(session, day, library_id)

@@ -761,8 +761,20 @@ def _queue_filter(user: User, side: str | None, status: str | None, q: str | Non
             return where
         # a copy's barcode, scanned as a loan ships or comes back, finds its request
         sent = LoanRequest.item_barcode == q if user.role != Role.PATRON else false()
-        if number.isascii() and number.isdigit():  # a number: the request's, or a barcode
-            where.append(or_(by_number, sent))
+
+        def patron_matches(*conditions):
+            """The request's patron matches, for those who may see who asked (can_see_patron)."""
+            exists = select(User.id).where(User.id == LoanRequest.patron_id, or_(*conditions)).exists()
+            if user.role in (Role.COORDINATOR, Role.ADMIN):
+                return exists
+            if user.role == Role.LIBRARIAN:
+                return and_(LoanRequest.requester_library_id == user.library_id, exists)
+            return false()
+
+        # a patron's library card, scanned at the desk
+        card = func.lower(User.card_number) == q.lower()
+        if number.isascii() and number.isdigit():  # a number: the request's, a barcode, a card (a NIM)
+            where.append(or_(by_number, sent, patron_matches(card)))
             return where
         like = paging.like_pattern(q)
         found = [
@@ -771,14 +783,8 @@ def _queue_filter(user: User, side: str | None, status: str | None, q: str | Non
             select(Cluster.id).where(Cluster.id == LoanRequest.cluster_id,
                                      Cluster.title.ilike(like, escape="\\")).exists(),
             cast(LoanRequest.citation, String).ilike(like, escape="\\"),
+            patron_matches(User.name.ilike(like, escape="\\"), User.email.ilike(like, escape="\\"), card),
         ]
-        # the patron, for those who may see who asked (can_see_patron)
-        patron = select(User.id).where(User.id == LoanRequest.patron_id, or_(
-            User.name.ilike(like, escape="\\"), User.email.ilike(like, escape="\\"))).exists()
-        if user.role in (Role.COORDINATOR, Role.ADMIN):
-            found.append(patron)
-        elif user.role == Role.LIBRARIAN:
-            found.append(and_(LoanRequest.requester_library_id == user.library_id, patron))
         where.append(or_(*found))
     return where
 

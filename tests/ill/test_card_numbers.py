@@ -1,0 +1,83 @@
+"""A patron's library card number (a student's NIM): kept once per library,
+and typed or scanned at the desk to find the patron, their requests and the
+books waiting for them; never matched for a library that may not see who
+asked."""
+
+from __future__ import annotations
+
+from io import BytesIO
+
+from ill.accounts import User
+from tests.ill.test_loan_pages import _login
+
+
+def test_a_card_number_is_kept_once_per_library(net):
+    r = net.call("home", "POST", "/users", {"email": "ani@home.ac.id", "name": "Ani", "card_number": " 0401 2012 34 "})
+    assert r.status_code == 201 and r.get_json()["card_number"] == "0401201234"
+    # the same card in the same library is refused, naming whose it is; another library may have it
+    r = net.call("home", "POST", "/users", {"email": "ana@home.ac.id", "card_number": "0401201234"})
+    assert r.status_code == 400 and r.get_json()["error"]["field"] == "card_number"
+    assert "ani@home.ac.id" in r.get_json()["error"]["message"]
+    r = net.call("x", "POST", "/users", {"email": "ani@x.ac.id", "card_number": "0401201234"})
+    assert r.status_code == 201
+    # set on an account, and cleared
+    siti = net.users["patron"].id
+    r = net.call("home", "PATCH", f"/users/{siti}", {"card_number": "P-778"})
+    assert r.status_code == 200 and r.get_json()["card_number"] == "P-778"
+    r = net.call("home", "PATCH", f"/users/{siti}", {"card_number": "p-778"})
+    assert r.status_code == 200  # its own
+    for bad, field in (({"card_number": "0401201234"}, "card_number"), ({"card_number": "9" * 51}, "card_number"),
+                       ({"locale": "fr"}, "locale"), ({"email": "x@y.id"}, "email")):
+        r = net.call("home", "PATCH", f"/users/{siti}", bad)
+        assert r.status_code == 400 and r.get_json()["error"]["field"] == field, bad
+    assert net.call("a", "PATCH", f"/users/{siti}", {"card_number": "1"}).status_code == 404
+    net.session.expire_all()
+    assert net.session.get(User, siti).card_number == "p-778"
+    # the patrons list and the accounts list find it
+    found = net.call("home", "GET", "/patrons?q=P-778").get_json()["patrons"]
+    assert [p["id"] for p in found] == [siti] and found[0]["card_number"] == "p-778"
+    assert [u["id"] for u in net.call("home", "GET", "/users?q=p-778").get_json()["users"]] == [siti]
+
+
+def test_the_desk_finds_a_patron_s_requests_and_waiting_books_by_their_card(net):
+    siti = net.users["patron"].id
+    assert net.call("home", "PATCH", f"/users/{siti}", {"card_number": "0401201234"}).status_code == 200
+    rid = net.create().get_json()["id"]
+    other = net.create(who="patron2").get_json()["id"]
+    lender = net.get("home", rid).get_json()["current_lender"].lower()
+    # the borrowing library's queue finds the request by the card, a number as a NIM is
+    found = net.call("home", "GET", "/requests?side=borrowing&q=0401201234").get_json()
+    assert [r["id"] for r in found["requests"]] == [rid]
+    # the lender may not see who asked: the card finds nothing there
+    assert net.call(lender, "GET", "/requests?side=lending&q=0401201234").get_json()["requests"] == []
+    # received: on the hold shelf, the card finds the patron's books only
+    assert net.act(lender, rid, "loaned").status_code == 200
+    assert net.act("home", rid, "received").status_code == 200
+    other_lender = net.get("home", other).get_json()["current_lender"].lower()
+    assert net.act(other_lender, other, "loaned").status_code == 200
+    assert net.act("home", other, "received").status_code == 200
+    _login(net, "home")
+    page = net.client.get("/requests/hold-shelf?q=0401201234").get_data(as_text=True)
+    assert f'id="waiting-{rid}"' in page and f'id="waiting-{other}"' not in page and "0401201234" in page
+    page = net.client.get("/requests/hold-shelf?q=budi").get_data(as_text=True)  # or the name
+    assert f'id="waiting-{other}"' in page and f'id="waiting-{rid}"' not in page
+    assert "No book is waiting for" in net.client.get("/requests/hold-shelf?q=9999").get_data(as_text=True)
+    # the book band names the card
+    band = net.client.get(f"/requests/{rid}/band").get_data(as_text=True)
+    assert "0401201234" in band
+
+
+def test_the_card_on_the_patron_s_page_and_in_a_spreadsheet(net):
+    _login(net, "home")
+    siti = net.users["patron"].id
+    r = net.client.post(f"/patrons/{siti}", data={"action": "card", "card_number": "A-17"})
+    assert r.status_code == 303
+    assert "A-17" in net.client.get(f"/patrons/{siti}").get_data(as_text=True)
+    sheet = "NIM,Nama,Surel\n0402,Dewi,dewi@home.ac.id\nA-17,Eko,eko@home.ac.id\n"
+    r = net.client.post("/people/", data={"action": "import", "file": (BytesIO(sheet.encode()), "a.csv")},
+                        content_type="multipart/form-data", follow_redirects=True)
+    page = r.get_data(as_text=True)
+    assert "1 account added" in page and "Line 3:" in page  # A-17 is Siti's
+    net.session.expire_all()
+    dewi = net.session.query(User).filter_by(email="dewi@home.ac.id").one()
+    assert dewi.card_number == "0402"
