@@ -37,6 +37,8 @@ USERS = [
     ("mahasiswa@uinsu.demo.ill", "patron", "UINSU", "Siti Mahasiswa"),
     ("dosen@uinsu.demo.ill", "patron", "UINSU", "Ahmad Dosen"),
 ]
+# Their library cards, to scan at the desk (a student's NIM, a lecturer's NIP).
+CARDS = {"mahasiswa@uinsu.demo.ill": "0401202001", "dosen@uinsu.demo.ill": "198001012005011001"}
 
 
 def load(session) -> list[str]:
@@ -49,14 +51,16 @@ def load(session) -> list[str]:
         if accounts.find_user(session, email):
             continue
         library = partner_service.by_code(session, code) if code else None
-        accounts.create_user(session, email, PASSWORD, role, library, name=name)
+        user = accounts.create_user(session, email, PASSWORD, role, library, name=name)
+        user.card_number = CARDS.get(email, "")
     session.flush()
     for contribute in _package_demos():
         lines.extend(contribute(session))
     lines.append("")
     lines.append(f"Demo sign-ins (password for all: {PASSWORD}):")
     for email, role, code, _name in USERS:
-        lines.append(f"  {role:<12} {email}" + (f"  ({code})" if code else ""))
+        lines.append(f"  {role:<12} {email}" + (f"  ({code})" if code else "")
+                     + (f"  card {CARDS[email]}" if email in CARDS else ""))
     return lines
 
 
