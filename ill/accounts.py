@@ -12,7 +12,7 @@ from functools import wraps
 from flask import Flask, g, request
 from flask_babel import gettext as _
 from flask_login import UserMixin, current_user
-from sqlalchemy import DateTime, ForeignKey, Index, String, false, func, select
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, false, func, select
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -103,6 +103,23 @@ class ApiToken(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class AccountChange(db.Model):
+    """Who did what to an account and when (ill.people): added, invited, a
+    link to set the password mailed, deactivated, activated, changed (before
+    and after of each field), its password set by link, its personal data
+    erased. Erasing an account empties the before and after of its changes."""
+
+    __tablename__ = "account_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    actor: Mapped[str] = mapped_column(String(254), default="")  # e-mail, "cli" or "self"
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    action: Mapped[str] = mapped_column(String(30))
+    changes: Mapped[dict] = mapped_column(JSON, default=dict)
 
 
 class LoginFailure(db.Model):

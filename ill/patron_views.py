@@ -68,7 +68,11 @@ def detail(patron_id: int):
             return redirect(url_for("patrons.detail", patron_id=patron_id), code=303)
     (row,) = patrons.standing(db.session, user, patron_id=patron.id)
     requests = service.queue(db.session, patron)
+    from . import people
+
     return render_template("patrons/detail.html", patron=patron, row=row, requests=requests,
+                           account_history=people.history(db.session, patron),
+                           account_labels=people.ACTION_LABELS,
                            history=patrons.history(db.session, patron.id), error=error,
                            form=request.form if error else None, today=clock.today(),
                            reason_max=patrons.REASON_MAX), status

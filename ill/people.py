@@ -27,12 +27,13 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, or_, select
 
 from . import accounts, paging
-from .accounts import Role, User
+from .accounts import AccountChange, Role, User
 from .clock import as_utc, utcnow
 from .errors import BadRequest, Forbidden, NotFound
 
@@ -59,6 +60,31 @@ def _check(actor: User, role: str, library_id: int | None) -> None:
         if actor.role == Role.LIBRARIAN:
             raise Forbidden(_("A librarian manages the patrons and librarians of their own library only."))
         raise Forbidden(_("You may not manage this account."))
+
+
+def log(session, user: User, actor: User | None, action: str, changes: dict | None = None) -> None:
+    """One line of the account's history (``AccountChange``); ``actor`` None:
+    the command line."""
+    label = "cli" if actor is None else ("self" if actor.id == user.id else actor.email)
+    session.add(AccountChange(user_id=user.id, actor_id=actor.id if actor is not None else None, actor=label,
+                              action=action, changes=changes or {}))
+
+
+# What each line of an account's history says, for people.
+ACTION_LABELS = {
+    "added": _l("account added"),
+    "link_sent": _l("link to choose a password mailed"),
+    "password_set": _l("password chosen by link"),
+    "changed": _l("changed"),
+    "deactivated": _l("deactivated"),
+    "activated": _l("activated"),
+    "erased": _l("personal data erased"),
+}
+
+
+def history(session, user: User) -> list[AccountChange]:
+    return list(session.scalars(select(AccountChange).where(AccountChange.user_id == user.id)
+                                .order_by(AccountChange.at.desc(), AccountChange.id.desc())))
 
 
 def listing(session, actor: User, *, q: str | None = None, role: str | None = None,
@@ -135,6 +161,7 @@ def add(session, actor: User, email: str, *, name: str = "", role: str = Role.PA
     user = accounts.create_user(session, email, "", role, library=library, name=name, locale=locale or None)
     user.card_number = card
     session.flush()
+    log(session, user, actor, "added", {"role": role, "library": library.code if library is not None else None})
     if invite:
         send_link(session, user, "invite", by=actor)
     return user
@@ -149,6 +176,7 @@ def update(session, actor: User, user: User, data: dict) -> None:
         raise BadRequest(_("Unknown fields: %(fields)s.", fields=", ".join(sorted(unknown))), field=sorted(unknown)[0])
     if user.erased_at is not None:
         raise BadRequest(_("An erased account cannot be used again: add a new one."), field="active")
+    before = {"name": user.name, "card_number": user.card_number, "locale": user.locale}
     if "name" in data:
         name = str(data["name"] or "").strip()
         if len(name) > NAME_MAX:
@@ -163,6 +191,10 @@ def update(session, actor: User, user: User, data: dict) -> None:
     if "active" in data:
         if not isinstance(data["active"], bool):
             raise BadRequest(_("%(field)s: use true or false.", field="active"), field="active")
+    changed = {key: [was, getattr(user, key)] for key, was in before.items() if getattr(user, key) != was}
+    if changed:
+        log(session, user, actor, "changed", changed)
+    if "active" in data:
         set_active(session, actor, user, data["active"])
 
 
@@ -179,6 +211,7 @@ def set_active(session, actor: User, user: User, active: bool) -> bool:
     user.active = active
     if not active:
         user.end_sessions()
+    log(session, user, actor, "activated" if active else "deactivated")
     return True
 
 
@@ -231,6 +264,9 @@ def erase(session, actor: User, user: User) -> None:
     user.active = False
     user.erased_at = utcnow()
     user.end_sessions()
+    # the history keeps what was done and by whom, not the data it changed
+    session.execute(update(AccountChange).where(AccountChange.user_id == user.id).values(changes={}))
+    log(session, user, actor, "erased")
 
 
 # --- links to set a password ---------------------------------------------------
@@ -289,6 +325,7 @@ def send_link(session, user: User, purpose: str, by: User | None = None) -> None
                      library=user.library.name if user.library else "",
                      by=by.name if by is not None else "")
     user.password_link_sent_at = utcnow()
+    log(session, user, by, "link_sent", {"purpose": purpose})
 
 
 def forgot(session, email: str) -> bool:
@@ -303,7 +340,7 @@ def forgot(session, email: str) -> bool:
     last = as_utc(user.password_link_sent_at)
     if last is not None and utcnow() - last < timedelta(minutes=int(setting("ACCOUNTS_LINK_MINUTES"))):
         return False
-    send_link(session, user, "reset")
+    send_link(session, user, "reset", by=user)
     return True
 
 
@@ -379,6 +416,11 @@ def import_csv(session, actor: User, text: str, library=None, invite: bool = Tru
         savepoint.commit()
         report.added.append(email)
     return report
+
+
+def change_to_dict(change: AccountChange) -> dict:
+    return {"at": change.at.isoformat() if change.at else None, "actor": change.actor, "action": change.action,
+            "changes": change.changes or {}}
 
 
 def to_dict(user: User) -> dict:

@@ -151,6 +151,14 @@ def _body() -> dict:
     return data
 
 
+@api.get("/users/<int:user_id>")
+@login_required
+def get_api(user_id: int):
+    account = people.get(db.session, current(), user_id)
+    return jsonify({**people.to_dict(account),
+                    "history": [people.change_to_dict(c) for c in people.history(db.session, account)]})
+
+
 @api.post("/users")
 @login_required
 def add_api():

@@ -82,6 +82,7 @@ def set_password(token):
         except BadRequest as exc:
             error = exc.message
         else:
+            people.log(db.session, user, user, "password_set", {"purpose": purpose})
             _start_session(user)
             flash(_("Your password is set. Welcome, %(name)s.", name=user.name), "success")
             return redirect(url_for("views.home"))

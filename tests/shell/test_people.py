@@ -315,3 +315,39 @@ def test_a_patron_s_personal_data_is_erased_and_their_requests_stay(app, client,
     client.post("/language", data={"lang": "en"})
     page = client.get("/people/").get_data(as_text=True)
     assert f"erased account #{sid}" in page and "personal data erased" in page
+
+
+def test_an_account_s_history_says_who_did_what(app, client, session, lib):
+    users, tokens = lib
+    r = client.post("/api/v1/users", json={"email": "rina@home.ac.id", "name": "Rina", "card_number": "77"},
+                    headers=bearer(tokens["librarian"]))
+    rid = r.get_json()["id"]
+    client.patch(f"/api/v1/users/{rid}", json={"card_number": "78", "name": "Rina S."},
+                 headers=bearer(tokens["librarian"]))
+    client.patch(f"/api/v1/users/{rid}", json={"active": False}, headers=bearer(tokens["coordinator"]))
+    client.patch(f"/api/v1/users/{rid}", json={"active": True}, headers=bearer(tokens["coordinator"]))
+    history = client.get(f"/api/v1/users/{rid}", headers=bearer(tokens["librarian"])).get_json()["history"]
+    assert [(h["action"], h["actor"]) for h in reversed(history)] == [
+        ("added", "pustakawan@home.ac.id"), ("link_sent", "pustakawan@home.ac.id"),
+        ("changed", "pustakawan@home.ac.id"), ("deactivated", "koordinator@jaringan.id"),
+        ("activated", "koordinator@jaringan.id")]
+    changed = next(h for h in history if h["action"] == "changed")["changes"]
+    assert changed == {"name": ["Rina", "Rina S."], "card_number": ["77", "78"]}
+    # she chooses her password by the invitation's link: said, by herself
+    link = _link(next(m for m in _mails(app) if m["To"] == "rina@home.ac.id"))
+    assert client.post(link, data={"new_password": "rina-rahasia", "confirm_password": "rina-rahasia"}
+                       ).status_code == 302
+    history = client.get(f"/api/v1/users/{rid}", headers=bearer(tokens["librarian"])).get_json()["history"]
+    assert (history[0]["action"], history[0]["actor"]) == ("password_set", "self")
+    # the patron's page shows it; erasing keeps what was done, not the data
+    client.post("/logout")
+    login(client, "pustakawan@home.ac.id")
+    client.post("/language", data={"lang": "en"})
+    page = client.get(f"/patrons/{rid}").get_data(as_text=True)
+    assert "deactivated" in page and "77 → 78" in page
+    client.patch(f"/api/v1/users/{rid}", json={"active": False}, headers=bearer(tokens["librarian"]))
+    client.post(f"/api/v1/users/{rid}/erase", headers=bearer(tokens["librarian"]))
+    history = client.get(f"/api/v1/users/{rid}", headers=bearer(tokens["librarian"])).get_json()["history"]
+    assert history[0]["action"] == "erased" and all(h["changes"] == {} for h in history)
+    assert client.get(f"/api/v1/users/{users['other_patron'].id}",
+                      headers=bearer(tokens["librarian"])).status_code == 404
