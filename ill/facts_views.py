@@ -165,6 +165,63 @@ def overdue_api():
     })
 
 
+def _unmet():
+    """The titles not supplied in the period, for the libraries the user may
+    see; a coordinator may narrow them to one library (``library``)."""
+    from agreements.models import Partner
+
+    from . import unmet
+
+    user = current()
+    since, until = _period()
+    visible = facts.visible_partner_ids(user)
+    codes = dict(db.session.execute(select(Partner.id, Partner.code)).all())
+    chosen = (request.args.get("library") or "").strip().upper()
+    if chosen and visible is None:
+        by_code = {code: pid for pid, code in codes.items()}
+        if chosen not in by_code:
+            raise BadRequest(_("No partner library has the code '%(code)s'.", code=chosen[:20]), field="library")
+        visible = [by_code[chosen]]
+    return unmet.unmet(db.session, since, until, visible), codes, since, until, chosen
+
+
+@bp.get("/unmet", endpoint="unmet")
+@login_required
+def unmet_page():
+    from . import unmet
+
+    rows, codes, since, until, chosen = _unmet()
+    return render_template("facts/unmet.html", rows=rows, codes=codes, since=since, until=until, chosen=chosen,
+                           say=unmet.say_reason, may_choose=facts.visible_partner_ids(current()) is None)
+
+
+@bp.get("/unmet.csv")
+@login_required
+def unmet_csv():
+    from . import unmet
+
+    rows, codes, since, until, chosen = _unmet()
+    table = [["record", "title", "author", "year", "isbn", "requests", "libraries", "last_asked", "holders",
+              "why_not_supplied"]]
+    table += [[u.record_id or "", u.title, u.author, u.year or "", " ".join(u.isbns), u.requests,
+               " ".join(f"{codes.get(pid, pid)}:{n}" for pid, n in sorted(u.libraries.items(),
+                                                                        key=lambda kv: codes.get(kv[0], ""))),
+               u.last_asked, u.holders, "; ".join(f"{unmet.say_reason(r)} ({n})" for r, n in u.reasons.most_common())]
+              for u in rows]
+    suffix = f"{chosen.lower()}-" if chosen else ""
+    return spreadsheet(table, f"unmet-{suffix}{since.isoformat()}-{until.isoformat()}.csv")
+
+
+@api.get("/unmet")
+@login_required
+def unmet_api():
+    from . import unmet
+
+    rows, codes, since, until, _chosen = _unmet()
+    return jsonify({"since": since.isoformat(), "until": until.isoformat(),
+                    "titles": [u.to_dict(codes, unmet.say_reason) for u in rows]})
+
+
 @api.get("/facts")
 @login_required
 def facts_api():
