@@ -254,7 +254,7 @@ def erase(session, actor: User, user: User) -> None:
                     .values(actor_label="patron"))
     for token in list(user.tokens):
         session.delete(token)
-    user.name = ""
+    user.name = f"#{user.id}"  # where a request names its patron: no one, just the account's number
     user.card_number = ""
     user.email = f"erased-{user.id}@erased.invalid"
     user.password_hash = ""

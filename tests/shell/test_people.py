@@ -288,7 +288,7 @@ def test_a_patron_s_personal_data_is_erased_and_their_requests_stay(app, client,
     r = client.post(f"/api/v1/users/{sid}/erase", headers=bearer(tokens["librarian"]))
     assert r.status_code == 200, r.get_json()
     body = r.get_json()
-    assert body["name"] == "" and body["email"] == f"erased-{sid}@erased.invalid" and body["active"] is False
+    assert body["name"] == f"#{sid}" and body["email"] == f"erased-{sid}@erased.invalid" and body["active"] is False
     assert body["erased_at"] and body["has_password"] is False
     session.expire_all()
     assert session.scalar(select(func.count(notify.Notice.id)).where(notify.Notice.user_id == sid)) == 0
