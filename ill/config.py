@@ -36,6 +36,9 @@ class Defaults:
     ACCOUNTS_INVITE_DAYS = 14
     ACCOUNTS_RESET_HOURS = 24
     ACCOUNTS_LINK_MINUTES = 10
+    # A patron account deactivated this many days ago has its personal data
+    # erased by the daily tick (UU PDP: kept no longer than needed); 0: never.
+    ACCOUNTS_ERASE_AFTER_DAYS = 0
 
     # Languages
     LANGUAGES = ["id", "en"]

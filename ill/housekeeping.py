@@ -19,7 +19,7 @@ def steps() -> list[tuple[str, Step]]:
     from union_catalog import alerts as catalog_alerts
     from union_catalog import jobs as catalog_jobs
 
-    from . import delivery, loan_notices, notify, pickup, requests_service
+    from . import delivery, loan_notices, notify, people, pickup, requests_service
 
     return [
         ("catalogue imports", catalog_jobs.tick),
@@ -33,6 +33,7 @@ def steps() -> list[tuple[str, Step]]:
         ("expired copies", delivery.expire_copies),
         ("agreements", alerts.run),
         ("search alerts", catalog_alerts.run),
+        ("patrons' data past keeping", people.erase_expired),
         ("mail digests", notify.send_digests),
         ("mail", send_mail),
     ]

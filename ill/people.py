@@ -32,7 +32,7 @@ from flask_babel import ngettext
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, or_, select
 
-from . import accounts, paging
+from . import accounts, clock, paging
 from .accounts import AccountChange, Role, User
 from .clock import as_utc, utcnow
 from .errors import BadRequest, Forbidden, NotFound
@@ -64,8 +64,8 @@ def _check(actor: User, role: str, library_id: int | None) -> None:
 
 def log(session, user: User, actor: User | None, action: str, changes: dict | None = None) -> None:
     """One line of the account's history (``AccountChange``); ``actor`` None:
-    the command line."""
-    label = "cli" if actor is None else ("self" if actor.id == user.id else actor.email)
+    the service itself (the command line, the daily tick)."""
+    label = "system" if actor is None else ("self" if actor.id == user.id else actor.email)
     session.add(AccountChange(user_id=user.id, actor_id=actor.id if actor is not None else None, actor=label,
                               action=action, changes=changes or {}))
 
@@ -230,7 +230,8 @@ def erase(session, actor: User, user: User) -> None:
 
     if user.role != Role.PATRON:
         raise BadRequest(_("Only a patron's account is erased; deactivate a staff account."), field="role")
-    _check(actor, user.role, user.library_id)
+    if actor is not None:
+        _check(actor, user.role, user.library_id)
     if user.erased_at is not None:
         return
     open_requests = session.scalar(select(func.count(LoanRequest.id)).where(
@@ -267,6 +268,33 @@ def erase(session, actor: User, user: User) -> None:
     # the history keeps what was done and by whom, not the data it changed
     session.execute(update(AccountChange).where(AccountChange.user_id == user.id).values(changes={}))
     log(session, user, actor, "erased")
+
+
+def erase_expired(session, day) -> list[str]:
+    """The daily tick's step: a patron account deactivated
+    ``ACCOUNTS_ERASE_AFTER_DAYS`` days ago or more (0: never), none of whose
+    requests is open, has its personal data erased. An account deactivated
+    before its history was kept has no day to count from and is left."""
+    from .config import setting
+    from .models import LoanRequest
+    from .workflow import TERMINAL
+
+    days = int(setting("ACCOUNTS_ERASE_AFTER_DAYS") or 0)
+    if days <= 0:
+        return []
+    last = (select(AccountChange.user_id, func.max(AccountChange.at).label("at"))
+            .where(AccountChange.action == "deactivated").group_by(AccountChange.user_id).subquery())
+    open_ = select(LoanRequest.id).where(LoanRequest.patron_id == User.id, LoanRequest.status.not_in(TERMINAL))
+    lines = []
+    for user, at in session.execute(
+            select(User, last.c.at).join(last, last.c.user_id == User.id)
+            .where(User.role == Role.PATRON, User.active.is_(False), User.erased_at.is_(None), ~open_.exists())
+            .order_by(User.id)):
+        if (day - clock.day_of(at)).days < days:
+            continue
+        erase(session, None, user)
+        lines.append(f"patron {user.id}: personal data erased, deactivated on {clock.day_of(at).isoformat()}")
+    return lines
 
 
 # --- links to set a password ---------------------------------------------------

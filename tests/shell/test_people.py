@@ -351,3 +351,33 @@ def test_an_account_s_history_says_who_did_what(app, client, session, lib):
     assert history[0]["action"] == "erased" and all(h["changes"] == {} for h in history)
     assert client.get(f"/api/v1/users/{users['other_patron'].id}",
                       headers=bearer(tokens["librarian"])).status_code == 404
+
+
+def test_the_tick_erases_patrons_deactivated_long_enough_ago(app, client, session, lib, runner):
+    from datetime import date as _date
+
+    from ill import clock
+    from ill.models import LoanRequest
+
+    users, tokens = lib
+    siti, budi = users["patron"], users["other_patron"]
+    session.add(LoanRequest(requester_library=budi.library, patron=budi, service="loan", status="requested",
+                            citation={"title": "Masih dipinjam"}, version=1))
+    session.commit()
+    for who, token in ((siti, "librarian"), (budi, "other_librarian")):
+        assert client.patch(f"/api/v1/users/{who.id}", json={"active": False},
+                            headers=bearer(tokens[token])).status_code == 200
+    today = clock.today()
+
+    def tick(day: _date) -> str:
+        return runner.invoke(args=["tick", "--as-of", day.isoformat()]).output
+
+    assert "personal data erased" not in tick(today + timedelta(days=400))  # 0: never, by default
+    app.config["ACCOUNTS_ERASE_AFTER_DAYS"] = 30
+    assert "personal data erased" not in tick(today + timedelta(days=29))
+    out = tick(today + timedelta(days=30))
+    assert f"patron {siti.id}: personal data erased, deactivated on {today.isoformat()}" in out
+    assert f"patron {budi.id}" not in out  # a request of theirs is open
+    assert f"patron {siti.id}" not in tick(today + timedelta(days=31))  # once
+    history = client.get(f"/api/v1/users/{siti.id}", headers=bearer(tokens["librarian"])).get_json()["history"]
+    assert (history[0]["action"], history[0]["actor"]) == ("erased", "system")
