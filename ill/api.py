@@ -44,6 +44,14 @@ def me():
                     "library": user.library.code if user.library else None, "locale": user.locale})
 
 
+@bp.get("/me/data")
+def my_data():
+    """Everything the service keeps about the signed-in user (UU PDP)."""
+    from . import people
+
+    return jsonify(people.own_data(db.session, current()))
+
+
 @bp.get("/tokens")
 def list_tokens():
     user = current()

@@ -270,6 +270,42 @@ def erase(session, actor: User, user: User) -> None:
     log(session, user, actor, "erased")
 
 
+def own_data(session, user: User) -> dict:
+    """Everything the service keeps about ``user`` that is theirs to see (UU
+    PDP: the right of access): the account, its history, their requests
+    with what they saw of them, their notices, ratings and search alerts.
+    Messages between the libraries about their requests are not theirs."""
+    from union_catalog.models import SearchAlert
+
+    from . import notify
+    from .models import LoanRequest, RequestFeedback
+    from .workflow import for_patron
+
+    requests = session.scalars(select(LoanRequest).where(LoanRequest.patron_id == user.id)
+                               .order_by(LoanRequest.id)).all()
+    ratings = {f.request_id: f for f in session.scalars(select(RequestFeedback)
+                                                        .where(RequestFeedback.patron_id == user.id))}
+    return {
+        "account": {**to_dict(user), "library_name": user.library.name if user.library else None,
+                    "mail_digest": user.mail_digest},
+        "account_history": [change_to_dict(c) for c in history(session, user)],
+        "requests": [{
+            "id": r.id, "service": r.service, "status": r.status, "title": r.title, "citation": r.citation or {},
+            "note": r.note, "created_on": clock.iso(r.created_on), "needed_by": clock.iso(r.needed_by),
+            "due_date": clock.iso(r.due_date),
+            "rating": ratings[r.id].rating if r.id in ratings else None,
+            "rating_comment": ratings[r.id].comment if r.id in ratings else None,
+            "events": [{"at": e.at.isoformat() if e.at else None, "action": e.action, "to": e.to_status,
+                        "note": e.note} for e in r.events if for_patron(e)],
+        } for r in requests],
+        "notices": [{"at": n.created_at.isoformat() if n.created_at else None, "kind": n.kind,
+                     "subject": n.subject, "body": n.body} for n in session.scalars(
+            select(notify.Notice).where(notify.Notice.user_id == user.id).order_by(notify.Notice.id))],
+        "search_alerts": [{"label": a.label, "query": a.query_string} for a in session.scalars(
+            select(SearchAlert).where(SearchAlert.user_id == user.id).order_by(SearchAlert.id))],
+    }
+
+
 def erase_expired(session, day) -> list[str]:
     """The daily tick's step: a patron account deactivated
     ``ACCOUNTS_ERASE_AFTER_DAYS`` days ago or more (0: never), none of whose

@@ -101,6 +101,21 @@ def _start_session(user) -> None:
     db.session.commit()
 
 
+@bp.get("/account/data.json")
+@login_required
+def my_data():
+    """Everything the service keeps about me, to download (UU PDP)."""
+    import json
+
+    from . import people
+    from .accounts import current
+
+    user = current()
+    body = json.dumps(people.own_data(db.session, user), ensure_ascii=False, indent=2)
+    return current_app.response_class(body, mimetype="application/json", headers={
+        "Content-Disposition": f'attachment; filename="my-data-{user.id}.json"'})
+
+
 @bp.post("/logout")
 def logout():
     from flask_login import current_user

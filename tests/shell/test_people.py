@@ -381,3 +381,47 @@ def test_the_tick_erases_patrons_deactivated_long_enough_ago(app, client, sessio
     assert f"patron {siti.id}" not in tick(today + timedelta(days=31))  # once
     history = client.get(f"/api/v1/users/{siti.id}", headers=bearer(tokens["librarian"])).get_json()["history"]
     assert (history[0]["action"], history[0]["actor"]) == ("erased", "system")
+
+
+def test_a_patron_downloads_everything_kept_about_them(app, client, session, lib):
+    """UU PDP, the right of access: the account, its history, the requests as
+    the patron saw them (not the libraries' messages between themselves),
+    notices, ratings and search alerts; nobody else's."""
+    from datetime import date
+
+    from ill import notify
+    from ill.models import LoanRequest, RequestEvent, RequestFeedback
+    from union_catalog.models import SearchAlert
+
+    users, tokens = lib
+    siti = users["patron"]
+    req = LoanRequest(requester_library=siti.library, patron=siti, service="loan", status="completed",
+                      citation={"title": "Tafsir"}, note="untuk skripsi", version=1)
+    other = LoanRequest(requester_library=siti.library, patron=users["librarian"], service="loan",
+                        status="completed", citation={"title": "Bukan milik Siti"}, version=1)
+    session.add_all([req, other])
+    session.flush()
+    session.add_all([
+        RequestEvent(request_id=req.id, action="create", to_status="requested", note="mohon"),
+        RequestEvent(request_id=req.id, action="message", to_status="completed", note="antar perpustakaan",
+                     data={"from": "borrower", "to": "lender"}),
+        RequestFeedback(request_id=req.id, patron_id=siti.id, rating=4, comment="cepat"),
+        SearchAlert(user_id=siti.id, query_string="q=tafsir", label="tafsir"),
+    ])
+    notify.notify(session, siti, "overdue", title="Tafsir", due_date=date(2026, 1, 1))
+    session.commit()
+    body = client.get("/api/v1/me/data", headers=bearer(tokens["patron"])).get_json()
+    assert body["account"]["email"] == "siti@home.ac.id" and body["account"]["library"] == "HOME"
+    (mine,) = body["requests"]
+    assert mine["title"] == "Tafsir" and mine["note"] == "untuk skripsi" and mine["rating"] == 4
+    assert [e["note"] for e in mine["events"]] == ["mohon"]  # the libraries' message is theirs
+    assert [n["kind"] for n in body["notices"]] == ["overdue"]
+    assert body["search_alerts"] == [{"label": "tafsir", "query": "q=tafsir"}]
+    # the page's download
+    login(client, "siti@home.ac.id")
+    r = client.get("/account/data.json")
+    assert r.status_code == 200 and "attachment" in r.headers["Content-Disposition"]
+    assert r.get_json()["account"]["id"] == siti.id
+    assert 'id="my-data"' in client.get("/account").get_data(as_text=True)
+    client.post("/logout")
+    assert client.get("/account/data.json").status_code in (302, 401)
