@@ -35,6 +35,14 @@ def copy_link(req) -> str:
     return notify.site_url("delivery.download", request_id=req.id)
 
 
+def made_for_patron(session, req, librarian) -> None:
+    """A librarian made the request for its patron: the patron hears of it,
+    with its number and where to follow it."""
+    notify.notify(session, req.patron, "request_made_for_you", request_id=req.id, title=title_of(req),
+                  by=name_of(librarian), library=name_of(req.requester_library), link=request_link(req),
+                  dedupe_key=f"made_for:{req.id}")
+
+
 def on_event(session, req, event) -> None:
     """The after-transition hook."""
     action, to = event.action, event.to_status

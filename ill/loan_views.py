@@ -227,6 +227,7 @@ def new_request():
             "copyright_ack": form.get("copyright_ack") == "yes",
             "needed_by": form.get("needed_by") or None,
             "note": form.get("note", ""),
+            "patron": form.get("patron") if user.role == Role.LIBRARIAN else None,
         }
         try:
             req = service.create(db.session, user, data)
@@ -235,12 +236,15 @@ def new_request():
             db.session.rollback()
             error = exc
         else:
-            flash(
-                _("Your request has been sent. Number: %(id)s.", id=req.id)
-                if req.status != "new"
-                else _("Your request will be reviewed by your library. Number: %(id)s.", id=req.id),
-                "success",
-            )
+            if req.patron_id != user.id:
+                flash(_("Request %(id)s made for %(name)s, who is told.", id=req.id, name=req.patron.name), "success")
+            else:
+                flash(
+                    _("Your request has been sent. Number: %(id)s.", id=req.id)
+                    if req.status != "new"
+                    else _("Your request will be reviewed by your library. Number: %(id)s.", id=req.id),
+                    "success",
+                )
             return redirect(url_for("loans.detail", request_id=req.id), code=303)
     availability = {}
     if cluster is not None:

@@ -103,6 +103,9 @@ MESSAGES: dict[str, Kind] = {
         _l("Loss settled for request #%(request_id)s"), "mail/loss_settled.txt",
         _l("A lender settles a loss my library reported"), LIBRARIAN, must_know=True),
     # To patrons
+    "request_made_for_you": Kind(
+        _l("Your library asked for %(title)s for you"), "mail/request_made_for_you.txt",
+        _l("My library makes a request for me (at the desk, by telephone)"), PATRON, must_know=True),
     "ready_for_pickup": Kind(
         _l("Ready for pick-up: %(title)s"), "mail/ready_for_pickup.txt",
         _l("A book I asked for is ready for pick-up"), PATRON),

@@ -529,9 +529,28 @@ def _own_call_number(session, library_id: int, cluster_id: int) -> str:
     )
 
 
+def patron_for_desk(session, librarian: User, who) -> User:
+    """The patron of the librarian's own library whose library card number or
+    e-mail address is ``who``: a request made at the desk, or by telephone,
+    is theirs."""
+    text = "".join(str(who or "").split()).lower()
+    if not text:
+        raise BadRequest(_("Give the patron's library card number or e-mail address."), field="patron")
+    found = session.scalars(select(User).where(
+        User.library_id == librarian.library_id, User.role == Role.PATRON, User.active.is_(True),
+        or_(func.lower(User.card_number) == text, User.email == text))).all()
+    if len(found) != 1:
+        raise BadRequest(_("No patron of %(library)s has the card number or e-mail address '%(who)s'.",
+                           library=librarian.library.code, who=str(who)[:60]), field="patron")
+    return found[0]
+
+
 def create(session, user: User, data: dict, day: date | None = None) -> LoanRequest:
     """A patron's (or a librarian's) new request; routed at once unless the
-    borrowing library reviews requests or it is a citation request."""
+    borrowing library reviews requests or it is a citation request. A
+    librarian may make it for a patron of their library (``patron``: the
+    card number or e-mail address): it is then the patron's, weighed by the
+    patron's limits, and the patron is told."""
     day = day or clock.today()
     if user.role not in (Role.PATRON, Role.LIBRARIAN) or user.library_id is None:
         raise ServiceError(
@@ -573,6 +592,11 @@ def create(session, user: User, data: dict, day: date | None = None) -> LoanRequ
             field="record_id",
         )
     library = user.library
+    maker = user
+    if data.get("patron") not in (None, ""):
+        if user.role != Role.LIBRARIAN:
+            raise Forbidden(_("Only a librarian makes a request for a patron."))
+        user = patron_for_desk(session, maker, data.get("patron"))
     # What follows counts the user's open requests: a second request of
     # theirs sent at the same instant waits here until this one is made.
     accounts.hold(session, user.id)
@@ -618,10 +642,15 @@ def create(session, user: User, data: dict, day: date | None = None) -> LoanRequ
         round=0,
     )
     session.add(req)
-    _record(session, req, user, "create", None, "new", note, {"service": service})
+    made_for = {"for_patron": True} if maker is not user else {}
+    _record(session, req, maker, "create", None, "new", note, {"service": service, **made_for})
     session.flush()
     _after(session, req, req.events[-1])
-    if cluster is not None and not library.review_requests:
+    if made_for:
+        from . import loan_notices
+
+        loan_notices.made_for_patron(session, req, maker)
+    if cluster is not None and (not library.review_requests or made_for):  # a librarian's own making is the review
         fire(session, None, req, "route", {}, None, day, roles=frozenset({workflow.SYSTEM}))
     return req
 

@@ -81,3 +81,44 @@ def test_the_card_on_the_patron_s_page_and_in_a_spreadsheet(net):
     net.session.expire_all()
     dewi = net.session.query(User).filter_by(email="dewi@home.ac.id").one()
     assert dewi.card_number == "0402"
+
+
+def test_a_librarian_makes_a_request_for_a_patron_at_the_desk(net):
+    """By card number or e-mail, for a patron of the librarian's own library:
+    the request is the patron's, weighed by their limits, and they are told."""
+    from sqlalchemy import select
+
+    from ill.notify import Notice
+
+    siti = net.users["patron"]
+    assert net.call("home", "PATCH", f"/users/{siti.id}", {"card_number": "0401201234"}).status_code == 200
+    r = net.create(who="home", patron="0401 2012 34")
+    assert r.status_code == 201, r.get_json()
+    rid = r.get_json()["id"]
+    body = net.get("patron", rid).get_json()  # the patron's own now
+    assert body["patron"]["id"] == siti.id and body["status"] == "requested"
+    created = next(e for e in net.get("home", rid).get_json()["events"] if e["action"] == "create")
+    assert created["actor"] == f"{net.users['home'].name} (HOME)"  # made by the librarian
+    assert created["data"]["for_patron"] is True
+    net.session.expire_all()
+    (told,) = net.session.scalars(select(Notice).where(Notice.kind == "request_made_for_you")).all()
+    assert told.user_id == siti.id and f"#{rid}" in told.body
+    # the patron's limits hold: the same record again is a duplicate of theirs
+    r = net.create(who="home", patron=net.users["patron"].email)
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "duplicate"
+    # only a patron of one's own library; only a librarian
+    before = net.call("coord", "GET", "/requests").get_json()["total"]
+    for who, patron, status in (("home", "9999", 400), ("home", net.users["xpatron"].email, 400),
+                                ("a", siti.email, 400), ("patron2", siti.email, 403)):
+        r = net.create(who=who, patron=patron)
+        assert r.status_code == status, (who, patron, r.get_json())
+        if status == 400:
+            assert r.get_json()["error"]["field"] == "patron"
+    assert net.call("coord", "GET", "/requests").get_json()["total"] == before  # nothing made
+    # on the page
+    _login(net, "home")
+    page = net.client.get(f"/requests/new?record_id={net.cluster.id}").get_data(as_text=True)
+    assert 'id="patron"' in page
+    r = net.client.post(f"/requests/new?record_id={net.cluster.id}",
+                        data={"service": "loan", "patron": net.users["patron2"].email}, follow_redirects=True)
+    assert "made for Budi, who is told" in r.get_data(as_text=True)
