@@ -82,6 +82,7 @@ def index():
     libraries = db.session.scalars(select(Partner).order_by(Partner.code)).all() if user.role != Role.LIBRARIAN else []
     return render_template("people/index.html", found=found, q=args.get("q", ""), role=args.get("role", ""),
                            library=args.get("library", ""), libraries=libraries, roles=_roles_for(user),
+                           may_manage=lambda u: u.id != user.id and people.may_manage(user, u.role, u.library_id),
                            error=error, form=request.form if error else None,
                            import_max=people.IMPORT_MAX_ROWS), status
 

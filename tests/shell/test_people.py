@@ -425,3 +425,12 @@ def test_a_patron_downloads_everything_kept_about_them(app, client, session, lib
     assert 'id="my-data"' in client.get("/account").get_data(as_text=True)
     client.post("/logout")
     assert client.get("/account/data.json").status_code in (302, 401)
+
+
+def test_the_accounts_page_offers_actions_only_on_accounts_one_manages(client, lib):
+    login(client, "koordinator@jaringan.id")
+    page = client.get("/people/").get_data(as_text=True)
+    rows = dict(re.findall(r'<tr data-email="([^"]+)">(.*?)</tr>', page, re.S))
+    assert 'value="deactivate"' in rows["siti@home.ac.id"]
+    assert 'value="deactivate"' not in rows["admin@jaringan.id"]  # an administrator's is not a coordinator's
+    assert 'value="deactivate"' not in rows["koordinator@jaringan.id"]  # nor one's own
