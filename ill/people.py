@@ -411,6 +411,10 @@ def forgot(session, email: str) -> bool:
 # --- a list of patrons from a spreadsheet -----------------------------------------
 
 IMPORT_MAX_ROWS = 5000
+# More invitations than this from one spreadsheet wait in the outbox for
+# `flask mail flush` (cron, every few minutes) and the tick, rather than
+# holding the web request while the mail server takes them one by one.
+IMPORT_MAIL_NOW = 20
 
 
 @dataclass
@@ -479,6 +483,8 @@ def import_csv(session, actor: User, text: str, library=None, invite: bool = Tru
             continue
         savepoint.commit()
         report.added.append(email)
+    if invite and len(report.added) > IMPORT_MAIL_NOW:
+        session.info["ill_defer_mail"] = True
     return report
 
 

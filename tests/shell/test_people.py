@@ -434,3 +434,20 @@ def test_the_accounts_page_offers_actions_only_on_accounts_one_manages(client, l
     assert 'value="deactivate"' in rows["siti@home.ac.id"]
     assert 'value="deactivate"' not in rows["admin@jaringan.id"]  # an administrator's is not a coordinator's
     assert 'value="deactivate"' not in rows["koordinator@jaringan.id"]  # nor one's own
+
+
+def test_a_long_spreadsheet_s_invitations_wait_for_the_outbox_s_flush(app, client, session, lib):
+    from io import BytesIO
+
+    from ill import notify
+
+    rows = "email,name\n" + "".join(f"p{i}@home.ac.id,P{i}\n" for i in range(people.IMPORT_MAIL_NOW + 1))
+    r = client.post("/api/v1/users/import", headers=bearer(lib[1]["librarian"]),
+                    data={"file": (BytesIO(rows.encode()), "a.csv")}, content_type="multipart/form-data")
+    assert len(r.get_json()["added"]) == people.IMPORT_MAIL_NOW + 1
+    assert _mails(app) == []  # not sent by the web request
+    waiting = select(func.count(notify.OutboxMail.id)).where(notify.OutboxMail.sent_at.is_(None))
+    assert session.scalar(waiting) == people.IMPORT_MAIL_NOW + 1
+    with app.app_context():
+        notify.flush_outbox()
+    assert len(_mails(app)) == people.IMPORT_MAIL_NOW + 1
