@@ -139,3 +139,42 @@ def test_lender_pulls_from_the_list_and_a_lost_book_is_settled(browser, live_ser
     expect(page.locator("#request-status")).to_have_attribute("data-status", "completed_without_return")
     expect(page.locator("#charge")).to_have_text("a replacement copy")
     context.close()
+
+
+def test_at_the_desk_by_the_patron_s_library_card(browser, live_app, live_server, world):
+    """The librarian makes a request for a patron who phoned, by their card;
+    when the book has come, the patron shows the card at the desk and gets it."""
+    from ill.accounts import find_user
+
+    with live_app.app_context():
+        find_user(db.session, world["emails"]["patron"]).card_number = "0401202001"
+        db.session.commit()
+    context, page = _signed_in(browser, live_server, world["emails"]["home"])
+    page.goto(f"{live_server}/requests/new?record_id={world['record_id']}")
+    page.fill("#patron", "0401202001")
+    page.click("form.form button[type=submit]")
+    page.wait_for_url(f"{live_server}/requests/*")
+    expect(page.get_by_text("made for Siti, who is told")).to_be_visible()
+    request_url = page.url
+    context.close()
+
+    context, page = _signed_in(browser, live_server, world["emails"]["lender"])
+    page.goto(request_url)
+    _act(page, "loaned")
+    expect(page.locator("#request-status")).to_have_attribute("data-status", "loaned")
+    context.close()
+
+    context, page = _signed_in(browser, live_server, world["emails"]["home"])
+    page.goto(request_url)
+    _act(page, "received")
+    page.goto(live_server + "/requests/hold-shelf")
+    page.fill("#q", "0401202001")  # the card, scanned
+    page.click("#find-patron button[type=submit]")
+    page.wait_for_load_state()
+    row = page.locator("#hold-shelf tbody tr")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("Hikayat Raja Pasai")
+    row.get_by_role("link").first.click()
+    _act(page, "checked_out")
+    expect(page.locator("#request-status")).to_have_attribute("data-status", "checked_out")
+    context.close()
