@@ -50,6 +50,12 @@ class LoanRequest(db.Model):
     # The lender's copy that was sent, when it named it: the union catalogue
     # lists that copy on loan while it is away (workflow._copy_now).
     item_barcode: Mapped[str] = mapped_column(String(100), default="")
+    # The parcel: the courier (JNE, Pos Indonesia, ...) and its tracking number
+    # (resi), as the lender shipped the loan and as the borrower shipped it back.
+    shipped_via: Mapped[str] = mapped_column(String(50), default="", server_default="")
+    tracking_number: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    returned_via: Mapped[str] = mapped_column(String(50), default="", server_default="")
+    return_tracking: Mapped[str] = mapped_column(String(100), default="", server_default="")
     # What the lender may charge for the loan: the agreement's cost per loan
     # on the day it shipped (None: nothing agreed).
     loan_cost: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))

@@ -789,7 +789,9 @@ def _queue_filter(user: User, side: str | None, status: str | None, q: str | Non
             where.append(by_number)
             return where
         # a copy's barcode, scanned as a loan ships or comes back, finds its request
-        sent = LoanRequest.item_barcode == q if user.role != Role.PATRON else false()
+        # ... and so does a parcel's tracking number (resi), either way
+        sent = (or_(LoanRequest.item_barcode == q, LoanRequest.tracking_number == q,
+                    LoanRequest.return_tracking == q) if user.role != Role.PATRON else false())
 
         def patron_matches(*conditions):
             """The request's patron matches, for those who may see who asked (can_see_patron)."""
@@ -942,6 +944,10 @@ def to_dict(req: LoanRequest, user: User | None = None) -> dict:
         "lost_on": clock.iso(req.lost_on),
         "pickup_by": clock.iso(pickup.kept_until(req)),
         "item_barcode": req.item_barcode or None,
+        "shipment": {"courier": req.shipped_via or None, "tracking": req.tracking_number or None}
+        if (req.shipped_via or req.tracking_number) else None,
+        "return_shipment": {"courier": req.returned_via or None, "tracking": req.return_tracking or None}
+        if (req.returned_via or req.return_tracking) else None,
         "loan_cost": str(req.loan_cost) if req.loan_cost is not None else None,
         "charge": req.charge or None,
         "version": req.version,

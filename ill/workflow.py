@@ -248,9 +248,27 @@ def loaned(ctx: Context) -> None:
     if barcode:
         ctx.request.item_barcode = barcode
         ctx.data["barcode"] = barcode
+    _parcel(ctx, "shipped_via", "tracking_number")
     ctx.service.supplied(ctx)
     ctx.service.price_loan(ctx)
     _copy_now(ctx, "on_loan")
+
+
+def _parcel(ctx: Context, via: str, tracking: str) -> None:
+    """The courier (``courier``) and tracking number (``tracking``, the resi)
+    of a parcel, when the library gives them, kept on the request."""
+    courier = param_text(ctx, "courier", limit=50)
+    number = "".join(param_text(ctx, "tracking", limit=100).split())
+    if courier:
+        setattr(ctx.request, via, courier)
+        ctx.data["courier"] = courier
+    if number:
+        setattr(ctx.request, tracking, number)
+        ctx.data["tracking"] = number
+
+
+def shipped_back(ctx: Context) -> None:
+    _parcel(ctx, "returned_via", "return_tracking")
 
 
 def _copy_now(ctx: Context, status: str) -> None:
@@ -447,7 +465,7 @@ MACHINE: dict[str, dict[str, Transition]] = {
         "report_lost": _report_lost,
     },
     "returned": {
-        "shipped_return": T("shipped_return", BORROWER),
+        "shipped_return": T("shipped_return", BORROWER, effect=shipped_back),
         "report_lost": _report_lost,
     },
     "shipped_return": {
@@ -486,7 +504,8 @@ EXPIRABLE = tuple(s for s, actions in MACHINE.items() if "expire" in actions)
 ACTION_PARAMS: dict[str, tuple[str, ...]] = {
     "conditional": ("condition", "cost"),
     "unfilled": ("reason",),
-    "loaned": ("due_date", "barcode"),
+    "loaned": ("due_date", "barcode", "courier", "tracking"),
+    "shipped_return": ("courier", "tracking"),
     "renew": ("due_date",),
     "renew_answer": ("approve", "due_date"),
     "recall": ("due_date",),

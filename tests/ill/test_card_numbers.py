@@ -122,3 +122,35 @@ def test_a_librarian_makes_a_request_for_a_patron_at_the_desk(net):
     r = net.client.post(f"/requests/new?record_id={net.cluster.id}",
                         data={"service": "loan", "patron": net.users["patron2"].email}, follow_redirects=True)
     assert "made for Budi, who is told" in r.get_data(as_text=True)
+
+
+def test_a_parcel_s_courier_and_tracking_number_both_ways(net):
+    """The lender names the courier and the tracking number (resi) as it
+    ships, the borrowing library as it ships back; scanned at the desk, the
+    number finds the request; a patron never finds by it."""
+    rid = net.create().get_json()["id"]
+    lender = net.get("home", rid).get_json()["current_lender"].lower()
+    r = net.act(lender, rid, "loaned", courier="JNE", tracking="CGK 1234 5678")
+    assert r.status_code == 200
+    body = net.get("home", rid).get_json()
+    assert body["shipment"] == {"courier": "JNE", "tracking": "CGK12345678"} and body["return_shipment"] is None
+    found = net.call("home", "GET", "/requests?side=borrowing&q=CGK12345678").get_json()["requests"]
+    assert [r["id"] for r in found] == [rid]
+    assert net.call("patron", "GET", "/requests?q=CGK12345678").get_json()["requests"] == []
+    for action in ("received", "checked_out", "returned"):
+        assert net.act("home", rid, action).status_code == 200
+    assert net.act("home", rid, "shipped_return", courier="Pos Indonesia", tracking="P2612070001").status_code == 200
+    body = net.get(lender, rid).get_json()
+    assert body["return_shipment"] == {"courier": "Pos Indonesia", "tracking": "P2612070001"}
+    found = net.call(lender, "GET", "/requests?side=lending&q=P2612070001").get_json()["requests"]
+    assert [r["id"] for r in found] == [rid]
+    assert net.act(lender, rid, "checked_in").status_code == 200
+    _login(net, "home")
+    page = net.client.get(f"/requests/{rid}").get_data(as_text=True)
+    assert 'id="shipment"' in page and "CGK12345678" in page and "P2612070001" in page
+    # too long a number is refused, naming it, and the request stays as it was
+    other = net.create(who="patron2").get_json()["id"]
+    other_lender = net.get("home", other).get_json()["current_lender"].lower()
+    r = net.act(other_lender, other, "loaned", tracking="9" * 101)
+    assert r.status_code == 400 and r.get_json()["error"]["field"] == "tracking"
+    assert net.get("home", other).get_json()["status"] == "requested"
