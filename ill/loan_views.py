@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from . import clock, patrons, pickup, routing, workflow
+from . import clock, openurl, patrons, pickup, routing, workflow
 from . import requests_service as service
 from .accounts import Role, current, login_required, roles_required
 from .errors import Forbidden, ServiceError
@@ -205,6 +205,28 @@ def _lender_items(req: LoanRequest) -> list:
     return service.lender_copies(db.session, req.current_lender_id, [req.cluster_id]).get(req.cluster_id, [])
 
 
+def _from_openurl(args) -> tuple[dict, object]:
+    """The form's fields from an OpenURL, and the union record it names when
+    a loan's ISBN (or a journal's ISSN, for a loan) finds exactly one."""
+    from union_catalog import search, searchtext
+
+    kind, citation, note = openurl.parse(args)
+    form = {"service": kind, **citation, "note": note}
+    if citation.get("issn") and not citation.get("isbn"):
+        form["isbn"] = citation["issn"]  # the form's one field for both
+    cluster = None
+    isbn = searchtext.isbn13(citation.get("isbn") or "")
+    issn = searchtext.issn8(citation.get("issn") or "")
+    if kind == "loan" and (isbn or issn):  # a number that is no ISBN or ISSN finds nothing: the form as typed
+        asked = {"isbn": isbn} if isbn else {"issn": issn}
+        total, ids, _facets = search.Searcher(db.session, search.Query(**asked, per_page=2)).run()
+        if total == 1:
+            from union_catalog.models import Cluster
+
+            cluster = db.session.get(Cluster, ids[0])
+    return form, cluster
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new_request():
@@ -218,6 +240,10 @@ def new_request():
 
         cluster = db.session.get(Cluster, record_id)
     form = request.form if request.method == "POST" else {}
+    if request.method == "GET" and cluster is None and openurl.is_openurl(request.args):
+        # a database's "ask your library" link: the citation typed in for the patron
+        form, cluster = _from_openurl(request.args)
+        record_id = cluster.id if cluster is not None else None
     error = None
     if request.method == "POST":
         data = {
