@@ -27,6 +27,7 @@ def _labels():
         "loan_pickup_by": pickup.kept_until,
         "loan_event_for_patron": workflow.for_patron,
         "loan_may_print_band": service.may_print_band,
+        "loan_parcel_of": service.parcel_of,
     }
 
 
@@ -187,6 +188,21 @@ def book_band(request_id: int):
     if not service.may_print_band(user, req):
         raise Forbidden(_("A book band is the borrowing library's, for a loan."))
     return render_template("loans/band.html", req=req, today=clock.today())
+
+
+@bp.get("/<int:request_id>/label")
+@roles_required(Role.LIBRARIAN)
+def shipping_label(request_id: int):
+    """The address label for the parcel the librarian's library sends: the
+    lender's to the borrowing library, or the book's way back."""
+    user = current()
+    req = service.get_visible(db.session, user, request_id)
+    parties = service.parcel_of(user, req)
+    if parties is None:
+        raise Forbidden(_("A shipping label is for the library that sends a loan's parcel, either way."))
+    sender, recipient = parties
+    return render_template("loans/label.html", req=req, sender=sender, recipient=recipient, today=clock.today(),
+                           back=sender.id == req.requester_library_id)
 
 
 @bp.get("/<int:request_id>/slip")

@@ -87,6 +87,19 @@ def may_print_band(user: User, req: LoanRequest) -> bool:
             and user.library_id == req.requester_library_id and req.service == "loan")
 
 
+def parcel_of(user: User, req: LoanRequest):
+    """(sender, recipient) of the parcel ``user``'s library sends for a loan:
+    the lender's outbound one, the borrowing library's return; None for
+    anyone else, and for a copy (it goes by file)."""
+    if user.role != Role.LIBRARIAN or user.library_id is None or req.service != "loan":
+        return None
+    if user.library_id == req.current_lender_id:
+        return req.current_lender, req.requester_library
+    if user.library_id == req.requester_library_id and req.current_lender is not None:
+        return req.requester_library, req.current_lender
+    return None
+
+
 def get_visible(session, user: User, request_id: int) -> LoanRequest:
     req = session.get(LoanRequest, request_id)
     if req is None or not can_see(user, req):

@@ -154,3 +154,28 @@ def test_a_parcel_s_courier_and_tracking_number_both_ways(net):
     r = net.act(other_lender, other, "loaned", tracking="9" * 101)
     assert r.status_code == 400 and r.get_json()["error"]["field"] == "tracking"
     assert net.get("home", other).get_json()["status"] == "requested"
+
+
+def test_the_shipping_label_of_each_parcel(net):
+    """The lender prints the label of the loan it sends, addressed to the
+    borrowing library; the borrowing library the label of the way back;
+    nobody else has one, nor does a copy."""
+    net.libs["HOME"].address = "Jl. Williem Iskandar Pasar V\nMedan Estate 20371"
+    net.libs["HOME"].contacts = "0812-0000-0000"
+    net.make.commit()
+    rid = net.create().get_json()["id"]
+    lender = net.get("home", rid).get_json()["current_lender"]
+    _login(net, lender.lower())
+    page = net.client.get(f"/requests/{rid}/label").get_data(as_text=True)
+    to = page.split('class="label-to"')[1].split("</section>")[0]
+    assert "Perpustakaan HOME" in to and "Medan Estate 20371" in to and "0812-0000-0000" in to
+    assert f"Perpustakaan {lender}" in page.split('class="label-from"')[1]
+    assert 'id="label-link"' in net.client.get(f"/requests/{rid}").get_data(as_text=True)
+    _login(net, "home")
+    back = net.client.get(f"/requests/{rid}/label").get_data(as_text=True)
+    assert f"Perpustakaan {lender}" in back.split('class="label-to"')[1].split("</section>")[0]
+    assert "has no address in the partner directory" in back  # the lender's is not known
+    _login(net, "x")
+    assert net.client.get(f"/requests/{rid}/label").status_code == 404  # not theirs to see
+    _login(net, "patron")
+    assert net.client.get(f"/requests/{rid}/label").status_code == 403
