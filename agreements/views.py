@@ -266,7 +266,8 @@ def calendar_page():
         form = request.form
         try:
             if form.get("action") == "remove":
-                closed = db.session.get(ClosedDay, int(form.get("id") or 0))
+                raw = form.get("id") or ""
+                closed = db.session.get(ClosedDay, int(raw)) if raw.isdigit() else None
                 if closed is None:
                     raise BadRequest(_("That closed day is gone already."), field="id")
                 calendar.remove(db.session, user, closed)

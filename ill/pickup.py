@@ -162,5 +162,5 @@ def remind_uncollected(session, day: date) -> list[str]:
     return lines
 
 
-__all__ = ["REMIND_WITHIN_DAYS", "shelf_days", "received_on", "kept_until", "Waiting", "waiting", "hold_shelf",
-           "send_back", "remind_uncollected"]
+__all__ = ["REMIND_WITHIN_DAYS", "shelf_days", "received_on", "kept_until", "Waiting", "waiting", "for_patron",
+           "hold_shelf", "send_back", "remind_uncollected"]

@@ -174,6 +174,9 @@ def test_the_calendar_page(net):
     # the network's days are not a librarian's to keep, on the page either
     r = net.client.post("/calendar", data={"action": "add", "scope": "network", "day": day.isoformat()})
     assert r.status_code == 403
+    for bad in ("abc", "999999"):
+        r = net.client.post("/calendar", data={"action": "remove", "id": bad})
+        assert r.status_code == 400 and "gone already" in r.get_data(as_text=True)
     first = net.session.scalars(select(ClosedDay).where(ClosedDay.day == day)).one()
     r = net.client.post("/calendar", data={"action": "remove", "id": str(first.id)}, follow_redirects=True)
     assert "is open again." in r.get_data(as_text=True)
