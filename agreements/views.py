@@ -142,6 +142,7 @@ def partner_list():
     return render_template(
         "agreements/partners.html",
         partners=rows,
+        closures=calendar.closures_on(db.session, clock.today()),
         today=clock.today(),
         may_manage=user.role in MANAGERS,
         systems=[s.value for s in LibrarySystem],
@@ -218,6 +219,7 @@ def partner_detail(code):
         max_open_requests_max=partner_service.MAX_OPEN_REQUESTS,
         pickup_days_max=partner_service.MAX_PICKUP_DAYS,
         pickup_days_default=setting("LOANS_PICKUP_DAYS"),
+        closed=calendar.closures_on(db.session, clock.today(), [partner.id]).get(partner.id),
         agreements=agreements,
         history=db.session.scalars(
             select(PartnerChange)

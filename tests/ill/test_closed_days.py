@@ -267,3 +267,17 @@ def test_a_library_closed_today_is_not_asked_to_lend_until_it_opens(net):
     record = net.call("patron", "GET", f"/records/{net.cluster.id}").get_json()
     (held,) = [h for h in record["holdings"] if h["library"] == "A"]
     assert held["requestable"] is True
+
+
+def test_the_partner_pages_say_a_library_is_closed_until_when(net):
+    today = clock.today()
+    assert _close(net, "a", today, until=(today + timedelta(days=4)).isoformat(), library="A",
+                  reason="Stock opname").status_code == 201
+    _login(net, "home")
+    listing = net.client.get("/partners/").get_data(as_text=True)
+    assert "closed until" in listing and "Stock opname" in listing
+    page = net.client.get("/partners/A").get_data(as_text=True)
+    status = page.split('id="lending-status">')[1].split("</dd>")[0]
+    assert "closed until" in status and "Stock opname" in status
+    assert "closed until" not in net.client.get("/partners/B").get_data(as_text=True).split(
+        'id="lending-status">')[1].split("</dd>")[0]
