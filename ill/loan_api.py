@@ -93,8 +93,10 @@ def pull_list():
 @bp.get("/hold-shelf")
 @roles_required(Role.LIBRARIAN)
 def hold_shelf():
-    """The borrowing library's books waiting for their patrons (as the printable page)."""
+    """The borrowing library's books waiting for their patrons (as the printable page);
+    ``q``: one patron's, by their library card number, or part of their name or e-mail."""
     user = current()
+    q = (request.args.get("q") or "").strip()
     return jsonify({
         "library": user.library.code,
         "requests": [
@@ -105,5 +107,6 @@ def hold_shelf():
              "expired": w.expired,
              "due_date": clock.iso(w.request.due_date)}
             for w in pickup.hold_shelf(db.session, user.library_id, clock.today())
+            if not q or pickup.for_patron(w, q)
         ],
     })

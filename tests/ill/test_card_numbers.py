@@ -62,6 +62,8 @@ def test_the_desk_finds_a_patron_s_requests_and_waiting_books_by_their_card(net)
     page = net.client.get("/requests/hold-shelf?q=budi").get_data(as_text=True)  # or the name
     assert f'id="waiting-{other}"' in page and f'id="waiting-{rid}"' not in page
     assert "No book is waiting for" in net.client.get("/requests/hold-shelf?q=9999").get_data(as_text=True)
+    shelf = net.call("home", "GET", "/hold-shelf?q=0401201234").get_json()["requests"]
+    assert [w["id"] for w in shelf] == [rid]
     # the book band names the card
     band = net.client.get(f"/requests/{rid}/band").get_data(as_text=True)
     assert "0401201234" in band
