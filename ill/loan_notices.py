@@ -53,6 +53,8 @@ def on_event(session, req, event) -> None:
     if action == "message":  # says nothing of the request's status
         _tell_message(session, req, event, base)
         return
+    if action == "staff_note":  # a library's note for itself: nobody is told
+        return
     if action == "create":
         from .delivery import record_declaration
 

@@ -25,7 +25,7 @@ def _labels():
         "loan_outcome": lambda o: str(workflow.OUTCOME_LABELS.get(o, o)),
         "unfilled_label": lambda r: str(workflow.UNFILLED_LABELS.get(r, r)),
         "loan_pickup_by": pickup.kept_until,
-        "loan_event_for_patron": workflow.for_patron,
+        "loan_event_visible": workflow.visible_to,
         "loan_may_print_band": service.may_print_band,
         "loan_parcel_of": service.parcel_of,
     }

@@ -977,7 +977,7 @@ def to_dict(req: LoanRequest, user: User | None = None) -> dict:
                 "data": e.data or {},
             }
             for e in req.events
-            if staff or workflow.for_patron(e)
+            if workflow.visible_to(e, user, staff)
         ],
         "actions": workflow.allowed_actions(req, roles_for(user, req)) if user is not None else [],
         "created_at": clock.iso(req.created_at),

@@ -219,9 +219,31 @@ def message(ctx: Context) -> None:
     ctx.data.update({"from": sender, "to": to})
 
 
+def staff_note(ctx: Context) -> None:
+    """A note one library keeps on a request for its own staff ("patron
+    phoned: collects Monday"): nobody else sees it, neither the other
+    library nor the patron (``visible_to``), and nobody is told."""
+    if not param_text(ctx, "note"):
+        raise BadRequest(_("Write the note ('note')."), field="note")
+    # the writer's library: the parties' roles are librarians', who belong to one
+    ctx.data.update({"internal": True, "library": getattr(ctx.actor, "library_id", None)})
+
+
+def visible_to(event, user, staff: bool) -> bool:
+    """Whether ``user`` sees this event of a request they may see (``staff``:
+    they see it as staff): a library's own notes only its own staff; the
+    messages between the two libraries not the patron."""
+    data = event.data or {}
+    if data.get("internal"):
+        return staff and getattr(user, "library_id", None) == data.get("library")
+    return staff or for_patron(event)
+
+
 def for_patron(event) -> bool:
     """Whether the patron sees this event of their request: all but the
-    messages between the two libraries."""
+    messages between the two libraries and the libraries' own notes."""
+    if (event.data or {}).get("internal"):
+        return False
     if event.action != "message":
         return True
     data = event.data or {}
@@ -393,6 +415,7 @@ _recall = T(SAME, LENDER, effect=recall)
 # without return" once the lender has settled it).
 _report_lost = T("lost", BORROWER, guard=is_loan, effect=report_lost)
 _message = T(SAME, BORROWER, LENDER, PATRON, effect=message)
+_staff_note = T(SAME, BORROWER, LENDER, effect=staff_note)
 
 MACHINE: dict[str, dict[str, Transition]] = {
     # A request the borrowing library reviews before it goes out (a citation
@@ -491,10 +514,12 @@ MACHINE: dict[str, dict[str, Transition]] = {
     "cancelled": {},
 }
 
-# A message may be written while the request is open, whatever its status.
+# A message, and a library's own note, may be written while the request is
+# open, whatever its status.
 for _status, _actions in MACHINE.items():
     if _status not in TERMINAL:
         _actions["message"] = _message
+        _actions["staff_note"] = _staff_note
 
 ACTIONS = sorted({a for actions in MACHINE.values() for a in actions})
 # The statuses the tick withdraws a request from once its day needed has passed.
@@ -564,6 +589,7 @@ ACTION_LABELS = {
     "found": _l("The book has been found"),
     "settle_lost": _l("Settle the loss"),
     "message": _l("Send a message"),
+    "staff_note": _l("A note for our own staff"),
     "create": _l("Requested"),
 }
 

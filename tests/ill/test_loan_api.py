@@ -108,7 +108,7 @@ def test_a_book_lost_with_the_patron_is_reported_then_settled_by_the_lender(net)
     assert r.status_code == 200, r.get_json()
     body = r.get_json()
     assert body["status"] == "lost" and body["lost_on"] == clock.today().isoformat()
-    assert body["actions"] == ["found", "message"]
+    assert body["actions"] == ["found", "message", "staff_note"]
     (told,) = _notices(net, "a", "loan_lost")
     assert "Reported lost" in told.subject and "the patron lost it on the bus" in told.body
     # no cancelling it now: the lender settles the loss or the book turns up
@@ -117,7 +117,7 @@ def test_a_book_lost_with_the_patron_is_reported_then_settled_by_the_lender(net)
     # the lender sees it in its lending queue and settles it
     queue = net.call("a", "GET", "/requests?side=lending&status=lost").get_json()["requests"]
     assert [q["id"] for q in queue] == [rid]
-    assert set(net.get("a", rid).get_json()["actions"]) == {"settle_lost", "checked_in", "message"}
+    assert set(net.get("a", rid).get_json()["actions"]) == {"settle_lost", "checked_in", "message", "staff_note"}
     r = net.act("a", rid, "settle_lost", charge="Rp 150.000 or a replacement copy", note="same edition please")
     assert r.status_code == 200, r.get_json()
     body = r.get_json()
@@ -218,7 +218,7 @@ def test_unfilled_passes_to_the_next_lender_then_the_borrower_decides(net):
     assert net.act("b", rid, "will_supply").status_code in (403, 409)
     assert set(body["actions"]) == set()  # b sees it but cannot act
     home = net.get("home", rid).get_json()
-    assert set(home["actions"]) == {"retry", "cancel", "message"}
+    assert set(home["actions"]) == {"retry", "cancel", "message", "staff_note"}
     # try again later: a new round of routing
     body = net.act("home", rid, "retry").get_json()
     assert body["status"] == "requested" and body["current_lender"] == "A"

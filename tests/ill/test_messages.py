@@ -79,3 +79,38 @@ def test_a_message_refused_leaves_the_request_as_it_was(net):
     # a closed request takes no more messages
     assert net.act("patron", rid, "cancel", reason="found it").status_code == 200
     assert net.act("patron", rid, "message", note="Terima kasih").status_code == 409
+
+
+def test_a_library_s_own_note_is_its_staff_s_alone(net):
+    """A note a library keeps on a request ("patron phoned: collects Monday"):
+    its own staff see it, on the page and in the API; the other library, the
+    patron and the patron's data download do not; nobody is told; the request
+    does not change."""
+    rid = net.create().get_json()["id"]
+    lender = net.get("home", rid).get_json()["current_lender"].lower()
+    before = net.get("home", rid).get_json()
+    r = net.act("home", rid, "staff_note", note="Pasien telepon: diambil Senin")
+    assert r.status_code == 200
+    after = net.get("home", rid).get_json()
+    assert after["version"] == before["version"] and after["status"] == before["status"]
+    assert net.act(lender, rid, "staff_note", note="Rak 3, lantai 2").status_code == 200
+    assert net.act("home", rid, "staff_note").status_code == 400  # a note needs words
+    assert net.act("patron", rid, "staff_note", note="x").status_code in (403, 409)
+
+    def notes(who):
+        return [e["note"] for e in net.get(who, rid).get_json()["events"] if e["action"] == "staff_note"]
+
+    assert notes("home") == ["Pasien telepon: diambil Senin"]
+    assert notes(lender) == ["Rak 3, lantai 2"]
+    assert notes("patron") == []
+    assert "Pasien telepon" not in str(net.call("patron", "GET", "/me/data").get_json())
+    net.session.expire_all()
+    assert net.session.scalars(select(Notice).where(Notice.body.contains("Pasien telepon"))).all() == []
+    _login(net, lender)
+    assert "Pasien telepon" not in net.client.get(f"/requests/{rid}").get_data(as_text=True)
+    _login(net, "home")
+    page = net.client.get(f"/requests/{rid}").get_data(as_text=True)
+    assert "Pasien telepon" in page and 'id="action-staff_note"' in page
+    # closed, it takes no more (its history is kept as it is)
+    assert net.act("home", rid, "cancel").status_code == 200
+    assert net.act("home", rid, "staff_note", note="Dibatalkan atas permintaan pemustaka").status_code == 409

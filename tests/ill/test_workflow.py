@@ -94,6 +94,7 @@ def params_for(action: str, req: FakeRequest, day: date, approve: bool) -> dict:
         "report_lost": {"reason": "lost on the bus"},
         "settle_lost": {"charge": "a replacement copy"},
         "message": {"note": "could you send it by courier?"},
+        "staff_note": {"note": "patron phoned: collects Monday"},
     }.get(action, {})
 
 
@@ -286,8 +287,8 @@ def test_a_loan_lost_after_shipping_is_settled_by_the_lender_and_closes_without_
     assert fire(req, "report_lost", {BORROWER}, params={"reason": "lost on the bus"}) == (status, "lost")
     # a renewal waiting for its answer is moot once the book is gone
     assert req.lost_on == DAY and req.close_reason == "lost on the bus" and req.renewal_due is None
-    assert workflow.allowed_actions(req, {BORROWER}) == ["found", "message"]
-    assert set(workflow.allowed_actions(req, {LENDER})) == {"checked_in", "settle_lost", "message"}
+    assert workflow.allowed_actions(req, {BORROWER}) == ["found", "message", "staff_note"]
+    assert set(workflow.allowed_actions(req, {LENDER})) == {"checked_in", "settle_lost", "message", "staff_note"}
     # no cancelling a lost book: the lender settles the loss, or it turns up
     with pytest.raises(ServiceError) as exc:
         fire(req, "cancel", {BORROWER})
@@ -361,8 +362,8 @@ def test_the_copy_sent_is_followed_in_the_catalogue_on_loan_back_or_lost():
 
 def test_allowed_actions_follow_roles_and_guards():
     req = FakeRequest(status="checked_out", due_date=DAY + timedelta(days=5))
-    assert set(workflow.allowed_actions(req, {BORROWER})) == {"returned", "renew", "report_lost", "message"}
-    assert set(workflow.allowed_actions(req, {LENDER})) == {"recall", "message"}  # no renewal pending
+    assert set(workflow.allowed_actions(req, {BORROWER})) == {"returned", "renew", "report_lost", "message", "staff_note"}
+    assert set(workflow.allowed_actions(req, {LENDER})) == {"recall", "message", "staff_note"}  # no renewal pending
     assert workflow.allowed_actions(FakeRequest(status="completed"), {BORROWER, LENDER}) == []
 
 
