@@ -362,7 +362,8 @@ def test_the_copy_sent_is_followed_in_the_catalogue_on_loan_back_or_lost():
 
 def test_allowed_actions_follow_roles_and_guards():
     req = FakeRequest(status="checked_out", due_date=DAY + timedelta(days=5))
-    assert set(workflow.allowed_actions(req, {BORROWER})) == {"returned", "renew", "report_lost", "message", "staff_note"}
+    assert set(workflow.allowed_actions(req, {BORROWER})) == {"returned", "renew", "report_lost", "message",
+                                                              "staff_note"}
     assert set(workflow.allowed_actions(req, {LENDER})) == {"recall", "message", "staff_note"}  # no renewal pending
     assert workflow.allowed_actions(FakeRequest(status="completed"), {BORROWER, LENDER}) == []
 
