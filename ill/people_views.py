@@ -8,12 +8,12 @@ from flask import Blueprint, Flask, flash, jsonify, redirect, render_template, r
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from . import people
+from . import paging, people
 from .accounts import Role, current, login_required
 from .api import make_blueprint
 from .errors import BadRequest, ServiceError
 from .extensions import db
-from .tables import uploaded_text
+from .tables import spreadsheet, uploaded_text
 
 bp = Blueprint("people", __name__, url_prefix="/people")
 api = make_blueprint("people_api", __name__)
@@ -85,6 +85,28 @@ def index():
                            may_manage=lambda u: u.id != user.id and people.may_manage(user, u.role, u.library_id),
                            error=error, form=request.form if error else None,
                            import_max=people.IMPORT_MAX_ROWS), status
+
+
+@bp.get("/accounts.csv")
+@login_required
+def accounts_csv():
+    """The accounts the reader manages (as the page finds them), every page of
+    them, as a spreadsheet: to compare with the library's own system."""
+    args = request.args
+    user = current()
+    library = _library(args.get("library"))
+    first = people.listing(db.session, user, q=args.get("q"), role=args.get("role") or None,
+                           library_id=library.id if library else None, per_page=paging.MAX_PER_PAGE)
+    rows = [["email", "name", "role", "library", "card_number", "locale", "active", "has_password", "created_at"]]
+    for page in range(1, first.pages + 1):
+        found = first if page == 1 else people.listing(
+            db.session, user, q=args.get("q"), role=args.get("role") or None,
+            library_id=library.id if library else None, page=page, per_page=paging.MAX_PER_PAGE)
+        rows += [[u.email, u.name, u.role, u.library.code if u.library else "", u.card_number, u.locale or "",
+                  "yes" if u.active else "no", "yes" if u.password_hash else "no",
+                  u.created_at.date().isoformat() if u.created_at else ""] for u in found.rows if not u.erased_at]
+    name = library.code if library else (user.library.code if user.library else "all")
+    return spreadsheet(rows, f"accounts-{name.lower()}.csv")
 
 
 def _say_import(report: people.ImportReport) -> None:

@@ -451,3 +451,22 @@ def test_a_long_spreadsheet_s_invitations_wait_for_the_outbox_s_flush(app, clien
     with app.app_context():
         notify.flush_outbox()
     assert len(_mails(app)) == people.IMPORT_MAIL_NOW + 1
+
+
+def test_the_accounts_as_a_spreadsheet(client, session, lib):
+    users, tokens = lib
+    client.patch(f"/api/v1/users/{users['patron'].id}", json={"card_number": "0401"},
+                 headers=bearer(tokens["librarian"]))
+    login(client, "pustakawan@home.ac.id")
+    r = client.get("/people/accounts.csv")
+    assert r.status_code == 200 and "attachment" in r.headers["Content-Disposition"]
+    lines = r.get_data(as_text=True).splitlines()
+    assert lines[0].lstrip("\ufeff").startswith("email,name,role,library,card_number")  # a BOM, for Excel
+    assert any(line.startswith("siti@home.ac.id,Siti,patron,HOME,0401") for line in lines)
+    assert not any("other.ac.id" in line for line in lines)  # another library's are not theirs
+    only = client.get("/people/accounts.csv?role=librarian").get_data(as_text=True).splitlines()
+    assert [line.split(",")[0] for line in only[1:]] == ["pustakawan@home.ac.id"]
+    client.post("/logout")
+    login(client, "siti@home.ac.id")
+    assert client.get("/people/accounts.csv").status_code == 403
+    assert "0401" in client.get("/account").get_data(as_text=True)  # a patron sees their own card
