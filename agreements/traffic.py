@@ -26,7 +26,8 @@ from sqlalchemy import select
 
 FILLED = frozenset({"supplied"})
 UNFILLED = frozenset({"unfilled", "no_answer", "condition_rejected"})
-NOT_ASKED = frozenset({"waiting", "not_asked", "excluded"})
+# "closed": asked, then passed on at once because the library had closed
+NOT_ASKED = frozenset({"waiting", "not_asked", "excluded", "closed"})
 
 
 @dataclass

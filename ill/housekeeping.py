@@ -24,6 +24,7 @@ def steps() -> list[tuple[str, Step]]:
     return [
         ("catalogue imports", catalog_jobs.tick),
         ("requests past the day needed", requests_service.tick_past_needed),
+        ("lenders closed today", requests_service.tick_closed_lenders),
         ("lenders past their deadline", requests_service.tick_unanswered),
         ("lenders' last day to answer", loan_notices.remind_answer_due),
         ("overdue loans", requests_service.tick_overdue),

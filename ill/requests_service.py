@@ -887,6 +887,24 @@ def tick_unanswered(session, day: date) -> list[str]:
     return _tick(session, day, rows, "no_answer")
 
 
+def tick_closed_lenders(session, day: date) -> list[str]:
+    """A request still waiting for the answer of a library that is closed
+    today by closed days of its own (a semester break, stock-taking) goes to
+    the next lender at once, rather than waiting out the closure; the library
+    is not counted as not answering (rota outcome ``closed``)."""
+    from agreements.calendar import closures_on
+
+    closed = closures_on(session, day)
+    if not closed:
+        return []
+    rows = session.scalars(
+        select(LoanRequest)
+        .where(LoanRequest.status == "requested", LoanRequest.current_lender_id.in_(closed))
+        .order_by(LoanRequest.id)
+    ).all()
+    return _tick(session, day, rows, "lender_closed")
+
+
 def tick_past_needed(session, day: date) -> list[str]:
     """Requests no lender has promised by the day the patron needed them are withdrawn."""
     rows = session.scalars(

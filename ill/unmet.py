@@ -101,6 +101,8 @@ def unmet(session, since: date, until: date, library_ids: list[int] | None) -> l
             by_request[rid].reasons["declined", detail or "other"] += 1
         elif outcome == "no_answer":
             by_request[rid].reasons["no_answer", ""] += 1
+        elif outcome == "closed":
+            by_request[rid].reasons["excluded", "closed"] += 1
         elif outcome == "excluded" and code not in ("own_library", "rota_full"):
             by_request[rid].reasons["excluded", code] += 1
     for item in found.values():

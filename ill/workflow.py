@@ -433,6 +433,8 @@ MACHINE: dict[str, dict[str, Transition]] = {
         "loaned": _loaned,
         "copy_completed": _copy,
         "no_answer": T(NEXT_LENDER, SYSTEM, effect=_advance("no_answer")),
+        # its lender closed (closed days of its own) before answering: passed on at once
+        "lender_closed": T(NEXT_LENDER, SYSTEM, effect=_advance("closed")),
         "cancel": _cancel,
         "expire": _expire,
     },
@@ -589,6 +591,7 @@ ACTION_LABELS = {
     "found": _l("The book has been found"),
     "settle_lost": _l("Settle the loss"),
     "message": _l("Send a message"),
+    "lender_closed": _l("Passed on: the library asked is closed"),
     "staff_note": _l("A note for our own staff"),
     "create": _l("Requested"),
 }
@@ -600,6 +603,7 @@ OUTCOME_LABELS = {
     "supplied": _l("supplied"),
     "unfilled": _l("could not supply"),
     "no_answer": _l("did not answer in time"),
+    "closed": _l("closed: passed on"),
     "condition_rejected": _l("condition rejected"),
     "cancelled": _l("request cancelled"),
     "not_asked": _l("not asked"),

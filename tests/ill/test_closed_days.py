@@ -281,3 +281,26 @@ def test_the_partner_pages_say_a_library_is_closed_until_when(net):
     assert "closed until" in status and "Stock opname" in status
     assert "closed until" not in net.client.get("/partners/B").get_data(as_text=True).split(
         'id="lending-status">')[1].split("</dd>")[0]
+
+
+def test_a_request_waiting_on_a_library_that_closes_goes_on_at_once(net, runner):
+    """The tick passes a request still waiting for the answer of a library
+    that has closed (its own closed days) to the next lender, and the library
+    is not counted as not answering."""
+    today = clock.today()
+    rid = net.create().get_json()["id"]
+    first = net.get("home", rid).get_json()["current_lender"]
+    assert f"request {rid}" not in runner.invoke(args=["tick", "--as-of", today.isoformat()]).output  # open: waits
+    assert _close(net, first.lower(), today, until=(today + timedelta(days=13)).isoformat(), library=first,
+                  reason="Libur semester").status_code == 201
+    out = runner.invoke(args=["tick", "--as-of", today.isoformat()]).output
+    assert f"lenders closed today: request {rid}: requested -> requested" in out
+    body = net.get("home", rid).get_json()
+    assert body["current_lender"] not in (first, None)
+    outcome = {r["library"]: r["outcome"] for r in body["rota"]}
+    assert outcome[first] == "closed"
+    assert body["events"][-1]["action"] == "lender_closed" and body["events"][-1]["actor"] == "system"
+    # not held against it: the facts count it neither asked nor not supplied
+    facts = {f["library"]: f["lending"] for f in net.call("coord", "GET", "/facts").get_json()["libraries"]}
+    assert facts[first]["asked"] == 0 and facts[first]["not_supplied"] == 0
+    assert f"request {rid}" not in runner.invoke(args=["tick", "--as-of", today.isoformat()]).output  # once
