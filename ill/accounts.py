@@ -161,6 +161,18 @@ def hold(session, user_id: int) -> None:
         raw.execute("BEGIN IMMEDIATE")
 
 
+def card_key(text) -> str:
+    """A library card's number as it is compared: without spaces, in lower
+    case ("0401 2012 34" scanned or typed is the card 0401201234)."""
+    return "".join(str(text or "").split()).lower()
+
+
+def card_is(text):
+    """The SQL condition: the user's library card has this number (``card_key``)."""
+    key = card_key(text)
+    return func.lower(User.card_number) == key if key else false()
+
+
 def find_user(session, email: str) -> User | None:
     return session.scalar(select(User).where(User.email == normalise_email(email)))
 

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import case, func, select
 
 from . import clock, notify, paging
-from .accounts import Role, User, utcnow
+from .accounts import Role, User, card_is, utcnow
 from .errors import BadRequest, Conflict, Forbidden, NotFound
 from .loan_notices import name_of
 from .models import TERMINAL_STATES, LoanRequest, PatronSuspension
@@ -157,7 +157,7 @@ def standing_page(session, librarian: User, day: date | None = None, *, patron_i
     if q:
         like = paging.like_pattern(q)
         where.append(or_(User.name.ilike(like, escape="\\"), User.email.ilike(like, escape="\\"),
-                         func.lower(User.card_number) == q.lower()))
+                         card_is(q)))
     open_ = func.sum(case((LoanRequest.status.not_in(TERMINAL_STATES), 1), else_=0))
     overdue = func.sum(case((LoanRequest.status == "overdue", 1), else_=0))
     lost = func.sum(case((LoanRequest.status.in_(LOST), 1), else_=0))

@@ -107,7 +107,7 @@ def listing(session, actor: User, *, q: str | None = None, role: str | None = No
         pattern = paging.like_pattern(text)
         where.append(or_(func.lower(User.name).like(pattern, escape="\\"),
                          func.lower(User.email).like(pattern, escape="\\"),
-                         func.lower(User.card_number) == text.lower()))
+                         accounts.card_is(text)))
     total = select(func.count(User.id)).where(*where)
     query = select(User).where(*where).order_by(func.lower(User.name), User.id)
     return paging.fetch(session, total, query, page, per_page)
@@ -134,7 +134,7 @@ def card_number(session, value, library_id: int | None, user_id: int | None = No
         raise BadRequest(_("%(field)s: at most %(n)d characters.", field="card_number", n=CARD_MAX),
                          field="card_number")
     other = session.scalar(select(User).where(User.library_id == library_id,
-                                              func.lower(User.card_number) == text.lower(),
+                                              accounts.card_is(text),
                                               User.id != (user_id or 0)))
     if other is not None:
         raise BadRequest(_("Card number %(card)s is %(email)s's already.", card=text, email=other.email),

@@ -104,12 +104,14 @@ def waiting(session, day: date, library_id: int | None = None) -> list[Waiting]:
 def for_patron(waiting: Waiting, text: str) -> bool:
     """Is this book waiting for the patron whose card number (scanned at
     the desk) is ``text``, or whose name or e-mail address contains it?"""
+    from .accounts import card_key
+
     patron = waiting.request.patron
     text = text.strip().lower()
     if patron is None or not text:
         return False
-    return (text == (patron.card_number or "").lower() or text in (patron.name or "").lower()
-            or text in (patron.email or "").lower())
+    return (bool(patron.card_number) and card_key(text) == card_key(patron.card_number)
+            or text in (patron.name or "").lower() or text in (patron.email or "").lower())
 
 
 def hold_shelf(session, library_id: int, day: date) -> list[Waiting]:

@@ -551,7 +551,7 @@ def patron_for_desk(session, librarian: User, who) -> User:
         raise BadRequest(_("Give the patron's library card number or e-mail address."), field="patron")
     found = session.scalars(select(User).where(
         User.library_id == librarian.library_id, User.role == Role.PATRON, User.active.is_(True),
-        or_(func.lower(User.card_number) == text, User.email == text))).all()
+        or_(accounts.card_is(text), User.email == text))).all()
     if len(found) != 1:
         raise BadRequest(_("No patron of %(library)s has the card number or e-mail address '%(who)s'.",
                            library=librarian.library.code, who=str(who)[:60]), field="patron")
@@ -816,7 +816,7 @@ def _queue_filter(user: User, side: str | None, status: str | None, q: str | Non
             return false()
 
         # a patron's library card, scanned at the desk
-        card = func.lower(User.card_number) == q.lower()
+        card = accounts.card_is(q)
         if number.isascii() and number.isdigit():  # a number: the request's, a barcode, a card (a NIM)
             where.append(or_(by_number, sent, patron_matches(card)))
             return where

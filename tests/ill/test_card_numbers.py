@@ -181,3 +181,18 @@ def test_the_shipping_label_of_each_parcel(net):
     assert net.client.get(f"/requests/{rid}/label").status_code == 404  # not theirs to see
     _login(net, "patron")
     assert net.client.get(f"/requests/{rid}/label").status_code == 403
+
+
+def test_a_card_is_the_same_card_however_it_is_typed(net):
+    """Spaces and case do not matter, wherever a card is looked for: the queue,
+    the patrons list, the accounts list, the hold shelf, a request at the desk."""
+    siti = net.users["patron"].id
+    assert net.call("home", "PATCH", f"/users/{siti}", {"card_number": "nim-0401 2012"}).status_code == 200
+    typed = "NIM-0401%202012"  # as a scanner might send it, spaced
+    rid = net.create().get_json()["id"]
+    assert [r["id"] for r in net.call("home", "GET", f"/requests?q={typed}").get_json()["requests"]] == [rid]
+    assert [p["id"] for p in net.call("home", "GET", f"/patrons?q={typed}").get_json()["patrons"]] == [siti]
+    assert [u["id"] for u in net.call("home", "GET", f"/users?q={typed}").get_json()["users"]] == [siti]
+    assert net.act("home", rid, "cancel").status_code == 200
+    r = net.create(who="home", patron="NIM-04012012")
+    assert r.status_code == 201 and net.get("home", r.get_json()["id"]).get_json()["patron"]["id"] == siti
