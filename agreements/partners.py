@@ -40,7 +40,9 @@ def normalise_code(code: str) -> str:
 
 
 def by_code(session, code: str) -> Partner | None:
-    return session.scalar(select(Partner).where(Partner.code == (code or "").strip().upper()))
+    """The partner with this code, however it is cased or spaced; a code sent
+    as a number in JSON is read as text."""
+    return session.scalar(select(Partner).where(Partner.code == str(code or "").strip().upper()))
 
 
 def get_by_code(session, code: str) -> Partner:

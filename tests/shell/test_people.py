@@ -101,6 +101,8 @@ def test_who_manages_which_accounts(app, client, session, lib):
                         ({"email": "z@x.id", "name": "n" * 201}, "name")):
         r = client.post("/api/v1/users", json=body, headers=bearer(tokens["librarian"]))
         assert r.status_code == 400 and r.get_json()["error"]["field"] == field, body
+    r = client.post("/api/v1/users", json={"email": "z@x.id", "library": 5}, headers=bearer(tokens["coordinator"]))
+    assert r.status_code == 404  # a code sent as a number is read as one, and there is no partner 5
     r = client.post("/api/v1/users", json={"email": "z@x.id", "role": "patron"}, headers=bearer(tokens["coordinator"]))
     assert r.status_code == 400 and r.get_json()["error"]["field"] == "library"  # a patron belongs to a library
     assert session.scalar(select(func.count(User.id))) == before
