@@ -115,6 +115,20 @@ def pull_list():
                            library=user.library, today=clock.today())
 
 
+@bp.get("/pull-list/labels")
+@roles_required(Role.LIBRARIAN)
+def pull_list_labels():
+    """The address labels of the morning's parcels: one for each loan on the
+    lender's pull list, in its order, to print on one sheet."""
+    user = current()
+    labels = []
+    for req, _items in service.pull_list(db.session, user):
+        parties = service.parcel_of(user, req)
+        if parties is not None:
+            labels.append((req, *parties))
+    return render_template("loans/labels.html", labels=labels, today=clock.today())
+
+
 @bp.route("/hold-shelf", methods=["GET", "POST"])
 @roles_required(Role.LIBRARIAN)
 def hold_shelf():

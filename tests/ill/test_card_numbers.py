@@ -177,8 +177,14 @@ def test_the_shipping_label_of_each_parcel(net):
     back = net.client.get(f"/requests/{rid}/label").get_data(as_text=True)
     assert f"Perpustakaan {lender}" in back.split('class="label-to"')[1].split("</section>")[0]
     assert "has no address in the partner directory" in back  # the lender's is not known
+    # the lender's morning: every loan of its pull list on one sheet
+    _login(net, lender.lower())
+    assert 'id="labels-link"' in net.client.get("/requests/pull-list").get_data(as_text=True)
+    sheet = net.client.get("/requests/pull-list/labels").get_data(as_text=True)
+    assert f'data-request="{rid}"' in sheet and "Medan Estate 20371" in sheet
     _login(net, "x")
     assert net.client.get(f"/requests/{rid}/label").status_code == 404  # not theirs to see
+    assert 'data-request' not in net.client.get("/requests/pull-list/labels").get_data(as_text=True)
     _login(net, "patron")
     assert net.client.get(f"/requests/{rid}/label").status_code == 403
 
