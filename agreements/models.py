@@ -63,6 +63,9 @@ class Partner(db.Model):
     # The days of the week it is closed, as ISO weekday digits ("7": Sundays;
     # "67": weekends); empty: open every day but its closed days (calendar.py).
     closed_weekdays: Mapped[str] = mapped_column(String(7), default="", server_default="")
+    # What it lends and how, in its own words, for the libraries that borrow
+    # ("reference books and theses: copies only; loans 14 days; sent by JNE").
+    lending_policy: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 

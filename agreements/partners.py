@@ -122,9 +122,10 @@ def to_dict(partner: Partner, day) -> dict:
 
 # What a librarian may change about their own library; coordinators change all.
 LIBRARIAN_FIELDS = ("lending_paused_until", "pause_reason", "review_requests", "max_open_requests",
-                    "pickup_days", "block_overdue_patrons", "closed_weekdays")
+                    "pickup_days", "block_overdue_patrons", "closed_weekdays", "lending_policy")
 MAX_OPEN_REQUESTS = 999
 MAX_PICKUP_DAYS = 60
+POLICY_MAX = 2000
 HOLDINGS_TAGS = ("auto", "952", "852", "949", "none")
 
 
@@ -280,7 +281,8 @@ def update(session, partner: Partner, data: dict, user) -> dict:
             value = (value or "").strip()
             if key == "name" and not value:
                 raise AgreementError(_("A partner needs a name."), field="name")
-            limit = {"name": 255, "region": 100, "email": 254, "pause_reason": 255}.get(key)
+            limit = {"name": 255, "region": 100, "email": 254, "pause_reason": 255,
+                     "lending_policy": POLICY_MAX}.get(key)
             if limit and len(value) > limit:
                 raise AgreementError(_("%(field)s: at most %(n)d characters.", field=key, n=limit), field=key)
             values[key] = value
@@ -312,4 +314,5 @@ def to_dict_full(partner: Partner, day) -> dict:
     out["pickup_days"] = partner.pickup_days
     out["block_overdue_patrons"] = partner.block_overdue_patrons
     out["closed_weekdays"] = weekday_names(partner.closed_weekdays)
+    out["lending_policy"] = partner.lending_policy or None
     return out

@@ -186,7 +186,8 @@ def partner_detail(code):
                     "max_open_requests": form.get("max_open_requests", ""),
                     "pickup_days": form.get("pickup_days", ""),
                     "block_overdue_patrons": form.get("block_overdue_patrons") == "on",
-                    "closed_weekdays": form.getlist("closed_weekdays")}
+                    "closed_weekdays": form.getlist("closed_weekdays"),
+                    "lending_policy": form.get("lending_policy", "")}
         else:
             data = {k: form.get(k, "") for k in partner_service.EDITABLE if k != "review_requests"}
         if data is not None:
@@ -218,6 +219,7 @@ def partner_detail(code):
         holdings_tags=partner_service.HOLDINGS_TAGS,
         max_open_requests_max=partner_service.MAX_OPEN_REQUESTS,
         pickup_days_max=partner_service.MAX_PICKUP_DAYS,
+        policy_max=partner_service.POLICY_MAX,
         pickup_days_default=setting("LOANS_PICKUP_DAYS"),
         closed=calendar.closures_on(db.session, clock.today(), [partner.id]).get(partner.id),
         agreements=agreements,

@@ -311,7 +311,8 @@ def new_request():
                 db.session, user.library_id, cluster.id, service_name, clock.today()
             ).items():
                 partner = db.session.get(Partner, pid)
-                availability.setdefault(partner.code, {"name": partner.name})[service_name] = verdict
+                availability.setdefault(partner.code, {"name": partner.name,
+                                                       "policy": partner.lending_policy})[service_name] = verdict
     status = 200 if error is None else error.status
     return render_template(
         "loans/new.html", cluster=cluster, record_id=record_id, form=form, error=error, availability=availability,

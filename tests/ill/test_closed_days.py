@@ -304,3 +304,20 @@ def test_a_request_waiting_on_a_library_that_closes_goes_on_at_once(net, runner)
     facts = {f["library"]: f["lending"] for f in net.call("coord", "GET", "/facts").get_json()["libraries"]}
     assert facts[first]["asked"] == 0 and facts[first]["not_supplied"] == 0
     assert f"request {rid}" not in runner.invoke(args=["tick", "--as-of", today.isoformat()]).output  # once
+
+
+def test_a_library_writes_its_lending_policy_for_the_libraries_that_borrow(net):
+    policy = "Skripsi dan tesis: salinan saja.\nPinjaman 14 hari; dikirim lewat JNE."
+    r = net.call("a", "PATCH", "/partners/A", {"lending_policy": policy})
+    assert r.status_code == 200 and r.get_json()["lending_policy"] == policy
+    assert net.call("a", "PATCH", "/partners/A", {"lending_policy": "x" * 2001}).status_code == 400
+    assert net.call("home", "PATCH", "/partners/A", {"lending_policy": "no"}).status_code == 403
+    _login(net, "patron")
+    form = net.client.get(f"/requests/new?record_id={net.cluster.id}").get_data(as_text=True)
+    assert "Skripsi dan tesis: salinan saja. · Pinjaman 14 hari" in form  # who holds it, and how it lends
+    rid = net.create().get_json()["id"]
+    lender = net.get("home", rid).get_json()["current_lender"]
+    _login(net, "home")
+    page = net.client.get(f"/requests/{rid}").get_data(as_text=True)
+    assert ('id="lender-policy"' in page) == (lender == "A")
+    assert "Skripsi dan tesis" in net.client.get("/partners/A").get_data(as_text=True)
