@@ -70,6 +70,10 @@ def _closed_days(session, today: date) -> str:
     from .models import ClosedDay
 
     ugm = partner_service.by_code(session, "UGM")
+    if ugm is not None and not ugm.lending_policy:
+        ugm.lending_policy = ("Buku teks dipinjamkan 14 hari, dapat diperpanjang sekali.\n"
+                              "Skripsi, tesis dan koleksi referensi: salinan saja.\n"
+                              "Dikirim lewat Pos Indonesia; dikembalikan dengan paket tercatat.")
     if ugm is not None and session.scalar(select(ClosedDay.id).where(ClosedDay.partner_id == ugm.id).limit(1)) is None:
         start = today + timedelta(days=21)
         added += calendar.add(session, None, start, start + timedelta(days=2), "Stock opname", ugm)[0]
