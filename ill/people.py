@@ -392,6 +392,15 @@ def send_link(session, user: User, purpose: str, by: User | None = None) -> None
     log(session, user, by, "link_sent", {"purpose": purpose})
 
 
+def mail_link(session, actor: User, user: User) -> None:
+    """A librarian or coordinator mails an account's owner a link to choose a
+    password: the invitation again while it has none, else a reset."""
+    _check(actor, user.role, user.library_id)
+    if not user.active:
+        raise BadRequest(_("Activate the account first."), field="active")
+    send_link(session, user, "invite" if not user.password_hash else "reset", by=actor)
+
+
 def forgot(session, email: str) -> bool:
     """A reset link for the account with this address, if there is an active
     one and no link went to it in the last minutes. True when one was sent

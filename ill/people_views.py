@@ -137,9 +137,7 @@ def act(user_id: int):
             people.erase(db.session, user, account)
             message = _("The patron's personal data is erased; their requests stay, anonymous.")
         elif action == "link":
-            if not account.active:
-                raise BadRequest(_("Activate the account first."), field="action")
-            people.send_link(db.session, account, "invite" if not account.password_hash else "reset", by=user)
+            people.mail_link(db.session, user, account)
             message = _("A link to choose a password is on its way to %(email)s.", email=account.email)
         else:
             raise BadRequest(_("Unknown action."), field="action")
@@ -232,9 +230,7 @@ def erase_api(user_id: int):
 def link_api(user_id: int):
     user = current()
     account = people.get(db.session, user, user_id)
-    if not account.active:
-        raise BadRequest(_("Activate the account first."), field="active")
-    people.send_link(db.session, account, "invite" if not account.password_hash else "reset", by=user)
+    people.mail_link(db.session, user, account)
     db.session.commit()
     return jsonify({"sent_to": account.email}), 202
 
