@@ -3,13 +3,15 @@ request page with its rota and history, the pick slip and the request form."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from . import clock, openurl, patrons, pickup, routing, workflow
 from . import requests_service as service
 from .accounts import Role, current, login_required, roles_required
-from .errors import Forbidden, ServiceError
+from .errors import BadRequest, Forbidden, ServiceError
 from .extensions import db
 from .models import LoanRequest
 
@@ -190,6 +192,22 @@ def act(request_id: int):
     else:
         flash(_("Done: %(action)s.", action=workflow.ACTION_LABELS.get(action, action)), "success")
     return redirect(url_for("loans.detail", request_id=request_id), code=303)
+
+
+@bp.get("/hold-shelf/bands")
+@roles_required(Role.LIBRARIAN)
+def hold_shelf_bands():
+    """The book bands of the books the library received on a day (``day``,
+    today by default) and that still wait for their patrons: printed on one
+    sheet as the parcels are unpacked."""
+    user = current()
+    raw = request.args.get("day") or ""
+    try:
+        day = date.fromisoformat(raw) if raw else clock.today()
+    except ValueError:
+        raise BadRequest(_("day: '%(value)s' is not a date (use YYYY-MM-DD).", value=raw[:20]), field="day") from None
+    rows = [w for w in pickup.hold_shelf(db.session, user.library_id, clock.today()) if w.received_on == day]
+    return render_template("loans/bands.html", rows=rows, day=day, today=clock.today())
 
 
 @bp.get("/<int:request_id>/band")

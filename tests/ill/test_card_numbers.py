@@ -202,3 +202,28 @@ def test_a_card_is_the_same_card_however_it_is_typed(net):
     assert net.act("home", rid, "cancel").status_code == 200
     r = net.create(who="home", patron="NIM-04012012")
     assert r.status_code == 201 and net.get("home", r.get_json()["id"]).get_json()["patron"]["id"] == siti
+
+
+def test_the_book_bands_of_the_day_s_parcels(net):
+    """The borrowing library prints the bands of the books it received today
+    on one sheet; a book collected already has none; another day has its own."""
+    from datetime import timedelta
+
+    from ill import clock
+
+    rid = net.create().get_json()["id"]
+    other = net.create(who="patron2").get_json()["id"]
+    for r in (rid, other):
+        lender = net.get("home", r).get_json()["current_lender"].lower()
+        assert net.act(lender, r, "loaned").status_code == 200
+        assert net.act("home", r, "received").status_code == 200
+    assert net.act("home", other, "checked_out").status_code == 200  # collected: off the shelf
+    _login(net, "home")
+    assert 'id="bands-link"' in net.client.get("/requests/hold-shelf").get_data(as_text=True)
+    sheet = net.client.get("/requests/hold-shelf/bands").get_data(as_text=True)
+    assert f'data-request="{rid}"' in sheet and f'data-request="{other}"' not in sheet and "Siti" in sheet
+    yesterday = (clock.today() - timedelta(days=1)).isoformat()
+    assert 'data-request' not in net.client.get(f"/requests/hold-shelf/bands?day={yesterday}").get_data(as_text=True)
+    assert net.client.get("/requests/hold-shelf/bands?day=kemarin").status_code == 400
+    _login(net, "patron")
+    assert net.client.get("/requests/hold-shelf/bands").status_code == 403
