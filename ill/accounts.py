@@ -67,6 +67,13 @@ class User(UserMixin, db.Model):
         self.password_hash = generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
         self.end_sessions()
 
+    def set_new_password(self, password: str, again: str) -> None:
+        """A password chosen by its owner, typed twice (the account page, a
+        mailed link): refused, naming why, when the two differ or it is short."""
+        if password != again:
+            raise BadRequest(_("The two new passwords differ."), field="confirm_password")
+        self.set_password(password)
+
     def check_password(self, password: str) -> bool:
         return bool(self.password_hash) and check_password_hash(self.password_hash, password)
 

@@ -7,7 +7,7 @@ from flask_login import login_user, logout_user
 
 from . import accounts
 from .accounts import client_address, login_required
-from .errors import TooManyRequests
+from .errors import BadRequest, TooManyRequests
 from .extensions import db
 from .security import safe_next
 
@@ -65,7 +65,6 @@ def forgot_password():
 def set_password(token):
     """Where a mailed link leads: the new password, twice; then signed in."""
     from . import people
-    from .errors import BadRequest
 
     try:
         user, purpose = people.user_for_link(db.session, token)
@@ -73,20 +72,14 @@ def set_password(token):
         return render_template("password_set.html", error=exc.message, broken=True), 400
     if request.method == "GET":
         return render_template("password_set.html", user=user, purpose=purpose)
-    password = request.form.get("new_password", "")
-    if password != request.form.get("confirm_password", ""):
-        error = _("The two new passwords differ.")
-    else:
-        try:
-            user.set_password(password)
-        except BadRequest as exc:
-            error = exc.message
-        else:
-            people.log(db.session, user, user, "password_set", {"purpose": purpose})
-            _start_session(user)
-            flash(_("Your password is set. Welcome, %(name)s.", name=user.name), "success")
-            return redirect(url_for("views.home"))
-    return render_template("password_set.html", user=user, purpose=purpose, error=error), 400
+    try:
+        user.set_new_password(request.form.get("new_password", ""), request.form.get("confirm_password", ""))
+    except BadRequest as exc:
+        return render_template("password_set.html", user=user, purpose=purpose, error=exc.message), 400
+    people.log(db.session, user, user, "password_set", {"purpose": purpose})
+    _start_session(user)
+    flash(_("Your password is set. Welcome, %(name)s.", name=user.name), "success")
+    return redirect(url_for("views.home"))
 
 
 def _start_session(user) -> None:
@@ -152,14 +145,14 @@ def account():
     if request.method == "POST":
         if not user.check_password(request.form.get("current_password", "")):
             error = _("Your current password is not right.")
-        elif request.form.get("new_password", "") != request.form.get("confirm_password", ""):
-            error = _("The two new passwords differ.")
         else:
-            user.set_password(request.form.get("new_password", ""))
-            db.session.commit()
+            try:
+                user.set_new_password(request.form.get("new_password", ""), request.form.get("confirm_password", ""))
+            except BadRequest as exc:
+                error = exc.message
+        if error is None:
             # The password change ended every session, this one too: start a new one here.
-            session.clear()
-            login_user(user)
+            _start_session(user)
             flash(_("Your password has been changed. Other sessions have been signed out."), "success")
             return redirect(url_for("views.account"))
     return render_template("account.html", user=user, error=error), (400 if error else 200)
