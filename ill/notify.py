@@ -361,12 +361,20 @@ def notify(session, user: User, kind: str, *, link: str = "", dedupe_key: str | 
                     in_app=in_app_on, dedupe_key=dedupe_key)
     session.add(notice)
     if mail_on and user.email:
-        held = bool(user.mail_digest)
-        session.add(OutboxMail(notice=notice, to_addr=user.email, subject=subject, body=body,
-                               locale=locale, next_attempt_at=utcnow(), held=held))
-        if not held:
-            session.info["ill_mail_pending"] = True
+        queue_mail(session, user.email, subject, body, locale, notice=notice, held=bool(user.mail_digest))
     return notice
+
+
+def queue_mail(session, to_addr: str, subject: str, body: str, locale: str, *, notice=None,
+               held: bool = False) -> OutboxMail:
+    """A mail into the outbox: it leaves after the caller's commit, unless
+    ``held`` for the recipient's daily digest."""
+    row = OutboxMail(notice=notice, to_addr=to_addr, subject=subject, body=body, locale=locale,
+                     next_attempt_at=utcnow(), held=held)
+    session.add(row)
+    if not held:
+        session.info["ill_mail_pending"] = True
+    return row
 
 
 def mail_only(session, user: User, kind: str, **context) -> OutboxMail:
@@ -376,10 +384,7 @@ def mail_only(session, user: User, kind: str, **context) -> OutboxMail:
     if kind not in MESSAGES or MESSAGES[kind].audience != ACCOUNT:
         raise KeyError(f"{kind!r} is not a kind of mail about an account")
     locale, subject, body = render(user, kind, **context)
-    row = OutboxMail(to_addr=user.email, subject=subject, body=body, locale=locale, next_attempt_at=utcnow())
-    session.add(row)
-    session.info["ill_mail_pending"] = True
-    return row
+    return queue_mail(session, user.email, subject, body, locale)
 
 
 def _dedupe_pending(session, user_id: int, key: str) -> bool:
@@ -651,13 +656,10 @@ def send_digests(session, day) -> list[str]:
                                "%(num)d notices from the interlibrary loan network", len(held))
             body = render_template("mail/digest.txt", user=user, day=day, held=held,
                                    inbox=site_url("notices.inbox"))
-        digest = OutboxMail(to_addr=user.email, subject=subject[:300], body=body.strip() + "\n", locale=locale,
-                            next_attempt_at=utcnow())
-        session.add(digest)
+        digest = queue_mail(session, user.email, subject[:300], body.strip() + "\n", locale)
         session.flush()
         for mail, _notice in held:
             mail.digest_id = digest.id
-        session.info["ill_mail_pending"] = True
         lines.append(f"digest of {len(held)} to {user.email}")
     return lines
 
