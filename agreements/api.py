@@ -108,17 +108,6 @@ def update_partner(code):
 # --- calendar ------------------------------------------------------------------
 
 
-def _body_day(data: dict, name: str, required: bool = True) -> date | None:
-    value = data.get(name)
-    if value in (None, "") and not required:
-        return None
-    try:
-        return date.fromisoformat(str(value or "").strip())
-    except ValueError:
-        raise BadRequest(_("%(field)s: '%(value)s' is not a date (use YYYY-MM-DD).", field=name, value=value),
-                         field=name) from None
-
-
 @bp.get("/calendar")
 @login_required
 def get_calendar():
@@ -145,7 +134,8 @@ def add_closed_days():
     data = _json_body()
     code = data.get("library")
     library = partner_service.get_by_code(db.session, str(code)) if code else None
-    added, already = calendar.add(db.session, user, _body_day(data, "day"), _body_day(data, "until", False),
+    added, already = calendar.add(db.session, user, service.parse_day(data.get("day"), "day"),
+                                  service.parse_day(data.get("until"), "until"),
                                   str(data.get("reason") or ""), library)
     db.session.commit()
     return jsonify({"added": [calendar.to_dict(c) for c in added],

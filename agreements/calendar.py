@@ -245,6 +245,8 @@ def add(session, user, first: date, last: date | None, reason: str, library=None
     from .models import ClosedDay
 
     _check_may_keep(user, library)
+    if first is None:
+        raise AgreementError(_("day: give the first day closed."), field="day")
     last = last or first
     if last < first:
         raise AgreementError(_("until: the last day comes before the first."), field="until")

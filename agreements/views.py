@@ -237,17 +237,6 @@ def partner_detail(code):
 # --- calendar ----------------------------------------------------------------
 
 
-def _form_day(name: str, required: bool = True) -> date | None:
-    value = (request.form.get(name) or "").strip()
-    if not value and not required:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise BadRequest(_("%(field)s: '%(value)s' is not a date (use YYYY-MM-DD).", field=name, value=value),
-                         field=name) from None
-
-
 def _say_added(added: list, already: list) -> None:
     if added:
         flash(ngettext("%(num)d closed day added.", "%(num)d closed days added.", len(added)), "success")
@@ -284,7 +273,8 @@ def calendar_page():
             else:
                 scope = form.get("scope", "")
                 target = None if scope == "network" else partner_service.get_by_code(db.session, scope)
-                _say_added(*calendar.add(db.session, user, _form_day("day"), _form_day("until", False),
+                _say_added(*calendar.add(db.session, user, service.parse_day(form.get("day"), "day"),
+                                         service.parse_day(form.get("until"), "until"),
                                          form.get("reason", ""), target))
             db.session.commit()
         except ServiceError as exc:

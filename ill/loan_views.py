@@ -3,15 +3,13 @@ request page with its rota and history, the pick slip and the request form."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from . import clock, openurl, patrons, pickup, routing, workflow
 from . import requests_service as service
 from .accounts import Role, current, login_required, roles_required
-from .errors import BadRequest, Forbidden, ServiceError
+from .errors import Forbidden, ServiceError
 from .extensions import db
 from .models import LoanRequest
 
@@ -201,11 +199,7 @@ def hold_shelf_bands():
     today by default) and that still wait for their patrons: printed on one
     sheet as the parcels are unpacked."""
     user = current()
-    raw = request.args.get("day") or ""
-    try:
-        day = date.fromisoformat(raw) if raw else clock.today()
-    except ValueError:
-        raise BadRequest(_("day: '%(value)s' is not a date (use YYYY-MM-DD).", value=raw[:20]), field="day") from None
+    day = service.parse_day(request.args.get("day"), "day") or clock.today()
     rows = [w for w in pickup.hold_shelf(db.session, user.library_id, clock.today()) if w.received_on == day]
     return render_template("loans/bands.html", rows=rows, day=day, today=clock.today())
 

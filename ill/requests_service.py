@@ -513,7 +513,8 @@ def _clean_citation(raw) -> dict:
     return out
 
 
-def _parse_day(value, name: str) -> date | None:
+def parse_day(value, name: str) -> date | None:
+    """A day as YYYY-MM-DD, None for nothing; else 400 naming ``name``."""
     if value in (None, ""):
         return None
     try:
@@ -575,7 +576,7 @@ def create(session, user: User, data: dict, day: date | None = None) -> LoanRequ
     if service not in SERVICES:
         raise BadRequest(_("'service' must be loan or copy, not '%(value)s'.", value=service[:20]), field="service")
     citation = _clean_citation(data.get("citation"))
-    needed_by = _parse_day(data.get("needed_by"), "needed_by")
+    needed_by = parse_day(data.get("needed_by"), "needed_by")
     if needed_by is not None and needed_by < day:
         raise BadRequest(_("'needed_by' is in the past."), field="needed_by")
     note = str(data.get("note") or "").strip()
