@@ -229,37 +229,18 @@ class Effects:
             raise BadRequest(_("No partner library with the code %(code)s.", code=code), field="lender")
         if partner.id == req.requester_library_id:
             raise BadRequest(_("A library cannot borrow from itself."), field="lender")
-        links = routing.agreement_links(self.session, req.requester_library_id, [partner.id], req.service, day)
-        ok, code_reason, args = routing.agreement_judgement(links.get(partner.id))
-        if not ok:
-            raise Conflict(
-                _(
-                    "%(code)s cannot be asked: %(reason)s.",
-                    code=partner.code,
-                    reason=routing.describe(code_reason, args),
-                )
-            )
-        if partner.lending_paused(day):
-            raise Conflict(
-                _(
-                    "%(code)s cannot be asked: %(reason)s.",
-                    code=partner.code,
-                    reason=routing.describe(
-                        "paused", {"until": partner.lending_paused_until.isoformat(), "why": partner.pause_reason}
-                    ),
-                )
-            )
         from agreements.calendar import closures_on
 
-        closed = closures_on(self.session, day, [partner.id]).get(partner.id)
-        if closed is not None:
-            raise Conflict(
-                _(
-                    "%(code)s cannot be asked: %(reason)s.",
-                    code=partner.code,
-                    reason=routing.describe("closed", {"until": closed[0].isoformat(), "why": closed[1]}),
-                )
-            )
+        # the rota's own rule (routing.lender_barred): a live agreement, lending not paused, not closed
+        links = routing.agreement_links(self.session, req.requester_library_id, [partner.id], req.service, day)
+        closed_until, closed_reason = closures_on(self.session, day, [partner.id]).get(partner.id, (None, ""))
+        barred = routing.lender_barred(req.requester_library_id, routing.LenderFacts(
+            partner.id, partner.code, link=links.get(partner.id),
+            paused_until=partner.lending_paused_until if partner.lending_paused(day) else None,
+            pause_reason=partner.pause_reason or "", closed_until=closed_until, closed_reason=closed_reason), day)
+        if barred is not None:
+            raise Conflict(_("%(code)s cannot be asked: %(reason)s.", code=partner.code,
+                             reason=routing.describe(*barred)))
         return routing.Placement(
             partner.id, partner.code, 1, "chosen_by_librarian", {"response_days": links[partner.id].response_days}
         )
@@ -547,12 +528,11 @@ def patron_for_desk(session, librarian: User, who) -> User:
     """The patron of the librarian's own library whose library card number or
     e-mail address is ``who``: a request made at the desk, or by telephone,
     is theirs."""
-    text = "".join(str(who or "").split()).lower()
-    if not text:
+    if not accounts.card_key(who):
         raise BadRequest(_("Give the patron's library card number or e-mail address."), field="patron")
     found = session.scalars(select(User).where(
         User.library_id == librarian.library_id, User.role == Role.PATRON, User.active.is_(True),
-        or_(accounts.card_is(text), User.email == text))).all()
+        or_(accounts.card_is(who), User.email == accounts.normalise_email(str(who))))).all()
     if len(found) != 1:
         raise BadRequest(_("No patron of %(library)s has the card number or e-mail address '%(who)s'.",
                            library=librarian.library.code, who=str(who)[:60]), field="patron")
