@@ -106,7 +106,6 @@ def hold_shelf():
              "received_on": clock.iso(w.received_on), "kept_until": clock.iso(w.kept_until),
              "expired": w.expired,
              "due_date": clock.iso(w.request.due_date)}
-            for w in pickup.hold_shelf(db.session, user.library_id, clock.today())
-            if not q or pickup.for_patron(w, q)
+            for w in pickup.hold_shelf(db.session, user.library_id, clock.today(), q=q)
         ],
     })

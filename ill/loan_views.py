@@ -146,9 +146,7 @@ def hold_shelf():
             flash(_("Tick the books to send back to their lenders."), "error")
         return redirect(url_for("loans.hold_shelf"), code=303)
     q = (request.args.get("q") or "").strip()
-    rows = pickup.hold_shelf(db.session, user.library_id, clock.today())
-    if q:
-        rows = [w for w in rows if pickup.for_patron(w, q)]
+    rows = pickup.hold_shelf(db.session, user.library_id, clock.today(), q=q)
     return render_template("loans/hold_shelf.html", rows=rows, q=q, library=user.library, today=clock.today())
 
 
@@ -200,7 +198,7 @@ def hold_shelf_bands():
     sheet as the parcels are unpacked."""
     user = current()
     day = service.parse_day(request.args.get("day"), "day") or clock.today()
-    rows = [w for w in pickup.hold_shelf(db.session, user.library_id, clock.today()) if w.received_on == day]
+    rows = pickup.hold_shelf(db.session, user.library_id, clock.today(), received=day)
     return render_template("loans/bands.html", rows=rows, day=day, today=clock.today())
 
 
@@ -247,28 +245,6 @@ def _lender_items(req: LoanRequest) -> list:
     return service.lender_copies(db.session, req.current_lender_id, [req.cluster_id]).get(req.cluster_id, [])
 
 
-def _from_openurl(args) -> tuple[dict, object]:
-    """The form's fields from an OpenURL, and the union record it names when
-    a loan's ISBN (or a journal's ISSN, for a loan) finds exactly one."""
-    from union_catalog import search, searchtext
-
-    kind, citation, note = openurl.parse(args)
-    form = {"service": kind, **citation, "note": note}
-    if citation.get("issn") and not citation.get("isbn"):
-        form["isbn"] = citation["issn"]  # the form's one field for both
-    cluster = None
-    isbn = searchtext.isbn13(citation.get("isbn") or "")
-    issn = searchtext.issn8(citation.get("issn") or "")
-    if kind == "loan" and (isbn or issn):  # a number that is no ISBN or ISSN finds nothing: the form as typed
-        asked = {"isbn": isbn} if isbn else {"issn": issn}
-        total, ids, _facets = search.Searcher(db.session, search.Query(**asked, per_page=2)).run()
-        if total == 1:
-            from union_catalog.models import Cluster
-
-            cluster = db.session.get(Cluster, ids[0])
-    return form, cluster
-
-
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new_request():
@@ -284,7 +260,7 @@ def new_request():
     form = request.form if request.method == "POST" else {}
     if request.method == "GET" and cluster is None and openurl.is_openurl(request.args):
         # a database's "ask your library" link: the citation typed in for the patron
-        form, cluster = _from_openurl(request.args)
+        form, cluster = openurl.prefill(db.session, request.args)
         record_id = cluster.id if cluster is not None else None
     error = None
     if request.method == "POST":

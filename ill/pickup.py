@@ -114,9 +114,16 @@ def for_patron(waiting: Waiting, text: str) -> bool:
             or text in (patron.name or "").lower() or text in (patron.email or "").lower())
 
 
-def hold_shelf(session, library_id: int, day: date) -> list[Waiting]:
-    """A borrowing library's hold shelf on ``day``."""
-    return waiting(session, day, library_id)
+def hold_shelf(session, library_id: int, day: date, q: str | None = None,
+               received: date | None = None) -> list[Waiting]:
+    """A borrowing library's hold shelf on ``day``; ``q``: one patron's books
+    (``for_patron``); ``received``: the books received that day."""
+    rows = waiting(session, day, library_id)
+    if q and q.strip():
+        rows = [w for w in rows if for_patron(w, q)]
+    if received is not None:
+        rows = [w for w in rows if w.received_on == received]
+    return rows
 
 
 def send_back(session, user, wanted: list[tuple[int, object]], day: date | None = None
