@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, select
 
 from . import clock, notify, paging
 from .accounts import Role, User, card_is, utcnow
@@ -25,6 +25,12 @@ REASON_MAX = 255
 # --- may this patron ask now? -------------------------------------------------
 
 
+def open_requests_of(patron_id):
+    """The SQL condition: a request of this patron (an id, or a column such as
+    ``User.id``) that is not yet closed, a book reported lost included."""
+    return and_(LoanRequest.patron_id == patron_id, LoanRequest.status.not_in(TERMINAL_STATES))
+
+
 def open_requests_allowed(session, user: User) -> tuple[int, int] | None:
     """(open requests the patron has, the most their library allows), or None
     when the library sets no limit or the user is not a patron. Every request
@@ -32,11 +38,7 @@ def open_requests_allowed(session, user: User) -> tuple[int, int] | None:
     library = user.library
     if user.role != Role.PATRON or library is None or library.max_open_requests is None:
         return None
-    count = session.scalar(
-        select(func.count(LoanRequest.id)).where(
-            LoanRequest.patron_id == user.id, LoanRequest.status.not_in(TERMINAL_STATES)
-        )
-    )
+    count = session.scalar(select(func.count(LoanRequest.id)).where(open_requests_of(user.id)))
     return count or 0, library.max_open_requests
 
 

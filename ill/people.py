@@ -142,6 +142,20 @@ def card_number(session, value, library_id: int | None, user_id: int | None = No
     return text
 
 
+def _name(value) -> str:
+    name = str(value or "").strip()
+    if len(name) > NAME_MAX:
+        raise BadRequest(_("%(field)s: at most %(n)d characters.", field="name", n=NAME_MAX), field="name")
+    return name
+
+
+def _locale(value) -> str | None:
+    """The language an account's mail is written in; None: the network's."""
+    if value not in (None, "", *LOCALES):
+        raise BadRequest(_("locale: use one of %(values)s.", values=", ".join(LOCALES)), field="locale")
+    return value or None
+
+
 def add(session, actor: User, email: str, *, name: str = "", role: str = Role.PATRON,
         library=None, locale: str | None = None, invite: bool = True, card: str = "") -> User:
     """A new account without a password; its owner is mailed an invitation
@@ -152,13 +166,9 @@ def add(session, actor: User, email: str, *, name: str = "", role: str = Role.PA
     if library is None and actor.role == Role.LIBRARIAN:
         library = actor.library
     _check(actor, role, library.id if library is not None else None)
-    name = (name or "").strip()
-    if len(name) > NAME_MAX:
-        raise BadRequest(_("%(field)s: at most %(n)d characters.", field="name", n=NAME_MAX), field="name")
-    if locale not in (None, "", *LOCALES):
-        raise BadRequest(_("locale: use one of %(values)s.", values=", ".join(LOCALES)), field="locale")
+    name, locale = _name(name), _locale(locale)
     card = card_number(session, card, library.id if library is not None else None)
-    user = accounts.create_user(session, email, "", role, library=library, name=name, locale=locale or None)
+    user = accounts.create_user(session, email, "", role, library=library, name=name, locale=locale)
     user.card_number = card
     session.flush()
     log(session, user, actor, "added", {"role": role, "library": library.code if library is not None else None})
@@ -178,16 +188,11 @@ def update(session, actor: User, user: User, data: dict) -> None:
         raise BadRequest(_("An erased account cannot be used again: add a new one."), field="active")
     before = {"name": user.name, "card_number": user.card_number, "locale": user.locale}
     if "name" in data:
-        name = str(data["name"] or "").strip()
-        if len(name) > NAME_MAX:
-            raise BadRequest(_("%(field)s: at most %(n)d characters.", field="name", n=NAME_MAX), field="name")
-        user.name = name or user.email.split("@")[0]
+        user.name = _name(data["name"]) or user.email.split("@")[0]
     if "card_number" in data:
         user.card_number = card_number(session, data["card_number"], user.library_id, user.id)
     if "locale" in data:
-        if data["locale"] not in (None, "", *LOCALES):
-            raise BadRequest(_("locale: use one of %(values)s.", values=", ".join(LOCALES)), field="locale")
-        user.locale = data["locale"] or None
+        user.locale = _locale(data["locale"])
     if "active" in data:
         if not isinstance(data["active"], bool):
             raise BadRequest(_("%(field)s: use true or false.", field="active"), field="active")
@@ -226,7 +231,7 @@ def erase(session, actor: User, user: User) -> None:
 
     from . import notify
     from .models import LoanRequest, PatronSuspension, RequestEvent, RequestFeedback
-    from .workflow import TERMINAL
+    from .patrons import open_requests_of
 
     if user.role != Role.PATRON:
         raise BadRequest(_("Only a patron's account is erased; deactivate a staff account."), field="role")
@@ -234,8 +239,7 @@ def erase(session, actor: User, user: User) -> None:
         _check(actor, user.role, user.library_id)
     if user.erased_at is not None:
         return
-    open_requests = session.scalar(select(func.count(LoanRequest.id)).where(
-        LoanRequest.patron_id == user.id, LoanRequest.status.not_in(TERMINAL)))
+    open_requests = session.scalar(select(func.count(LoanRequest.id)).where(open_requests_of(user.id)))
     if open_requests:
         raise BadRequest(
             ngettext("%(num)d of their requests is still open: it must end first (a loan back, a request "
@@ -313,14 +317,14 @@ def erase_expired(session, day) -> list[str]:
     before its history was kept has no day to count from and is left."""
     from .config import setting
     from .models import LoanRequest
-    from .workflow import TERMINAL
+    from .patrons import open_requests_of
 
     days = int(setting("ACCOUNTS_ERASE_AFTER_DAYS") or 0)
     if days <= 0:
         return []
     last = (select(AccountChange.user_id, func.max(AccountChange.at).label("at"))
             .where(AccountChange.action == "deactivated").group_by(AccountChange.user_id).subquery())
-    open_ = select(LoanRequest.id).where(LoanRequest.patron_id == User.id, LoanRequest.status.not_in(TERMINAL))
+    open_ = select(LoanRequest.id).where(open_requests_of(User.id))
     lines = []
     for user, at in session.execute(
             select(User, last.c.at).join(last, last.c.user_id == User.id)
