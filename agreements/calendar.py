@@ -119,12 +119,28 @@ class Calendar:
 
 def for_library(session, library, start: date) -> Calendar:
     """The calendar of ``library`` (a Partner, its id, or None for the
-    network alone) from ``start`` to HORIZON_DAYS after it."""
-    from sqlalchemy import or_, select
-
-    from .models import ClosedDay, Partner
+    network alone) from ``start`` to HORIZON_DAYS after it; read once per
+    session and library and day (a page of requests, a batch of shipments
+    ask it again and again), and read afresh once the session changes a
+    closed day (``add``, ``remove``)."""
+    from .models import Partner
 
     partner = session.get(Partner, library) if isinstance(library, int) else library
+    kept = session.info.setdefault(_SESSION_CALENDARS, {})
+    key = (getattr(partner, "id", None), start)
+    if key not in kept:
+        kept[key] = _read_calendar(session, partner, start)
+    return kept[key]
+
+
+_SESSION_CALENDARS = "ill_calendars"
+
+
+def _read_calendar(session, partner, start: date) -> Calendar:
+    from sqlalchemy import or_, select
+
+    from .models import ClosedDay
+
     scope = ClosedDay.partner_id.is_(None)
     if partner is not None:
         scope = or_(scope, ClosedDay.partner_id == partner.id)
@@ -181,10 +197,13 @@ def closures_kept(session, day: date) -> dict[int, tuple[date, str]]:
     return kept("calendar_closures", day, CLOSURES_KEPT_SECONDS, lambda: closures_on(session, day))
 
 
-def _forget_kept() -> None:
+def forget(session) -> None:
+    """The calendars read so far are read afresh: a closed day or a
+    library's days of the week changed."""
     from ill.kept import forget
 
     forget("calendar_closures")
+    session.info.pop(_SESSION_CALENDARS, None)
 
 
 # --- keeping the calendar -----------------------------------------------------
@@ -270,7 +289,7 @@ def add(session, user, first: date, last: date | None, reason: str, library=None
             added.append(row)
         day += timedelta(days=1)
     session.flush()
-    _forget_kept()
+    forget(session)
     return added, skipped
 
 
@@ -279,7 +298,7 @@ def remove(session, user, closed) -> None:
     _check_may_keep(user, closed.partner)
     session.delete(closed)
     session.flush()
-    _forget_kept()
+    forget(session)
 
 
 def public_holidays(year: int, locale: str = "id") -> list[tuple[date, str]]:

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from .calendar import WEEKDAYS, weekday_names, weekdays_text
+from .calendar import forget as forget_calendars
 from .errors import AgreementError
 from .models import LibrarySystem, Partner
 
@@ -249,6 +250,7 @@ def update(session, partner: Partner, data: dict, user) -> dict:
             values[key] = _pickup_days(value, key)
         elif key == "closed_weekdays":
             values[key] = _weekdays(value, key)
+            forget_calendars(session)
         elif key == "lending_paused_until":
             if value in (None, ""):
                 values[key] = None

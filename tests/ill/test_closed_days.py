@@ -321,3 +321,26 @@ def test_a_library_writes_its_lending_policy_for_the_libraries_that_borrow(net):
     page = net.client.get(f"/requests/{rid}").get_data(as_text=True)
     assert ('id="lender-policy"' in page) == (lender == "A")
     assert "Skripsi dan tesis" in net.client.get("/partners/A").get_data(as_text=True)
+
+
+def test_a_page_of_books_waiting_reads_the_library_s_calendar_once(net):
+    """Each received loan's last day on the hold shelf reads the borrowing
+    library's calendar: a page of them reads it once, not once a loan."""
+    from sqlalchemy import event
+
+    for i in range(6):
+        book = net.make.cluster_with_holdings({net.libs["A"]: ["available"]}, title=f"Buku {i}")
+        net.make.commit()
+        rid = net.create(record_id=book.id).get_json()["id"]
+        assert net.act("a", rid, "loaned").status_code == 200
+        assert net.act("home", rid, "received").status_code == 200
+    engine = net.session.get_bind()
+    seen = []
+    listener = lambda *a, **k: seen.append(a[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        body = net.call("home", "GET", "/requests?side=borrowing").get_json()
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert sum(1 for r in body["requests"] if r["pickup_by"]) == 6
+    assert sum("closed_days" in s for s in seen) == 1
