@@ -89,8 +89,23 @@ def history(session, user: User) -> list[AccountChange]:
 
 def listing(session, actor: User, *, q: str | None = None, role: str | None = None,
             library_id: int | None = None, page=1, per_page=PER_PAGE) -> paging.Page:
-    """The accounts ``actor`` manages, by name: a librarian's library's, or
-    (coordinators) every library's or one's; found by name or e-mail."""
+    """A page of the accounts ``actor`` manages (``managed``)."""
+    where = _managed(actor, q, role, library_id)
+    return paging.fetch(session, select(func.count(User.id)).where(*where), _by_name(where), page, per_page)
+
+
+def managed(session, actor: User, *, q: str | None = None, role: str | None = None,
+            library_id: int | None = None) -> list[User]:
+    """Every account ``actor`` manages, by name: a librarian's library's, or
+    (coordinators) every library's or one's; found by name, e-mail or card."""
+    return list(session.scalars(_by_name(_managed(actor, q, role, library_id))))
+
+
+def _by_name(where: list):
+    return select(User).where(*where).order_by(func.lower(User.name), User.id)
+
+
+def _managed(actor: User, q, role, library_id) -> list:
     if not actor.is_staff:
         raise Forbidden(_("This is for library staff."))
     where = []
@@ -108,9 +123,7 @@ def listing(session, actor: User, *, q: str | None = None, role: str | None = No
         where.append(or_(func.lower(User.name).like(pattern, escape="\\"),
                          func.lower(User.email).like(pattern, escape="\\"),
                          accounts.card_is(text)))
-    total = select(func.count(User.id)).where(*where)
-    query = select(User).where(*where).order_by(func.lower(User.name), User.id)
-    return paging.fetch(session, total, query, page, per_page)
+    return where
 
 
 def get(session, actor: User, user_id: int) -> User:

@@ -8,7 +8,7 @@ from flask import Blueprint, Flask, flash, jsonify, redirect, render_template, r
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from . import paging, people
+from . import people
 from .accounts import Role, current, login_required
 from .api import make_blueprint
 from .errors import BadRequest, ServiceError
@@ -95,16 +95,12 @@ def accounts_csv():
     args = request.args
     user = current()
     library = _library(args.get("library"))
-    first = people.listing(db.session, user, q=args.get("q"), role=args.get("role") or None,
-                           library_id=library.id if library else None, per_page=paging.MAX_PER_PAGE)
+    accounts = people.managed(db.session, user, q=args.get("q"), role=args.get("role") or None,
+                              library_id=library.id if library else None)
     rows = [["email", "name", "role", "library", "card_number", "locale", "active", "has_password", "created_at"]]
-    for page in range(1, first.pages + 1):
-        found = first if page == 1 else people.listing(
-            db.session, user, q=args.get("q"), role=args.get("role") or None,
-            library_id=library.id if library else None, page=page, per_page=paging.MAX_PER_PAGE)
-        rows += [[u.email, u.name, u.role, u.library.code if u.library else "", u.card_number, u.locale or "",
-                  "yes" if u.active else "no", "yes" if u.password_hash else "no",
-                  u.created_at.date().isoformat() if u.created_at else ""] for u in found.rows if not u.erased_at]
+    rows += [[u.email, u.name, u.role, u.library.code if u.library else "", u.card_number, u.locale or "",
+              "yes" if u.active else "no", "yes" if u.password_hash else "no",
+              u.created_at.date().isoformat() if u.created_at else ""] for u in accounts if not u.erased_at]
     name = library.code if library else (user.library.code if user.library else "all")
     return spreadsheet(rows, f"accounts-{name.lower()}.csv")
 
