@@ -73,3 +73,15 @@ def page_en(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+def sign_in(page, server: str, email: str, password: str | None = None) -> None:
+    """Signs ``email`` in on ``page`` through the sign-in form and waits for
+    the home page (the factories' password unless another is given)."""
+    from tests.factories import PASSWORD
+
+    page.goto(server + "/login")
+    page.fill("#email", email)
+    page.fill("#password", password or PASSWORD)
+    page.click("form.form button[type=submit]")
+    page.wait_for_url(server + "/")

@@ -9,23 +9,25 @@ from playwright.sync_api import expect
 from agreements import demo
 from ill import clock
 from ill.extensions import db
-from tests.factories import PASSWORD, Factory
+from tests.browser.conftest import sign_in
+from tests.factories import Factory
 
 pytestmark = pytest.mark.browser
 
 
-def test_coordinator_imports_and_terminates(live_app, live_server, page_id, tmp_path):
+def _coordinator_signed_in(live_app, live_server, page):
+    """UINSU and a coordinator, signed in on ``page``."""
     with live_app.app_context():
         make = Factory(db.session)
         make.partner("UINSU", "Perpustakaan UIN Sumatera Utara")
         make.user("coordinator", email="koordinator@example.org", name="Koordinator")
         db.session.commit()
-    page = page_id
-    page.goto(live_server + "/login")
-    page.fill("#email", "koordinator@example.org")
-    page.fill("#password", PASSWORD)
-    page.click("form.form button[type=submit]")
-    page.wait_for_url(live_server + "/")
+    sign_in(page, live_server, "koordinator@example.org")
+    return page
+
+
+def test_coordinator_imports_and_terminates(live_app, live_server, page_id, tmp_path):
+    page = _coordinator_signed_in(live_app, live_server, page_id)
     page.get_by_role("link", name="Perjanjian").first.click()
     expect(page.get_by_role("heading", name="Perjanjian", exact=True)).to_be_visible()
     page.set_input_files("#file", str(demo.TABLE))
@@ -55,17 +57,7 @@ def test_coordinator_imports_and_terminates(live_app, live_server, page_id, tmp_
 def test_coordinator_keeps_the_network_s_closed_days(live_app, live_server, page_id, tmp_path):
     """In Indonesian: the year's public holidays for the whole network, then a
     library's semester break, seen on the calendar and the library's page."""
-    with live_app.app_context():
-        make = Factory(db.session)
-        make.partner("UINSU", "Perpustakaan UIN Sumatera Utara")
-        make.user("coordinator", email="koordinator@example.org", name="Koordinator")
-        db.session.commit()
-    page = page_id
-    page.goto(live_server + "/login")
-    page.fill("#email", "koordinator@example.org")
-    page.fill("#password", PASSWORD)
-    page.click("form.form button[type=submit]")
-    page.wait_for_url(live_server + "/")
+    page = _coordinator_signed_in(live_app, live_server, page_id)
     page.get_by_role("link", name="Kalender").first.click()
     expect(page.get_by_role("heading", name="Hari tutup")).to_be_visible()
     page.fill("#year", "2027")

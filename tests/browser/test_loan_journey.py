@@ -7,7 +7,8 @@ import pytest
 from playwright.sync_api import expect
 
 from ill.extensions import db
-from tests.factories import PASSWORD, Factory
+from tests.browser.conftest import sign_in
+from tests.factories import Factory
 
 pytestmark = pytest.mark.browser
 
@@ -31,11 +32,7 @@ def world(live_app):
 def _signed_in(browser, server, email):
     context = browser.new_context(locale="en-GB", extra_http_headers={"Accept-Language": "en-GB,en;q=0.9"})
     page = context.new_page()
-    page.goto(server + "/login")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.click("form.form button[type=submit]")
-    page.wait_for_url(server + "/")
+    sign_in(page, server, email)
     return context, page
 
 

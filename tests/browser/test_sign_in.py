@@ -2,6 +2,7 @@
 from playwright.sync_api import expect
 
 from ill.extensions import db
+from tests.browser.conftest import sign_in
 from tests.factories import Factory
 
 
@@ -50,11 +51,7 @@ def test_a_librarian_invites_a_patron_who_chooses_a_password(live_app, live_serv
                   email="pustakawan@uinsu.example", password="kata sandi rahasia", name="Rina")
         db.session.commit()
     page = page_id
-    page.goto(live_server + "/login")
-    page.get_by_label("Surel").fill("pustakawan@uinsu.example")
-    page.get_by_label("Kata sandi").fill("kata sandi rahasia")
-    page.get_by_role("button", name="Masuk").click()
-    page.wait_for_url(live_server + "/")
+    sign_in(page, live_server, "pustakawan@uinsu.example", "kata sandi rahasia")
     page.get_by_role("link", name="Akun").first.click()
     page.fill("#email", "mahasiswa@uinsu.example")
     page.fill("#name", "Nur Aisyah")
