@@ -28,7 +28,6 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    event,
     false,
     or_,
     select,
@@ -36,11 +35,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from . import outbox
 from .accounts import Role, User, utcnow
 from .clock import as_utc
 from .extensions import db
 
 log = logging.getLogger(__name__)
+
+MAIL_PENDING = "ill_mail_pending"  # a session queued mail: send it after its commit
 
 PATRON, LIBRARIAN, COORDINATOR = "patron", "librarian", "coordinator"
 EVERYONE = "everyone"  # any signed-in user may receive it
@@ -373,7 +375,7 @@ def queue_mail(session, to_addr: str, subject: str, body: str, locale: str, *, n
                      next_attempt_at=utcnow(), held=held)
     session.add(row)
     if not held:
-        session.info["ill_mail_pending"] = True
+        outbox.queued(session, MAIL_PENDING)
     return row
 
 
@@ -600,31 +602,6 @@ def flush_outbox(now: datetime | None = None, limit: int = 500) -> FlushResult:
     return result
 
 
-def _after_commit(session) -> None:
-    # A savepoint's commit (a row of a batch) is not the transaction's: its
-    # mail is not visible to the sender's own session until the outer commit.
-    if session.in_nested_transaction():
-        return
-    # The tick sends everything at its end, and says what it sent.
-    if session.info.get("ill_defer_mail") or not session.info.pop("ill_mail_pending", False):
-        return
-    try:
-        app = current_app._get_current_object()
-    except RuntimeError:
-        return
-    if not app.config.get("MAIL_SEND_ON_COMMIT", True):
-        return
-    try:
-        flush_outbox()
-    except Exception:  # noqa: BLE001 - the action is committed; the tick retries the mail
-        log.exception("sending mail after commit failed; it stays queued")
-
-
-def _after_rollback(session, previous) -> None:
-    if not previous.nested:  # a savepoint's rollback leaves the outer mail queued
-        session.info.pop("ill_mail_pending", None)
-
-
 def queued(session, limit: int = 200) -> list[OutboxMail]:
     return list(session.scalars(select(OutboxMail).where(OutboxMail.sent_at.is_(None), OutboxMail.held.is_(False))
                                 .order_by(OutboxMail.id).limit(limit)))
@@ -723,8 +700,7 @@ def init_app(app) -> None:
     global _listening
     app.jinja_env.filters["mail_day"] = mail_day
     if not _listening:
-        event.listen(db.session, "after_commit", _after_commit)
-        event.listen(db.session, "after_soft_rollback", _after_rollback)
+        outbox.send_after_commit(MAIL_PENDING, "MAIL_SEND_ON_COMMIT", flush_outbox, "mail")
         _listening = True
     from . import notice_views
 
