@@ -66,6 +66,11 @@ class Partner(db.Model):
     # What it lends and how, in its own words, for the libraries that borrow
     # ("reference books and theses: copies only; loans 14 days; sent by JNE").
     lending_policy: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Its ISO 18626 agency id, TYPE:VALUE ("ISIL:ID-JKPN"); empty: LOCAL:<code>.
+    agency_id: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    # A library whose own system answers requests over ISO 18626: where its
+    # messages go (ill/iso18626.py). Empty: its librarians answer here.
+    iso18626_url: Mapped[str] = mapped_column(String(500), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 

@@ -24,6 +24,8 @@ EDITABLE = (
     "system",
     "holdings_tag",
     "review_requests",
+    "agency_id",
+    "iso18626_url",
 )
 
 
@@ -215,6 +217,38 @@ def _weekdays(value, field: str) -> str:
     return weekdays_text(numbers)
 
 
+def _agency_id(value) -> str:
+    """A library's ISO 18626 agency id as TYPE:VALUE ("ISIL:ID-JKPN"), or nothing."""
+    if value is not None and not isinstance(value, str):
+        raise AgreementError(_("%(field)s: give text.", field="agency_id"), field="agency_id")
+    value = (value or "").strip()
+    if not value:
+        return ""
+    kind, _sep, ident = value.partition(":")
+    if not kind.strip() or not ident.strip() or len(value) > 100 or any(c.isspace() for c in value):
+        raise AgreementError(
+            _("agency_id: write the type and the id, as ISIL:ID-JKPN (at most 100 characters, no spaces)."),
+            field="agency_id")
+    return f"{kind.strip().upper()}:{ident.strip()}"
+
+
+def _iso18626_url(value) -> str:
+    """Where a library's own system takes ISO 18626 messages, or nothing."""
+    from urllib.parse import urlsplit
+
+    if value is not None and not isinstance(value, str):
+        raise AgreementError(_("%(field)s: give text.", field="iso18626_url"), field="iso18626_url")
+    value = (value or "").strip()
+    if not value:
+        return ""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or len(value) > 500:
+        raise AgreementError(
+            _("iso18626_url: give the address of the library's ISO 18626 service, starting with "
+              "https:// (at most 500 characters)."), field="iso18626_url")
+    return value
+
+
 def update(session, partner: Partner, data: dict, user) -> dict:
     """Changes the fields given, as far as ``user`` may; returns {field: [before, after]}."""
     from datetime import date as _date
@@ -270,6 +304,10 @@ def update(session, partner: Partner, data: dict, user) -> dict:
             if value not in {s.value for s in LibrarySystem}:
                 raise AgreementError(_("Unknown library system '%(system)s'.", system=value), field="system")
             values[key] = value
+        elif key == "agency_id":
+            values[key] = _agency_id(value)
+        elif key == "iso18626_url":
+            values[key] = _iso18626_url(value)
         elif key == "holdings_tag":
             if value not in HOLDINGS_TAGS:
                 raise AgreementError(
@@ -288,6 +326,12 @@ def update(session, partner: Partner, data: dict, user) -> dict:
             if limit and len(value) > limit:
                 raise AgreementError(_("%(field)s: at most %(n)d characters.", field=key, n=limit), field=key)
             values[key] = value
+    if values.get("agency_id"):
+        taken = session.scalar(select(Partner.code).where(Partner.agency_id == values["agency_id"],
+                                                          Partner.id != partner.id))
+        if taken:
+            raise AgreementError(_("agency_id: %(id)s is already %(code)s's.", id=values["agency_id"], code=taken),
+                                 field="agency_id")
     if values.get("lending_paused_until") is None and "lending_paused_until" in values:
         values.setdefault("pause_reason", "")
     changes = {}
@@ -317,4 +361,6 @@ def to_dict_full(partner: Partner, day) -> dict:
     out["block_overdue_patrons"] = partner.block_overdue_patrons
     out["closed_weekdays"] = weekday_names(partner.closed_weekdays)
     out["lending_policy"] = partner.lending_policy or None
+    out["agency_id"] = partner.agency_id or None
+    out["iso18626_url"] = partner.iso18626_url or None
     return out

@@ -134,6 +134,7 @@ def _register_packages(app: Flask) -> None:
         delivery,
         facts_views,
         health,
+        iso18626,
         loan_api,
         loan_views,
         notify,
@@ -156,6 +157,7 @@ def _register_packages(app: Flask) -> None:
     people_views.init_app(app)
     notify.init_app(app)
     delivery.init_app(app)
+    iso18626.init_app(app)
     # The catalogue's "may I ask this library, and why not?" follows routing's rules.
     union_catalog.set_requestability_provider(
         union_catalog.from_routing(routing.requestability, routing.requestability_many)

@@ -98,6 +98,11 @@ class Defaults:
     # between libraries (ISO 4217).
     CHARGES_CURRENCY = "IDR"
 
+    # ISO 18626 with lenders on their own system (ill/iso18626.py): seconds
+    # to wait for the other system; False leaves sending to the tick.
+    ISO18626_TIMEOUT = 10
+    ISO18626_SEND_ON_COMMIT = True
+
     # Document delivery
     DELIVERY_MAX_BYTES = 50 * 1024 * 1024
     DELIVERY_EXPIRY_DAYS = 14

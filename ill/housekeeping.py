@@ -19,7 +19,7 @@ def steps() -> list[tuple[str, Step]]:
     from union_catalog import alerts as catalog_alerts
     from union_catalog import jobs as catalog_jobs
 
-    from . import delivery, loan_notices, notify, people, pickup, requests_service
+    from . import delivery, iso18626, loan_notices, notify, people, pickup, requests_service
 
     return [
         ("catalogue imports", catalog_jobs.tick),
@@ -36,6 +36,7 @@ def steps() -> list[tuple[str, Step]]:
         ("search alerts", catalog_alerts.run),
         ("patrons' data past keeping", people.erase_expired),
         ("mail digests", notify.send_digests),
+        ("ISO 18626 messages", iso18626.tick),
         ("mail", send_mail),
     ]
 

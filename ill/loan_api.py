@@ -51,8 +51,14 @@ def list_requests():
 @bp.get("/requests/<int:request_id>")
 @login_required
 def get_request(request_id: int):
+    from . import iso18626
+
     user = current()
-    return jsonify(service.to_dict(service.get_visible(db.session, user, request_id), user))
+    req = service.get_visible(db.session, user, request_id)
+    out = service.to_dict(req, user)
+    if user.role != Role.PATRON:  # the libraries' messages with a lender's own system
+        out["iso18626"] = [iso18626.to_dict(m) for m in iso18626.messages_of(db.session, req.id)]
+    return jsonify(out)
 
 
 @bp.post("/requests/<int:request_id>/actions")
@@ -109,3 +115,17 @@ def hold_shelf():
             for w in pickup.hold_shelf(db.session, user.library_id, clock.today(), q=q)
         ],
     })
+
+
+@bp.post("/iso18626")
+@roles_required(Role.LIBRARIAN)
+def iso18626_message():
+    """A lender's system's ISO 18626 message, with one of its librarians' tokens
+    (ill/iso18626.py); answered with an ISO 18626 confirmation."""
+    from flask import Response
+
+    from . import iso18626
+
+    answer = iso18626.receive(db.session, current(), request.get_data())
+    db.session.commit()
+    return Response(answer.body, status=answer.status, mimetype="application/xml")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from . import clock, openurl, patrons, pickup, routing, workflow
+from . import clock, iso18626, openurl, patrons, pickup, routing, workflow
 from . import requests_service as service
 from .accounts import Role, current, login_required, roles_required
 from .errors import Forbidden, ServiceError
@@ -166,6 +166,8 @@ def detail(request_id: int):
         actions=actions,
         params=workflow.ACTION_PARAMS,
         reasons=workflow.UNFILLED_REASONS,
+        iso_messages=iso18626.messages_of(db.session, req.id) if user.role != Role.PATRON else [],
+        iso_states=iso18626.STATE_LABELS,
     )
 
 

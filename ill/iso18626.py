@@ -1,0 +1,753 @@
+"""ISO 18626 with partners whose own library system answers requests.
+
+A partner with an ``iso18626_url`` (its system's ISO 18626 service) is asked
+in ISO 18626 messages instead of on this service's pages, and answers in
+them:
+
+- When routing asks such a library, it is sent a ``request``; when the
+  request leaves it (no answer in time, closed, a condition rejected) or is
+  cancelled, a ``Cancel``.
+- What the borrowing library does goes to it as a ``requestingAgencyMessage``:
+  ``Received``, ``ShippedReturn``, ``Renew``, and a ``Notification`` for a
+  message, an accepted condition and a book reported lost.
+- Its system answers with ``supplyingAgencyMessage``s, posted to
+  ``POST /api/v1/iso18626`` with an API token of one of that library's
+  librarians (the message then acts as that librarian: the workflow's rules
+  and the partner's tenancy hold as on the pages). Each is turned into the
+  workflow action it names (``STATUS_ACTIONS``) and answered with a
+  confirmation, ``OK`` or ``ERROR`` with the reason.
+
+Outgoing messages wait in ``iso18626_messages`` and are posted after the
+commit that made them (``requests``; ``ISO18626_TIMEOUT`` seconds) and by the
+tick, in order per request, again with a growing delay while the other
+system cannot be reached. Every message either way is kept and shown on the
+request's page to the staff of both libraries.
+
+Nothing about the patron leaves: the messages carry the title asked, the
+borrowing library and its address, never the patron's name or card.
+"""
+from __future__ import annotations
+
+import logging
+import xml.etree.ElementTree as ET  # noqa: S405 - builds messages; parsing is defusedxml's
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, or_, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from . import outbox
+from .clock import as_utc, utcnow
+from .errors import ServiceError
+from .extensions import db
+
+log = logging.getLogger(__name__)
+
+NS = "http://illtransactions.org/2013/iso18626"
+VERSION = "1.2"
+ET.register_namespace("ill", NS)
+
+OUT, IN = "out", "in"
+PENDING_FLAG = "ill_iso18626_pending"  # a session queued messages: post them after its commit
+# an outgoing message: waiting to go, taken (OK), refused (ERROR); an
+# incoming one: applied, noted (taken, nothing to change), refused
+PENDING, SENT, REFUSED, APPLIED, NOTED = "pending", "sent", "refused", "applied", "noted"
+STATE_LABELS = {
+    PENDING: _l("waiting to be sent"),
+    SENT: _l("taken"),
+    REFUSED: _l("refused"),
+    APPLIED: _l("applied"),
+    NOTED: _l("noted"),
+}
+
+
+class Iso18626Message(db.Model):
+    __tablename__ = "iso18626_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("loan_requests.id"), index=True)
+    # the library whose system is at the other end
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), index=True)
+    direction: Mapped[str] = mapped_column(String(3))
+    kind: Mapped[str] = mapped_column(String(40))  # request, requestingAgencyMessage, ...
+    summary: Mapped[str] = mapped_column(String(60), default="")  # the action or status it carries
+    body: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(10), index=True)
+    error: Mapped[str] = mapped_column(Text, default="")
+    answer: Mapped[str] = mapped_column(Text, default="")  # the confirmation, either way
+    # the other system's own number for the request, as its messages give it
+    supplier_request_id: Mapped[str] = mapped_column(String(200), default="")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    partner = relationship("Partner", lazy="joined")
+
+
+# --- agencies ---------------------------------------------------------------------
+
+
+def agency(partner) -> tuple[str, str]:
+    """(agencyIdType, agencyIdValue) of a library: its agency_id, else LOCAL and its code."""
+    kind, _sep, value = (partner.agency_id or "").partition(":")
+    return (kind, value) if value else ("LOCAL", partner.code)
+
+
+def speaks(partner) -> bool:
+    return partner is not None and bool(partner.iso18626_url)
+
+
+def _same_agency(found: tuple[str, str], partner) -> bool:
+    kind, value = agency(partner)
+    return found[0].upper() == kind.upper() and found[1].casefold() == value.casefold()
+
+
+# --- building messages ------------------------------------------------------------
+
+
+def _el(parent, name: str, text=None):
+    node = ET.SubElement(parent, f"{{{NS}}}{name}")
+    if text is not None:
+        node.text = str(text)
+    return node
+
+
+def _stamp(moment: datetime | None = None) -> str:
+    return (moment or utcnow()).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _day_time(day: date) -> str:
+    return f"{day.isoformat()}T00:00:00Z"
+
+
+def _agency_el(parent, name: str, partner) -> None:
+    node = _el(parent, name)
+    kind, value = agency(partner)
+    _el(node, "agencyIdType", kind)
+    _el(node, "agencyIdValue", value)
+
+
+def _message(kind: str):
+    root = ET.Element(f"{{{NS}}}ISO18626Message", {f"{{{NS}}}version": VERSION})
+    return root, _el(root, kind)
+
+
+def _header(parent, supplier, requester, request_id: int, supplier_request_id: str = "") -> None:
+    header = _el(parent, "header")
+    _agency_el(header, "supplyingAgencyId", supplier)
+    _agency_el(header, "requestingAgencyId", requester)
+    _el(header, "multipleItemRequestId", "")
+    _el(header, "timestamp", _stamp())
+    _el(header, "requestingAgencyRequestId", str(request_id))
+    if supplier_request_id:
+        _el(header, "supplyingAgencyRequestId", supplier_request_id)
+
+
+def _text(root) -> str:
+    return ET.tostring(root, encoding="unicode", xml_declaration=False)
+
+
+def build_request(session, req) -> str:
+    """The ``request`` for the library now asked: what is wanted and where
+    it goes; nothing of the patron."""
+    root, msg = _message("request")
+    lender, borrower = req.current_lender, req.requester_library
+    _header(msg, lender, borrower, req.id)
+    cite = req.citation or {}
+    cluster = req.cluster
+    bib = _el(msg, "bibliographicInfo")
+    own = _lenders_record(session, req)
+    if own:
+        _el(bib, "supplierUniqueRecordId", own)
+    _el(bib, "title", (cluster.title if cluster is not None and cluster.title else cite.get("title")) or "")
+    author = (cluster.author if cluster is not None and cluster.author else cite.get("author")) or ""
+    if author:
+        _el(bib, "author", author)
+    edition = (cluster.edition if cluster is not None and cluster.edition else cite.get("edition")) or ""
+    if edition:
+        _el(bib, "edition", edition)
+    if cite.get("article_title"):
+        _el(bib, "titleOfComponent", cite["article_title"])
+    for name, key in (("volume", "volume"), ("issue", "issue"), ("pagesRequested", "pages")):
+        if cite.get(key):
+            _el(bib, name, cite[key])
+    isbns = list(cluster.isbns or []) if cluster is not None else []
+    issns = list(cluster.issns or []) if cluster is not None else []
+    isbns += [cite["isbn"]] if cite.get("isbn") and cite["isbn"] not in isbns else []
+    issns += [cite["issn"]] if cite.get("issn") and cite["issn"] not in issns else []
+    for code, values in (("ISBN", isbns), ("ISSN", issns)):
+        for value in values[:5]:
+            item = _el(bib, "bibliographicItemId")
+            _el(item, "bibliographicItemIdentifier", value)
+            _el(item, "bibliographicItemIdentifierCode", code)
+    publisher = (cluster.publisher if cluster is not None and cluster.publisher else cite.get("publisher")) or ""
+    year = cite.get("year") or (cluster.year if cluster is not None and cluster.year else "")
+    if publisher or year:
+        pub = _el(msg, "publicationInfo")
+        if publisher:
+            _el(pub, "publisher", publisher)
+        if year:
+            _el(pub, "publicationDate", year)
+    service = _el(msg, "serviceInfo")
+    _el(service, "requestType", "New")
+    _el(service, "serviceType", "Copy" if req.service == "copy" else "Loan")
+    if req.needed_by:
+        _el(service, "needBeforeDate", _day_time(req.needed_by))
+    if req.service == "copy" and req.copyright_ack:
+        _el(service, "copyrightCompliance", "UU-28-2014")  # Indonesia's copyright law
+    delivery = _el(msg, "requestedDeliveryInfo")
+    address = _el(_el(delivery, "address"), "physicalAddress")
+    _el(address, "line1", borrower.name)
+    lines = [line.strip() for line in (borrower.address or "").splitlines() if line.strip()]
+    if lines:
+        _el(address, "line2", ", ".join(lines))
+    if borrower.region:
+        _el(address, "region", borrower.region)
+    _el(address, "country", "ID")
+    info = _el(msg, "requestingAgencyInfo")
+    _el(info, "name", borrower.name)
+    if borrower.email:
+        _el(_el(_el(info, "address"), "electronicAddress"), "electronicAddressData", borrower.email)
+    return _text(root)
+
+
+def _lenders_record(session, req) -> str:
+    """The asked library's own record number (001) for the edition, which its system knows it by."""
+    if req.cluster_id is None:
+        return ""
+    from union_catalog.models import SourceRecord
+
+    return session.scalar(select(SourceRecord.control_number).where(
+        SourceRecord.cluster_id == req.cluster_id, SourceRecord.partner_id == req.current_lender_id,
+        SourceRecord.withdrawn_at.is_(None), SourceRecord.control_number.is_not(None))
+        .order_by(SourceRecord.id).limit(1)) or ""
+
+
+def build_requesting(req, lender, action: str, note: str = "", supplier_request_id: str = "") -> str:
+    root, msg = _message("requestingAgencyMessage")
+    _header(msg, lender, req.requester_library, req.id, supplier_request_id)
+    _el(msg, "action", action)
+    if note:
+        _el(msg, "note", note[:2000])
+    return _text(root)
+
+
+def _confirmation(kind: str, header: dict, status: str, *, reason: str = "", action: str = "",
+                  error_type: str = "", error_value: str = "") -> str:
+    root, msg = _message(kind)
+    head = _el(msg, "confirmationHeader")
+    for name in ("supplyingAgencyId", "requestingAgencyId"):
+        if header.get(name):
+            node = _el(head, name)
+            _el(node, "agencyIdType", header[name][0])
+            _el(node, "agencyIdValue", header[name][1])
+    _el(head, "timestamp", _stamp())
+    if header.get("requestingAgencyRequestId"):
+        _el(head, "requestingAgencyRequestId", header["requestingAgencyRequestId"])
+    _el(head, "timestampReceived", header.get("timestamp") or _stamp())
+    _el(head, "messageStatus", status)
+    if reason:
+        _el(msg, "reasonForMessage", reason)
+    if action:
+        _el(msg, "action", action)
+    if status == "ERROR":
+        data = _el(msg, "errorData")
+        _el(data, "errorType", error_type)
+        _el(data, "errorValue", error_value[:1000])
+    return _text(root)
+
+
+# --- reading messages ---------------------------------------------------------------
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _child(node, *path: str):
+    """The first descendant along path by local names: a sender's namespace
+    prefix (or none at all) does not matter."""
+    for name in path:
+        if node is None:
+            return None
+        node = next((c for c in node if _local(c.tag) == name), None)
+    return node
+
+
+def _value(node, *path: str) -> str:
+    found = _child(node, *path)
+    return (found.text or "").strip() if found is not None and found.text else ""
+
+
+def _agency_of(node, name: str) -> tuple[str, str] | None:
+    found = _child(node, name)
+    if found is None:
+        return None
+    return (_value(found, "agencyIdType"), _value(found, "agencyIdValue"))
+
+
+class BadMessage(Exception):
+    def __init__(self, error_type: str, value: str):
+        super().__init__(value)
+        self.error_type, self.value = error_type, value
+
+
+def parse(body: bytes | str):
+    """(kind, element) of one ISO 18626 message; BadMessage otherwise. No DTD,
+    no entities, nothing fetched (defusedxml)."""
+    try:
+        root = fromstring(body, forbid_dtd=True)
+    except DefusedXmlException:
+        raise BadMessage("BadlyFormedMessage", "DTDs and entities are not accepted.") from None
+    except ET.ParseError as exc:
+        raise BadMessage("BadlyFormedMessage", f"not well-formed XML: {exc}") from None
+    if _local(root.tag) != "ISO18626Message":
+        raise BadMessage("BadlyFormedMessage", f"the root element is {_local(root.tag)}, not ISO18626Message")
+    children = list(root)
+    if len(children) != 1:
+        raise BadMessage("BadlyFormedMessage", "an ISO18626Message holds exactly one message")
+    return _local(children[0].tag), children[0]
+
+
+def read_confirmation(body: bytes | str) -> tuple[str, str]:
+    """(messageStatus, error) of the confirmation another system answered."""
+    _kind, msg = parse(body)
+    status = _value(msg, "confirmationHeader", "messageStatus")
+    if status not in ("OK", "ERROR"):
+        raise BadMessage("BadlyFormedMessage", "no messageStatus OK or ERROR in the confirmation")
+    error = ""
+    if status == "ERROR":
+        error = ": ".join(v for v in (_value(msg, "errorData", "errorType"),
+                                      _value(msg, "errorData", "errorValue")) if v)
+    return status, error
+
+
+# --- what the borrowing side sends --------------------------------------------------
+
+
+# The borrowing library's actions its lender's system hears of, as the
+# requestingAgencyMessage action they become.
+BORROWER_ACTIONS = {"received": "Received", "shipped_return": "ShippedReturn", "renew": "Renew"}
+# Actions that ask a library (another one, or the first).
+NEW_LENDER = ("create", "route", "retry", "unfilled", "no_answer", "lender_closed", "reject_condition")
+# Actions after which the request is no longer with the library asked before.
+LEAVING = ("no_answer", "lender_closed", "reject_condition", "cancel", "expire")
+
+
+def _queue(session, req, partner, kind: str, summary: str, body: str) -> Iso18626Message:
+    row = Iso18626Message(request_id=req.id, partner_id=partner.id, direction=OUT, kind=kind,
+                          summary=summary, body=body, state=PENDING)
+    session.add(row)
+    outbox.queued(session, PENDING_FLAG)
+    return row
+
+
+def _last_request_to(session, req) -> Iso18626Message | None:
+    return session.scalar(select(Iso18626Message).where(
+        Iso18626Message.request_id == req.id, Iso18626Message.direction == OUT,
+        Iso18626Message.kind == "request").order_by(Iso18626Message.id.desc()).limit(1))
+
+
+def _finished_with(session, req, partner_id: int, since: int) -> bool:
+    """Whether the library's system has already let go of the request (said
+    Unfilled, or Cancel went to it) since the request message `since`."""
+    rows = session.execute(select(Iso18626Message.direction, Iso18626Message.summary).where(
+        Iso18626Message.request_id == req.id, Iso18626Message.partner_id == partner_id,
+        Iso18626Message.id > since)).all()
+    return any((d == IN and s in ("Unfilled", "RetryPossible")) or (d == OUT and s == "Cancel") for d, s in rows)
+
+
+def _supplier_request_id(session, req, partner_id: int) -> str:
+    """The other system's own number for the request, from its latest message that gave one."""
+    return session.scalar(select(Iso18626Message.supplier_request_id).where(
+        Iso18626Message.request_id == req.id, Iso18626Message.partner_id == partner_id,
+        Iso18626Message.direction == IN, Iso18626Message.supplier_request_id != "")
+        .order_by(Iso18626Message.id.desc()).limit(1)) or ""
+
+
+def on_event(session, req, event) -> None:
+    """``workflow.after_transition``: what the event means to a lender's system."""
+    action = event.action
+    if action in LEAVING:
+        last = _last_request_to(session, req)
+        still_with = req.current_lender_id if req.status == "requested" and action not in ("cancel", "expire") \
+            else None
+        if last is not None and last.partner_id != still_with \
+                and not _finished_with(session, req, last.partner_id, last.id):
+            from agreements.models import Partner
+
+            partner = session.get(Partner, last.partner_id)
+            if speaks(partner):
+                _queue(session, req, partner, "requestingAgencyMessage", "Cancel",
+                       build_requesting(req, partner, "Cancel", event.note,
+                                        _supplier_request_id(session, req, partner.id)))
+    lender = req.current_lender
+    if not speaks(lender):
+        return
+    if event.to_status == "requested" and action in NEW_LENDER:
+        _queue(session, req, lender, "request", "New", build_request(session, req))
+        return
+    said = ""
+    if action in BORROWER_ACTIONS:
+        said = BORROWER_ACTIONS[action]
+        note = event.note
+    elif action == "accept_condition":
+        said, note = "Notification", _notification(req, "The condition is accepted", event.note)
+    elif action == "report_lost":
+        said, note = "Notification", _notification(req, "The book is reported lost", event.note)
+    elif action == "message" and (event.data or {}).get("to") == "lender":
+        said, note = "Notification", event.note
+    if said:
+        _queue(session, req, lender, "requestingAgencyMessage", said,
+               build_requesting(req, lender, said, note, _supplier_request_id(session, req, lender.id)))
+
+
+def _notification(req, what: str, note: str) -> str:
+    # to another system's staff, who may read neither language: English, as the standard's names are
+    return f"{what}: {note}" if note else what + "."
+
+
+# --- what the lender's system sends --------------------------------------------------
+
+
+# A supplyingAgencyMessage's status and the workflow action it is.
+STATUS_ACTIONS = {
+    "ExpectToSupply": "expect_to_supply",
+    "WillSupply": "will_supply",
+    "Loaned": "loaned",
+    "Unfilled": "unfilled",
+    "RetryPossible": "unfilled",  # this service does not re-ask with changes: the next library is asked
+    "LoanCompleted": "checked_in",
+    "CompletedWithoutReturn": "settle_lost",
+    "Recalled": "recall",
+}
+# Statuses that change nothing here: the request's own clock already knows.
+STATUS_NOTED = ("RequestReceived", "Overdue", "Cancelled")
+# ISO 18626's reasonUnfilled (an open list) and this service's reasons.
+UNFILLED = {
+    "notheld": "not_held", "notfoundascited": "not_held", "onloan": "on_loan",
+    "notavailableforill": "not_for_loan", "notforloan": "not_for_loan", "noncirculating": "not_for_loan",
+    "damaged": "damaged", "missing": "missing", "lost": "missing", "notonshelf": "missing",
+    "policyproblem": "policy", "policy": "policy",
+}
+
+
+@dataclass
+class Answer:
+    """What ``receive`` answers: the confirmation and its HTTP status."""
+
+    body: str
+    status: int = 200
+
+
+def _day(text: str, field: str) -> str:
+    """A dateTime's day as YYYY-MM-DD, for the workflow's parameters."""
+    if not text:
+        return ""
+    try:
+        return date.fromisoformat(text[:10]).isoformat()
+    except ValueError:
+        raise BadMessage("UnrecognisedDataValue", f"{field}: '{text[:40]}' is not a date") from None
+
+
+def _plan(msg) -> tuple[str | None, dict, str]:
+    """(workflow action or None, its parameters, summary) of a supplyingAgencyMessage."""
+    reason = _value(msg, "messageInfo", "reasonForMessage")
+    status = _value(msg, "statusInfo", "status")
+    note = _value(msg, "messageInfo", "note")
+    params: dict = {"note": note} if note else {}
+    if reason == "RenewResponse":
+        answer = _value(msg, "messageInfo", "answerYesNo")
+        if answer not in ("Y", "N"):
+            raise BadMessage("UnrecognisedDataValue", "a RenewResponse needs answerYesNo Y or N")
+        params.update(approve=answer == "Y")
+        due = _day(_value(msg, "statusInfo", "dueDate"), "dueDate")
+        if due and answer == "Y":
+            params["due_date"] = due
+        return "renew_answer", params, f"RenewResponse {answer}"
+    if reason == "CancelResponse":
+        return None, params, "CancelResponse"
+    condition = _value(msg, "deliveryInfo", "loanCondition")
+    cost = " ".join(v for v in (_value(msg, "messageInfo", "offeredCosts", "monetaryValue"),
+                                _value(msg, "messageInfo", "offeredCosts", "currencyCode")) if v)
+    if status in ("ExpectToSupply", "WillSupply") and (condition or cost):
+        params.update(condition=condition or note or "see the cost", cost=cost[:50])
+        return "conditional", params, status
+    if reason == "Notification" and status in ("", *STATUS_NOTED, "ExpectToSupply", "WillSupply", "Loaned"):
+        if not note:
+            return None, params, "Notification"
+        return "message", params, "Notification"
+    if status == "CopyCompleted":
+        raise BadMessage("UnsupportedReasonForMessageType",
+                         "CopyCompleted: a copy is delivered as a PDF on the request's page of the network's "
+                         "service, which tells the patron; upload it there")
+    if status in STATUS_NOTED:
+        return None, params, status
+    action = STATUS_ACTIONS.get(status)
+    if action is None:
+        raise BadMessage("UnrecognisedDataValue", f"status: '{status[:40]}' is not an ISO 18626 status")
+    if action == "loaned":
+        due = _day(_value(msg, "statusInfo", "dueDate"), "dueDate")
+        if due:
+            params["due_date"] = due
+        for name, path in (("barcode", ("deliveryInfo", "itemId")), ("courier", ("deliveryInfo", "sentVia"))):
+            if _value(msg, *path):
+                params[name] = _value(msg, *path)[:50 if name == "courier" else 100]
+    elif action == "recall":
+        due = _day(_value(msg, "statusInfo", "dueDate"), "dueDate")
+        if due:
+            params["due_date"] = due
+    elif action == "unfilled":
+        said = _value(msg, "messageInfo", "reasonUnfilled") or _value(msg, "messageInfo", "reasonRetry")
+        params["reason"] = UNFILLED.get(said.replace(" ", "").replace("_", "").lower(), "other")
+        if said and params["reason"] == "other":
+            params["note"] = f"{said}: {note}" if note else said
+    elif action == "settle_lost":
+        charge = " ".join(v for v in (_value(msg, "deliveryInfo", "deliveryCosts", "monetaryValue"),
+                                      _value(msg, "deliveryInfo", "deliveryCosts", "currencyCode")) if v)
+        if charge:
+            params["charge"] = charge[:100]
+    return action, params, status
+
+
+def receive(session, user, body: bytes) -> Answer:
+    """An ISO 18626 message posted by a lender's system, as ``user`` (a
+    librarian of that lender): applied, noted or refused, and always kept
+    when it names a request of that library. Leaves the caller to commit."""
+    try:
+        kind, msg = parse(body)
+    except BadMessage as exc:
+        return Answer(_confirmation("supplyingAgencyMessageConfirmation", {}, "ERROR",
+                                    error_type=exc.error_type, error_value=exc.value))
+    header = {
+        "supplyingAgencyId": _agency_of(_child(msg, "header"), "supplyingAgencyId"),
+        "requestingAgencyId": _agency_of(_child(msg, "header"), "requestingAgencyId"),
+        "requestingAgencyRequestId": _value(msg, "header", "requestingAgencyRequestId"),
+        "timestamp": _value(msg, "header", "timestamp"),
+    }
+    if kind in ("request", "requestingAgencyMessage"):
+        # the network's libraries borrow from each other on this service; a
+        # system outside it asks them there, not in messages
+        return Answer(_confirmation(f"{kind}Confirmation", header, "ERROR", error_type="UnsupportedActionType",
+                                    action=_value(msg, "action"),
+                                    error_value="this service takes supplyingAgencyMessage only: requests to "
+                                                "the network's libraries are made on the service itself"))
+    if kind != "supplyingAgencyMessage":
+        return Answer(_confirmation("supplyingAgencyMessageConfirmation", header, "ERROR",
+                                    error_type="BadlyFormedMessage", error_value=f"unknown message {kind}"))
+    reason = _value(msg, "messageInfo", "reasonForMessage")
+
+    def refuse(error_type: str, value: str) -> Answer:
+        return Answer(_confirmation("supplyingAgencyMessageConfirmation", header, "ERROR", reason=reason,
+                                    error_type=error_type, error_value=value))
+
+    library = getattr(user, "library", None)
+    if getattr(user, "role", None) != "librarian" or library is None:
+        return Answer(_confirmation("supplyingAgencyMessageConfirmation", header, "ERROR", reason=reason,
+                                    error_type="UnrecognisedDataValue",
+                                    error_value="the token is not a librarian's of a partner library"), 403)
+    if header["supplyingAgencyId"] is None or not _same_agency(header["supplyingAgencyId"], library):
+        kind_, value = agency(library)
+        return refuse("UnrecognisedDataValue",
+                      f"supplyingAgencyId: the token is {library.code}'s, whose agency id is {kind_}:{value}")
+    from .models import LoanRequest
+
+    number = header["requestingAgencyRequestId"]
+    req = session.get(LoanRequest, int(number)) if number.isdigit() and len(number) < 12 else None
+    if req is None or req.current_lender_id != library.id and not _asked_before(session, req, library.id):
+        return refuse("UnrecognisedDataValue", f"requestingAgencyRequestId: no request {number[:40]} is "
+                                               f"with {library.code}")
+    if header["requestingAgencyId"] is None or not _same_agency(header["requestingAgencyId"],
+                                                                req.requester_library):
+        return refuse("UnrecognisedDataValue", "requestingAgencyId: not the library that made this request")
+    row = Iso18626Message(request_id=req.id, partner_id=library.id, direction=IN, kind=kind,
+                          body=body.decode("utf-8", "replace") if isinstance(body, bytes) else body, state=NOTED,
+                          supplier_request_id=_value(msg, "header", "supplyingAgencyRequestId")[:200])
+    try:
+        action, params, row.summary = _plan(msg)
+    except BadMessage as exc:
+        row.summary = _value(msg, "statusInfo", "status")[:60] or reason[:60]
+        return _refused(session, row, refuse(exc.error_type, exc.value), exc.value)
+    if action == "unfilled" and req.current_lender_id != library.id:
+        action = None  # it has moved on already (no answer in time): the word changes nothing
+    if action is not None and req.current_lender_id != library.id:
+        return _refused(session, row, refuse("UnrecognisedDataValue", "the request has moved on to another "
+                                                                      "library"), "moved on")
+    if action is not None:
+        from . import requests_service, workflow
+
+        target = workflow.transition(req.status, action)
+        if target is None and action in STATUS_ACTION_STATUS and req.status == STATUS_ACTION_STATUS[action]:
+            action = None  # said again: the request is there already
+        if params.get("barcode") and not _known_copy(session, req, params["barcode"]):
+            # its system's item id, which the catalogue's copies (as of the last
+            # export) may not know: kept as a word, never a reason to refuse a shipment
+            item = params.pop("barcode")
+            params["note"] = f"{params.get('note', '')} (item {item})".strip()
+        if action is not None:
+            try:
+                with session.begin_nested():
+                    requests_service.fire(session, user, req, action, params, version=req.version)
+            except ServiceError as exc:
+                return _refused(session, row, refuse("UnrecognisedDataValue", exc.message), exc.message)
+            row.state = APPLIED
+    answer = Answer(_confirmation("supplyingAgencyMessageConfirmation", header, "OK", reason=reason))
+    row.answer = answer.body
+    session.add(row)
+    return answer
+
+
+# the status an action leads to, where a message saying it twice changes nothing
+STATUS_ACTION_STATUS = {"expect_to_supply": "expect_to_supply", "will_supply": "will_supply",
+                        "loaned": "loaned", "checked_in": "completed", "settle_lost": "completed_without_return",
+                        "conditional": "conditional"}
+
+
+def _known_copy(session, req, barcode: str) -> bool:
+    from .requests_service import lender_copies
+
+    return any(item.barcode == barcode for item in
+               lender_copies(session, req.current_lender_id, [req.cluster_id]).get(req.cluster_id, []))
+
+
+def _asked_before(session, req, partner_id: int) -> bool:
+    return session.scalar(select(Iso18626Message.id).where(
+        Iso18626Message.request_id == req.id, Iso18626Message.partner_id == partner_id,
+        Iso18626Message.direction == OUT, Iso18626Message.kind == "request").limit(1)) is not None
+
+
+def _refused(session, row: Iso18626Message, answer: Answer, why: str) -> Answer:
+    row.state, row.error, row.answer = REFUSED, why[:2000], answer.body
+    session.add(row)
+    return answer
+
+
+# --- sending -----------------------------------------------------------------------
+
+
+class SendError(Exception):
+    pass
+
+
+def _post(url: str, body: str, timeout: float) -> bytes:
+    import requests
+
+    try:
+        response = requests.post(url, data=body.encode("utf-8"), timeout=timeout,
+                                 headers={"Content-Type": "application/xml; charset=utf-8"})
+    except requests.RequestException as exc:
+        raise SendError(f"not reached: {exc.__class__.__name__}: {exc}") from None
+    if response.status_code >= 300:
+        raise SendError(f"answered HTTP {response.status_code}")
+    return response.content
+
+
+def backoff(attempts: int) -> timedelta:
+    from .notify import backoff as mail_backoff
+
+    return mail_backoff(attempts)
+
+
+def flush(now: datetime | None = None, limit: int = 200) -> list[str]:
+    """Post the messages that are due, oldest first, one request's in order:
+    a message waits while an earlier one of its request has not gone. Its
+    own session, a commit per message: it runs after the caller's commit."""
+    now = now or utcnow()
+    timeout = float(current_app.config["ISO18626_TIMEOUT"])
+    sent = refused = failed = 0
+    errors: list[str] = []
+    from agreements.models import Partner
+
+    with Session(db.engine, expire_on_commit=False) as s:
+        due = s.execute(select(Iso18626Message.id, Iso18626Message.request_id).where(
+            Iso18626Message.direction == OUT, Iso18626Message.state == PENDING)
+            .order_by(Iso18626Message.id).limit(limit)).all()
+        s.commit()
+        held: set[int] = set()  # requests with a message that did not go: the later ones wait
+        unreachable: set[int] = set()  # partners not reached in this run
+        for message_id, request_id in due:
+            if request_id in held:
+                continue
+            row = s.get(Iso18626Message, message_id)
+            if (row.next_attempt_at and as_utc(row.next_attempt_at) > now) or row.partner_id in unreachable:
+                held.add(request_id)
+                continue
+            claimed = s.execute(update(Iso18626Message).where(
+                Iso18626Message.id == message_id, Iso18626Message.state == PENDING,
+                or_(Iso18626Message.claimed_until.is_(None), Iso18626Message.claimed_until < now))
+                .values(claimed_until=now + timedelta(minutes=10), attempts=Iso18626Message.attempts + 1)).rowcount
+            s.commit()
+            if not claimed:
+                held.add(request_id)
+                continue
+            s.refresh(row)
+            partner = s.get(Partner, row.partner_id)
+            try:
+                if not partner.iso18626_url:
+                    raise SendError(f"{partner.code} has no ISO 18626 address any more")
+                answer = _post(partner.iso18626_url, row.body, timeout)
+                status, error = read_confirmation(answer)
+            except (SendError, BadMessage) as exc:
+                why = str(exc) if isinstance(exc, SendError) else f"the answer is not a confirmation: {exc}"
+                row.error, row.claimed_until = why[:2000], None
+                row.next_attempt_at = now + backoff(row.attempts)
+                s.commit()
+                failed += 1
+                errors.append(f"{partner.code}: {why}")
+                held.add(request_id)
+                unreachable.add(row.partner_id)
+                log.warning("ISO 18626 message %s to %s not sent: %s", row.id, partner.code, why)
+                continue
+            row.answer = answer.decode("utf-8", "replace")[:20000]
+            row.state, row.error = (SENT, "") if status == "OK" else (REFUSED, error[:2000])
+            row.sent_at, row.claimed_until, row.next_attempt_at = utcnow(), None, None
+            s.commit()
+            if status == "OK":
+                sent += 1
+            else:
+                refused += 1
+                errors.append(f"{partner.code} refused message {row.id}: {error}")
+    lines = []
+    if sent:
+        lines.append(f"{sent} message(s) sent")
+    if refused:
+        lines.append(f"{refused} message(s) refused by the other system: {'; '.join(errors[:3])}")
+    if failed:
+        lines.append(f"{failed} message(s) not sent, will retry: {'; '.join(errors[:3])}")
+    return lines
+
+
+def tick(session, day: date) -> list[str]:
+    return flush()
+
+
+def messages_of(session, request_id: int) -> list[Iso18626Message]:
+    return list(session.scalars(select(Iso18626Message).where(Iso18626Message.request_id == request_id)
+                                .order_by(Iso18626Message.id)))
+
+
+def to_dict(m: Iso18626Message) -> dict:
+    return {"at": m.created_at.isoformat() if m.created_at else None, "library": m.partner.code,
+            "direction": m.direction, "kind": m.kind, "summary": m.summary, "state": m.state,
+            "error": m.error or None, "attempts": m.attempts,
+            "sent_at": m.sent_at.isoformat() if m.sent_at else None}
+
+
+_listening = False
+
+
+def init_app(app) -> None:
+    global _listening
+    if not _listening:
+        outbox.send_after_commit(PENDING_FLAG, "ISO18626_SEND_ON_COMMIT", flush, "ISO 18626 messages")
+        _listening = True
+    from . import workflow
+
+    if on_event not in workflow.after_transition:
+        workflow.after_transition.append(on_event)
