@@ -655,9 +655,11 @@ def backoff(attempts: int) -> timedelta:
 
 
 def flush(now: datetime | None = None, limit: int = 200) -> list[str]:
-    """Post the messages that are due, oldest first, one request's in order:
-    a message waits while an earlier one of its request has not gone. Its
-    own session, a commit per message: it runs after the caller's commit."""
+    """Post the messages that are due, oldest first, in order for each request
+    and library: a message waits while an earlier one of its request to the
+    same library has not gone (another library's system being down holds
+    nothing up). Its own session, a commit per message: it runs after the
+    caller's commit."""
     now = now or utcnow()
     timeout = float(current_app.config["ISO18626_TIMEOUT"])
     sent = refused = failed = 0
@@ -665,18 +667,19 @@ def flush(now: datetime | None = None, limit: int = 200) -> list[str]:
     from agreements.models import Partner
 
     with Session(db.engine, expire_on_commit=False) as s:
-        due = s.execute(select(Iso18626Message.id, Iso18626Message.request_id).where(
+        due = s.execute(select(Iso18626Message.id, Iso18626Message.request_id, Iso18626Message.partner_id).where(
             Iso18626Message.direction == OUT, Iso18626Message.state == PENDING)
             .order_by(Iso18626Message.id).limit(limit)).all()
         s.commit()
-        held: set[int] = set()  # requests with a message that did not go: the later ones wait
-        unreachable: set[int] = set()  # partners not reached in this run
-        for message_id, request_id in due:
-            if request_id in held:
+        held: set[tuple] = set()  # (request, library) with a message that did not go: the later ones wait
+        unreachable: set[int] = set()  # libraries not reached in this run
+        for message_id, request_id, partner_id in due:
+            key = (request_id, partner_id)
+            if key in held:
                 continue
             row = s.get(Iso18626Message, message_id)
             if (row.next_attempt_at and as_utc(row.next_attempt_at) > now) or row.partner_id in unreachable:
-                held.add(request_id)
+                held.add(key)
                 continue
             claimed = s.execute(update(Iso18626Message).where(
                 Iso18626Message.id == message_id, Iso18626Message.state == PENDING,
@@ -684,7 +687,7 @@ def flush(now: datetime | None = None, limit: int = 200) -> list[str]:
                 .values(claimed_until=now + timedelta(minutes=10), attempts=Iso18626Message.attempts + 1)).rowcount
             s.commit()
             if not claimed:
-                held.add(request_id)
+                held.add(key)
                 continue
             s.refresh(row)
             partner = s.get(Partner, row.partner_id)
@@ -700,7 +703,7 @@ def flush(now: datetime | None = None, limit: int = 200) -> list[str]:
                 s.commit()
                 failed += 1
                 errors.append(f"{partner.code}: {why}")
-                held.add(request_id)
+                held.add(key)
                 unreachable.add(row.partner_id)
                 log.warning("ISO 18626 message %s to %s not sent: %s", row.id, partner.code, why)
                 continue

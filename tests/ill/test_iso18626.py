@@ -362,3 +362,27 @@ def test_the_partner_page_sets_and_shows_the_iso18626_settings(net, client):
     assert r.status_code == 400 and "iso18626_url" in r.get_data(as_text=True)
     net.session.expire_all()
     assert net.libs["A"].iso18626_url == "https://ill.a.ac.id/iso18626"
+
+
+def test_one_librarys_system_being_down_holds_up_no_other_librarys_messages(iso, remote, app):
+    from ill import housekeeping
+
+    net = iso
+    b_system = RemoteSystem()
+    try:
+        net.libs["A"].iso18626_url = "http://127.0.0.1:9/nobody"
+        net.libs["B"].agency_id, net.libs["B"].iso18626_url = "ISIL:ID-B", b_system.url
+        net.make.commit()
+        rid = net.create().get_json()["id"]
+        with app.app_context():
+            from ill.extensions import db
+
+            housekeeping.run(db.session, clock.today() + timedelta(days=10))  # A never answered
+        assert net.get("home", rid).get_json()["current_lender"] == "B"
+        assert b_system.kinds() == ["request"]  # B is asked, though A's request and Cancel still wait
+        waiting = net.session.scalars(select(Iso18626Message.summary).where(
+            Iso18626Message.partner_id == net.libs["A"].id, Iso18626Message.state == "pending")
+            .order_by(Iso18626Message.id)).all()
+        assert waiting == ["New", "Cancel"]
+    finally:
+        b_system.close()
