@@ -1,29 +1,35 @@
-"""ISO 18626 with partners whose own library system answers requests.
+"""ISO 18626 with partners whose own library system lends and borrows.
 
-A partner with an ``iso18626_url`` (its system's ISO 18626 service) is asked
-in ISO 18626 messages instead of on this service's pages, and answers in
-them:
+A partner with an ``iso18626_url`` (its system's ISO 18626 service) speaks
+in ISO 18626 messages instead of on this service's pages.
 
+As a lender (``on_event``'s second half, ``receive``'s supplyingAgencyMessage):
 - When routing asks such a library, it is sent a ``request``; when the
   request leaves it (no answer in time, closed, a condition rejected) or is
   cancelled, a ``Cancel``.
 - What the borrowing library does goes to it as a ``requestingAgencyMessage``:
   ``Received``, ``ShippedReturn``, ``Renew``, and a ``Notification`` for a
   message, an accepted condition and a book reported lost.
-- Its system answers with ``supplyingAgencyMessage``s, posted to
-  ``POST /api/v1/iso18626`` with an API token of one of that library's
-  librarians (the message then acts as that librarian: the workflow's rules
-  and the partner's tenancy hold as on the pages). Each is turned into the
-  workflow action it names (``STATUS_ACTIONS``) and answered with a
-  confirmation, ``OK`` or ``ERROR`` with the reason.
+- Its system answers with ``supplyingAgencyMessage``s (``STATUS_ACTIONS``).
+
+As a borrower (``_from_borrower``, ``_tell_borrower``): its system sends a
+``request`` of one of the network's libraries, which becomes a loan of the
+library itself asked of that library alone, and ``requestingAgencyMessage``s
+(``BORROWER_STEPS``); the asked library answers on its pages, and each answer
+goes to the system as a ``supplyingAgencyMessage``.
+
+Its messages come to ``POST /api/v1/iso18626`` with an API token of one of
+that library's librarians: a message acts as that librarian, so the
+workflow's rules and the partner's tenancy hold as on the pages. Each is
+answered with a confirmation, ``OK`` or ``ERROR`` with the reason.
 
 Outgoing messages wait in ``iso18626_messages`` and are posted after the
 commit that made them (``requests``; ``ISO18626_TIMEOUT`` seconds) and by the
-tick, in order per request, again with a growing delay while the other
-system cannot be reached. Every message either way is kept and shown on the
-request's page to the staff of both libraries.
+tick, in order per request and library, again with a growing delay while the
+other system cannot be reached. Every message either way is kept and shown
+on the request's page to the staff of both libraries.
 
-Nothing about the patron leaves: the messages carry the title asked, the
+Nothing about a patron leaves: the messages carry the title asked, the
 borrowing library and its address, never the patron's name or card.
 """
 from __future__ import annotations
@@ -80,7 +86,8 @@ class Iso18626Message(db.Model):
     error: Mapped[str] = mapped_column(Text, default="")
     answer: Mapped[str] = mapped_column(Text, default="")  # the confirmation, either way
     # the other system's own number for the request, as its messages give it
-    supplier_request_id: Mapped[str] = mapped_column(String(200), default="")
+    # (a lender's supplyingAgencyRequestId, a borrower's requestingAgencyRequestId)
+    remote_id: Mapped[str] = mapped_column(String(200), default="")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -138,15 +145,15 @@ def _message(kind: str):
     return root, _el(root, kind)
 
 
-def _header(parent, supplier, requester, request_id: int, supplier_request_id: str = "") -> None:
+def _header(parent, supplier, requester, requesting_id: str, supplying_id: str = "") -> None:
     header = _el(parent, "header")
     _agency_el(header, "supplyingAgencyId", supplier)
     _agency_el(header, "requestingAgencyId", requester)
     _el(header, "multipleItemRequestId", "")
     _el(header, "timestamp", _stamp())
-    _el(header, "requestingAgencyRequestId", str(request_id))
-    if supplier_request_id:
-        _el(header, "supplyingAgencyRequestId", supplier_request_id)
+    _el(header, "requestingAgencyRequestId", requesting_id)
+    if supplying_id:
+        _el(header, "supplyingAgencyRequestId", supplying_id)
 
 
 def _text(root) -> str:
@@ -158,7 +165,7 @@ def build_request(session, req) -> str:
     it goes; nothing of the patron."""
     root, msg = _message("request")
     lender, borrower = req.current_lender, req.requester_library
-    _header(msg, lender, borrower, req.id)
+    _header(msg, lender, borrower, str(req.id))
     cite = req.citation or {}
     cluster = req.cluster
     bib = _el(msg, "bibliographicInfo")
@@ -229,9 +236,9 @@ def _lenders_record(session, req) -> str:
         .order_by(SourceRecord.id).limit(1)) or ""
 
 
-def build_requesting(req, lender, action: str, note: str = "", supplier_request_id: str = "") -> str:
+def build_requesting(req, lender, action: str, note: str = "", supplying_id: str = "") -> str:
     root, msg = _message("requestingAgencyMessage")
-    _header(msg, lender, req.requester_library, req.id, supplier_request_id)
+    _header(msg, lender, req.requester_library, str(req.id), supplying_id)
     _el(msg, "action", action)
     if note:
         _el(msg, "note", note[:2000])
@@ -363,16 +370,19 @@ def _finished_with(session, req, partner_id: int, since: int) -> bool:
     return any((d == IN and s in ("Unfilled", "RetryPossible")) or (d == OUT and s == "Cancel") for d, s in rows)
 
 
-def _supplier_request_id(session, req, partner_id: int) -> str:
+def _their_number(session, req, partner_id: int) -> str:
     """The other system's own number for the request, from its latest message that gave one."""
-    return session.scalar(select(Iso18626Message.supplier_request_id).where(
+    return session.scalar(select(Iso18626Message.remote_id).where(
         Iso18626Message.request_id == req.id, Iso18626Message.partner_id == partner_id,
-        Iso18626Message.direction == IN, Iso18626Message.supplier_request_id != "")
+        Iso18626Message.direction == IN, Iso18626Message.remote_id != "")
         .order_by(Iso18626Message.id.desc()).limit(1)) or ""
 
 
 def on_event(session, req, event) -> None:
-    """``workflow.after_transition``: what the event means to a lender's system."""
+    """``workflow.after_transition``: what the event means to the other library's system."""
+    if speaks(req.requester_library):
+        _tell_borrower(session, req, event)
+        return
     action = event.action
     if action in LEAVING:
         last = _last_request_to(session, req)
@@ -386,7 +396,7 @@ def on_event(session, req, event) -> None:
             if speaks(partner):
                 _queue(session, req, partner, "requestingAgencyMessage", "Cancel",
                        build_requesting(req, partner, "Cancel", event.note,
-                                        _supplier_request_id(session, req, partner.id)))
+                                        _their_number(session, req, partner.id)))
     lender = req.current_lender
     if not speaks(lender):
         return
@@ -405,7 +415,7 @@ def on_event(session, req, event) -> None:
         said, note = "Notification", event.note
     if said:
         _queue(session, req, lender, "requestingAgencyMessage", said,
-               build_requesting(req, lender, said, note, _supplier_request_id(session, req, lender.id)))
+               build_requesting(req, lender, said, note, _their_number(session, req, lender.id)))
 
 
 def _notification(req, what: str, note: str) -> str:
@@ -517,9 +527,10 @@ def _plan(msg) -> tuple[str | None, dict, str]:
 
 
 def receive(session, user, body: bytes) -> Answer:
-    """An ISO 18626 message posted by a lender's system, as ``user`` (a
-    librarian of that lender): applied, noted or refused, and always kept
-    when it names a request of that library. Leaves the caller to commit."""
+    """An ISO 18626 message posted by another library's system, as ``user``
+    (a librarian of that library): a lender's supplyingAgencyMessage, or a
+    borrowing library's request or requestingAgencyMessage. Applied, noted or
+    refused, and kept. Leaves the caller to commit."""
     try:
         kind, msg = parse(body)
     except BadMessage as exc:
@@ -532,12 +543,7 @@ def receive(session, user, body: bytes) -> Answer:
         "timestamp": _value(msg, "header", "timestamp"),
     }
     if kind in ("request", "requestingAgencyMessage"):
-        # the network's libraries borrow from each other on this service; a
-        # system outside it asks them there, not in messages
-        return Answer(_confirmation(f"{kind}Confirmation", header, "ERROR", error_type="UnsupportedActionType",
-                                    action=_value(msg, "action"),
-                                    error_value="this service takes supplyingAgencyMessage only: requests to "
-                                                "the network's libraries are made on the service itself"))
+        return _from_borrower(session, user, kind, msg, header, body)
     if kind != "supplyingAgencyMessage":
         return Answer(_confirmation("supplyingAgencyMessageConfirmation", header, "ERROR",
                                     error_type="BadlyFormedMessage", error_value=f"unknown message {kind}"))
@@ -568,7 +574,7 @@ def receive(session, user, body: bytes) -> Answer:
         return refuse("UnrecognisedDataValue", "requestingAgencyId: not the library that made this request")
     row = Iso18626Message(request_id=req.id, partner_id=library.id, direction=IN, kind=kind,
                           body=body.decode("utf-8", "replace") if isinstance(body, bytes) else body, state=NOTED,
-                          supplier_request_id=_value(msg, "header", "supplyingAgencyRequestId")[:200])
+                          remote_id=_value(msg, "header", "supplyingAgencyRequestId")[:200])
     try:
         action, params, row.summary = _plan(msg)
     except BadMessage as exc:
@@ -626,6 +632,253 @@ def _refused(session, row: Iso18626Message, answer: Answer, why: str) -> Answer:
     row.state, row.error, row.answer = REFUSED, why[:2000], answer.body
     session.add(row)
     return answer
+
+
+# --- a library on its own system borrowing from the network's libraries ---------------
+
+
+def _partner_by_agency(session, found: tuple[str, str] | None):
+    from sqlalchemy import func
+
+    from agreements.models import Partner
+
+    if found is None or not found[1]:
+        return None
+    kind, value = found
+    candidates = session.scalars(select(Partner).where(or_(
+        Partner.code == value.upper(), func.upper(Partner.agency_id) == f"{kind}:{value}".upper()))).all()
+    return next((p for p in candidates if _same_agency(found, p)), None)
+
+
+def _request_from(session, library_id: int, their: str) -> int | None:
+    """Our request made by a library's `request` numbered `their` in its system."""
+    return session.scalar(select(Iso18626Message.request_id).where(
+        Iso18626Message.partner_id == library_id, Iso18626Message.direction == IN,
+        Iso18626Message.kind == "request", Iso18626Message.remote_id == their,
+        Iso18626Message.request_id.is_not(None)).limit(1))
+
+
+def _take_request(session, user, msg, header) -> object:
+    """The loan a borrowing library's system asks of one of the network's libraries."""
+    from union_catalog.models import SourceRecord
+
+    from . import openurl, requests_service
+
+    supplier = _partner_by_agency(session, header["supplyingAgencyId"])
+    if supplier is None:
+        raise BadMessage("UnrecognisedDataValue", "supplyingAgencyId: no library of the network has this agency id")
+    if speaks(supplier):
+        raise BadMessage("UnrecognisedDataValue", f"supplyingAgencyId: {supplier.code} answers from its own "
+                                                  "system: send the request there")
+    service = _value(msg, "serviceInfo", "serviceType") or "Loan"
+    if service not in ("Loan", "CopyOrLoan"):
+        raise BadMessage("UnrecognisedDataValue", f"serviceType: {service[:20]}: copies are asked on the "
+                                                  "network's service, which delivers them to the patron")
+    if (_value(msg, "serviceInfo", "requestType") or "New") != "New":
+        raise BadMessage("UnrecognisedDataValue", "requestType: only New is taken")
+    bib = _child(msg, "bibliographicInfo")
+    numbers: dict[str, str] = {}
+    for item in (c for c in (bib if bib is not None else []) if _local(c.tag) == "bibliographicItemId"):
+        code = _value(item, "bibliographicItemIdentifierCode").upper()
+        if code in ("ISBN", "ISSN") and code.lower() not in numbers:
+            numbers[code.lower()] = _value(item, "bibliographicItemIdentifier")
+    year = _value(msg, "publicationInfo", "publicationDate")[:4]
+    citation = {"title": _value(bib, "title"), "author": _value(bib, "author"), "edition": _value(bib, "edition"),
+                "publisher": _value(msg, "publicationInfo", "publisher"),
+                "year": year if year.isdigit() else "", **numbers}
+    cluster_id = None
+    own = _value(bib, "supplierUniqueRecordId")
+    if own:
+        cluster_id = session.scalar(select(SourceRecord.cluster_id).where(
+            SourceRecord.partner_id == supplier.id, SourceRecord.control_number == own[:100],
+            SourceRecord.withdrawn_at.is_(None)).limit(1))
+    if cluster_id is None:
+        found = openurl.record_for(session, numbers.get("isbn", ""), numbers.get("issn", ""))
+        cluster_id = found.id if found is not None else None
+    needed = _day(_value(msg, "serviceInfo", "needBeforeDate"), "needBeforeDate")
+    return requests_service.create_for_library(
+        session, user, supplier.code, cluster_id=cluster_id, citation=citation,
+        needed_by=date.fromisoformat(needed) if needed else None, note=_value(msg, "serviceInfo", "note"),
+        data={"iso18626": header["requestingAgencyRequestId"][:200]})
+
+
+# What the borrowing library's system says, as the workflow's steps; the
+# status each step leads to, so that a word said again changes nothing.
+BORROWER_STEPS = {"Received": ("received",), "ShippedReturn": ("returned", "shipped_return"),
+                  "Cancel": ("cancel",), "Renew": ("renew",), "Notification": ("message",)}
+STEP_RESULT = {"received": "received", "returned": "returned", "shipped_return": "shipped_return",
+               "cancel": "cancelled"}
+
+
+def _from_borrower(session, user, kind: str, msg, header: dict, body) -> Answer:
+    """A borrowing library's system: a `request` of one of the network's
+    libraries, or a requestingAgencyMessage about one it made."""
+    from . import requests_service, workflow
+    from .models import LoanRequest
+
+    said = _value(msg, "action")
+
+    def refuse(error_type: str, value: str, status: int = 200) -> Answer:
+        return Answer(_confirmation(f"{kind}Confirmation", header, "ERROR", action=said,
+                                    error_type=error_type, error_value=value), status)
+
+    library = getattr(user, "library", None)
+    if getattr(user, "role", None) != "librarian" or library is None:
+        return refuse("UnrecognisedDataValue", "the token is not a librarian's of a partner library", 403)
+    if header["requestingAgencyId"] is None or not _same_agency(header["requestingAgencyId"], library):
+        kind_, value = agency(library)
+        return refuse("UnrecognisedDataValue",
+                      f"requestingAgencyId: the token is {library.code}'s, whose agency id is {kind_}:{value}")
+    if not speaks(library):
+        return refuse("UnrecognisedDataValue", f"{library.code} has no ISO 18626 address here to be answered at: "
+                                               "a coordinator gives it on its partner page")
+    their = header["requestingAgencyRequestId"][:200]
+    if not their:
+        return refuse("UnrecognisedDataValue", "requestingAgencyRequestId: the request's number is missing")
+    row = Iso18626Message(partner_id=library.id, direction=IN, kind=kind, state=NOTED, remote_id=their,
+                          body=body.decode("utf-8", "replace") if isinstance(body, bytes) else body,
+                          summary="New" if kind == "request" else said[:60])
+    known = _request_from(session, library.id, their)
+    if kind == "request":
+        if known is None:  # else: the same request again (its confirmation lost): taken once
+            try:
+                with session.begin_nested():
+                    req = _take_request(session, user, msg, header)
+            except BadMessage as exc:
+                return _refused(session, row, refuse(exc.error_type, exc.value), exc.value)
+            except ServiceError as exc:
+                return _refused(session, row, refuse("UnrecognisedDataValue", exc.message), exc.message)
+            known, row.state = req.id, APPLIED
+        row.request_id = known
+    else:
+        if known is None:
+            return _refused(session, row, refuse("UnrecognisedDataValue", f"requestingAgencyRequestId: no request "
+                                                 f"{their[:40]} from {library.code}"), "unknown request")
+        req = session.get(LoanRequest, known)
+        row.request_id = req.id
+        note = _value(msg, "note")
+        if said == "StatusRequest":
+            _status_answer(session, req)
+        elif said not in BORROWER_STEPS:
+            return _refused(session, row, refuse("UnsupportedActionType", f"action: '{said[:40]}' is not taken"),
+                            "unsupported action")
+        else:
+            steps = [step for step in BORROWER_STEPS[said]
+                     if not (workflow.transition(req.status, step) is None and req.status == STEP_RESULT.get(step))]
+            if said == "ShippedReturn" and req.status == "returned":
+                steps = ["shipped_return"]
+            if said == "Notification" and not note:
+                steps = []
+            try:
+                with session.begin_nested():
+                    for step in steps:
+                        params = {"note": note} if note else {}
+                        if step == "message":
+                            params["to"] = "lender"
+                        requests_service.fire(session, user, req, step, params, version=req.version)
+            except ServiceError as exc:
+                return _refused(session, row, refuse("UnrecognisedDataValue", exc.message), exc.message)
+            if steps:
+                row.state = APPLIED
+    answer = Answer(_confirmation(f"{kind}Confirmation", header, "OK", action=said))
+    row.answer = answer.body
+    session.add(row)
+    return answer
+
+
+# The lender's actions here and the status its supplyingAgencyMessage gives.
+LENDER_STATUS = {"expect_to_supply": "ExpectToSupply", "will_supply": "WillSupply", "loaned": "Loaned",
+                 "checked_in": "LoanCompleted", "recall": "Recalled", "settle_lost": "CompletedWithoutReturn"}
+# This service's reasons for not supplying, as ISO 18626's reasonUnfilled.
+REASONS_OUT = {"not_held": "NotHeld", "on_loan": "OnLoan", "not_for_loan": "NotAvailableForILL",
+               "damaged": "Damaged", "missing": "Missing", "policy": "PolicyProblem", "other": "Other"}
+# A request's status here, as the status a StatusRequest is answered with.
+ISO_STATUS = {"new": "RequestReceived", "requested": "RequestReceived", "expect_to_supply": "ExpectToSupply",
+              "will_supply": "WillSupply", "conditional": "ExpectToSupply", "overdue": "Overdue",
+              "completed": "LoanCompleted", "completed_without_return": "CompletedWithoutReturn",
+              "unfilled": "Unfilled", "cancelled": "Cancelled"}
+
+
+def _asked_library(req):
+    """The network's library the request was made of (it stays named when it could not supply)."""
+    if req.current_lender is not None:
+        return req.current_lender
+    asked = [e for e in req.rota if e.asked_on is not None]
+    return max(asked, key=lambda e: (e.round, e.asked_on, e.id)).partner if asked else None
+
+
+def build_supplying(req, supplier, their: str, reason: str, status: str, *, answer: str = "", note: str = "",
+                    unfilled: str = "", condition: str = "", due: date | None = None, shipped: bool = False) -> str:
+    root, msg = _message("supplyingAgencyMessage")
+    _header(msg, supplier, req.requester_library, their, str(req.id))
+    info = _el(msg, "messageInfo")
+    _el(info, "reasonForMessage", reason)
+    if answer:
+        _el(info, "answerYesNo", answer)
+    if note:
+        _el(info, "note", note[:2000])
+    if unfilled:
+        _el(info, "reasonUnfilled", unfilled)
+    state = _el(msg, "statusInfo")
+    _el(state, "status", status)
+    if due:
+        _el(state, "dueDate", _day_time(due))
+    _el(state, "lastChange", _stamp())
+    if shipped or condition:
+        delivery = _el(msg, "deliveryInfo")
+        if shipped:
+            _el(delivery, "dateSent", _stamp())
+            if req.item_barcode:
+                _el(delivery, "itemId", req.item_barcode)
+            if req.shipped_via:
+                _el(delivery, "sentVia", req.shipped_via)
+        if condition:
+            _el(delivery, "loanCondition", condition[:200])
+    return _text(root)
+
+
+def _tell_borrower(session, req, event) -> None:
+    """A lender's answer here, to the borrowing library's system."""
+    action, data = event.action, event.data or {}
+    supplier = _asked_library(req)
+    if supplier is None or action in ("create", "route", "reject_condition", "staff_note"):
+        return
+    args: dict = {}
+    if action == "cancel":
+        reason, status, args = "CancelResponse", "Cancelled", {"answer": "Y"}
+    elif event.to_status == "unfilled" or action == "expire":
+        why = {"no_answer": "no answer in time", "lender_closed": "the library is closed",
+               "expire": "not supplied by the day needed"}.get(action, "")
+        reason, status = "StatusChange", "Unfilled"
+        args = {"unfilled": REASONS_OUT.get(data.get("reason"), "Other"),
+                "note": "; ".join(v for v in (why, event.note) if v)}
+    elif action in LENDER_STATUS:
+        reason, status = "StatusChange", LENDER_STATUS[action]
+        args = {"note": event.note, "due": req.due_date if action in ("loaned", "recall") else None,
+                "shipped": action == "loaned"}
+    elif action == "conditional":
+        reason, status = "Notification", "ExpectToSupply"
+        cost = f" (cost {req.cost})" if req.cost else ""
+        args = {"condition": req.condition, "note": f"{req.condition}{cost}"}
+    elif action == "renew_answer":
+        reason, status = "RenewResponse", "Loaned"
+        args = {"answer": "Y" if data.get("approve") else "N", "due": req.due_date, "note": event.note}
+    elif action == "message" and data.get("to") == "borrowing_library":
+        reason, status, args = "Notification", ISO_STATUS.get(req.status, "Loaned"), {"note": event.note}
+    else:
+        return  # the borrowing library's own doing (received, shipped back ...): its system knows
+    _queue(session, req, req.requester_library, "supplyingAgencyMessage", status if reason == "StatusChange"
+           else reason, build_supplying(req, supplier, _their_number(session, req, req.requester_library_id),
+                                        reason, status, **args))
+
+
+def _status_answer(session, req) -> None:
+    supplier = _asked_library(req)
+    if supplier is not None:
+        status = ISO_STATUS.get(req.status, "Loaned")
+        _queue(session, req, req.requester_library, "supplyingAgencyMessage", "StatusRequestResponse",
+               build_supplying(req, supplier, _their_number(session, req, req.requester_library_id),
+                               "StatusRequestResponse", status, due=req.due_date))
 
 
 # --- sending -----------------------------------------------------------------------

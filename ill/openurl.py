@@ -85,20 +85,27 @@ def prefill(session, args: Mapping[str, str]) -> tuple[dict, object]:
     """The request form's fields from an OpenURL, and the union record it
     names when a loan's valid ISBN (or ISSN) finds exactly one; a number that
     is no ISBN or ISSN finds nothing, and the form stays as the link typed it."""
-    from union_catalog import search, searchtext
-    from union_catalog.models import Cluster
-
     kind, citation, note = parse(args)
     form = {"service": kind, **citation, "note": note}
     if citation.get("issn") and not citation.get("isbn"):
         form["isbn"] = citation["issn"]  # the form's one field for both
-    isbn = searchtext.isbn13(citation.get("isbn") or "")
-    issn = searchtext.issn8(citation.get("issn") or "")
-    if kind != "loan" or not (isbn or issn):
+    if kind != "loan":
         return form, None
+    return form, record_for(session, citation.get("isbn") or "", citation.get("issn") or "")
+
+
+def record_for(session, isbn: str, issn: str = ""):
+    """The one union record a valid ISBN (else ISSN) finds, or None: none, or
+    more than one (a number on several editions names none of them)."""
+    from union_catalog import search, searchtext
+    from union_catalog.models import Cluster
+
+    isbn, issn = searchtext.isbn13(isbn or ""), searchtext.issn8(issn or "")
+    if not (isbn or issn):
+        return None
     asked = {"isbn": isbn} if isbn else {"issn": issn}
     total, ids, _facets = search.Searcher(session, search.Query(**asked, per_page=2)).run()
-    return form, (session.get(Cluster, ids[0]) if total == 1 else None)
+    return session.get(Cluster, ids[0]) if total == 1 else None
 
 
 def _all(args, key) -> list:

@@ -649,6 +649,33 @@ def create(session, user: User, data: dict, day: date | None = None) -> LoanRequ
     return req
 
 
+def create_for_library(session, librarian: User, lender_code: str, *, cluster_id: int | None, citation: dict,
+                       needed_by: date | None = None, note: str = "", day: date | None = None,
+                       data: dict | None = None) -> LoanRequest:
+    """A loan asked by a library itself, of one lender it names: a library on
+    its own system borrowing (ill/iso18626.py), which keeps its patron and
+    its rota there. No patron here; the lender is asked at once, under the
+    rota's own rule (a live agreement, lending not paused, not closed)."""
+    day = day or clock.today()
+    if librarian.role != Role.LIBRARIAN or librarian.library_id is None:
+        raise Forbidden(_("Only a librarian of a partner library can make a request."))
+    citation = _clean_citation({k: str(v)[:CITATION_FIELDS[k]] for k, v in citation.items() if v})
+    if cluster_id is None and not citation.get("title"):
+        raise BadRequest(_("Name the union record (record_id) or, for an item not in the catalogue, describe it "
+                           "(citation.title)."), field="record_id")
+    if needed_by is not None and needed_by < day:
+        raise BadRequest(_("'needed_by' is in the past."), field="needed_by")
+    req = LoanRequest(patron_id=None, requester_library_id=librarian.library_id, cluster_id=cluster_id,
+                      service="loan", status="new", citation=citation, copyright_ack=False, needed_by=needed_by,
+                      note=note[:2000], created_on=day, round=0)
+    session.add(req)
+    _record(session, req, librarian, "create", None, "new", note[:2000], {"service": "loan", **(data or {})})
+    session.flush()
+    _after(session, req, req.events[-1])
+    fire(session, None, req, "route", {"lender": lender_code}, None, day, roles=frozenset({workflow.SYSTEM}))
+    return req
+
+
 # --- queues ---------------------------------------------------------------------------
 
 # What a lender still has to fetch from its shelves: asked, or promised, and not yet sent.

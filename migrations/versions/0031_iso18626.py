@@ -32,7 +32,7 @@ def upgrade():
         sa.Column('state', sa.String(length=10), nullable=False),
         sa.Column('error', sa.Text(), nullable=False),
         sa.Column('answer', sa.Text(), nullable=False),
-        sa.Column('supplier_request_id', sa.String(length=200), nullable=False),
+        sa.Column('remote_id', sa.String(length=200), nullable=False),
         sa.Column('attempts', sa.Integer(), nullable=False),
         sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=True),
         sa.Column('claimed_until', sa.DateTime(timezone=True), nullable=True),

@@ -239,7 +239,8 @@ def test_hostile_or_broken_xml_is_refused_and_nothing_changes(iso):
             b'<ISO18626Message xmlns="' + NS.encode() + b'">&b;</ISO18626Message>')
     for body, why in [(bomb, "DTD"), (b"<ISO18626Message", "not well-formed"),
                       (b"<other/>", "root element"), (f'<ISO18626Message xmlns="{NS}"><request/>'
-                                                      f"</ISO18626Message>".encode(), "supplyingAgencyMessage")]:
+                                                      f"</ISO18626Message>".encode(), "requestingAgencyId"),
+                      (f'<ISO18626Message xmlns="{NS}"><other/></ISO18626Message>'.encode(), "unknown message")]:
         r, answer, error = post(net, "a", body)
         assert answer == "ERROR" and why in error, error
     assert status_of(net, rid) == "requested"
@@ -386,3 +387,143 @@ def test_one_librarys_system_being_down_holds_up_no_other_librarys_messages(iso,
         assert waiting == ["New", "Cancel"]
     finally:
         b_system.close()
+
+
+# --- a library on its own system borrowing from the network's libraries ---------------
+
+
+@pytest.fixture
+def borrower(net, remote):
+    """X borrows from A (under their agreement) from its own system."""
+    x = net.libs["X"]
+    x.agency_id, x.iso18626_url = "ISIL:ID-X", remote.url
+    net.make.commit()
+    return net
+
+
+def requesting(kind: str, their: str, *, supplier="LOCAL:A", requester="ISIL:ID-X", action="", note="",
+               bib: str = "", service: str = "Loan", needed: str = "") -> bytes:
+    s_type, s_value = supplier.split(":")
+    r_type, r_value = requester.split(":")
+    head = (f"<header><supplyingAgencyId><agencyIdType>{s_type}</agencyIdType><agencyIdValue>{s_value}"
+            f"</agencyIdValue></supplyingAgencyId><requestingAgencyId><agencyIdType>{r_type}</agencyIdType>"
+            f"<agencyIdValue>{r_value}</agencyIdValue></requestingAgencyId><multipleItemRequestId/>"
+            f"<timestamp>2026-12-07T10:00:00Z</timestamp><requestingAgencyRequestId>{their}"
+            f"</requestingAgencyRequestId></header>")
+    if kind == "request":
+        inner = (f"{head}<bibliographicInfo>{bib}</bibliographicInfo><serviceInfo><requestType>New</requestType>"
+                 f"<serviceType>{service}</serviceType>"
+                 f"{f'<needBeforeDate>{needed}</needBeforeDate>' if needed else ''}<note>thesis</note>"
+                 f"</serviceInfo>")
+    else:
+        inner = f"{head}<action>{action}</action>{f'<note>{note}</note>' if note else ''}"
+    return f'<ISO18626Message xmlns="{NS}" version="1.2"><{kind}>{inner}</{kind}></ISO18626Message>'.encode()
+
+
+def own_number(net, code: str) -> str:
+    from union_catalog.models import SourceRecord
+
+    return net.session.scalar(select(SourceRecord.control_number).where(
+        SourceRecord.partner_id == net.libs[code].id, SourceRecord.cluster_id == net.cluster.id))
+
+
+def made(net, their: str) -> int | None:
+    return net.session.scalar(select(Iso18626Message.request_id).where(
+        Iso18626Message.kind == "request", Iso18626Message.remote_id == their,
+        Iso18626Message.direction == "in"))
+
+
+def sent_status(remote) -> list[str]:
+    out = []
+    for root in remote.received:
+        msg = root[0]
+        out.append(msg.find(f"{q('statusInfo')}/{q('status')}").text)
+    return out
+
+
+def test_a_library_on_its_own_system_borrows_from_a_network_library(borrower, remote):
+    net = borrower
+    bib = f"<supplierUniqueRecordId>{own_number(net, 'A')}</supplierUniqueRecordId><title>Sejarah Islam</title>"
+    r, answer, error = post(net, "x", requesting("request", "X-501", bib=bib))
+    assert answer == "OK", error
+    rid = made(net, "X-501")
+    body = net.get("a", rid).get_json()
+    assert (body["status"], body["current_lender"], body["requester_library"]) == ("requested", "A", "X")
+    assert body["record_id"] == net.cluster.id and body["patron"] is None
+    # the same request again (its confirmation lost on the way): taken once
+    r, answer, _ = post(net, "x", requesting("request", "X-501", bib=bib))
+    assert answer == "OK" and net.session.scalar(select(Iso18626Message.id).where(
+        Iso18626Message.request_id != rid, Iso18626Message.kind == "request")) is None
+
+    assert net.act("a", rid, "will_supply").status_code == 200
+    from union_catalog.models import Item
+
+    barcode = net.session.scalar(select(Item.barcode).where(Item.barcode.like("A-%")).limit(1))
+    assert net.act("a", rid, "loaned", barcode=barcode, courier="JNE").status_code == 200
+    assert sent_status(remote) == ["WillSupply", "Loaned"]
+    loaned = remote.received[-1][0]
+    header = loaned.find(q("header"))
+    assert header.find(q("requestingAgencyRequestId")).text == "X-501"
+    assert header.find(q("supplyingAgencyRequestId")).text == str(rid)
+    assert header.find(f"{q('supplyingAgencyId')}/{q('agencyIdValue')}").text == "A"
+    assert loaned.find(f"{q('deliveryInfo')}/{q('itemId')}").text == barcode
+    assert loaned.find(f"{q('statusInfo')}/{q('dueDate')}") is not None
+
+    for action, want in (("Received", "received"), ("Received", "received"), ("ShippedReturn", "shipped_return")):
+        r, answer, error = post(net, "x", requesting("requestingAgencyMessage", "X-501", action=action))
+        assert answer == "OK", error
+        assert net.get("a", rid).get_json()["status"] == want
+    assert net.act("a", rid, "checked_in").status_code == 200
+    assert sent_status(remote)[-1] == "LoanCompleted"
+
+
+def test_a_network_library_that_cannot_supply_or_a_cancel_is_told_to_the_borrowers_system(borrower, remote):
+    net = borrower
+    post(net, "x", requesting("request", "X-1", bib="<title>Sejarah Islam di Nusantara</title>"))
+    rid = made(net, "X-1")
+    assert net.act("a", rid, "unfilled", reason="on_loan").status_code == 200
+    assert net.get("a", rid).get_json()["status"] == "unfilled"
+    unfilled = remote.received[-1][0]
+    assert unfilled.find(f"{q('messageInfo')}/{q('reasonUnfilled')}").text == "OnLoan"
+    post(net, "x", requesting("request", "X-2", bib="<title>Sejarah Islam di Nusantara</title>"))
+    rid2 = made(net, "X-2")
+    r, answer, error = post(net, "x", requesting("requestingAgencyMessage", "X-2", action="Cancel", note="found"))
+    assert answer == "OK", error
+    assert net.get("a", rid2).get_json()["status"] == "cancelled"
+    cancelled = remote.received[-1][0]
+    assert cancelled.find(f"{q('messageInfo')}/{q('reasonForMessage')}").text == "CancelResponse"
+    assert cancelled.find(f"{q('messageInfo')}/{q('answerYesNo')}").text == "Y"
+    r, answer, error = post(net, "x", requesting("requestingAgencyMessage", "X-2", action="StatusRequest"))
+    assert answer == "OK" and sent_status(remote)[-1] == "Cancelled"
+
+
+def test_what_cannot_be_taken_from_a_borrowers_system_is_refused_and_nothing_is_made(borrower):
+    net = borrower
+    title = "<title>Sejarah Islam di Nusantara</title>"
+    for body, who, why in [
+        (requesting("request", "X-9", supplier="LOCAL:D", bib=title), "x", "no cooperation agreement"),
+        (requesting("request", "X-9", supplier="ISIL:ID-NOPE", bib=title), "x", "no library of the network"),
+        (requesting("request", "X-9", bib=title, service="Copy"), "x", "copies"),
+        (requesting("request", "X-9", bib=""), "x", "citation.title"),
+        (requesting("request", "X-9", bib=title, needed="2001-01-01"), "x", "needed_by"),
+        (requesting("request", "X-9", bib=title), "a", "requestingAgencyId"),
+        (requesting("requestingAgencyMessage", "X-404", action="Received"), "x", "no request X-404"),
+    ]:
+        r, answer, error = post(net, who, body)
+        assert answer == "ERROR" and why in error, (why, error)
+    assert made(net, "X-9") is None
+    from ill.models import LoanRequest
+
+    assert net.session.scalar(select(LoanRequest.id)) is None
+    # a loan not yet shipped cannot be received, and stays as it was
+    post(net, "x", requesting("request", "X-10", bib=title))
+    rid = made(net, "X-10")
+    r, answer, error = post(net, "x", requesting("requestingAgencyMessage", "X-10", action="Received"))
+    assert answer == "ERROR" and net.get("a", rid).get_json()["status"] == "requested"
+    r, answer, error = post(net, "x", requesting("requestingAgencyMessage", "X-10", action="ShippedForward"))
+    assert answer == "ERROR" and "not taken" in error
+    # a library with no ISO 18626 address has nowhere to be answered
+    net.libs["X"].iso18626_url = ""
+    net.make.commit()
+    r, answer, error = post(net, "x", requesting("request", "X-11", bib=title))
+    assert answer == "ERROR" and "no ISO 18626 address" in error
