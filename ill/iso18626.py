@@ -380,7 +380,7 @@ def _their_number(session, req, partner_id: int) -> str:
 
 def on_event(session, req, event) -> None:
     """``workflow.after_transition``: what the event means to the other library's system."""
-    if speaks(req.requester_library):
+    if speaks(req.requester_library) and _made_by_system(session, req):
         _tell_borrower(session, req, event)
         return
     action = event.action
@@ -648,6 +648,14 @@ def _partner_by_agency(session, found: tuple[str, str] | None):
     candidates = session.scalars(select(Partner).where(or_(
         Partner.code == value.upper(), func.upper(Partner.agency_id) == f"{kind}:{value}".upper()))).all()
     return next((p for p in candidates if _same_agency(found, p)), None)
+
+
+def _made_by_system(session, req) -> bool:
+    """Whether the borrowing library's system made the request (its patrons
+    may make theirs here too, which its system knows nothing of)."""
+    return session.scalar(select(Iso18626Message.id).where(
+        Iso18626Message.request_id == req.id, Iso18626Message.partner_id == req.requester_library_id,
+        Iso18626Message.direction == IN, Iso18626Message.kind == "request").limit(1)) is not None
 
 
 def _request_from(session, library_id: int, their: str) -> int | None:

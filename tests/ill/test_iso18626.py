@@ -527,3 +527,12 @@ def test_what_cannot_be_taken_from_a_borrowers_system_is_refused_and_nothing_is_
     net.make.commit()
     r, answer, error = post(net, "x", requesting("request", "X-11", bib=title))
     assert answer == "ERROR" and "no ISO 18626 address" in error
+
+
+def test_a_request_its_patron_makes_here_is_not_told_to_the_librarys_own_system(borrower, remote):
+    net = borrower
+    rid = net.create(who="xpatron").get_json()["id"]
+    body = net.get("xpatron", rid).get_json()
+    assert body["current_lender"] == "A"
+    assert net.act("a", rid, "will_supply").status_code == 200
+    assert remote.received == []  # X's system made none of it
