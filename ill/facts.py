@@ -26,7 +26,7 @@ RATEABLE_STATES = ("returned", "shipped_return", "completed", "completed_without
                    "unfilled")
 # Lender outcomes of a rota entry that count as asked and answered.
 SUPPLIED = "supplied"
-NOT_SUPPLIED = ("unfilled", "no_answer", "condition_rejected")
+NOT_SUPPLIED = ("unfilled", "no_answer", "condition_rejected", "refused")
 
 
 @dataclass(frozen=True)

@@ -915,76 +915,127 @@ def backoff(attempts: int) -> timedelta:
     return mail_backoff(attempts)
 
 
+@dataclass
+class _Tally:
+    sent: int = 0
+    refused: int = 0
+    failed: int = 0
+    passed_on: int = 0
+    errors: list = None
+
+    def lines(self) -> list[str]:
+        errors = "; ".join((self.errors or [])[:3])
+        out = []
+        if self.sent:
+            out.append(f"{self.sent} message(s) sent")
+        if self.refused:
+            out.append(f"{self.refused} message(s) refused by the other system: {errors}")
+        if self.failed:
+            out.append(f"{self.failed} message(s) not sent, will retry: {errors}")
+        if self.passed_on:
+            out.append(f"{self.passed_on} request(s) passed on from a library whose system refused them")
+        return out
+
+
 def flush(now: datetime | None = None, limit: int = 200) -> list[str]:
     """Post the messages that are due, oldest first, in order for each request
     and library: a message waits while an earlier one of its request to the
     same library has not gone (another library's system being down holds
-    nothing up). Its own session, a commit per message: it runs after the
+    nothing up). A ``request`` its system refuses passes the request on to
+    the next library at once (``lender_refused``): that library will not
+    answer. Its own session, a commit per message: it runs after the
     caller's commit."""
     now = now or utcnow()
-    timeout = float(current_app.config["ISO18626_TIMEOUT"])
-    sent = refused = failed = 0
-    errors: list[str] = []
+    tally = _Tally(errors=[])
+    with Session(db.engine, expire_on_commit=False) as s:
+        for _round in range(3):  # a request passed on may have a message for its next library
+            if not _flush_round(s, now, limit, tally):
+                break
+    if tally.passed_on:
+        from .notify import flush_outbox
+
+        flush_outbox()  # what the passing on told people
+    return tally.lines()
+
+
+def _flush_round(s, now: datetime, limit: int, tally: _Tally) -> int:
+    """One pass over the due messages; how many requests it passed on."""
     from agreements.models import Partner
 
-    with Session(db.engine, expire_on_commit=False) as s:
-        due = s.execute(select(Iso18626Message.id, Iso18626Message.request_id, Iso18626Message.partner_id).where(
-            Iso18626Message.direction == OUT, Iso18626Message.state == PENDING)
-            .order_by(Iso18626Message.id).limit(limit)).all()
+    timeout = float(current_app.config["ISO18626_TIMEOUT"])
+    passed_on = 0
+    due = s.execute(select(Iso18626Message.id, Iso18626Message.request_id, Iso18626Message.partner_id).where(
+        Iso18626Message.direction == OUT, Iso18626Message.state == PENDING)
+        .order_by(Iso18626Message.id).limit(limit)).all()
+    s.commit()
+    held: set[tuple] = set()  # (request, library) with a message that did not go: the later ones wait
+    unreachable: set[int] = set()  # libraries not reached in this run
+    for message_id, request_id, partner_id in due:
+        key = (request_id, partner_id)
+        if key in held:
+            continue
+        row = s.get(Iso18626Message, message_id)
+        if (row.next_attempt_at and as_utc(row.next_attempt_at) > now) or row.partner_id in unreachable:
+            held.add(key)
+            continue
+        claimed = s.execute(update(Iso18626Message).where(
+            Iso18626Message.id == message_id, Iso18626Message.state == PENDING,
+            or_(Iso18626Message.claimed_until.is_(None), Iso18626Message.claimed_until < now))
+            .values(claimed_until=now + timedelta(minutes=10), attempts=Iso18626Message.attempts + 1)).rowcount
         s.commit()
-        held: set[tuple] = set()  # (request, library) with a message that did not go: the later ones wait
-        unreachable: set[int] = set()  # libraries not reached in this run
-        for message_id, request_id, partner_id in due:
-            key = (request_id, partner_id)
-            if key in held:
-                continue
-            row = s.get(Iso18626Message, message_id)
-            if (row.next_attempt_at and as_utc(row.next_attempt_at) > now) or row.partner_id in unreachable:
-                held.add(key)
-                continue
-            claimed = s.execute(update(Iso18626Message).where(
-                Iso18626Message.id == message_id, Iso18626Message.state == PENDING,
-                or_(Iso18626Message.claimed_until.is_(None), Iso18626Message.claimed_until < now))
-                .values(claimed_until=now + timedelta(minutes=10), attempts=Iso18626Message.attempts + 1)).rowcount
+        if not claimed:
+            held.add(key)
+            continue
+        s.refresh(row)
+        partner = s.get(Partner, row.partner_id)
+        try:
+            if not partner.iso18626_url:
+                raise SendError(f"{partner.code} has no ISO 18626 address any more")
+            answer = _post(partner.iso18626_url, row.body, timeout)
+            status, error = read_confirmation(answer)
+        except (SendError, BadMessage) as exc:
+            why = str(exc) if isinstance(exc, SendError) else f"the answer is not a confirmation: {exc}"
+            row.error, row.claimed_until = why[:2000], None
+            row.next_attempt_at = now + backoff(row.attempts)
             s.commit()
-            if not claimed:
-                held.add(key)
-                continue
-            s.refresh(row)
-            partner = s.get(Partner, row.partner_id)
-            try:
-                if not partner.iso18626_url:
-                    raise SendError(f"{partner.code} has no ISO 18626 address any more")
-                answer = _post(partner.iso18626_url, row.body, timeout)
-                status, error = read_confirmation(answer)
-            except (SendError, BadMessage) as exc:
-                why = str(exc) if isinstance(exc, SendError) else f"the answer is not a confirmation: {exc}"
-                row.error, row.claimed_until = why[:2000], None
-                row.next_attempt_at = now + backoff(row.attempts)
-                s.commit()
-                failed += 1
-                errors.append(f"{partner.code}: {why}")
-                held.add(key)
-                unreachable.add(row.partner_id)
-                log.warning("ISO 18626 message %s to %s not sent: %s", row.id, partner.code, why)
-                continue
-            row.answer = answer.decode("utf-8", "replace")[:20000]
-            row.state, row.error = (SENT, "") if status == "OK" else (REFUSED, error[:2000])
-            row.sent_at, row.claimed_until, row.next_attempt_at = utcnow(), None, None
-            s.commit()
-            if status == "OK":
-                sent += 1
-            else:
-                refused += 1
-                errors.append(f"{partner.code} refused message {row.id}: {error}")
-    lines = []
-    if sent:
-        lines.append(f"{sent} message(s) sent")
-    if refused:
-        lines.append(f"{refused} message(s) refused by the other system: {'; '.join(errors[:3])}")
-    if failed:
-        lines.append(f"{failed} message(s) not sent, will retry: {'; '.join(errors[:3])}")
-    return lines
+            tally.failed += 1
+            tally.errors.append(f"{partner.code}: {why}")
+            held.add(key)
+            unreachable.add(row.partner_id)
+            log.warning("ISO 18626 message %s to %s not sent: %s", row.id, partner.code, why)
+            continue
+        row.answer = answer.decode("utf-8", "replace")[:20000]
+        row.state, row.error = (SENT, "") if status == "OK" else (REFUSED, error[:2000])
+        row.sent_at, row.claimed_until, row.next_attempt_at = utcnow(), None, None
+        s.commit()
+        if status == "OK":
+            tally.sent += 1
+            continue
+        tally.refused += 1
+        tally.errors.append(f"{partner.code} refused message {row.id}: {error}")
+        if row.kind == "request" and _pass_on(s, row):
+            passed_on += 1
+    tally.passed_on += passed_on
+    return passed_on
+
+
+def _pass_on(s, row: Iso18626Message) -> bool:
+    """The request its lender's system refused goes to the next library (or
+    becomes unfilled), as the tick would do once it had not answered."""
+    from . import requests_service, workflow
+    from .models import LoanRequest
+
+    req = s.get(LoanRequest, row.request_id)
+    if req is None or req.status != "requested" or req.current_lender_id != row.partner_id:
+        return False  # it has moved on already
+    try:
+        requests_service.fire(s, None, req, "lender_refused", {"note": row.error[:500]},
+                              roles=frozenset({workflow.SYSTEM}))
+        s.commit()
+    except ServiceError:
+        s.rollback()
+        return False
+    return True
 
 
 def tick(session, day: date) -> list[str]:

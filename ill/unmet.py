@@ -101,6 +101,8 @@ def unmet(session, since: date, until: date, library_ids: list[int] | None) -> l
             by_request[rid].reasons["declined", detail or "other"] += 1
         elif outcome == "no_answer":
             by_request[rid].reasons["no_answer", ""] += 1
+        elif outcome == "refused":
+            by_request[rid].reasons["refused", ""] += 1
         elif outcome == "closed":
             by_request[rid].reasons["excluded", "closed"] += 1
         elif outcome == "excluded" and code not in ("own_library", "rota_full"):
@@ -123,6 +125,8 @@ def say_reason(reason: tuple[str, str]) -> str:
         return _("a lender said: %(why)s", why=str(UNFILLED_LABELS.get(code, code)))
     if kind == "no_answer":
         return _("a lender did not answer in time")
+    if kind == "refused":
+        return _("a lender's own system refused the request")
     if kind == "excluded":
         # counted over many requests: the reason without the day or volume of each
         generic = {"paused": _("lending paused"), "closed": _("closed"),

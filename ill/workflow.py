@@ -435,6 +435,8 @@ MACHINE: dict[str, dict[str, Transition]] = {
         "no_answer": T(NEXT_LENDER, SYSTEM, effect=_advance("no_answer")),
         # its lender closed (closed days of its own) before answering: passed on at once
         "lender_closed": T(NEXT_LENDER, SYSTEM, effect=_advance("closed")),
+        # its own system refused the ISO 18626 request (ill/iso18626.py): it will not answer
+        "lender_refused": T(NEXT_LENDER, SYSTEM, effect=_advance("refused")),
         "cancel": _cancel,
         "expire": _expire,
     },
@@ -592,6 +594,7 @@ ACTION_LABELS = {
     "settle_lost": _l("Settle the loss"),
     "message": _l("Send a message"),
     "lender_closed": _l("Passed on: the library asked is closed"),
+    "lender_refused": _l("Passed on: the library's system refused the request"),
     "staff_note": _l("A note for our own staff"),
     "create": _l("Requested"),
 }
@@ -604,6 +607,7 @@ OUTCOME_LABELS = {
     "unfilled": _l("could not supply"),
     "no_answer": _l("did not answer in time"),
     "closed": _l("closed: passed on"),
+    "refused": _l("its system refused the request"),
     "condition_rejected": _l("condition rejected"),
     "cancelled": _l("request cancelled"),
     "not_asked": _l("not asked"),

@@ -316,12 +316,24 @@ def test_messages_wait_while_the_other_system_is_down_and_go_in_order(iso, remot
     assert remote.kinds() == ["request", "requestingAgencyMessage:Received"]
 
 
-def test_a_refusal_by_the_other_system_is_kept_and_shown(iso, remote, client):
+def test_a_refusal_by_the_other_system_is_kept_shown_and_the_next_library_asked_at_once(iso, remote, client):
     net = iso
     remote.refuse = "unknown requesting agency"
     rid = net.create().get_json()["id"]
     row = net.session.scalar(select(Iso18626Message).where(Iso18626Message.request_id == rid))
     assert row.state == "refused" and "unknown requesting agency" in row.error
+    # A's system will never answer it: B is asked now, not after A's three days
+    body = net.get("home", rid).get_json()
+    assert body["current_lender"] == "B"
+    a_row = next(r for r in body["rota"] if r["library"] == "A")
+    assert a_row["outcome"] == "refused"
+    assert body["events"][-1]["action"] == "lender_refused"
+    assert "unknown requesting agency" in body["events"][-1]["note"]
+    from ill import facts
+
+    today = clock.today()
+    counted = facts.partner_facts(net.session, today, today, [net.libs["A"].id])[net.libs["A"].id]
+    assert (counted.asked, counted.not_supplied) == (1, 1)  # held against A, as a refusal is A's
     shown = net.get("home", rid).get_json()["iso18626"]
     assert [(m["kind"], m["state"], m["library"]) for m in shown] == [("request", "refused", "A")]
     assert "unknown requesting agency" in shown[0]["error"]
