@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import logging
 import xml.etree.ElementTree as ET  # noqa: S405 - builds messages; parsing is defusedxml's
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from defusedxml import DefusedXmlException
@@ -921,10 +921,10 @@ class _Tally:
     refused: int = 0
     failed: int = 0
     passed_on: int = 0
-    errors: list = None
+    errors: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
-        errors = "; ".join((self.errors or [])[:3])
+        errors = "; ".join(self.errors[:3])
         out = []
         if self.sent:
             out.append(f"{self.sent} message(s) sent")
@@ -946,7 +946,7 @@ def flush(now: datetime | None = None, limit: int = 200) -> list[str]:
     answer. Its own session, a commit per message: it runs after the
     caller's commit."""
     now = now or utcnow()
-    tally = _Tally(errors=[])
+    tally = _Tally()
     with Session(db.engine, expire_on_commit=False) as s:
         for _round in range(3):  # a request passed on may have a message for its next library
             if not _flush_round(s, now, limit, tally):
