@@ -5,7 +5,8 @@ load balancer to ask every minute.
   one this code was written for (``flask --app ill db upgrade`` was not run
   after an update).
 - 200 ``degraded``: it works, but something waits that should not: mail
-  that the server keeps refusing, uploaded imports nobody runs (no
+  that the server keeps refusing, ISO 18626 messages another library's
+  system has not taken for an hour, uploaded imports nobody runs (no
   ``catalog worker`` where the web does not run them), a schema made without
   migrations. Each is said in ``warnings``.
 - 200 ``ok``.
@@ -79,6 +80,17 @@ def check(session) -> tuple[dict, int]:
         select(func.count(), func.count().filter(failed), func.min(OutboxMail.created_at).filter(failed))
         .where(*unsent)).one()
     mail = {"waiting": waiting, "failing": failing, "oldest_failing_minutes": _age_minutes(oldest_failing)}
+    # ISO 18626 messages to other libraries' systems (a schema behind may not have them yet)
+    iso = {"waiting": 0, "failing": 0, "oldest_failing_minutes": None}
+    iso_oldest = None
+    if schema["state"] != "behind":
+        from .iso18626 import OUT, PENDING, Iso18626Message
+
+        tried = Iso18626Message.attempts > 0
+        iso["waiting"], iso["failing"], iso_oldest = session.execute(
+            select(func.count(), func.count().filter(tried), func.min(Iso18626Message.created_at).filter(tried))
+            .where(Iso18626Message.direction == OUT, Iso18626Message.state == PENDING)).one()
+        iso["oldest_failing_minutes"] = _age_minutes(iso_oldest)
     runs = {status: (n, oldest) for status, n, oldest in session.execute(
         select(ImportRun.status, func.count(), func.min(ImportRun.created_at))
         .where(ImportRun.status.in_(("queued", "running"))).group_by(ImportRun.status))}
@@ -93,11 +105,14 @@ def check(session) -> tuple[dict, int]:
     if oldest_failing is not None and utcnow() - as_utc(oldest_failing) > MAIL_LATE:
         warnings.append(f"{mail['failing']} mails could not be sent for over an hour: see `flask --app ill mail "
                         "queue` for the server's answer.")
+    if iso_oldest is not None and utcnow() - as_utc(iso_oldest) > MAIL_LATE:
+        warnings.append(f"{iso['failing']} ISO 18626 messages could not be delivered to another library's system "
+                        "for over an hour: each request's page says what was answered.")
     if imports["oldest_queued_minutes"] is not None and \
             imports["oldest_queued_minutes"] * 60 > IMPORT_LATE.total_seconds():
         warnings.append(f"{imports['queued']} imports wait, the oldest for {imports['oldest_queued_minutes']} "
                         "minutes: is `flask --app ill catalog worker` running?")
-    checks = {"database": {"state": "ok"}, "schema": schema, "mail": mail, "imports": imports}
+    checks = {"database": {"state": "ok"}, "schema": schema, "mail": mail, "iso18626": iso, "imports": imports}
     if schema["state"] == "behind":
         return {"status": "failing", "checks": checks,
                 "warnings": ["The database's schema is not this code's: run `flask --app ill db upgrade`.",

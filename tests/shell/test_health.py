@@ -12,6 +12,7 @@ from flask_migrate import downgrade, upgrade
 from ill import create_app, notify
 from ill.accounts import utcnow
 from ill.extensions import db
+from ill.iso18626 import Iso18626Message
 from union_catalog.models import ImportRun
 
 from .test_migrations import empty_database  # noqa: F401  (a fixture)
@@ -23,6 +24,7 @@ def test_a_test_database_answers_but_was_not_made_by_migrations(client):
     body = resp.get_json()
     assert body["status"] == "degraded" and body["checks"]["schema"]["state"] == "unmanaged"
     assert body["checks"]["mail"] == {"waiting": 0, "failing": 0, "oldest_failing_minutes": None}
+    assert body["checks"]["iso18626"] == {"waiting": 0, "failing": 0, "oldest_failing_minutes": None}
     assert body["checks"]["imports"] == {"queued": 0, "running": 0, "oldest_queued_minutes": None}
     assert any("db upgrade" in w for w in body["warnings"])
 
@@ -36,8 +38,15 @@ def test_mail_refused_for_an_hour_and_imports_nobody_runs_are_warned_of(client, 
     session.add(notify.OutboxMail(to_addr="b@example.org", subject="s", body="b", locale="en",
                                   next_attempt_at=utcnow()))
     session.add(ImportRun(partner_id=lib.id, filename="x.mrc", status="queued", created_at=long_ago))
+    session.add(Iso18626Message(partner_id=lib.id, direction="out", kind="request", summary="New", body="<x/>",
+                                state="pending", attempts=4, created_at=long_ago, error="not reached"))
+    session.add(Iso18626Message(partner_id=lib.id, direction="out", kind="request", summary="New", body="<x/>",
+                                state="sent", attempts=1, created_at=long_ago))
     session.commit()
     body = client.get("/health").get_json()
+    iso = body["checks"]["iso18626"]
+    assert (iso["waiting"], iso["failing"]) == (1, 1) and iso["oldest_failing_minutes"] >= 119
+    assert any("1 ISO 18626 messages could not be delivered" in w for w in body["warnings"])
     assert body["checks"]["mail"]["waiting"] == 2 and body["checks"]["mail"]["failing"] == 1
     assert body["checks"]["mail"]["oldest_failing_minutes"] >= 119
     assert body["checks"]["imports"]["queued"] == 1
