@@ -1054,6 +1054,54 @@ def to_dict(m: Iso18626Message) -> dict:
             "sent_at": m.sent_at.isoformat() if m.sent_at else None}
 
 
+def waiting(session, limit: int = 200) -> list[Iso18626Message]:
+    return list(session.scalars(select(Iso18626Message).where(
+        Iso18626Message.direction == OUT, Iso18626Message.state == PENDING)
+        .order_by(Iso18626Message.id).limit(limit)))
+
+
+def _cli(app) -> None:
+    import json
+
+    import click
+    from flask.cli import AppGroup
+
+    group = AppGroup("iso18626", help="ISO 18626 messages to other libraries' systems: what waits to go.")
+
+    @group.command("flush")
+    @click.option("--all", "everything", is_flag=True, help="Try now even messages whose next attempt is later.")
+    def flush_command(everything):
+        """Post the messages that are due (the tick does this too)."""
+        if everything:
+            db.session.execute(update(Iso18626Message).where(
+                Iso18626Message.direction == OUT, Iso18626Message.state == PENDING).values(next_attempt_at=None))
+            db.session.commit()
+        lines = flush()
+        for line in lines or ["nothing to send"]:
+            click.echo(line)
+        if any("not sent" in line for line in lines):
+            raise SystemExit(1)
+
+    @group.command("queue")
+    @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+    def queue_command(fmt):
+        """List the messages not delivered yet, with their attempts and last error."""
+        rows = [{"id": m.id, "request_id": m.request_id, "library": m.partner.code, "kind": m.kind,
+                 "summary": m.summary, "attempts": m.attempts, "error": m.error,
+                 "next_attempt_at": as_utc(m.next_attempt_at).isoformat() if m.next_attempt_at else None}
+                for m in waiting(db.session)]
+        if fmt == "json":
+            click.echo(json.dumps(rows, indent=2))
+            return
+        for r in rows:
+            click.echo(f"{r['id']:>6} #{r['request_id']:<6} {r['library']:<10} {r['kind']}:{r['summary']} "
+                       f"{r['attempts']:>2}" + (f"  [{r['error']}]" if r["error"] else ""))
+        if not rows:
+            click.echo("no message waiting")
+
+    app.cli.add_command(group)
+
+
 _listening = False
 
 
@@ -1062,6 +1110,7 @@ def init_app(app) -> None:
     if not _listening:
         outbox.send_after_commit(PENDING_FLAG, "ISO18626_SEND_ON_COMMIT", flush, "ISO 18626 messages")
         _listening = True
+    _cli(app)
     from . import workflow
 
     if on_event not in workflow.after_transition:

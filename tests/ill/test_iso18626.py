@@ -548,3 +548,19 @@ def test_a_request_its_patron_makes_here_is_not_told_to_the_librarys_own_system(
     assert body["current_lender"] == "A"
     assert net.act("a", rid, "will_supply").status_code == 200
     assert remote.received == []  # X's system made none of it
+
+
+def test_the_command_line_lists_what_waits_and_posts_it(iso, remote, runner):
+    net = iso
+    url = remote.url
+    net.libs["A"].iso18626_url = "http://127.0.0.1:9/nobody"
+    net.make.commit()
+    rid = net.create().get_json()["id"]
+    out = runner.invoke(args=["iso18626", "queue"]).output
+    assert f"#{rid}" in out and "A" in out and "request:New" in out and "not reached" in out
+    assert runner.invoke(args=["iso18626", "flush"]).output.strip() == "nothing to send"  # it waits its delay
+    net.libs["A"].iso18626_url = url
+    net.make.commit()
+    result = runner.invoke(args=["iso18626", "flush", "--all"])
+    assert result.exit_code == 0 and "1 message(s) sent" in result.output
+    assert runner.invoke(args=["iso18626", "queue", "--format", "json"]).output.strip() == "[]"
