@@ -55,7 +55,6 @@ log = logging.getLogger(__name__)
 
 NS = "http://illtransactions.org/2013/iso18626"
 VERSION = "1.2"
-ET.register_namespace("ill", NS)
 
 OUT, IN = "out", "in"
 PENDING_FLAG = "ill_iso18626_pending"  # a session queued messages: post them after its commit
@@ -141,7 +140,7 @@ def _agency_el(parent, name: str, partner) -> None:
 
 
 def _message(kind: str):
-    root = ET.Element(f"{{{NS}}}ISO18626Message", {f"{{{NS}}}version": VERSION})
+    root = ET.Element(f"{{{NS}}}ISO18626Message")
     return root, _el(root, kind)
 
 
@@ -156,8 +155,17 @@ def _header(parent, supplier, requester, requesting_id: str, supplying_id: str =
         _el(header, "supplyingAgencyRequestId", supplying_id)
 
 
+_ROOT = f'<ISO18626Message xmlns="{NS}">'
+
+
 def _text(root) -> str:
-    return ET.tostring(root, encoding="unicode", xml_declaration=False)
+    """The message as text: the standard's namespace the default one, and
+    its version as ill:version. ElementTree's registry of prefixes is global
+    (the SRU server gives "ill" another namespace), so none is relied on."""
+    text = ET.tostring(root, encoding="unicode", default_namespace=NS)
+    if not text.startswith(_ROOT):
+        raise RuntimeError(f"unexpected serialisation: {text[:80]}")
+    return f'<ISO18626Message xmlns="{NS}" xmlns:ill="{NS}" ill:version="{VERSION}">' + text[len(_ROOT):]
 
 
 def build_request(session, req) -> str:
