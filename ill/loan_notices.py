@@ -69,6 +69,12 @@ def on_event(session, req, event) -> None:
         notify.notify_library(session, req.current_lender_id, "renewal_asked", **base,
                               requester=name_of(req.requester_library), due_date=req.due_date, wanted=req.renewal_due,
                               dedupe_key=f"renewal_asked:{req.id}:{event.id}")
+        if patron is not None and event.actor_id == patron.id:
+            # the book is the borrowing library's charge: it hears its patron asked, not only the answer
+            notify.notify_library(session, req.requester_library_id, "renewal_asked_by_patron", **base,
+                                  patron=name_of(patron), lender=name_of(req.current_lender),
+                                  due_date=req.due_date, wanted=req.renewal_due,
+                                  dedupe_key=f"renewal_asked_by_patron:{req.id}:{event.id}")
     elif action == "renew_answer":
         approved = bool((event.data or {}).get("approve"))
         answer = {**base, "approved": approved, "due_date": req.due_date, "lender": name_of(req.current_lender),

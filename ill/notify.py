@@ -76,6 +76,9 @@ MESSAGES: dict[str, Kind] = {
     "renewal_asked": Kind(
         _l("Renewal asked for request #%(request_id)s"), "mail/renewal_asked.txt",
         _l("A borrowing library asks to renew a loan"), LIBRARIAN),
+    "renewal_asked_by_patron": Kind(
+        _l("Your patron asked to renew request #%(request_id)s"), "mail/renewal_asked_by_patron.txt",
+        _l("A patron of my library asks the lender to renew a loan"), LIBRARIAN),
     "request_cancelled": Kind(
         _l("Request #%(request_id)s was cancelled"), "mail/request_cancelled.txt",
         _l("A request in my library's queue is cancelled"), LIBRARIAN),

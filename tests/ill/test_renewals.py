@@ -37,6 +37,9 @@ def test_the_patron_asks_for_one_more_loan_period_and_hears_the_answer(net):
     assert asked["renewal_due"] == (due + timedelta(days=21)).isoformat()  # A's loan period
     (to_lender,) = _told(net, "renewal_asked")
     assert to_lender.user_id == net.users["a"].id
+    # the book is the borrowing library's charge: it hears that its patron asked
+    (to_home,) = _told(net, "renewal_asked_by_patron")
+    assert to_home.user_id == net.users["home"].id and "Siti" in to_home.body and "Perpustakaan A" in to_home.body
     # the lender agrees: the patron and the borrowing library hear the new due date
     assert net.act("a", rid, "renew_answer", approve=True).status_code == 200
     (patron,) = _told(net, "renewal_answered")
@@ -71,3 +74,10 @@ def test_a_refused_renewal_is_told_and_a_recalled_book_cannot_be_renewed(net):
     assert 'id="action-renew"' in page and "Until (empty: one more loan period)" in page
     _login(net, "patron2")
     assert 'id="action-renew"' not in net.client.get(f"/requests/{other}").get_data(as_text=True)
+
+
+def test_a_renewal_the_borrowing_library_asks_itself_is_not_told_back_to_it(net):
+    rid = _lent_to_patron(net)
+    assert net.act("home", rid, "renew").status_code == 200
+    assert len(_told(net, "renewal_asked")) == 1
+    assert _told(net, "renewal_asked_by_patron") == []
