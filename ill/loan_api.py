@@ -56,7 +56,7 @@ def get_request(request_id: int):
     user = current()
     req = service.get_visible(db.session, user, request_id)
     out = service.to_dict(req, user)
-    if user.role != Role.PATRON:  # the libraries' messages with a lender's own system
+    if user.role != Role.PATRON:  # the libraries' messages with another library's own system
         out["iso18626"] = [iso18626.to_dict(m) for m in iso18626.messages_of(db.session, req.id)]
     return jsonify(out)
 
@@ -120,8 +120,9 @@ def hold_shelf():
 @bp.post("/iso18626")
 @roles_required(Role.LIBRARIAN)
 def iso18626_message():
-    """A lender's system's ISO 18626 message, with one of its librarians' tokens
-    (ill/iso18626.py); answered with an ISO 18626 confirmation."""
+    """An ISO 18626 message from a library's own system (a lender's or a
+    borrower's), with one of its librarians' tokens (ill/iso18626.py);
+    answered with an ISO 18626 confirmation."""
     from flask import Response
 
     from . import iso18626
