@@ -687,9 +687,8 @@ def _take_request(session, user, msg, header) -> object:
         raise BadMessage("UnrecognisedDataValue", f"supplyingAgencyId: {supplier.code} answers from its own "
                                                   "system: send the request there")
     service = _value(msg, "serviceInfo", "serviceType") or "Loan"
-    if service not in ("Loan", "CopyOrLoan"):
-        raise BadMessage("UnrecognisedDataValue", f"serviceType: {service[:20]}: copies are asked on the "
-                                                  "network's service, which delivers them to the patron")
+    if service not in ("Loan", "Copy", "CopyOrLoan"):
+        raise BadMessage("UnrecognisedDataValue", f"serviceType: '{service[:20]}' is not Loan, Copy or CopyOrLoan")
     if (_value(msg, "serviceInfo", "requestType") or "New") != "New":
         raise BadMessage("UnrecognisedDataValue", "requestType: only New is taken")
     bib = _child(msg, "bibliographicInfo")
@@ -701,7 +700,11 @@ def _take_request(session, user, msg, header) -> object:
     year = _value(msg, "publicationInfo", "publicationDate")[:4]
     citation = {"title": _value(bib, "title"), "author": _value(bib, "author"), "edition": _value(bib, "edition"),
                 "publisher": _value(msg, "publicationInfo", "publisher"),
-                "year": year if year.isdigit() else "", **numbers}
+                "year": year if year.isdigit() else "", **numbers,
+                "article_title": _value(bib, "titleOfComponent"), "pages": _value(bib, "pagesRequested"),
+                "volume": _value(bib, "volume"), "issue": _value(bib, "issue")}
+    # a part named is a copy; CopyOrLoan without one, a loan
+    copy = service == "Copy" or (service == "CopyOrLoan" and bool(citation["article_title"] or citation["pages"]))
     cluster_id = None
     own = _value(bib, "supplierUniqueRecordId")
     if own:
@@ -714,6 +717,9 @@ def _take_request(session, user, msg, header) -> object:
     needed = _day(_value(msg, "serviceInfo", "needBeforeDate"), "needBeforeDate")
     return requests_service.create_for_library(
         session, user, supplier.code, cluster_id=cluster_id, citation=citation,
+        service="copy" if copy else "loan",
+        # the library declares for its patron that the copy is within copyright's limits
+        copyright_ack=bool(_value(msg, "serviceInfo", "copyrightCompliance")),
         needed_by=date.fromisoformat(needed) if needed else None, note=_value(msg, "serviceInfo", "note"),
         data={"iso18626": header["requestingAgencyRequestId"][:200]})
 
@@ -824,7 +830,8 @@ def _asked_library(req):
 
 
 def build_supplying(req, supplier, their: str, reason: str, status: str, *, answer: str = "", note: str = "",
-                    unfilled: str = "", condition: str = "", due: date | None = None, shipped: bool = False) -> str:
+                    unfilled: str = "", condition: str = "", due: date | None = None, shipped: bool = False,
+                    copy_url: str = "") -> str:
     root, msg = _message("supplyingAgencyMessage")
     _header(msg, supplier, req.requester_library, their, str(req.id))
     info = _el(msg, "messageInfo")
@@ -840,16 +847,22 @@ def build_supplying(req, supplier, their: str, reason: str, status: str, *, answ
     if due:
         _el(state, "dueDate", _day_time(due))
     _el(state, "lastChange", _stamp())
-    if shipped or condition:
+    if shipped or condition or copy_url:
         delivery = _el(msg, "deliveryInfo")
-        if shipped:
+        if shipped or copy_url:
             _el(delivery, "dateSent", _stamp())
+        if copy_url:  # the borrowing library's staff download it with their token
+            _el(delivery, "itemId", copy_url)
+            _el(delivery, "sentVia", "URL")
+        elif shipped:
             if req.item_barcode:
                 _el(delivery, "itemId", req.item_barcode)
             if req.shipped_via:
                 _el(delivery, "sentVia", req.shipped_via)
         if condition:
             _el(delivery, "loanCondition", condition[:200])
+        if copy_url:
+            _el(delivery, "deliveredFormat", "PDF")
     return _text(root)
 
 
@@ -868,6 +881,11 @@ def _tell_borrower(session, req, event) -> None:
         reason, status = "StatusChange", "Unfilled"
         args = {"unfilled": REASONS_OUT.get(data.get("reason"), "Other"),
                 "note": "; ".join(v for v in (why, event.note) if v)}
+    elif action == "copy_completed":
+        from .notify import site_url
+
+        reason, status = "StatusChange", "CopyCompleted"
+        args = {"note": event.note, "copy_url": site_url("delivery_api.api_copy", request_id=req.id)}
     elif action in LENDER_STATUS:
         reason, status = "StatusChange", LENDER_STATUS[action]
         args = {"note": event.note, "due": req.due_date if action in ("loaned", "recall") else None,

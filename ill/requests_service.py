@@ -539,6 +539,23 @@ def patron_for_desk(session, librarian: User, who) -> User:
     return found[0]
 
 
+def _check_copy(citation: dict, copyright_ack: bool) -> None:
+    """A copy names its part, and comes with the copyright declaration."""
+    if not (citation.get("article_title") or citation.get("pages")):
+        raise BadRequest(
+            _("For a copy, name the article or chapter (citation.article_title) or the pages (citation.pages)."),
+            field="citation.article_title",
+        )
+    if not copyright_ack:
+        raise BadRequest(
+            _(
+                "For a copy, declare that it is for private study or research and "
+                "within copyright limits (copyright_ack)."
+            ),
+            field="copyright_ack",
+        )
+
+
 def create(session, user: User, data: dict, day: date | None = None) -> LoanRequest:
     """A patron's (or a librarian's) new request; routed at once unless the
     borrowing library reviews requests or it is a citation request. A
@@ -564,19 +581,7 @@ def create(session, user: User, data: dict, day: date | None = None) -> LoanRequ
         raise BadRequest(_("'note' is longer than %(n)d characters.", n=2000), field="note")
     copyright_ack = _truthy(data.get("copyright_ack"))
     if service == "copy":
-        if not (citation.get("article_title") or citation.get("pages")):
-            raise BadRequest(
-                _("For a copy, name the article or chapter (citation.article_title) or the pages (citation.pages)."),
-                field="citation.article_title",
-            )
-        if not copyright_ack:
-            raise BadRequest(
-                _(
-                    "For a copy, declare that it is for private study or research and "
-                    "within copyright limits (copyright_ack)."
-                ),
-                field="copyright_ack",
-            )
+        _check_copy(citation, copyright_ack)
     cluster = None
     if data.get("record_id") not in (None, ""):
         cluster = _cluster(session, data.get("record_id"))
@@ -650,26 +655,29 @@ def create(session, user: User, data: dict, day: date | None = None) -> LoanRequ
 
 
 def create_for_library(session, librarian: User, lender_code: str, *, cluster_id: int | None, citation: dict,
-                       needed_by: date | None = None, note: str = "", day: date | None = None,
-                       data: dict | None = None) -> LoanRequest:
-    """A loan asked by a library itself, of one lender it names: a library on
-    its own system borrowing (ill/iso18626.py), which keeps its patron and
-    its rota there. No patron here; the lender is asked at once, under the
-    rota's own rule (a live agreement, lending not paused, not closed)."""
+                       service: str = "loan", copyright_ack: bool = False, needed_by: date | None = None,
+                       note: str = "", day: date | None = None, data: dict | None = None) -> LoanRequest:
+    """A loan or copy asked by a library itself, of one lender it names: a
+    library on its own system borrowing (ill/iso18626.py), which keeps its
+    patron and its rota there. No patron here; the lender is asked at once,
+    under the rota's own rule (a live agreement for the service, lending not
+    paused, not closed); a copy is downloaded by the library's staff."""
     day = day or clock.today()
     if librarian.role != Role.LIBRARIAN or librarian.library_id is None:
         raise Forbidden(_("Only a librarian of a partner library can make a request."))
     citation = _clean_citation({k: str(v)[:CITATION_FIELDS[k]] for k, v in citation.items() if v})
+    if service == "copy":
+        _check_copy(citation, copyright_ack)
     if cluster_id is None and not citation.get("title"):
         raise BadRequest(_("Name the union record (record_id) or, for an item not in the catalogue, describe it "
                            "(citation.title)."), field="record_id")
     if needed_by is not None and needed_by < day:
         raise BadRequest(_("'needed_by' is in the past."), field="needed_by")
     req = LoanRequest(patron_id=None, requester_library_id=librarian.library_id, cluster_id=cluster_id,
-                      service="loan", status="new", citation=citation, copyright_ack=False, needed_by=needed_by,
-                      note=note[:2000], created_on=day, round=0)
+                      service=service, status="new", citation=citation, copyright_ack=copyright_ack,
+                      needed_by=needed_by, note=note[:2000], created_on=day, round=0)
     session.add(req)
-    _record(session, req, librarian, "create", None, "new", note[:2000], {"service": "loan", **(data or {})})
+    _record(session, req, librarian, "create", None, "new", note[:2000], {"service": service, **(data or {})})
     session.flush()
     _after(session, req, req.events[-1])
     fire(session, None, req, "route", {"lender": lender_code}, None, day, roles=frozenset({workflow.SYSTEM}))

@@ -6,6 +6,7 @@ come back through POST /api/v1/iso18626 with a token of A's librarian."""
 
 from __future__ import annotations
 
+import io
 import threading
 import xml.etree.ElementTree as ET
 from datetime import timedelta
@@ -414,7 +415,7 @@ def borrower(net, remote):
 
 
 def requesting(kind: str, their: str, *, supplier="LOCAL:A", requester="ISIL:ID-X", action="", note="",
-               bib: str = "", service: str = "Loan", needed: str = "") -> bytes:
+               bib: str = "", service: str = "Loan", needed: str = "", compliance: str = "") -> bytes:
     s_type, s_value = supplier.split(":")
     r_type, r_value = requester.split(":")
     head = (f"<header><supplyingAgencyId><agencyIdType>{s_type}</agencyIdType><agencyIdValue>{s_value}"
@@ -425,7 +426,9 @@ def requesting(kind: str, their: str, *, supplier="LOCAL:A", requester="ISIL:ID-
     if kind == "request":
         inner = (f"{head}<bibliographicInfo>{bib}</bibliographicInfo><serviceInfo><requestType>New</requestType>"
                  f"<serviceType>{service}</serviceType>"
-                 f"{f'<needBeforeDate>{needed}</needBeforeDate>' if needed else ''}<note>thesis</note>"
+                 f"{f'<needBeforeDate>{needed}</needBeforeDate>' if needed else ''}"
+                 f"{f'<copyrightCompliance>{compliance}</copyrightCompliance>' if compliance else ''}"
+                 f"<note>thesis</note>"
                  f"</serviceInfo>")
     else:
         inner = f"{head}<action>{action}</action>{f'<note>{note}</note>' if note else ''}"
@@ -515,7 +518,10 @@ def test_what_cannot_be_taken_from_a_borrowers_system_is_refused_and_nothing_is_
     for body, who, why in [
         (requesting("request", "X-9", supplier="LOCAL:D", bib=title), "x", "no cooperation agreement"),
         (requesting("request", "X-9", supplier="ISIL:ID-NOPE", bib=title), "x", "no library of the network"),
-        (requesting("request", "X-9", bib=title, service="Copy"), "x", "copies"),
+        (requesting("request", "X-9", bib=title, service="Copy", compliance="UU-28-2014"), "x", "article"),
+        (requesting("request", "X-9", bib=title + "<pagesRequested>1-9</pagesRequested>", service="Copy"), "x",
+         "copyright_ack"),
+        (requesting("request", "X-9", bib=title, service="Microfilm"), "x", "serviceType"),
         (requesting("request", "X-9", bib=""), "x", "citation.title"),
         (requesting("request", "X-9", bib=title, needed="2001-01-01"), "x", "needed_by"),
         (requesting("request", "X-9", bib=title), "a", "requestingAgencyId"),
@@ -564,3 +570,30 @@ def test_the_command_line_lists_what_waits_and_posts_it(iso, remote, runner):
     result = runner.invoke(args=["iso18626", "flush", "--all"])
     assert result.exit_code == 0 and "1 message(s) sent" in result.output
     assert runner.invoke(args=["iso18626", "queue", "--format", "json"]).output.strip() == "[]"
+
+
+def test_a_copy_for_a_librarys_own_system_is_fetched_by_its_staff_from_the_link_it_is_sent(borrower, remote):
+    from tests.notify.network import pdf_bytes
+
+    net = borrower
+    bib = ("<title>Jurnal Ilmu Perpustakaan</title><titleOfComponent>Katalog induk di Indonesia</titleOfComponent>"
+           "<volume>7</volume><pagesRequested>12-20</pagesRequested>")
+    r, answer, error = post(net, "x", requesting("request", "X-C1", bib=bib, service="Copy", compliance="UU-28-2014"))
+    assert answer == "OK", error
+    rid = made(net, "X-C1")
+    body = net.get("a", rid).get_json()
+    assert (body["service"], body["current_lender"], body["citation"]["pages"]) == ("copy", "A", "12-20")
+    version = body["version"]
+    r = net.call("a", "POST", f"/requests/{rid}/actions", content_type="multipart/form-data",
+                 data={"action": "copy_completed", "version": str(version),
+                       "file": (io.BytesIO(pdf_bytes(2)), "s.pdf")})
+    assert r.status_code == 200, r.get_json()
+    delivered = remote.received[-1][0]
+    assert delivered.find(f"{q('statusInfo')}/{q('status')}").text == "CopyCompleted"
+    link = delivered.find(f"{q('deliveryInfo')}/{q('itemId')}").text
+    assert delivered.find(f"{q('deliveryInfo')}/{q('sentVia')}").text == "URL"
+    assert link.endswith(f"/api/v1/requests/{rid}/copy")
+    path = link.split("/api/v1", 1)[1]
+    got = net.call("x", "GET", path)
+    assert got.status_code == 200 and got.data.startswith(b"%PDF-")
+    assert net.call("b", "GET", path).status_code == 404  # nobody else's
