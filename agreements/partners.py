@@ -63,18 +63,17 @@ def upsert(session, code: str, name: str, **fields) -> tuple[Partner, bool]:
     name = (name or "").strip()
     if not name:
         raise AgreementError(_("Partner %(code)s needs a name.", code=code), field="name")
-    system = fields.get("system")
-    if system and system not in {s.value for s in LibrarySystem}:
-        raise AgreementError(_("Unknown library system '%(system)s'.", system=system), field="system")
+    # checked as the page checks them, before anything is added
+    values = _cleaned(session, code, {k: fields[k] for k in EDITABLE
+                                      if k != "name" and fields.get(k) not in (None, "")})
     partner = by_code(session, code)
     created = partner is None
     if created:
         partner = Partner(code=code, name=name)
         session.add(partner)
     partner.name = name
-    for key in EDITABLE:
-        if key in fields and fields[key] not in (None, ""):
-            setattr(partner, key, fields[key])
+    for key, value in values.items():
+        setattr(partner, key, value)
     return partner, created
 
 
@@ -249,31 +248,12 @@ def _iso18626_url(value) -> str:
     return value
 
 
-def update(session, partner: Partner, data: dict, user) -> dict:
-    """Changes the fields given, as far as ``user`` may; returns {field: [before, after]}."""
+def _cleaned(session, code: str, data: dict) -> dict:
+    """The partner's fields as given, checked and in their stored form; an
+    AgreementError names the first that is wrong. One place for the page,
+    the API and a CSV of partners."""
     from datetime import date as _date
 
-    from ill.errors import Forbidden
-
-    allowed = set(EDITABLE) | set(LIBRARIAN_FIELDS)
-    unknown = set(data) - allowed
-    if unknown:
-        raise AgreementError(
-            _("Unknown fields: %(fields)s.", fields=", ".join(sorted(unknown))),
-            field=sorted(unknown)[0],
-        )
-    if user.role not in ("coordinator", "admin"):
-        if user.role != "librarian" or user.library_id != partner.id:
-            raise Forbidden(_("Only that library's librarians or a coordinator may do this."))
-        beyond = set(data) - set(LIBRARIAN_FIELDS)
-        if beyond:
-            raise Forbidden(
-                _(
-                    "A librarian may only pause or resume lending and set their library's rules for "
-                    "patrons' requests; not: %(fields)s.",
-                    fields=", ".join(sorted(beyond)),
-                )
-            )
     values = {}
     for key, value in data.items():
         if key in ("review_requests", "block_overdue_patrons"):
@@ -328,12 +308,39 @@ def update(session, partner: Partner, data: dict, user) -> dict:
             values[key] = value
     if values.get("agency_id"):
         taken = session.scalar(select(Partner.code).where(Partner.agency_id == values["agency_id"],
-                                                          Partner.id != partner.id))
+                                                          Partner.code != code))
         if taken:
             raise AgreementError(_("agency_id: %(id)s is already %(code)s's.", id=values["agency_id"], code=taken),
                                  field="agency_id")
     if values.get("lending_paused_until") is None and "lending_paused_until" in values:
         values.setdefault("pause_reason", "")
+    return values
+
+
+def update(session, partner: Partner, data: dict, user) -> dict:
+    """Changes the fields given, as far as ``user`` may; returns {field: [before, after]}."""
+    from ill.errors import Forbidden
+
+    allowed = set(EDITABLE) | set(LIBRARIAN_FIELDS)
+    unknown = set(data) - allowed
+    if unknown:
+        raise AgreementError(
+            _("Unknown fields: %(fields)s.", fields=", ".join(sorted(unknown))),
+            field=sorted(unknown)[0],
+        )
+    if user.role not in ("coordinator", "admin"):
+        if user.role != "librarian" or user.library_id != partner.id:
+            raise Forbidden(_("Only that library's librarians or a coordinator may do this."))
+        beyond = set(data) - set(LIBRARIAN_FIELDS)
+        if beyond:
+            raise Forbidden(
+                _(
+                    "A librarian may only pause or resume lending and set their library's rules for "
+                    "patrons' requests; not: %(fields)s.",
+                    fields=", ".join(sorted(beyond)),
+                )
+            )
+    values = _cleaned(session, partner.code, data)
     changes = {}
     for key, value in values.items():
         before = getattr(partner, key)

@@ -66,6 +66,27 @@ def test_partners_load_adds_and_updates_row_by_row(runner, session, tmp_path, cl
     assert body["partners"][0]["lending_status"] == "lending"
 
 
+def test_partners_load_checks_each_cell_as_the_partner_page_does(runner, session, tmp_path):
+    csv_file = tmp_path / "p.csv"
+    csv_file.write_text(
+        "code,name,system,holdings_tag,review_requests,agency_id,iso18626_url\n"
+        "PNRI,Perpustakaan Nasional RI,other,auto,yes,ISIL:ID-JKPN,https://ill.perpusnas.go.id/iso18626\n"
+        "UGM,Perpustakaan UGM,koha,952,no,,ftp://ugm.ac.id/iso\n"
+        "UINSU,UIN Sumatera Utara,slims,9999,,,\n"
+        "UQ,Universitas Quality,,,,ISIL:ID-JKPN,\n"
+        "UMSU,UM Sumatera Utara,,,maybe,,\n", encoding="utf-8")
+    r = runner.invoke(args=["partners", "load", str(csv_file)])
+    assert r.exit_code == 0, r.output
+    assert "line 2: added PNRI" in r.output
+    assert "line 3: skipped" in r.output and "iso18626_url" in r.output
+    assert "line 4: skipped" in r.output and "holdings_tag" in r.output
+    assert "line 5: skipped" in r.output and "already PNRI's" in r.output
+    assert "line 6: skipped" in r.output and "review_requests" in r.output
+    (pnri,) = session.scalars(select(Partner)).all()  # a refused row adds nothing
+    assert (pnri.review_requests, pnri.agency_id, pnri.iso18626_url) == (
+        True, "ISIL:ID-JKPN", "https://ill.perpusnas.go.id/iso18626")
+
+
 def test_partners_load_refuses_a_file_without_the_columns(runner, tmp_path):
     f = tmp_path / "bad.csv"
     f.write_text("kode,nama\nA,B\n")
