@@ -206,6 +206,19 @@ def forget(session) -> None:
     session.info.pop(_SESSION_CALENDARS, None)
 
 
+# Called with (session, library id, or None for the whole network) once closed
+# days or a library's days of the week have changed, after the calendars are
+# read afresh: the loans package keeps the deadlines it has set in step
+# (ill.requests_service.follow_calendar). Agreements know nothing of loans.
+on_change: list = []
+
+
+def changed(session, library_id: int | None) -> None:
+    forget(session)
+    for hook in list(on_change):
+        hook(session, library_id)
+
+
 # --- keeping the calendar -----------------------------------------------------
 
 MANAGERS = ("coordinator", "admin")
@@ -289,16 +302,17 @@ def add(session, user, first: date, last: date | None, reason: str, library=None
             added.append(row)
         day += timedelta(days=1)
     session.flush()
-    forget(session)
+    changed(session, library.id if library is not None else None)
     return added, skipped
 
 
 def remove(session, user, closed) -> None:
     """Opens the day again."""
     _check_may_keep(user, closed.partner)
+    library_id = closed.partner_id
     session.delete(closed)
     session.flush()
-    forget(session)
+    changed(session, library_id)
 
 
 def public_holidays(year: int, locale: str = "id") -> list[tuple[date, str]]:

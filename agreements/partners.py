@@ -353,6 +353,11 @@ def update(session, partner: Partner, data: dict, user) -> dict:
                     value.isoformat() if hasattr(value, "isoformat") else value,
                 ]
             setattr(partner, key, value)
+    if "closed_weekdays" in changes and partner.id is not None:
+        from .calendar import changed
+
+        session.flush()
+        changed(session, partner.id)
     if changes and partner.id is not None:
         from .models import PartnerChange
 

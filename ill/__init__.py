@@ -158,6 +158,13 @@ def _register_packages(app: Flask) -> None:
     notify.init_app(app)
     delivery.init_app(app)
     iso18626.init_app(app)
+    # Deadlines already set follow closed days added later.
+    from agreements import calendar as network_calendar
+
+    from . import requests_service
+
+    if requests_service.follow_calendar not in network_calendar.on_change:
+        network_calendar.on_change.append(requests_service.follow_calendar)
     # The catalogue's "may I ask this library, and why not?" follows routing's rules.
     union_catalog.set_requestability_provider(
         union_catalog.from_routing(routing.requestability, routing.requestability_many)

@@ -903,6 +903,31 @@ def tick_unanswered(session, day: date) -> list[str]:
     return _tick(session, day, rows, "no_answer")
 
 
+def follow_calendar(session, library_id: int | None) -> list[int]:
+    """A closed day added after a lender was asked (a holiday announced late,
+    a library's sudden closure, a day of the week it now closes) gives it the
+    days to answer that its agreement promised: the deadlines of requests
+    waiting on it (on any library, for the network's days) are reckoned
+    again from the day each was asked, on today's calendar. A deadline only
+    moves later: one already told is never shortened by a day opened again.
+    ``agreements.calendar.on_change``; returns the requests whose deadline moved."""
+    where = [LoanRequest.status == "requested", LoanRequest.answer_due.is_not(None)]
+    if library_id is not None:
+        where.append(LoanRequest.current_lender_id == library_id)
+    moved = []
+    effects = Effects(session)
+    for req in session.scalars(select(LoanRequest).where(*where).order_by(LoanRequest.id)):
+        entry = req.current_entry()
+        if entry is None or entry.asked_on is None or entry.outcome != "asked":
+            continue
+        due = routing.answer_deadline(entry.asked_on, entry.reason_args.get("response_days", 3),
+                                      effects._calendar(entry.partner_id, entry.asked_on))
+        if due > (entry.answer_due or due):
+            entry.answer_due = req.answer_due = due
+            moved.append(req.id)
+    return moved
+
+
 def tick_closed_lenders(session, day: date) -> list[str]:
     """A request still waiting for the answer of a library that is closed
     today by closed days of its own (a semester break, stock-taking) goes to

@@ -5,7 +5,7 @@ the borrowing library's closed days to its next open day."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
@@ -344,3 +344,39 @@ def test_a_page_of_books_waiting_reads_the_library_s_calendar_once(net):
         event.remove(engine, "before_cursor_execute", listener)
     assert sum(1 for r in body["requests"] if r["pickup_by"]) == 6
     assert sum("closed_days" in s for s in seen) == 1
+
+
+def test_a_closed_day_announced_after_a_lender_was_asked_gives_it_the_days_it_was_promised(net):
+    from ill import requests_service
+
+    today = clock.today()
+    plain = Calendar()
+    rid = net.create().get_json()["id"]
+    asked = net.get("home", rid).get_json()
+    lender = asked["current_lender"]
+    n = {"A": 3, "B": 2}[lender]
+    old_due = plain.working_days_after(today, n)
+    assert asked["answer_due"] == old_due.isoformat()
+    # cuti bersama announced late, on the lender's second working day: one day more
+    second = plain.working_days_after(today, 2)
+    assert _close(net, "coord", second, reason="Cuti bersama").status_code == 201
+    moved = net.get("home", rid).get_json()
+    assert moved["answer_due"] == plain.working_days_after(today, n + 1).isoformat()
+    lender_row = next(r for r in moved["rota"] if r["library"] == lender)
+    assert lender_row["answer_due"] == moved["answer_due"]
+    # the day after the old deadline the tick leaves it with its lender
+    assert requests_service.tick_unanswered(net.session, old_due + timedelta(days=1)) == []
+    net.session.commit()
+    # another library's closing moves nothing; opening the day again shortens nothing
+    assert _close(net, "x", plain.working_days_after(today, 1), library="X").status_code == 201
+    assert net.get("home", rid).get_json()["answer_due"] == moved["answer_due"]
+    network_day = next(d for d in net.call("coord", "GET", "/calendar").get_json()["days"] if d["library"] is None)
+    assert net.call("coord", "DELETE", f"/calendar/{network_day['id']}").status_code == 204
+    assert net.get("home", rid).get_json()["answer_due"] == moved["answer_due"]
+    # the lender now closes every week on its first two working days' weekdays: later again
+    closing = frozenset({plain.working_days_after(today, 1).isoweekday(), second.isoweekday()})
+    r = net.call(lender.lower(), "PATCH", f"/partners/{lender}", {"closed_weekdays": sorted(closing)})
+    assert r.status_code == 200, r.get_json()
+    expected = Calendar(closed_weekdays=closing).working_days_after(today, n)
+    assert expected > date.fromisoformat(moved["answer_due"])
+    assert net.get("home", rid).get_json()["answer_due"] == expected.isoformat()
