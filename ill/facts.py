@@ -160,6 +160,26 @@ def default_period(today: date) -> tuple[date, date]:
     return today - timedelta(days=365), today
 
 
+def period(since: str | None, until: str | None, today: date) -> tuple[date, date]:
+    """A report's period as asked (YYYY-MM-DD, either end may be left out:
+    the last year to today), or 400."""
+    from flask_babel import gettext as _
+
+    from .errors import BadRequest
+
+    first, last = default_period(today)
+    try:
+        if since:
+            first = date.fromisoformat(since)
+        if until:
+            last = date.fromisoformat(until)
+    except ValueError:
+        raise BadRequest(_("Give dates as YYYY-MM-DD."), field="since") from None
+    if first > last:
+        raise BadRequest(_("The period starts after it ends."), field="since")
+    return first, last
+
+
 def partner_facts(session, since: date, until: date, partner_ids: Iterable[int] | None = None
                   ) -> dict[int, PartnerFacts]:
     """The facts of each partner (or the ones named) for requests made, and

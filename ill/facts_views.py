@@ -20,17 +20,7 @@ api = make_blueprint("facts_api", __name__)
 
 
 def _period() -> tuple[date, date]:
-    since, until = facts.default_period(clock.today())
-    try:
-        if request.args.get("since"):
-            since = date.fromisoformat(request.args["since"])
-        if request.args.get("until"):
-            until = date.fromisoformat(request.args["until"])
-    except ValueError:
-        raise BadRequest(_("Give dates as YYYY-MM-DD."), field="since")
-    if since > until:
-        raise BadRequest(_("The period starts after it ends."), field="since")
-    return since, until
+    return facts.period(request.args.get("since"), request.args.get("until"), clock.today())
 
 
 def _rows():

@@ -130,3 +130,18 @@ def iso18626_message():
     answer = iso18626.receive(db.session, current(), request.get_data())
     db.session.commit()
     return Response(answer.body, status=answer.status, mimetype="application/xml")
+
+
+@bp.get("/register")
+@roles_required(Role.LIBRARIAN, Role.COORDINATOR, Role.ADMIN)
+def register_rows():
+    """A library's register: ``side`` borrowing or lending, ``since``, ``until``, ``library`` (coordinators)."""
+    from . import facts, register
+
+    user = current()
+    side = request.args.get("side") or "borrowing"
+    library = register.library_for(db.session, user, request.args.get("library"))
+    since, until = facts.period(request.args.get("since"), request.args.get("until"), clock.today())
+    found = register.rows(db.session, library, side, since, until)
+    return jsonify({"library": library.code, "side": side, "since": since.isoformat(), "until": until.isoformat(),
+                    "rows": [register.to_dict(r, side) for r in found]})

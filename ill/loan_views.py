@@ -67,7 +67,39 @@ def queues():
         counts=service.queue_counts(db.session, user),
         actions=actions,
         statuses=workflow.STATUSES,
+        period=facts_period(),
+        partners=_partner_codes() if user.role != Role.LIBRARIAN else [],
     )
+
+
+def facts_period():
+    from . import facts
+
+    return facts.default_period(clock.today())
+
+
+def _partner_codes() -> list[str]:
+    from sqlalchemy import select
+
+    from agreements.models import Partner
+
+    return list(db.session.scalars(select(Partner.code).order_by(Partner.code)))
+
+
+@bp.get("/register.csv")
+@roles_required(Role.LIBRARIAN, Role.COORDINATOR, Role.ADMIN)
+def register_csv():
+    """A library's register of the requests it made or was asked, in a period."""
+    from . import facts, register
+    from .tables import spreadsheet
+
+    user = current()
+    side = request.args.get("side") or "borrowing"
+    library = register.library_for(db.session, user, request.args.get("library"))
+    since, until = facts.period(request.args.get("since"), request.args.get("until"), clock.today())
+    found = register.rows(db.session, library, side, since, until)
+    return spreadsheet([register.HEADINGS.get(side, []), *(r.cells(side) for r in found)],
+                       f"register-{library.code.lower()}-{side}-{since.isoformat()}-{until.isoformat()}.csv")
 
 
 def _say_outcome(done: list[int], refused: list[tuple[int, str]], said_done, said_refused) -> None:
