@@ -19,6 +19,7 @@ from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from . import clock
 from .accounts import Role, User
@@ -66,13 +67,17 @@ def library_for(session, user: User, code: str | None):
 def rows(session, library, side: str, since: date, until: date) -> list[Row]:
     if side not in SIDES:
         raise BadRequest(_("'side' must be borrowing or lending."), field="side")
+    # a year's register is thousands of rows: their records, patrons and libraries in a few statements
+    eager = (selectinload(LoanRequest.cluster), selectinload(LoanRequest.patron),
+             selectinload(LoanRequest.current_lender), selectinload(LoanRequest.requester_library))
     if side == "borrowing":
-        found = session.scalars(select(LoanRequest).where(
+        found = session.scalars(select(LoanRequest).options(*eager).where(
             LoanRequest.requester_library_id == library.id, LoanRequest.created_on >= since,
             LoanRequest.created_on <= until).order_by(LoanRequest.created_on, LoanRequest.id)).all()
         asked = [(req, None) for req in found]
     else:
-        asked = session.execute(select(LoanRequest, RotaEntry).join(RotaEntry, RotaEntry.request_id == LoanRequest.id)
+        asked = session.execute(select(LoanRequest, RotaEntry).options(*eager)
+                                .join(RotaEntry, RotaEntry.request_id == LoanRequest.id)
                                 .where(RotaEntry.partner_id == library.id, RotaEntry.asked_on.is_not(None),
                                        RotaEntry.asked_on >= since, RotaEntry.asked_on <= until)
                                 .order_by(RotaEntry.asked_on, LoanRequest.id, RotaEntry.round)).all()

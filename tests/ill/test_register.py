@@ -74,3 +74,33 @@ def test_the_register_downloads_as_a_spreadsheet_from_the_queues_page(net):
     rows = list(csv.reader(io.StringIO(r.get_data(as_text=True).lstrip("\ufeff"))))
     assert rows[0][:3] == ["request", "made_on", "service"]
     assert rows[1][0] == str(rid) and "Siti" in rows[1]
+
+
+def test_a_long_register_is_read_in_a_few_statements(net, app):
+    from sqlalchemy import event
+
+    from ill import register
+    from ill.extensions import db
+    from tests.factories import bearer
+
+    for n in range(6):  # six patrons, each their request
+        patron = net.make.user("patron", net.libs["HOME"], name=f"Pemustaka {n}")
+        token = net.make.token(patron)
+        net.make.commit()
+        r = net.client.application.test_client().post("/api/v1/requests", headers=bearer(token),
+                                                       json={"record_id": net.cluster.id, "service": "loan"})
+        assert r.status_code == 201, r.get_json()
+    seen = []
+    with app.app_context():
+        engine = db.engine
+        listener = lambda *args: seen.append(args[2])  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            library = register.library_for(db.session, db.session.merge(net.users["home"]), None)
+            since, until = clock.today(), clock.today()
+            seen.clear()
+            rows = register.rows(db.session, library, "borrowing", since, until)
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+    assert len(rows) == 6
+    assert len(seen) <= 6, seen  # the requests, four kinds of their neighbours, the dates: not one per request
