@@ -136,12 +136,10 @@ def iso18626_message():
 @roles_required(Role.LIBRARIAN, Role.COORDINATOR, Role.ADMIN)
 def register_rows():
     """A library's register: ``side`` borrowing or lending, ``since``, ``until``, ``library`` (coordinators)."""
-    from . import facts, register
+    from . import register
 
-    user = current()
-    side = request.args.get("side") or "borrowing"
-    library = register.library_for(db.session, user, request.args.get("library"))
-    since, until = facts.period(request.args.get("since"), request.args.get("until"), clock.today())
-    found = register.rows(db.session, library, side, since, until)
+    a = request.args
+    library, side, since, until, found = register.read(db.session, current(), a.get("side"), a.get("library"),
+                                                       a.get("since"), a.get("until"))
     return jsonify({"library": library.code, "side": side, "since": since.isoformat(), "until": until.isoformat(),
                     "rows": [register.to_dict(r, side) for r in found]})

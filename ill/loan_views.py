@@ -90,14 +90,12 @@ def _partner_codes() -> list[str]:
 @roles_required(Role.LIBRARIAN, Role.COORDINATOR, Role.ADMIN)
 def register_csv():
     """A library's register of the requests it made or was asked, in a period."""
-    from . import facts, register
+    from . import register
     from .tables import spreadsheet
 
-    user = current()
-    side = request.args.get("side") or "borrowing"
-    library = register.library_for(db.session, user, request.args.get("library"))
-    since, until = facts.period(request.args.get("since"), request.args.get("until"), clock.today())
-    found = register.rows(db.session, library, side, since, until)
+    a = request.args
+    library, side, since, until, found = register.read(db.session, current(), a.get("side"), a.get("library"),
+                                                       a.get("since"), a.get("until"))
     return spreadsheet([register.HEADINGS.get(side, []), *(r.cells(side) for r in found)],
                        f"register-{library.code.lower()}-{side}-{since.isoformat()}-{until.isoformat()}.csv")
 

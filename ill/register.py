@@ -64,6 +64,18 @@ def library_for(session, user: User, code: str | None):
     raise Forbidden(_("The register is for library staff."))
 
 
+def read(session, user: User, side: str | None, library_code: str | None, since: str | None,
+         until: str | None) -> tuple[object, str, date, date, list[Row]]:
+    """The register ``user`` asks for, from the request's text (a page's or
+    the API's arguments): (library, side, first day, last day, rows)."""
+    from . import facts
+
+    side = side or "borrowing"
+    library = library_for(session, user, library_code)
+    first, last = facts.period(since, until, clock.today())
+    return library, side, first, last, rows(session, library, side, first, last)
+
+
 def rows(session, library, side: str, since: date, until: date) -> list[Row]:
     if side not in SIDES:
         raise BadRequest(_("'side' must be borrowing or lending."), field="side")

@@ -11,16 +11,9 @@ from playwright.sync_api import expect
 from ill.extensions import db
 from tests.browser.conftest import sign_in
 from tests.factories import Factory
-from tests.ill.test_iso18626 import RemoteSystem, requesting, sent_status
+from tests.ill.test_iso18626 import remote, requesting, sent_status  # noqa: F401  (remote: a fixture)
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def remote():
-    system = RemoteSystem()
-    yield system
-    system.close()
 
 
 @pytest.fixture
@@ -38,7 +31,8 @@ def world(live_app):
         return {"token": token, "emails": {"coordinator": coordinator.email, "lender": lender_librarian.email}}
 
 
-def test_a_library_on_its_own_system_borrows_and_hears_each_step(browser, live_server, world, remote, tmp_path):
+def test_a_library_on_its_own_system_borrows_and_hears_each_step(browser, live_server, world, remote,  # noqa: F811
+                                                                 tmp_path):
     context = browser.new_context(locale="id-ID", extra_http_headers={"Accept-Language": "id-ID,id;q=0.9"})
     page = context.new_page()
     sign_in(page, live_server, world["emails"]["coordinator"])
