@@ -350,7 +350,8 @@ def read_confirmation(body: bytes | str) -> tuple[str, str]:
 # requestingAgencyMessage action they become.
 BORROWER_ACTIONS = {"received": "Received", "shipped_return": "ShippedReturn", "renew": "Renew"}
 # Actions that ask a library (another one, or the first).
-NEW_LENDER = ("create", "route", "retry", "unfilled", "no_answer", "lender_closed", "reject_condition")
+NEW_LENDER = ("create", "route", "retry", "unfilled", "no_answer", "lender_closed", "lender_refused",
+              "reject_condition")
 # Actions after which the request is no longer with the library asked before.
 LEAVING = ("no_answer", "lender_closed", "reject_condition", "cancel", "expire")
 

@@ -597,3 +597,18 @@ def test_a_copy_for_a_librarys_own_system_is_fetched_by_its_staff_from_the_link_
     got = net.call("x", "GET", path)
     assert got.status_code == 200 and got.data.startswith(b"%PDF-")
     assert net.call("b", "GET", path).status_code == 404  # nobody else's
+
+
+def test_a_request_refused_by_one_system_goes_to_the_next_library_s_system(iso, remote):
+    net = iso
+    b_system = RemoteSystem()
+    try:
+        remote.refuse = "unknown requesting agency"
+        net.libs["B"].agency_id, net.libs["B"].iso18626_url = "ISIL:ID-B", b_system.url
+        net.make.commit()
+        rid = net.create().get_json()["id"]
+        assert net.get("home", rid).get_json()["current_lender"] == "B"
+        assert b_system.kinds() == ["request"]  # asked in its turn, at once
+        assert remote.kinds() == ["request"]  # and A, which refused, is sent no Cancel
+    finally:
+        b_system.close()
