@@ -174,41 +174,30 @@ def build_request(session, req) -> str:
     root, msg = _message("request")
     lender, borrower = req.current_lender, req.requester_library
     _header(msg, lender, borrower, str(req.id))
-    cite = req.citation or {}
-    cluster = req.cluster
+    cite, what = req.citation or {}, req.described()
     bib = _el(msg, "bibliographicInfo")
     own = _lenders_record(session, req)
     if own:
         _el(bib, "supplierUniqueRecordId", own)
-    _el(bib, "title", (cluster.title if cluster is not None and cluster.title else cite.get("title")) or "")
-    author = (cluster.author if cluster is not None and cluster.author else cite.get("author")) or ""
-    if author:
-        _el(bib, "author", author)
-    edition = (cluster.edition if cluster is not None and cluster.edition else cite.get("edition")) or ""
-    if edition:
-        _el(bib, "edition", edition)
-    if cite.get("article_title"):
-        _el(bib, "titleOfComponent", cite["article_title"])
-    for name, key in (("volume", "volume"), ("issue", "issue"), ("pagesRequested", "pages")):
+    _el(bib, "title", what["title"])
+    for name, key in (("author", "author"), ("edition", "edition")):
+        if what[key]:
+            _el(bib, name, what[key])
+    for name, key in (("titleOfComponent", "article_title"), ("volume", "volume"), ("issue", "issue"),
+                      ("pagesRequested", "pages")):
         if cite.get(key):
             _el(bib, name, cite[key])
-    isbns = list(cluster.isbns or []) if cluster is not None else []
-    issns = list(cluster.issns or []) if cluster is not None else []
-    isbns += [cite["isbn"]] if cite.get("isbn") and cite["isbn"] not in isbns else []
-    issns += [cite["issn"]] if cite.get("issn") and cite["issn"] not in issns else []
-    for code, values in (("ISBN", isbns), ("ISSN", issns)):
+    for code, values in (("ISBN", what["isbns"]), ("ISSN", what["issns"])):
         for value in values[:5]:
             item = _el(bib, "bibliographicItemId")
             _el(item, "bibliographicItemIdentifier", value)
             _el(item, "bibliographicItemIdentifierCode", code)
-    publisher = (cluster.publisher if cluster is not None and cluster.publisher else cite.get("publisher")) or ""
-    year = cite.get("year") or (cluster.year if cluster is not None and cluster.year else "")
-    if publisher or year:
+    if what["publisher"] or what["year"]:
         pub = _el(msg, "publicationInfo")
-        if publisher:
-            _el(pub, "publisher", publisher)
-        if year:
-            _el(pub, "publicationDate", year)
+        if what["publisher"]:
+            _el(pub, "publisher", what["publisher"])
+        if what["year"]:
+            _el(pub, "publicationDate", what["year"])
     service = _el(msg, "serviceInfo")
     _el(service, "requestType", "New")
     _el(service, "serviceType", "Copy" if req.service == "copy" else "Loan")

@@ -87,6 +87,25 @@ class LoanRequest(db.Model):
             return self.cluster.title
         return (self.citation or {}).get("title") or ""
 
+    def described(self) -> dict:
+        """What is asked: the union record's description where there is one,
+        else the citation's (title, author, edition, publisher); the year the
+        citation gives first (a copy's part is of its own year), else the
+        record's; the record's ISBNs and ISSNs with the citation's."""
+        cite, cluster = self.citation or {}, self.cluster
+
+        def pick(name: str) -> str:
+            return (getattr(cluster, name, None) if cluster is not None else None) or cite.get(name) or ""
+
+        isbns = list(cluster.isbns or []) if cluster is not None else []
+        issns = list(cluster.issns or []) if cluster is not None else []
+        isbns += [cite["isbn"]] if cite.get("isbn") and cite["isbn"] not in isbns else []
+        issns += [cite["issn"]] if cite.get("issn") and cite["issn"] not in issns else []
+        return {"title": self.title, "author": pick("author"), "edition": pick("edition"),
+                "publisher": pick("publisher"),
+                "year": cite.get("year") or (cluster.year if cluster is not None and cluster.year else ""),
+                "isbns": isbns, "issns": issns}
+
     @property
     def is_open(self) -> bool:
         return self.status not in TERMINAL_STATES

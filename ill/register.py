@@ -97,14 +97,10 @@ def rows(session, library, side: str, since: date, until: date) -> list[Row]:
     out = []
     for req, entry in asked:
         days = firsts.get(req.id, {})
-        cite = req.citation or {}
-        cluster = req.cluster
+        cite, what = req.citation or {}, req.described()
         values = {
-            "request": req.id, "service": req.service, "title": req.title,
-            "author": (cluster.author if cluster is not None else "") or cite.get("author", ""),
-            "year": (cluster.year if cluster is not None else None) or cite.get("year", ""),
-            "isbn": " ".join((cluster.isbns or []) if cluster is not None else []) or cite.get("isbn", ""),
-            "issn": " ".join((cluster.issns or []) if cluster is not None else []) or cite.get("issn", ""),
+            "request": req.id, "service": req.service, "title": what["title"], "author": what["author"],
+            "year": what["year"], "isbn": " ".join(what["isbns"]), "issn": " ".join(what["issns"]),
             "part": "; ".join(v for v in (cite.get("article_title"), cite.get("volume"), cite.get("issue"),
                                           cite.get("pages")) if v),
             "status": req.status, "due_date": req.due_date, "cost": req.loan_cost or req.cost or "",
