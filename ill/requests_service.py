@@ -15,6 +15,7 @@ from decimal import Decimal
 from flask import current_app, has_app_context
 from flask_babel import gettext as _
 from sqlalchemy import false, func, or_, select
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import accounts, clock, paging, patrons, pickup, routing, workflow
@@ -148,8 +149,7 @@ class Effects:
     def _ask(self, req: LoanRequest, entry: RotaEntry, day: date) -> None:
         entry.outcome = "asked"
         entry.asked_on = day
-        entry.answer_due = routing.answer_deadline(day, entry.reason_args.get("response_days", 3),
-                                                   self._calendar(entry.partner_id, day))
+        entry.answer_due = answer_deadline(self.session, entry)
         req.current_lender = self._partner(entry.partner_id)
         req.answer_due = entry.answer_due
         req.condition = ""
@@ -556,6 +556,34 @@ def _check_copy(citation: dict, copyright_ack: bool) -> None:
         )
 
 
+def _check_named(has_record: bool, citation: dict) -> None:
+    """A request names a union record, or describes its item."""
+    if not has_record and not citation.get("title"):
+        raise BadRequest(
+            _("Name the union record (record_id) or, for an item not in the catalogue, describe it (citation.title)."),
+            field="record_id",
+        )
+
+
+def _check_needed_by(needed_by: date | None, day: date) -> None:
+    if needed_by is not None and needed_by < day:
+        raise BadRequest(_("'needed_by' is in the past."), field="needed_by")
+
+
+def _make(session, maker: User, library_id: int, patron_id: int | None, day: date, *, cluster_id: int | None,
+          service: str, citation: dict, copyright_ack: bool, needed_by: date | None, note: str,
+          data: dict) -> LoanRequest:
+    """The new request and its first event, told to the hooks; not routed yet."""
+    req = LoanRequest(patron_id=patron_id, requester_library_id=library_id, cluster_id=cluster_id, service=service,
+                      status="new", citation=citation, copyright_ack=copyright_ack, needed_by=needed_by, note=note,
+                      created_on=day, round=0)
+    session.add(req)
+    _record(session, req, maker, "create", None, "new", note, {"service": service, **data})
+    session.flush()
+    _after(session, req, req.events[-1])
+    return req
+
+
 def create(session, user: User, data: dict, day: date | None = None) -> LoanRequest:
     """A patron's (or a librarian's) new request; routed at once unless the
     borrowing library reviews requests or it is a citation request. A
@@ -574,22 +602,15 @@ def create(session, user: User, data: dict, day: date | None = None) -> LoanRequ
         raise BadRequest(_("'service' must be loan or copy, not '%(value)s'.", value=service[:20]), field="service")
     citation = _clean_citation(data.get("citation"))
     needed_by = parse_day(data.get("needed_by"), "needed_by")
-    if needed_by is not None and needed_by < day:
-        raise BadRequest(_("'needed_by' is in the past."), field="needed_by")
+    _check_needed_by(needed_by, day)
     note = str(data.get("note") or "").strip()
     if len(note) > 2000:
         raise BadRequest(_("'note' is longer than %(n)d characters.", n=2000), field="note")
     copyright_ack = _truthy(data.get("copyright_ack"))
     if service == "copy":
         _check_copy(citation, copyright_ack)
-    cluster = None
-    if data.get("record_id") not in (None, ""):
-        cluster = _cluster(session, data.get("record_id"))
-    elif not citation.get("title"):
-        raise BadRequest(
-            _("Name the union record (record_id) or, for an item not in the catalogue, describe it (citation.title)."),
-            field="record_id",
-        )
+    cluster = _cluster(session, data.get("record_id")) if data.get("record_id") not in (None, "") else None
+    _check_named(cluster is not None, citation)
     library = user.library
     maker = user
     if data.get("patron") not in (None, ""):
@@ -627,24 +648,10 @@ def create(session, user: User, data: dict, day: date | None = None) -> LoanRequ
                 details={"request_id": duplicate},
             )
     patrons.check_may_request(session, user, day)
-    req = LoanRequest(
-        patron_id=user.id,
-        requester_library_id=library.id,
-        cluster_id=cluster.id if cluster else None,
-        service=service,
-        status="new",
-        citation=citation,
-        copyright_ack=copyright_ack,
-        needed_by=needed_by,
-        note=note,
-        created_on=day,
-        round=0,
-    )
-    session.add(req)
     made_for = {"for_patron": True} if maker is not user else {}
-    _record(session, req, maker, "create", None, "new", note, {"service": service, **made_for})
-    session.flush()
-    _after(session, req, req.events[-1])
+    req = _make(session, maker, library.id, user.id, day, cluster_id=cluster.id if cluster else None,
+                service=service, citation=citation, copyright_ack=copyright_ack, needed_by=needed_by, note=note,
+                data=made_for)
     if made_for:
         from . import loan_notices
 
@@ -668,18 +675,11 @@ def create_for_library(session, librarian: User, lender_code: str, *, cluster_id
     citation = _clean_citation({k: str(v)[:CITATION_FIELDS[k]] for k, v in citation.items() if v})
     if service == "copy":
         _check_copy(citation, copyright_ack)
-    if cluster_id is None and not citation.get("title"):
-        raise BadRequest(_("Name the union record (record_id) or, for an item not in the catalogue, describe it "
-                           "(citation.title)."), field="record_id")
-    if needed_by is not None and needed_by < day:
-        raise BadRequest(_("'needed_by' is in the past."), field="needed_by")
-    req = LoanRequest(patron_id=None, requester_library_id=librarian.library_id, cluster_id=cluster_id,
-                      service=service, status="new", citation=citation, copyright_ack=copyright_ack,
-                      needed_by=needed_by, note=note[:2000], created_on=day, round=0)
-    session.add(req)
-    _record(session, req, librarian, "create", None, "new", note[:2000], {"service": service, **(data or {})})
-    session.flush()
-    _after(session, req, req.events[-1])
+    _check_named(cluster_id is not None, citation)
+    _check_needed_by(needed_by, day)
+    req = _make(session, librarian, librarian.library_id, None, day, cluster_id=cluster_id, service=service,
+                citation=citation, copyright_ack=copyright_ack, needed_by=needed_by, note=note[:2000],
+                data=data or {})
     fire(session, None, req, "route", {"lender": lender_code}, None, day, roles=frozenset({workflow.SYSTEM}))
     return req
 
@@ -903,6 +903,15 @@ def tick_unanswered(session, day: date) -> list[str]:
     return _tick(session, day, rows, "no_answer")
 
 
+def answer_deadline(session, entry: RotaEntry) -> date:
+    """A lender's last day to answer: its agreement's working days from the
+    day it was asked, on its calendar."""
+    from agreements import calendar
+
+    return routing.answer_deadline(entry.asked_on, entry.reason_args.get("response_days", 3),
+                                   calendar.for_library(session, entry.partner_id, entry.asked_on))
+
+
 def follow_calendar(session, library_id: int | None) -> list[int]:
     """A closed day added after a lender was asked (a holiday announced late,
     a library's sudden closure, a day of the week it now closes) gives it the
@@ -915,13 +924,12 @@ def follow_calendar(session, library_id: int | None) -> list[int]:
     if library_id is not None:
         where.append(LoanRequest.current_lender_id == library_id)
     moved = []
-    effects = Effects(session)
-    for req in session.scalars(select(LoanRequest).where(*where).order_by(LoanRequest.id)):
+    for req in session.scalars(select(LoanRequest).options(selectinload(LoanRequest.rota))
+                               .where(*where).order_by(LoanRequest.id)):
         entry = req.current_entry()
-        if entry is None or entry.asked_on is None or entry.outcome != "asked":
+        if entry is None or entry.asked_on is None:
             continue
-        due = routing.answer_deadline(entry.asked_on, entry.reason_args.get("response_days", 3),
-                                      effects._calendar(entry.partner_id, entry.asked_on))
+        due = answer_deadline(session, entry)
         if due > (entry.answer_due or due):
             entry.answer_due = req.answer_due = due
             moved.append(req.id)
