@@ -163,10 +163,6 @@ def default_period(today: date) -> tuple[date, date]:
 def period(since: str | None, until: str | None, today: date) -> tuple[date, date]:
     """A report's period as asked (YYYY-MM-DD, either end may be left out:
     the last year to today), or 400."""
-    from flask_babel import gettext as _
-
-    from .errors import BadRequest
-
     first, last = default_period(today)
     try:
         if since:
@@ -261,5 +257,21 @@ def visible_partner_ids(user) -> list[int] | None:
     raise Forbidden(_("The facts are for librarians and coordinators."))
 
 
-__all__ = ["PartnerFacts", "RequestRow", "EntryRow", "summarise", "partner_facts", "give_feedback",
-           "visible_partner_ids", "default_period"]
+def narrowed(session, user, code: str | None) -> list[int] | None:
+    """Whose reports ``user`` sees (``visible_partner_ids``), narrowed by a
+    coordinator to one library (``code``); a librarian's own library stays
+    theirs whatever they name. None means all."""
+    from agreements.partners import by_code
+
+    visible = visible_partner_ids(user)
+    chosen = (code or "").strip().upper()
+    if chosen and visible is None:
+        library = by_code(session, chosen)
+        if library is None:
+            raise BadRequest(_("No partner library has the code '%(code)s'.", code=chosen[:20]), field="library")
+        visible = [library.id]
+    return visible
+
+
+__all__ = ["narrowed", "period", "PartnerFacts", "RequestRow", "EntryRow", "summarise", "partner_facts",
+           "give_feedback", "visible_partner_ids", "default_period"]

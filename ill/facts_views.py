@@ -11,7 +11,6 @@ from . import clock, facts
 from .accounts import current, login_required
 from .api import make_blueprint
 from .config import setting
-from .errors import BadRequest
 from .extensions import db
 from .tables import spreadsheet
 
@@ -108,15 +107,10 @@ def _overdue():
     from . import overdue
 
     user = current()
-    visible = facts.visible_partner_ids(user)
+    chosen = (request.args.get("library") or "").strip().upper()
+    visible = facts.narrowed(db.session, user, chosen)
     names = {pid: (code, name) for pid, code, name in db.session.execute(select(Partner.id, Partner.code,
                                                                                 Partner.name))}
-    chosen = (request.args.get("library") or "").strip().upper()
-    if chosen and visible is None:
-        by_code = {code: pid for pid, (code, _name) in names.items()}
-        if chosen not in by_code:
-            raise BadRequest(_("No partner library has the code '%(code)s'.", code=chosen[:20]), field="library")
-        visible = [by_code[chosen]]
     late, lost = overdue.late_loans(db.session, clock.today(), visible, user.library_id)
     return late, lost, overdue.tally(late, lost), names, chosen
 
@@ -164,14 +158,9 @@ def _unmet():
 
     user = current()
     since, until = _period()
-    visible = facts.visible_partner_ids(user)
-    codes = dict(db.session.execute(select(Partner.id, Partner.code)).all())
     chosen = (request.args.get("library") or "").strip().upper()
-    if chosen and visible is None:
-        by_code = {code: pid for pid, code in codes.items()}
-        if chosen not in by_code:
-            raise BadRequest(_("No partner library has the code '%(code)s'.", code=chosen[:20]), field="library")
-        visible = [by_code[chosen]]
+    visible = facts.narrowed(db.session, user, chosen)
+    codes = dict(db.session.execute(select(Partner.id, Partner.code)).all())
     return unmet.unmet(db.session, since, until, visible), codes, since, until, chosen
 
 

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from . import clock
-from .accounts import Role, User
+from .accounts import User
 from .errors import BadRequest, Forbidden
 from .models import LoanRequest, RequestEvent, RotaEntry
 
@@ -49,19 +49,20 @@ class Row:
 
 
 def library_for(session, user: User, code: str | None):
-    """The library whose register ``user`` reads: a librarian's own, any one
-    for coordinators and administrators (``code``)."""
+    """The library whose register ``user`` reads: whose reports they see
+    (``facts.visible_partner_ids``): a librarian their own, coordinators and
+    administrators the one they name (``code``)."""
     from agreements import partners
 
-    if user.role == Role.LIBRARIAN and user.library_id is not None:
+    from .facts import visible_partner_ids
+
+    if visible_partner_ids(user) is not None:  # a librarian
         if code and partners.normalise_code(str(code)) != user.library.code:
             raise Forbidden(_("A librarian reads their own library's register only."))
         return user.library
-    if user.role in (Role.COORDINATOR, Role.ADMIN):
-        if not code:
-            raise BadRequest(_("Name the library whose register to read ('library')."), field="library")
-        return partners.get_by_code(session, str(code))
-    raise Forbidden(_("The register is for library staff."))
+    if not code:
+        raise BadRequest(_("Name the library whose register to read ('library')."), field="library")
+    return partners.get_by_code(session, str(code))
 
 
 def read(session, user: User, side: str | None, library_code: str | None, since: str | None,
