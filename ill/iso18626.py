@@ -464,6 +464,15 @@ def _day(text: str, field: str) -> str:
         raise BadMessage("UnrecognisedDataValue", f"{field}: '{text[:40]}' is not a date") from None
 
 
+def _money(msg, *path: str) -> str:
+    """An ISO 18626 amount (monetaryValue and currencyCode) as text."""
+    return " ".join(v for v in (_value(msg, *path, "monetaryValue"), _value(msg, *path, "currencyCode")) if v)
+
+
+def _due(msg) -> str:
+    return _day(_value(msg, "statusInfo", "dueDate"), "dueDate")
+
+
 def _plan(msg) -> tuple[str | None, dict, str]:
     """(workflow action or None, its parameters, summary) of a supplyingAgencyMessage."""
     reason = _value(msg, "messageInfo", "reasonForMessage")
@@ -475,15 +484,14 @@ def _plan(msg) -> tuple[str | None, dict, str]:
         if answer not in ("Y", "N"):
             raise BadMessage("UnrecognisedDataValue", "a RenewResponse needs answerYesNo Y or N")
         params.update(approve=answer == "Y")
-        due = _day(_value(msg, "statusInfo", "dueDate"), "dueDate")
+        due = _due(msg)
         if due and answer == "Y":
             params["due_date"] = due
         return "renew_answer", params, f"RenewResponse {answer}"
     if reason == "CancelResponse":
         return None, params, "CancelResponse"
     condition = _value(msg, "deliveryInfo", "loanCondition")
-    cost = " ".join(v for v in (_value(msg, "messageInfo", "offeredCosts", "monetaryValue"),
-                                _value(msg, "messageInfo", "offeredCosts", "currencyCode")) if v)
+    cost = _money(msg, "messageInfo", "offeredCosts")
     if status in ("ExpectToSupply", "WillSupply") and (condition or cost):
         params.update(condition=condition or note or "see the cost", cost=cost[:50])
         return "conditional", params, status
@@ -500,25 +508,19 @@ def _plan(msg) -> tuple[str | None, dict, str]:
     action = STATUS_ACTIONS.get(status)
     if action is None:
         raise BadMessage("UnrecognisedDataValue", f"status: '{status[:40]}' is not an ISO 18626 status")
+    if action in ("loaned", "recall") and _due(msg):
+        params["due_date"] = _due(msg)
     if action == "loaned":
-        due = _day(_value(msg, "statusInfo", "dueDate"), "dueDate")
-        if due:
-            params["due_date"] = due
         for name, path in (("barcode", ("deliveryInfo", "itemId")), ("courier", ("deliveryInfo", "sentVia"))):
             if _value(msg, *path):
                 params[name] = _value(msg, *path)[:50 if name == "courier" else 100]
-    elif action == "recall":
-        due = _day(_value(msg, "statusInfo", "dueDate"), "dueDate")
-        if due:
-            params["due_date"] = due
     elif action == "unfilled":
         said = _value(msg, "messageInfo", "reasonUnfilled") or _value(msg, "messageInfo", "reasonRetry")
         params["reason"] = UNFILLED.get(said.replace(" ", "").replace("_", "").lower(), "other")
         if said and params["reason"] == "other":
             params["note"] = f"{said}: {note}" if note else said
     elif action == "settle_lost":
-        charge = " ".join(v for v in (_value(msg, "deliveryInfo", "deliveryCosts", "monetaryValue"),
-                                      _value(msg, "deliveryInfo", "deliveryCosts", "currencyCode")) if v)
+        charge = _money(msg, "deliveryInfo", "deliveryCosts")
         if charge:
             params["charge"] = charge[:100]
     return action, params, status
@@ -540,27 +542,35 @@ def receive(session, user, body: bytes) -> Answer:
         "requestingAgencyRequestId": _value(msg, "header", "requestingAgencyRequestId"),
         "timestamp": _value(msg, "header", "timestamp"),
     }
-    if kind in ("request", "requestingAgencyMessage"):
-        return _from_borrower(session, user, kind, msg, header, body)
-    if kind != "supplyingAgencyMessage":
+    if kind not in ("request", "requestingAgencyMessage", "supplyingAgencyMessage"):
         return Answer(_confirmation("supplyingAgencyMessageConfirmation", header, "ERROR",
                                     error_type="BadlyFormedMessage", error_value=f"unknown message {kind}"))
-    reason = _value(msg, "messageInfo", "reasonForMessage")
+    lending = kind == "supplyingAgencyMessage"
+    echo = {"reason": _value(msg, "messageInfo", "reasonForMessage")} if lending else {"action": _value(msg, "action")}
 
-    def refuse(error_type: str, value: str) -> Answer:
-        return Answer(_confirmation("supplyingAgencyMessageConfirmation", header, "ERROR", reason=reason,
-                                    error_type=error_type, error_value=value))
+    def refuse(error_type: str, value: str, status: int = 200) -> Answer:
+        return Answer(_confirmation(f"{kind}Confirmation", header, "ERROR", error_type=error_type,
+                                    error_value=value, **echo), status)
 
+    # who speaks: a librarian of the library the header names on its side
     library = getattr(user, "library", None)
     if getattr(user, "role", None) != "librarian" or library is None:
-        return Answer(_confirmation("supplyingAgencyMessageConfirmation", header, "ERROR", reason=reason,
-                                    error_type="UnrecognisedDataValue",
-                                    error_value="the token is not a librarian's of a partner library"), 403)
-    if header["supplyingAgencyId"] is None or not _same_agency(header["supplyingAgencyId"], library):
+        return refuse("UnrecognisedDataValue", "the token is not a librarian's of a partner library", 403)
+    side = "supplyingAgencyId" if lending else "requestingAgencyId"
+    if header[side] is None or not _same_agency(header[side], library):
         kind_, value = agency(library)
-        return refuse("UnrecognisedDataValue",
-                      f"supplyingAgencyId: the token is {library.code}'s, whose agency id is {kind_}:{value}")
+        return refuse("UnrecognisedDataValue", f"{side}: the token is {library.code}'s, whose agency id is "
+                                               f"{kind_}:{value}")
+    if lending:
+        return _from_lender(session, user, library, msg, header, body, refuse)
+    return _from_borrower(session, user, library, kind, msg, header, body, refuse)
+
+
+def _from_lender(session, user, library, msg, header: dict, body, refuse) -> Answer:
+    """A lender's system's supplyingAgencyMessage about a request it was asked."""
     from .models import LoanRequest
+
+    kind, reason = "supplyingAgencyMessage", _value(msg, "messageInfo", "reasonForMessage")
 
     number = header["requestingAgencyRequestId"]
     req = session.get(LoanRequest, int(number)) if number.isdigit() and len(number) < 12 else None
@@ -586,8 +596,7 @@ def receive(session, user, body: bytes) -> Answer:
     if action is not None:
         from . import requests_service, workflow
 
-        target = workflow.transition(req.status, action)
-        if target is None and action in STATUS_ACTION_STATUS and req.status == STATUS_ACTION_STATUS[action]:
+        if workflow.already_done(req.status, action):
             action = None  # said again: the request is there already
         if params.get("barcode") and not _known_copy(session, req, params["barcode"]):
             # its system's item id, which the catalogue's copies (as of the last
@@ -605,12 +614,6 @@ def receive(session, user, body: bytes) -> Answer:
     row.answer = answer.body
     session.add(row)
     return answer
-
-
-# the status an action leads to, where a message saying it twice changes nothing
-STATUS_ACTION_STATUS = {"expect_to_supply": "expect_to_supply", "will_supply": "will_supply",
-                        "loaned": "loaned", "checked_in": "completed", "settle_lost": "completed_without_return",
-                        "conditional": "conditional"}
 
 
 def _known_copy(session, req, barcode: str) -> bool:
@@ -714,33 +717,19 @@ def _take_request(session, user, msg, header) -> object:
         data={"iso18626": header["requestingAgencyRequestId"][:200]})
 
 
-# What the borrowing library's system says, as the workflow's steps; the
-# status each step leads to, so that a word said again changes nothing.
+# What the borrowing library's system says, as the workflow's steps (a
+# step the request has already taken is not taken again).
 BORROWER_STEPS = {"Received": ("received",), "ShippedReturn": ("returned", "shipped_return"),
                   "Cancel": ("cancel",), "Renew": ("renew",), "Notification": ("message",)}
-STEP_RESULT = {"received": "received", "returned": "returned", "shipped_return": "shipped_return",
-               "cancel": "cancelled"}
 
 
-def _from_borrower(session, user, kind: str, msg, header: dict, body) -> Answer:
+def _from_borrower(session, user, library, kind: str, msg, header: dict, body, refuse) -> Answer:
     """A borrowing library's system: a `request` of one of the network's
     libraries, or a requestingAgencyMessage about one it made."""
     from . import requests_service, workflow
     from .models import LoanRequest
 
     said = _value(msg, "action")
-
-    def refuse(error_type: str, value: str, status: int = 200) -> Answer:
-        return Answer(_confirmation(f"{kind}Confirmation", header, "ERROR", action=said,
-                                    error_type=error_type, error_value=value), status)
-
-    library = getattr(user, "library", None)
-    if getattr(user, "role", None) != "librarian" or library is None:
-        return refuse("UnrecognisedDataValue", "the token is not a librarian's of a partner library", 403)
-    if header["requestingAgencyId"] is None or not _same_agency(header["requestingAgencyId"], library):
-        kind_, value = agency(library)
-        return refuse("UnrecognisedDataValue",
-                      f"requestingAgencyId: the token is {library.code}'s, whose agency id is {kind_}:{value}")
     if not speaks(library):
         return refuse("UnrecognisedDataValue", f"{library.code} has no ISO 18626 address here to be answered at: "
                                                "a coordinator gives it on its partner page")
@@ -775,10 +764,7 @@ def _from_borrower(session, user, kind: str, msg, header: dict, body) -> Answer:
             return _refused(session, row, refuse("UnsupportedActionType", f"action: '{said[:40]}' is not taken"),
                             "unsupported action")
         else:
-            steps = [step for step in BORROWER_STEPS[said]
-                     if not (workflow.transition(req.status, step) is None and req.status == STEP_RESULT.get(step))]
-            if said == "ShippedReturn" and req.status == "returned":
-                steps = ["shipped_return"]
+            steps = [step for step in BORROWER_STEPS[said] if not workflow.already_done(req.status, step)]
             if said == "Notification" and not note:
                 steps = []
             try:

@@ -118,7 +118,7 @@ def hold_shelf():
 
 
 @bp.post("/iso18626")
-@roles_required(Role.LIBRARIAN)
+@login_required
 def iso18626_message():
     """An ISO 18626 message from a library's own system (a lender's or a
     borrower's), with one of its librarians' tokens (ill/iso18626.py);

@@ -645,6 +645,15 @@ def transition(status: str, action: str) -> Transition | None:
     return MACHINE.get(status, {}).get(action)
 
 
+def already_done(status: str, action: str) -> bool:
+    """Whether ``action`` is not possible in ``status`` because the request is
+    already where it leads (another system saying "shipped" twice)."""
+    if transition(status, action) is not None:
+        return False
+    return any(status in t.targets and status != SAME
+               for actions in MACHINE.values() for name, t in actions.items() if name == action)
+
+
 def allowed_actions(request, roles: frozenset[str] | set[str]) -> list[str]:
     """The actions these roles may fire now, guards included (for forms)."""
     out = []
