@@ -74,7 +74,20 @@ def upsert(session, code: str, name: str, **fields) -> tuple[Partner, bool]:
     partner.name = name
     for key, value in values.items():
         setattr(partner, key, value)
+    if "iso18626_url" in values:
+        session.info.pop(_SPEAKERS, None)
     return partner, created
+
+
+_SPEAKERS = "ill_iso18626_speakers"
+
+
+def iso18626_speakers(session) -> frozenset[int]:
+    """The libraries whose own system speaks ISO 18626 (an ``iso18626_url``),
+    read once per session: every step of every request asks it."""
+    if _SPEAKERS not in session.info:
+        session.info[_SPEAKERS] = frozenset(session.scalars(select(Partner.id).where(Partner.iso18626_url != "")))
+    return session.info[_SPEAKERS]
 
 
 def load_csv(session, text: str) -> list[str]:
@@ -353,6 +366,8 @@ def update(session, partner: Partner, data: dict, user) -> dict:
                     value.isoformat() if hasattr(value, "isoformat") else value,
                 ]
             setattr(partner, key, value)
+    if "iso18626_url" in changes:
+        session.info.pop(_SPEAKERS, None)
     if "closed_weekdays" in changes and partner.id is not None:
         from .calendar import changed
 

@@ -377,12 +377,19 @@ def _their_number(session, req, partner_id: int) -> str:
 
 
 def on_event(session, req, event) -> None:
-    """``workflow.after_transition``: what the event means to the other library's system."""
-    if speaks(req.requester_library) and _made_by_system(session, req):
+    """``workflow.after_transition``: what the event means to the other library's system.
+    Every step of every request comes here: with no library of the request
+    on its own system, it reads nothing (``iso18626_speakers``, once per session)."""
+    from agreements.partners import iso18626_speakers
+
+    speakers = iso18626_speakers(session)
+    if not speakers:
+        return
+    if req.requester_library_id in speakers and _made_by_system(session, req):
         _tell_borrower(session, req, event)
         return
     action = event.action
-    if action in LEAVING:
+    if action in LEAVING and any(e.partner_id in speakers for e in req.rota if e.asked_on is not None):
         last = _last_request_to(session, req)
         still_with = req.current_lender_id if req.status == "requested" and action not in ("cancel", "expire") \
             else None
@@ -395,9 +402,9 @@ def on_event(session, req, event) -> None:
                 _queue(session, req, partner, "requestingAgencyMessage", "Cancel",
                        build_requesting(req, partner, "Cancel", event.note,
                                         _their_number(session, req, partner.id)))
-    lender = req.current_lender
-    if not speaks(lender):
+    if req.current_lender_id not in speakers:
         return
+    lender = req.current_lender
     if event.to_status == "requested" and action in NEW_LENDER:
         _queue(session, req, lender, "request", "New", build_request(session, req))
         return
