@@ -74,6 +74,9 @@ def _closed_days(session, today: date) -> str:
         ugm.lending_policy = ("Buku teks dipinjamkan 14 hari, dapat diperpanjang sekali.\n"
                               "Skripsi, tesis dan koleksi referensi: salinan saja.\n"
                               "Dikirim lewat Pos Indonesia; dikembalikan dengan paket tercatat.")
+        # the same, as rules the network applies: theses lent only as copies, copies of up to 60 pages
+        ugm.no_loan_formats = "thesis"
+        ugm.copy_max_pages = 60
     if ugm is not None and session.scalar(select(ClosedDay.id).where(ClosedDay.partner_id == ugm.id).limit(1)) is None:
         start = today + timedelta(days=21)
         added += calendar.add(session, None, start, start + timedelta(days=2), "Stock opname", ugm)[0]

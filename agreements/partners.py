@@ -137,7 +137,11 @@ def to_dict(partner: Partner, day) -> dict:
 
 # What a librarian may change about their own library; coordinators change all.
 LIBRARIAN_FIELDS = ("lending_paused_until", "pause_reason", "review_requests", "max_open_requests",
-                    "pickup_days", "block_overdue_patrons", "closed_weekdays", "lending_policy")
+                    "pickup_days", "block_overdue_patrons", "closed_weekdays", "lending_policy",
+                    "no_loan_formats", "no_loan_recent_years", "copy_max_pages", "max_requests_waiting")
+# The lending rules routing applies (ill.routing.rules_judgement), and the
+# largest number each may be.
+RULE_LIMITS = {"no_loan_recent_years": 50, "copy_max_pages": 9999, "max_requests_waiting": 999}
 MAX_OPEN_REQUESTS = 999
 MAX_PICKUP_DAYS = 60
 POLICY_MAX = 2000
@@ -229,6 +233,81 @@ def _weekdays(value, field: str) -> str:
     return weekdays_text(numbers)
 
 
+def _rule_number(value, field: str) -> int | None:
+    """A lending rule's number, from 1 to its RULE_LIMITS; nothing (None,
+    empty) for no such rule."""
+    try:
+        return _whole_or_nothing(value, RULE_LIMITS[field])
+    except ValueError:
+        raise AgreementError(
+            _(
+                "%(field)s: give a whole number from 1 to %(max)d, or nothing for no such rule; not '%(value)s'.",
+                field=field, max=RULE_LIMITS[field], value=str(value)[:20],
+            ),
+            field=field,
+        ) from None
+
+
+def _formats(value, field: str) -> str:
+    """The forms a library lends only as copies: a list of the union
+    catalogue's format codes (book, serial, thesis ...), or the same
+    comma-separated; nothing for none. Stored sorted, comma-separated."""
+    from union_catalog.models import FORMATS
+
+    if value is None:
+        return ""
+    items = value.replace(";", ",").split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple):
+        raise AgreementError(_("%(field)s: give a list of forms.", field=field), field=field)
+    chosen = set()
+    for item in items:
+        text = str(item).strip().lower()
+        if not text:
+            continue
+        if text not in FORMATS:
+            raise AgreementError(
+                _("%(field)s: '%(value)s' is not a form the catalogue knows; use %(known)s.",
+                  field=field, value=text[:20], known=", ".join(FORMATS)),
+                field=field,
+            )
+        chosen.add(text)
+    return ",".join(sorted(chosen))
+
+
+def format_choices() -> list[tuple[str, str]]:
+    """The forms a library may lend only as copies: (code, name for people)."""
+    from union_catalog.models import FORMATS
+
+    return [(code, str(label)) for code, label in FORMATS.items()]
+
+
+def rules_said(partner: Partner, day) -> list[str]:
+    """A library's lending rules in words, for its page (routing applies them)."""
+    from flask_babel import ngettext
+
+    from union_catalog.models import FORMATS
+
+    said = []
+    forms = formats_list(partner.no_loan_formats)
+    if forms:
+        said.append(_("lent only as copies: %(forms)s", forms=", ".join(str(FORMATS.get(f, f)) for f in forms)))
+    if partner.no_loan_recent_years:
+        said.append(_("editions published since %(year)s are not lent",
+                      year=day.year - partner.no_loan_recent_years + 1))
+    if partner.copy_max_pages:
+        said.append(ngettext("copies of at most %(num)d page", "copies of at most %(num)d pages",
+                             partner.copy_max_pages))
+    if partner.max_requests_waiting:
+        said.append(ngettext("at most %(num)d request waiting on its answer at once",
+                             "at most %(num)d requests waiting on its answer at once", partner.max_requests_waiting))
+    return said
+
+
+def formats_list(stored: str | None) -> list[str]:
+    """The stored ``no_loan_formats`` as a list."""
+    return [f for f in (stored or "").split(",") if f]
+
+
 def _agency_id(value) -> str:
     """A library's ISO 18626 agency id as TYPE:VALUE ("ISIL:ID-JKPN"), or nothing."""
     if value is not None and not isinstance(value, str):
@@ -275,6 +354,10 @@ def _cleaned(session, code: str, data: dict) -> dict:
             values[key] = _limit(value, key)
         elif key == "pickup_days":
             values[key] = _pickup_days(value, key)
+        elif key in RULE_LIMITS:
+            values[key] = _rule_number(value, key)
+        elif key == "no_loan_formats":
+            values[key] = _formats(value, key)
         elif key == "closed_weekdays":
             values[key] = _weekdays(value, key)
             forget_calendars(session)
@@ -349,7 +432,7 @@ def update(session, partner: Partner, data: dict, user) -> dict:
             raise Forbidden(
                 _(
                     "A librarian may only pause or resume lending and set their library's rules for "
-                    "patrons' requests; not: %(fields)s.",
+                    "patrons' requests and for lending; not: %(fields)s.",
                     fields=", ".join(sorted(beyond)),
                 )
             )
@@ -360,6 +443,8 @@ def update(session, partner: Partner, data: dict, user) -> dict:
         if before != value:
             if key == "closed_weekdays":
                 changes[key] = [weekday_names(before), weekday_names(value)]
+            elif key == "no_loan_formats":
+                changes[key] = [formats_list(before), formats_list(value)]
             else:
                 changes[key] = [
                     before.isoformat() if hasattr(before, "isoformat") else before,
@@ -388,6 +473,10 @@ def to_dict_full(partner: Partner, day) -> dict:
     out["block_overdue_patrons"] = partner.block_overdue_patrons
     out["closed_weekdays"] = weekday_names(partner.closed_weekdays)
     out["lending_policy"] = partner.lending_policy or None
+    out["no_loan_formats"] = formats_list(partner.no_loan_formats)
+    out["no_loan_recent_years"] = partner.no_loan_recent_years
+    out["copy_max_pages"] = partner.copy_max_pages
+    out["max_requests_waiting"] = partner.max_requests_waiting
     out["agency_id"] = partner.agency_id or None
     out["iso18626_url"] = partner.iso18626_url or None
     return out

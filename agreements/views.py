@@ -188,6 +188,9 @@ def partner_detail(code):
                     "block_overdue_patrons": form.get("block_overdue_patrons") == "on",
                     "closed_weekdays": form.getlist("closed_weekdays"),
                     "lending_policy": form.get("lending_policy", "")}
+        elif form.get("action") == "rules":
+            data = {"no_loan_formats": form.getlist("no_loan_formats"),
+                    **{k: form.get(k, "") for k in partner_service.RULE_LIMITS}}
         else:
             data = {k: form.get(k, "") for k in partner_service.EDITABLE if k != "review_requests"}
         if data is not None:
@@ -220,6 +223,9 @@ def partner_detail(code):
         max_open_requests_max=partner_service.MAX_OPEN_REQUESTS,
         pickup_days_max=partner_service.MAX_PICKUP_DAYS,
         policy_max=partner_service.POLICY_MAX,
+        rule_limits=partner_service.RULE_LIMITS,
+        rules_said=partner_service.rules_said(partner, clock.today()),
+        formats=partner_service.format_choices(),
         pickup_days_default=setting("LOANS_PICKUP_DAYS"),
         closed=calendar.closures_on(db.session, clock.today(), [partner.id]).get(partner.id),
         agreements=agreements,

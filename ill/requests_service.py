@@ -191,7 +191,7 @@ class Effects:
             placements = [self._chosen_lender(req, lender_code, ctx.day)]
             excluded = []
         elif req.cluster_id is not None:
-            wanted = routing.wanted_for(req.service, req.citation, req.cluster.format if req.cluster else None)
+            wanted = _wanted(req)
             plan = routing.plan_for_cluster(self.session, req.requester_library_id, req.cluster_id, wanted, ctx.day)
             placements, excluded = plan.rota, plan.excluded
         else:
@@ -231,13 +231,19 @@ class Effects:
             raise BadRequest(_("A library cannot borrow from itself."), field="lender")
         from agreements.calendar import closures_on
 
-        # the rota's own rule (routing.lender_barred): a live agreement, lending not paused, not closed
+        # the rota's own rules (routing.lender_barred, rules_judgement): a live
+        # agreement, lending not paused, not closed, and the library's own rules
         links = routing.agreement_links(self.session, req.requester_library_id, [partner.id], req.service, day)
         closed_until, closed_reason = closures_on(self.session, day, [partner.id]).get(partner.id, (None, ""))
-        barred = routing.lender_barred(req.requester_library_id, routing.LenderFacts(
+        facts = routing.LenderFacts(
             partner.id, partner.code, link=links.get(partner.id),
             paused_until=partner.lending_paused_until if partner.lending_paused(day) else None,
-            pause_reason=partner.pause_reason or "", closed_until=closed_until, closed_reason=closed_reason), day)
+            pause_reason=partner.pause_reason or "", closed_until=closed_until, closed_reason=closed_reason,
+            rules=routing.LendingRules.of(*(getattr(partner, c) for c in routing.RULE_COLUMNS)))
+        if facts.rules.max_requests_waiting is not None:
+            facts.load = routing.lender_loads(self.session, [partner.id]).get(partner.id, 0)
+        barred = routing.lender_barred(req.requester_library_id, facts, day) \
+            or routing.rules_judgement(facts, _wanted(req), day)
         if barred is not None:
             raise Conflict(_("%(code)s cannot be asked: %(reason)s.", code=partner.code,
                              reason=routing.describe(*barred)))
@@ -464,6 +470,13 @@ def _cluster(session, record_id):
     return cluster
 
 
+def _wanted(req: LoanRequest) -> routing.Wanted:
+    """What a request asks, as routing's rules weigh it."""
+    cluster = req.cluster
+    return routing.wanted_for(req.service, req.citation, cluster.format if cluster else None,
+                              cluster.year if cluster else None)
+
+
 def _clean_citation(raw) -> dict:
     if raw in (None, ""):
         return {}
@@ -621,7 +634,7 @@ def create(session, user: User, data: dict, day: date | None = None) -> LoanRequ
     # theirs sent at the same instant waits here until this one is made.
     accounts.hold(session, user.id)
     if cluster is not None:
-        wanted = routing.wanted_for(service, citation, cluster.format)
+        wanted = routing.wanted_for(service, citation, cluster.format, cluster.year)
         own = next((h for h in routing.holdings_for(session, cluster.id) if h.partner_id == library.id), None)
         if routing.home_can_serve(own, wanted):
             call = _own_call_number(session, library.id, cluster.id)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 ROTA_SIZE = 5
 LIVE_AGREEMENT = ("active", "expiring")
@@ -88,6 +89,34 @@ class LenderFacts:
     # the day its copies' statuses are as of (its last import or statuses
     # sent), when that is so long ago that they may have changed
     stale_since: date | None = None
+    rules: LendingRules | None = None  # its own rules of what it lends
+
+
+@dataclass(frozen=True)
+class LendingRules:
+    """A lender's own rules of what it lends, set on its partner page: a
+    request they rule out passes it over, as a pause would, with the rule as
+    the reason (``rules_judgement``), so that its staff never have to say no
+    to it by hand. Nothing set: no such rule."""
+
+    no_loan_formats: frozenset[str] = frozenset()  # forms it lends only as copies (thesis, serial ...)
+    no_loan_recent_years: int | None = None  # editions of the last N years (this one counting) stay home
+    copy_max_pages: int | None = None  # the most pages it copies for one request
+    max_requests_waiting: int | None = None  # the most requests waiting on its answer at once
+
+    def __bool__(self) -> bool:
+        return bool(self.no_loan_formats) or any(
+            n is not None for n in (self.no_loan_recent_years, self.copy_max_pages, self.max_requests_waiting))
+
+    @classmethod
+    def of(cls, no_loan_formats: str | None, no_loan_recent_years: int | None = None,
+           copy_max_pages: int | None = None, max_requests_waiting: int | None = None) -> LendingRules:
+        """From a partner's columns (``no_loan_formats`` as stored: "serial,thesis")."""
+        return cls(frozenset(f for f in (no_loan_formats or "").split(",") if f),
+                   no_loan_recent_years, copy_max_pages, max_requests_waiting)
+
+
+RULE_COLUMNS = ("no_loan_formats", "no_loan_recent_years", "copy_max_pages", "max_requests_waiting")
 
 
 @dataclass(frozen=True)
@@ -98,6 +127,9 @@ class Wanted:
     volume: int | None = None
     year: int | None = None
     serial: bool = False
+    format: str | None = None  # the record's form, as the union catalogue tells them apart
+    published: int | None = None  # the edition's year of publication
+    pages: int | None = None  # how many pages a copy asks (``pages_asked``); None: not known
 
 
 @dataclass
@@ -193,6 +225,62 @@ def coverage_includes(text: str, volume: int | None, year: int | None) -> bool |
         return True
     if any(a is False for a in answers):
         return False
+    return None
+
+
+# --- pages asked ---------------------------------------------------------------
+
+_PAGE_WORDS = re.compile(r"\b(?:pp?|hlm|hal|halaman|pages?|page)\b\.?", re.I)
+_PAGE_RANGE = re.compile(r"(\d{1,6})(?:\s*-\s*(\d{1,6}))?")
+
+
+def pages_asked(text: str | None) -> int | None:
+    """How many pages a citation's pages ask: "12-30" 19, "12-30, 45" 20,
+    "pp. 1123-35" 13 (the end written short), "hlm. 5" 1. None when it
+    cannot tell (nothing given, roman numerals, an article number, an end
+    before its start): a rule on pages then does not apply."""
+    text = _PAGE_WORDS.sub(" ", (text or "").replace("\u2013", "-").replace("\u2014", "-"))
+    total = 0
+    segments = [seg.strip() for seg in re.split(r"[,;]|\band\b|\bdan\b", text)]
+    for segment in filter(None, segments):
+        m = _PAGE_RANGE.fullmatch(segment)
+        if m is None:
+            return None
+        start, end = int(m.group(1)), m.group(2)
+        if end is None:
+            total += 1
+            continue
+        if len(end) < len(m.group(1)) and int(end) < start:  # 1123-35: 1123 to 1135
+            end = m.group(1)[:len(m.group(1)) - len(end)] + end
+        last = int(end)
+        if last < start:
+            return None
+        total += last - start + 1
+    return total or None
+
+
+# --- the rules ----------------------------------------------------------------
+
+
+def rules_judgement(facts: LenderFacts, wanted: Wanted, day: date) -> tuple[str, dict] | None:
+    """Why a lender's own rules (``LendingRules``) rule out this request
+    (reason code, args), or None. A loan: not of a form it lends only as
+    copies, nor of an edition too recent; a copy: not of more pages than it
+    copies (when the pages asked can be counted); either: not while as many
+    requests as it takes at once wait on its answer."""
+    rules = facts.rules
+    if not rules:
+        return None
+    if wanted.service == "loan":
+        if wanted.format and wanted.format in rules.no_loan_formats:
+            return "rule_format", {"format": wanted.format}
+        years = rules.no_loan_recent_years
+        if years and wanted.published is not None and wanted.published > day.year - years:
+            return "rule_recent", {"since": day.year - years + 1, "published": wanted.published}
+    elif rules.copy_max_pages and wanted.pages is not None and wanted.pages > rules.copy_max_pages:
+        return "rule_pages", {"max": rules.copy_max_pages, "asked": wanted.pages}
+    if rules.max_requests_waiting is not None and facts.load >= rules.max_requests_waiting:
+        return "rule_capacity", {"max": rules.max_requests_waiting}
     return None
 
 
@@ -326,7 +414,7 @@ def plan_rota(
     for holding in sorted(holdings, key=lambda h: h.code):
         pid = holding.partner_id
         f = facts.get(pid) or LenderFacts(pid, holding.code)
-        barred = lender_barred(borrower_id, f, day)
+        barred = lender_barred(borrower_id, f, day) or rules_judgement(f, wanted, day)
         if barred is not None:
             excluded.append(Placement(pid, holding.code, None, *barred))
             continue
@@ -472,10 +560,41 @@ def describe(code: str, args: dict | None) -> str:
             coverage=args.get("coverage", ""),
             asked=", ".join(asked),
         )
+    if code.startswith("rule_"):
+        return _rule_text(code, args)
     if code == "rota_full":
         return _("not needed: the rota holds up to %(n)d lenders", n=args.get("size", ROTA_SIZE))
     if code == "chosen_by_librarian":
         return _("chosen by the borrowing library's librarian")
+    return code
+
+
+def _rule_text(code: str, args: dict) -> str:
+    """A lending rule that rules a library out; without its args (counted
+    over many requests) the rule's kind alone."""
+    if code == "rule_format":
+        if not args.get("format"):
+            return _("its lending rules: this form is lent only as copies")
+        from union_catalog.models import FORMATS
+
+        form = str(FORMATS.get(args["format"], args["format"]))
+        return _("its lending rules: a %(form)s is lent only as copies", form=form)
+    if code == "rule_recent":
+        if not args.get("since"):
+            return _("its lending rules: recent editions are not lent")
+        return _("its lending rules: editions published since %(year)s are not lent", year=args["since"])
+    if code == "rule_pages":
+        if not args.get("max"):
+            return _("its lending rules: it copies no more pages than its limit")
+        return _("its lending rules: copies of at most %(max)d pages (%(asked)d asked)",
+                 max=args["max"], asked=args.get("asked", 0))
+    if code == "rule_capacity":
+        if not args.get("max"):
+            return _("its lending rules: it has as many requests waiting as it takes at once")
+        return ngettext("its lending rules: at most %(num)d request waits on its answer at once, and it has "
+                        "one now",
+                        "its lending rules: at most %(num)d requests wait on its answer at once, and it has "
+                        "that many now", args["max"])
     return code
 
 
@@ -531,7 +650,8 @@ def holdings_for_many(session, cluster_ids) -> dict[int, list[Holding]]:
 # import, before autovacuum has analysed the tables, the planner would
 # rather read every item, or every record of each library.
 _HOLDINGS_SQL = (
-    "SELECT c.id, c.format, r.id, r.partner_id, p.code, p.lending_paused_until, p.pause_reason, "
+    "SELECT c.id, c.format, c.year, r.id, r.partner_id, p.code, p.lending_paused_until, p.pause_reason, "
+    + ", ".join(f"p.{c}" for c in RULE_COLUMNS) + ", "
     "i.id, i.status, i.coverage FROM clusters c {records} "
     "LEFT JOIN partners p ON p.id = r.partner_id {items}"
 )
@@ -545,16 +665,17 @@ _JOINS = {
 }
 
 
-def _holdings_read(session, cluster_ids) -> tuple[dict[int, str | None], dict[int, list[Holding]],
-                                                   dict[int, tuple[date | None, str]]]:
-    """For these union records: their form {cluster_id: format}, every library's
-    non-withdrawn copies {cluster_id: [Holding]} (libraries in the order of
-    their first record, copies in the order they were added), and each
-    holding library's pause {partner_id: (paused until, reason)}."""
+def _holdings_read(session, cluster_ids) -> tuple[dict[int, tuple[str | None, int | None]],
+                                                   dict[int, list[Holding]], dict[int, tuple]]:
+    """For these union records: their form and year {cluster_id: (format,
+    year)}, every library's non-withdrawn copies {cluster_id: [Holding]}
+    (libraries in the order of their first record, copies in the order they
+    were added), and each holding library's pause and lending rules
+    {partner_id: (paused until, reason, LendingRules)}."""
     from union_catalog import bulk
 
-    formats: dict[int, str | None] = {}
-    pauses: dict[int, tuple[date | None, str]] = {}
+    formats: dict[int, tuple[str | None, int | None]] = {}
+    pauses: dict[int, tuple] = {}
     by_cluster: dict[int, dict[int, Holding]] = {}
     conn = session.connection()
     records, items = _JOINS["postgresql" if bulk.is_postgres(conn) else "sqlite"]
@@ -562,13 +683,14 @@ def _holdings_read(session, cluster_ids) -> tuple[dict[int, str | None], dict[in
                              {int(c) for c in cluster_ids})
     copies: list[tuple[int, int, int, Copy]] = []
     # by union record, then record: a library's place is that of its first record
-    for (cluster_id, fmt, record_id, partner_id, code, paused, reason, item_id, status,
-         coverage) in sorted(map(tuple, rows), key=lambda r: (r[0], r[2] or 0, r[7] or 0)):
-        formats[cluster_id] = fmt
+    for (cluster_id, fmt, year, record_id, partner_id, code, paused, reason, *rules, item_id, status,
+         coverage) in sorted(map(tuple, rows), key=lambda r: (r[0], r[3] or 0, r[-3] or 0)):
+        formats[cluster_id] = (fmt, year)
         if record_id is None:  # no live record
             continue
         by_cluster.setdefault(cluster_id, {}).setdefault(partner_id, Holding(partner_id, code))
-        pauses.setdefault(partner_id, (_as_date(paused), reason or ""))
+        if partner_id not in pauses:
+            pauses[partner_id] = (_as_date(paused), reason or "", LendingRules.of(*rules))
         if item_id is not None:
             copies.append((item_id, cluster_id, partner_id, Copy(status or UNKNOWN, coverage or "")))
     for _item_id, cluster_id, partner_id, copy in sorted(copies, key=lambda c: c[0]):
@@ -577,27 +699,29 @@ def _holdings_read(session, cluster_ids) -> tuple[dict[int, str | None], dict[in
     return formats, holdings, pauses
 
 
-def _holdings_held(session, held: dict) -> tuple[dict[int, str | None], dict[int, list[Holding]],
-                                                 dict[int, tuple[date | None, str]]]:
+def _holdings_held(session, held: dict) -> tuple[dict[int, tuple[str | None, int | None]],
+                                                 dict[int, list[Holding]], dict[int, tuple]]:
     """``_holdings_read``'s answer from what the search index holds
     (``union_catalog.search.Held``): a copy of each status a library's
-    copies have; only the libraries' codes and pauses are read."""
+    copies have; only the libraries' codes, pauses and rules are read."""
     from sqlalchemy import select
 
     from agreements.models import Partner
 
     pids = {pid for h in held.values() for pid in h.statuses}
     t = Partner.__table__
-    partners = {pid: (code, _as_date(paused), reason or "") for pid, code, paused, reason in session.execute(
-        select(t.c.id, t.c.code, t.c.lending_paused_until, t.c.pause_reason).where(t.c.id.in_(pids)))
+    partners = {pid: (code, _as_date(paused), reason or "", LendingRules.of(*rules))
+                for pid, code, paused, reason, *rules in session.execute(
+        select(t.c.id, t.c.code, t.c.lending_paused_until, t.c.pause_reason, *(t.c[c] for c in RULE_COLUMNS))
+        .where(t.c.id.in_(pids)))
     } if pids else {}
-    formats = {cid: h.format for cid, h in held.items()}
+    formats = {cid: (h.format, h.year) for cid, h in held.items()}
     holdings = {
         cid: [Holding(pid, partners[pid][0], [Copy(status) for status in statuses])
               for pid, statuses in h.statuses.items() if pid in partners]
         for cid, h in held.items()
     }
-    pauses = {pid: (paused, reason) for pid, (_code, paused, reason) in partners.items()}
+    pauses = {pid: (paused, reason, rules) for pid, (_code, paused, reason, rules) in partners.items()}
     return formats, holdings, pauses
 
 
@@ -611,13 +735,13 @@ def _as_date(value) -> date | None:
 def lender_facts(
     session, borrower_id: int | None, partner_ids: list[int], service: str, day: date
 ) -> dict[int, LenderFacts]:
-    """Agreements, pauses, load, balance and record of each holding library."""
-    from sqlalchemy import func, select
+    """Agreements, pauses, lending rules, load, balance and record of each
+    holding library."""
+    from sqlalchemy import select
 
     from agreements.models import Partner
 
     from .facts import partner_facts
-    from .models import OPEN_LENDER_STATES, LoanRequest
 
     if not partner_ids:
         return {}
@@ -629,6 +753,7 @@ def lender_facts(
             p.code,
             paused_until=p.lending_paused_until if p.lending_paused(day) else None,
             pause_reason=p.pause_reason or "",
+            rules=LendingRules.of(*(getattr(p, c) for c in RULE_COLUMNS)),
         )
     from agreements.calendar import closures_on
 
@@ -639,11 +764,7 @@ def lender_facts(
     for pid, link in links.items():
         if pid in facts:
             facts[pid].link = link
-    for pid, n in session.execute(
-        select(LoanRequest.current_lender_id, func.count(LoanRequest.id))
-        .where(LoanRequest.current_lender_id.in_(partner_ids), LoanRequest.status.in_(OPEN_LENDER_STATES))
-        .group_by(LoanRequest.current_lender_id)
-    ):
+    for pid, n in lender_loads(session, partner_ids).items():
         facts[pid].load = n
     # Its copies' statuses, as of its last import or statuses sent (the
     # catalogue's rule of when they are stale).
@@ -662,7 +783,27 @@ def lender_facts(
     return facts
 
 
-def wanted_for(service: str, citation: dict | None, record_format: str | None) -> Wanted:
+def lender_loads(session, partner_ids: list[int]) -> dict[int, int]:
+    """The requests waiting on each library's answer now (asked, not yet
+    shipped or said no to), of those that have any."""
+    from sqlalchemy import func, select
+
+    from .models import OPEN_LENDER_STATES, LoanRequest
+
+    if not partner_ids:
+        return {}
+    return dict(session.execute(
+        select(LoanRequest.current_lender_id, func.count(LoanRequest.id))
+        .where(LoanRequest.current_lender_id.in_(list(partner_ids)), LoanRequest.status.in_(OPEN_LENDER_STATES))
+        .group_by(LoanRequest.current_lender_id)).all())
+
+
+def wanted_for(service: str, citation: dict | None, record_format: str | None,
+               published: int | None = None) -> Wanted:
+    """What a request asks, for the rules: its service, the part of a serial
+    (the citation's volume and year), the record's form and year of
+    publication (else, for a request by citation alone, the citation's
+    year), and for a copy the pages asked."""
     citation = citation or {}
 
     def _int(value):
@@ -674,11 +815,15 @@ def wanted_for(service: str, citation: dict | None, record_format: str | None) -
             return None
 
     serial = (record_format or "").lower() in ("serial", "journal", "periodical", "magazine")
+    year = _int(citation.get("year"))
     return Wanted(
         service=service,
         volume=_int(citation.get("volume")),
-        year=_int(citation.get("year")),
+        year=year,
         serial=serial or bool(citation.get("volume")),
+        format=(record_format or "").lower() or None,
+        published=published if published is not None else (year if record_format is None else None),
+        pages=pages_asked(citation.get("pages")) if service == "copy" else None,
     )
 
 
@@ -736,7 +881,7 @@ def requestability_many(
             codes = {h.partner_id: h.code for hs in holdings.values() for h in hs}
             closed = closures_kept(session, day)
             for pid in lenders:
-                paused_until, reason = pauses[pid]
+                paused_until, reason, rules = pauses[pid]
                 closed_until, closed_reason = closed.get(pid, (None, ""))
                 facts[pid] = LenderFacts(
                     pid,
@@ -745,7 +890,12 @@ def requestability_many(
                     pause_reason=reason,
                     closed_until=closed_until,
                     closed_reason=closed_reason,
+                    rules=rules,
                 )
+            # what waits on a library is read only for those with a limit to it
+            capped = [pid for pid in lenders if pauses[pid][2].max_requests_waiting is not None]
+            for pid, n in lender_loads(session, capped).items():
+                facts[pid].load = n
             from agreements.queries import links_for_services
 
             for service, raw in links_for_services(session, borrower_library_id, lenders, services, day).items():
@@ -762,15 +912,16 @@ def requestability_many(
 
         return {pid: known.as_of for pid, known in freshness_kept(session, day).items() if known.stale}
 
-    said: dict[tuple, tuple[bool, str]] = {}  # (service, form, library, statuses) -> verdict
-    wants: dict[tuple[str, str | None], Wanted] = {}
+    said: dict[tuple, tuple[bool, str]] = {}  # (service, (form, year), library, statuses) -> verdict
+    wants: dict[tuple[str, tuple], Wanted] = {}
     barred: dict[tuple[str, int], tuple[str, dict] | None] = {}  # (service, library) -> why not
     copied: dict[tuple, tuple[int | None, str, dict]] = {}  # (service, form, statuses) -> judgement
 
-    def judge(service: str, fmt: str | None, h: Holding, statuses: frozenset) -> tuple[bool, str]:
-        wanted = wants.get((service, fmt))
+    def judge(service: str, edition: tuple, h: Holding, statuses: frozenset) -> tuple[bool, str]:
+        fmt, year = edition
+        wanted = wants.get((service, edition))
         if wanted is None:
-            wanted = wants[service, fmt] = wanted_for(service, None, fmt)
+            wanted = wants[service, edition] = wanted_for(service, None, fmt, published=year)
         if borrower_library_id is None:  # only the copies are judged
             return _judge_copies([h], wanted, texts)[h.partner_id]
         judgement = copied.get((service, fmt, statuses))
@@ -784,6 +935,8 @@ def requestability_many(
                 paused_until=f.paused_until, pause_reason=f.pause_reason,
                 closed_until=f.closed_until, closed_reason=f.closed_reason), day)
         why = barred[service, h.partner_id]
+        if why is None and h.partner_id in facts:
+            why = rules_judgement(facts[h.partner_id], wanted, day)
         if why is None:
             if certainty is None and code == "all_on_loan":
                 # asked last rather than left out when the library's statuses are old
@@ -802,15 +955,15 @@ def requestability_many(
     for cluster_id in ids:
         if cluster_id not in formats:
             continue
-        fmt = formats[cluster_id]
+        edition = formats[cluster_id]
         answers = [out[service].setdefault(cluster_id, {}) for service in services]
         for h in holdings.get(cluster_id, []):
             statuses = frozenset(c.status for c in h.copies)
             for service, verdicts in zip(services, answers, strict=True):
-                key = (service, fmt, h.partner_id, statuses)
+                key = (service, edition, h.partner_id, statuses)
                 verdict = said.get(key)
                 if verdict is None:
-                    verdict = said[key] = judge(service, fmt, h, statuses)
+                    verdict = said[key] = judge(service, edition, h, statuses)
                 verdicts[h.partner_id] = verdict
     return out
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -26,6 +27,19 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ill.accounts import utcnow
 from ill.extensions import db
+
+# The forms of a record that union_catalog.matching.describe tells apart, and
+# their names for people (search facets, a lender's rules of what it lends).
+FORMATS = {
+    "book": _l("book"),
+    "serial": _l("serial"),
+    "thesis": _l("thesis"),
+    "map": _l("map"),
+    "score": _l("music score"),
+    "visual": _l("visual material"),
+    "audio": _l("sound recording"),
+    "computer": _l("computer file"),
+}
 
 
 class ItemStatus:

@@ -27,7 +27,7 @@ def _partner(code: str):
 
 
 def _only(value: str | None) -> str:
-    from .views import FORMATS
+    from .models import FORMATS
 
     value = (value or "").strip().lower()
     if value and value not in FORMATS:

@@ -17,7 +17,7 @@ from ill.extensions import db
 from ill.tables import spreadsheet
 
 from . import overlap, quality, search
-from .views import FORMATS
+from .models import FORMATS
 
 bp = Blueprint("catalog_reports", __name__, url_prefix="/catalog", template_folder="templates")
 api = make_blueprint("catalog_reports_api", __name__)

@@ -89,11 +89,13 @@ RequestabilityProvider = Callable[..., dict]
 @dataclass(frozen=True)
 class Held:
     """What the search index holds of one union record's copies: its form,
-    and per holding library the statuses of its copies (each once; none
-    when it has no copy recorded)."""
+    per holding library the statuses of its copies (each once; none when it
+    has no copy recorded), and the edition's year (a lender's rules may
+    weigh it)."""
 
     format: str | None
     statuses: dict[int, tuple[str, ...]]
+    year: int | None = None
 
 
 def availability_requestability(session, user, cluster_id: int, day: date) -> dict:
@@ -130,8 +132,8 @@ def held_from_items(session, cluster_ids: list[int]) -> dict[int, Held]:
     """``Held`` of these union records read from their live records and items
     (what the index keeps of them, read at the source)."""
     found: dict[int, dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))
-    formats = {cid: fmt for cid, fmt in session.execute(
-        select(Cluster.id, Cluster.format).where(Cluster.id.in_(list(cluster_ids))))}
+    formats = {cid: (fmt, year) for cid, fmt, year in session.execute(
+        select(Cluster.id, Cluster.format, Cluster.year).where(Cluster.id.in_(list(cluster_ids))))}
     rows = session.execute(
         select(SourceRecord.cluster_id, SourceRecord.partner_id, Item.status)
         .select_from(SourceRecord)
@@ -143,8 +145,11 @@ def held_from_items(session, cluster_ids: list[int]) -> dict[int, Held]:
         statuses = found[cluster_id][partner_id]
         if status is not None:
             statuses.add(status)
-    return {cid: Held(formats.get(cid), {pid: tuple(sorted(s)) for pid, s in by_partner.items()})
-            for cid, by_partner in found.items()}
+    out = {}
+    for cid, by_partner in found.items():
+        fmt, year = formats.get(cid, (None, None))
+        out[cid] = Held(fmt, {pid: tuple(sorted(s)) for pid, s in by_partner.items()}, year)
+    return out
 
 
 def _loan_by_items(statuses: set[str]) -> tuple[bool, str]:
@@ -1415,7 +1420,8 @@ def summaries(session, ids: list[int], user, day: date, partners: dict | None = 
     signed_in = user is not None and getattr(user, "library_id", None)
     # judged from what the index holds of each library's copies (their
     # statuses), not from every record and item of the page's union records
-    held = {cid: Held(clusters[cid].format, {pid: slot["statuses"] for pid, slot in stock.get(cid, {}).items()})
+    held = {cid: Held(clusters[cid].format, {pid: slot["statuses"] for pid, slot in stock.get(cid, {}).items()},
+                      clusters[cid].year)
             for cid in ids if cid in clusters}
     page_answers = requestability_many(session, user, list(held), day, held=held) if signed_in else {}
     no_agreement = _("no agreement") if signed_in else None

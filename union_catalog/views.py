@@ -15,6 +15,7 @@ from ill.extensions import db
 from . import alerts, citation, feeds, oai, sru
 from . import search as search_service
 from .errors import CatalogError
+from .models import FORMATS
 
 bp = Blueprint("catalog", __name__, url_prefix="/catalog", template_folder="templates")
 FEED_ENTRIES = 20  # union records in a search's Atom feed
@@ -37,17 +38,6 @@ LANGUAGES = {
     "urd": _l("Urdu"),
     "tur": _l("Turkish"),
     "und": _l("undetermined"),
-}
-# The formats union_catalog.matching.describe tells apart.
-FORMATS = {
-    "book": _l("book"),
-    "serial": _l("serial"),
-    "thesis": _l("thesis"),
-    "map": _l("map"),
-    "score": _l("music score"),
-    "visual": _l("visual material"),
-    "audio": _l("sound recording"),
-    "computer": _l("computer file"),
 }
 STATUSES = {
     "available": _l("available"),

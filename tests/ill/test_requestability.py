@@ -43,6 +43,11 @@ def test_a_page_of_records_is_answered_as_each_record_would_be(net):
     libs, today = net.libs, clock.today()
     libs["B"].lending_paused_until = today
     libs["B"].pause_reason = "stocktaking"
+    # A's own rules: serials lent only as copies, and this year's editions not lent
+    libs["A"].no_loan_formats = "serial"
+    libs["A"].no_loan_recent_years = 1
+    new = net.make.cluster_with_holdings({libs["A"]: ["available"], libs["HOME"]: ["on_loan"]},
+                                         title="Buku Baru", year=today.year)
     serial = net.make.cluster_with_holdings(
         {libs["A"]: [("available", "v.1(2001)-v.5(2005)")], libs["HOME"]: ["available"]},
         title="Jurnal Iqra", fmt="serial",
@@ -52,7 +57,7 @@ def test_a_page_of_records_is_answered_as_each_record_would_be(net):
     )
     nobody = net.make.cluster_with_holdings({})
     net.session.flush()
-    ids = [net.cluster.id, serial.id, shelf.id, nobody.id]
+    ids = [net.cluster.id, serial.id, shelf.id, nobody.id, new.id]
     engine = net.session.get_bind()
 
     def queries(fn):
@@ -91,6 +96,13 @@ def test_a_page_of_records_is_answered_as_each_record_would_be(net):
     own = home["loan"][serial.id][libs["HOME"].id]
     assert own[0] is False and "desk" in own[1]
     assert home["loan"][nobody.id] == {}
+    # A's rules: a serial is lent only as a copy, and this year's editions not at all
+    assert home["loan"][serial.id][libs["A"].id] == (False, "its lending rules: a serial is lent only as copies")
+    assert home["copy"][serial.id][libs["A"].id][0] is True
+    assert home["loan"][new.id][libs["A"].id] == (
+        False, f"its lending rules: editions published since {today.year} are not lent")
+    assert home["copy"][new.id][libs["A"].id][0] is True
+    assert home["loan"][net.cluster.id][libs["A"].id][0] is True  # 2004, a book
 
 
 def _by_full_rota(session, borrower, cluster_id, service, day):
@@ -100,7 +112,7 @@ def _by_full_rota(session, borrower, cluster_id, service, day):
     from union_catalog.models import Cluster
 
     cluster = session.get(Cluster, cluster_id)
-    wanted = routing.wanted_for(service, None, cluster.format)
+    wanted = routing.wanted_for(service, None, cluster.format, cluster.year)
     holdings = routing.holdings_for(session, cluster_id)
     if borrower is None:
         return routing._judge_copies(holdings, wanted)

@@ -277,3 +277,99 @@ def test_copies_are_judged_by_the_statuses_they_have():
         assert copy_judgement(copies, wanted) == copy_judgement(same_set, wanted)
 
     check()
+
+
+# --- a lender's own rules -------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, pages", [
+    ("12-30", 19), ("12–30", 19), ("pp. 12-30", 19), ("hlm. 5", 1), ("12-30, 45", 20),
+    ("1123-35", 13), ("120-5", 6), ("99-101", 3), ("5-10; 20-21", 8), ("12-30 dan 40-41", 21),
+    ("", None), (None, None), ("xii-xx", None), ("e0123456", None), ("30-12", None), ("bab 3", None),
+])
+def test_pages_asked_counts_what_a_citation_gives(text, pages):
+    from ill.routing import pages_asked
+
+    assert pages_asked(text) == pages
+
+
+def ruled(code_reason_args):
+    return {e.partner_id: (e.code_reason, e.args) for e in code_reason_args.excluded}
+
+
+def test_a_form_a_library_lends_only_as_copies_passes_it_over_for_a_loan_not_for_a_copy():
+    from ill.routing import LendingRules
+
+    rules = LendingRules.of("serial,thesis")
+    holders = [holding(2, "available"), holding(3, "available")]
+    lenders = [facts(2, rules=rules), facts(3)]
+    loan = plan(holders, lenders, Wanted("loan", format="thesis"))
+    assert loan.lenders == [3]
+    assert ruled(loan)[2] == ("rule_format", {"format": "thesis"})
+    assert "thesis" in describe("rule_format", {"format": "thesis"})
+    assert plan(holders, lenders, Wanted("copy", format="thesis")).lenders == [2, 3]
+    assert plan(holders, lenders, Wanted("loan", format="book")).lenders == [2, 3]
+
+
+def test_recent_editions_stay_home_by_the_year_this_one_counting():
+    from ill.routing import LendingRules
+
+    holders = [holding(2, "available")]
+    two_years = [facts(2, rules=LendingRules.of("", no_loan_recent_years=2))]
+    # DAY is in 2026: 2025 and 2026 are the last two years
+    assert plan(holders, two_years, Wanted("loan", published=2025)).lenders == []
+    p = plan(holders, two_years, Wanted("loan", published=2026))
+    assert ruled(p)[2] == ("rule_recent", {"since": 2025, "published": 2026})
+    assert "2025" in describe(*ruled(p)[2])
+    assert plan(holders, two_years, Wanted("loan", published=2024)).lenders == [2]
+    assert plan(holders, two_years, Wanted("loan", published=None)).lenders == [2]  # no year: no rule
+    assert plan(holders, two_years, Wanted("copy", published=2026)).lenders == [2]  # copies are not loans
+
+
+def test_a_copy_of_more_pages_than_a_library_copies_passes_it_over_when_they_can_be_counted():
+    from ill.routing import LendingRules, wanted_for
+
+    holders = [holding(2, "available")]
+    fifty = [facts(2, rules=LendingRules.of("", copy_max_pages=50))]
+    assert plan(holders, fifty, wanted_for("copy", {"pages": "1-50"}, "book")).lenders == [2]
+    p = plan(holders, fifty, wanted_for("copy", {"pages": "1-51"}, "book"))
+    assert ruled(p)[2] == ("rule_pages", {"max": 50, "asked": 51})
+    assert "50" in describe(*ruled(p)[2]) and "51" in describe(*ruled(p)[2])
+    # pages it cannot count, or none given: the library is asked, and judges
+    assert plan(holders, fifty, wanted_for("copy", {"pages": "xii-xl"}, "book")).lenders == [2]
+    assert plan(holders, fifty, wanted_for("copy", {"article_title": "A"}, "book")).lenders == [2]
+    assert plan(holders, fifty, wanted_for("loan", {"pages": "1-500"}, "book")).lenders == [2]
+
+
+def test_a_library_with_as_many_requests_waiting_as_it_takes_is_passed_over():
+    from ill.routing import LendingRules
+
+    holders = [holding(2, "available"), holding(3, "available")]
+    capped = LendingRules.of("", max_requests_waiting=3)
+    assert plan(holders, [facts(2, rules=capped, load=2), facts(3, load=9)]).lenders == [2, 3]
+    p = plan(holders, [facts(2, rules=capped, load=3), facts(3, load=9)])
+    assert p.lenders == [3]
+    assert ruled(p)[2] == ("rule_capacity", {"max": 3})
+
+
+def test_rules_come_after_the_agreement_and_before_the_copies():
+    from ill.routing import LendingRules
+
+    thesis = Wanted("loan", format="thesis")
+    rules = LendingRules.of("thesis")
+    # no agreement says more than the rule
+    assert ruled(plan([holding(2, "available")], [facts(2, link=None, rules=rules)], thesis))[2][0] == "no_agreement"
+    # the rule says more than copies on loan
+    assert ruled(plan([holding(2, "on_loan")], [facts(2, rules=rules)], thesis))[2][0] == "rule_format"
+
+
+def test_the_rules_as_a_partner_stores_them():
+    from ill.routing import LendingRules
+
+    assert not LendingRules.of("")
+    assert not LendingRules.of(None)
+    rules = LendingRules.of("serial,thesis", 1, None, 10)
+    assert rules and rules.no_loan_formats == {"serial", "thesis"} and rules.max_requests_waiting == 10
+    # counted over many requests, each rule says what it is without its numbers
+    for code in ("rule_format", "rule_recent", "rule_pages", "rule_capacity"):
+        assert describe(code, {}) not in ("", code)

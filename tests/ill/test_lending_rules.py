@@ -1,0 +1,167 @@
+"""A lender's own lending rules (on its partner page): the forms it lends only
+as copies, recent editions it keeps home, the most pages it copies and the
+most requests it takes at once. Routing passes it over for a request they
+rule out, with the rule as the reason, so that its staff never say no by hand."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from agreements.models import PartnerChange
+from ill import clock
+
+
+def _rules(net, who, code, **rules):
+    return net.call(who, "PATCH", f"/partners/{code}", rules)
+
+
+def _rota(net, rid):
+    body = net.get("home", rid).get_json()
+    placed = [row["library"] for row in body["rota"] if row["rank"] is not None]
+    left_out = {row["library"]: row["reason"] for row in body["rota"] if row["rank"] is None}
+    return body, placed, left_out
+
+
+def test_a_library_sets_its_own_rules_and_bad_ones_are_named(net):
+    r = _rules(net, "a", "A", no_loan_formats=["thesis", "Serial"], no_loan_recent_years=1,
+               copy_max_pages=50, max_requests_waiting="10")
+    assert r.status_code == 200, r.get_json()
+    body = r.get_json()
+    assert body["no_loan_formats"] == ["serial", "thesis"]
+    assert (body["no_loan_recent_years"], body["copy_max_pages"], body["max_requests_waiting"]) == (1, 50, 10)
+    assert net.call("coord", "GET", "/partners/A").get_json()["no_loan_formats"] == ["serial", "thesis"]
+    # the change is in the library's history, as every change of its settings
+    net.session.expire_all()
+    change = net.session.scalars(select(PartnerChange).where(PartnerChange.partner_id == net.libs["A"].id)
+                                 .order_by(PartnerChange.id.desc())).first()
+    assert change.changes["no_loan_formats"] == [[], ["serial", "thesis"]]
+    before = net.call("coord", "GET", "/partners/A").get_json()
+    for bad, field in (({"no_loan_formats": ["manuscript"]}, "no_loan_formats"),
+                       ({"no_loan_formats": 7}, "no_loan_formats"),
+                       ({"no_loan_recent_years": 0}, "no_loan_recent_years"),
+                       ({"no_loan_recent_years": 51}, "no_loan_recent_years"),
+                       ({"copy_max_pages": "fifty"}, "copy_max_pages"),
+                       ({"max_requests_waiting": True}, "max_requests_waiting"),
+                       ({"copy_max_pages": 40, "max_requests_waiting": -1}, "max_requests_waiting")):
+        r = _rules(net, "a", "A", **bad)
+        assert r.status_code == 400 and r.get_json()["error"]["field"] == field, (bad, r.get_json())
+    assert net.call("coord", "GET", "/partners/A").get_json() == before  # a refused change changes nothing
+    # only its own librarians or a coordinator; nothing for none
+    assert _rules(net, "b", "A", copy_max_pages=5).status_code == 403
+    assert _rules(net, "patron", "A", copy_max_pages=5).status_code == 403
+    assert _rules(net, "coord", "A", copy_max_pages=None, no_loan_formats=[]).status_code == 200
+    after = net.call("coord", "GET", "/partners/A").get_json()
+    assert after["copy_max_pages"] is None and after["no_loan_formats"] == []
+
+
+def test_a_form_lent_only_as_copies_sends_a_loan_to_the_next_library_and_a_copy_to_it(net):
+    thesis = net.make.cluster_with_holdings({net.libs["A"]: ["available"], net.libs["B"]: ["available"]},
+                                            title="Analisis layanan sirkulasi", fmt="thesis")
+    net.make.commit()
+    assert _rules(net, "a", "A", no_loan_formats="thesis").status_code == 200
+    r = net.create(record_id=thesis.id)
+    assert r.status_code == 201, r.get_json()
+    body, placed, left_out = _rota(net, r.get_json()["id"])
+    assert placed == ["B"] and body["current_lender"] == "B"
+    assert left_out["A"] == "its lending rules: a thesis is lent only as copies"
+    r = net.create(record_id=thesis.id, service="copy", copyright_ack=True, citation={"pages": "1-20"})
+    assert r.status_code == 201, r.get_json()
+    assert _rota(net, r.get_json()["id"])[1] == ["A", "B"]
+    # the record page says so before anyone asks
+    holdings = {h["library"]: h for h in net.call("patron", "GET", f"/records/{thesis.id}").get_json()["holdings"]}
+    assert holdings["A"]["services"]["loan"] == {"requestable": False,
+                                                 "reason": "its lending rules: a thesis is lent only as copies"}
+    assert holdings["A"]["services"]["copy"]["requestable"] is True
+
+
+def test_this_years_editions_stay_home(net):
+    new = net.make.cluster_with_holdings({net.libs["A"]: ["available"], net.libs["B"]: ["available"]},
+                                         title="Buku Baru", year=clock.today().year)
+    net.make.commit()
+    _rules(net, "a", "A", no_loan_recent_years=1)
+    rid = net.create(record_id=new.id).get_json()["id"]
+    _body, placed, left_out = _rota(net, rid)
+    assert placed == ["B"]
+    assert left_out["A"] == f"its lending rules: editions published since {clock.today().year} are not lent"
+    # a book of 2004 goes to A as before
+    assert _rota(net, net.create().get_json()["id"])[1][0] == "A"
+
+
+def test_a_copy_of_more_pages_than_a_library_copies_goes_to_the_next(net):
+    _rules(net, "a", "A", copy_max_pages=20)
+    rid = net.create(service="copy", copyright_ack=True, citation={"article_title": "Bab 2", "pages": "10-40"}
+                     ).get_json()["id"]
+    _body, placed, left_out = _rota(net, rid)
+    assert placed == ["B"] and left_out["A"] == "its lending rules: copies of at most 20 pages (31 asked)"
+    rid = net.create(who="patron2", service="copy", copyright_ack=True,
+                     citation={"article_title": "Bab 3", "pages": "10-29"}).get_json()["id"]
+    assert _rota(net, rid)[1] == ["A", "B"]
+
+
+def test_a_library_with_as_many_requests_waiting_as_it_takes_is_passed_over_until_it_answers(net):
+    _rules(net, "a", "A", max_requests_waiting=1)
+    first = net.create().get_json()["id"]
+    assert net.get("home", first).get_json()["current_lender"] == "A"
+    other = net.make.cluster_with_holdings({net.libs["A"]: ["available"], net.libs["B"]: ["available"]},
+                                           title="Fiqh Sunnah")
+    net.make.commit()
+    second = net.create(who="patron2", record_id=other.id).get_json()["id"]
+    body, placed, left_out = _rota(net, second)
+    assert body["current_lender"] == "B" and placed == ["B"]
+    assert left_out["A"] == "its lending rules: at most 1 request waits on its answer at once, and it has one now"
+    # the record page says so too; once A has answered the first, it takes requests again
+    holdings = {h["library"]: h for h in net.call("patron", "GET", f"/records/{other.id}").get_json()["holdings"]}
+    assert holdings["A"]["services"]["loan"]["requestable"] is False
+    assert net.act("a", first, "unfilled", reason="missing").status_code == 200
+    holdings = {h["library"]: h for h in net.call("patron", "GET", f"/records/{other.id}").get_json()["holdings"]}
+    assert holdings["A"]["services"]["loan"]["requestable"] is True
+
+
+def test_a_library_chosen_by_hand_is_held_to_its_rules_and_the_request_stays_as_it_was(net):
+    _rules(net, "a", "A", copy_max_pages=10)
+    r = net.create(who="home", record_id=None, service="copy", copyright_ack=True,
+                   citation={"title": "Jurnal Iqra", "article_title": "Layanan", "pages": "1-30"})
+    assert r.status_code == 201, r.get_json()
+    rid = r.get_json()["id"]
+    before = net.get("home", rid).get_json()
+    r = net.act("home", rid, "route", lender="A")
+    assert r.status_code == 409
+    assert "copies of at most 10 pages (30 asked)" in r.get_json()["error"]["message"]
+    after = net.get("home", rid).get_json()
+    assert (after["status"], after["version"], after["rota"]) == (before["status"], before["version"], before["rota"])
+    assert net.act("home", rid, "route", lender="B").status_code == 200
+
+
+def test_a_librarian_sets_the_rules_on_the_library_s_page_and_others_read_them(net):
+    from tests.ill.test_loan_pages import _login
+
+    _login(net, "a")
+    page = net.client.get("/partners/A").get_data(as_text=True)
+    assert 'id="rules-form"' in page and "none: it is asked for whatever its copies can serve" in page
+    csrf = page.split('name="csrf_token" value="')[1].split('"')[0]
+    form = {"csrf_token": csrf, "action": "rules", "no_loan_formats": ["thesis", "serial"],
+            "no_loan_recent_years": "2", "copy_max_pages": "", "max_requests_waiting": "abc"}
+    r = net.client.post("/partners/A", data=form)
+    assert r.status_code == 400 and "max_requests_waiting" in r.get_data(as_text=True)
+    net.session.expire_all()
+    assert net.libs["A"].no_loan_formats == ""  # nothing saved
+    assert 'value="abc"' in r.get_data(as_text=True)  # what was typed is kept on the form
+    form["max_requests_waiting"] = "8"
+    r = net.client.post("/partners/A", data=form)
+    assert r.status_code == 302
+    net.session.expire_all()
+    assert (net.libs["A"].no_loan_formats, net.libs["A"].no_loan_recent_years, net.libs["A"].copy_max_pages,
+            net.libs["A"].max_requests_waiting) == ("serial,thesis", 2, None, 8)
+    # another library's librarian reads them, and has no form to change them
+    _login(net, "home")
+    page = net.client.get("/partners/A").get_data(as_text=True)
+    rules = page.split('id="lending-rules">')[1].split("</dd>")[0]
+    assert "lent only as copies: serial, thesis" in rules
+    assert f"editions published since {clock.today().year - 1} are not lent" in rules
+    assert "at most 8 requests waiting on its answer at once" in rules
+    assert 'id="rules-form"' not in page
+    home_csrf = page.split('name="csrf_token" value="')[1].split('"')[0]
+    assert net.client.post("/partners/A", data={**form, "csrf_token": home_csrf, "copy_max_pages": "1"}
+                           ).status_code == 403
+    net.session.expire_all()
+    assert net.libs["A"].copy_max_pages is None
