@@ -612,3 +612,17 @@ def test_a_request_refused_by_one_system_goes_to_the_next_library_s_system(iso, 
         assert remote.kinds() == ["request"]  # and A, which refused, is sent no Cancel
     finally:
         b_system.close()
+
+
+def test_a_borrowers_system_asking_what_the_lenders_rules_rule_out_is_refused_with_the_rule(borrower):
+    net = borrower
+    net.libs["A"].copy_max_pages = 10
+    net.make.commit()
+    bib = "<title>Sejarah Islam di Nusantara</title><titleOfComponent>Bab 1</titleOfComponent>" \
+          "<pagesRequested>1-30</pagesRequested>"
+    r, answer, error = post(net, "x", requesting("request", "X-77", bib=bib, service="Copy", compliance="UU-28-2014"))
+    assert answer == "ERROR" and "copies of at most 10 pages (30 asked)" in error, error
+    assert made(net, "X-77") is None
+    r, answer, error = post(net, "x", requesting("request", "X-78", bib=bib.replace("1-30", "1-10"), service="Copy",
+                                                 compliance="UU-28-2014"))
+    assert answer == "OK", error
