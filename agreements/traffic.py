@@ -27,7 +27,7 @@ from sqlalchemy import select
 FILLED = frozenset({"supplied"})
 UNFILLED = frozenset({"unfilled", "no_answer", "condition_rejected", "refused"})
 # "closed": asked, then passed on at once because the library had closed
-NOT_ASKED = frozenset({"waiting", "not_asked", "excluded", "closed"})
+NOT_ASKED = frozenset({"waiting", "not_asked", "excluded", "closed", "passed_over"})
 
 
 @dataclass

@@ -24,6 +24,7 @@ def _labels():
         "loan_reason": routing.describe,
         "loan_outcome": lambda o: str(workflow.OUTCOME_LABELS.get(o, o)),
         "unfilled_label": lambda r: str(workflow.UNFILLED_LABELS.get(r, r)),
+        "loan_passed_over": routing.passed_over_reason,
         "loan_pickup_by": pickup.kept_until,
         "loan_event_visible": workflow.visible_to,
         "loan_may_print_band": service.may_print_band,

@@ -134,7 +134,9 @@ class RotaEntry(db.Model):
     reason_code: Mapped[str] = mapped_column(String(40))
     reason_args: Mapped[dict] = mapped_column(JSON, default=dict)
     # waiting, asked, supplied, unfilled, no_answer, condition_rejected, cancelled,
-    # not_asked (a later round replaced it), excluded
+    # not_asked (a later round replaced it), excluded, closed (passed on by the
+    # tick), refused (by its own system), passed_over (not askable as its turn
+    # came: outcome_detail the reason's code, its args in reason_args["passed_over"])
     outcome: Mapped[str] = mapped_column(String(30), default="waiting")
     outcome_detail: Mapped[str] = mapped_column(Text, default="")
     asked_on: Mapped[date | None] = mapped_column(Date)

@@ -155,10 +155,27 @@ class Effects:
         req.condition = ""
         req.cost = ""
 
-    def _next(self, req: LoanRequest, day: date) -> str:
-        waiting = [e for e in req.rota if e.round == req.round and e.rank is not None and e.outcome == "waiting"]
-        if waiting:
-            self._ask(req, min(waiting, key=lambda e: e.rank), day)
+    def _next(self, req: LoanRequest, day: date, passed_over: list | None = None) -> str:
+        """Ask the next library of the round's rota. passed_over: weigh each
+        again as its turn comes (a list to name those passed over in): one
+        whose agreement has lapsed, whose lending is paused or which is
+        closed since the rota was made, or which its own rules now rule out
+        (as many requests waiting on it as it takes), is passed over
+        (outcome ``passed_over``, the reason's code as its detail) for the
+        next."""
+        waiting = sorted((e for e in req.rota if e.round == req.round and e.rank is not None
+                          and e.outcome == "waiting"), key=lambda e: e.rank)
+        for entry in waiting:
+            if passed_over is not None:
+                partner = self._partner(entry.partner_id)
+                facts = routing.lender_now(self.session, req.requester_library_id, partner, req.service, day)
+                why = routing.why_not_now(req.requester_library_id, facts, _wanted(req), day)
+                if why is not None:
+                    entry.outcome, entry.outcome_detail = "passed_over", why[0]
+                    entry.reason_args = {**(entry.reason_args or {}), "passed_over": why[1]}
+                    passed_over.append({"library": partner.code, "why": why[0]})
+                    continue
+            self._ask(req, entry, day)
             return "requested"
         req.current_lender = None
         req.answer_due = None
@@ -171,7 +188,10 @@ class Effects:
             entry.outcome = outcome
             entry.outcome_detail = detail
             entry.answered_on = ctx.day
-        target = self._next(req, ctx.day)
+        passed_over: list[dict] = []
+        target = self._next(req, ctx.day, passed_over)
+        if passed_over:
+            ctx.data["passed_over"] = passed_over
         if target == "requested":
             ctx.data["next_lender"] = req.current_lender.code
         return target
@@ -229,26 +249,15 @@ class Effects:
             raise BadRequest(_("No partner library with the code %(code)s.", code=code), field="lender")
         if partner.id == req.requester_library_id:
             raise BadRequest(_("A library cannot borrow from itself."), field="lender")
-        from agreements.calendar import closures_on
-
-        # the rota's own rules (routing.lender_barred, rules_judgement): a live
-        # agreement, lending not paused, not closed, and the library's own rules
-        links = routing.agreement_links(self.session, req.requester_library_id, [partner.id], req.service, day)
-        closed_until, closed_reason = closures_on(self.session, day, [partner.id]).get(partner.id, (None, ""))
-        facts = routing.LenderFacts(
-            partner.id, partner.code, link=links.get(partner.id),
-            paused_until=partner.lending_paused_until if partner.lending_paused(day) else None,
-            pause_reason=partner.pause_reason or "", closed_until=closed_until, closed_reason=closed_reason,
-            rules=routing.LendingRules.of(*(getattr(partner, c) for c in routing.RULE_COLUMNS)))
-        if facts.rules.max_requests_waiting is not None:
-            facts.load = routing.lender_loads(self.session, [partner.id]).get(partner.id, 0)
-        barred = routing.lender_barred(req.requester_library_id, facts, day) \
-            or routing.rules_judgement(facts, _wanted(req), day)
+        # the rota's own rules: a live agreement, lending not paused, not
+        # closed, and the library's own lending rules
+        facts = routing.lender_now(self.session, req.requester_library_id, partner, req.service, day)
+        barred = routing.why_not_now(req.requester_library_id, facts, _wanted(req), day)
         if barred is not None:
             raise Conflict(_("%(code)s cannot be asked: %(reason)s.", code=partner.code,
                              reason=routing.describe(*barred)))
         return routing.Placement(
-            partner.id, partner.code, 1, "chosen_by_librarian", {"response_days": links[partner.id].response_days}
+            partner.id, partner.code, 1, "chosen_by_librarian", {"response_days": facts.link.response_days}
         )
 
     def supplied(self, ctx: workflow.Context) -> None:
@@ -1000,6 +1009,9 @@ def rota_rows(req: LoanRequest, staff: bool = True) -> list[dict]:
                 "reason": routing.describe(e.reason_code, e.reason_args),
                 "outcome": e.outcome,
                 "outcome_detail": e.outcome_detail or None,
+                # passed over as its turn came: why, in words
+                "passed_over": routing.passed_over_reason(e.outcome_detail, e.reason_args)
+                if e.outcome == "passed_over" else None,
                 "round": e.round,
                 "asked_on": clock.iso(e.asked_on),
                 "answer_due": clock.iso(e.answer_due),

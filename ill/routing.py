@@ -414,7 +414,7 @@ def plan_rota(
     for holding in sorted(holdings, key=lambda h: h.code):
         pid = holding.partner_id
         f = facts.get(pid) or LenderFacts(pid, holding.code)
-        barred = lender_barred(borrower_id, f, day) or rules_judgement(f, wanted, day)
+        barred = why_not_now(borrower_id, f, wanted, day)
         if barred is not None:
             excluded.append(Placement(pid, holding.code, None, *barred))
             continue
@@ -567,6 +567,13 @@ def describe(code: str, args: dict | None) -> str:
     if code == "chosen_by_librarian":
         return _("chosen by the borrowing library's librarian")
     return code
+
+
+def passed_over_reason(code: str, args: dict | None) -> str:
+    """Why a library of a rota was passed over as its turn came, in words
+    (``RotaEntry.outcome_detail`` the code, its args kept in the entry's
+    ``reason_args["passed_over"]``)."""
+    return describe(code, (args or {}).get("passed_over") or {})
 
 
 def _rule_text(code: str, args: dict) -> str:
@@ -781,6 +788,33 @@ def lender_facts(
         f.asked = record.supplied + record.not_supplied
         f.turnaround_days = record.mean_response_days
     return facts
+
+
+def lender_now(session, borrower_id: int, partner, service: str, day: date) -> LenderFacts:
+    """What decides whether one library (a ``Partner``) may be asked today,
+    not how it ranks: its agreement with the borrowing library for the
+    service, a pause, closed days of its own, its lending rules and, when it
+    limits them, the requests waiting on it. For a library named by hand,
+    and for the next one in a rota when its turn comes."""
+    from agreements.calendar import closures_on
+
+    links = agreement_links(session, borrower_id, [partner.id], service, day)
+    closed_until, closed_reason = closures_on(session, day, [partner.id]).get(partner.id, (None, ""))
+    facts = LenderFacts(
+        partner.id, partner.code, link=links.get(partner.id),
+        paused_until=partner.lending_paused_until if partner.lending_paused(day) else None,
+        pause_reason=partner.pause_reason or "", closed_until=closed_until, closed_reason=closed_reason,
+        rules=LendingRules.of(*(getattr(partner, c) for c in RULE_COLUMNS)))
+    if facts.rules.max_requests_waiting is not None:
+        facts.load = lender_loads(session, [partner.id]).get(partner.id, 0)
+    return facts
+
+
+def why_not_now(borrower_id: int, facts: LenderFacts, wanted: Wanted, day: date) -> tuple[str, dict] | None:
+    """Why a library may not be asked today, whatever its copies (reason
+    code, args): the rota's rules of who may be asked at all, its own
+    lending rules; None: it may."""
+    return lender_barred(borrower_id, facts, day) or rules_judgement(facts, wanted, day)
 
 
 def lender_loads(session, partner_ids: list[int]) -> dict[int, int]:

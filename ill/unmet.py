@@ -105,6 +105,8 @@ def unmet(session, since: date, until: date, library_ids: list[int] | None) -> l
             by_request[rid].reasons["refused", ""] += 1
         elif outcome == "closed":
             by_request[rid].reasons["excluded", "closed"] += 1
+        elif outcome == "passed_over":
+            by_request[rid].reasons["excluded", detail] += 1
         elif outcome == "excluded" and code not in ("own_library", "rota_full"):
             by_request[rid].reasons["excluded", code] += 1
     for item in found.values():

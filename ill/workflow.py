@@ -607,6 +607,7 @@ OUTCOME_LABELS = {
     "unfilled": _l("could not supply"),
     "no_answer": _l("did not answer in time"),
     "closed": _l("closed: passed on"),
+    "passed_over": _l("passed over as its turn came"),
     "refused": _l("its system refused the request"),
     "condition_rejected": _l("condition rejected"),
     "cancelled": _l("request cancelled"),

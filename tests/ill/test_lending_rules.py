@@ -165,3 +165,72 @@ def test_a_librarian_sets_the_rules_on_the_library_s_page_and_others_read_them(n
                            ).status_code == 403
     net.session.expire_all()
     assert net.libs["A"].copy_max_pages is None
+
+
+def test_a_library_that_cannot_be_asked_when_its_turn_comes_is_passed_over_for_the_next(net, runner):
+    """The rota is made when the request is; when A says no a week later, B,
+    next, paused its lending meanwhile: B is passed over, and says why, and
+    the request goes to the one after, or is unfilled when none is left."""
+    third = net.make.partner("E", "Perpustakaan E")
+    net.make.loan_agreement(net.libs["HOME"], third, response_days=3)
+    from union_catalog.models import Item, SourceRecord
+
+    record = SourceRecord(partner_id=third.id, record_key="E-1", control_number="E-1", ordinal=1, content_hash="E-1",
+                          marc={}, title=net.cluster.title, cluster_id=net.cluster.id)
+    record.items.append(Item(barcode="E-1-0", call_number="297", status="available"))
+    net.session.add(record)
+    net.make.commit()
+    rid = net.create().get_json()["id"]
+    body, placed, _left = _rota(net, rid)
+    assert placed == ["A", "B", "E"] and body["current_lender"] == "A"
+    # B pauses its lending for stock-taking; E's rules now take one request at a time, and it has one
+    assert net.call("b", "PATCH", "/partners/B", {"lending_paused_until": clock.today().isoformat(),
+                                                  "pause_reason": "stock opname"}).status_code == 200
+    assert net.act("a", rid, "unfilled", reason="missing").status_code == 200
+    body = net.get("home", rid).get_json()
+    rows = {r["library"]: r for r in body["rota"]}
+    assert body["status"] == "requested" and body["current_lender"] == "E"
+    assert rows["B"]["outcome"] == "passed_over" and rows["B"]["outcome_detail"] == "paused"
+    assert "lending paused until" in rows["B"]["passed_over"] and "stock opname" in rows["B"]["passed_over"]
+    assert rows["E"]["outcome"] == "asked"
+    event = body["events"][-1]
+    # the request's page says so in the rota
+    from tests.ill.test_loan_pages import _login
+
+    _login(net, "home")
+    page = net.client.get(f"/requests/{rid}").get_data(as_text=True)
+    assert "passed over as its turn came: lending paused until" in page
+    # B is not held to have been asked: the facts count it neither asked nor not supplied
+    facts = {f["library"]: f["lending"] for f in net.call("coord", "GET", "/facts").get_json()["libraries"]}
+    assert facts["B"]["asked"] == 0 and facts["B"]["not_supplied"] == 0
+    assert event["action"] == "unfilled"
+
+    # E now takes one request at a time, and has this one; a record held by A and E
+    third.max_requests_waiting = 1
+    other = net.make.cluster_with_holdings({net.libs["A"]: ["available"], third: ["available"]}, title="Fiqh")
+    net.make.commit()
+    second = net.create(who="patron2", record_id=other.id).get_json()["id"]
+    body, placed, left_out = _rota(net, second)
+    assert body["current_lender"] == "A" and "E" in left_out  # E is full as the rota is made
+    # and as its turn comes: a third request, made while E had room, finds it full when A says no
+    third.max_requests_waiting = 2
+    tafsir = net.make.cluster_with_holdings({net.libs["A"]: ["available"], third: ["available"]}, title="Tafsir")
+    net.make.commit()
+    r = net.create(who="patron2", record_id=tafsir.id)
+    assert r.status_code == 201, r.get_json()
+    last = r.get_json()["id"]
+    assert _rota(net, last)[1] == ["A", "E"]
+    third.max_requests_waiting = 1
+    net.make.commit()
+    assert net.act("a", last, "unfilled", reason="missing").status_code == 200
+    body = net.get("home", last).get_json()
+    rows = {r["library"]: r for r in body["rota"]}
+    assert body["status"] == "unfilled" and body["current_lender"] is None
+    assert (rows["E"]["outcome"], rows["E"]["outcome_detail"]) == ("passed_over", "rule_capacity")
+    assert rows["E"]["passed_over"] == ("its lending rules: at most 1 request waits on its answer at once, "
+                                        "and it has one now")
+    # the unmet demand says why the last one went unfilled: A said no, E was full
+    titles = {t["title"]: t for t in net.call("home", "GET", "/unmet").get_json()["titles"]}
+    reasons = {r["reason"] for r in titles["Tafsir"]["reasons"]}
+    assert reasons == {"a lender said: missing", "a holding library could not be asked: its lending rules: it has "
+                                                 "as many requests waiting as it takes at once"}
