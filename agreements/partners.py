@@ -200,20 +200,25 @@ def _pickup_days(value, field: str) -> int | None:
         ) from None
 
 
+def _listed(value, field: str, not_a_list: str) -> list[tuple[str, object]]:
+    """The items of a setting given as a list, or as comma- (or semicolon-)
+    separated text: (each item's text, stripped and in lower case, the item
+    itself), the empty ones left out; nothing (None) gives none. Anything
+    else raises AgreementError with ``not_a_list``."""
+    if value is None:
+        return []
+    items = value.replace(";", ",").split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple):
+        raise AgreementError(not_a_list, field=field)
+    return [(text, item) for item in items if (text := str(item).strip().lower())]
+
+
 def _weekdays(value, field: str) -> str:
     """The days of the week a library closes: a list of English weekday
     names or ISO numbers (1 Monday ... 7 Sunday), or the same as
     comma-separated text; nothing for none. Stored as ISO digits."""
-    if value is None:
-        return ""
-    items = value.replace(";", ",").split(",") if isinstance(value, str) else value
-    if not isinstance(items, list | tuple):
-        raise AgreementError(_("%(field)s: give a list of days of the week.", field=field), field=field)
     numbers = set()
-    for item in items:
-        text = str(item).strip().lower()
-        if not text:
-            continue
+    for text, item in _listed(value, field, _("%(field)s: give a list of days of the week.", field=field)):
         if text in WEEKDAYS:
             numbers.add(WEEKDAYS.index(text) + 1)
         elif text.isdigit() and 1 <= int(text) <= 7 and not isinstance(item, bool):
@@ -254,16 +259,8 @@ def _formats(value, field: str) -> str:
     comma-separated; nothing for none. Stored sorted, comma-separated."""
     from union_catalog.models import FORMATS
 
-    if value is None:
-        return ""
-    items = value.replace(";", ",").split(",") if isinstance(value, str) else value
-    if not isinstance(items, list | tuple):
-        raise AgreementError(_("%(field)s: give a list of forms.", field=field), field=field)
     chosen = set()
-    for item in items:
-        text = str(item).strip().lower()
-        if not text:
-            continue
+    for text, _item in _listed(value, field, _("%(field)s: give a list of forms.", field=field)):
         if text not in FORMATS:
             raise AgreementError(
                 _("%(field)s: '%(value)s' is not a form the catalogue knows; use %(known)s.",
