@@ -115,6 +115,11 @@ class LendingRules:
         return cls(frozenset(f for f in (no_loan_formats or "").split(",") if f),
                    no_loan_recent_years, copy_max_pages, max_requests_waiting)
 
+    @classmethod
+    def of_partner(cls, partner) -> LendingRules:
+        """A ``Partner``'s rules."""
+        return cls.of(*(getattr(partner, c) for c in RULE_COLUMNS))
+
 
 RULE_COLUMNS = ("no_loan_formats", "no_loan_recent_years", "copy_max_pages", "max_requests_waiting")
 
@@ -259,7 +264,7 @@ def pages_asked(text: str | None) -> int | None:
     return total or None
 
 
-# --- the rules ----------------------------------------------------------------
+# --- a lender's own rules -------------------------------------------------------
 
 
 def rules_judgement(facts: LenderFacts, wanted: Wanted, day: date) -> tuple[str, dict] | None:
@@ -760,7 +765,7 @@ def lender_facts(
             p.code,
             paused_until=p.lending_paused_until if p.lending_paused(day) else None,
             pause_reason=p.pause_reason or "",
-            rules=LendingRules.of(*(getattr(p, c) for c in RULE_COLUMNS)),
+            rules=LendingRules.of_partner(p),
         )
     from agreements.calendar import closures_on
 
@@ -804,7 +809,7 @@ def lender_now(session, borrower_id: int, partner, service: str, day: date) -> L
         partner.id, partner.code, link=links.get(partner.id),
         paused_until=partner.lending_paused_until if partner.lending_paused(day) else None,
         pause_reason=partner.pause_reason or "", closed_until=closed_until, closed_reason=closed_reason,
-        rules=LendingRules.of(*(getattr(partner, c) for c in RULE_COLUMNS)))
+        rules=LendingRules.of_partner(partner))
     if facts.rules.max_requests_waiting is not None:
         facts.load = lender_loads(session, [partner.id]).get(partner.id, 0)
     return facts
