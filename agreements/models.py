@@ -70,11 +70,13 @@ class Partner(db.Model):
     # the forms it lends only as copies (format codes, comma-separated:
     # "serial,thesis"), editions of the last N years it does not lend, the
     # most pages it copies for one request, the most requests that may wait
-    # on its answer at once. Empty: no such rule.
+    # on its answer at once, and no new loan to a library keeping one of its
+    # books this many days or more past its due date. Empty: no such rule.
     no_loan_formats: Mapped[str] = mapped_column(String(100), default="", server_default="")
     no_loan_recent_years: Mapped[int | None] = mapped_column(Integer)
     copy_max_pages: Mapped[int | None] = mapped_column(Integer)
     max_requests_waiting: Mapped[int | None] = mapped_column(Integer)
+    late_borrower_days: Mapped[int | None] = mapped_column(Integer)
     # Its ISO 18626 agency id, TYPE:VALUE ("ISIL:ID-JKPN"); empty: LOCAL:<code>.
     agency_id: Mapped[str] = mapped_column(String(100), default="", server_default="")
     # A library whose own system answers requests over ISO 18626: where its

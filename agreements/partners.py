@@ -138,10 +138,12 @@ def to_dict(partner: Partner, day) -> dict:
 # What a librarian may change about their own library; coordinators change all.
 LIBRARIAN_FIELDS = ("lending_paused_until", "pause_reason", "review_requests", "max_open_requests",
                     "pickup_days", "block_overdue_patrons", "closed_weekdays", "lending_policy",
-                    "no_loan_formats", "no_loan_recent_years", "copy_max_pages", "max_requests_waiting")
+                    "no_loan_formats", "no_loan_recent_years", "copy_max_pages", "max_requests_waiting",
+                    "late_borrower_days")
 # The lending rules routing applies (ill.routing.rules_judgement), and the
 # largest number each may be.
-RULE_LIMITS = {"no_loan_recent_years": 50, "copy_max_pages": 9999, "max_requests_waiting": 999}
+RULE_LIMITS = {"no_loan_recent_years": 50, "copy_max_pages": 9999, "max_requests_waiting": 999,
+               "late_borrower_days": 365}
 MAX_OPEN_REQUESTS = 999
 MAX_PICKUP_DAYS = 60
 POLICY_MAX = 2000
@@ -297,6 +299,11 @@ def rules_said(partner: Partner, day) -> list[str]:
     if partner.max_requests_waiting:
         said.append(ngettext("at most %(num)d request waiting on its answer at once",
                              "at most %(num)d requests waiting on its answer at once", partner.max_requests_waiting))
+    if partner.late_borrower_days:
+        said.append(ngettext("no new loan to a library keeping one of its books %(num)d day or more past its "
+                             "due date",
+                             "no new loan to a library keeping one of its books %(num)d days or more past its "
+                             "due date", partner.late_borrower_days))
     return said
 
 
@@ -474,6 +481,7 @@ def to_dict_full(partner: Partner, day) -> dict:
     out["no_loan_recent_years"] = partner.no_loan_recent_years
     out["copy_max_pages"] = partner.copy_max_pages
     out["max_requests_waiting"] = partner.max_requests_waiting
+    out["late_borrower_days"] = partner.late_borrower_days
     out["agency_id"] = partner.agency_id or None
     out["iso18626_url"] = partner.iso18626_url or None
     return out

@@ -90,6 +90,9 @@ class LenderFacts:
     # sent), when that is so long ago that they may have changed
     stale_since: date | None = None
     rules: LendingRules | None = None  # its own rules of what it lends
+    # the borrowing library's loans from it late by its rule's days or more
+    # (read only when it has that rule: ``late_loans``)
+    late_loans: int = 0
 
 
 @dataclass(frozen=True)
@@ -103,17 +106,21 @@ class LendingRules:
     no_loan_recent_years: int | None = None  # editions of the last N years (this one counting) stay home
     copy_max_pages: int | None = None  # the most pages it copies for one request
     max_requests_waiting: int | None = None  # the most requests waiting on its answer at once
+    # no new loan to a borrowing library keeping one of its books this many days late or more
+    late_borrower_days: int | None = None
 
     def __bool__(self) -> bool:
         return bool(self.no_loan_formats) or any(
-            n is not None for n in (self.no_loan_recent_years, self.copy_max_pages, self.max_requests_waiting))
+            n is not None for n in (self.no_loan_recent_years, self.copy_max_pages, self.max_requests_waiting,
+                                    self.late_borrower_days))
 
     @classmethod
     def of(cls, no_loan_formats: str | None, no_loan_recent_years: int | None = None,
-           copy_max_pages: int | None = None, max_requests_waiting: int | None = None) -> LendingRules:
+           copy_max_pages: int | None = None, max_requests_waiting: int | None = None,
+           late_borrower_days: int | None = None) -> LendingRules:
         """From a partner's columns (``no_loan_formats`` as stored: "serial,thesis")."""
         return cls(frozenset(f for f in (no_loan_formats or "").split(",") if f),
-                   no_loan_recent_years, copy_max_pages, max_requests_waiting)
+                   no_loan_recent_years, copy_max_pages, max_requests_waiting, late_borrower_days)
 
     @classmethod
     def of_partner(cls, partner) -> LendingRules:
@@ -121,7 +128,8 @@ class LendingRules:
         return cls.of(*(getattr(partner, c) for c in RULE_COLUMNS))
 
 
-RULE_COLUMNS = ("no_loan_formats", "no_loan_recent_years", "copy_max_pages", "max_requests_waiting")
+RULE_COLUMNS = ("no_loan_formats", "no_loan_recent_years", "copy_max_pages", "max_requests_waiting",
+                "late_borrower_days")
 
 
 @dataclass(frozen=True)
@@ -272,11 +280,15 @@ def rules_judgement(facts: LenderFacts, wanted: Wanted, day: date) -> tuple[str,
     (reason code, args), or None. A loan: not of a form it lends only as
     copies, nor of an edition too recent; a copy: not of more pages than it
     copies (when the pages asked can be counted); either: not while as many
-    requests as it takes at once wait on its answer."""
+    requests as it takes at once wait on its answer; and no loan to a
+    borrowing library that keeps one of its books too long past its due
+    date (``late_borrower_days``)."""
     rules = facts.rules
     if not rules:
         return None
     if wanted.service == "loan":
+        if rules.late_borrower_days and facts.late_loans:
+            return "rule_late_borrower", {"days": rules.late_borrower_days}
         if wanted.format and wanted.format in rules.no_loan_formats:
             return "rule_format", {"format": wanted.format}
         years = rules.no_loan_recent_years
@@ -600,6 +612,13 @@ def _rule_text(code: str, args: dict) -> str:
             return _("its lending rules: it copies no more pages than its limit")
         return _("its lending rules: copies of at most %(max)d pages (%(asked)d asked)",
                  max=args["max"], asked=args.get("asked", 0))
+    if code == "rule_late_borrower":
+        if not args.get("days"):
+            return _("its lending rules: no new loan while the borrowing library keeps one of its books late")
+        return ngettext("its lending rules: no new loan while the borrowing library keeps one of its books "
+                        "%(num)d day or more past its due date",
+                        "its lending rules: no new loan while the borrowing library keeps one of its books "
+                        "%(num)d days or more past its due date", args["days"])
     if code == "rule_capacity":
         if not args.get("max"):
             return _("its lending rules: it has as many requests waiting as it takes at once")
@@ -778,6 +797,9 @@ def lender_facts(
             facts[pid].link = link
     for pid, n in lender_loads(session, partner_ids).items():
         facts[pid].load = n
+    for pid, n in late_loans(session, borrower_id, {pid: f.rules.late_borrower_days for pid, f in facts.items()
+                                                    if f.rules.late_borrower_days is not None}, day).items():
+        facts[pid].late_loans = n
     # Its copies' statuses, as of its last import or statuses sent (the
     # catalogue's rule of when they are stale).
     from union_catalog.search import freshness
@@ -812,6 +834,9 @@ def lender_now(session, borrower_id: int, partner, service: str, day: date) -> L
         rules=LendingRules.of_partner(partner))
     if facts.rules.max_requests_waiting is not None:
         facts.load = lender_loads(session, [partner.id]).get(partner.id, 0)
+    if facts.rules.late_borrower_days is not None:
+        facts.late_loans = late_loans(session, borrower_id, {partner.id: facts.rules.late_borrower_days},
+                                      day).get(partner.id, 0)
     return facts
 
 
@@ -820,6 +845,26 @@ def why_not_now(borrower_id: int, facts: LenderFacts, wanted: Wanted, day: date)
     code, args): the rota's rules of who may be asked at all, its own
     lending rules; None: it may."""
     return lender_barred(borrower_id, facts, day) or rules_judgement(facts, wanted, day)
+
+
+def late_loans(session, borrower_id: int | None, days: dict[int, int], day: date) -> dict[int, int]:
+    """Of each lender {partner_id: its ``late_borrower_days``}, how many of
+    its books the borrowing library keeps that many days or more past their
+    due date on ``day`` (``ill.overdue.late``: not yet shipped back), of
+    those that have any."""
+    from collections import Counter
+
+    from sqlalchemy import select
+
+    from .models import LoanRequest
+    from .overdue import late
+
+    if not days or borrower_id is None:
+        return {}
+    rows = session.execute(select(LoanRequest.current_lender_id, LoanRequest.due_date).where(
+        LoanRequest.requester_library_id == borrower_id, LoanRequest.current_lender_id.in_(list(days)),
+        late(day, min(days.values()))))
+    return dict(Counter(pid for pid, due in rows if due <= day - timedelta(days=days[pid])))
 
 
 def lender_loads(session, partner_ids: list[int]) -> dict[int, int]:
@@ -935,6 +980,11 @@ def requestability_many(
             capped = [pid for pid in lenders if pauses[pid][2].max_requests_waiting is not None]
             for pid, n in lender_loads(session, capped).items():
                 facts[pid].load = n
+            # and the borrowing library's late loans only from those that lend to none that keeps them
+            strict = {pid: pauses[pid][2].late_borrower_days for pid in lenders
+                      if pauses[pid][2].late_borrower_days is not None}
+            for pid, n in late_loans(session, borrower_library_id, strict, day).items():
+                facts[pid].late_loans = n
             from agreements.queries import links_for_services
 
             for service, raw in links_for_services(session, borrower_library_id, lenders, services, day).items():

@@ -42,6 +42,7 @@ def test_a_library_sets_its_own_rules_and_bad_ones_are_named(net):
                        ({"no_loan_recent_years": 51}, "no_loan_recent_years"),
                        ({"copy_max_pages": "fifty"}, "copy_max_pages"),
                        ({"max_requests_waiting": True}, "max_requests_waiting"),
+                       ({"late_borrower_days": 366}, "late_borrower_days"),
                        ({"copy_max_pages": 40, "max_requests_waiting": -1}, "max_requests_waiting")):
         r = _rules(net, "a", "A", **bad)
         assert r.status_code == 400 and r.get_json()["error"]["field"] == field, (bad, r.get_json())
@@ -140,7 +141,8 @@ def test_a_librarian_sets_the_rules_on_the_library_s_page_and_others_read_them(n
     assert 'id="rules-form"' in page and "none: it is asked for whatever its copies can serve" in page
     csrf = page.split('name="csrf_token" value="')[1].split('"')[0]
     form = {"csrf_token": csrf, "action": "rules", "no_loan_formats": ["thesis", "serial"],
-            "no_loan_recent_years": "2", "copy_max_pages": "", "max_requests_waiting": "abc"}
+            "no_loan_recent_years": "2", "copy_max_pages": "", "max_requests_waiting": "abc",
+            "late_borrower_days": "30"}
     r = net.client.post("/partners/A", data=form)
     assert r.status_code == 400 and "max_requests_waiting" in r.get_data(as_text=True)
     net.session.expire_all()
@@ -151,7 +153,7 @@ def test_a_librarian_sets_the_rules_on_the_library_s_page_and_others_read_them(n
     assert r.status_code == 302
     net.session.expire_all()
     assert (net.libs["A"].no_loan_formats, net.libs["A"].no_loan_recent_years, net.libs["A"].copy_max_pages,
-            net.libs["A"].max_requests_waiting) == ("serial,thesis", 2, None, 8)
+            net.libs["A"].max_requests_waiting, net.libs["A"].late_borrower_days) == ("serial,thesis", 2, None, 8, 30)
     # another library's librarian reads them, and has no form to change them
     _login(net, "home")
     page = net.client.get("/partners/A").get_data(as_text=True)
@@ -159,6 +161,7 @@ def test_a_librarian_sets_the_rules_on_the_library_s_page_and_others_read_them(n
     assert "lent only as copies: serial, thesis" in rules
     assert f"editions published since {clock.today().year - 1} are not lent" in rules
     assert "at most 8 requests waiting on its answer at once" in rules
+    assert "no new loan to a library keeping one of its books 30 days or more past its due date" in rules
     assert 'id="rules-form"' not in page
     home_csrf = page.split('name="csrf_token" value="')[1].split('"')[0]
     assert net.client.post("/partners/A", data={**form, "csrf_token": home_csrf, "copy_max_pages": "1"}
@@ -234,3 +237,44 @@ def test_a_library_that_cannot_be_asked_when_its_turn_comes_is_passed_over_for_t
     reasons = {r["reason"] for r in titles["Tafsir"]["reasons"]}
     assert reasons == {"a lender said: missing", "a holding library could not be asked: its lending rules: it has "
                                                  "as many requests waiting as it takes at once"}
+
+
+def test_a_library_that_keeps_a_lenders_book_too_long_gets_no_new_loan_from_it_until_it_is_back(net):
+    from datetime import timedelta
+
+    from ill.models import LoanRequest
+
+    assert _rules(net, "a", "A", late_borrower_days=14).get_json()["late_borrower_days"] == 14
+    first = net.create().get_json()["id"]
+    assert net.act("a", first, "loaned").status_code == 200
+    assert net.act("home", first, "received").status_code == 200
+    other = net.make.cluster_with_holdings({net.libs["A"]: ["available"], net.libs["B"]: ["available"]},
+                                           title="Fiqh Sunnah")
+    net.session.get(LoanRequest, first).due_date = clock.today() - timedelta(days=13)
+    net.make.commit()
+    # 13 days late: A still lends
+    assert _rota(net, net.create(who="patron2", record_id=other.id).get_json()["id"])[1] == ["A", "B"]
+    net.session.get(LoanRequest, first).due_date = clock.today() - timedelta(days=14)
+    net.make.commit()
+    # 14 days late: A lends HOME no more, and says why; copies still; X, another library, still borrows
+    holdings = {h["library"]: h for h in net.call("patron", "GET", f"/records/{other.id}").get_json()["holdings"]}
+    assert holdings["A"]["services"]["loan"] == {
+        "requestable": False,
+        "reason": "its lending rules: no new loan while the borrowing library keeps one of its books 14 days or "
+                  "more past its due date"}
+    assert holdings["A"]["services"]["copy"]["requestable"] is True
+    rid = net.create(record_id=other.id, service="copy", copyright_ack=True, citation={"pages": "1-2"}
+                     ).get_json()["id"]
+    assert sorted(_rota(net, rid)[1]) == ["A", "B"]
+    third = net.make.cluster_with_holdings({net.libs["A"]: ["available"], net.libs["B"]: ["available"]},
+                                           title="Tafsir")
+    net.make.commit()
+    body, placed, left_out = _rota(net, net.create(record_id=third.id).get_json()["id"])
+    assert placed == ["B"] and "14 days or more past its due date" in left_out["A"]
+    x_holdings = {h["library"]: h for h in net.call("xpatron", "GET", f"/records/{third.id}").get_json()["holdings"]}
+    assert x_holdings["A"]["services"]["loan"]["requestable"] is True
+    # once the book is on its way back, A lends again
+    assert net.act("home", first, "returned").status_code == 200
+    assert net.act("home", first, "shipped_return").status_code == 200
+    holdings = {h["library"]: h for h in net.call("patron", "GET", f"/records/{third.id}").get_json()["holdings"]}
+    assert holdings["A"]["services"]["loan"]["requestable"] is True

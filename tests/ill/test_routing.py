@@ -373,3 +373,15 @@ def test_the_rules_as_a_partner_stores_them():
     # counted over many requests, each rule says what it is without its numbers
     for code in ("rule_format", "rule_recent", "rule_pages", "rule_capacity"):
         assert describe(code, {}) not in ("", code)
+
+
+def test_a_library_keeping_a_lenders_book_too_long_gets_no_new_loan_from_it_but_copies():
+    from ill.routing import LendingRules
+
+    holders = [holding(2, "available"), holding(3, "available")]
+    strict = LendingRules.of("", late_borrower_days=30)
+    p = plan(holders, [facts(2, rules=strict, late_loans=1), facts(3)])
+    assert p.lenders == [3] and ruled(p)[2] == ("rule_late_borrower", {"days": 30})
+    assert "30 days or more past its due date" in describe(*ruled(p)[2])
+    assert plan(holders, [facts(2, rules=strict, late_loans=1), facts(3)], Wanted("copy")).lenders == [2, 3]
+    assert plan(holders, [facts(2, rules=strict, late_loans=0), facts(3)]).lenders == [2, 3]
