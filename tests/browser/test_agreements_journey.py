@@ -86,3 +86,35 @@ def test_coordinator_keeps_the_network_s_closed_days(live_app, live_server, page
     page.locator("form:has(input[name=closed_weekdays])").get_by_role("button", name="Simpan").click()
     page.wait_for_load_state()
     expect(page.locator("#closed-weekdays")).to_contain_text("Minggu")
+
+
+def test_a_librarian_sets_the_library_s_lending_rules_and_a_borrowing_patron_reads_them(live_app, live_server,
+                                                                                         page_id, tmp_path):
+    """In Indonesian: UGM's librarian says UGM lends theses only as copies, of
+    at most 50 pages; a patron of UINSU, opening a thesis UGM holds, reads
+    on the record page why it cannot be borrowed from UGM, and that a copy can."""
+    with live_app.app_context():
+        make = Factory(db.session)
+        uinsu, ugm = make.partner("UINSU", "Perpustakaan UIN Sumatera Utara"), make.partner("UGM", "Perpustakaan UGM")
+        make.loan_agreement(uinsu, ugm)
+        thesis = make.cluster_with_holdings({ugm: ["available"]}, title="Analisis layanan sirkulasi", fmt="thesis")
+        make.user("librarian", ugm, email="pustakawan@ugm.example.org", name="Pustakawan UGM")
+        make.user("patron", uinsu, email="mahasiswa@uinsu.example.org", name="Siti")
+        db.session.commit()
+        thesis_id = thesis.id
+    page = page_id
+    sign_in(page, live_server, "pustakawan@ugm.example.org")
+    page.goto(live_server + "/partners/UGM")
+    expect(page.locator("#lending-rules")).to_contain_text("tidak ada")
+    form = page.locator("#rules-form")
+    form.get_by_label("skripsi/tesis").check()
+    page.fill("#copy_max_pages", "50")
+    form.get_by_role("button", name="Simpan aturan peminjaman").click()
+    page.wait_for_load_state()
+    expect(page.locator("#lending-rules")).to_contain_text("hanya dilayani sebagai salinan: skripsi/tesis")
+    expect(page.locator("#lending-rules")).to_contain_text("salinan paling banyak 50 halaman")
+    page.screenshot(path=str(tmp_path / "lending-rules-id.png"), full_page=True)
+    page.get_by_role("button", name="Keluar").click()
+    sign_in(page, live_server, "mahasiswa@uinsu.example.org")
+    page.goto(f"{live_server}/catalog/records/{thesis_id}")
+    expect(page.locator("main")).to_contain_text("skripsi/tesis hanya dilayani sebagai salinan")
