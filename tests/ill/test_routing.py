@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ill.routing import (
     CERTAIN,
@@ -385,3 +387,13 @@ def test_a_library_keeping_a_lenders_book_too_long_gets_no_new_loan_from_it_but_
     assert "30 days or more past its due date" in describe(*ruled(p)[2])
     assert plan(holders, [facts(2, rules=strict, late_loans=1), facts(3)], Wanted("copy")).lenders == [2, 3]
     assert plan(holders, [facts(2, rules=strict, late_loans=0), facts(3)]).lenders == [2, 3]
+
+
+@given(st.lists(st.tuples(st.integers(1, 99999), st.integers(0, 500)), min_size=1, max_size=4),
+       st.sampled_from([", ", "; ", " dan ", ","]), st.sampled_from(["", "pp. ", "hlm. ", "p. "]),
+       st.sampled_from(["-", "–", " - "]))
+def test_pages_asked_adds_up_every_range_however_it_is_written(ranges, joiner, prefix, dash):
+    from ill.routing import pages_asked
+
+    text = prefix + joiner.join(f"{start}{dash}{start + extra}" if extra else str(start) for start, extra in ranges)
+    assert pages_asked(text) == sum(extra + 1 for _start, extra in ranges)
