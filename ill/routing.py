@@ -17,6 +17,7 @@ import functools
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -66,6 +67,8 @@ class Link:
     reason: str = ""
     response_days: int = 3
     loan_period_days: int = 28
+    cost_per_loan: Decimal | None = None  # what the agreement charges (None: nothing)
+    cost_per_page: Decimal | None = None
 
 
 @dataclass
@@ -382,6 +385,17 @@ def agreement_judgement(link: Link | None) -> tuple[bool, str, dict]:
     )
 
 
+def cost_of(link: Link | None, wanted: Wanted) -> Decimal:
+    """What the agreement charges for this request: a loan's price, or a
+    copy's price a page times the pages asked (one, when they cannot be
+    counted: the same for every lender). Nothing agreed costs nothing."""
+    if link is None:
+        return Decimal(0)
+    if wanted.service == "copy":
+        return (link.cost_per_page or Decimal(0)) * (wanted.pages or 1)
+    return link.cost_per_loan or Decimal(0)
+
+
 def balance_bucket(lent: int, borrowed: int) -> int:
     """0 for a library that lends about as much as it borrows; higher the more
     it lends beyond that, so the libraries that carry the network rest."""
@@ -441,9 +455,11 @@ def plan_rota(
             excluded.append(Placement(pid, holding.code, None, code, args))
             continue
         missed, turnaround = record_score(f)
-        key = (certainty, f.load, balance_bucket(f.lent, f.borrowed), missed, turnaround, holding.code, pid)
+        cost = cost_of(f.link, wanted)
+        key = (certainty, cost, f.load, balance_bucket(f.lent, f.borrowed), missed, turnaround, holding.code, pid)
         args = {
             "availability": code,
+            "cost": str(cost) if cost else None,
             **({"as_of": f.stale_since.isoformat()} if code in STALE_CODES else {}),
             "load": f.load,
             "lent": f.lent,
@@ -493,6 +509,16 @@ def _day(iso: str | None) -> str:
     return format_day(date.fromisoformat(iso))
 
 
+def _money(amount: str) -> str:
+    from flask import has_app_context
+
+    if not has_app_context():  # plain-data use (tests, scripts)
+        return amount
+    from ill.ui import format_money
+
+    return format_money(Decimal(amount))
+
+
 def _availability_text(code: str, args: dict | None = None) -> str:
     # Only the sentence asked for is translated (a page of search results asks often).
     if code == "available":
@@ -517,6 +543,8 @@ def describe(code: str, args: dict | None) -> str:
     args = args or {}
     if code == "placed":
         parts = [_availability_text(args.get("availability", ""), args)]
+        if args.get("cost"):
+            parts.append(_("costs %(amount)s under the agreement", amount=_money(args["cost"])))
         parts.append(_("%(n)d open lending requests", n=args.get("load", 0)))
         parts.append(
             _(
@@ -651,6 +679,8 @@ def _as_link(raw) -> Link:
         reason=str(getattr(raw, "reason", "") or ""),
         response_days=getattr(raw, "response_days", None) or 3,
         loan_period_days=getattr(raw, "loan_period_days", None) or 28,
+        cost_per_loan=getattr(raw, "cost_per_loan", None),
+        cost_per_page=getattr(raw, "cost_per_page", None),
     )
 
 

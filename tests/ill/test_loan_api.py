@@ -672,3 +672,20 @@ def test_actions_by_form_post_also_work(net):
         headers={"Authorization": "Bearer " + net.tokens["a"]},
     )
     assert r.status_code == 200 and r.get_json()["status"] == "will_supply"
+
+
+def test_a_lender_whose_agreement_charges_is_asked_after_one_that_lends_free(net):
+    """A would be asked first (ties go by code); B lends as surely, and its
+    agreement with HOME charges nothing where A's now charges per loan."""
+    from decimal import Decimal
+
+    from agreements.models import AgreementService
+
+    for service in net.session.scalars(select(AgreementService)):
+        if {p.partner_id for p in service.agreement.parties} == {net.libs["HOME"].id, net.libs["A"].id}:
+            service.cost_per_loan = Decimal("15000")
+    net.make.commit()
+    body = net.get("home", net.create().get_json()["id"]).get_json()
+    placed = [row for row in body["rota"] if row["rank"] is not None]
+    assert [row["library"] for row in placed] == ["B", "A"] and body["current_lender"] == "B"
+    assert "costs IDR" in placed[1]["reason"] and "15,000" in placed[1]["reason"]

@@ -397,3 +397,24 @@ def test_pages_asked_adds_up_every_range_however_it_is_written(ranges, joiner, p
 
     text = prefix + joiner.join(f"{start}{dash}{start + extra}" if extra else str(start) for start, extra in ranges)
     assert pages_asked(text) == sum(extra + 1 for _start, extra in ranges)
+
+
+def test_among_libraries_as_likely_to_supply_the_one_whose_agreement_charges_least_is_asked_first():
+    from decimal import Decimal
+
+    from ill.routing import wanted_for
+
+    paid = Link(live=True, status="active", cost_per_loan=Decimal("15000"), cost_per_page=Decimal("500"))
+    cheap = Link(live=True, status="active", cost_per_loan=Decimal("5000"), cost_per_page=Decimal("1000"))
+    holders = [holding(2, "available"), holding(3, "available"), holding(4, "available"), holding(5, "unknown")]
+    lenders = [facts(2, link=paid), facts(3, link=cheap), facts(4, load=9), facts(5)]
+    # a loan: free first (4, busier, before a paid one), then the cheaper; a copy that is only likely comes last
+    loan = plan(holders, lenders)
+    assert loan.lenders == [4, 3, 2, 5]
+    placed = {p.partner_id: p for p in loan.rota}
+    assert placed[3].args["cost"] == "5000" and placed[4].args["cost"] is None
+    assert "5000" in describe("placed", placed[3].args) or "5.000" in describe("placed", placed[3].args)
+    # a copy of 10 pages: 500 a page is cheaper than 1000
+    assert plan(holders, lenders, wanted_for("copy", {"pages": "1-10"}, "book")).lenders == [4, 2, 3, 5]
+    assert next(p for p in plan(holders, lenders, wanted_for("copy", {"pages": "1-10"}, "book")).rota
+                if p.partner_id == 2).args["cost"] == "5000"
