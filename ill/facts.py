@@ -65,6 +65,7 @@ class PartnerFacts:
     supplied: int = 0
     not_supplied: int = 0
     lent_lost: int = 0  # books it lent that were lost
+    ruled_out: int = 0  # times its own lending rules ruled it out of a rota (``ruled_out``)
     turnaround: list[int] = field(default_factory=list)  # days from request to filled
     response: list[int] = field(default_factory=list)  # days from asked to supplied
     ratings: list[int] = field(default_factory=list)
@@ -109,7 +110,7 @@ class PartnerFacts:
                           "fill_rate": pct(self.fill_rate),
                           "median_turnaround_days": self.median_turnaround_days},
             "lending": {"asked": self.asked, "supplied": self.supplied, "not_supplied": self.not_supplied,
-                        "lost": self.lent_lost, "fill_rate": pct(self.lender_fill_rate),
+                        "lost": self.lent_lost, "ruled_out": self.ruled_out, "fill_rate": pct(self.lender_fill_rate),
                         "mean_response_days": self.mean_response_days},
             "balance": self.balance,
             "satisfaction": {"average": self.satisfaction, "ratings": len(self.ratings)},
@@ -211,6 +212,29 @@ def partner_facts(session, since: date, until: date, partner_ids: Iterable[int] 
         .where(RotaEntry.partner_id.in_(partners), RotaEntry.asked_on.is_not(None),
                RotaEntry.asked_on >= since, RotaEntry.asked_on <= until))]
     return summarise(partners, requests, entries)
+
+
+def ruled_out(session, since: date, until: date, partner_ids: Iterable[int]) -> dict[int, int]:
+    """How often each library's own lending rules (``ill.routing.rules_judgement``)
+    kept it from being asked, for requests made from ``since`` to ``until``:
+    left out of a rota for a rule, or passed over for one as its turn came.
+    For coordinators weighing a library's rules against the demand they turn
+    away; never counted as asked or not supplied."""
+    from sqlalchemy import and_, func, or_, select
+
+    from .models import LoanRequest, RotaEntry
+
+    ids = list(partner_ids)
+    if not ids:
+        return {}
+    rule = "rule\\_%"
+    return dict(session.execute(
+        select(RotaEntry.partner_id, func.count(RotaEntry.id))
+        .join(LoanRequest, LoanRequest.id == RotaEntry.request_id)
+        .where(RotaEntry.partner_id.in_(ids), LoanRequest.created_on >= since, LoanRequest.created_on <= until,
+               or_(and_(RotaEntry.outcome == "excluded", RotaEntry.reason_code.like(rule, escape="\\")),
+                   and_(RotaEntry.outcome == "passed_over", RotaEntry.outcome_detail.like(rule, escape="\\"))))
+        .group_by(RotaEntry.partner_id)).all())
 
 
 # --- patron feedback -------------------------------------------------------------

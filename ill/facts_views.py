@@ -26,6 +26,8 @@ def _rows():
     user = current()
     since, until = _period()
     found = facts.partner_facts(db.session, since, until, facts.visible_partner_ids(user))
+    for pid, n in facts.ruled_out(db.session, since, until, found).items():
+        found[pid].ruled_out = n
     rows = sorted(found.values(), key=lambda f: (-f.requests_made - f.asked, f.code))
     return rows, since, until
 
@@ -43,11 +45,11 @@ def facts_csv():
     rows, since, until = _rows()
     table = [["library", "requests", "filled", "unfilled", "open", "fill_rate", "median_turnaround_days",
               "lost", "asked", "supplied", "not_supplied", "lender_fill_rate", "mean_response_days",
-              "lent_lost", "balance", "satisfaction", "ratings"]]
+              "lent_lost", "ruled_out", "balance", "satisfaction", "ratings"]]
     table += [[f.code, f.requests_made, f.requests_filled, f.requests_unfilled, f.requests_open,
                _num(f.fill_rate), _num(f.median_turnaround_days), f.requests_lost, f.asked, f.supplied,
                f.not_supplied, _num(f.lender_fill_rate), _num(f.mean_response_days), f.lent_lost,
-               f.balance, _num(f.satisfaction), len(f.ratings)] for f in rows]
+               f.ruled_out, f.balance, _num(f.satisfaction), len(f.ratings)] for f in rows]
     return spreadsheet(table, f"facts-{since.isoformat()}-{until.isoformat()}.csv")
 
 

@@ -73,6 +73,19 @@ def test_a_form_lent_only_as_copies_sends_a_loan_to_the_next_library_and_a_copy_
     assert holdings["A"]["services"]["loan"] == {"requestable": False,
                                                  "reason": "its lending rules: a thesis is lent only as copies"}
     assert holdings["A"]["services"]["copy"]["requestable"] is True
+    # the facts count how often A's rules kept it from being asked, and not as asked
+    lending = {f["library"]: f["lending"] for f in net.call("coord", "GET", "/facts").get_json()["libraries"]}
+    assert (lending["A"]["ruled_out"], lending["A"]["asked"]) == (1, 1)  # the loan ruled out; the copy asked
+    assert lending["B"]["ruled_out"] == 0
+    from tests.ill.test_loan_pages import _login
+
+    _login(net, "coord")
+    page = net.client.get("/facts/").get_data(as_text=True)
+    assert "Ruled out by its own rules" in page and '<td class="ruled-out">1</td>' in page
+    csv = net.client.get("/facts/facts.csv").get_data(as_text=True).splitlines()
+    header = csv[0].split(",")
+    a_row = next(line.split(",") for line in csv if line.startswith("A,"))
+    assert a_row[header.index("ruled_out")] == "1"
 
 
 def test_this_years_editions_stay_home(net):
@@ -196,6 +209,9 @@ def test_a_library_that_cannot_be_asked_when_its_turn_comes_is_passed_over_for_t
     assert rows["B"]["outcome"] == "passed_over" and rows["B"]["outcome_detail"] == "paused"
     assert "lending paused until" in rows["B"]["passed_over"] and "stock opname" in rows["B"]["passed_over"]
     assert rows["E"]["outcome"] == "asked"
+    # a pause is not a rule of its own: B's passing over counts nowhere in the facts
+    lending = {f["library"]: f["lending"] for f in net.call("coord", "GET", "/facts").get_json()["libraries"]}
+    assert lending["B"]["ruled_out"] == 0
     event = body["events"][-1]
     # the request's page says so in the rota
     from tests.ill.test_loan_pages import _login
@@ -232,6 +248,9 @@ def test_a_library_that_cannot_be_asked_when_its_turn_comes_is_passed_over_for_t
     assert (rows["E"]["outcome"], rows["E"]["outcome_detail"]) == ("passed_over", "rule_capacity")
     assert rows["E"]["passed_over"] == ("its lending rules: at most 1 request waits on its answer at once, "
                                         "and it has one now")
+    # E's rule kept it out of two rotas: once as the rota was made, once as its turn came
+    lending = {f["library"]: f["lending"] for f in net.call("coord", "GET", "/facts").get_json()["libraries"]}
+    assert lending["E"]["ruled_out"] == 2
     # the unmet demand says why the last one went unfilled: A said no, E was full
     titles = {t["title"]: t for t in net.call("home", "GET", "/unmet").get_json()["titles"]}
     reasons = {r["reason"] for r in titles["Tafsir"]["reasons"]}
