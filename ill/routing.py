@@ -1020,6 +1020,9 @@ def requestability_many(
             for service, raw in links_for_services(session, borrower_library_id, lenders, services, day).items():
                 links[service] = {pid: _as_link(link) for pid, link in raw.items() if link is not None}
     texts = _Sentences()  # a page repeats the same few reasons: each is put into words once
+    # the libraries with rules of their own; an edition's year is weighed only when one keeps recent ones home
+    ruled = {pid for pid, f in facts.items() if f.rules}
+    year_matters = any(facts[pid].rules.no_loan_recent_years for pid in ruled)
     # Each library is judged alone, as a rota judges it (a rota as long as
     # the holdings leaves nobody out for its rank): whether it may be asked
     # at all, then its copies; a page repeats the same judgements, so each
@@ -1054,7 +1057,7 @@ def requestability_many(
                 paused_until=f.paused_until, pause_reason=f.pause_reason,
                 closed_until=f.closed_until, closed_reason=f.closed_reason), day)
         why = barred[service, h.partner_id]
-        if why is None and h.partner_id in facts:
+        if why is None and h.partner_id in ruled:
             why = rules_judgement(facts[h.partner_id], wanted, day)
         if why is None:
             if certainty is None and code == "all_on_loan":
@@ -1074,7 +1077,8 @@ def requestability_many(
     for cluster_id in ids:
         if cluster_id not in formats:
             continue
-        edition = formats[cluster_id]
+        fmt, year = formats[cluster_id]
+        edition = (fmt, year if year_matters else None)
         answers = [out[service].setdefault(cluster_id, {}) for service in services]
         for h in holdings.get(cluster_id, []):
             statuses = frozenset(c.status for c in h.copies)
