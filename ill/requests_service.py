@@ -159,17 +159,21 @@ class Effects:
         """Ask the next library of the round's rota. passed_over: weigh each
         again as its turn comes (a list to name those passed over in): one
         whose agreement has lapsed, whose lending is paused or which is
-        closed since the rota was made, or which its own rules now rule out
-        (as many requests waiting on it as it takes), is passed over
-        (outcome ``passed_over``, the reason's code as its detail) for the
-        next."""
+        closed since the rota was made, which its own rules now rule out
+        (as many requests waiting on it as it takes), or whose copies can no
+        longer serve (all on loan now, gone from the catalogue) is passed
+        over (outcome ``passed_over``, the reason's code as its detail) for
+        the next."""
         waiting = sorted((e for e in req.rota if e.round == req.round and e.rank is not None
                           and e.outcome == "waiting"), key=lambda e: e.rank)
+        copies = routing.copies_now(self.session, req.cluster_id, day) if req.cluster_id is not None else None
         for entry in waiting:
             if passed_over is not None:
                 partner = self._partner(entry.partner_id)
                 facts = routing.lender_now(self.session, req.requester_library_id, partner, req.service, day)
-                why = routing.why_not_now(req.requester_library_id, facts, _wanted(req), day)
+                wanted = _wanted(req)
+                why = routing.why_not_now(req.requester_library_id, facts, wanted, day) \
+                    or (copies(partner.id, wanted) if copies is not None else None)
                 if why is not None:
                     entry.outcome, entry.outcome_detail = "passed_over", why[0]
                     entry.reason_args = {**(entry.reason_args or {}), "passed_over": why[1]}

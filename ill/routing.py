@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -607,6 +608,8 @@ def describe(code: str, args: dict | None) -> str:
         )
     if code.startswith("rule_"):
         return _rule_text(code, args)
+    if code == "no_longer_held":
+        return _("its copies are no longer in the union catalogue")
     if code == "rota_full":
         return _("not needed: the rota holds up to %(n)d lenders", n=args.get("size", ROTA_SIZE))
     if code == "chosen_by_librarian":
@@ -868,6 +871,31 @@ def lender_now(session, borrower_id: int, partner, service: str, day: date) -> L
         facts.late_loans = late_loans(session, borrower_id, {partner.id: facts.rules.late_borrower_days},
                                       day).get(partner.id, 0)
     return facts
+
+
+def copies_now(session, cluster_id: int, day: date) -> Callable[[int, Wanted], tuple[str, dict] | None]:
+    """For the next library of a rota as its turn comes: why its copies of
+    the union record can no longer serve (reason code, args), judged as a
+    rota judges them now (``copy_judgement``, ``freshness_judgement``), or
+    None. A library whose records are gone from the catalogue since says so
+    (``no_longer_held``). The holdings and the statuses' age are read once,
+    at the first call."""
+    read: dict = {}
+
+    def judge(partner_id: int, wanted: Wanted) -> tuple[str, dict] | None:
+        if not read:
+            from union_catalog.search import freshness
+
+            read["holdings"] = {h.partner_id: h for h in holdings_for(session, cluster_id)}
+            read["stale"] = {pid: known.as_of for pid, known in freshness(session, day).items() if known.stale}
+        holding = read["holdings"].get(partner_id)
+        if holding is None:
+            return "no_longer_held", {}
+        certainty, code, args = copy_judgement(holding.copies, wanted)
+        certainty, code = freshness_judgement(certainty, code, read["stale"].get(partner_id))
+        return (code, args) if certainty is None else None
+
+    return judge
 
 
 def why_not_now(borrower_id: int, facts: LenderFacts, wanted: Wanted, day: date) -> tuple[str, dict] | None:

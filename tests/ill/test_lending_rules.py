@@ -297,3 +297,39 @@ def test_a_library_that_keeps_a_lenders_book_too_long_gets_no_new_loan_from_it_u
     assert net.act("home", first, "shipped_return").status_code == 200
     holdings = {h["library"]: h for h in net.call("patron", "GET", f"/records/{third.id}").get_json()["holdings"]}
     assert holdings["A"]["services"]["loan"]["requestable"] is True
+
+
+def test_a_library_whose_copies_can_no_longer_serve_when_its_turn_comes_is_passed_over(net):
+    """The rota is A, then B. While A thinks it over, B's copy goes out on
+    loan (its statuses sent); when A says no, B is passed over rather than
+    asked for a book it cannot lend, and the request is unfilled at once.
+    A library whose records have left the catalogue meanwhile is passed
+    over too, and said so."""
+    from union_catalog.models import Item, SourceRecord
+
+    rid = net.create().get_json()["id"]
+    assert _rota(net, rid)[1] == ["A", "B"]
+    for item in net.session.scalars(select(Item).join(SourceRecord).where(
+            SourceRecord.partner_id == net.libs["B"].id, SourceRecord.cluster_id == net.cluster.id)):
+        item.status = "on_loan"
+    net.make.commit()
+    assert net.act("a", rid, "unfilled", reason="missing").status_code == 200
+    body = net.get("home", rid).get_json()
+    rows = {r["library"]: r for r in body["rota"]}
+    assert body["status"] == "unfilled"
+    assert (rows["B"]["outcome"], rows["B"]["outcome_detail"], rows["B"]["passed_over"]) == (
+        "passed_over", "all_on_loan", "all copies on loan")
+    # its records withdrawn from the catalogue: said so
+    c = net.make.cluster_with_holdings({net.libs["A"]: ["available"], net.libs["B"]: ["available"]}, title="Fiqh")
+    net.make.commit()
+    third = net.create(record_id=c.id).get_json()["id"]
+    assert _rota(net, third)[1] == ["A", "B"]
+    from datetime import UTC, datetime
+
+    for record in net.session.scalars(select(SourceRecord).where(SourceRecord.cluster_id == c.id,
+                                                                 SourceRecord.partner_id == net.libs["B"].id)):
+        record.withdrawn_at = datetime.now(UTC)
+    net.make.commit()
+    assert net.act("a", third, "unfilled", reason="missing").status_code == 200
+    rows = {r["library"]: r for r in net.get("home", third).get_json()["rota"]}
+    assert rows["B"]["passed_over"] == "its copies are no longer in the union catalogue"
