@@ -886,7 +886,7 @@ def copies_now(session, cluster_id: int, day: date) -> Callable[[int, Wanted], t
         if not read:
             from union_catalog.search import freshness
 
-            read["holdings"] = {h.partner_id: h for h in holdings_for(session, cluster_id)}
+            read["holdings"] = {h.partner_id: h for h in holdings_now(session, cluster_id)}
             read["stale"] = {pid: known.as_of for pid, known in freshness(session, day).items() if known.stale}
         holding = read["holdings"].get(partner_id)
         if holding is None:
@@ -969,8 +969,17 @@ def wanted_for(service: str, citation: dict | None, record_format: str | None,
     )
 
 
+def holdings_now(session, cluster_id: int) -> list[Holding]:
+    """``holdings_for`` the union record a request names as it is now: if
+    re-clustering has since merged it into another, that one's (where its
+    libraries' records went)."""
+    from union_catalog.search import current_id
+
+    return holdings_for(session, current_id(session, cluster_id) or cluster_id)
+
+
 def plan_for_cluster(session, borrower_id: int, cluster_id: int, wanted: Wanted, day: date) -> Plan:
-    holdings = holdings_for(session, cluster_id)
+    holdings = holdings_now(session, cluster_id)
     facts = lender_facts(
         session, borrower_id, [h.partner_id for h in holdings if h.partner_id != borrower_id], wanted.service, day
     )

@@ -333,3 +333,25 @@ def test_a_library_whose_copies_can_no_longer_serve_when_its_turn_comes_is_passe
     assert net.act("a", third, "unfilled", reason="missing").status_code == 200
     rows = {r["library"]: r for r in net.get("home", third).get_json()["rota"]}
     assert rows["B"]["passed_over"] == "its copies are no longer in the union catalogue"
+
+
+def test_a_union_record_merged_since_the_request_was_made_is_followed_at_the_turn_and_in_a_new_round(net):
+    """Re-clustering merges the request's union record into another, its
+    libraries' records moving there: at B's turn B is asked, not passed over
+    as if it held nothing; and a new round (retry) finds the holders there."""
+    from union_catalog.models import Cluster, SourceRecord
+
+    rid = net.create().get_json()["id"]
+    other = net.make.cluster_with_holdings({}, title="Sejarah Islam di Nusantara (merged)")
+    for record in net.session.scalars(select(SourceRecord).where(SourceRecord.cluster_id == net.cluster.id)):
+        record.cluster_id = other.id
+    net.session.get(Cluster, net.cluster.id).merged_into_id = other.id
+    net.make.commit()
+    assert net.act("a", rid, "unfilled", reason="missing").status_code == 200
+    body = net.get("home", rid).get_json()
+    assert body["status"] == "requested" and body["current_lender"] == "B"
+    assert net.act("b", rid, "unfilled", reason="missing").status_code == 200
+    assert net.act("home", rid, "retry").status_code == 200
+    body = net.get("home", rid).get_json()
+    assert body["status"] == "requested"
+    assert {r["library"] for r in body["rota"] if r["round"] == 2 and r["rank"]} == {"A", "B"}
