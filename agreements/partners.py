@@ -136,14 +136,13 @@ def to_dict(partner: Partner, day) -> dict:
 
 
 # What a librarian may change about their own library; coordinators change all.
-LIBRARIAN_FIELDS = ("lending_paused_until", "pause_reason", "review_requests", "max_open_requests",
-                    "pickup_days", "block_overdue_patrons", "closed_weekdays", "lending_policy",
-                    "no_loan_formats", "no_loan_recent_years", "copy_max_pages", "max_requests_waiting",
-                    "late_borrower_days")
-# The lending rules routing applies (ill.routing.rules_judgement), and the
-# largest number each may be.
+# The lending rules routing applies (ill.routing.rules_judgement): the
+# largest number each may be, and all of them, the forms lent only as copies first.
 RULE_LIMITS = {"no_loan_recent_years": 50, "copy_max_pages": 9999, "max_requests_waiting": 999,
                "late_borrower_days": 365}
+RULE_FIELDS = ("no_loan_formats", *RULE_LIMITS)
+LIBRARIAN_FIELDS = ("lending_paused_until", "pause_reason", "review_requests", "max_open_requests",
+                    "pickup_days", "block_overdue_patrons", "closed_weekdays", "lending_policy", *RULE_FIELDS)
 MAX_OPEN_REQUESTS = 999
 MAX_PICKUP_DAYS = 60
 POLICY_MAX = 2000
@@ -292,7 +291,7 @@ def rules_said(partner: Partner, day) -> list[str]:
         said.append(_("lent only as copies: %(forms)s", forms=", ".join(str(FORMATS.get(f, f)) for f in forms)))
     if partner.no_loan_recent_years:
         said.append(_("editions published since %(year)s are not lent",
-                      year=day.year - partner.no_loan_recent_years + 1))
+                      year=not_lent_since(partner.no_loan_recent_years, day)))
     if partner.copy_max_pages:
         said.append(ngettext("copies of at most %(num)d page", "copies of at most %(num)d pages",
                              partner.copy_max_pages))
@@ -305,6 +304,12 @@ def rules_said(partner: Partner, day) -> list[str]:
                              "no new loan to a library keeping one of its books %(num)d days or more past its "
                              "due date", partner.late_borrower_days))
     return said
+
+
+def not_lent_since(recent_years: int, day) -> int:
+    """The first year of publication a library keeping its editions of the
+    last ``recent_years`` years home (this year counting as one) does not lend."""
+    return day.year - recent_years + 1
 
 
 def formats_list(stored: str | None) -> list[str]:

@@ -225,6 +225,7 @@ def partner_detail(code):
         policy_max=partner_service.POLICY_MAX,
         rule_limits=partner_service.RULE_LIMITS,
         rules_said=partner_service.rules_said(partner, clock.today()),
+        no_loan_formats=partner_service.formats_list(partner.no_loan_formats),
         formats=partner_service.format_choices(),
         pickup_days_default=setting("LOANS_PICKUP_DAYS"),
         closed=calendar.closures_on(db.session, clock.today(), [partner.id]).get(partner.id),

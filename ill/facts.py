@@ -223,17 +223,17 @@ def ruled_out(session, since: date, until: date, partner_ids: Iterable[int]) -> 
     from sqlalchemy import and_, func, or_, select
 
     from .models import LoanRequest, RotaEntry
+    from .routing import RULE_CODES
 
     ids = list(partner_ids)
     if not ids:
         return {}
-    rule = "rule\\_%"
     return dict(session.execute(
         select(RotaEntry.partner_id, func.count(RotaEntry.id))
         .join(LoanRequest, LoanRequest.id == RotaEntry.request_id)
         .where(RotaEntry.partner_id.in_(ids), LoanRequest.created_on >= since, LoanRequest.created_on <= until,
-               or_(and_(RotaEntry.outcome == "excluded", RotaEntry.reason_code.like(rule, escape="\\")),
-                   and_(RotaEntry.outcome == "passed_over", RotaEntry.outcome_detail.like(rule, escape="\\"))))
+               or_(and_(RotaEntry.outcome == "excluded", RotaEntry.reason_code.in_(RULE_CODES)),
+                   and_(RotaEntry.outcome == "passed_over", RotaEntry.outcome_detail.in_(RULE_CODES))))
         .group_by(RotaEntry.partner_id)).all())
 
 

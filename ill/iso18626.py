@@ -947,6 +947,11 @@ class _Tally:
 
 
 def flush(now: datetime | None = None, limit: int = 200) -> list[str]:
+    """``_flush``, said in lines (the tick's and the sender after a commit)."""
+    return _flush(now, limit).lines()
+
+
+def _flush(now: datetime | None = None, limit: int = 200) -> _Tally:
     """Post the messages that are due, oldest first, in order for each request
     and library: a message waits while an earlier one of its request to the
     same library has not gone (another library's system being down holds
@@ -964,7 +969,7 @@ def flush(now: datetime | None = None, limit: int = 200) -> list[str]:
         from .notify import flush_outbox
 
         flush_outbox()  # what the passing on told people
-    return tally.lines()
+    return tally
 
 
 def _flush_round(s, now: datetime, limit: int, tally: _Tally) -> int:
@@ -1070,7 +1075,6 @@ def waiting(session, limit: int = 200) -> list[Iso18626Message]:
 
 
 def _cli(app) -> None:
-    import json
 
     import click
     from flask.cli import AppGroup
@@ -1085,10 +1089,10 @@ def _cli(app) -> None:
             db.session.execute(update(Iso18626Message).where(
                 Iso18626Message.direction == OUT, Iso18626Message.state == PENDING).values(next_attempt_at=None))
             db.session.commit()
-        lines = flush()
-        for line in lines or ["nothing to send"]:
+        tally = _flush()
+        for line in tally.lines() or ["nothing to send"]:
             click.echo(line)
-        if any("not sent" in line for line in lines):
+        if tally.failed:
             raise SystemExit(1)
 
     @group.command("queue")
@@ -1099,14 +1103,9 @@ def _cli(app) -> None:
                  "summary": m.summary, "attempts": m.attempts, "error": m.error,
                  "next_attempt_at": as_utc(m.next_attempt_at).isoformat() if m.next_attempt_at else None}
                 for m in waiting(db.session)]
-        if fmt == "json":
-            click.echo(json.dumps(rows, indent=2))
-            return
-        for r in rows:
-            click.echo(f"{r['id']:>6} #{r['request_id']:<6} {r['library']:<10} {r['kind']}:{r['summary']} "
-                       f"{r['attempts']:>2}" + (f"  [{r['error']}]" if r["error"] else ""))
-        if not rows:
-            click.echo("no message waiting")
+        outbox.echo_queue(rows, fmt, lambda r: f"{r['id']:>6} #{r['request_id']:<6} {r['library']:<10} "
+                                               f"{r['kind']}:{r['summary']} {r['attempts']:>2}"
+                                               + (f"  [{r['error']}]" if r["error"] else ""), "no message waiting")
 
     app.cli.add_command(group)
 

@@ -138,8 +138,6 @@ def register_rows():
     """A library's register: ``side`` borrowing or lending, ``since``, ``until``, ``library`` (coordinators)."""
     from . import register
 
-    a = request.args
-    library, side, since, until, found = register.read(db.session, current(), a.get("side"), a.get("library"),
-                                                       a.get("since"), a.get("until"))
+    library, side, since, until, found = register.read(db.session, current(), request.args)
     return jsonify({"library": library.code, "side": side, "since": since.isoformat(), "until": until.isoformat(),
                     "rows": [register.to_dict(r, side) for r in found]})

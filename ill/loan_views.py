@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from . import clock, iso18626, openurl, patrons, pickup, routing, workflow
+from . import clock, facts, iso18626, openurl, patrons, pickup, routing, workflow
 from . import requests_service as service
 from .accounts import Role, current, login_required, roles_required
 from .errors import Forbidden, ServiceError
@@ -68,15 +68,9 @@ def queues():
         counts=service.queue_counts(db.session, user),
         actions=actions,
         statuses=workflow.STATUSES,
-        period=facts_period(),
+        period=facts.default_period(clock.today()),  # the register's, as the facts' reports
         partners=_partner_codes() if user.role != Role.LIBRARIAN else [],
     )
-
-
-def facts_period():
-    from . import facts
-
-    return facts.default_period(clock.today())
 
 
 def _partner_codes() -> list[str]:
@@ -94,9 +88,7 @@ def register_csv():
     from . import register
     from .tables import spreadsheet
 
-    a = request.args
-    library, side, since, until, found = register.read(db.session, current(), a.get("side"), a.get("library"),
-                                                       a.get("since"), a.get("until"))
+    library, side, since, until, found = register.read(db.session, current(), request.args)
     return spreadsheet([register.HEADINGS.get(side, []), *(r.cells(side) for r in found)],
                        f"register-{library.code.lower()}-{side}-{since.isoformat()}-{until.isoformat()}.csv")
 

@@ -645,7 +645,6 @@ def send_digests(session, day) -> list[str]:
 
 
 def _cli(app) -> None:
-    import json
 
     import click
     from flask.cli import AppGroup
@@ -675,14 +674,9 @@ def _cli(app) -> None:
                  "next_attempt_at": as_utc(m.next_attempt_at).isoformat()
                  if m.next_attempt_at else None, "last_error": m.last_error}
                 for m in queued(db.session)]
-        if fmt == "json":
-            click.echo(json.dumps(rows, indent=2))
-            return
-        for r in rows:
-            click.echo(f"{r['id']:>6} {r['to']:<40} {r['attempts']:>2} {r['subject']}"
-                       + (f"  [{r['last_error']}]" if r["last_error"] else ""))
-        if not rows:
-            click.echo("no mail waiting")
+        outbox.echo_queue(rows, fmt, lambda r: f"{r['id']:>6} {r['to']:<40} {r['attempts']:>2} {r['subject']}"
+                                               + (f"  [{r['last_error']}]" if r["last_error"] else ""),
+                          "no mail waiting")
 
     app.cli.add_command(mail)
 

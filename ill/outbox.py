@@ -60,3 +60,19 @@ def send_after_commit(flag: str, setting: str, send: Callable[[], object], what:
         event.listen(db.session, "after_commit", _after_commit)
         event.listen(db.session, "after_soft_rollback", _after_rollback)
     _senders[flag] = (setting, send, what)
+
+
+def echo_queue(rows: list[dict], fmt: str, line: Callable[[dict], str], nothing: str) -> None:
+    """A command line's listing of what waits to be sent: the rows as JSON
+    (``fmt`` "json"), or one line each; ``nothing`` when none waits."""
+    import json
+
+    import click
+
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        click.echo(line(row))
+    if not rows:
+        click.echo(nothing)

@@ -65,15 +65,15 @@ def library_for(session, user: User, code: str | None):
     return partners.get_by_code(session, str(code))
 
 
-def read(session, user: User, side: str | None, library_code: str | None, since: str | None,
-         until: str | None) -> tuple[object, str, date, date, list[Row]]:
-    """The register ``user`` asks for, from the request's text (a page's or
-    the API's arguments): (library, side, first day, last day, rows)."""
+def read(session, user: User, args) -> tuple[object, str, date, date, list[Row]]:
+    """The register ``user`` asks for, from the request's arguments (the
+    page's or the API's: ``side``, ``library``, ``since``, ``until``):
+    (library, side, first day, last day, rows)."""
     from . import facts
 
-    side = side or "borrowing"
-    library = library_for(session, user, library_code)
-    first, last = facts.period(since, until, clock.today())
+    side = args.get("side") or "borrowing"
+    library = library_for(session, user, args.get("library"))
+    first, last = facts.period(args.get("since"), args.get("until"), clock.today())
     return library, side, first, last, rows(session, library, side, first, last)
 
 

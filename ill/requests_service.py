@@ -167,11 +167,11 @@ class Effects:
         waiting = sorted((e for e in req.rota if e.round == req.round and e.rank is not None
                           and e.outcome == "waiting"), key=lambda e: e.rank)
         copies = routing.copies_now(self.session, req.cluster_id, day) if req.cluster_id is not None else None
+        wanted = _wanted(req) if passed_over is not None and waiting else None
         for entry in waiting:
             if passed_over is not None:
                 partner = self._partner(entry.partner_id)
                 facts = routing.lender_now(self.session, req.requester_library_id, partner, req.service, day)
-                wanted = _wanted(req)
                 why = routing.why_not_now(req.requester_library_id, facts, wanted, day) \
                     or (copies(partner.id, wanted) if copies is not None else None)
                 if why is not None:

@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
+
+from agreements.partners import RULE_FIELDS, formats_list, not_lent_since
 
 ROTA_SIZE = 5
 LIVE_AGREEMENT = ("active", "expiring")
@@ -122,18 +124,17 @@ class LendingRules:
     def of(cls, no_loan_formats: str | None, no_loan_recent_years: int | None = None,
            copy_max_pages: int | None = None, max_requests_waiting: int | None = None,
            late_borrower_days: int | None = None) -> LendingRules:
-        """From a partner's columns (``no_loan_formats`` as stored: "serial,thesis")."""
-        return cls(frozenset(f for f in (no_loan_formats or "").split(",") if f),
-                   no_loan_recent_years, copy_max_pages, max_requests_waiting, late_borrower_days)
+        """From a partner's columns, in the order of ``RULE_FIELDS``
+        (``no_loan_formats`` as stored, read by ``agreements.partners``)."""
+        return cls(frozenset(formats_list(no_loan_formats)), no_loan_recent_years, copy_max_pages,
+                   max_requests_waiting, late_borrower_days)
 
     @classmethod
     def of_partner(cls, partner) -> LendingRules:
         """A ``Partner``'s rules."""
-        return cls.of(*(getattr(partner, c) for c in RULE_COLUMNS))
+        return cls.of(*(getattr(partner, c) for c in RULE_FIELDS))
 
 
-RULE_COLUMNS = ("no_loan_formats", "no_loan_recent_years", "copy_max_pages", "max_requests_waiting",
-                "late_borrower_days")
 
 
 @dataclass(frozen=True)
@@ -278,6 +279,10 @@ def pages_asked(text: str | None) -> int | None:
 
 # --- a lender's own rules -------------------------------------------------------
 
+# The reasons a library's own rules give (``rules_judgement``), which the
+# facts count apart (``ill.facts.ruled_out``).
+RULE_CODES = ("rule_late_borrower", "rule_format", "rule_recent", "rule_pages", "rule_capacity")
+
 
 def rules_judgement(facts: LenderFacts, wanted: Wanted, day: date) -> tuple[str, dict] | None:
     """Why a lender's own rules (``LendingRules``) rule out this request
@@ -296,8 +301,10 @@ def rules_judgement(facts: LenderFacts, wanted: Wanted, day: date) -> tuple[str,
         if wanted.format and wanted.format in rules.no_loan_formats:
             return "rule_format", {"format": wanted.format}
         years = rules.no_loan_recent_years
-        if years and wanted.published is not None and wanted.published > day.year - years:
-            return "rule_recent", {"since": day.year - years + 1, "published": wanted.published}
+        if years and wanted.published is not None:
+            since = not_lent_since(years, day)
+            if wanted.published >= since:
+                return "rule_recent", {"since": since, "published": wanted.published}
     elif rules.copy_max_pages and wanted.pages is not None and wanted.pages > rules.copy_max_pages:
         return "rule_pages", {"max": rules.copy_max_pages, "asked": wanted.pages}
     if rules.max_requests_waiting is not None and facts.load >= rules.max_requests_waiting:
@@ -606,7 +613,7 @@ def describe(code: str, args: dict | None) -> str:
             coverage=args.get("coverage", ""),
             asked=", ".join(asked),
         )
-    if code.startswith("rule_"):
+    if code in RULE_CODES:
         return _rule_text(code, args)
     if code == "no_longer_held":
         return _("its copies are no longer in the union catalogue")
@@ -715,7 +722,7 @@ def holdings_for_many(session, cluster_ids) -> dict[int, list[Holding]]:
 # rather read every item, or every record of each library.
 _HOLDINGS_SQL = (
     "SELECT c.id, c.format, c.year, r.id, r.partner_id, p.code, p.lending_paused_until, p.pause_reason, "
-    + ", ".join(f"p.{c}" for c in RULE_COLUMNS) + ", "
+    + ", ".join(f"p.{c}" for c in RULE_FIELDS) + ", "
     "i.id, i.status, i.coverage FROM clusters c {records} "
     "LEFT JOIN partners p ON p.id = r.partner_id {items}"
 )
@@ -776,7 +783,7 @@ def _holdings_held(session, held: dict) -> tuple[dict[int, tuple[str | None, int
     t = Partner.__table__
     partners = {pid: (code, _as_date(paused), reason or "", LendingRules.of(*rules))
                 for pid, code, paused, reason, *rules in session.execute(
-        select(t.c.id, t.c.code, t.c.lending_paused_until, t.c.pause_reason, *(t.c[c] for c in RULE_COLUMNS))
+        select(t.c.id, t.c.code, t.c.lending_paused_until, t.c.pause_reason, *(t.c[c] for c in RULE_FIELDS))
         .where(t.c.id.in_(pids)))
     } if pids else {}
     formats = {cid: (h.format, h.year) for cid, h in held.items()}
@@ -830,9 +837,7 @@ def lender_facts(
             facts[pid].link = link
     for pid, n in lender_loads(session, partner_ids).items():
         facts[pid].load = n
-    for pid, n in late_loans(session, borrower_id, {pid: f.rules.late_borrower_days for pid, f in facts.items()
-                                                    if f.rules.late_borrower_days is not None}, day).items():
-        facts[pid].late_loans = n
+    read_for_rules(session, borrower_id, facts.values(), day, loads=False)
     # Its copies' statuses, as of its last import or statuses sent (the
     # catalogue's rule of when they are stale).
     from union_catalog.search import freshness
@@ -865,11 +870,7 @@ def lender_now(session, borrower_id: int, partner, service: str, day: date) -> L
         paused_until=partner.lending_paused_until if partner.lending_paused(day) else None,
         pause_reason=partner.pause_reason or "", closed_until=closed_until, closed_reason=closed_reason,
         rules=LendingRules.of_partner(partner))
-    if facts.rules.max_requests_waiting is not None:
-        facts.load = lender_loads(session, [partner.id]).get(partner.id, 0)
-    if facts.rules.late_borrower_days is not None:
-        facts.late_loans = late_loans(session, borrower_id, {partner.id: facts.rules.late_borrower_days},
-                                      day).get(partner.id, 0)
+    read_for_rules(session, borrower_id, [facts], day)
     return facts
 
 
@@ -903,6 +904,23 @@ def why_not_now(borrower_id: int, facts: LenderFacts, wanted: Wanted, day: date)
     code, args): the rota's rules of who may be asked at all, its own
     lending rules; None: it may."""
     return lender_barred(borrower_id, facts, day) or rules_judgement(facts, wanted, day)
+
+
+def read_for_rules(session, borrower_id: int | None, facts: Iterable[LenderFacts], day: date,
+                   loads: bool = True) -> None:
+    """Fill in what the lenders' own rules weigh besides the request, for
+    those alone that have such a rule: the requests waiting on a library
+    that limits them (``load``; loads False: the caller has read every
+    library's), and the borrowing library's late loans from one that lends
+    to none that keeps its books (``late_loans``)."""
+    ruled = [f for f in facts if f.rules]
+    capped = {f.partner_id: f for f in ruled if f.rules.max_requests_waiting is not None}
+    for pid, n in (lender_loads(session, list(capped)) if loads else {}).items():
+        capped[pid].load = n
+    strict = {f.partner_id: f for f in ruled if f.rules.late_borrower_days is not None}
+    for pid, n in late_loans(session, borrower_id, {pid: f.rules.late_borrower_days for pid, f in strict.items()},
+                             day).items():
+        strict[pid].late_loans = n
 
 
 def late_loans(session, borrower_id: int | None, days: dict[int, int], day: date) -> dict[int, int]:
@@ -1043,15 +1061,7 @@ def requestability_many(
                     closed_reason=closed_reason,
                     rules=rules,
                 )
-            # what waits on a library is read only for those with a limit to it
-            capped = [pid for pid in lenders if pauses[pid][2].max_requests_waiting is not None]
-            for pid, n in lender_loads(session, capped).items():
-                facts[pid].load = n
-            # and the borrowing library's late loans only from those that lend to none that keeps them
-            strict = {pid: pauses[pid][2].late_borrower_days for pid in lenders
-                      if pauses[pid][2].late_borrower_days is not None}
-            for pid, n in late_loans(session, borrower_library_id, strict, day).items():
-                facts[pid].late_loans = n
+            read_for_rules(session, borrower_library_id, facts.values(), day)
             from agreements.queries import links_for_services
 
             for service, raw in links_for_services(session, borrower_library_id, lenders, services, day).items():

@@ -565,6 +565,9 @@ def test_the_command_line_lists_what_waits_and_posts_it(iso, remote, runner):
     out = runner.invoke(args=["iso18626", "queue"]).output
     assert f"#{rid}" in out and "A" in out and "request:New" in out and "not reached" in out
     assert runner.invoke(args=["iso18626", "flush"]).output.strip() == "nothing to send"  # it waits its delay
+    # tried again while the system is still down: said, and the command fails
+    failed = runner.invoke(args=["iso18626", "flush", "--all"])
+    assert failed.exit_code == 1 and "1 message(s) not sent, will retry" in failed.output
     net.libs["A"].iso18626_url = url
     net.make.commit()
     result = runner.invoke(args=["iso18626", "flush", "--all"])
