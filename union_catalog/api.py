@@ -3,6 +3,8 @@ Public like the pages; requestability is answered for the caller's library."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import Response, jsonify, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -11,7 +13,7 @@ from ill import clock
 from ill.api import make_blueprint
 from ill.extensions import db
 
-from . import citation, export
+from . import citation, export, headings
 from . import search as search_service
 
 bp = make_blueprint("catalog_api", __name__)
@@ -58,6 +60,27 @@ def search_citations():
     text, mimetype, extension = citation.render_many(cites, fmt)
     return Response(text, mimetype=f"{mimetype}; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="search-results.{extension}"'})
+
+
+@bp.get("/browse/<kind>")
+def browse(kind: str):
+    """A page of author or subject headings in filing order, from where
+    ``from`` files (or back from ``before``), each with its union records'
+    count and the search that lists them."""
+    page = headings.browse(db.session, kind, (request.args.get("from") or "")[:500],
+                           before=request.args.get("before", type=lambda v: v[:500]),
+                           per_page=search_service._int_arg(request.args, "per_page", _l("Headings per page"),
+                                                            1, headings.MAX_PER_PAGE) or headings.PER_PAGE)
+    base = url_for("catalog_api.search")
+    return jsonify({
+        "kind": page.kind,
+        "from": page.start,
+        "headings": [{"heading": h.heading, "filing": h.filing, "records": h.records,
+                      "search": f"{base}?{urlencode({headings.FILTERS[page.kind]: h.heading})}"}
+                     for h in page.headings],
+        "next": page.next,
+        "previous": page.previous,
+    })
 
 
 @bp.get("/records/<int:record_id>")

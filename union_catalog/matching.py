@@ -25,6 +25,10 @@ from stdnum import issn as std_issn
 
 # Bump when describe() changes what it returns, so stored facts can be renewed.
 FACTS_VERSION = 1
+# The subfields a name heading is shown with, by its tag's last two digits
+# (100/700 a person, 110/710 a body, 111/711 a meeting): the name and its
+# numeration, titles and fuller form, without dates or relator terms.
+NAME_SUBFIELDS = {"00": "abq", "10": "abn", "11": "abn"}
 
 # The text functions below are pure functions of a string, cached: a library's
 # records repeat their publishers, names, places and series, and each
@@ -267,7 +271,8 @@ def _display(parts: Iterable[str]) -> str:
 def describe(record) -> dict:
     """The facts of one MARC record that clustering and search need (JSON-ready).
 
-    Keys: title, title_key, subtitle, author, authors (name keys), year,
+    Keys: title, title_key, subtitle, author, authors (name keys), names
+    (the name headings as catalogued, 1XX and 7XX), year,
     isbns (valid ISBN-13, the edition's own), isbns_set (the whole set's),
     isbns_invalid (raw numbers whose check digit fails), issns, language,
     format, publisher, publisher_key, place, edition, edition_no, volume,
@@ -322,12 +327,15 @@ def describe(record) -> dict:
     author_display = ""
     main = _first(fields, ["100", "110", "111"])
     if main is not None:
-        codes = "abq" if main.tag == "100" else "abn"
-        author_display = strip_isbd(" ".join(_subfields(main, codes)))
+        author_display = strip_isbd(" ".join(_subfields(main, NAME_SUBFIELDS[main.tag[1:]])))
+    names: list[str] = []  # the headings as catalogued, for browsing (union_catalog.headings)
     for f in fields.get_fields("100", "110", "111", "700", "710", "711"):
         key = name_key(" ".join(_subfields(f, "a" if f.tag in ("100", "700") else "ab")))
         if key and key not in authors:
             authors.append(key)
+        name = strip_isbd(" ".join(_subfields(f, NAME_SUBFIELDS[f.tag[1:]])))
+        if name and name not in names:
+            names.append(name)
     if not author_display and f245 is not None:
         author_display = strip_isbd(" ".join(_subfields(f245, "c")))
 
@@ -427,6 +435,7 @@ def describe(record) -> dict:
         "subtitle_key": fold(title_b_clean),
         "author": author_display,
         "authors": authors,
+        "names": names,
         "year": year,
         "year_published": year_pub,
         "isbns": isbns,

@@ -219,7 +219,8 @@ class Item(db.Model):
     record: Mapped[SourceRecord] = relationship(back_populates="items")
 
 
-# Derived tables: match_keys, catalog_search_docs, catalog_search_holdings and
+# Derived tables: match_keys, catalog_search_docs, catalog_search_holdings,
+# catalog_search_headings and
 # the full-text table (union_catalog.search_schema) are worked out from the
 # records and union records, written only by clustering and the search index,
 # and rebuilt from them by `catalog recluster` and `catalog reindex`. They
@@ -337,6 +338,19 @@ class SearchHolding(db.Model):
     # ('available on_loan'): what decides whether it may be asked for a loan
     # or a copy, so that a page of results is judged without reading items.
     statuses: Mapped[str] = mapped_column(String(64), default="", server_default="")
+
+
+class SearchHeading(db.Model):
+    """A union record filed under one author or subject heading, for browsing
+    (``union_catalog.headings``). Derived (see above)."""
+
+    __tablename__ = "catalog_search_headings"
+
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)  # author, subject
+    # where the heading files (headings.filing), compared byte by byte as the sorts are
+    filing: Mapped[str] = mapped_column(FILING_TEXT, primary_key=True)
+    cluster_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False, index=True)
+    heading: Mapped[str] = mapped_column(Text, default="")  # as this union record's records give it
 
 
 class SearchAlert(db.Model):

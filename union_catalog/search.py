@@ -37,7 +37,7 @@ from ill import clock
 from ill.config import setting
 from ill.errors import Gone, NotFound
 
-from . import bulk, matching, search_schema, searchtext, suggest, variants
+from . import bulk, headings, matching, search_schema, searchtext, suggest, variants
 from .errors import CatalogError
 from .holdings import BARCODE_SUBFIELDS
 from .models import Cluster, Item, ItemStatus, SearchDoc, SearchHolding, SourceRecord
@@ -295,12 +295,15 @@ class IndexRow:
     author: str
     subject: str
     other: str
+    # (kind, filing, heading): what it files under for browsing (headings.of_members)
+    headings: list[tuple[str, str, str]] = field(default_factory=list)
 
     def digest(self) -> int:
-        """The words as a signed 64-bit number, the same in every process:
-        kept beside the search document, so that unchanged words are not
-        written again."""
-        text = "\x1f".join((self.title, self.author, self.subject, self.other))
+        """The words and headings as a signed 64-bit number, the same in every
+        process: kept beside the search document, so that unchanged words are
+        not written again."""
+        text = "\x1f".join((self.title, self.author, self.subject, self.other,
+                            *("\x1e".join(h) for h in self.headings)))
         return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big",
                               signed=True)
 
@@ -391,11 +394,13 @@ class Reindex:
         self.members: dict[int, list[_Member]] = defaultdict(list)
         for rid, (cid, pid) in sorted(record_home.items()):
             self.members[cid].append(_Member(rid, pid, *described[rid]))
-        # records described before describe() kept subjects: read them from the MARC
-        need_marc = [m.id for mems in self.members.values() for m in mems if "subjects" not in m.data]
-        self.marc_subjects = {
-            rid: _marc_subjects(bulk.json_value(marc)) for rid, marc in bulk.select_among(
-                conn, "SELECT id, marc FROM source_records", "id", need_marc)}
+        # records described before describe() kept subjects or names: read them from the MARC
+        need_marc = [m.id for mems in self.members.values() for m in mems
+                     if "subjects" not in m.data or "names" not in m.data]
+        self.marc_headings = {
+            rid: (_marc_subjects(marc), headings.marc_names(marc)) for rid, marc in (
+                (rid, bulk.json_value(marc)) for rid, marc in bulk.select_among(
+                    conn, "SELECT id, marc FROM source_records", "id", need_marc))}
         # items by record (an indexed lookup), added up per cluster and
         # library: [items, on the shelf, {statuses}]
         self.stock: dict[tuple[int, int], list] = defaultdict(lambda: [0, 0, set()])
@@ -436,12 +441,13 @@ class Reindex:
             )
             titles = [c_title] + [m.title for m in mems]
             authors = [c_author] + [m.author for m in mems]
-            subjects = []
+            subjects, names = [], []
             for m in mems:
                 titles += _strings(m.data.get("variant_titles"))
                 authors += _strings(m.data.get("authors"))
-                subjects += (_strings(m.data.get("subjects")) if "subjects" in m.data
-                             else self.marc_subjects.get(m.id, []))
+                from_marc = self.marc_headings.get(m.id, ((), ()))
+                subjects += _strings(m.data["subjects"]) if "subjects" in m.data else from_marc[0]
+                names += _strings(m.data["names"]) if "names" in m.data else from_marc[1]
             # the numbers of a whole set, and those a record prints with a
             # wrong check digit, are found by keyword as the record gives them
             printed = [n for m in mems for key in ("isbns_set", "isbns_invalid")
@@ -457,6 +463,7 @@ class Reindex:
                     _distinct_folded(printed) if printed else "",
                     str(c_year or ""),
                 ])),
+                headings=headings.of_members(names, subjects),
             )
             rows.append(row)
             docs.append((
@@ -484,10 +491,17 @@ class Reindex:
         changed = [r for r, doc in zip(rows, docs, strict=True)
                    if r.cluster_id not in indexed or indexed[r.cluster_id] != doc[_DIGEST]]
         kept = {r.cluster_id for r in rows}
+        dropped = [c for c in self.before if c not in kept]
         _write_changes(self.conn, SearchDoc.__tablename__, _DOC_COLUMNS, docs, self.have_docs)
         _write_changes(self.conn, SearchHolding.__tablename__, _HOLDING_COLUMNS, holdings,
                        self.have_holdings, key=2)
-        self.engine.replace(self.conn, changed, [c for c in self.before if c not in kept])
+        self.engine.replace(self.conn, changed, dropped)
+        # the headings go with the words (their digest covers them)
+        bulk.delete_among(self.conn, headings.TABLE, "cluster_id",
+                          dropped + [r.cluster_id for r in changed if r.cluster_id in indexed])
+        bulk.insert_rows(self.conn, headings.TABLE, _HEADING_COLUMNS,
+                         [(kind, key, r.cluster_id, heading) for r in changed
+                          for kind, key, heading in r.headings])
         return len(docs)
 
 
@@ -567,6 +581,7 @@ _DOC_COLUMNS = [("cluster_id", "integer"), ("title_norm", "text"), ("title_key",
                 ("format", "varchar"), ("libraries", "integer"), ("libraries_available", "integer"),
                 ("words_digest", "bigint"), ("holders", "integer[]")]
 _DIGEST = [c for c, _t in _DOC_COLUMNS].index("words_digest")
+_HEADING_COLUMNS = [("kind", "varchar"), ("filing", "text"), ("cluster_id", "integer"), ("heading", "text")]
 _HOLDING_COLUMNS = [("cluster_id", "integer"), ("partner_id", "integer"), ("items", "integer"),
                     ("available", "integer"), ("statuses", "varchar")]
 _CLUSTER_SQL = ("SELECT id, title, author, year, publisher, edition, language, format, isbns, issns "
@@ -854,8 +869,13 @@ class Query:
     # (field, words): at least one of the words in that field ("q": anywhere),
     # as SRU's "any" asks; no query string says it
     alternatives: list = field(default_factory=list)
+    # only the union records filed under this author or subject heading
+    # (union_catalog.headings), as a heading browsed or on a record's page
+    author_heading: str = ""
+    subject_heading: str = ""
 
-    TEXT_FIELDS = ("q", "title", "author", "subject", "isbn", "issn")
+    TEXT_FIELDS = ("q", "title", "author", "subject", "isbn", "issn", "author_heading", "subject_heading")
+    HEADINGS = {"author": "author_heading", "subject": "subject_heading"}
 
     @property
     def offset(self) -> int:
@@ -958,6 +978,8 @@ def parse_query(args) -> Query:
         author=(args.get("author") or "").strip()[:500],
         subject=(args.get("subject") or "").strip()[:500],
         isbn=searchtext.identifier_box((args.get("isbn") or "")[:100]),
+        author_heading=(args.get("author_heading") or "").strip()[:500],
+        subject_heading=(args.get("subject_heading") or "").strip()[:500],
         issn=searchtext.identifier_box((args.get("issn") or "")[:100]),
         year_from=_int_arg(args, "year_from", _l("Year from"), 0, 9999),
         year_to=_int_arg(args, "year_to", _l("Year to"), 0, 9999),
@@ -989,6 +1011,12 @@ def parse_query(args) -> Query:
         if value and not searchtext.parse_text(value):
             raise CatalogError(
                 _("'%(value)s' has no word to search for: type letters or numbers.", value=value),
+                field=name)
+    for kind, name in Query.HEADINGS.items():
+        value = getattr(query, name)
+        if value and not headings.filing(kind, value):
+            raise CatalogError(
+                _("'%(value)s' is not a heading: it has no letter or number.", value=value[:40]),
                 field=name)
     if query.isbn and not searchtext.isbn13(query.isbn):
         raise CatalogError(
@@ -1124,6 +1152,11 @@ class Searcher:
         codes = _binds(params, "library", self.query.libraries)
         return self.engine.held_by(alias, f"SELECT id FROM partners WHERE code IN ({codes})")
 
+    def _under_headings(self, params: dict, alias: str) -> list[str]:
+        """The heading filters (no facet counts without them): over the search documents."""
+        return [f"{alias}.{headings.restriction(kind, getattr(self.query, name), params, name)}"
+                for kind, name in Query.HEADINGS.items() if getattr(self.query, name)]
+
     def _where(self, params: dict, exclude: str | None = None) -> str:
         conds = self._conds(params, exclude)
         return (" WHERE " + " AND ".join(conds)) if conds else ""
@@ -1188,12 +1221,13 @@ class Searcher:
             # The library filter is looked up once per hit, here, not in every count.
             held_here = f", CASE WHEN {self._held_here(params, 'd')} THEN 1 ELSE 0 END AS held_here" \
                 if q.libraries else ""
+            within = ([self._on_shelf(params, "d")] if q.available else []) + self._under_headings(params, "d")
             head = (
                 "WITH hits AS MATERIALIZED (SELECT d.cluster_id, d.year, d.language, d.format, d.libraries, "
                 f"d.libraries_available, {tier} AS tier{held_here}{', d.holders' if carry else ''}"
                 f"{also('d.')} "
                 f"FROM ({self.engine.ids_sql}) m JOIN catalog_search_docs d ON d.cluster_id = m.cluster_id"
-                f"{' WHERE ' + self._on_shelf(params, 'd') if q.available else ''})"
+                f"{' WHERE ' + ' AND '.join(within) if within else ''})"
             )
             if sorted_by is None:
                 params["last"] = q.offset + q.per_page - 1
@@ -1217,9 +1251,10 @@ class Searcher:
         else:
             # Browsing by filters alone: every record, in holders' order (or the one asked for).
             head = ""
+            within = self._under_headings(params, "d")
             hits = "(SELECT cluster_id, year, language, format, libraries, libraries_available, " \
                    f"0 AS rank, 1 AS tier{', holders' if carry else ''}{also('')} " \
-                   "FROM catalog_search_docs) h"
+                   f"FROM catalog_search_docs d{' WHERE ' + ' AND '.join(within) if within else ''}) h"
             page = (
                 "SELECT h.cluster_id, h.tier, h.libraries, h.libraries_available, h.rank, "
                 f"h.year{also('h.')} FROM {hits}{self._where(params)}"
@@ -1575,6 +1610,18 @@ def record_subjects(members: Iterable[SourceRecord]) -> list[str]:
     return subjects
 
 
+def record_names(members: Iterable[SourceRecord]) -> list[str]:
+    """A union record's name headings (authors, editors, bodies): its
+    records' 1XX and 7XX, each once, in order."""
+    names: list[str] = []
+    for m in members:
+        data = m.match_data or {}
+        for name in _strings(data.get("names")) if "names" in data else headings.marc_names(m.marc):
+            if name not in names:
+                names.append(name)
+    return names
+
+
 def record(session, cluster_id: int, user=None, day: date | None = None) -> dict:
     """A union record, its members and, per library, items and requestability.
     A union record whose records were all withdrawn is gone for patrons and
@@ -1661,6 +1708,7 @@ def record(session, cluster_id: int, user=None, day: date | None = None) -> dict
         **_description(cluster),
         "withdrawn": not live,
         "subjects": subjects,
+        "names": record_names(live),
         "members": member_rows,
         "other_editions": editions,
         "other_editions_total": editions_total,

@@ -12,7 +12,7 @@ from flask_login import current_user
 from ill import clock
 from ill.extensions import db
 
-from . import alerts, citation, feeds, oai, sru
+from . import alerts, citation, feeds, headings, oai, sru
 from . import search as search_service
 from .errors import CatalogError
 from .models import FORMATS
@@ -86,6 +86,22 @@ def search():
         alert_query=alerts.canonical(query) if page is not None else None,
         **_labels(),
     ), status
+
+
+@bp.get("/browse")
+def browse():
+    """The authors' names or the subjects of the catalogue in filing order
+    (``kind``), from where ``from`` files or back from ``before``; each
+    heading leads to the search for the union records under it."""
+    kind = (request.args.get("kind") or "author").strip().lower()
+    typed = (request.args.get("from") or "").strip()[:500]
+    error, page = None, None
+    try:
+        page = headings.browse(db.session, kind, typed, before=request.args.get("before", type=lambda v: v[:500]))
+    except CatalogError as exc:
+        error, kind = exc, "author"
+    return render_template("catalog/browse.html", page=page, kind=kind, typed=typed, error=error,
+                           kinds=headings.KIND_LABELS, filters=headings.FILTERS), 400 if error else 200
 
 
 @bp.get("/search.atom")

@@ -1,9 +1,12 @@
 """The migrations build the schema on empty SQLite and PostgreSQL databases,
 and what they build is what the models say."""
+import json
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
+from sqlalchemy import JSON, bindparam
 
 from ill import create_app, schema_extras
 from ill.extensions import db
@@ -211,3 +214,42 @@ def test_the_filing_keys_compare_byte_by_byte_on_postgresql(migrated_and_made):
 
     migrated, made = migrated_and_made
     assert collations(migrated) == collations(made) == {"title_sort": "C", "author_sort": "C"}
+
+
+def test_the_headings_migration_fills_what_a_reindex_writes(empty_database, tmp_path):
+    """0033 adds the author and subject headings to browse: records
+    described before it gain their name headings from their MARC, and the
+    table is filled by the rules a reindex writes it by."""
+    from sqlalchemy import text
+
+    from tests.union_catalog.test_browse import about
+    from tests.union_catalog.test_matching import rec
+
+    records = [about(rec(control="u1", title="Sejarah peradaban Islam", author="Yatim, Badri"),
+                     "Islam -- History", added=("al-Ghazali, Abu Hamid",)),
+               about(rec(control="u2", title="Ihya ulum al-din", author="Ghazali, Abu Hamid"), "Islam"),
+               rec(control="u3", title="Hukum waris", author="")]
+    app = _imported(empty_database, tmp_path, records)
+    with app.app_context():
+        query = text("SELECT kind, filing, cluster_id, heading FROM catalog_search_headings "
+                     "ORDER BY kind, filing, cluster_id")
+        indexed = db.session.execute(query).all()
+        db.session.commit()
+        assert [r[:2] for r in indexed] == [("author", "ghazali abu hamid"), ("author", "ghazali abu hamid"),
+                                           ("author", "yatim badri"), ("subject", "islam"),
+                                           ("subject", "islam -- history")]
+        downgrade(revision="0032")
+        # as describe() left the records before it kept their names
+        for rid, data in db.session.execute(text("SELECT id, match_data FROM source_records")).all():
+            data = json.loads(data) if isinstance(data, str) else data
+            data.pop("names")
+            db.session.execute(text("UPDATE source_records SET match_data = :d WHERE id = :id")
+                               .bindparams(bindparam("d", type_=JSON)), {"d": data, "id": rid})
+        db.session.commit()
+        upgrade()
+        assert db.session.execute(query).all() == indexed
+        names = [json.loads(d) if isinstance(d, str) else d for (d,) in db.session.execute(
+            text("SELECT match_data FROM source_records ORDER BY id"))]
+        assert [d["names"] for d in names] == [["Yatim, Badri", "al-Ghazali, Abu Hamid"],
+                                               ["Ghazali, Abu Hamid"], []]
+        db.session.remove()

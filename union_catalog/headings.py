@@ -1,0 +1,168 @@
+"""Browsing the catalogue's headings: its authors' names and its subjects in
+filing order, each with the number of union records under it, as a card
+catalogue's drawers and an OPAC's browse list show them.
+
+The rules, in one place:
+
+- Which headings a union record files under (``of_members``): every name
+  heading of its records (1XX and 7XX, as describe() keeps them in
+  ``names``) and every subject heading (6XX, subdivisions joined by " -- "),
+  each once.
+- Where a heading files (``filing``): a name as a sort by author files it
+  (``searchtext.sort_author``: folded, without a hyphened Arabic article,
+  "al-Ghazali, Abu Hamid" under "ghazali abu hamid"); a subject folded part
+  by part, with its subdivisions after " -- ", so that "Islam -- History"
+  files after "Islam" and before "Islam and state", as catalogues file
+  them. Headings that file alike are one heading, shown in the form most of
+  their union records give.
+- The search index keeps the rows (``SearchHeading``, written by
+  ``search.Reindex`` with a union record's words, so an import keeps them
+  current); ``browse`` reads a page of them, and the search filters
+  ``author_heading`` and ``subject_heading`` find the union records under
+  one (``restriction``).
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import text
+
+from . import matching, searchtext
+from .errors import CatalogError
+
+KINDS = ("author", "subject")
+KIND_LABELS = {"author": _l("Authors"), "subject": _l("Subjects")}
+# the search filter that finds the union records under a heading of each kind
+FILTERS = {"author": "author_heading", "subject": "subject_heading"}
+SUBDIVISION = " -- "
+PER_PAGE = 25
+MAX_PER_PAGE = 100
+TABLE = "catalog_search_headings"
+
+
+def filing(kind: str, heading: str | None) -> str:
+    """Where a heading (or what someone typed to start browsing at) files."""
+    if kind == "author":
+        return searchtext.sort_author(heading)
+    parts = (searchtext.fold(part) for part in (heading or "").split("--"))
+    return SUBDIVISION.join(p for p in parts if p)
+
+
+def of_members(names: list[str], subjects: list[str]) -> list[tuple[str, str, str]]:
+    """A union record's headings from its records' names and subjects (in
+    the records' order): (kind, filing, heading as shown), each filing once,
+    in the form it first comes in."""
+    out: dict[tuple[str, str], str] = {}
+    for kind, headings in (("author", names), ("subject", subjects)):
+        for heading in headings:
+            key = (kind, filing(kind, heading))
+            if key[1] and key not in out:
+                out[key] = heading
+    return [(kind, key, heading) for (kind, key), heading in out.items()]
+
+
+def marc_names(marc: dict | None) -> list[str]:
+    """The name headings of a MARC-in-JSON record, as describe() gives them
+    (``names``): for records described before it kept them."""
+    out: list[str] = []
+    for entry in (marc or {}).get("fields", []):
+        for tag, value in entry.items():
+            if tag not in ("100", "110", "111", "700", "710", "711") or not isinstance(value, dict):
+                continue
+            codes = matching.NAME_SUBFIELDS[tag[1:]]
+            name = matching.strip_isbd(" ".join(
+                v for sf in value.get("subfields", []) for code, v in sf.items() if code in codes and v))
+            if name and name not in out:
+                out.append(name)
+    return out
+
+
+def kind_arg(kind: str) -> str:
+    if kind not in KINDS:
+        raise CatalogError(
+            _("Headings are browsed by author or by subject, not '%(value)s'.", value=kind[:40]),
+            field="kind")
+    return kind
+
+
+def restriction(kind: str, heading: str, params: dict, name: str) -> str:
+    """SQL: the union record (its ``cluster_id``) files under this heading."""
+    params[f"{name}_kind"], params[f"{name}_filing"] = kind, filing(kind, heading)
+    return (f"cluster_id IN (SELECT cluster_id FROM {TABLE} WHERE kind = :{name}_kind "
+            f"AND filing = :{name}_filing)")
+
+
+@dataclass
+class Heading:
+    heading: str
+    filing: str
+    records: int
+
+
+@dataclass
+class BrowsePage:
+    kind: str
+    start: str  # the filing browsed from ("" from the beginning)
+    headings: list[Heading] = field(default_factory=list)
+    next: str | None = None  # where the next page starts
+    previous: str | None = None  # browse back from here (``before``)
+
+
+_AFTER = text(f"SELECT filing, count(*) FROM {TABLE} WHERE kind = :kind AND filing >= :edge "
+              "GROUP BY filing ORDER BY filing LIMIT :n")
+_BEFORE = text(f"SELECT filing, count(*) FROM {TABLE} WHERE kind = :kind AND filing < :edge "
+               "GROUP BY filing ORDER BY filing DESC LIMIT :n")
+_FORMS = f"SELECT filing, heading, count(*) FROM {TABLE} WHERE kind = :kind AND filing IN ({{binds}}) " \
+         "GROUP BY filing, heading"
+
+
+def browse(session, kind: str, start: str = "", *, before: str | None = None,
+           per_page: int = PER_PAGE) -> BrowsePage:
+    """A page of headings of this kind in filing order: from where ``start``
+    files (what someone typed, or a heading), or the page just before
+    ``before``; each with how many union records file under it."""
+    kind = kind_arg(kind)
+    if before is not None:
+        edge = filing(kind, before)
+        rows = session.execute(_BEFORE, {"kind": kind, "edge": edge, "n": per_page + 1}).all()
+        earlier = len(rows) > per_page
+        rows = list(reversed(rows[:per_page]))
+        page = BrowsePage(kind, rows[0][0] if rows else edge)
+        page.previous = rows[0][0] if earlier and rows else None
+        page.next = edge if _exists(session, kind, edge) else None
+    else:
+        edge = filing(kind, start)
+        rows = session.execute(_AFTER, {"kind": kind, "edge": edge, "n": per_page + 1}).all()
+        page = BrowsePage(kind, edge)
+        page.next = rows[per_page][0] if len(rows) > per_page else None
+        rows = rows[:per_page]
+        page.previous = rows[0][0] if rows and _exists_before(session, kind, rows[0][0]) else None
+        if not rows and edge and _exists_before(session, kind, edge):
+            page.previous = edge  # past the last heading: the way back
+    forms = _forms(session, kind, [r[0] for r in rows])
+    page.headings = [Heading(forms[f], f, n) for f, n in rows]
+    return page
+
+
+def _exists(session, kind: str, edge: str) -> bool:
+    return session.execute(_AFTER, {"kind": kind, "edge": edge, "n": 1}).first() is not None
+
+
+def _exists_before(session, kind: str, edge: str) -> bool:
+    return session.execute(_BEFORE, {"kind": kind, "edge": edge, "n": 1}).first() is not None
+
+
+def _forms(session, kind: str, filings: list[str]) -> dict[str, str]:
+    """Each filing's heading as shown: the form most of its union records
+    give (of equals, the first in byte order)."""
+    if not filings:
+        return {}
+    params = {"kind": kind, **{f"f{i}": f for i, f in enumerate(filings)}}
+    sql = _FORMS.format(binds=", ".join(f":f{i}" for i in range(len(filings))))
+    counts: dict[str, Counter] = {}
+    for f, heading, n in session.execute(text(sql), params):
+        counts.setdefault(f, Counter())[heading] = n
+    return {f: min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0] for f, c in counts.items()}
