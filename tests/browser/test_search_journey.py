@@ -138,3 +138,52 @@ def test_a_reader_follows_a_search_and_hears_of_what_is_new(site, page_en, live_
     expect(page.locator("#alerts tr[data-alert]")).to_have_count(1)
     page.click("#alerts button:text-is('Stop following')")
     expect(page.locator("main")).to_contain_text("You follow no search yet.")
+
+
+def test_browse_a_subject_then_an_author_in_indonesian(live_app, live_server, page_id):
+    """A reader browses the subjects from "tafsir", opens the heading, a
+    record, and its author's heading."""
+    with live_app.app_context():
+        make = Factory(db.session)
+        misbah = make.search_cluster(title="Tafsir al-Misbah", author="Shihab, M. Quraish", year=2002,
+                                     subjects=["Tafsir"], holdings={"UGM": ["available"]})
+        make.search_cluster(title="Membumikan al-Qur'an", author="Shihab, M. Quraish", year=1992,
+                            subjects=["Tafsir -- Indonesia"], holdings={"UINSU": ["available"]})
+        make.search_cluster(title="Tafsir al-Azhar", author="Hamka", year=1982, subjects=["Tafsir"],
+                            holdings={"UINSU": ["available"]})
+        make.search_cluster(title="Sejarah kota Medan", author="Sinar, Tengku Luckman", year=2001,
+                            subjects=["Medan -- History"], holdings={"PNRI": ["available"]})
+        misbah_id = misbah.id
+        db.session.commit()
+    page = page_id
+    page.goto(live_server + "/catalog/search")
+    page.click("#browse-link")
+    expect(page.locator("h1")).to_have_text("Jelajahi pengarang dan subjek")
+    page.click("nav.tabs a[data-kind=subject]")
+    page.fill("#browse-from", "tafsir")
+    page.press("#browse-from", "Enter")
+    rows = page.locator("#headings tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0)).to_contain_text("Tafsir")
+    expect(rows.nth(0).locator("td").nth(1)).to_have_text("2")
+    expect(rows.nth(1)).to_contain_text("Tafsir -- Indonesia")
+    # the subject before "tafsir" is a page back
+    page.click("#browse-previous")
+    expect(page.locator("#headings tbody tr")).to_have_count(1)
+    expect(page.locator("#headings tbody tr")).to_contain_text("Medan -- History")
+    page.go_back()
+
+    page.click("#headings tbody tr[data-filing=tafsir] a")
+    expect(page.locator("[data-heading=subject_heading]")).to_contain_text("Tajuk subjek: Tafsir")
+    expect(page.locator(".hit")).to_have_count(2)
+    # words narrow the heading's records, and the heading stays on
+    page.fill("#q", "misbah")
+    page.press("#q", "Enter")
+    expect(page.locator(".hit")).to_have_count(1)
+    page.click(".hit h2 a")
+    expect(page).to_have_url(f"{live_server}/catalog/records/{misbah_id}")
+    page.click("#main-author a")
+    expect(page.locator("[data-heading=author_heading]")).to_contain_text("Shihab, M. Quraish")
+    expect(page.locator(".hit")).to_have_count(2)
+    page.click("[data-heading=author_heading] a:text-is('Hapus tajuk ini')")
+    expect(page.locator("[data-heading=author_heading]")).to_have_count(0)
