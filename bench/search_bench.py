@@ -503,6 +503,7 @@ def run(args, exports: Path, url: str, tmp: Path) -> None:
             t = clock()
             client.get("/api/v1/no-such-thing")
             floor.append((clock() - t) * 1000)
+        browsing = browse_figures(client, clock, args.repeat)
 
     for who, (rows, api_all, bare_all, ranked_all) in results.items():
         print()
@@ -540,6 +541,43 @@ def run(args, exports: Path, url: str, tmp: Path) -> None:
     print(
         f"(extra) HTTP floor, a 404 under /api/v1 through the same test client: p50 {statistics.median(floor):.2f} ms"
     )
+    print()
+    print(f"(extra) browsing headings, as a visitor ({args.repeat} runs of each; times in ms)")
+    for label, hits, p50, p95 in browsing:
+        print(f"{label:<60} {hits:>6} p50 {p50:6.1f}  p95 {p95:6.1f}")
+
+
+def browse_figures(client, clock, repeat: int) -> list[tuple[str, int, float, float]]:
+    """Pages of headings from a few places, and the search for the union
+    records under the heading with the most of them (of each kind): not
+    part of the ratio (no bare query answers them)."""
+    asked = [("author", ""), ("author", "m"), ("author", "shihab"), ("subject", ""),
+             ("subject", "islam"), ("subject", "tafsir")]
+    out = []
+    biggest = {}
+    for kind, start in asked:
+        times = []
+        for _ in range(repeat):
+            t = clock()
+            resp = client.get(f"/api/v1/browse/{kind}", query_string={"from": start})
+            times.append((clock() - t) * 1000)
+            assert resp.status_code == 200, resp.get_json()
+        found = resp.get_json()["headings"]
+        for h in found:
+            if h["records"] > biggest.get(kind, {"records": 0})["records"]:
+                biggest[kind] = h
+        out.append((f"GET /browse/{kind}?from={start}", len(found), statistics.median(times),
+                    percentile(times, 0.95)))
+    for kind, h in biggest.items():
+        times = []
+        for _ in range(repeat):
+            t = clock()
+            resp = client.get(h["search"])
+            times.append((clock() - t) * 1000)
+            assert resp.status_code == 200, resp.get_json()
+        out.append((f"search {kind}_heading={h['heading']}"[:60], resp.get_json()["total"],
+                    statistics.median(times), percentile(times, 0.95)))
+    return out
 
 
 def _cpu_and_server_clock(url: str):

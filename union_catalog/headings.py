@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -43,8 +44,10 @@ MAX_PER_PAGE = 100
 TABLE = "catalog_search_headings"
 
 
+@lru_cache(maxsize=1 << 16)
 def filing(kind: str, heading: str | None) -> str:
-    """Where a heading (or what someone typed to start browsing at) files."""
+    """Where a heading (or what someone typed to start browsing at) files.
+    Cached: an import files the same names and subjects again and again."""
     if kind == "author":
         return searchtext.sort_author(heading)
     parts = (searchtext.fold(part) for part in (heading or "").split("--"))

@@ -295,15 +295,17 @@ class IndexRow:
     author: str
     subject: str
     other: str
-    # (kind, filing, heading): what it files under for browsing (headings.of_members)
-    headings: list[tuple[str, str, str]] = field(default_factory=list)
+    # its records' names and subjects, as they give them: what it files
+    # under for browsing (``headings``)
+    names: list[str] = field(default_factory=list)
+    subjects: list[str] = field(default_factory=list)
 
     def digest(self) -> int:
         """The words and headings as a signed 64-bit number, the same in every
         process: kept beside the search document, so that unchanged words are
         not written again."""
         text = "\x1f".join((self.title, self.author, self.subject, self.other,
-                            *("\x1e".join(h) for h in self.headings)))
+                            "\x1e".join(self.names), "\x1e".join(self.subjects)))
         return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big",
                               signed=True)
 
@@ -463,7 +465,8 @@ class Reindex:
                     _distinct_folded(printed) if printed else "",
                     str(c_year or ""),
                 ])),
-                headings=headings.of_members(names, subjects),
+                names=list(dict.fromkeys(names)),
+                subjects=list(dict.fromkeys(subjects)),
             )
             rows.append(row)
             docs.append((
@@ -501,7 +504,7 @@ class Reindex:
                           dropped + [r.cluster_id for r in changed if r.cluster_id in indexed])
         bulk.insert_rows(self.conn, headings.TABLE, _HEADING_COLUMNS,
                          [(kind, key, r.cluster_id, heading) for r in changed
-                          for kind, key, heading in r.headings])
+                          for kind, key, heading in headings.of_members(r.names, r.subjects)])
         return len(docs)
 
 
