@@ -67,6 +67,14 @@ def of_members(names: list[str], subjects: list[str]) -> list[tuple[str, str, st
     return [(kind, key, heading) for (kind, key), heading in out.items()]
 
 
+def digest(names: list[str], subjects: list[str]) -> int:
+    """A union record's names and subjects (each once, as its records give
+    them) as a signed 64-bit number: kept beside its search document
+    (``SearchDoc.headings_digest``), so that its headings are written again
+    only when they change."""
+    return searchtext.digest("\x1f".join(("\x1e".join(names), "\x1e".join(subjects))))
+
+
 def marc_names(marc: dict | None) -> list[str]:
     """The name headings of a MARC-in-JSON record, as describe() gives them
     (``names``): for records described before it kept them."""

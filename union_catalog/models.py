@@ -322,6 +322,8 @@ class SearchDoc(db.Model):
     # instead of looking the holdings up hit by hit; a JSON list on SQLite,
     # where that lookup is as cheap (kept alike, read by neither search).
     holders: Mapped[list[int] | None] = mapped_column(HOLDERS_TYPE)
+    # ... and of its headings to browse (union_catalog.headings.digest); NULL: not known
+    headings_digest: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class SearchHolding(db.Model):

@@ -14,7 +14,6 @@ PostgreSQL tsvector), an index kept current by imports, and the answer to
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import logging
 from collections import defaultdict
@@ -301,13 +300,14 @@ class IndexRow:
     subjects: list[str] = field(default_factory=list)
 
     def digest(self) -> int:
-        """The words and headings as a signed 64-bit number, the same in every
-        process: kept beside the search document, so that unchanged words are
-        not written again."""
-        text = "\x1f".join((self.title, self.author, self.subject, self.other,
-                            "\x1e".join(self.names), "\x1e".join(self.subjects)))
-        return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big",
-                              signed=True)
+        """The words as a signed 64-bit number, the same in every process:
+        kept beside the search document, so that unchanged words are not
+        written again."""
+        return searchtext.digest("\x1f".join((self.title, self.author, self.subject, self.other)))
+
+    def headings_digest(self) -> int:
+        """The same of its headings (``headings.digest``)."""
+        return headings.digest(self.names, self.subjects)
 
 
 def _title_key(title: str) -> str:
@@ -484,6 +484,7 @@ class Reindex:
                 sum(1 for pid in partners if stock.get((cluster_id, pid), _NO_STOCK)[1]),
                 row.digest(),
                 self.engine.holders(partners),
+                row.headings_digest(),
             ))
         return docs, holdings, rows
 
@@ -499,11 +500,14 @@ class Reindex:
         _write_changes(self.conn, SearchHolding.__tablename__, _HOLDING_COLUMNS, holdings,
                        self.have_holdings, key=2)
         self.engine.replace(self.conn, changed, dropped)
-        # the headings go with the words (their digest covers them)
+        # the headings, likewise where theirs changed
+        filed = {key[0]: have[_HEADINGS_DIGEST] for key, have in self.have_docs.items()}
+        refiled = [r for r, doc in zip(rows, docs, strict=True)
+                   if r.cluster_id not in filed or filed[r.cluster_id] != doc[_HEADINGS_DIGEST]]
         bulk.delete_among(self.conn, headings.TABLE, "cluster_id",
-                          dropped + [r.cluster_id for r in changed if r.cluster_id in indexed])
+                          dropped + [r.cluster_id for r in refiled if r.cluster_id in filed])
         bulk.insert_rows(self.conn, headings.TABLE, _HEADING_COLUMNS,
-                         [(kind, key, r.cluster_id, heading) for r in changed
+                         [(kind, key, r.cluster_id, heading) for r in refiled
                           for kind, key, heading in headings.of_members(r.names, r.subjects)])
         return len(docs)
 
@@ -560,7 +564,7 @@ def reindex_all(session) -> int:
     """Rebuild the index of every union record (``catalog reindex``): the
     words are written again whatever their digests say, so that a rebuild
     also mends a full-text table changed behind the index's back."""
-    session.execute(text("UPDATE catalog_search_docs SET words_digest = NULL"))
+    session.execute(text("UPDATE catalog_search_docs SET words_digest = NULL, headings_digest = NULL"))
     ids = list(session.scalars(select(Cluster.id)))
     stale = list(
         session.scalars(
@@ -582,8 +586,9 @@ _DOC_COLUMNS = [("cluster_id", "integer"), ("title_norm", "text"), ("title_key",
                 ("title_sort", "text"), ("author_sort", "text"), ("work_key", "text"),
                 ("identifiers", "text"), ("year", "integer"), ("language", "varchar"),
                 ("format", "varchar"), ("libraries", "integer"), ("libraries_available", "integer"),
-                ("words_digest", "bigint"), ("holders", "integer[]")]
+                ("words_digest", "bigint"), ("holders", "integer[]"), ("headings_digest", "bigint")]
 _DIGEST = [c for c, _t in _DOC_COLUMNS].index("words_digest")
+_HEADINGS_DIGEST = [c for c, _t in _DOC_COLUMNS].index("headings_digest")
 _HEADING_COLUMNS = [("kind", "varchar"), ("filing", "text"), ("cluster_id", "integer"), ("heading", "text")]
 _HOLDING_COLUMNS = [("cluster_id", "integer"), ("partner_id", "integer"), ("items", "integer"),
                     ("available", "integer"), ("statuses", "varchar")]

@@ -7,6 +7,7 @@ Plain functions over plain data, testable without Flask or a database."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -60,6 +61,12 @@ def fold(text: str | None) -> str:
         text = unicodedata.normalize("NFKD", text.translate(_LETTERS))
         text = "".join(c for c in text if not unicodedata.combining(c))
     return " ".join(_NON_WORD.sub(" ", text.translate(_INWORD_MARKS).casefold()).split())
+
+
+def digest(text: str) -> int:
+    """A text as a signed 64-bit number, the same in every process (what the
+    search index keeps to tell whether a union record's words changed)."""
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big", signed=True)
 
 
 def words(text: str | None) -> list[str]:

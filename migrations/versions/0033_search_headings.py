@@ -5,7 +5,9 @@ the union records under it (``union_catalog.headings``). A reindex writes a
 union record's headings with its words; here every record's facts gain the
 name headings describe() now keeps (``names``, read from its MARC), and the
 table is filled as a reindex fills it (``headings.of_members``, a pure
-function of the records' names and subjects in the order of their ids).
+function of the records' names and subjects in the order of their ids),
+with each search document's ``headings_digest`` (``headings.digest``), by
+which a reindex tells that a union record's headings changed.
 
 Revision ID: 0033
 Revises: 0032
@@ -30,7 +32,7 @@ def _json(value):
 
 
 def upgrade():
-    from union_catalog.headings import marc_names, of_members
+    from union_catalog.headings import digest, marc_names, of_members
     from union_catalog.search import _marc_subjects
 
     filing = sa.Text().with_variant(sa.Text(collation="C"), "postgresql")
@@ -45,6 +47,8 @@ def upgrade():
     with op.batch_alter_table('catalog_search_headings', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_catalog_search_headings_cluster_id'), ['cluster_id'], unique=False)
 
+    with op.batch_alter_table('catalog_search_docs', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('headings_digest', sa.BigInteger(), nullable=True))
     conn = op.get_bind()
     update = sa.text("UPDATE source_records SET match_data = :data WHERE id = :id").bindparams(
         sa.bindparam("data", type_=sa.JSON))
@@ -70,14 +74,23 @@ def upgrade():
                 subjects += data["subjects"] if "subjects" in data else _marc_subjects(_json(marc))
         if described:
             conn.execute(update, described)
-    rows = [{"kind": kind, "filing": key, "cluster_id": cid, "heading": heading}
-            for cid, (names, subjects) in found.items() for kind, key, heading in of_members(names, subjects)]
+    rows, digests = [], []
+    for cid, (names, subjects) in found.items():
+        names, subjects = list(dict.fromkeys(names)), list(dict.fromkeys(subjects))
+        rows += [{"kind": kind, "filing": key, "cluster_id": cid, "heading": heading}
+                 for kind, key, heading in of_members(names, subjects)]
+        digests.append({"cluster_id": cid, "digest": digest(names, subjects)})
     if rows:
         conn.execute(sa.text("INSERT INTO catalog_search_headings (kind, filing, cluster_id, heading) "
                              "VALUES (:kind, :filing, :cluster_id, :heading)"), rows)
+    if digests:
+        conn.execute(sa.text("UPDATE catalog_search_docs SET headings_digest = :digest "
+                             "WHERE cluster_id = :cluster_id"), digests)
 
 
 def downgrade():
+    with op.batch_alter_table('catalog_search_docs', schema=None) as batch_op:
+        batch_op.drop_column('headings_digest')
     with op.batch_alter_table('catalog_search_headings', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_catalog_search_headings_cluster_id'))
     op.drop_table('catalog_search_headings')

@@ -233,7 +233,10 @@ def test_the_headings_migration_fills_what_a_reindex_writes(empty_database, tmp_
     with app.app_context():
         query = text("SELECT kind, filing, cluster_id, heading FROM catalog_search_headings "
                      "ORDER BY kind, filing, cluster_id")
+        digests = text("SELECT cluster_id, headings_digest FROM catalog_search_docs ORDER BY 1")
         indexed = db.session.execute(query).all()
+        filed = db.session.execute(digests).all()
+        assert len(filed) == 3 and all(d is not None for _c, d in filed)
         db.session.commit()
         assert [r[:2] for r in indexed] == [("author", "ghazali abu hamid"), ("author", "ghazali abu hamid"),
                                            ("author", "yatim badri"), ("subject", "islam"),
@@ -248,6 +251,7 @@ def test_the_headings_migration_fills_what_a_reindex_writes(empty_database, tmp_
         db.session.commit()
         upgrade()
         assert db.session.execute(query).all() == indexed
+        assert db.session.execute(digests).all() == filed
         names = [json.loads(d) if isinstance(d, str) else d for (d,) in db.session.execute(
             text("SELECT match_data FROM source_records ORDER BY id"))]
         assert [d["names"] for d in names] == [["Yatim, Badri", "al-Ghazali, Abu Hamid"],
