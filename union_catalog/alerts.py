@@ -53,7 +53,8 @@ def parse(query_string: str) -> search.Query:
 
 def describe(query: search.Query) -> str:
     """A short name for a search, as its alert is listed: its words and filters."""
-    parts = [v for v in (query.q, query.title, query.author, query.subject, query.isbn, query.issn) if v]
+    parts = [v for v in (query.q, query.title, query.author, query.subject, query.isbn, query.issn,
+                         query.author_heading, query.subject_heading) if v]
     if query.year_from or query.year_to:
         parts.append(f"{query.year_from or ''}–{query.year_to or ''}")
     parts += query.libraries + query.languages + query.formats

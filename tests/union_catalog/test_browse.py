@@ -119,6 +119,18 @@ def test_the_headings_follow_the_imports(world, client):
     assert _found(client, subject_heading="Tafsir") == {ids["p4"]}
 
 
+def test_a_heading_s_records_are_followed_by_an_alert_named_after_it(world, client, make):
+    from tests.factories import bearer
+
+    _world(world)
+    token = make.token(make.user("patron", library="UINSU"))
+    make.commit()
+    resp = client.post("/api/v1/search-alerts", json={"query": {"subject_heading": "Tafsir"}},
+                       headers=bearer(token))
+    assert resp.status_code == 201, resp.get_json()
+    assert resp.get_json()["query"] == "subject_heading=Tafsir" and resp.get_json()["label"] == "Tafsir"
+
+
 def test_a_bad_kind_or_heading_is_named(world, client):
     _world(world)
     english = {"Accept-Language": "en"}
