@@ -27,6 +27,9 @@ STRAYS = {
     "words of a union record without a search document":
         "SELECT f.{fts_id} FROM " + FTS_TABLE + " f WHERE NOT EXISTS (SELECT 1 FROM "
         "catalog_search_docs d WHERE d.cluster_id = f.{fts_id})",
+    "headings of a union record without a search document":
+        "SELECT h.cluster_id FROM catalog_search_headings h WHERE NOT EXISTS (SELECT 1 FROM "
+        "catalog_search_docs d WHERE d.cluster_id = h.cluster_id)",
     "live union records missing from the index":
         "SELECT c.id FROM clusters c WHERE c.member_count > 0 AND c.merged_into_id IS NULL AND "
         "NOT EXISTS (SELECT 1 FROM catalog_search_docs d WHERE d.cluster_id = c.id)",
@@ -85,6 +88,15 @@ def test_the_derived_tables_point_only_at_live_rows(world, make, client):
     world.load("UGM", zakat)
     assert strays(world.session) == {}
     assert results(client, "tafsir al misbah") == {world.cluster_of("PNRI", "p1"): ["PNRI"]}
+    # the headings kept step by step are those a rebuild writes
+    from union_catalog import search
+
+    filed = text("SELECT kind, filing, cluster_id, heading FROM catalog_search_headings ORDER BY 1, 2, 3")
+    kept = world.session.execute(filed).all()
+    assert ("author", "qardhawi yusuf", world.cluster_of("UGM", "u2"), "Qardhawi, Yusuf") in kept
+    search.reindex_all(world.session)
+    assert world.session.execute(filed).all() == kept
+    world.session.rollback()
 
 
 def test_strays_are_found(world):  # the check above can fail
@@ -92,6 +104,9 @@ def test_strays_are_found(world):  # the check above can fail
     session = world.session
     session.execute(text("INSERT INTO match_keys (key_hash, source_record_id) VALUES (1, 999999)"))
     session.execute(text("UPDATE clusters SET merged_into_id = id"))
+    session.execute(text("INSERT INTO catalog_search_headings (kind, filing, cluster_id, heading) "
+                         "VALUES ('author', 'x', 999999, 'X')"))
     assert set(strays(session)) == {"keys of a record that is gone or withdrawn",
-                                    "search documents of a union record that is gone, empty or merged"}
+                                    "search documents of a union record that is gone, empty or merged",
+                                    "headings of a union record without a search document"}
     session.rollback()
