@@ -19,6 +19,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from . import searchtext
+from .headings import marc_subjects
 from .matching import LANGUAGE_CODES
 
 _THESIS = re.compile(r"\b(?:thesis|theses|skripsi|tesis|disertasi|dissertation|doctoral|masters?)\b", re.I)
@@ -114,15 +115,13 @@ def describe(parent, summary: dict, record) -> None:
     (``summary``: title, author, publisher, year, format, isbn, issn,
     language) and the subjects of the record a library would copy
     (``record``, pymarc)."""
-    from .search import _marc_subjects
-
     def add(tag: str, value) -> None:
         ET.SubElement(parent, f"{{{DC}}}{tag}").text = str(value)
 
     add("title", summary["title"])
     if summary.get("author"):
         add("creator", summary["author"])
-    for subject in dict.fromkeys(_marc_subjects(record.as_dict())):
+    for subject in dict.fromkeys(marc_subjects(record.as_dict())):
         add("subject", subject)
     if summary.get("publisher"):
         add("publisher", summary["publisher"])

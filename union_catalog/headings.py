@@ -75,6 +75,22 @@ def digest(names: list[str], subjects: list[str]) -> int:
     return searchtext.digest("\x1f".join(("\x1e".join(names), "\x1e".join(subjects))))
 
 
+def marc_subjects(marc: dict | None) -> list[str]:
+    """The subject headings (6XX) of a MARC-in-JSON record, subdivisions
+    joined by " -- ": for records described before describe() kept them,
+    and for records read as they are (Dublin Core)."""
+    out = []
+    for entry in (marc or {}).get("fields", []):
+        for tag, value in entry.items():
+            if not tag.startswith("6") or not isinstance(value, dict):
+                continue
+            parts = [v for sf in value.get("subfields", []) for code, v in sf.items()
+                     if code in "abcdvxyz" and v]
+            if parts:
+                out.append(SUBDIVISION.join(p.strip(" .,;:/") for p in parts))
+    return out
+
+
 def marc_names(marc: dict | None) -> list[str]:
     """The name headings of a MARC-in-JSON record, as describe() gives them
     (``names``): for records described before it kept them."""

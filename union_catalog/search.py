@@ -254,24 +254,6 @@ def requestability_many(session, user, cluster_ids: list[int], day: date,
 # --- the index ------------------------------------------------------------
 
 
-def _marc_subjects(marc: dict | None) -> list[str]:
-    """6XX headings of a MARC-in-JSON record, subdivisions joined by ' -- '."""
-    out = []
-    for entry in (marc or {}).get("fields", []):
-        for tag, value in entry.items():
-            if not tag.startswith("6") or not isinstance(value, dict):
-                continue
-            parts = [
-                v
-                for sf in value.get("subfields", [])
-                for code, v in sf.items()
-                if code in "abcdvxyz" and v
-            ]
-            if parts:
-                out.append(" -- ".join(p.strip(" .,;:/") for p in parts))
-    return out
-
-
 def _strings(value) -> list[str]:
     if not value:
         return []
@@ -400,7 +382,7 @@ class Reindex:
         need_marc = [m.id for mems in self.members.values() for m in mems
                      if "subjects" not in m.data or "names" not in m.data]
         self.marc_headings = {
-            rid: (_marc_subjects(marc), headings.marc_names(marc)) for rid, marc in (
+            rid: (headings.marc_subjects(marc), headings.marc_names(marc)) for rid, marc in (
                 (rid, bulk.json_value(marc)) for rid, marc in bulk.select_among(
                     conn, "SELECT id, marc FROM source_records", "id", need_marc))}
         # items by record (an indexed lookup), added up per cluster and
@@ -1612,7 +1594,7 @@ def record_subjects(members: Iterable[SourceRecord]) -> list[str]:
     subjects: list[str] = []
     for m in members:
         data = m.match_data or {}
-        for s in _strings(data.get("subjects")) if "subjects" in data else _marc_subjects(m.marc):
+        for s in _strings(data.get("subjects")) if "subjects" in data else headings.marc_subjects(m.marc):
             if s not in subjects:
                 subjects.append(s)
     return subjects

@@ -32,8 +32,7 @@ def _json(value):
 
 
 def upgrade():
-    from union_catalog.headings import digest, marc_names, of_members
-    from union_catalog.search import _marc_subjects
+    from union_catalog.headings import digest, marc_names, marc_subjects, of_members
 
     filing = sa.Text().with_variant(sa.Text(collation="C"), "postgresql")
     op.create_table(
@@ -71,7 +70,7 @@ def upgrade():
             if cluster_id in indexed:
                 names, subjects = found.setdefault(cluster_id, ([], []))
                 names += data["names"]
-                subjects += data["subjects"] if "subjects" in data else _marc_subjects(_json(marc))
+                subjects += data["subjects"] if "subjects" in data else marc_subjects(_json(marc))
         if described:
             conn.execute(update, described)
     rows, digests = [], []
