@@ -63,7 +63,7 @@ def of(session, cluster_id: int, user=None, url: str = "") -> Citation:
 
 def _of_cluster(cluster, members: list, url: str) -> Citation:
     """The citation of a union record from its records (those it is cited from)."""
-    description = {**search._description(cluster), "subjects": search.record_subjects(members)}
+    description = {**search._description(cluster), "subjects": search.record_headings(members)[1]}
     return _cite(description, [bulk.json_value(m.marc) for m in members], url)
 
 

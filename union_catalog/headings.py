@@ -24,6 +24,7 @@ The rules, in one place:
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -97,7 +98,7 @@ def marc_names(marc: dict | None) -> list[str]:
     out: list[str] = []
     for entry in (marc or {}).get("fields", []):
         for tag, value in entry.items():
-            if tag not in ("100", "110", "111", "700", "710", "711") or not isinstance(value, dict):
+            if tag not in matching.NAME_TAGS or not isinstance(value, dict):
                 continue
             codes = matching.NAME_SUBFIELDS[tag[1:]]
             name = matching.strip_isbd(" ".join(
@@ -105,6 +106,18 @@ def marc_names(marc: dict | None) -> list[str]:
             if name and name not in out:
                 out.append(name)
     return out
+
+
+def of_record(data: dict, marc: Callable[[], dict | None]) -> tuple[list[str], list[str]]:
+    """A record's names and subjects as it gives them: from its facts
+    (describe()), or from its MARC-in-JSON (``marc()``, read only then) where
+    its facts predate them."""
+    names, subjects = data.get("names"), data.get("subjects")
+    if names is None or subjects is None:
+        record = marc()
+        names = marc_names(record) if names is None else names
+        subjects = marc_subjects(record) if subjects is None else subjects
+    return list(names), list(subjects)
 
 
 def kind_arg(kind: str) -> str:
@@ -142,6 +155,8 @@ _AFTER = text(f"SELECT filing, count(*) FROM {TABLE} WHERE kind = :kind AND fili
               "GROUP BY filing ORDER BY filing LIMIT :n")
 _BEFORE = text(f"SELECT filing, count(*) FROM {TABLE} WHERE kind = :kind AND filing < :edge "
                "GROUP BY filing ORDER BY filing DESC LIMIT :n")
+_ANY_AFTER = text(f"SELECT 1 FROM {TABLE} WHERE kind = :kind AND filing >= :edge LIMIT 1")
+_ANY_BEFORE = text(f"SELECT 1 FROM {TABLE} WHERE kind = :kind AND filing < :edge LIMIT 1")
 _FORMS = f"SELECT filing, heading, count(*) FROM {TABLE} WHERE kind = :kind AND filing IN ({{binds}}) " \
          "GROUP BY filing, heading"
 
@@ -159,27 +174,27 @@ def browse(session, kind: str, start: str = "", *, before: str | None = None,
         rows = list(reversed(rows[:per_page]))
         page = BrowsePage(kind, rows[0][0] if rows else edge)
         page.previous = rows[0][0] if earlier and rows else None
-        page.next = edge if _exists(session, kind, edge) else None
+        page.next = edge if _any(session, _ANY_AFTER, kind, edge) else None
     else:
         edge = filing(kind, start)
         rows = session.execute(_AFTER, {"kind": kind, "edge": edge, "n": per_page + 1}).all()
         page = BrowsePage(kind, edge)
         page.next = rows[per_page][0] if len(rows) > per_page else None
         rows = rows[:per_page]
-        page.previous = rows[0][0] if rows and _exists_before(session, kind, rows[0][0]) else None
-        if not rows and edge and _exists_before(session, kind, edge):
-            page.previous = edge  # past the last heading: the way back
+        # nothing files between the edge and the page's first heading: what
+        # comes before one comes before the other (past the last heading,
+        # the way back starts at the edge)
+        if _any(session, _ANY_BEFORE, kind, edge):
+            page.previous = rows[0][0] if rows else edge
     forms = _forms(session, kind, [r[0] for r in rows])
     page.headings = [Heading(forms[f], f, n) for f, n in rows]
     return page
 
 
-def _exists(session, kind: str, edge: str) -> bool:
-    return session.execute(_AFTER, {"kind": kind, "edge": edge, "n": 1}).first() is not None
-
-
-def _exists_before(session, kind: str, edge: str) -> bool:
-    return session.execute(_BEFORE, {"kind": kind, "edge": edge, "n": 1}).first() is not None
+def _any(session, statement, kind: str, edge: str) -> bool:
+    """Whether some heading files after (or before) the edge: one index probe,
+    nothing counted."""
+    return session.execute(statement, {"kind": kind, "edge": edge}).first() is not None
 
 
 def _forms(session, kind: str, filings: list[str]) -> dict[str, str]:

@@ -29,6 +29,7 @@ FACTS_VERSION = 1
 # (100/700 a person, 110/710 a body, 111/711 a meeting): the name and its
 # numeration, titles and fuller form, without dates or relator terms.
 NAME_SUBFIELDS = {"00": "abq", "10": "abn", "11": "abn"}
+NAME_TAGS = ("100", "110", "111", "700", "710", "711")
 
 # The text functions below are pure functions of a string, cached: a library's
 # records repeat their publishers, names, places and series, and each
@@ -329,7 +330,7 @@ def describe(record) -> dict:
     if main is not None:
         author_display = strip_isbd(" ".join(_subfields(main, NAME_SUBFIELDS[main.tag[1:]])))
     names: list[str] = []  # the headings as catalogued, for browsing (union_catalog.headings)
-    for f in fields.get_fields("100", "110", "111", "700", "710", "711"):
+    for f in fields.get_fields(*NAME_TAGS):
         key = name_key(" ".join(_subfields(f, "a" if f.tag in ("100", "700") else "ab")))
         if key and key not in authors:
             authors.append(key)

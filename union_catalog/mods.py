@@ -16,7 +16,7 @@ import xml.etree.ElementTree as ET
 
 import pymarc
 
-from .matching import strip_isbd
+from .matching import NAME_TAGS, strip_isbd
 from .xmltree import child
 
 NS = "http://www.loc.gov/mods/v3"
@@ -55,7 +55,7 @@ def from_marc(record: pymarc.Record):
         for code, name in (("b", "subTitle"), ("n", "partNumber"), ("p", "partName")):
             for value in _values(f245, code):
                 child(title, name, value)
-    for tag in ("100", "110", "111", "700", "710", "711"):
+    for tag in NAME_TAGS:
         for f in record.get_fields(tag):
             parts = _values(f, "a")
             if not parts:

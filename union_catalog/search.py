@@ -378,13 +378,11 @@ class Reindex:
         self.members: dict[int, list[_Member]] = defaultdict(list)
         for rid, (cid, pid) in sorted(record_home.items()):
             self.members[cid].append(_Member(rid, pid, *described[rid]))
-        # records described before describe() kept subjects or names: read them from the MARC
+        # records described before describe() kept subjects or names: their MARC, to read them from
         need_marc = [m.id for mems in self.members.values() for m in mems
                      if "subjects" not in m.data or "names" not in m.data]
-        self.marc_headings = {
-            rid: (headings.marc_subjects(marc), headings.marc_names(marc)) for rid, marc in (
-                (rid, bulk.json_value(marc)) for rid, marc in bulk.select_among(
-                    conn, "SELECT id, marc FROM source_records", "id", need_marc))}
+        self.marc = {rid: bulk.json_value(marc) for rid, marc in bulk.select_among(
+            conn, "SELECT id, marc FROM source_records", "id", need_marc)}
         # items by record (an indexed lookup), added up per cluster and
         # library: [items, on the shelf, {statuses}]
         self.stock: dict[tuple[int, int], list] = defaultdict(lambda: [0, 0, set()])
@@ -429,9 +427,9 @@ class Reindex:
             for m in mems:
                 titles += _strings(m.data.get("variant_titles"))
                 authors += _strings(m.data.get("authors"))
-                from_marc = self.marc_headings.get(m.id, ((), ()))
-                subjects += _strings(m.data["subjects"]) if "subjects" in m.data else from_marc[0]
-                names += _strings(m.data["names"]) if "names" in m.data else from_marc[1]
+                given = headings.of_record(m.data, lambda m=m: self.marc.get(m.id))
+                names += given[0]
+                subjects += given[1]
             # the numbers of a whole set, and those a record prints with a
             # wrong check digit, are found by keyword as the record gives them
             printed = [n for m in mems for key in ("isbns_set", "isbns_invalid")
@@ -865,7 +863,6 @@ class Query:
     subject_heading: str = ""
 
     TEXT_FIELDS = ("q", "title", "author", "subject", "isbn", "issn", "author_heading", "subject_heading")
-    HEADINGS = {"author": "author_heading", "subject": "subject_heading"}
 
     @property
     def offset(self) -> int:
@@ -1002,7 +999,7 @@ def parse_query(args) -> Query:
             raise CatalogError(
                 _("'%(value)s' has no word to search for: type letters or numbers.", value=value),
                 field=name)
-    for kind, name in Query.HEADINGS.items():
+    for kind, name in headings.FILTERS.items():
         value = getattr(query, name)
         if value and not headings.filing(kind, value):
             raise CatalogError(
@@ -1145,7 +1142,7 @@ class Searcher:
     def _under_headings(self, params: dict, alias: str) -> list[str]:
         """The heading filters (no facet counts without them): over the search documents."""
         return [f"{alias}.{headings.restriction(kind, getattr(self.query, name), params, name)}"
-                for kind, name in Query.HEADINGS.items() if getattr(self.query, name)]
+                for kind, name in headings.FILTERS.items() if getattr(self.query, name)]
 
     def _where(self, params: dict, exclude: str | None = None) -> str:
         conds = self._conds(params, exclude)
@@ -1588,28 +1585,16 @@ def visible_members(session, cluster_id: int, staff: bool) -> list[SourceRecord]
     return live
 
 
-def record_subjects(members: Iterable[SourceRecord]) -> list[str]:
-    """A union record's subjects: its records' headings, each once, in order
-    (from their facts, or their MARC where the facts predate subjects)."""
-    subjects: list[str] = []
+def record_headings(members: Iterable[SourceRecord]) -> tuple[list[str], list[str]]:
+    """A union record's name headings (1XX, 7XX: authors, editors, bodies)
+    and subjects: its records', each once, in order (``headings.of_record``)."""
+    names: dict[str, None] = {}
+    subjects: dict[str, None] = {}
     for m in members:
-        data = m.match_data or {}
-        for s in _strings(data.get("subjects")) if "subjects" in data else headings.marc_subjects(m.marc):
-            if s not in subjects:
-                subjects.append(s)
-    return subjects
-
-
-def record_names(members: Iterable[SourceRecord]) -> list[str]:
-    """A union record's name headings (authors, editors, bodies): its
-    records' 1XX and 7XX, each once, in order."""
-    names: list[str] = []
-    for m in members:
-        data = m.match_data or {}
-        for name in _strings(data.get("names")) if "names" in data else headings.marc_names(m.marc):
-            if name not in names:
-                names.append(name)
-    return names
+        given = headings.of_record(m.match_data or {}, lambda m=m: m.marc)
+        names.update(dict.fromkeys(given[0]))
+        subjects.update(dict.fromkeys(given[1]))
+    return list(names), list(subjects)
 
 
 def record(session, cluster_id: int, user=None, day: date | None = None) -> dict:
@@ -1675,7 +1660,7 @@ def record(session, cluster_id: int, user=None, day: date | None = None) -> dict
         )
     holdings.sort(key=lambda h: (not h["requestable"], -h["available"], h["library"]))
 
-    subjects = record_subjects(live)
+    names, subjects = record_headings(live)
     member_rows = []
     for m in members if staff else live:
         row = {
@@ -1698,7 +1683,7 @@ def record(session, cluster_id: int, user=None, day: date | None = None) -> dict
         **_description(cluster),
         "withdrawn": not live,
         "subjects": subjects,
-        "names": record_names(live),
+        "names": names,
         "members": member_rows,
         "other_editions": editions,
         "other_editions_total": editions_total,

@@ -32,7 +32,7 @@ def _json(value):
 
 
 def upgrade():
-    from union_catalog.headings import digest, marc_names, marc_subjects, of_members
+    from union_catalog.headings import digest, of_members, of_record
 
     filing = sa.Text().with_variant(sa.Text(collation="C"), "postgresql")
     op.create_table(
@@ -63,14 +63,14 @@ def upgrade():
         described = []
         for rid, cluster_id, data, marc in rows:
             data = _json(data)
+            given = of_record(data, lambda marc=marc: _json(marc))
             if "names" not in data:
-                marc = _json(marc)
-                data["names"] = marc_names(marc)
+                data["names"] = given[0]
                 described.append({"id": rid, "data": data})
             if cluster_id in indexed:
                 names, subjects = found.setdefault(cluster_id, ([], []))
-                names += data["names"]
-                subjects += data["subjects"] if "subjects" in data else marc_subjects(_json(marc))
+                names += given[0]
+                subjects += given[1]
         if described:
             conn.execute(update, described)
     rows, digests = [], []
