@@ -151,10 +151,16 @@ class BrowsePage:
     previous: str | None = None  # browse back from here (``before``)
 
 
-_AFTER = text(f"SELECT filing, count(*) FROM {TABLE} WHERE kind = :kind AND filing >= :edge "
-              "GROUP BY filing ORDER BY filing LIMIT :n")
-_BEFORE = text(f"SELECT filing, count(*) FROM {TABLE} WHERE kind = :kind AND filing < :edge "
-               "GROUP BY filing ORDER BY filing DESC LIMIT :n")
+# The page's filings by a loose index scan: each the next one after the last
+# (one index probe apiece), not every union record of every heading walked
+# to find where the next heading starts; their records are counted once, in _FORMS.
+_WALK = ("WITH RECURSIVE walk(filing, n) AS ("
+         "SELECT (SELECT {edge_fn}(filing) FROM " + TABLE + " WHERE kind = :kind AND filing {first} :edge), 1 "
+         "UNION ALL SELECT (SELECT {edge_fn}(filing) FROM " + TABLE + " WHERE kind = :kind AND filing {then} "
+         "walk.filing), walk.n + 1 FROM walk WHERE walk.filing IS NOT NULL AND walk.n < :n) "
+         "SELECT filing FROM walk WHERE filing IS NOT NULL ORDER BY n")
+_AFTER = text(_WALK.format(edge_fn="min", first=">=", then=">"))
+_BEFORE = text(_WALK.format(edge_fn="max", first="<", then="<"))
 _ANY_AFTER = text(f"SELECT 1 FROM {TABLE} WHERE kind = :kind AND filing >= :edge LIMIT 1")
 _ANY_BEFORE = text(f"SELECT 1 FROM {TABLE} WHERE kind = :kind AND filing < :edge LIMIT 1")
 _FORMS = f"SELECT filing, heading, count(*) FROM {TABLE} WHERE kind = :kind AND filing IN ({{binds}}) " \
@@ -169,25 +175,25 @@ def browse(session, kind: str, start: str = "", *, before: str | None = None,
     kind = kind_arg(kind)
     if before is not None:
         edge = filing(kind, before)
-        rows = session.execute(_BEFORE, {"kind": kind, "edge": edge, "n": per_page + 1}).all()
-        earlier = len(rows) > per_page
-        rows = list(reversed(rows[:per_page]))
-        page = BrowsePage(kind, rows[0][0] if rows else edge)
-        page.previous = rows[0][0] if earlier and rows else None
+        filings = session.execute(_BEFORE, {"kind": kind, "edge": edge, "n": per_page + 1}).scalars().all()
+        earlier = len(filings) > per_page
+        filings = list(reversed(filings[:per_page]))
+        page = BrowsePage(kind, filings[0] if filings else edge)
+        page.previous = filings[0] if earlier and filings else None
         page.next = edge if _any(session, _ANY_AFTER, kind, edge) else None
     else:
         edge = filing(kind, start)
-        rows = session.execute(_AFTER, {"kind": kind, "edge": edge, "n": per_page + 1}).all()
+        filings = session.execute(_AFTER, {"kind": kind, "edge": edge, "n": per_page + 1}).scalars().all()
         page = BrowsePage(kind, edge)
-        page.next = rows[per_page][0] if len(rows) > per_page else None
-        rows = rows[:per_page]
+        page.next = filings[per_page] if len(filings) > per_page else None
+        filings = filings[:per_page]
         # nothing files between the edge and the page's first heading: what
         # comes before one comes before the other (past the last heading,
         # the way back starts at the edge)
         if _any(session, _ANY_BEFORE, kind, edge):
-            page.previous = rows[0][0] if rows else edge
-    forms = _forms(session, kind, [r[0] for r in rows])
-    page.headings = [Heading(forms[f], f, n) for f, n in rows]
+            page.previous = filings[0] if filings else edge
+    forms = _forms(session, kind, filings)
+    page.headings = [Heading(*forms[f]) for f in filings]
     return page
 
 
@@ -197,9 +203,10 @@ def _any(session, statement, kind: str, edge: str) -> bool:
     return session.execute(statement, {"kind": kind, "edge": edge}).first() is not None
 
 
-def _forms(session, kind: str, filings: list[str]) -> dict[str, str]:
-    """Each filing's heading as shown: the form most of its union records
-    give (of equals, the first in byte order)."""
+def _forms(session, kind: str, filings: list[str]) -> dict[str, tuple[str, str, int]]:
+    """Each filing's heading as shown (the form most of its union records
+    give; of equals, the first in byte order), the filing and its union
+    records, counted in one pass."""
     if not filings:
         return {}
     params = {"kind": kind, **{f"f{i}": f for i, f in enumerate(filings)}}
@@ -207,4 +214,4 @@ def _forms(session, kind: str, filings: list[str]) -> dict[str, str]:
     counts: dict[str, Counter] = {}
     for f, heading, n in session.execute(text(sql), params):
         counts.setdefault(f, Counter())[heading] = n
-    return {f: min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0] for f, c in counts.items()}
+    return {f: (min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0], f, c.total()) for f, c in counts.items()}

@@ -470,26 +470,27 @@ class Reindex:
 
     def write(self) -> int:
         docs, holdings, rows = self._build()
-        # the words are written where their digest changed (or was never known)
-        indexed = {key[0]: have[_DIGEST] for key, have in self.have_docs.items()}
-        changed = [r for r, doc in zip(rows, docs, strict=True)
-                   if r.cluster_id not in indexed or indexed[r.cluster_id] != doc[_DIGEST]]
         kept = {r.cluster_id for r in rows}
         dropped = [c for c in self.before if c not in kept]
         _write_changes(self.conn, SearchDoc.__tablename__, _DOC_COLUMNS, docs, self.have_docs)
         _write_changes(self.conn, SearchHolding.__tablename__, _HOLDING_COLUMNS, holdings,
                        self.have_holdings, key=2)
-        self.engine.replace(self.conn, changed, dropped)
-        # the headings, likewise where theirs changed
-        filed = {key[0]: have[_HEADINGS_DIGEST] for key, have in self.have_docs.items()}
-        refiled = [r for r, doc in zip(rows, docs, strict=True)
-                   if r.cluster_id not in filed or filed[r.cluster_id] != doc[_HEADINGS_DIGEST]]
+        # the words, and the headings, are written where their digest changed (or was never known)
+        self.engine.replace(self.conn, self._differing(rows, docs, _DIGEST), dropped)
+        refiled = self._differing(rows, docs, _HEADINGS_DIGEST)
         bulk.delete_among(self.conn, headings.TABLE, "cluster_id",
-                          dropped + [r.cluster_id for r in refiled if r.cluster_id in filed])
+                          dropped + [r.cluster_id for r in refiled if (r.cluster_id,) in self.have_docs])
         bulk.insert_rows(self.conn, headings.TABLE, _HEADING_COLUMNS,
                          [(kind, key, r.cluster_id, heading) for r in refiled
                           for kind, key, heading in headings.of_members(r.names, r.subjects)])
         return len(docs)
+
+    def _differing(self, rows: list[IndexRow], docs: list[tuple], column: int) -> list[IndexRow]:
+        """The rows whose search document's ``column`` (a digest) differs
+        from the one indexed, or has none indexed."""
+        had = {key[0]: have[column] for key, have in self.have_docs.items()}
+        return [r for r, doc in zip(rows, docs, strict=True)
+                if r.cluster_id not in had or had[r.cluster_id] != doc[column]]
 
 
 _NO_STOCK = (0, 0, ())
